@@ -1,0 +1,53 @@
+//! Bearer API key authentication as an extractor: a handler that takes a
+//! [`Principal`] only runs for a valid, unrevoked key.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+
+use super::error::ApiError;
+use crate::domain::Role;
+use crate::server::AppState;
+pub use crate::services::api_keys::Principal;
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = request
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(|token| token.trim().to_string());
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token.ok_or_else(ApiError::unauthorized)?;
+            let state = state.ok_or_else(|| {
+                ApiError::internal(&std::io::Error::other("application state missing"))
+            })?;
+            let found = web::block(move || {
+                let mut connection = state.pool.get()?;
+                crate::services::api_keys::authenticate(&mut connection, &token)
+            })
+            .await??;
+            found.ok_or_else(ApiError::unauthorized)
+        })
+    }
+}
+
+impl Principal {
+    /// Refuses the request unless the key has `role`.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.role == role {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this needs a {role} key; yours is a {} key",
+                self.role
+            )))
+        }
+    }
+}

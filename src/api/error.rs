@@ -1,0 +1,207 @@
+//! The one API error: RFC 9457 problem+json with a stable `code`. Every status
+//! mapping lives here. Unexpected errors are logged with their cause and
+//! answered as an opaque 500.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::db::DbError;
+use crate::ledger::LedgerError;
+use crate::services::log_reads::ReadError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub code: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error answered to an API client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail).with_field(field)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send a valid API key as `Authorization: Bearer scf_…`",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn internal(error: &dyn std::error::Error) -> Self {
+        let mut chain = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        tracing::error!(error = %chain, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; it has been logged",
+        )
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = Problem {
+            type_uri: format!(
+                "https://scfledger.dev/problems/{}",
+                self.code.replace('_', "-")
+            ),
+            title: self.title(),
+            status: self.status.as_u16(),
+            code: self.code,
+            detail: self.detail.clone(),
+            field: self.field.clone(),
+        };
+        HttpResponse::build(self.status)
+            .content_type("application/problem+json")
+            .json(problem)
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(error: LedgerError) -> Self {
+        match error {
+            LedgerError::Rejected {
+                code,
+                field,
+                message,
+            } => {
+                let api = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+                match field {
+                    Some(field) => api.with_field(field),
+                    None => api,
+                }
+            }
+            LedgerError::Entry(entry) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_entry",
+                entry.to_string(),
+            ),
+            LedgerError::Closed => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the ledger is shutting down; retry",
+            ),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        ApiError::internal(&error)
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::BadRequest(detail) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+            }
+            ReadError::NotFound(detail) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", detail)
+            }
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(&error)
+    }
+}
+
+/// problem+json for bodies that are not the JSON a route expects.
+pub fn json_error_handler(
+    error: actix_web::error::JsonPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    let api = match &error {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "the body is larger than {} bytes",
+                    crate::limits::HTTP_JSON_BODY_BYTES_MAX
+                ),
+            )
+        }
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send Content-Type: application/json",
+        ),
+        other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", other.to_string()),
+    };
+    api.into()
+}
+
+/// problem+json for query strings that do not parse.
+pub fn query_error_handler(
+    error: actix_web::error::QueryPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_query", error.to_string()).into()
+}

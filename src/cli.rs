@@ -1,0 +1,332 @@
+//! The `scfledger` command line.
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Settings, StorageArgs};
+use crate::db;
+use crate::domain::{PartyId, Role};
+use crate::ledger::{keyfile, note::NoteVerifier, replay, sequencer, verify};
+use crate::server::Application;
+use crate::services::{api_keys, demo, export};
+
+/// Name (and checkpoint origin) of a ledger key made without --name.
+pub const DEFAULT_LEDGER_NAME: &str = "scfledger.local/ledger";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scfledger",
+    version,
+    about = "Supply-chain receivables financing on a verifiable, append-only ledger"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database and the ledger key, and print the verifier key.
+    Init {
+        /// Key name, which is also the checkpoint origin.
+        #[arg(long, default_value = DEFAULT_LEDGER_NAME)]
+        name: String,
+    },
+    /// Serve the web pages and the API (creates the database and key on first start).
+    Serve {
+        /// Seed demo data into an empty ledger.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on.
+        #[arg(long, env = "SCFLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Seed demo data into an empty ledger without serving.
+    Demo,
+    /// Write the log as JSON Lines to FILE and the latest checkpoint to FILE.checkpoint.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the verifier key line.
+    Pubkey,
+    /// Verify the database, or an export with its checkpoint and verifier key.
+    Verify {
+        /// An export's JSON Lines file.
+        #[arg(long, requires_all = ["checkpoint", "key"])]
+        export: Option<PathBuf>,
+        /// The export's checkpoint note.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// File holding the verifier key line (as `scfledger pubkey` prints it).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Rebuild the projections from the log and compare; exit 1 on any difference.
+    Replay {
+        /// Also replace the stored projections by the rebuilt ones.
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Manage API keys.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+    /// Run a benchmark.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key for a party; the token is printed once.
+    Create {
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a key by its id.
+    Revoke { key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Appends per second through the sequencer, beside one-transaction-per-row inserts.
+    Ledger {
+        /// Runs per backend; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Entries appended per run.
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        /// Rows inserted per baseline run.
+        #[arg(long, default_value_t = 2_000)]
+        baseline_rows: u64,
+        /// PostgreSQL server to benchmark too (a scratch database is created there).
+        #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
+}
+
+/// Runs the command line; the exit code says whether it worked.
+pub fn run(cli: Cli) -> ExitCode {
+    match execute(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("scfledger: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(settings: &Settings) -> anyhow::Result<db::DbConnection> {
+    let mut connection = settings.database.connect()?;
+    db::run_migrations(&mut connection)?;
+    Ok(connection)
+}
+
+fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = cli.storage.settings()?;
+    match cli.command {
+        Command::Init { name } => {
+            open(&settings)?;
+            let (key, created) = keyfile::load_or_create(&settings.key_file, &name)?;
+            let state = if created {
+                "created"
+            } else {
+                "kept the existing"
+            };
+            eprintln!(
+                "{state} ledger key {} (mode 0600); database ready at {}",
+                settings.key_file.display(),
+                cli.storage.database_url
+            );
+            println!("{}", key.verifier().to_text());
+        }
+        Command::Serve { demo, listen } => serve(&settings, demo, &listen)?,
+        Command::Demo => {
+            let mut connection = open(&settings)?;
+            let (key, _) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;
+            let (ledger, writer) = sequencer::start(&settings.database, key, settings.sequencer)?;
+            let seeded = demo::seed(&mut connection, &ledger, key_folder(&settings.key_file))?;
+            drop(ledger);
+            let _ = writer.join();
+            report_seed(&seeded);
+        }
+        Command::Export { out } => {
+            let mut connection = open(&settings)?;
+            let count = export::export(&mut connection, &out)?;
+            eprintln!(
+                "exported {count} entries to {} and {}",
+                out.display(),
+                export::checkpoint_path(&out).display()
+            );
+        }
+        Command::Pubkey => println!(
+            "{}",
+            keyfile::load(&settings.key_file)?.verifier().to_text()
+        ),
+        Command::Verify {
+            export,
+            checkpoint,
+            key,
+        } => {
+            let outcome = match (export, checkpoint, key) {
+                (Some(export), Some(checkpoint), Some(key)) => verify_export(&export, &checkpoint, &key)?,
+                (None, None, None) => {
+                    let verifier = keyfile::load(&settings.key_file)?.verifier();
+                    let mut connection = open(&settings)?;
+                    verify::verify_database(&mut connection, &verifier)
+                }
+                _ => anyhow::bail!("verify an export with all of --export, --checkpoint and --key, or the database with none"),
+            };
+            return Ok(match outcome {
+                Ok(report) => {
+                    println!(
+                        "verified {} entries and {} checkpoints; root {}",
+                        report.entries,
+                        report.checkpoints,
+                        crate::api::dto::hash_text(&report.root)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("verify FAILED: {error}");
+                    ExitCode::FAILURE
+                }
+            });
+        }
+        Command::Replay { repair } => {
+            let mut connection = open(&settings)?;
+            let report = replay::replay(&mut connection, repair)?;
+            if report.differences.is_empty() {
+                println!(
+                    "replayed {} entries; projections match the log",
+                    report.entries
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            for difference in &report.differences {
+                eprintln!("replay: {difference}");
+            }
+            let repaired = if repair {
+                "; projections rebuilt from the log"
+            } else {
+                ""
+            };
+            eprintln!(
+                "replay FAILED: {} differences after {} entries{repaired}",
+                report.differences.len(),
+                report.entries
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Command::Apikey(ApiKeyCommand::Create { party, role, label }) => {
+            let party = PartyId::parse(&party).map_err(anyhow::Error::msg)?;
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let mut connection = open(&settings)?;
+            let created = api_keys::create(&mut connection, &party, role, &label)?;
+            eprintln!(
+                "created API key {} for {party} ({role}); the token below is shown only once",
+                created.key_id
+            );
+            println!("{}", created.token);
+        }
+        Command::Apikey(ApiKeyCommand::Revoke { key_id }) => {
+            let mut connection = open(&settings)?;
+            if !api_keys::revoke(&mut connection, &key_id)? {
+                anyhow::bail!("no active API key with id {key_id}");
+            }
+            eprintln!("revoked API key {key_id}");
+        }
+        Command::Bench(BenchCommand::Ledger {
+            runs,
+            entries,
+            baseline_rows,
+            postgres_url,
+        }) => {
+            let report =
+                crate::bench::ledger(runs, entries, baseline_rows, postgres_url.as_deref())?;
+            println!("{report}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn key_folder(key_file: &Path) -> &Path {
+    key_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+fn report_seed(seeded: &demo::DemoSeed) {
+    match &seeded.api_key_file {
+        Some(path) => eprintln!(
+            "demo: wrote {} journal entries; operator API key in {} (mode 0600)",
+            seeded.entries_written,
+            path.display()
+        ),
+        None => eprintln!("demo: the ledger already has entries; nothing seeded"),
+    }
+}
+
+fn verify_export(
+    export: &Path,
+    checkpoint: &Path,
+    verifier_key: &Path,
+) -> anyhow::Result<Result<verify::VerifyReport, verify::VerifyError>> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+    };
+    let verifier = NoteVerifier::parse(read(verifier_key)?.trim())?;
+    let note = read(checkpoint)?;
+    let file = std::fs::File::open(export)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", export.display()))?;
+    Ok(verify::verify_export(
+        BufReader::with_capacity(1 << 20, file),
+        &note,
+        &verifier,
+    ))
+}
+
+fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<()> {
+    let mut connection = open(settings)?;
+    let (key, created) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;
+    if created {
+        eprintln!(
+            "created ledger key {} (mode 0600)",
+            settings.key_file.display()
+        );
+    }
+    let verifier = key.verifier().to_text();
+    let (ledger, writer) = sequencer::start(&settings.database, key, settings.sequencer)?;
+    if seed_demo {
+        report_seed(&demo::seed(
+            &mut connection,
+            &ledger,
+            key_folder(&settings.key_file),
+        )?);
+    }
+    drop(connection);
+    let pool = db::read_pool(&settings.database, crate::limits::READ_POOL_CONNECTIONS_MAX)?;
+    let served = actix_web::rt::System::new().block_on(async move {
+        let application = Application::build(listen, ledger, pool)?;
+        eprintln!(
+            "scfledger serving http://{listen} (ledger {}; verifier key {verifier})",
+            settings.database.backend_name()
+        );
+        application.run().await
+    });
+    // The server dropped its ledger handles: the writer drains and stops.
+    let _ = writer.join();
+    Ok(served?)
+}

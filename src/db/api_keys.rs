@@ -1,0 +1,61 @@
+//! API keys: only a SHA-256 of the secret is stored.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::api_keys;
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub key_id: String,
+    pub party_id: String,
+    pub role: String,
+    pub label: String,
+    pub secret_sha256_hex: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Stores a new key.
+pub fn insert(connection: &mut DbConnection, row: &ApiKeyRow) -> Result<(), DbError> {
+    diesel::insert_into(api_keys::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+/// Finds an active (not revoked) key by id.
+pub fn find_active(
+    connection: &mut DbConnection,
+    key_id: &str,
+) -> Result<Option<ApiKeyRow>, DbError> {
+    Ok(api_keys::table
+        .filter(
+            api_keys::key_id
+                .eq(key_id)
+                .and(api_keys::revoked_at.is_null()),
+        )
+        .select(ApiKeyRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+/// Revokes a key; returns whether an active key was revoked.
+pub fn revoke(
+    connection: &mut DbConnection,
+    key_id: &str,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let changed = diesel::update(
+        api_keys::table.filter(
+            api_keys::key_id
+                .eq(key_id)
+                .and(api_keys::revoked_at.is_null()),
+        ),
+    )
+    .set(api_keys::revoked_at.eq(Some(at)))
+    .execute(connection)?;
+    Ok(changed == 1)
+}

@@ -1,0 +1,323 @@
+//! Queries on the log tables (append-only) and the postings projections.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{balances, checkpoints, log_entries, merkle_nodes, postings};
+use super::{DbConnection, DbError};
+use crate::ledger::merkle::{Hash, NodeSource, ProofError};
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
+const INSERT_CHUNK_ROWS: usize = 1_000;
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = log_entries)]
+pub struct NewLogEntry {
+    pub seq: i64,
+    pub recorded_at: NaiveDateTime,
+    pub kind: String,
+    pub actor: String,
+    pub canonical: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = log_entries)]
+pub struct LogEntryRow {
+    pub seq: i64,
+    pub canonical: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = merkle_nodes)]
+pub struct NewMerkleNode {
+    pub level: i32,
+    pub node_index: i64,
+    pub hash_hex: String,
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = checkpoints)]
+pub struct CheckpointRow {
+    pub tree_size: i64,
+    pub root_hex: String,
+    pub note: String,
+    pub signed_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = postings)]
+pub struct PostingRow {
+    pub seq: i64,
+    pub posting_index: i32,
+    pub account: String,
+    pub currency: String,
+    pub amount_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = balances)]
+pub struct BalanceRow {
+    pub account: String,
+    pub currency: String,
+    pub balance_minor: i64,
+    pub last_seq: i64,
+}
+
+/// Everything one batch appends to the log, written in one transaction.
+#[derive(Debug, Default)]
+pub struct BatchRows {
+    pub entries: Vec<NewLogEntry>,
+    pub nodes: Vec<NewMerkleNode>,
+    pub postings: Vec<PostingRow>,
+    pub checkpoint: Option<CheckpointRow>,
+}
+
+/// Inserts a batch's rows (call inside the batch transaction).
+pub fn insert_batch(connection: &mut DbConnection, rows: &BatchRows) -> Result<(), DbError> {
+    for chunk in rows.entries.chunks(INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            log_entries::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    for chunk in rows.nodes.chunks(INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            merkle_nodes::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    for chunk in rows.postings.chunks(INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            postings::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    if let Some(checkpoint) = &rows.checkpoint {
+        diesel::insert_into(checkpoints::table)
+            .values(checkpoint)
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+/// Adds `delta_minor` to a balance, creating it at zero first if needed.
+/// Only the sequencer (the one writer) calls this, so read-then-write is safe.
+pub fn apply_balance_delta(
+    connection: &mut DbConnection,
+    account: &str,
+    currency: &str,
+    delta_minor: i64,
+    seq: i64,
+) -> Result<(), DbError> {
+    let current: Option<i64> = balances::table
+        .filter(
+            balances::account
+                .eq(account)
+                .and(balances::currency.eq(currency)),
+        )
+        .select(balances::balance_minor)
+        .first(connection)
+        .optional()?;
+    match current {
+        Some(balance) => {
+            let updated = balance.checked_add(delta_minor).ok_or_else(|| {
+                DbError::Corrupt(format!("balance of {account} {currency} overflows"))
+            })?;
+            diesel::update(
+                balances::table.filter(
+                    balances::account
+                        .eq(account)
+                        .and(balances::currency.eq(currency)),
+                ),
+            )
+            .set((
+                balances::balance_minor.eq(updated),
+                balances::last_seq.eq(seq),
+            ))
+            .execute(connection)?;
+        }
+        None => {
+            diesel::insert_into(balances::table)
+                .values(BalanceRow {
+                    account: account.into(),
+                    currency: currency.into(),
+                    balance_minor: delta_minor,
+                    last_seq: seq,
+                })
+                .execute(connection)?;
+        }
+    }
+    Ok(())
+}
+
+/// One balance, zero when the account never moved.
+pub fn balance(
+    connection: &mut DbConnection,
+    account: &str,
+    currency: &str,
+) -> Result<i64, DbError> {
+    Ok(balances::table
+        .filter(
+            balances::account
+                .eq(account)
+                .and(balances::currency.eq(currency)),
+        )
+        .select(balances::balance_minor)
+        .first(connection)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Every balance, ordered by account and currency.
+pub fn all_balances(connection: &mut DbConnection) -> Result<Vec<BalanceRow>, DbError> {
+    Ok(balances::table
+        .order((balances::account, balances::currency))
+        .select(BalanceRow::as_select())
+        .load(connection)?)
+}
+
+/// Postings with `seq` in `[from, to)`, in log order.
+pub fn postings_between(
+    connection: &mut DbConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<PostingRow>, DbError> {
+    Ok(postings::table
+        .filter(postings::seq.ge(from).and(postings::seq.lt(to)))
+        .order((postings::seq, postings::posting_index))
+        .select(PostingRow::as_select())
+        .load(connection)?)
+}
+
+/// Replaces the postings projections with rebuilt ones (replay --repair).
+pub fn replace_projections(
+    connection: &mut DbConnection,
+    postings_rows: &[PostingRow],
+    balance_rows: &[BalanceRow],
+) -> Result<(), DbError> {
+    diesel::delete(postings::table).execute(connection)?;
+    diesel::delete(balances::table).execute(connection)?;
+    for chunk in postings_rows.chunks(INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            postings::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    for chunk in balance_rows.chunks(INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            balances::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    Ok(())
+}
+
+/// Entries with `seq` from `from`, at most `limit`, in order.
+pub fn entries_from(
+    connection: &mut DbConnection,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<LogEntryRow>, DbError> {
+    Ok(log_entries::table
+        .filter(log_entries::seq.ge(from))
+        .order(log_entries::seq)
+        .limit(limit)
+        .select(LogEntryRow::as_select())
+        .load(connection)?)
+}
+
+/// The newest checkpoint.
+pub fn latest_checkpoint(connection: &mut DbConnection) -> Result<Option<CheckpointRow>, DbError> {
+    Ok(checkpoints::table
+        .order(checkpoints::tree_size.desc())
+        .select(CheckpointRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+/// Checkpoints with tree size in `(after, ..]`, oldest first, at most `limit`.
+pub fn checkpoints_after(
+    connection: &mut DbConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<CheckpointRow>, DbError> {
+    Ok(checkpoints::table
+        .filter(checkpoints::tree_size.gt(after))
+        .order(checkpoints::tree_size)
+        .limit(limit)
+        .select(CheckpointRow::as_select())
+        .load(connection)?)
+}
+
+/// The checkpoint of exactly this tree size.
+pub fn checkpoint_of_size(
+    connection: &mut DbConnection,
+    tree_size: i64,
+) -> Result<Option<CheckpointRow>, DbError> {
+    Ok(checkpoints::table
+        .filter(checkpoints::tree_size.eq(tree_size))
+        .select(CheckpointRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+/// Number of entries in the log table.
+pub fn entry_count(connection: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(log_entries::table.count().get_result(connection)?)
+}
+
+/// Stored perfect nodes with level ≥ `level_min` (for verify's cross-check).
+pub fn nodes_between(
+    connection: &mut DbConnection,
+    level: i32,
+    from_index: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(merkle_nodes::table
+        .filter(
+            merkle_nodes::level
+                .eq(level)
+                .and(merkle_nodes::node_index.ge(from_index)),
+        )
+        .order(merkle_nodes::node_index)
+        .limit(limit)
+        .select((merkle_nodes::node_index, merkle_nodes::hash_hex))
+        .load(connection)?)
+}
+
+/// Reads perfect Merkle nodes from the database.
+pub struct DbNodes<'a> {
+    pub connection: &'a mut DbConnection,
+}
+
+impl NodeSource for DbNodes<'_> {
+    fn perfect(&mut self, level: u32, index: u64) -> Result<Hash, ProofError> {
+        let level_sql =
+            i32::try_from(level).map_err(|_| ProofError::MissingNode { level, index })?;
+        let index_sql =
+            i64::try_from(index).map_err(|_| ProofError::MissingNode { level, index })?;
+        let hash_hex: Option<String> = merkle_nodes::table
+            .filter(
+                merkle_nodes::level
+                    .eq(level_sql)
+                    .and(merkle_nodes::node_index.eq(index_sql)),
+            )
+            .select(merkle_nodes::hash_hex)
+            .first(self.connection)
+            .optional()
+            .map_err(|e| ProofError::Store(e.to_string()))?;
+        let hash_hex = hash_hex.ok_or(ProofError::MissingNode { level, index })?;
+        decode_hash(&hash_hex)
+            .ok_or_else(|| ProofError::Store(format!("node ({level}, {index}) is not a hex hash")))
+    }
+}
+
+/// Decodes a stored hex hash.
+pub fn decode_hash(text: &str) -> Option<Hash> {
+    hex::decode(text).ok()?.try_into().ok()
+}

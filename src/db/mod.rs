@@ -1,0 +1,184 @@
+//! Storage: one diesel `MultiConnection` over SQLite and PostgreSQL, chosen by
+//! the URL scheme. SQL and diesel live only under this folder.
+
+/// Runs `$body` with `$inner` bound to the concrete backend connection, for the
+/// few statements diesel's `MultiConnection` cannot express (multi-row INSERT).
+macro_rules! on_backend {
+    ($connection:expr, |$inner:ident| $body:expr) => {
+        match $connection {
+            $crate::db::DbConnection::Sqlite($inner) => $body,
+            $crate::db::DbConnection::Postgres($inner) => $body,
+        }
+    };
+}
+
+pub mod api_keys;
+pub mod log;
+pub mod schema;
+pub mod scratch;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Storage errors, with the database's own message kept as the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database URL {0:?} must start with sqlite:// or postgres://")]
+    BadUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A parsed database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://relative/path.db` or `sqlite:///absolute/path.db`.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, passed to libpq as is.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses a URL by its scheme.
+    pub fn parse(url: &str) -> Result<Self, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(DbError::BadUrl(url.to_string()));
+            }
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(url.to_string()))
+        } else {
+            Err(DbError::BadUrl(url.to_string()))
+        }
+    }
+
+    /// The folder that holds the database file (SQLite), where the key also lives by default.
+    pub fn sqlite_folder(&self) -> Option<PathBuf> {
+        match self {
+            DatabaseUrl::Sqlite(path) => Some(path.parent().map(PathBuf::from).unwrap_or_default()),
+            DatabaseUrl::Postgres(_) => None,
+        }
+    }
+
+    /// Opens one connection with the durability settings of DESIGN.md:
+    /// SQLite in WAL mode with synchronous=FULL, PostgreSQL with synchronous_commit=on.
+    pub fn connect(&self) -> Result<DbConnection, DbError> {
+        match self {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(folder).map_err(|source| DbError::Folder {
+                        path: folder.into(),
+                        source,
+                    })?;
+                }
+                let mut connection = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                connection.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConnection::Sqlite(connection))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let mut connection = diesel::PgConnection::establish(url)?;
+                connection.batch_execute(
+                    "SET synchronous_commit = on; SET client_min_messages = warning;",
+                )?;
+                Ok(DbConnection::Postgres(connection))
+            }
+        }
+    }
+
+    /// A short name of the backend, for logs and benchmarks.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Runs every pending migration of the connection's backend.
+pub fn run_migrations(connection: &mut DbConnection) -> Result<(), DbError> {
+    let result = match connection {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Reverts every migration (used by the migration round-trip test).
+pub fn revert_all_migrations(connection: &mut DbConnection) -> Result<(), DbError> {
+    let result = match connection {
+        DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Runs raw SQL statements (tests and tooling; the application never edits the log).
+pub fn execute_raw(connection: &mut DbConnection, sql: &str) -> Result<(), DbError> {
+    connection.batch_execute(sql)?;
+    Ok(())
+}
+
+/// r2d2 manager that opens connections with [`DatabaseUrl::connect`].
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConnection, DbError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), DbError> {
+        connection.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    fn has_broken(&self, _connection: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The read pool.
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Builds the read pool.
+pub fn read_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, DbError> {
+    Ok(r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(ConnectionManager { url: url.clone() })?)
+}

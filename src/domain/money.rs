@@ -1,0 +1,254 @@
+//! Currencies and exact amounts in minor units.
+//!
+//! Amounts are `i64` minor units of one currency (cents for EUR, yen for JPY,
+//! fils for BHD). Text amounts at the edges are parsed here, once, with the
+//! currency's exact scale; nothing else in the code base turns text into money.
+
+use std::fmt;
+
+/// Why an amount or a currency could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("unknown currency code {0:?} (expected an ISO 4217 code such as EUR)")]
+    UnknownCurrency(String),
+    #[error("amount {0:?} is not a decimal number such as 1234.50")]
+    Malformed(String),
+    #[error("amount {amount:?} must have exactly {scale} decimals for {currency}")]
+    WrongScale {
+        amount: String,
+        currency: Currency,
+        scale: u32,
+    },
+    #[error("amount {0:?} is too large")]
+    Overflow(String),
+}
+
+/// An ISO 4217 currency with its number of minor-unit digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency {
+    code: [u8; 3],
+    minor_digits: u8,
+}
+
+/// ISO 4217 codes this ledger accepts, with their minor-unit digits.
+const CURRENCIES: &[(&str, u8)] = &[
+    ("AED", 2),
+    ("AUD", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("CZK", 2),
+    ("DKK", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PHP", 2),
+    ("PLN", 2),
+    ("RON", 2),
+    ("SAR", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("THB", 2),
+    ("TND", 3),
+    ("TRY", 2),
+    ("TWD", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("VND", 0),
+    ("XOF", 0),
+    ("ZAR", 2),
+];
+
+impl Currency {
+    /// Looks up an ISO 4217 code (upper case, three letters).
+    pub fn parse(code: &str) -> Result<Self, MoneyError> {
+        CURRENCIES
+            .iter()
+            .find(|(known, _)| *known == code)
+            .map(|(known, digits)| {
+                let bytes = known.as_bytes();
+                Currency {
+                    code: [bytes[0], bytes[1], bytes[2]],
+                    minor_digits: *digits,
+                }
+            })
+            .ok_or_else(|| MoneyError::UnknownCurrency(code.to_string()))
+    }
+
+    /// The three-letter code.
+    pub fn code(&self) -> &str {
+        std::str::from_utf8(&self.code).expect("currency codes are ASCII")
+    }
+
+    /// Number of decimals of the minor unit (2 for EUR, 0 for JPY, 3 for BHD).
+    pub fn minor_digits(&self) -> u32 {
+        u32::from(self.minor_digits)
+    }
+
+    /// Parses a decimal string with exactly this currency's scale
+    /// ("8820.00" for EUR, "1500" for JPY) into minor units.
+    pub fn parse_amount_exact(&self, text: &str) -> Result<i64, MoneyError> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (whole, fraction) = match digits.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (digits, None),
+        };
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
+            return Err(MoneyError::Malformed(text.to_string()));
+        }
+        // Leading zeros make two spellings of one amount; refuse them.
+        if whole.len() > 1 && whole.starts_with('0') {
+            return Err(MoneyError::Malformed(text.to_string()));
+        }
+        let scale = self.minor_digits();
+        if fraction.map_or(0, str::len) != scale as usize {
+            return Err(MoneyError::WrongScale {
+                amount: text.to_string(),
+                currency: *self,
+                scale,
+            });
+        }
+        let overflow = || MoneyError::Overflow(text.to_string());
+        let mut minor: i64 = 0;
+        for byte in whole.bytes().chain(fraction.unwrap_or("").bytes()) {
+            minor = minor
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(i64::from(byte - b'0')))
+                .ok_or_else(overflow)?;
+        }
+        if negative {
+            if minor == 0 {
+                return Err(MoneyError::Malformed(text.to_string()));
+            }
+            minor = -minor;
+        }
+        Ok(minor)
+    }
+
+    /// Formats minor units with exactly this currency's scale: 882000 → "8820.00".
+    pub fn format_amount(&self, amount_minor: i64) -> String {
+        let scale = self.minor_digits();
+        let magnitude = amount_minor.unsigned_abs();
+        let sign = if amount_minor < 0 { "-" } else { "" };
+        if scale == 0 {
+            return format!("{sign}{magnitude}");
+        }
+        let divisor = 10u64.pow(scale);
+        format!(
+            "{sign}{}.{:0width$}",
+            magnitude / divisor,
+            magnitude % divisor,
+            width = scale as usize
+        )
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An exact amount of one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: Currency,
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}",
+            self.currency.format_amount(self.amount_minor),
+            self.currency
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    #[test]
+    fn parses_exact_scale_per_currency() {
+        assert_eq!(eur().parse_amount_exact("8820.00"), Ok(882_000));
+        assert_eq!(eur().parse_amount_exact("-0.01"), Ok(-1));
+        assert_eq!(
+            Currency::parse("JPY").unwrap().parse_amount_exact("1500"),
+            Ok(1500)
+        );
+        assert_eq!(
+            Currency::parse("BHD").unwrap().parse_amount_exact("1.005"),
+            Ok(1005)
+        );
+    }
+
+    #[test]
+    fn refuses_wrong_spellings() {
+        for bad in [
+            "", "1", "1.0", "1.000", "01.00", "+1.00", "1,00", " 1.00", "-0.00", "1e3", "-",
+        ] {
+            assert!(
+                eur().parse_amount_exact(bad).is_err(),
+                "{bad:?} was accepted"
+            );
+        }
+        assert_eq!(
+            eur().parse_amount_exact("92233720368547758.08"),
+            Err(MoneyError::Overflow("92233720368547758.08".into()))
+        );
+        assert!(Currency::parse("eur").is_err());
+        assert!(Currency::parse("XXX").is_err());
+    }
+
+    #[test]
+    fn formats_with_scale() {
+        assert_eq!(eur().format_amount(882_000), "8820.00");
+        assert_eq!(eur().format_amount(-5), "-0.05");
+        assert_eq!(
+            Currency::parse("JPY").unwrap().format_amount(-1500),
+            "-1500"
+        );
+        assert_eq!(Currency::parse("KWD").unwrap().format_amount(1), "0.001");
+        assert_eq!(eur().format_amount(i64::MIN), "-92233720368547758.08");
+    }
+
+    proptest! {
+        #[test]
+        fn format_then_parse_round_trips(amount in (i64::MIN + 1)..i64::MAX, index in 0usize..CURRENCIES.len()) {
+            let currency = Currency::parse(CURRENCIES[index].0).unwrap();
+            let text = currency.format_amount(amount);
+            prop_assert_eq!(currency.parse_amount_exact(&text), Ok(amount));
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Log entries (DESIGN.md section 2): building them, their canonical bytes, and
+//! parsing them back with every rule of the format checked.
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use serde_json::{json, Map, Value};
+
+use super::jcs::{self, CanonicalError};
+use super::merkle::{self, Hash};
+use crate::domain::{check_balanced, Posting, PostingError};
+use crate::limits;
+
+/// The format version written in every entry.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// Why an entry was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error("entry is not valid JSON: {0}")]
+    Json(String),
+    #[error("entry: {0}")]
+    Canonical(#[from] CanonicalError),
+    #[error("entry bytes are not canonical (RFC 8785)")]
+    NotCanonical,
+    #[error("entry member {0:?} is missing or has the wrong type")]
+    Member(&'static str),
+    #[error("entry has unknown member {0:?}")]
+    UnknownMember(String),
+    #[error("entry version {0} is not supported")]
+    Version(i64),
+    #[error("entry time {0:?} is not RFC 3339 UTC with microseconds and Z")]
+    Time(String),
+    #[error("entry kind {0:?} must be 1-{max} characters of a-z, 0-9, '.' and '_'", max = limits::KIND_LENGTH_MAX)]
+    Kind(String),
+    #[error("entry actor {0:?} must be 1-{max} characters of a-z, 0-9, '_' and '-'", max = limits::ACTOR_LENGTH_MAX)]
+    Actor(String),
+    #[error("entry postings: {0}")]
+    Postings(#[from] PostingError),
+    #[error("entry is {0} bytes, more than the {max} allowed", max = limits::ENTRY_BYTES_MAX)]
+    TooLarge(usize),
+}
+
+/// A party's signature over its request, kept in the entry (DESIGN.md 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorSignature {
+    /// Hex key id of the party's registered key.
+    pub key_id: String,
+    /// Base64 Ed25519 signature.
+    pub signature: String,
+}
+
+/// What a command asks the ledger to record; the sequencer adds `seq` and `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryDraft {
+    pub kind: String,
+    pub actor: String,
+    pub body: Map<String, Value>,
+    pub postings: Vec<Posting>,
+    pub actor_sig: Option<ActorSignature>,
+}
+
+/// One entry of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor: String,
+    pub body: Map<String, Value>,
+    pub postings: Vec<Posting>,
+    pub actor_sig: Option<ActorSignature>,
+}
+
+/// An instant truncated to the microsecond, as the log and both databases keep it.
+pub fn truncate_to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
+
+fn valid_token(text: &str, max: usize, extra: &[u8]) -> bool {
+    !text.is_empty()
+        && text.len() <= max
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
+}
+
+impl EntryDraft {
+    /// Checks everything that does not depend on the log's state.
+    pub fn check(&self) -> Result<(), EntryError> {
+        if !valid_token(&self.kind, limits::KIND_LENGTH_MAX, b"._") {
+            return Err(EntryError::Kind(self.kind.clone()));
+        }
+        if !valid_token(&self.actor, limits::ACTOR_LENGTH_MAX, b"_-") {
+            return Err(EntryError::Actor(self.actor.clone()));
+        }
+        check_balanced(&self.postings)?;
+        Ok(())
+    }
+
+    /// The entry this draft becomes at `seq` and `at`.
+    pub fn into_entry(self, seq: u64, at: DateTime<Utc>) -> Entry {
+        Entry {
+            seq,
+            at: truncate_to_micros(at),
+            kind: self.kind,
+            actor: self.actor,
+            body: self.body,
+            postings: self.postings,
+            actor_sig: self.actor_sig,
+        }
+    }
+}
+
+impl Entry {
+    /// The entry as a JSON value, members as DESIGN.md section 2 names them.
+    pub fn to_value(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("v".into(), json!(FORMAT_VERSION));
+        object.insert("seq".into(), json!(self.seq));
+        object.insert("at".into(), json!(format_time(&self.at)));
+        object.insert("kind".into(), json!(self.kind));
+        object.insert("actor".into(), json!(self.actor));
+        object.insert("body".into(), Value::Object(self.body.clone()));
+        if !self.postings.is_empty() {
+            let postings = self
+                .postings
+                .iter()
+                .map(|p| {
+                    json!({
+                        "account": p.account.as_str(),
+                        "currency": p.currency.code(),
+                        "amount": p.currency.format_amount(p.amount_minor),
+                    })
+                })
+                .collect();
+            object.insert("postings".into(), Value::Array(postings));
+        }
+        if let Some(signature) = &self.actor_sig {
+            object.insert(
+                "actor_sig".into(),
+                json!({"key_id": signature.key_id, "sig": signature.signature}),
+            );
+        }
+        Value::Object(object)
+    }
+
+    /// RFC 8785 canonical bytes: what is hashed, stored and exported.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
+        let bytes = jcs::canonical_bytes(&self.to_value())?;
+        if bytes.len() > limits::ENTRY_BYTES_MAX {
+            return Err(EntryError::TooLarge(bytes.len()));
+        }
+        Ok(bytes)
+    }
+
+    /// Parses canonical bytes back into an entry, checking that they are
+    /// canonical, well-formed and balanced.
+    pub fn from_canonical(bytes: &[u8]) -> Result<Entry, EntryError> {
+        if bytes.len() > limits::ENTRY_BYTES_MAX {
+            return Err(EntryError::TooLarge(bytes.len()));
+        }
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| EntryError::Json(e.to_string()))?;
+        if jcs::canonical_bytes(&value)? != bytes {
+            return Err(EntryError::NotCanonical);
+        }
+        let Value::Object(mut object) = value else {
+            return Err(EntryError::Member("entry object"));
+        };
+        let version = object
+            .remove("v")
+            .and_then(|v| v.as_i64())
+            .ok_or(EntryError::Member("v"))?;
+        if version != FORMAT_VERSION {
+            return Err(EntryError::Version(version));
+        }
+        let seq = object
+            .remove("seq")
+            .and_then(|v| v.as_u64())
+            .ok_or(EntryError::Member("seq"))?;
+        let at_text = take_string(&mut object, "at")?;
+        let at = parse_time(&at_text)?;
+        let kind = take_string(&mut object, "kind")?;
+        let actor = take_string(&mut object, "actor")?;
+        let body = match object.remove("body") {
+            Some(Value::Object(body)) => body,
+            _ => return Err(EntryError::Member("body")),
+        };
+        let postings = match object.remove("postings") {
+            None => Vec::new(),
+            Some(Value::Array(items)) if !items.is_empty() => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    let field = |name: &'static str| {
+                        item.get(name)
+                            .and_then(Value::as_str)
+                            .ok_or(EntryError::Member("postings"))
+                    };
+                    if item.as_object().map_or(0, Map::len) != 3 {
+                        return Err(EntryError::Member("postings"));
+                    }
+                    Ok(Posting::parse(
+                        index,
+                        field("account")?,
+                        field("currency")?,
+                        field("amount")?,
+                    )?)
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(EntryError::Member("postings")),
+        };
+        let actor_sig = match object.remove("actor_sig") {
+            None => None,
+            Some(Value::Object(sig)) if sig.len() == 2 => Some(ActorSignature {
+                key_id: sig
+                    .get("key_id")
+                    .and_then(Value::as_str)
+                    .ok_or(EntryError::Member("actor_sig"))?
+                    .to_string(),
+                signature: sig
+                    .get("sig")
+                    .and_then(Value::as_str)
+                    .ok_or(EntryError::Member("actor_sig"))?
+                    .to_string(),
+            }),
+            Some(_) => return Err(EntryError::Member("actor_sig")),
+        };
+        if let Some(name) = object.keys().next() {
+            return Err(EntryError::UnknownMember(name.clone()));
+        }
+        let draft = EntryDraft {
+            kind,
+            actor,
+            body,
+            postings,
+            actor_sig,
+        };
+        draft.check()?;
+        Ok(draft.into_entry(seq, at))
+    }
+}
+
+fn take_string(object: &mut Map<String, Value>, name: &'static str) -> Result<String, EntryError> {
+    match object.remove(name) {
+        Some(Value::String(text)) => Ok(text),
+        _ => Err(EntryError::Member(name)),
+    }
+}
+
+/// `2026-11-22T18:48:55.123456Z`
+pub fn format_time(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, EntryError> {
+    let at = DateTime::parse_from_rfc3339(text)
+        .map_err(|_| EntryError::Time(text.to_string()))?
+        .with_timezone(&Utc);
+    if format_time(&at) != text {
+        return Err(EntryError::Time(text.to_string()));
+    }
+    Ok(at)
+}
+
+/// Leaf hash of canonical entry bytes.
+pub fn entry_leaf_hash(canonical: &[u8]) -> Hash {
+    merkle::leaf_hash(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn sample() -> Entry {
+        let postings = vec![
+            Posting::parse(0, "supplier:s1:bank", "EUR", "8820.00").unwrap(),
+            Posting::parse(1, "funder:f1:cash", "EUR", "-8820.00").unwrap(),
+        ];
+        let mut body = Map::new();
+        body.insert("memo".into(), json!("advance A"));
+        EntryDraft {
+            kind: "journal.posted".into(),
+            actor: "op-treasury".into(),
+            body,
+            postings,
+            actor_sig: None,
+        }
+        .into_entry(
+            7,
+            Utc.with_ymd_and_hms(2026, 11, 22, 18, 48, 55).unwrap()
+                + chrono::Duration::nanoseconds(123_456_789),
+        )
+    }
+
+    #[test]
+    fn canonical_bytes_are_exact() {
+        let bytes = sample().canonical_bytes().unwrap();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            r#"{"actor":"op-treasury","at":"2026-11-22T18:48:55.123456Z","body":{"memo":"advance A"},"kind":"journal.posted","postings":[{"account":"supplier:s1:bank","amount":"8820.00","currency":"EUR"},{"account":"funder:f1:cash","amount":"-8820.00","currency":"EUR"}],"seq":7,"v":1}"#
+        );
+        assert_eq!(Entry::from_canonical(&bytes).unwrap(), sample());
+    }
+
+    #[test]
+    fn refuses_non_canonical_and_malformed_entries() {
+        let good = String::from_utf8(sample().canonical_bytes().unwrap()).unwrap();
+        let spaced = good.replacen(":", ": ", 1);
+        assert_eq!(
+            Entry::from_canonical(spaced.as_bytes()),
+            Err(EntryError::NotCanonical)
+        );
+        let unbalanced = good.replace("-8820.00", "-8820.01");
+        assert!(matches!(
+            Entry::from_canonical(unbalanced.as_bytes()),
+            Err(EntryError::Postings(_))
+        ));
+        let float = good.replace("\"seq\":7", "\"seq\":7.5");
+        assert!(Entry::from_canonical(float.as_bytes()).is_err());
+        let no_micros = good.replace(".123456Z", "Z");
+        assert_eq!(
+            Entry::from_canonical(no_micros.as_bytes()),
+            Err(EntryError::Time("2026-11-22T18:48:55Z".into()))
+        );
+        let extra = good.replace("\"v\":1", "\"v\":1,\"w\":2");
+        assert_eq!(
+            Entry::from_canonical(extra.as_bytes()),
+            Err(EntryError::UnknownMember("w".into()))
+        );
+    }
+}

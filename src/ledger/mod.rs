@@ -1,0 +1,14 @@
+//! The verifiable ledger: canonical entries, the Merkle tree, signed
+//! checkpoints, the one writer, verification and replay (DESIGN.md section 2).
+
+pub mod entry;
+pub mod jcs;
+pub mod keyfile;
+pub mod merkle;
+pub mod note;
+pub mod replay;
+pub mod sequencer;
+pub mod verify;
+
+pub use entry::{Entry, EntryDraft};
+pub use sequencer::{BatchContext, Command, Ledger, LedgerError, Receipt, SequencerConfig};

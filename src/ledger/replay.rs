@@ -1,0 +1,139 @@
+//! `scfledger replay`: rebuild the projections from the log alone and compare
+//! them with the stored ones; optionally write the rebuilt ones back.
+
+use std::collections::BTreeMap;
+
+use super::entry::Entry;
+use crate::db::log::{self as log_db, BalanceRow, PostingRow};
+use crate::db::{DbConnection, DbError};
+use crate::limits;
+
+/// Why replay could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("seq {seq}: {problem}")]
+    Entry { seq: u64, problem: String },
+    #[error("{0}")]
+    Storage(#[from] DbError),
+}
+
+/// Differences between the log and the projections; empty when they agree.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    pub entries: u64,
+    pub differences: Vec<String>,
+}
+
+/// Most differences listed before the rest are only counted.
+const DIFFERENCES_LISTED_MAX: usize = 100;
+
+/// Rebuilds postings and balances from the log and compares; with `repair`,
+/// replaces the stored projections by the rebuilt ones in one transaction.
+pub fn replay(connection: &mut DbConnection, repair: bool) -> Result<ReplayReport, ReplayError> {
+    let mut report = ReplayReport::default();
+    let mut balances: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut rebuilt_postings: Vec<PostingRow> = Vec::new();
+    let mut extra = 0usize;
+    let mut note = |report: &mut ReplayReport, text: String| {
+        if report.differences.len() < DIFFERENCES_LISTED_MAX {
+            report.differences.push(text);
+        } else {
+            extra += 1;
+        }
+    };
+    loop {
+        let from = report.entries as i64;
+        let rows = log_db::entries_from(connection, from, limits::SCAN_CHUNK_ENTRIES)?;
+        if rows.is_empty() {
+            break;
+        }
+        let to = from + rows.len() as i64;
+        let mut expected: Vec<PostingRow> = Vec::new();
+        for row in &rows {
+            let seq = row.seq as u64;
+            let entry = Entry::from_canonical(row.canonical.as_bytes()).map_err(|e| {
+                ReplayError::Entry {
+                    seq,
+                    problem: e.to_string(),
+                }
+            })?;
+            for (index, posting) in entry.postings.iter().enumerate() {
+                let key = (
+                    posting.account.as_str().to_string(),
+                    posting.currency.code().to_string(),
+                );
+                let (balance, last_seq) = balances.entry(key.clone()).or_insert((0, 0));
+                *balance = balance.checked_add(posting.amount_minor).ok_or_else(|| {
+                    ReplayError::Entry {
+                        seq,
+                        problem: format!("balance of {} overflows", key.0),
+                    }
+                })?;
+                *last_seq = row.seq;
+                expected.push(PostingRow {
+                    seq: row.seq,
+                    posting_index: index as i32,
+                    account: key.0,
+                    currency: key.1,
+                    amount_minor: posting.amount_minor,
+                });
+            }
+            report.entries += 1;
+        }
+        let stored = log_db::postings_between(connection, from, to)?;
+        if stored != expected {
+            let first_bad = expected
+                .iter()
+                .zip(stored.iter())
+                .find(|(a, b)| a != b)
+                .map(|(a, _)| a.seq)
+                .or_else(|| expected.get(stored.len()).map(|p| p.seq))
+                .or_else(|| stored.get(expected.len()).map(|p| p.seq))
+                .unwrap_or(from);
+            note(
+                &mut report,
+                format!("postings projection differs from the log at seq {first_bad}"),
+            );
+        }
+        if repair {
+            rebuilt_postings.extend(expected);
+        }
+    }
+    let stored_balances = log_db::all_balances(connection)?;
+    let mut stored_map: BTreeMap<(String, String), i64> = stored_balances
+        .into_iter()
+        .map(|b| ((b.account, b.currency), b.balance_minor))
+        .collect();
+    for ((account, currency), (balance, _)) in &balances {
+        match stored_map.remove(&(account.clone(), currency.clone())) {
+            Some(stored) if stored == *balance => {}
+            Some(stored) => note(&mut report, format!("balance {account} {currency}: the log gives {balance} minor units, the projection {stored}")),
+            None => note(&mut report, format!("balance {account} {currency}: the log gives {balance} minor units, the projection has none")),
+        }
+    }
+    for ((account, currency), stored) in stored_map {
+        note(&mut report, format!("balance {account} {currency}: the projection has {stored} minor units, the log none"));
+    }
+    if extra > 0 {
+        report
+            .differences
+            .push(format!("... and {extra} more differences"));
+    }
+    if repair && !report.differences.is_empty() {
+        let balance_rows: Vec<BalanceRow> = balances
+            .into_iter()
+            .map(
+                |((account, currency), (balance_minor, last_seq))| BalanceRow {
+                    account,
+                    currency,
+                    balance_minor,
+                    last_seq,
+                },
+            )
+            .collect();
+        diesel::Connection::transaction(connection, |c| {
+            log_db::replace_projections(c, &rebuilt_postings, &balance_rows)
+        })?;
+    }
+    Ok(report)
+}

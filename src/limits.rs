@@ -1,0 +1,45 @@
+//! Every bound of the system in one place. A limit that is not here does not exist.
+
+/// Longest account name, in bytes.
+pub const ACCOUNT_NAME_LENGTH_MAX: usize = 128;
+/// Most postings one entry may carry.
+pub const POSTINGS_PER_ENTRY_MAX: usize = 64;
+/// Largest canonical entry, in bytes.
+pub const ENTRY_BYTES_MAX: usize = 64 * 1024;
+/// Longest entry kind such as `invoice.confirmed`.
+pub const KIND_LENGTH_MAX: usize = 64;
+/// Longest actor (party id or `system`).
+pub const ACTOR_LENGTH_MAX: usize = 64;
+/// Deepest JSON nesting accepted in an entry body.
+pub const JSON_DEPTH_MAX: usize = 16;
+/// Longest journal memo.
+pub const MEMO_LENGTH_MAX: usize = 500;
+
+/// Commands the sequencer's queue holds before callers wait (back-pressure).
+pub const SEQUENCER_QUEUE_DEPTH_MAX: usize = 65_536;
+/// Most commands the sequencer puts into one transaction.
+pub const SEQUENCER_BATCH_SIZE_MAX: usize = 8_192;
+/// Default commands per batch.
+pub const SEQUENCER_BATCH_SIZE_DEFAULT: usize = 2_048;
+/// Longest the sequencer waits for more commands before committing a batch.
+pub const SEQUENCER_BATCH_WINDOW_US_MAX: u64 = 50_000;
+/// Default batch window: zero, the batch takes what has queued meanwhile.
+pub const SEQUENCER_BATCH_WINDOW_US_DEFAULT: u64 = 0;
+
+/// Largest HTTP JSON body.
+pub const HTTP_JSON_BODY_BYTES_MAX: usize = 256 * 1024;
+/// Most log entries one page returns.
+pub const LOG_PAGE_ENTRIES_MAX: u64 = 1_000;
+/// Default page size for log entries.
+pub const LOG_PAGE_ENTRIES_DEFAULT: u64 = 100;
+/// Entries read from the database per chunk while verifying or replaying.
+pub const SCAN_CHUNK_ENTRIES: i64 = 10_000;
+/// Read connections in the pool.
+pub const READ_POOL_CONNECTIONS_MAX: u32 = 8;
+
+const _: () = assert!(SEQUENCER_BATCH_SIZE_DEFAULT <= SEQUENCER_BATCH_SIZE_MAX);
+const _: () = assert!(SEQUENCER_BATCH_SIZE_MAX <= SEQUENCER_QUEUE_DEPTH_MAX);
+const _: () = assert!(LOG_PAGE_ENTRIES_DEFAULT <= LOG_PAGE_ENTRIES_MAX);
+const _: () = assert!(SEQUENCER_BATCH_WINDOW_US_DEFAULT <= SEQUENCER_BATCH_WINDOW_US_MAX);
+// A page of maximal entries must fit comfortably in memory.
+const _: () = assert!(LOG_PAGE_ENTRIES_MAX as usize * ENTRY_BYTES_MAX <= 64 * 1024 * 1024);

@@ -1,0 +1,115 @@
+//! Building and running the HTTP application. Tests build it on port 0.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpResponse, HttpServer};
+
+use crate::api;
+use crate::api::error::ApiError;
+use crate::db::{DbConnection, DbError, Pool};
+use crate::ledger::Ledger;
+use crate::limits;
+use crate::web as pages;
+
+/// What every handler shares.
+pub struct AppState {
+    pub ledger: Ledger,
+    pub pool: Pool,
+}
+
+impl AppState {
+    /// Runs a read on a pooled connection off the async threads.
+    pub async fn read<T, E, F>(&self, read: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        ApiError: From<E>,
+    {
+        let pool = self.pool.clone();
+        let outcome = web::block(move || -> Result<Result<T, E>, DbError> {
+            let mut connection = pool.get()?;
+            Ok(read(&mut connection))
+        })
+        .await?;
+        outcome
+            .map_err(<ApiError as From<DbError>>::from)?
+            .map_err(<ApiError as From<E>>::from)
+    }
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `listen` (port 0 picks a free port) and builds the server.
+    pub fn build(listen: &str, ledger: Ledger, pool: Pool) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen)?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { ledger, pool });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(limits::HTTP_JSON_BODY_BYTES_MAX)
+                        .error_handler(api::error::json_error_handler),
+                )
+                .app_data(
+                    web::QueryConfig::default().error_handler(api::error::query_error_handler),
+                )
+                .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+                .route("/healthz", web::get().to(healthz))
+                .route("/readyz", web::get().to(readyz))
+                .configure(api::routes)
+                .configure(pages::routes)
+                .default_service(web::to(not_found))
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.ledger.is_running() {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the sequencer is not running",
+        ));
+    }
+    state
+        .read(|c| crate::db::execute_raw(c, "SELECT 1"))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain")
+        .body("ready\n"))
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route",
+    ))
+}

@@ -1,0 +1,107 @@
+//! Creating, checking and revoking bearer API keys.
+//!
+//! A key reads `scf_<key id>_<secret>`: 16 hex digits of id, 64 of secret. The
+//! secret is 256 random bits, so a SHA-256 of it is stored rather than a slow
+//! password hash: there is nothing to brute-force.
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use crate::db::api_keys::{self as keys_db, ApiKeyRow};
+use crate::db::{DbConnection, DbError};
+use crate::domain::{PartyId, Role};
+
+/// Who a request comes from, once its key checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub key_id: String,
+    pub party: PartyId,
+    pub role: Role,
+}
+
+/// A freshly created key; the token is shown once and never stored.
+pub struct CreatedKey {
+    pub key_id: String,
+    pub token: String,
+}
+
+fn random_hex(bytes: usize) -> Result<String, DbError> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|e| DbError::Corrupt(format!("no randomness: {e}")))?;
+    Ok(hex::encode(buffer))
+}
+
+fn secret_digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates a key for `party` with `role`.
+pub fn create(
+    connection: &mut DbConnection,
+    party: &PartyId,
+    role: Role,
+    label: &str,
+) -> Result<CreatedKey, DbError> {
+    let key_id = random_hex(8)?;
+    let secret = random_hex(32)?;
+    keys_db::insert(
+        connection,
+        &ApiKeyRow {
+            key_id: key_id.clone(),
+            party_id: party.as_str().to_string(),
+            role: role.as_str().to_string(),
+            label: label.to_string(),
+            secret_sha256_hex: secret_digest(&secret),
+            created_at: Utc::now().naive_utc(),
+            revoked_at: None,
+        },
+    )?;
+    Ok(CreatedKey {
+        token: format!("scf_{key_id}_{secret}"),
+        key_id,
+    })
+}
+
+/// Checks a bearer token; `None` for anything unknown, revoked or malformed.
+pub fn authenticate(
+    connection: &mut DbConnection,
+    token: &str,
+) -> Result<Option<Principal>, DbError> {
+    let Some((key_id, secret)) = token
+        .strip_prefix("scf_")
+        .and_then(|rest| rest.split_once('_'))
+    else {
+        return Ok(None);
+    };
+    if key_id.len() != 16 || secret.len() != 64 {
+        return Ok(None);
+    }
+    let Some(row) = keys_db::find_active(connection, key_id)? else {
+        return Ok(None);
+    };
+    if !constant_time_eq(
+        secret_digest(secret).as_bytes(),
+        row.secret_sha256_hex.as_bytes(),
+    ) {
+        return Ok(None);
+    }
+    let (Ok(party), Ok(role)) = (PartyId::parse(&row.party_id), row.role.parse::<Role>()) else {
+        return Err(DbError::Corrupt(format!(
+            "API key {key_id} has a bad party or role"
+        )));
+    };
+    Ok(Some(Principal {
+        key_id: row.key_id,
+        party,
+        role,
+    }))
+}
+
+/// Revokes a key by id.
+pub fn revoke(connection: &mut DbConnection, key_id: &str) -> Result<bool, DbError> {
+    keys_db::revoke(connection, key_id, Utc::now().naive_utc())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

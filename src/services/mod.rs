@@ -1,0 +1,8 @@
+//! Use cases, one per file: each parses its input into domain types, then calls
+//! the domain, the ledger and the database.
+
+pub mod api_keys;
+pub mod demo;
+pub mod export;
+pub mod journal;
+pub mod log_reads;
