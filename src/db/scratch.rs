@@ -15,16 +15,16 @@ pub fn create_postgres_database(admin_url: &str, name: &str) -> Result<String, D
         return Err(DbError::BadUrl(format!("scratch database name {name:?}")));
     }
     let mut admin = diesel::PgConnection::establish(admin_url)?;
-    admin.batch_execute(&format!(
-        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name};"
-    ))?;
+    // One statement per call: several would form one implicit transaction.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
     Ok(replace_database(admin_url, name))
 }
 
 /// Drops a scratch database (best effort: connections may linger).
 pub fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), DbError> {
     let mut admin = diesel::PgConnection::establish(admin_url)?;
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE);"))?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
     Ok(())
 }
 

@@ -1,0 +1,158 @@
+//! Test helpers: a fresh database per test on every backend under test, the
+//! real sequencer, and the real HTTP application on port 0.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use scfledger::db::{self, scratch, DatabaseUrl, DbConnection};
+use scfledger::domain::PartyId;
+use scfledger::ledger::note::LedgerKey;
+use scfledger::ledger::{sequencer, BatchContext, Ledger, LedgerError, Receipt, SequencerConfig};
+use scfledger::services::journal::{JournalEntry, PostingText};
+
+/// Backends under test: SQLite always; PostgreSQL when
+/// SCFLEDGER_TEST_POSTGRES_URL is set. In CI a missing URL is a failure, never a skip.
+pub fn backends() -> Vec<&'static str> {
+    let mut backends = vec!["sqlite"];
+    if postgres_admin_url().is_some() {
+        backends.push("postgres");
+    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "CI=true but SCFLEDGER_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI"
+        );
+    }
+    backends
+}
+
+fn postgres_admin_url() -> Option<String> {
+    std::env::var("SCFLEDGER_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh, migrated database, removed on drop.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    pub url_text: String,
+    pub folder: tempfile::TempDir,
+    postgres_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn new(backend: &str) -> TestDb {
+        let folder = tempfile::tempdir().unwrap();
+        let (url_text, postgres_name) = match backend {
+            "sqlite" => (
+                format!("sqlite://{}", folder.path().join("test.db").display()),
+                None,
+            ),
+            "postgres" => {
+                let name = format!(
+                    "scfledger_test_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
+                let url = scratch::create_postgres_database(&postgres_admin_url().unwrap(), &name)
+                    .unwrap();
+                (url, Some(name))
+            }
+            other => panic!("unknown backend {other}"),
+        };
+        let url = DatabaseUrl::parse(&url_text).unwrap();
+        let mut connection = url.connect().unwrap();
+        db::run_migrations(&mut connection).unwrap();
+        TestDb {
+            url,
+            url_text,
+            folder,
+            postgres_name,
+        }
+    }
+
+    pub fn connect(&self) -> DbConnection {
+        self.url.connect().unwrap()
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.url.backend_name()
+    }
+
+    /// Removes the append-only triggers, as an attacker with database access could.
+    pub fn drop_append_only_triggers(&self) {
+        let sql = match self.backend() {
+            "sqlite" => "DROP TRIGGER log_entries_no_update; DROP TRIGGER log_entries_no_delete; \
+                         DROP TRIGGER merkle_nodes_no_update; DROP TRIGGER merkle_nodes_no_delete; \
+                         DROP TRIGGER checkpoints_no_update; DROP TRIGGER checkpoints_no_delete;",
+            _ => "ALTER TABLE log_entries DISABLE TRIGGER USER; ALTER TABLE merkle_nodes DISABLE TRIGGER USER; \
+                  ALTER TABLE checkpoints DISABLE TRIGGER USER;",
+        };
+        db::execute_raw(&mut self.connect(), sql).unwrap();
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.postgres_name {
+            let _ = scratch::drop_postgres_database(&postgres_admin_url().unwrap(), name);
+        }
+    }
+}
+
+/// The fixed key of the tests.
+pub fn test_key() -> LedgerKey {
+    LedgerKey::from_seed("scfledger.test/ledger", [42; 32]).unwrap()
+}
+
+/// A running sequencer on `db`; join the handle after dropping the ledger.
+pub fn start(db: &TestDb) -> (Ledger, std::thread::JoinHandle<()>) {
+    sequencer::start(&db.url, test_key(), SequencerConfig::default()).unwrap()
+}
+
+/// A journal entry moving `amount` EUR from `from` to `to`.
+pub fn transfer(memo: &str, to: &str, from: &str, amount: &str) -> JournalEntry {
+    let negative = format!("-{amount}");
+    JournalEntry::parse(
+        memo,
+        &[
+            PostingText {
+                account: to,
+                currency: "EUR",
+                amount,
+            },
+            PostingText {
+                account: from,
+                currency: "EUR",
+                amount: &negative,
+            },
+        ],
+    )
+    .unwrap()
+}
+
+/// Appends a journal entry and waits for its receipt (from a non-async thread).
+pub fn append(ledger: &Ledger, entry: JournalEntry) -> Result<Receipt, LedgerError> {
+    let draft = entry.draft(&PartyId::parse("op-test").unwrap());
+    ledger.submit_blocking(move |_: &mut BatchContext<'_>| Ok(draft.clone()))
+}
+
+/// Appends `count` entries one by one (one batch and checkpoint each):
+/// memo `entry {i}`, 1.00 × (i + 1) EUR from funder:f1:cash to supplier:s1:bank.
+pub fn append_numbered(ledger: &Ledger, count: u64) -> Vec<Receipt> {
+    (0..count)
+        .map(|i| {
+            let amount = format!("{}.00", i + 1);
+            append(
+                ledger,
+                transfer(
+                    &format!("entry {i}"),
+                    "supplier:s1:bank",
+                    "funder:f1:cash",
+                    &amount,
+                ),
+            )
+            .unwrap()
+        })
+        .collect()
+}

@@ -1,0 +1,428 @@
+//! The ledger core on every backend: appends, receipts, atomicity, triggers,
+//! verification, replay, export and tampering.
+
+mod common;
+
+use common::*;
+use scfledger::db::{self, log as log_db};
+use scfledger::ledger::merkle::verify_inclusion;
+use scfledger::ledger::note::{Checkpoint, LedgerKey};
+use scfledger::ledger::{replay, verify, BatchContext, EntryDraft, LedgerError};
+use scfledger::services::export;
+
+#[test]
+fn migrations_run_up_down_up() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut connection = db.connect();
+        db::revert_all_migrations(&mut connection).unwrap();
+        assert!(
+            db::execute_raw(&mut connection, "SELECT seq FROM log_entries").is_err(),
+            "{backend}: tables remain after down"
+        );
+        db::run_migrations(&mut connection).unwrap();
+        assert_eq!(
+            log_db::entry_count(&mut connection).unwrap(),
+            0,
+            "{backend}"
+        );
+    }
+}
+
+#[test]
+fn concurrent_appends_get_receipts_that_verify_offline() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        let receipts: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..50)
+                .map(|i| {
+                    let ledger = ledger.clone();
+                    scope.spawn(move || {
+                        append(
+                            &ledger,
+                            transfer(
+                                &format!("advance {i}"),
+                                "supplier:s1:bank",
+                                "funder:f1:cash",
+                                "8820.00",
+                            ),
+                        )
+                        .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let verifier = test_key().verifier();
+        let mut seqs: Vec<u64> = receipts.iter().map(|r| r.seq).collect();
+        seqs.sort();
+        assert_eq!(
+            seqs,
+            (0..50).collect::<Vec<_>>(),
+            "{backend}: every seq exactly once"
+        );
+        for receipt in &receipts {
+            let checkpoint = Checkpoint::open_signed(&receipt.checkpoint, &verifier).unwrap();
+            assert_eq!(checkpoint.size, receipt.tree_size);
+            verify_inclusion(
+                &receipt.leaf_hash,
+                receipt.seq,
+                receipt.tree_size,
+                &receipt.inclusion_proof,
+                &checkpoint.root,
+            )
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{backend}: receipt of seq {} does not verify: {e}",
+                    receipt.seq
+                )
+            });
+        }
+        drop(ledger);
+        writer.join().unwrap();
+        let mut connection = db.connect();
+        assert_eq!(
+            log_db::balance(&mut connection, "supplier:s1:bank", "EUR").unwrap(),
+            50 * 882_000
+        );
+        assert_eq!(
+            log_db::balance(&mut connection, "funder:f1:cash", "EUR").unwrap(),
+            -50 * 882_000
+        );
+        let report = verify::verify_database(&mut connection, &verifier).unwrap();
+        assert_eq!(report.entries, 50, "{backend}");
+        assert!(report.checkpoints >= 1 && report.checkpoints <= 50);
+        assert_eq!(
+            replay::replay(&mut connection, false).unwrap().differences,
+            Vec::<String>::new()
+        );
+    }
+}
+
+#[test]
+fn a_failed_command_writes_nothing_and_others_in_the_batch_land() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        append_numbered(&ledger, 2);
+        // A command that writes a projection row and then fails: its savepoint is rolled back.
+        let failing = ledger.submit_blocking(|context: &mut BatchContext<'_>| -> Result<EntryDraft, LedgerError> {
+            db::execute_raw(context.connection, "INSERT INTO balances (account, currency, balance_minor, last_seq) VALUES ('ghost', 'EUR', 5, 0)")?;
+            Err(LedgerError::Rejected { code: "test_rejected", field: Some("x".into()), message: "refused on purpose".into() })
+        });
+        assert!(
+            matches!(
+                failing,
+                Err(LedgerError::Rejected {
+                    code: "test_rejected",
+                    ..
+                })
+            ),
+            "{backend}"
+        );
+        // An unbalanced draft is refused before append.
+        let unbalanced = ledger.submit_blocking(|_: &mut BatchContext<'_>| {
+            let mut draft = transfer("bad", "a", "b", "1.00")
+                .draft(&scfledger::domain::PartyId::parse("op-test").unwrap());
+            draft.postings[0].amount_minor += 1;
+            Ok(draft)
+        });
+        assert!(
+            matches!(unbalanced, Err(LedgerError::Entry(_))),
+            "{backend}: {unbalanced:?}"
+        );
+        let next = append(&ledger, transfer("after", "a", "b", "1.00")).unwrap();
+        assert_eq!(next.seq, 2, "{backend}: failed commands consumed no seq");
+        drop(ledger);
+        writer.join().unwrap();
+        let mut connection = db.connect();
+        assert_eq!(
+            log_db::balance(&mut connection, "ghost", "EUR").unwrap(),
+            0,
+            "{backend}: rolled back"
+        );
+        assert_eq!(log_db::entry_count(&mut connection).unwrap(), 3);
+        verify::verify_database(&mut connection, &test_key().verifier()).unwrap();
+    }
+}
+
+#[test]
+fn triggers_reject_update_and_delete_on_the_log_tables() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        append_numbered(&ledger, 2);
+        drop(ledger);
+        writer.join().unwrap();
+        let mut connection = db.connect();
+        for sql in [
+            "UPDATE log_entries SET kind = 'x' WHERE seq = 0",
+            "DELETE FROM log_entries WHERE seq = 1",
+            "UPDATE merkle_nodes SET hash_hex = '00' WHERE level = 0",
+            "DELETE FROM merkle_nodes",
+            "UPDATE checkpoints SET note = 'x'",
+            "DELETE FROM checkpoints",
+        ] {
+            let error = db::execute_raw(&mut connection, sql)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("append-only"),
+                "{backend}: {sql} gave {error}"
+            );
+        }
+        assert_eq!(log_db::entry_count(&mut connection).unwrap(), 2);
+    }
+}
+
+/// A ledger of 8 entries in 8 batches, with the triggers dropped, for tampering.
+fn tamperable(backend: &str) -> TestDb {
+    let db = TestDb::new(backend);
+    let (ledger, writer) = start(&db);
+    append_numbered(&ledger, 8);
+    drop(ledger);
+    writer.join().unwrap();
+    db.drop_append_only_triggers();
+    db
+}
+
+fn verify_error(db: &TestDb) -> String {
+    verify::verify_database(&mut db.connect(), &test_key().verifier())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn verify_names_the_first_tampered_entry() {
+    for backend in backends() {
+        // One byte of one entry changed.
+        let db = tamperable(backend);
+        db::execute_raw(&mut db.connect(), "UPDATE log_entries SET canonical = replace(canonical, 'entry 3', 'entry 9') WHERE seq = 3").unwrap();
+        assert!(
+            verify_error(&db).starts_with("seq 3: "),
+            "{backend}: {}",
+            verify_error(&db)
+        );
+
+        // A changed amount breaks the entry's own balance first.
+        let db = tamperable(backend);
+        db::execute_raw(&mut db.connect(), "UPDATE log_entries SET canonical = replace(canonical, '\"5.00\"', '\"5.01\"') WHERE seq = 4").unwrap();
+        assert!(
+            verify_error(&db).starts_with("seq 4: entry postings: postings do not balance"),
+            "{backend}: {}",
+            verify_error(&db)
+        );
+
+        // One entry deleted.
+        let db = tamperable(backend);
+        db::execute_raw(&mut db.connect(), "DELETE FROM log_entries WHERE seq = 2").unwrap();
+        assert_eq!(
+            verify_error(&db),
+            "seq 2: missing; the next stored entry is seq 3",
+            "{backend}"
+        );
+
+        // The last entry deleted.
+        let db = tamperable(backend);
+        db::execute_raw(&mut db.connect(), "DELETE FROM log_entries WHERE seq = 7").unwrap();
+        assert_eq!(
+            verify_error(&db),
+            "seq 7: missing; the latest checkpoint covers 8 entries",
+            "{backend}"
+        );
+
+        // Two entries swapped.
+        let db = tamperable(backend);
+        let mut connection = db.connect();
+        let rows = log_db::entries_from(&mut connection, 1, 2).unwrap();
+        for (target, source) in [(1, &rows[1]), (2, &rows[0])] {
+            db::execute_raw(
+                &mut connection,
+                &format!(
+                    "UPDATE log_entries SET canonical = '{}' WHERE seq = {target}",
+                    source.canonical
+                ),
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            verify_error(&db),
+            "seq 1: entry says seq 2, expected 1",
+            "{backend}"
+        );
+
+        // Entry and its leaf rewritten consistently: only the signed root catches it.
+        let db = tamperable(backend);
+        let mut connection = db.connect();
+        let row = &log_db::entries_from(&mut connection, 5, 1).unwrap()[0];
+        let forged = row.canonical.replace("entry 5", "entry X");
+        let leaf = hex::encode(scfledger::ledger::merkle::leaf_hash(forged.as_bytes()));
+        db::execute_raw(
+            &mut connection,
+            &format!("UPDATE log_entries SET canonical = '{forged}' WHERE seq = 5"),
+        )
+        .unwrap();
+        db::execute_raw(
+            &mut connection,
+            &format!(
+                "UPDATE merkle_nodes SET hash_hex = '{leaf}' WHERE level = 0 AND node_index = 5"
+            ),
+        )
+        .unwrap();
+        let error = verify_error(&db);
+        assert!(error.starts_with("seq 5: "), "{backend}: {error}");
+
+        // A forged checkpoint: signed by another key.
+        let db = tamperable(backend);
+        let mut connection = db.connect();
+        let latest = log_db::latest_checkpoint(&mut connection).unwrap().unwrap();
+        let impostor = LedgerKey::from_seed("scfledger.test/ledger", [7; 32]).unwrap();
+        let body = scfledger::ledger::note::Checkpoint::parse(
+            &latest.note[..latest.note.find("\n\n").unwrap() + 1],
+        )
+        .unwrap();
+        let forged = impostor.sign_note(&body.to_text()).unwrap();
+        db::execute_raw(
+            &mut connection,
+            &format!("UPDATE checkpoints SET note = '{forged}' WHERE tree_size = 8"),
+        )
+        .unwrap();
+        let error = verify_error(&db);
+        assert!(
+            error.starts_with("checkpoint of size 8: no signature by key scfledger.test/ledger+"),
+            "{backend}: {error}"
+        );
+
+        // The untouched ledger verifies.
+        let db = tamperable(backend);
+        let report = verify::verify_database(&mut db.connect(), &test_key().verifier()).unwrap();
+        assert_eq!((report.entries, report.checkpoints), (8, 8), "{backend}");
+    }
+}
+
+#[test]
+fn replay_names_an_altered_balance_and_repair_restores_it() {
+    for backend in backends() {
+        let db = tamperable(backend);
+        let mut connection = db.connect();
+        // 1 + 2 + … + 8 = 36.00 EUR.
+        assert_eq!(
+            log_db::balance(&mut connection, "supplier:s1:bank", "EUR").unwrap(),
+            3_600
+        );
+        db::execute_raw(
+            &mut connection,
+            "UPDATE balances SET balance_minor = 3601 WHERE account = 'supplier:s1:bank'",
+        )
+        .unwrap();
+        let report = replay::replay(&mut connection, false).unwrap();
+        assert_eq!(
+            report.differences,
+            vec![
+                "balance supplier:s1:bank EUR: the log gives 3600 minor units, the projection 3601"
+                    .to_string()
+            ],
+            "{backend}"
+        );
+        db::execute_raw(&mut connection, "DELETE FROM postings WHERE seq = 6").unwrap();
+        let report = replay::replay(&mut connection, true).unwrap();
+        assert_eq!(
+            report.differences.len(),
+            2,
+            "{backend}: {:?}",
+            report.differences
+        );
+        assert_eq!(
+            report.differences[0],
+            "postings projection differs from the log at seq 6"
+        );
+        assert_eq!(
+            replay::replay(&mut connection, false).unwrap().differences,
+            Vec::<String>::new(),
+            "{backend}: repaired"
+        );
+        assert_eq!(
+            log_db::balance(&mut connection, "supplier:s1:bank", "EUR").unwrap(),
+            3_600
+        );
+    }
+}
+
+#[test]
+fn exports_verify_and_a_changed_byte_is_named() {
+    for backend in backends() {
+        let db = tamperable(backend);
+        let out = db.folder.path().join("ledger.jsonl");
+        assert_eq!(export::export(&mut db.connect(), &out).unwrap(), 8);
+        let note = std::fs::read_to_string(export::checkpoint_path(&out)).unwrap();
+        let verifier = test_key().verifier();
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(text.lines().count(), 8);
+        let report = verify::verify_export(text.as_bytes(), &note, &verifier).unwrap();
+        assert_eq!(report.entries, 8, "{backend}");
+        // Every line is exactly the canonical bytes of its entry.
+        for line in text.lines() {
+            let entry = scfledger::ledger::Entry::from_canonical(line.as_bytes()).unwrap();
+            assert_eq!(entry.canonical_bytes().unwrap(), line.as_bytes());
+        }
+        let tampered = text.replacen("entry 6", "entry 7", 1);
+        let error = verify::verify_export(tampered.as_bytes(), &note, &verifier)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error, "seq 0: entries 0..8 do not hash to the signed root of size 8",
+            "{backend}"
+        );
+        let truncated: String = text.lines().take(7).map(|l| format!("{l}\n")).collect();
+        let error = verify::verify_export(truncated.as_bytes(), &note, &verifier)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error, "seq 7: the export holds 7 entries but the checkpoint covers 8",
+            "{backend}"
+        );
+    }
+}
+
+#[test]
+fn restart_continues_the_same_tree() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        let first = append_numbered(&ledger, 3);
+        drop(ledger);
+        writer.join().unwrap();
+        let (ledger, writer) = start(&db);
+        let next = append(&ledger, transfer("after restart", "a", "b", "2.50")).unwrap();
+        assert_eq!(next.seq, 3, "{backend}");
+        drop(ledger);
+        writer.join().unwrap();
+        // A sequencer with another key refuses the ledger.
+        let error = scfledger::ledger::sequencer::start(
+            &db.url,
+            LedgerKey::from_seed("scfledger.test/ledger", [1; 32]).unwrap(),
+            Default::default(),
+        )
+        .err()
+        .expect("a foreign key must be refused");
+        assert!(
+            error.to_string().contains("no signature by key"),
+            "{backend}: {error}"
+        );
+        let old = Checkpoint::open_signed(&first[2].checkpoint, &test_key().verifier()).unwrap();
+        let new = Checkpoint::open_signed(&next.checkpoint, &test_key().verifier()).unwrap();
+        let mut connection = db.connect();
+        let proof =
+            scfledger::services::log_reads::consistency(&mut connection, old.size, Some(new.size))
+                .unwrap();
+        scfledger::ledger::merkle::verify_consistency(
+            old.size,
+            new.size,
+            &proof.proof,
+            &old.root,
+            &new.root,
+        )
+        .unwrap();
+    }
+}
