@@ -108,7 +108,7 @@ fn a_failed_command_writes_nothing_and_others_in_the_batch_land() {
         append_numbered(&ledger, 2);
         // A command that writes a projection row and then fails: its savepoint is rolled back.
         let failing = ledger.submit_blocking(|context: &mut BatchContext<'_>| -> Result<EntryDraft, LedgerError> {
-            db::execute_raw(context.connection, "INSERT INTO balances (account, currency, balance_minor, last_seq) VALUES ('ghost', 'EUR', 5, 0)")?;
+            db::execute_raw(context.connection()?, "INSERT INTO balances (account, currency, balance_minor, last_seq) VALUES ('ghost', 'EUR', 5, 0)")?;
             Err(LedgerError::Rejected { code: "test_rejected", field: Some("x".into()), message: "refused on purpose".into() })
         });
         assert!(

@@ -20,12 +20,15 @@ pub mod scratch;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// The error of one database statement.
+pub use diesel::result::Error as QueryError;
 
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
@@ -140,6 +143,31 @@ pub fn revert_all_migrations(connection: &mut DbConnection) -> Result<(), DbErro
         DbConnection::Postgres(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
     };
     result.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Runs `work` in a transaction (a savepoint when one is already open):
+/// committed when it returns `Ok`, rolled back when it returns `Err`.
+pub fn transaction<T, E, F>(connection: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    connection.transaction(work)
+}
+
+/// Opens a savepoint inside the current transaction.
+pub fn begin_savepoint(connection: &mut DbConnection) -> Result<(), DbError> {
+    Ok(<DbConnection as Connection>::TransactionManager::begin_transaction(connection)?)
+}
+
+/// Releases the innermost savepoint, keeping its writes.
+pub fn release_savepoint(connection: &mut DbConnection) -> Result<(), DbError> {
+    Ok(<DbConnection as Connection>::TransactionManager::commit_transaction(connection)?)
+}
+
+/// Rolls back the innermost savepoint, undoing its writes.
+pub fn rollback_savepoint(connection: &mut DbConnection) -> Result<(), DbError> {
+    Ok(<DbConnection as Connection>::TransactionManager::rollback_transaction(connection)?)
 }
 
 /// Runs raw SQL statements (tests and tooling; the application never edits the log).

@@ -131,7 +131,7 @@ pub fn replay(connection: &mut DbConnection, repair: bool) -> Result<ReplayRepor
                 },
             )
             .collect();
-        diesel::Connection::transaction(connection, |c| {
+        crate::db::transaction(connection, |c| {
             log_db::replace_projections(c, &rebuilt_postings, &balance_rows)
         })?;
     }

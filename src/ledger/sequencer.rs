@@ -12,7 +12,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::entry::{entry_leaf_hash, truncate_to_micros, Entry, EntryDraft, EntryError};
@@ -21,7 +20,7 @@ use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
 use crate::db::log::{
     self as log_db, BatchRows, CheckpointRow, DbNodes, NewLogEntry, NewMerkleNode, PostingRow,
 };
-use crate::db::{DatabaseUrl, DbConnection, DbError};
+use crate::db::{self, DatabaseUrl, DbConnection, DbError};
 use crate::domain::Currency;
 use crate::limits;
 
@@ -45,8 +44,8 @@ pub enum LedgerError {
     Inconsistent(String),
 }
 
-impl From<diesel::result::Error> for LedgerError {
-    fn from(error: diesel::result::Error) -> Self {
+impl From<db::QueryError> for LedgerError {
+    fn from(error: db::QueryError) -> Self {
         LedgerError::Storage(DbError::Query(error))
     }
 }
@@ -77,8 +76,9 @@ pub struct Receipt {
 
 /// The database and the batch's pending balance changes, as a command sees them.
 pub struct BatchContext<'a> {
-    /// The batch transaction; a command's writes here are undone if it fails.
-    pub connection: &'a mut DbConnection,
+    connection: &'a mut DbConnection,
+    /// Whether this command opened its savepoint (on its first use of the database).
+    savepoint_open: bool,
     pending_balances: &'a BTreeMap<(String, Currency), i64>,
     /// The sequence number this command's entry will get.
     pub seq: u64,
@@ -87,6 +87,17 @@ pub struct BatchContext<'a> {
 }
 
 impl BatchContext<'_> {
+    /// The batch transaction. The first call opens this command's savepoint, so
+    /// whatever the command writes is undone if it fails; commands that never
+    /// touch the database pay nothing.
+    pub fn connection(&mut self) -> Result<&mut DbConnection, LedgerError> {
+        if !self.savepoint_open {
+            db::begin_savepoint(self.connection)?;
+            self.savepoint_open = true;
+        }
+        Ok(self.connection)
+    }
+
     /// An account's balance including earlier commands of this batch.
     pub fn balance_minor(&mut self, account: &str, currency: Currency) -> Result<i64, LedgerError> {
         let stored = log_db::balance(self.connection, account, currency.code())?;
@@ -346,25 +357,31 @@ impl Writer {
         let at = truncate_to_micros(Utc::now());
         let frontier = &mut self.frontier;
         let key = &self.key;
-        self.connection.transaction(|connection| {
+        db::transaction(&mut self.connection, |connection| {
             let mut rows = BatchRows::default();
             let mut pending: BTreeMap<(String, Currency), i64> = BTreeMap::new();
             let mut last_seq_of: BTreeMap<(String, Currency), u64> = BTreeMap::new();
             for submission in batch {
                 let seq = frontier.size();
-                let attempt = connection.transaction(|savepoint| {
-                    let mut context = BatchContext {
-                        connection: savepoint,
-                        pending_balances: &pending,
-                        seq,
-                        at,
-                    };
-                    let draft = submission.command.execute(&mut context)?;
+                let mut context = BatchContext {
+                    connection: &mut *connection,
+                    savepoint_open: false,
+                    pending_balances: &pending,
+                    seq,
+                    at,
+                };
+                let attempt = submission.command.execute(&mut context).and_then(|draft| {
                     draft.check()?;
                     let entry = draft.into_entry(seq, at);
                     let canonical = entry.canonical_bytes()?;
                     Ok::<_, LedgerError>((entry, canonical))
                 });
+                if context.savepoint_open {
+                    match attempt {
+                        Ok(_) => db::release_savepoint(connection)?,
+                        Err(_) => db::rollback_savepoint(connection)?,
+                    }
+                }
                 let (entry, canonical) = match attempt {
                     Ok(done) => done,
                     Err(error) => {
