@@ -40,6 +40,7 @@ pub const READ_POOL_CONNECTIONS_MAX: u32 = 8;
 const _: () = assert!(SEQUENCER_BATCH_SIZE_DEFAULT <= SEQUENCER_BATCH_SIZE_MAX);
 const _: () = assert!(SEQUENCER_BATCH_SIZE_MAX <= SEQUENCER_QUEUE_DEPTH_MAX);
 const _: () = assert!(LOG_PAGE_ENTRIES_DEFAULT <= LOG_PAGE_ENTRIES_MAX);
+#[allow(clippy::absurd_extreme_comparisons)]
 const _: () = assert!(SEQUENCER_BATCH_WINDOW_US_DEFAULT <= SEQUENCER_BATCH_WINDOW_US_MAX);
 // A page of maximal entries must fit comfortably in memory.
 const _: () = assert!(LOG_PAGE_ENTRIES_MAX as usize * ENTRY_BYTES_MAX <= 64 * 1024 * 1024);

@@ -35,7 +35,7 @@ pub async fn balances(
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Role::Operator)?;
-    let rows = state.read(|c| crate::db::log::all_balances(c)).await?;
+    let rows = state.read(crate::db::log::all_balances).await?;
     let balances: Vec<BalanceResponse> = rows
         .into_iter()
         .map(|row| {

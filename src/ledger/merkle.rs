@@ -63,7 +63,7 @@ fn largest_power_of_two_below(n: u64) -> u64 {
 pub fn range_hash(source: &mut dyn NodeSource, start: u64, end: u64) -> Result<Hash, ProofError> {
     let size = end - start;
     debug_assert!(size > 0);
-    if size.is_power_of_two() && start % size == 0 {
+    if size.is_power_of_two() && start.is_multiple_of(size) {
         let level = size.trailing_zeros();
         return source.perfect(level, start >> level);
     }

@@ -18,7 +18,10 @@ pub struct DemoSeed {
     pub entries_written: usize,
 }
 
-const DEMO_JOURNAL: &[(&str, &[(&str, &str, &str)])] = &[
+/// (account, currency, amount)
+type DemoPosting = (&'static str, &'static str, &'static str);
+
+const DEMO_JOURNAL: &[(&str, &[DemoPosting])] = &[
     (
         "Nordbank Capital commits funding to the Hansa Retail EU programme",
         &[
