@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::db::{self, scratch, DatabaseUrl};
 use crate::ledger::note::LedgerKey;
-use crate::ledger::{sequencer, BatchContext, SequencerConfig};
+use crate::ledger::{BatchContext, SequencerConfig};
 use crate::services::journal::{JournalEntry, PostingText};
 
 /// One backend's figures.
@@ -120,7 +120,8 @@ fn sequencer_run(url: &DatabaseUrl, entries: u64) -> anyhow::Result<(f64, u64)> 
     let mut connection = url.connect()?;
     db::run_migrations(&mut connection)?;
     let key = LedgerKey::generate("bench.scfledger.local/ledger")?;
-    let (ledger, writer) = sequencer::start(url, key, SequencerConfig::default())?;
+    let (ledger, writer) =
+        crate::services::financing::start_ledger(url, key, SequencerConfig::default())?;
     let entry = JournalEntry::parse(
         "Advance to supplier for invoice INV-2026-000123",
         &[

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Settings, StorageArgs};
 use crate::db;
 use crate::domain::{PartyId, Role};
-use crate::ledger::{keyfile, note::NoteVerifier, replay, sequencer, verify};
+use crate::ledger::{keyfile, note::NoteVerifier, replay, verify};
 use crate::server::Application;
 use crate::services::{api_keys, demo, export};
 
@@ -154,7 +154,11 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => {
             let mut connection = open(&settings)?;
             let (key, _) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;
-            let (ledger, writer) = sequencer::start(&settings.database, key, settings.sequencer)?;
+            let (ledger, writer) = crate::services::financing::start_ledger(
+                &settings.database,
+                key,
+                settings.sequencer,
+            )?;
             let seeded = demo::seed(&mut connection, &ledger, key_folder(&settings.key_file))?;
             drop(ledger);
             let _ = writer.join();
@@ -205,7 +209,11 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Replay { repair } => {
             let mut connection = open(&settings)?;
-            let report = replay::replay(&mut connection, repair)?;
+            let report = replay::replay(
+                &mut connection,
+                repair,
+                crate::services::financing::projector::apply,
+            )?;
             if report.differences.is_empty() {
                 println!(
                     "replayed {} entries; projections match the log",
@@ -308,7 +316,8 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
         );
     }
     let verifier = key.verifier().to_text();
-    let (ledger, writer) = sequencer::start(&settings.database, key, settings.sequencer)?;
+    let (ledger, writer) =
+        crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
     if seed_demo {
         report_seed(&demo::seed(
             &mut connection,

@@ -94,7 +94,13 @@ fn concurrent_appends_get_receipts_that_verify_offline() {
         assert_eq!(report.entries, 50, "{backend}");
         assert!(report.checkpoints >= 1 && report.checkpoints <= 50);
         assert_eq!(
-            replay::replay(&mut connection, false).unwrap().differences,
+            replay::replay(
+                &mut connection,
+                false,
+                scfledger::services::financing::projector::apply
+            )
+            .unwrap()
+            .differences,
             Vec::<String>::new()
         );
     }
@@ -316,7 +322,12 @@ fn replay_names_an_altered_balance_and_repair_restores_it() {
             "UPDATE balances SET balance_minor = 3601 WHERE account = 'supplier:s1:bank'",
         )
         .unwrap();
-        let report = replay::replay(&mut connection, false).unwrap();
+        let report = replay::replay(
+            &mut connection,
+            false,
+            scfledger::services::financing::projector::apply,
+        )
+        .unwrap();
         assert_eq!(
             report.differences,
             vec![
@@ -326,7 +337,12 @@ fn replay_names_an_altered_balance_and_repair_restores_it() {
             "{backend}"
         );
         db::execute_raw(&mut connection, "DELETE FROM postings WHERE seq = 6").unwrap();
-        let report = replay::replay(&mut connection, true).unwrap();
+        let report = replay::replay(
+            &mut connection,
+            true,
+            scfledger::services::financing::projector::apply,
+        )
+        .unwrap();
         assert_eq!(
             report.differences.len(),
             2,
@@ -338,7 +354,13 @@ fn replay_names_an_altered_balance_and_repair_restores_it() {
             "postings projection differs from the log at seq 6"
         );
         assert_eq!(
-            replay::replay(&mut connection, false).unwrap().differences,
+            replay::replay(
+                &mut connection,
+                false,
+                scfledger::services::financing::projector::apply
+            )
+            .unwrap()
+            .differences,
             Vec::<String>::new(),
             "{backend}: repaired"
         );
@@ -399,7 +421,7 @@ fn restart_continues_the_same_tree() {
         drop(ledger);
         writer.join().unwrap();
         // A sequencer with another key refuses the ledger.
-        let error = scfledger::ledger::sequencer::start(
+        let error = scfledger::services::financing::start_ledger(
             &db.url,
             LedgerKey::from_seed("scfledger.test/ledger", [1; 32]).unwrap(),
             Default::default(),

@@ -13,6 +13,7 @@ macro_rules! on_backend {
 }
 
 pub mod api_keys;
+pub mod financing;
 pub mod log;
 pub mod schema;
 pub mod scratch;

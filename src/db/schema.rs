@@ -66,3 +66,115 @@ diesel::allow_tables_to_appear_in_same_query!(
     balances,
     api_keys
 );
+
+diesel::table! {
+    parties (party_id) {
+        party_id -> Text,
+        role -> Text,
+        name -> Text,
+        tax_id -> Nullable<Text>,
+        public_key -> Nullable<Text>,
+        key_id -> Nullable<Text>,
+        status -> Text,
+        registered_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    programs (program_id) {
+        program_id -> Text,
+        retailer_id -> Text,
+        funder_id -> Text,
+        currency -> Text,
+        advance_rate -> Text,
+        discount_rate -> Text,
+        day_count -> Text,
+        tenor_min_days -> Integer,
+        tenor_max_days -> Integer,
+        grace_days -> Integer,
+        late_rate -> Text,
+        default_days -> Integer,
+        recourse -> Integer,
+        program_limit_minor -> BigInt,
+        retailer_limit_minor -> BigInt,
+        supplier_limit_fixed_minor -> Nullable<BigInt>,
+        supplier_limit_multiple -> Nullable<Text>,
+        created_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    invoices (invoice_id) {
+        invoice_id -> Text,
+        program_id -> Text,
+        supplier_id -> Text,
+        retailer_id -> Text,
+        invoice_number -> Text,
+        issue_date -> Date,
+        due_date -> Date,
+        currency -> Text,
+        amount_minor -> BigInt,
+        credited_minor -> BigInt,
+        paid_minor -> BigInt,
+        status -> Text,
+        fingerprint -> Text,
+        registered_seq -> BigInt,
+        settled_on -> Nullable<Date>,
+        defaulted_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    advances (invoice_id) {
+        invoice_id -> Text,
+        program_id -> Text,
+        supplier_id -> Text,
+        retailer_id -> Text,
+        funder_id -> Text,
+        currency -> Text,
+        principal_minor -> BigInt,
+        fee_minor -> BigInt,
+        net_minor -> BigInt,
+        value_date -> Date,
+        due_date -> Date,
+        principal_outstanding_minor -> BigInt,
+        late_fee_unpaid_minor -> BigInt,
+        late_accrued_through -> Date,
+        accepted_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    payouts (payout_id) {
+        payout_id -> Text,
+        party_id -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        reason -> Text,
+        invoice_id -> Nullable<Text>,
+        status -> Text,
+        created_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    supplier_debts (debt_id) {
+        debt_id -> Text,
+        supplier_id -> Text,
+        funder_id -> Text,
+        currency -> Text,
+        invoice_id -> Text,
+        amount_minor -> BigInt,
+        recovered_minor -> BigInt,
+        created_seq -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    parties,
+    programs,
+    invoices,
+    advances,
+    payouts,
+    supplier_debts
+);

@@ -1,9 +1,14 @@
 //! Pure domain types and rules. No I/O lives here.
 
+pub mod invoice;
 pub mod money;
 pub mod party;
 pub mod posting;
+pub mod pricing;
+pub mod terms;
+pub mod waterfall;
 
+pub use invoice::{InvoiceEvent, InvoiceStatus};
 pub use money::{Currency, Money, MoneyError};
 pub use party::{PartyId, Role};
 pub use posting::{check_balanced, AccountName, Posting, PostingError};

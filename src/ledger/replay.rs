@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::entry::Entry;
+use super::sequencer::{BatchContext, LedgerError, Projector};
+use crate::db::financing::{self as fin_db, FinancingSnapshot};
 use crate::db::log::{self as log_db, BalanceRow, PostingRow};
-use crate::db::{DbConnection, DbError};
+use crate::db::{self, DatabaseUrl, DbConnection, DbError};
 use crate::limits;
 
 /// Why replay could not run.
@@ -15,6 +17,8 @@ pub enum ReplayError {
     Entry { seq: u64, problem: String },
     #[error("{0}")]
     Storage(#[from] DbError),
+    #[error("{0}")]
+    Projection(#[from] LedgerError),
 }
 
 /// Differences between the log and the projections; empty when they agree.
@@ -27,9 +31,18 @@ pub struct ReplayReport {
 /// Most differences listed before the rest are only counted.
 const DIFFERENCES_LISTED_MAX: usize = 100;
 
-/// Rebuilds postings and balances from the log and compares; with `repair`,
-/// replaces the stored projections by the rebuilt ones in one transaction.
-pub fn replay(connection: &mut DbConnection, repair: bool) -> Result<ReplayReport, ReplayError> {
+/// Rebuilds every projection from the log and compares: postings and balances
+/// directly, the domain projections by running `projector` over the log into a
+/// scratch in-memory database. With `repair`, replaces the stored projections
+/// by the rebuilt ones in one transaction.
+pub fn replay(
+    connection: &mut DbConnection,
+    repair: bool,
+    projector: Projector,
+) -> Result<ReplayReport, ReplayError> {
+    let mut scratch = DatabaseUrl::Sqlite(":memory:".into()).connect()?;
+    db::run_migrations(&mut scratch)?;
+    let no_pending: BTreeMap<(String, crate::domain::Currency), i64> = BTreeMap::new();
     let mut report = ReplayReport::default();
     let mut balances: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     let mut rebuilt_postings: Vec<PostingRow> = Vec::new();
@@ -56,6 +69,14 @@ pub fn replay(connection: &mut DbConnection, repair: bool) -> Result<ReplayRepor
                     seq,
                     problem: e.to_string(),
                 }
+            })?;
+            projector(
+                &mut BatchContext::for_replay(&mut scratch, &no_pending, seq, entry.at),
+                &entry,
+            )
+            .map_err(|e| ReplayError::Entry {
+                seq,
+                problem: e.to_string(),
             })?;
             for (index, posting) in entry.postings.iter().enumerate() {
                 let key = (
@@ -114,6 +135,10 @@ pub fn replay(connection: &mut DbConnection, repair: bool) -> Result<ReplayRepor
     for ((account, currency), stored) in stored_map {
         note(&mut report, format!("balance {account} {currency}: the projection has {stored} minor units, the log none"));
     }
+    let rebuilt = fin_db::snapshot(&mut scratch)?;
+    for difference in snapshot_differences(&rebuilt, &fin_db::snapshot(connection)?) {
+        note(&mut report, difference);
+    }
     if extra > 0 {
         report
             .differences
@@ -132,8 +157,61 @@ pub fn replay(connection: &mut DbConnection, repair: bool) -> Result<ReplayRepor
             )
             .collect();
         crate::db::transaction(connection, |c| {
-            log_db::replace_projections(c, &rebuilt_postings, &balance_rows)
+            log_db::replace_projections(c, &rebuilt_postings, &balance_rows)?;
+            fin_db::replace_snapshot(c, &rebuilt)
         })?;
     }
     Ok(report)
+}
+
+/// One line per table whose stored rows differ from the rebuilt ones, naming the first differing row.
+fn snapshot_differences(rebuilt: &FinancingSnapshot, stored: &FinancingSnapshot) -> Vec<String> {
+    fn compare<T: PartialEq + std::fmt::Debug>(
+        table: &str,
+        rebuilt: &[T],
+        stored: &[T],
+        id: impl Fn(&T) -> String,
+    ) -> Option<String> {
+        if rebuilt == stored {
+            return None;
+        }
+        let position = rebuilt
+            .iter()
+            .zip(stored)
+            .position(|(a, b)| a != b)
+            .unwrap_or(rebuilt.len().min(stored.len()));
+        let which = rebuilt
+            .get(position)
+            .or(stored.get(position))
+            .map(&id)
+            .unwrap_or_default();
+        Some(format!(
+            "{table} projection differs from the log at {which} ({} rows rebuilt, {} stored)",
+            rebuilt.len(),
+            stored.len()
+        ))
+    }
+    [
+        compare("parties", &rebuilt.parties, &stored.parties, |r| {
+            r.party_id.clone()
+        }),
+        compare("programs", &rebuilt.programs, &stored.programs, |r| {
+            r.program_id.clone()
+        }),
+        compare("invoices", &rebuilt.invoices, &stored.invoices, |r| {
+            r.invoice_id.clone()
+        }),
+        compare("advances", &rebuilt.advances, &stored.advances, |r| {
+            r.invoice_id.clone()
+        }),
+        compare("payouts", &rebuilt.payouts, &stored.payouts, |r| {
+            r.payout_id.clone()
+        }),
+        compare("supplier_debts", &rebuilt.debts, &stored.debts, |r| {
+            r.debt_id.clone()
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }

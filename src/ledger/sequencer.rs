@@ -86,7 +86,23 @@ pub struct BatchContext<'a> {
     pub at: DateTime<Utc>,
 }
 
-impl BatchContext<'_> {
+impl<'a> BatchContext<'a> {
+    /// A context outside the sequencer, for replaying entries into a scratch database.
+    pub fn for_replay(
+        connection: &'a mut DbConnection,
+        pending_balances: &'a BTreeMap<(String, Currency), i64>,
+        seq: u64,
+        at: DateTime<Utc>,
+    ) -> Self {
+        BatchContext {
+            connection,
+            savepoint_open: true,
+            pending_balances,
+            seq,
+            at,
+        }
+    }
+
     /// The batch transaction. The first call opens this command's savepoint, so
     /// whatever the command writes is undone if it fails; commands that never
     /// touch the database pay nothing.
@@ -111,6 +127,11 @@ impl BatchContext<'_> {
             .ok_or_else(|| LedgerError::Inconsistent(format!("balance of {account} overflows")))
     }
 }
+
+/// Applies an appended entry to the domain projections. It runs right after
+/// the entry is drafted, inside the command's savepoint, so later commands of
+/// the batch see its effects; `replay` runs the same function over the log.
+pub type Projector = fn(&mut BatchContext<'_>, &Entry) -> Result<(), LedgerError>;
 
 /// A state change. `execute` runs inside the batch transaction and returns the
 /// entry to append; any error rolls back what it wrote.
@@ -215,6 +236,7 @@ pub fn start(
     url: &DatabaseUrl,
     key: LedgerKey,
     config: SequencerConfig,
+    projector: Projector,
 ) -> Result<(Ledger, JoinHandle<()>), LedgerError> {
     let config = config.bounded();
     let mut connection = url.connect()?;
@@ -226,6 +248,7 @@ pub fn start(
         key,
         frontier: state,
         config,
+        projector,
     };
     let handle = std::thread::Builder::new()
         .name("scfledger-sequencer".into())
@@ -263,6 +286,7 @@ struct Writer {
     key: LedgerKey,
     frontier: Frontier,
     config: SequencerConfig,
+    projector: Projector,
 }
 
 /// A command that succeeded inside the batch, waiting for the commit.
@@ -357,6 +381,7 @@ impl Writer {
         let at = truncate_to_micros(Utc::now());
         let frontier = &mut self.frontier;
         let key = &self.key;
+        let projector = self.projector;
         db::transaction(&mut self.connection, |connection| {
             let mut rows = BatchRows::default();
             let mut pending: BTreeMap<(String, Currency), i64> = BTreeMap::new();
@@ -374,6 +399,7 @@ impl Writer {
                     draft.check()?;
                     let entry = draft.into_entry(seq, at);
                     let canonical = entry.canonical_bytes()?;
+                    projector(&mut context, &entry)?;
                     Ok::<_, LedgerError>((entry, canonical))
                 });
                 if context.savepoint_open {

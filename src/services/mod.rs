@@ -2,7 +2,9 @@
 //! the domain, the ledger and the database.
 
 pub mod api_keys;
+pub mod clock;
 pub mod demo;
 pub mod export;
+pub mod financing;
 pub mod journal;
 pub mod log_reads;

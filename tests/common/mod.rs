@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use scfledger::db::{self, scratch, DatabaseUrl, DbConnection};
 use scfledger::domain::PartyId;
 use scfledger::ledger::note::LedgerKey;
-use scfledger::ledger::{sequencer, BatchContext, Ledger, LedgerError, Receipt, SequencerConfig};
+use scfledger::ledger::{BatchContext, Ledger, LedgerError, Receipt, SequencerConfig};
 use scfledger::services::journal::{JournalEntry, PostingText};
 
 /// Backends under test: SQLite always; PostgreSQL when
@@ -107,7 +107,8 @@ pub fn test_key() -> LedgerKey {
 
 /// A running sequencer on `db`; join the handle after dropping the ledger.
 pub fn start(db: &TestDb) -> (Ledger, std::thread::JoinHandle<()>) {
-    sequencer::start(&db.url, test_key(), SequencerConfig::default()).unwrap()
+    scfledger::services::financing::start_ledger(&db.url, test_key(), SequencerConfig::default())
+        .unwrap()
 }
 
 /// A journal entry moving `amount` EUR from `from` to `to`.
@@ -155,4 +156,23 @@ pub fn append_numbered(ledger: &Ledger, count: u64) -> Vec<Receipt> {
             .unwrap()
         })
         .collect()
+}
+
+/// Verify and replay must both pass: the log verifies and every projection
+/// equals what the log rebuilds.
+pub fn assert_consistent(db: &TestDb) {
+    let mut connection = db.connect();
+    scfledger::ledger::verify::verify_database(&mut connection, &test_key().verifier()).unwrap();
+    let report = scfledger::ledger::replay::replay(
+        &mut connection,
+        false,
+        scfledger::services::financing::projector::apply,
+    )
+    .unwrap();
+    assert_eq!(
+        report.differences,
+        Vec::<String>::new(),
+        "{}: replay differs",
+        db.backend()
+    );
 }

@@ -1,0 +1,400 @@
+//! Rows and queries of the financing projections.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::schema::{advances, invoices, parties, payouts, programs, supplier_debts};
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = parties)]
+pub struct PartyRow {
+    pub party_id: String,
+    pub role: String,
+    pub name: String,
+    pub tax_id: Option<String>,
+    pub public_key: Option<String>,
+    pub key_id: Option<String>,
+    pub status: String,
+    pub registered_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = programs)]
+pub struct ProgramRow {
+    pub program_id: String,
+    pub retailer_id: String,
+    pub funder_id: String,
+    pub currency: String,
+    pub advance_rate: String,
+    pub discount_rate: String,
+    pub day_count: String,
+    pub tenor_min_days: i32,
+    pub tenor_max_days: i32,
+    pub grace_days: i32,
+    pub late_rate: String,
+    pub default_days: i32,
+    pub recourse: i32,
+    pub program_limit_minor: i64,
+    pub retailer_limit_minor: i64,
+    pub supplier_limit_fixed_minor: Option<i64>,
+    pub supplier_limit_multiple: Option<String>,
+    pub created_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = invoices, treat_none_as_null = true)]
+pub struct InvoiceRow {
+    pub invoice_id: String,
+    pub program_id: String,
+    pub supplier_id: String,
+    pub retailer_id: String,
+    pub invoice_number: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub credited_minor: i64,
+    pub paid_minor: i64,
+    pub status: String,
+    pub fingerprint: String,
+    pub registered_seq: i64,
+    pub settled_on: Option<NaiveDate>,
+    pub defaulted_on: Option<NaiveDate>,
+}
+
+impl InvoiceRow {
+    /// Face value less credit notes less payments.
+    pub fn open_minor(&self) -> i64 {
+        self.amount_minor - self.credited_minor - self.paid_minor
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = advances)]
+pub struct AdvanceRow {
+    pub invoice_id: String,
+    pub program_id: String,
+    pub supplier_id: String,
+    pub retailer_id: String,
+    pub funder_id: String,
+    pub currency: String,
+    pub principal_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
+    pub value_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub principal_outstanding_minor: i64,
+    pub late_fee_unpaid_minor: i64,
+    pub late_accrued_through: NaiveDate,
+    pub accepted_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = payouts)]
+pub struct PayoutRow {
+    pub payout_id: String,
+    pub party_id: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub invoice_id: Option<String>,
+    pub status: String,
+    pub created_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = supplier_debts)]
+pub struct SupplierDebtRow {
+    pub debt_id: String,
+    pub supplier_id: String,
+    pub funder_id: String,
+    pub currency: String,
+    pub invoice_id: String,
+    pub amount_minor: i64,
+    pub recovered_minor: i64,
+    pub created_seq: i64,
+}
+
+pub fn insert_party(connection: &mut DbConnection, row: &PartyRow) -> Result<(), DbError> {
+    diesel::insert_into(parties::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn party(connection: &mut DbConnection, party_id: &str) -> Result<Option<PartyRow>, DbError> {
+    Ok(parties::table
+        .find(party_id)
+        .select(PartyRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+pub fn insert_program(connection: &mut DbConnection, row: &ProgramRow) -> Result<(), DbError> {
+    diesel::insert_into(programs::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn program(
+    connection: &mut DbConnection,
+    program_id: &str,
+) -> Result<Option<ProgramRow>, DbError> {
+    Ok(programs::table
+        .find(program_id)
+        .select(ProgramRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+pub fn insert_invoice(connection: &mut DbConnection, row: &InvoiceRow) -> Result<(), DbError> {
+    diesel::insert_into(invoices::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn update_invoice(connection: &mut DbConnection, row: &InvoiceRow) -> Result<(), DbError> {
+    diesel::update(invoices::table.find(&row.invoice_id))
+        .set(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn invoice(
+    connection: &mut DbConnection,
+    invoice_id: &str,
+) -> Result<Option<InvoiceRow>, DbError> {
+    Ok(invoices::table
+        .find(invoice_id)
+        .select(InvoiceRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+pub fn invoice_by_fingerprint(
+    connection: &mut DbConnection,
+    fingerprint: &str,
+) -> Result<Option<InvoiceRow>, DbError> {
+    Ok(invoices::table
+        .filter(invoices::fingerprint.eq(fingerprint))
+        .select(InvoiceRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+/// Invoices in any of `statuses`, oldest due first (for the sweep).
+pub fn invoices_in_status(
+    connection: &mut DbConnection,
+    statuses: &[&str],
+    limit: i64,
+) -> Result<Vec<InvoiceRow>, DbError> {
+    Ok(invoices::table
+        .filter(invoices::status.eq_any(statuses))
+        .order((invoices::due_date, invoices::invoice_id))
+        .limit(limit)
+        .select(InvoiceRow::as_select())
+        .load(connection)?)
+}
+
+/// Face value of a supplier's invoices settled on or after `since` in `currency`.
+pub fn settled_volume_minor(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    currency: &str,
+    since: NaiveDate,
+) -> Result<i64, DbError> {
+    let amounts: Vec<i64> = invoices::table
+        .filter(invoices::supplier_id.eq(supplier_id))
+        .filter(invoices::currency.eq(currency))
+        .filter(invoices::status.eq("settled"))
+        .filter(invoices::settled_on.ge(since))
+        .select(invoices::amount_minor - invoices::credited_minor)
+        .load(connection)?;
+    Ok(amounts.iter().sum())
+}
+
+/// Whether the supplier has an invoice defaulted on or after `since`.
+pub fn supplier_defaulted_since(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    since: NaiveDate,
+) -> Result<bool, DbError> {
+    let count: i64 = invoices::table
+        .filter(invoices::supplier_id.eq(supplier_id))
+        .filter(invoices::defaulted_on.ge(since))
+        .count()
+        .get_result(connection)?;
+    Ok(count > 0)
+}
+
+pub fn insert_advance(connection: &mut DbConnection, row: &AdvanceRow) -> Result<(), DbError> {
+    diesel::insert_into(advances::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn update_advance(connection: &mut DbConnection, row: &AdvanceRow) -> Result<(), DbError> {
+    diesel::update(advances::table.find(&row.invoice_id))
+        .set(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn advance(
+    connection: &mut DbConnection,
+    invoice_id: &str,
+) -> Result<Option<AdvanceRow>, DbError> {
+    Ok(advances::table
+        .find(invoice_id)
+        .select(AdvanceRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+/// Principal outstanding in a programme, optionally for one supplier or retailer.
+pub fn outstanding_principal_minor(
+    connection: &mut DbConnection,
+    program_id: &str,
+    supplier_id: Option<&str>,
+    retailer_id: Option<&str>,
+) -> Result<i64, DbError> {
+    let mut query = advances::table
+        .filter(advances::program_id.eq(program_id))
+        .into_boxed();
+    if let Some(supplier_id) = supplier_id {
+        query = query.filter(advances::supplier_id.eq(supplier_id));
+    }
+    if let Some(retailer_id) = retailer_id {
+        query = query.filter(advances::retailer_id.eq(retailer_id));
+    }
+    let amounts: Vec<i64> = query
+        .select(advances::principal_outstanding_minor)
+        .load(connection)?;
+    Ok(amounts.iter().sum())
+}
+
+pub fn insert_payout(connection: &mut DbConnection, row: &PayoutRow) -> Result<(), DbError> {
+    diesel::insert_into(payouts::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn payouts_of(
+    connection: &mut DbConnection,
+    party_id: &str,
+) -> Result<Vec<PayoutRow>, DbError> {
+    Ok(payouts::table
+        .filter(payouts::party_id.eq(party_id))
+        .order(payouts::created_seq)
+        .select(PayoutRow::as_select())
+        .load(connection)?)
+}
+
+pub fn insert_debt(connection: &mut DbConnection, row: &SupplierDebtRow) -> Result<(), DbError> {
+    diesel::insert_into(supplier_debts::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn update_debt(connection: &mut DbConnection, row: &SupplierDebtRow) -> Result<(), DbError> {
+    diesel::update(supplier_debts::table.find(&row.debt_id))
+        .set(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+/// A supplier's debts with something left to recover, oldest first.
+pub fn open_debts(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    currency: &str,
+) -> Result<Vec<SupplierDebtRow>, DbError> {
+    let rows: Vec<SupplierDebtRow> = supplier_debts::table
+        .filter(supplier_debts::supplier_id.eq(supplier_id))
+        .filter(supplier_debts::currency.eq(currency))
+        .order(supplier_debts::created_seq)
+        .select(SupplierDebtRow::as_select())
+        .load(connection)?;
+    Ok(rows
+        .into_iter()
+        .filter(|d| d.recovered_minor < d.amount_minor)
+        .collect())
+}
+
+/// Every financing projection row, in a stable order, for replay's comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FinancingSnapshot {
+    pub parties: Vec<PartyRow>,
+    pub programs: Vec<ProgramRow>,
+    pub invoices: Vec<InvoiceRow>,
+    pub advances: Vec<AdvanceRow>,
+    pub payouts: Vec<PayoutRow>,
+    pub debts: Vec<SupplierDebtRow>,
+}
+
+pub fn snapshot(connection: &mut DbConnection) -> Result<FinancingSnapshot, DbError> {
+    Ok(FinancingSnapshot {
+        parties: parties::table
+            .order(parties::party_id)
+            .select(PartyRow::as_select())
+            .load(connection)?,
+        programs: programs::table
+            .order(programs::program_id)
+            .select(ProgramRow::as_select())
+            .load(connection)?,
+        invoices: invoices::table
+            .order(invoices::invoice_id)
+            .select(InvoiceRow::as_select())
+            .load(connection)?,
+        advances: advances::table
+            .order(advances::invoice_id)
+            .select(AdvanceRow::as_select())
+            .load(connection)?,
+        payouts: payouts::table
+            .order(payouts::payout_id)
+            .select(PayoutRow::as_select())
+            .load(connection)?,
+        debts: supplier_debts::table
+            .order(supplier_debts::debt_id)
+            .select(SupplierDebtRow::as_select())
+            .load(connection)?,
+    })
+}
+
+/// Replaces every financing projection (replay --repair).
+pub fn replace_snapshot(
+    connection: &mut DbConnection,
+    snapshot: &FinancingSnapshot,
+) -> Result<(), DbError> {
+    diesel::delete(supplier_debts::table).execute(connection)?;
+    diesel::delete(payouts::table).execute(connection)?;
+    diesel::delete(advances::table).execute(connection)?;
+    diesel::delete(invoices::table).execute(connection)?;
+    diesel::delete(programs::table).execute(connection)?;
+    diesel::delete(parties::table).execute(connection)?;
+    for row in &snapshot.parties {
+        insert_party(connection, row)?;
+    }
+    for row in &snapshot.programs {
+        insert_program(connection, row)?;
+    }
+    for row in &snapshot.invoices {
+        insert_invoice(connection, row)?;
+    }
+    for row in &snapshot.advances {
+        insert_advance(connection, row)?;
+    }
+    for row in &snapshot.payouts {
+        insert_payout(connection, row)?;
+    }
+    for row in &snapshot.debts {
+        insert_debt(connection, row)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,430 @@
+//! The invoice lifecycle: register, confirm, dispute, reject, credit note.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::bodies::{to_body, InvoiceCredited, InvoiceDecision, InvoiceRegistered};
+use super::common::{
+    accounts, amount_text, invalid, load_invoice, load_party, load_program, positive_amount,
+    reject, PostingsBuilder,
+};
+use crate::db::financing as fin_db;
+use crate::domain::invoice::{fingerprint, FingerprintFacts};
+use crate::domain::{Currency, InvoiceEvent, InvoiceStatus, PartyId, Role};
+use crate::ledger::entry::ActorSignature;
+use crate::ledger::jcs;
+use crate::ledger::{BatchContext, Command, EntryDraft, LedgerError};
+
+/// Who asks: a party and the role its credential carries.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub party: PartyId,
+    pub role: Role,
+}
+
+impl Actor {
+    /// The operator acts for anyone; a party only for itself.
+    pub fn may_act_for(&self, party_id: &str) -> bool {
+        self.role == Role::Operator || self.party.as_str() == party_id
+    }
+}
+
+fn forbidden(actor: &Actor, what: &str) -> LedgerError {
+    reject("forbidden", None, format!("{} may not {what}", actor.party))
+}
+
+fn status_of(invoice: &fin_db::InvoiceRow) -> Result<InvoiceStatus, LedgerError> {
+    invoice.status.parse().map_err(LedgerError::Inconsistent)
+}
+
+fn check(invoice: &fin_db::InvoiceRow, event: InvoiceEvent) -> Result<InvoiceStatus, LedgerError> {
+    let status = status_of(invoice)?;
+    status.check(event).map_err(|e| {
+        reject(
+            "illegal_transition",
+            Some("invoice_id"),
+            format!("invoice {}: {e}", invoice.invoice_id),
+        )
+    })?;
+    Ok(status)
+}
+
+/// Parses a `YYYY-MM-DD` date field.
+pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, LedgerError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        invalid(
+            field,
+            format!("{field} must be a date as YYYY-MM-DD, got {text:?}"),
+        )
+    })
+}
+
+/// Text fields of a new invoice.
+#[derive(Debug, Clone)]
+pub struct InvoiceFields<'a> {
+    pub program_id: &'a str,
+    pub supplier_id: &'a str,
+    pub invoice_number: &'a str,
+    pub issue_date: &'a str,
+    pub due_date: &'a str,
+    pub currency: &'a str,
+    pub amount: &'a str,
+    /// `form`, `api` or `ubl`.
+    pub channel: &'a str,
+    pub document_sha256: Option<String>,
+}
+
+/// `invoice.registered`.
+pub struct RegisterInvoice {
+    actor: Actor,
+    fields: InvoiceRegistered,
+    currency: Currency,
+    amount_minor: i64,
+}
+
+impl RegisterInvoice {
+    pub fn parse(actor: Actor, fields: &InvoiceFields<'_>) -> Result<Self, LedgerError> {
+        let invoice_number = fields.invoice_number.trim();
+        if invoice_number.is_empty() || invoice_number.chars().count() > 64 {
+            return Err(invalid(
+                "invoice_number",
+                "invoice_number must be 1-64 characters",
+            ));
+        }
+        let issue_date = parse_date("issue_date", fields.issue_date)?;
+        let due_date = parse_date("due_date", fields.due_date)?;
+        if due_date < issue_date {
+            return Err(invalid(
+                "due_date",
+                format!("due_date {due_date} is before issue_date {issue_date}"),
+            ));
+        }
+        let currency =
+            Currency::parse(fields.currency).map_err(|e| invalid("currency", e.to_string()))?;
+        let amount_minor = positive_amount("amount", currency, fields.amount)?;
+        if !actor.may_act_for(fields.supplier_id) {
+            return Err(forbidden(&actor, "register invoices for another supplier"));
+        }
+        Ok(RegisterInvoice {
+            fields: InvoiceRegistered {
+                invoice_id: String::new(),
+                program_id: fields.program_id.into(),
+                supplier_id: fields.supplier_id.into(),
+                retailer_id: String::new(),
+                invoice_number: invoice_number.into(),
+                issue_date,
+                due_date,
+                currency: currency.code().into(),
+                amount: currency.format_amount(amount_minor),
+                fingerprint: String::new(),
+                channel: fields.channel.into(),
+                document_sha256: fields.document_sha256.clone(),
+            },
+            actor,
+            currency,
+            amount_minor,
+        })
+    }
+}
+
+impl Command for RegisterInvoice {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let invoice_id = format!("inv-{}", context.seq);
+        let connection = context.connection()?;
+        let program = load_program(connection, &self.fields.program_id)?;
+        let supplier = load_party(
+            connection,
+            &self.fields.supplier_id,
+            Role::Supplier,
+            "supplier_id",
+        )?;
+        if supplier.status != "active" {
+            return Err(reject(
+                "supplier_inactive",
+                Some("supplier_id"),
+                format!("supplier {} is {}", supplier.party_id, supplier.status),
+            ));
+        }
+        if program.currency != self.currency.code() {
+            return Err(invalid(
+                "currency",
+                format!(
+                    "programme {} is in {}, the invoice in {}",
+                    program.program_id, program.currency, self.currency
+                ),
+            ));
+        }
+        let fingerprint = fingerprint(&FingerprintFacts {
+            supplier_tax_id: supplier.tax_id.as_deref().unwrap_or_default(),
+            retailer_id: &program.retailer_id,
+            invoice_number: &self.fields.invoice_number,
+            issue_date: self.fields.issue_date,
+            amount_minor: self.amount_minor,
+            currency: self.currency,
+        });
+        if let Some(existing) = fin_db::invoice_by_fingerprint(connection, &fingerprint)? {
+            return Err(reject(
+                "duplicate_invoice",
+                Some("invoice_number"),
+                format!("invoice {} of {} is already registered as {}; an invoice can be registered and financed once", self.fields.invoice_number, supplier.party_id, existing.invoice_id),
+            ));
+        }
+        let body = InvoiceRegistered {
+            invoice_id,
+            retailer_id: program.retailer_id.clone(),
+            fingerprint,
+            ..self.fields.clone()
+        };
+        Ok(EntryDraft {
+            kind: "invoice.registered".into(),
+            actor: self.actor.party.to_string(),
+            body: to_body(&body),
+            postings: vec![],
+            actor_sig: None,
+        })
+    }
+}
+
+/// The bytes a party signs for a request (DESIGN.md section 2).
+pub fn request_signing_bytes(kind: &str, request_body: &serde_json::Value) -> Vec<u8> {
+    let mut bytes = format!("scfledger-request-v1\n{kind}\n").into_bytes();
+    bytes.extend(jcs::canonical_bytes(request_body).expect("request bodies are canonical JSON"));
+    bytes
+}
+
+/// `invoice.confirmed`, `invoice.disputed` or `invoice.rejected` by the retailer.
+pub struct RetailerDecision {
+    actor: Actor,
+    kind: &'static str,
+    event: InvoiceEvent,
+    invoice_id: String,
+    reason: Option<String>,
+    signature_base64: Option<String>,
+}
+
+impl RetailerDecision {
+    /// The retailer confirms the payable. When the retailer has a registered key,
+    /// `signature_base64` must sign `{"invoice_id": …}` as [`request_signing_bytes`] says.
+    pub fn confirm(actor: Actor, invoice_id: &str, signature_base64: Option<String>) -> Self {
+        RetailerDecision {
+            actor,
+            kind: "invoice.confirmed",
+            event: InvoiceEvent::Confirm,
+            invoice_id: invoice_id.into(),
+            reason: None,
+            signature_base64,
+        }
+    }
+
+    pub fn dispute(actor: Actor, invoice_id: &str, reason: &str) -> Result<Self, LedgerError> {
+        Ok(RetailerDecision {
+            actor,
+            kind: "invoice.disputed",
+            event: InvoiceEvent::Dispute,
+            invoice_id: invoice_id.into(),
+            reason: Some(check_reason(reason)?),
+            signature_base64: None,
+        })
+    }
+
+    pub fn reject(actor: Actor, invoice_id: &str, reason: &str) -> Result<Self, LedgerError> {
+        Ok(RetailerDecision {
+            actor,
+            kind: "invoice.rejected",
+            event: InvoiceEvent::Reject,
+            invoice_id: invoice_id.into(),
+            reason: Some(check_reason(reason)?),
+            signature_base64: None,
+        })
+    }
+}
+
+fn check_reason(reason: &str) -> Result<String, LedgerError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(invalid("reason", "reason must be 1-500 characters"));
+    }
+    Ok(reason.to_string())
+}
+
+impl Command for RetailerDecision {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let connection = context.connection()?;
+        let invoice = load_invoice(connection, &self.invoice_id)?;
+        // Only the retailer itself may decide on its payables; not even the operator.
+        if self.actor.party.as_str() != invoice.retailer_id {
+            return Err(reject(
+                "not_found",
+                Some("invoice_id"),
+                format!("no invoice {:?}", self.invoice_id),
+            ));
+        }
+        check(&invoice, self.event)?;
+        let retailer = load_party(
+            connection,
+            &invoice.retailer_id,
+            Role::Retailer,
+            "retailer_id",
+        )?;
+        let actor_sig = match (&retailer.public_key, self.event) {
+            (Some(public_key), InvoiceEvent::Confirm) => Some(
+                self.verify_signature(public_key, retailer.key_id.clone().unwrap_or_default())?,
+            ),
+            _ => None,
+        };
+        let body = InvoiceDecision {
+            invoice_id: self.invoice_id.clone(),
+            reason: self.reason.clone(),
+        };
+        Ok(EntryDraft {
+            kind: self.kind.into(),
+            actor: self.actor.party.to_string(),
+            body: to_body(&body),
+            postings: vec![],
+            actor_sig,
+        })
+    }
+}
+
+impl RetailerDecision {
+    fn verify_signature(
+        &self,
+        public_key: &str,
+        key_id: String,
+    ) -> Result<ActorSignature, LedgerError> {
+        let Some(signature_text) = &self.signature_base64 else {
+            return Err(reject(
+                "signature_required",
+                Some("signature"),
+                "this retailer has a registered key: sign the confirmation",
+            ));
+        };
+        let bad = || {
+            reject(
+                "bad_signature",
+                Some("signature"),
+                "the signature does not verify with the retailer's registered key",
+            )
+        };
+        let key_bytes: [u8; 32] = BASE64
+            .decode(public_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| LedgerError::Inconsistent("stored public key".into()))?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
+            .map_err(|_| LedgerError::Inconsistent("stored public key".into()))?;
+        let signature_bytes = BASE64.decode(signature_text).map_err(|_| bad())?;
+        let signature =
+            ed25519_dalek::Signature::from_slice(&signature_bytes).map_err(|_| bad())?;
+        let message = request_signing_bytes(self.kind, &json!({"invoice_id": self.invoice_id}));
+        key.verify_strict(&message, &signature).map_err(|_| bad())?;
+        Ok(ActorSignature {
+            key_id,
+            signature: signature_text.clone(),
+        })
+    }
+}
+
+/// `invoice.credited`: a credit note dilutes the invoice.
+pub struct CreditNote {
+    actor: Actor,
+    invoice_id: String,
+    credit_note_number: String,
+    amount: String,
+}
+
+impl CreditNote {
+    pub fn parse(
+        actor: Actor,
+        invoice_id: &str,
+        credit_note_number: &str,
+        amount: &str,
+    ) -> Result<Self, LedgerError> {
+        let number = credit_note_number.trim();
+        if number.is_empty() || number.chars().count() > 64 {
+            return Err(invalid(
+                "credit_note_number",
+                "credit_note_number must be 1-64 characters",
+            ));
+        }
+        Ok(CreditNote {
+            actor,
+            invoice_id: invoice_id.into(),
+            credit_note_number: number.into(),
+            amount: amount.into(),
+        })
+    }
+}
+
+impl Command for CreditNote {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let seq = context.seq;
+        let connection = context.connection()?;
+        let invoice = load_invoice(connection, &self.invoice_id)?;
+        if !self.actor.may_act_for(&invoice.supplier_id)
+            && self.actor.party.as_str() != invoice.retailer_id
+        {
+            return Err(reject(
+                "not_found",
+                Some("invoice_id"),
+                format!("no invoice {:?}", self.invoice_id),
+            ));
+        }
+        check(&invoice, InvoiceEvent::CreditNote)?;
+        let currency = Currency::parse(&invoice.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let credit = positive_amount("amount", currency, &self.amount)?;
+        let open = invoice.open_minor();
+        if credit > open {
+            return Err(invalid(
+                "amount",
+                format!(
+                    "the credit note ({}) exceeds what is open on the invoice ({})",
+                    amount_text(currency, credit),
+                    amount_text(currency, open)
+                ),
+            ));
+        }
+        let mut postings = PostingsBuilder::new(currency);
+        let (mut reserve_reduced, mut supplier_debt, mut debt_id, mut funder_id) =
+            (0, 0, None, None);
+        if let Some(advance) = fin_db::advance(connection, &invoice.invoice_id)? {
+            let reserve_open = (open - advance.principal_outstanding_minor).max(0);
+            reserve_reduced = credit.min(reserve_open);
+            supplier_debt = credit - reserve_reduced;
+            postings
+                .credit(&accounts::retailer_receivable(&invoice.retailer_id), credit)
+                .debit(
+                    &accounts::supplier_reserve(&invoice.supplier_id),
+                    reserve_reduced,
+                )
+                .debit(
+                    &accounts::supplier_debt(&invoice.supplier_id),
+                    supplier_debt,
+                );
+            if supplier_debt > 0 {
+                debt_id = Some(format!("debt-{seq}"));
+                funder_id = Some(advance.funder_id);
+            }
+        }
+        let body = InvoiceCredited {
+            invoice_id: invoice.invoice_id,
+            credit_note_number: self.credit_note_number.clone(),
+            currency: currency.code().into(),
+            amount: amount_text(currency, credit),
+            reserve_reduced: amount_text(currency, reserve_reduced),
+            supplier_debt: amount_text(currency, supplier_debt),
+            debt_id,
+            funder_id,
+        };
+        Ok(EntryDraft {
+            kind: "invoice.credited".into(),
+            actor: self.actor.party.to_string(),
+            body: to_body(&body),
+            postings: postings.finish(),
+            actor_sig: None,
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! A retailer's payment: the waterfall over one or several invoices.
+
+use chrono::{Duration, NaiveDate};
+
+use super::bodies::{to_body, PaymentAllocation, PaymentReceived};
+use super::common::{
+    accounts, amount_text, invalid, load_invoice, load_party, load_program, net_payout,
+    positive_amount, program_terms, reject, PostingsBuilder,
+};
+use super::invoices::Actor;
+use crate::db::financing as fin_db;
+use crate::domain::pricing::interest_minor;
+use crate::domain::waterfall::{allocate, InvoicePosition};
+use crate::domain::{Currency, InvoiceEvent, InvoiceStatus, Role};
+use crate::ledger::{BatchContext, Command, EntryDraft, LedgerError};
+
+/// Most invoices one payment may be applied to.
+pub const INVOICES_PER_PAYMENT_MAX: usize = 500;
+
+/// `payment.received`: money from a retailer, applied to `invoice_ids` in order,
+/// each up to its open amount; the rest is unapplied cash for treasury.
+pub struct ReceivePayment {
+    actor: Actor,
+    retailer_id: String,
+    currency: Currency,
+    amount_minor: i64,
+    value_date: NaiveDate,
+    reference: String,
+    invoice_ids: Vec<String>,
+}
+
+impl ReceivePayment {
+    pub fn parse(
+        actor: Actor,
+        retailer_id: &str,
+        currency: &str,
+        amount: &str,
+        value_date: NaiveDate,
+        reference: &str,
+        invoice_ids: Vec<String>,
+    ) -> Result<Self, LedgerError> {
+        if actor.role != Role::Operator {
+            return Err(reject(
+                "forbidden",
+                None,
+                "payments are recorded by treasury (an operator key)",
+            ));
+        }
+        let currency = Currency::parse(currency).map_err(|e| invalid("currency", e.to_string()))?;
+        let amount_minor = positive_amount("amount", currency, amount)?;
+        if invoice_ids.len() > INVOICES_PER_PAYMENT_MAX {
+            return Err(invalid(
+                "invoice_ids",
+                format!("at most {INVOICES_PER_PAYMENT_MAX} invoices per payment"),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(duplicate) = invoice_ids.iter().find(|id| !seen.insert(id.as_str())) {
+            return Err(invalid(
+                "invoice_ids",
+                format!("invoice {duplicate} is listed twice"),
+            ));
+        }
+        if reference.chars().count() > 140 {
+            return Err(invalid(
+                "reference",
+                "reference must be at most 140 characters",
+            ));
+        }
+        Ok(ReceivePayment {
+            actor,
+            retailer_id: retailer_id.into(),
+            currency,
+            amount_minor,
+            value_date,
+            reference: reference.into(),
+            invoice_ids,
+        })
+    }
+}
+
+impl Command for ReceivePayment {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let seq = context.seq;
+        let connection = context.connection()?;
+        load_party(connection, &self.retailer_id, Role::Retailer, "retailer_id")?;
+        let currency = self.currency;
+        let money = |minor| amount_text(currency, minor);
+        let mut postings = PostingsBuilder::new(currency);
+        postings.debit(accounts::BANK, self.amount_minor);
+        let mut remaining = self.amount_minor;
+        let mut allocations = Vec::with_capacity(self.invoice_ids.len());
+        let mut debts_taken = Vec::new();
+        for (position, invoice_id) in self.invoice_ids.iter().enumerate() {
+            let invoice = load_invoice(connection, invoice_id)?;
+            if invoice.retailer_id != self.retailer_id {
+                return Err(invalid(
+                    "invoice_ids",
+                    format!(
+                        "invoice {invoice_id} is not payable by {}",
+                        self.retailer_id
+                    ),
+                ));
+            }
+            if invoice.currency != currency.code() {
+                return Err(invalid(
+                    "currency",
+                    format!(
+                        "invoice {invoice_id} is in {}, the payment in {currency}",
+                        invoice.currency
+                    ),
+                ));
+            }
+            let status: InvoiceStatus =
+                invoice.status.parse().map_err(LedgerError::Inconsistent)?;
+            status.check(InvoiceEvent::Pay).map_err(|e| {
+                reject(
+                    "illegal_transition",
+                    Some("invoice_ids"),
+                    format!("invoice {invoice_id}: {e}"),
+                )
+            })?;
+            let open = invoice.open_minor();
+            let advance = fin_db::advance(connection, invoice_id)?;
+            let (principal_outstanding, late_fee_accrued, late_fee_unpaid) = match &advance {
+                None => (0, 0, 0),
+                Some(advance) => {
+                    let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
+                    let late_from = advance
+                        .late_accrued_through
+                        .max(invoice.due_date + Duration::days(terms.grace_days));
+                    let days_late = (self.value_date - late_from).num_days();
+                    let accrued = interest_minor(
+                        advance.principal_outstanding_minor,
+                        terms.late_rate,
+                        terms.day_count,
+                        days_late,
+                    )
+                    .ok_or_else(|| LedgerError::Inconsistent("late fee overflows".into()))?;
+                    (
+                        advance.principal_outstanding_minor,
+                        accrued,
+                        advance.late_fee_unpaid_minor,
+                    )
+                }
+            };
+            let allocation = allocate(
+                remaining,
+                InvoicePosition {
+                    open_minor: open,
+                    principal_outstanding_minor: principal_outstanding,
+                    late_fee_due_minor: late_fee_unpaid + late_fee_accrued,
+                },
+            );
+            remaining -= allocation.applied_minor();
+            let payout = match &advance {
+                Some(advance) => {
+                    postings
+                        .credit(
+                            &accounts::retailer_receivable(&invoice.retailer_id),
+                            allocation.applied_minor(),
+                        )
+                        .debit(
+                            &accounts::funder_principal(&advance.funder_id),
+                            allocation.principal_minor,
+                        )
+                        .credit(
+                            &accounts::funder_cash(&advance.funder_id),
+                            allocation.principal_minor + allocation.late_fee_minor,
+                        )
+                        .debit(
+                            &accounts::supplier_reserve(&invoice.supplier_id),
+                            allocation.late_fee_minor + allocation.supplier_minor,
+                        );
+                    allocation.supplier_minor
+                }
+                None => allocation.applied_minor(),
+            };
+            let payout = if payout > 0 {
+                Some(net_payout(
+                    connection,
+                    &invoice.supplier_id,
+                    currency,
+                    payout,
+                    format!("po-{seq}-{position}"),
+                    &mut debts_taken,
+                    &mut postings,
+                )?)
+            } else {
+                None
+            };
+            allocations.push(PaymentAllocation {
+                invoice_id: invoice_id.clone(),
+                financed: advance.is_some(),
+                principal: money(allocation.principal_minor),
+                late_fee_accrued: money(late_fee_accrued),
+                late_fee: money(allocation.late_fee_minor),
+                supplier: money(allocation.supplier_minor),
+                status_after: status
+                    .after_payment(open - allocation.applied_minor())
+                    .to_string(),
+                payout,
+            });
+        }
+        postings.credit(accounts::UNAPPLIED_CASH, remaining);
+        let body = PaymentReceived {
+            payment_id: format!("pmt-{seq}"),
+            retailer_id: self.retailer_id.clone(),
+            currency: currency.code().into(),
+            amount: money(self.amount_minor),
+            value_date: self.value_date,
+            reference: self.reference.clone(),
+            allocations,
+            unapplied: money(remaining),
+        };
+        Ok(EntryDraft {
+            kind: "payment.received".into(),
+            actor: self.actor.party.to_string(),
+            body: to_body(&body),
+            postings: postings.finish(),
+            actor_sig: None,
+        })
+    }
+}

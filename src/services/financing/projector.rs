@@ -1,0 +1,304 @@
+//! Applies financing entries to the projections. It reads only the entry and
+//! the projections, never a clock, so `replay` rebuilds them exactly.
+
+use super::bodies::*;
+use super::common::parse_amount;
+use crate::db::financing::{
+    self as fin_db, AdvanceRow, InvoiceRow, PartyRow, PayoutRow, ProgramRow, SupplierDebtRow,
+};
+use crate::db::DbConnection;
+use crate::domain::{Currency, InvoiceStatus};
+use crate::ledger::{BatchContext, Entry, LedgerError};
+
+fn currency(code: &str) -> Result<Currency, LedgerError> {
+    Currency::parse(code).map_err(|e| LedgerError::Inconsistent(e.to_string()))
+}
+
+fn invoice(connection: &mut DbConnection, invoice_id: &str) -> Result<InvoiceRow, LedgerError> {
+    fin_db::invoice(connection, invoice_id)?
+        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no invoice {invoice_id}")))
+}
+
+fn advance(connection: &mut DbConnection, invoice_id: &str) -> Result<AdvanceRow, LedgerError> {
+    fin_db::advance(connection, invoice_id)?
+        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no advance on {invoice_id}")))
+}
+
+fn set_status(
+    connection: &mut DbConnection,
+    invoice_id: &str,
+    status: InvoiceStatus,
+) -> Result<InvoiceRow, LedgerError> {
+    let mut row = invoice(connection, invoice_id)?;
+    row.status = status.to_string();
+    fin_db::update_invoice(connection, &row)?;
+    Ok(row)
+}
+
+fn record_payout(
+    connection: &mut DbConnection,
+    payout: &PayoutInstruction,
+    currency: Currency,
+    reason: &str,
+    invoice_id: &str,
+    seq: i64,
+) -> Result<(), LedgerError> {
+    for recovery in &payout.recoveries {
+        let mut debt = fin_db::open_debts(connection, &payout.party_id, currency.code())?
+            .into_iter()
+            .find(|d| d.debt_id == recovery.debt_id)
+            .ok_or_else(|| {
+                LedgerError::Inconsistent(format!("projector: no open debt {}", recovery.debt_id))
+            })?;
+        debt.recovered_minor += parse_amount(currency, &recovery.amount)?;
+        fin_db::update_debt(connection, &debt)?;
+    }
+    let amount_minor = parse_amount(currency, &payout.amount)?;
+    if amount_minor > 0 {
+        fin_db::insert_payout(
+            connection,
+            &PayoutRow {
+                payout_id: payout.payout_id.clone(),
+                party_id: payout.party_id.clone(),
+                currency: currency.code().into(),
+                amount_minor,
+                reason: reason.into(),
+                invoice_id: Some(invoice_id.into()),
+                status: "pending".into(),
+                created_seq: seq,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The projector of the whole application (see [`crate::ledger::sequencer::Projector`]).
+pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), LedgerError> {
+    let seq = entry.seq as i64;
+    match entry.kind.as_str() {
+        "journal.posted" | "funder.deposited" => Ok(()),
+        "party.registered" => {
+            let body: PartyRegistered = from_entry(entry)?;
+            fin_db::insert_party(
+                context.connection()?,
+                &PartyRow {
+                    party_id: body.party_id,
+                    role: body.role,
+                    name: body.name,
+                    tax_id: body.tax_id,
+                    public_key: body.public_key,
+                    key_id: body.key_id,
+                    status: "active".into(),
+                    registered_seq: seq,
+                },
+            )?;
+            Ok(())
+        }
+        "program.created" => {
+            let body: ProgramCreated = from_entry(entry)?;
+            let currency = currency(&body.currency)?;
+            let fixed = body
+                .supplier_limit_fixed
+                .as_deref()
+                .map(|a| parse_amount(currency, a))
+                .transpose()?;
+            let row = ProgramRow {
+                program_id: body.program_id,
+                retailer_id: body.retailer_id,
+                funder_id: body.funder_id,
+                currency: body.currency,
+                advance_rate: body.advance_rate,
+                discount_rate: body.discount_rate,
+                day_count: body.day_count,
+                tenor_min_days: body.tenor_min_days as i32,
+                tenor_max_days: body.tenor_max_days as i32,
+                grace_days: body.grace_days as i32,
+                late_rate: body.late_rate,
+                default_days: body.default_days as i32,
+                recourse: i32::from(body.recourse),
+                program_limit_minor: parse_amount(currency, &body.program_limit)?,
+                retailer_limit_minor: parse_amount(currency, &body.retailer_limit)?,
+                supplier_limit_fixed_minor: fixed,
+                supplier_limit_multiple: body.supplier_limit_multiple,
+                created_seq: seq,
+            };
+            fin_db::insert_program(context.connection()?, &row)?;
+            Ok(())
+        }
+        "invoice.registered" => {
+            let body: InvoiceRegistered = from_entry(entry)?;
+            let amount_minor = parse_amount(currency(&body.currency)?, &body.amount)?;
+            let row = InvoiceRow {
+                invoice_id: body.invoice_id,
+                program_id: body.program_id,
+                supplier_id: body.supplier_id,
+                retailer_id: body.retailer_id,
+                invoice_number: body.invoice_number,
+                issue_date: body.issue_date,
+                due_date: body.due_date,
+                currency: body.currency,
+                amount_minor,
+                credited_minor: 0,
+                paid_minor: 0,
+                status: InvoiceStatus::Registered.to_string(),
+                fingerprint: body.fingerprint,
+                registered_seq: seq,
+                settled_on: None,
+                defaulted_on: None,
+            };
+            fin_db::insert_invoice(context.connection()?, &row)?;
+            Ok(())
+        }
+        "invoice.confirmed" | "invoice.disputed" | "invoice.rejected" => {
+            let body: InvoiceDecision = from_entry(entry)?;
+            let status = match entry.kind.as_str() {
+                "invoice.confirmed" => InvoiceStatus::Confirmed,
+                "invoice.disputed" => InvoiceStatus::Disputed,
+                _ => InvoiceStatus::Rejected,
+            };
+            set_status(context.connection()?, &body.invoice_id, status)?;
+            Ok(())
+        }
+        "invoice.credited" => {
+            let body: InvoiceCredited = from_entry(entry)?;
+            let currency = currency(&body.currency)?;
+            let connection = context.connection()?;
+            let mut row = invoice(connection, &body.invoice_id)?;
+            row.credited_minor += parse_amount(currency, &body.amount)?;
+            fin_db::update_invoice(connection, &row)?;
+            let debt_minor = parse_amount(currency, &body.supplier_debt)?;
+            if let (Some(debt_id), Some(funder_id)) = (body.debt_id, body.funder_id) {
+                let mut advance_row = advance(connection, &body.invoice_id)?;
+                // The funder's claim moves from the retailer to the supplier.
+                advance_row.principal_outstanding_minor -= debt_minor;
+                fin_db::update_advance(connection, &advance_row)?;
+                fin_db::insert_debt(
+                    connection,
+                    &SupplierDebtRow {
+                        debt_id,
+                        supplier_id: row.supplier_id,
+                        funder_id,
+                        currency: currency.code().into(),
+                        invoice_id: body.invoice_id,
+                        amount_minor: debt_minor,
+                        recovered_minor: 0,
+                        created_seq: seq,
+                    },
+                )?;
+            }
+            Ok(())
+        }
+        "advance.accepted" => {
+            let body: AdvanceAccepted = from_entry(entry)?;
+            let currency = currency(&body.currency)?;
+            let connection = context.connection()?;
+            let principal_minor = parse_amount(currency, &body.principal)?;
+            fin_db::insert_advance(
+                connection,
+                &AdvanceRow {
+                    invoice_id: body.invoice_id.clone(),
+                    program_id: body.program_id,
+                    supplier_id: body.supplier_id,
+                    retailer_id: body.retailer_id,
+                    funder_id: body.funder_id,
+                    currency: body.currency.clone(),
+                    principal_minor,
+                    fee_minor: parse_amount(currency, &body.fee)?,
+                    net_minor: parse_amount(currency, &body.net)?,
+                    value_date: body.value_date,
+                    due_date: body.due_date,
+                    principal_outstanding_minor: principal_minor,
+                    late_fee_unpaid_minor: 0,
+                    late_accrued_through: body.due_date,
+                    accepted_seq: seq,
+                },
+            )?;
+            set_status(connection, &body.invoice_id, InvoiceStatus::Financed)?;
+            record_payout(
+                connection,
+                &body.payout,
+                currency,
+                "advance",
+                &body.invoice_id,
+                seq,
+            )
+        }
+        "payment.received" => {
+            let body: PaymentReceived = from_entry(entry)?;
+            let currency = currency(&body.currency)?;
+            let connection = context.connection()?;
+            for allocation in &body.allocations {
+                let principal = parse_amount(currency, &allocation.principal)?;
+                let late_fee = parse_amount(currency, &allocation.late_fee)?;
+                let supplier = parse_amount(currency, &allocation.supplier)?;
+                let mut row = invoice(connection, &allocation.invoice_id)?;
+                row.paid_minor += principal + late_fee + supplier;
+                row.status = allocation.status_after.clone();
+                if allocation.status_after == InvoiceStatus::Settled.as_str() {
+                    row.settled_on = Some(body.value_date);
+                }
+                fin_db::update_invoice(connection, &row)?;
+                if allocation.financed {
+                    let mut advance_row = advance(connection, &allocation.invoice_id)?;
+                    advance_row.principal_outstanding_minor -= principal;
+                    advance_row.late_fee_unpaid_minor +=
+                        parse_amount(currency, &allocation.late_fee_accrued)? - late_fee;
+                    advance_row.late_accrued_through =
+                        advance_row.late_accrued_through.max(body.value_date);
+                    fin_db::update_advance(connection, &advance_row)?;
+                }
+                if let Some(payout) = &allocation.payout {
+                    record_payout(
+                        connection,
+                        payout,
+                        currency,
+                        "settlement",
+                        &allocation.invoice_id,
+                        seq,
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        "invoice.overdue" => {
+            let body: InvoiceOverdue = from_entry(entry)?;
+            set_status(
+                context.connection()?,
+                &body.invoice_id,
+                InvoiceStatus::Overdue,
+            )?;
+            Ok(())
+        }
+        "invoice.defaulted" => {
+            let body: InvoiceDefaulted = from_entry(entry)?;
+            let currency = currency(&body.currency)?;
+            let connection = context.connection()?;
+            let mut row = set_status(connection, &body.invoice_id, InvoiceStatus::Defaulted)?;
+            row.defaulted_on = Some(body.as_of);
+            fin_db::update_invoice(connection, &row)?;
+            let mut advance_row = advance(connection, &body.invoice_id)?;
+            let shortfall = parse_amount(currency, &body.principal_shortfall)?;
+            advance_row.principal_outstanding_minor -= shortfall;
+            fin_db::update_advance(connection, &advance_row)?;
+            if let Some(debt_id) = body.debt_id {
+                fin_db::insert_debt(
+                    connection,
+                    &SupplierDebtRow {
+                        debt_id,
+                        supplier_id: row.supplier_id,
+                        funder_id: advance_row.funder_id,
+                        currency: currency.code().into(),
+                        invoice_id: body.invoice_id,
+                        amount_minor: shortfall,
+                        recovered_minor: 0,
+                        created_seq: seq,
+                    },
+                )?;
+            }
+            Ok(())
+        }
+        other => Err(LedgerError::Inconsistent(format!(
+            "no projection rule for entry kind {other:?}"
+        ))),
+    }
+}

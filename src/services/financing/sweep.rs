@@ -1,0 +1,169 @@
+//! The daily sweep: overdue past due date + grace, defaulted past that plus the
+//! programme's default period. The date comes from the caller's clock.
+
+use chrono::{Duration, NaiveDate};
+
+use super::bodies::{to_body, InvoiceDefaulted, InvoiceOverdue};
+use super::common::{
+    accounts, amount_text, load_invoice, load_program, program_terms, reject, PostingsBuilder,
+};
+use crate::db::financing as fin_db;
+use crate::db::DbConnection;
+use crate::domain::{Currency, InvoiceEvent, InvoiceStatus};
+use crate::ledger::{BatchContext, Command, EntryDraft, Ledger, LedgerError};
+
+/// Invoices the sweep looks at per run.
+pub const SWEEP_INVOICES_MAX: i64 = 10_000;
+
+/// `invoice.overdue`.
+pub struct MarkOverdue {
+    pub invoice_id: String,
+    pub today: NaiveDate,
+}
+
+impl Command for MarkOverdue {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let connection = context.connection()?;
+        let invoice = load_invoice(connection, &self.invoice_id)?;
+        let status: InvoiceStatus = invoice.status.parse().map_err(LedgerError::Inconsistent)?;
+        status
+            .check(InvoiceEvent::MarkOverdue)
+            .map_err(|e| reject("illegal_transition", Some("invoice_id"), e.to_string()))?;
+        let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
+        if self.today <= invoice.due_date + Duration::days(terms.grace_days) {
+            return Err(reject(
+                "not_overdue",
+                Some("invoice_id"),
+                format!(
+                    "invoice {} is not past due date plus grace on {}",
+                    invoice.invoice_id, self.today
+                ),
+            ));
+        }
+        let body = InvoiceOverdue {
+            invoice_id: invoice.invoice_id,
+            as_of: self.today,
+        };
+        Ok(EntryDraft {
+            kind: "invoice.overdue".into(),
+            actor: "system".into(),
+            body: to_body(&body),
+            postings: vec![],
+            actor_sig: None,
+        })
+    }
+}
+
+/// `invoice.defaulted`: the open amount is written off; with recourse the
+/// funder's unpaid principal becomes the supplier's debt, without it the funder's loss.
+pub struct DefaultInvoice {
+    pub invoice_id: String,
+    pub today: NaiveDate,
+}
+
+impl Command for DefaultInvoice {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let seq = context.seq;
+        let connection = context.connection()?;
+        let invoice = load_invoice(connection, &self.invoice_id)?;
+        let status: InvoiceStatus = invoice.status.parse().map_err(LedgerError::Inconsistent)?;
+        status
+            .check(InvoiceEvent::Default)
+            .map_err(|e| reject("illegal_transition", Some("invoice_id"), e.to_string()))?;
+        let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
+        if self.today <= invoice.due_date + Duration::days(terms.grace_days + terms.default_days) {
+            return Err(reject(
+                "not_in_default",
+                Some("invoice_id"),
+                format!(
+                    "invoice {} is within its default period on {}",
+                    invoice.invoice_id, self.today
+                ),
+            ));
+        }
+        let advance = fin_db::advance(connection, &invoice.invoice_id)?.ok_or_else(|| {
+            reject(
+                "not_financed",
+                Some("invoice_id"),
+                "only financed invoices default",
+            )
+        })?;
+        let currency = Currency::parse(&invoice.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let open = invoice.open_minor();
+        let shortfall = advance.principal_outstanding_minor;
+        let reserve = open - shortfall;
+        let mut postings = PostingsBuilder::new(currency);
+        postings
+            .credit(&accounts::retailer_receivable(&invoice.retailer_id), open)
+            .debit(&accounts::supplier_reserve(&invoice.supplier_id), reserve);
+        let debt_id = if terms.recourse && shortfall > 0 {
+            postings.debit(&accounts::supplier_debt(&invoice.supplier_id), shortfall);
+            Some(format!("debt-{seq}"))
+        } else {
+            postings.debit(&accounts::funder_principal(&advance.funder_id), shortfall);
+            None
+        };
+        let body = InvoiceDefaulted {
+            invoice_id: invoice.invoice_id,
+            as_of: self.today,
+            recourse: terms.recourse,
+            currency: currency.code().into(),
+            written_off: amount_text(currency, open),
+            reserve_forfeited: amount_text(currency, reserve),
+            principal_shortfall: amount_text(currency, shortfall),
+            debt_id,
+        };
+        Ok(EntryDraft {
+            kind: "invoice.defaulted".into(),
+            actor: "system".into(),
+            body: to_body(&body),
+            postings: postings.finish(),
+            actor_sig: None,
+        })
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SweepReport {
+    pub overdue: Vec<String>,
+    pub defaulted: Vec<String>,
+}
+
+/// Marks overdue and defaulted invoices as of `today` (call off the async runtime).
+pub fn sweep(
+    connection: &mut DbConnection,
+    ledger: &Ledger,
+    today: NaiveDate,
+) -> Result<SweepReport, LedgerError> {
+    let mut report = SweepReport::default();
+    for invoice in fin_db::invoices_in_status(
+        connection,
+        &["confirmed", "financed", "partially_paid"],
+        SWEEP_INVOICES_MAX,
+    )? {
+        let grace = program_terms(&load_program(connection, &invoice.program_id)?)?.grace_days;
+        if today > invoice.due_date + Duration::days(grace) {
+            ledger.submit_blocking(MarkOverdue {
+                invoice_id: invoice.invoice_id.clone(),
+                today,
+            })?;
+            report.overdue.push(invoice.invoice_id);
+        }
+    }
+    for invoice in fin_db::invoices_in_status(connection, &["overdue"], SWEEP_INVOICES_MAX)? {
+        let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
+        let financed = fin_db::advance(connection, &invoice.invoice_id)?.is_some();
+        if financed
+            && today > invoice.due_date + Duration::days(terms.grace_days + terms.default_days)
+        {
+            ledger.submit_blocking(DefaultInvoice {
+                invoice_id: invoice.invoice_id.clone(),
+                today,
+            })?;
+            report.defaulted.push(invoice.invoice_id);
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,903 @@
+//! Receivables financing end to end on every backend: the worked example to the
+//! cent, late, short, diluted and lump payments, other currencies, the
+//! double-financing guard under concurrency, signatures and bad input.
+
+mod common;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use chrono::NaiveDate;
+use common::*;
+use ed25519_dalek::Signer as _;
+use scfledger::db::{financing as fin_db, log as log_db};
+use scfledger::domain::{PartyId, Role};
+use scfledger::ledger::{Ledger, LedgerError, Receipt};
+use scfledger::services::financing::advances::AcceptAdvance;
+use scfledger::services::financing::invoices::{
+    request_signing_bytes, Actor, CreditNote, InvoiceFields, RegisterInvoice, RetailerDecision,
+};
+use scfledger::services::financing::parties::{
+    CreateProgram, FunderDeposit, ProgramFields, RegisterParty,
+};
+use scfledger::services::financing::payments::ReceivePayment;
+use scfledger::services::financing::sweep;
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn operator() -> Actor {
+    Actor {
+        party: PartyId::parse("op-treasury").unwrap(),
+        role: Role::Operator,
+    }
+}
+
+fn as_party(party: &str, role: Role) -> Actor {
+    Actor {
+        party: PartyId::parse(party).unwrap(),
+        role,
+    }
+}
+
+/// A programme: retailer `ret-hansa`, funder `fund-nord` with 100,000 deposited,
+/// supplier `sup-acme`; 90% advance, 12% ACT/360, tenor 10-120 days, 5 grace days,
+/// 18% late rate, 30 default days.
+struct Scenario {
+    db: TestDb,
+    ledger: Ledger,
+    writer: Option<std::thread::JoinHandle<()>>,
+    currency: &'static str,
+}
+
+impl Scenario {
+    fn new(
+        backend: &str,
+        currency: &'static str,
+        deposit: &str,
+        recourse: bool,
+        supplier_limit_fixed: Option<&str>,
+    ) -> Scenario {
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        let scenario = Scenario {
+            db,
+            ledger,
+            writer: Some(writer),
+            currency,
+        };
+        let op = operator().party;
+        scenario.ok(RegisterParty::parse(
+            &op,
+            "ret-hansa",
+            "retailer",
+            "Hansa Retail AG",
+            None,
+            None,
+        )
+        .unwrap());
+        scenario.ok(RegisterParty::parse(
+            &op,
+            "fund-nord",
+            "funder",
+            "Nordbank Capital",
+            None,
+            None,
+        )
+        .unwrap());
+        scenario.ok(RegisterParty::parse(
+            &op,
+            "sup-acme",
+            "supplier",
+            "Acme Textiles GmbH",
+            Some("DE123456789"),
+            None,
+        )
+        .unwrap());
+        let limit = if currency == "JPY" {
+            "1000000000"
+        } else if currency == "BHD" {
+            "1000000.000"
+        } else {
+            "1000000.00"
+        };
+        let fields = ProgramFields {
+            program_id: "prog-hansa",
+            retailer_id: "ret-hansa",
+            funder_id: "fund-nord",
+            currency,
+            advance_rate: "0.90",
+            discount_rate: "0.12",
+            day_count: "ACT/360",
+            tenor_min_days: 10,
+            tenor_max_days: 120,
+            grace_days: 5,
+            late_rate: "0.18",
+            default_days: 30,
+            recourse,
+            program_limit: limit,
+            retailer_limit: limit,
+            supplier_limit_fixed: Some(supplier_limit_fixed.unwrap_or(limit)),
+            supplier_limit_multiple: None,
+        };
+        scenario.ok(CreateProgram::parse(&op, &fields).unwrap());
+        scenario.ok(FunderDeposit::parse(&op, "fund-nord", currency, deposit).unwrap());
+        scenario
+    }
+
+    fn submit(&self, command: impl scfledger::ledger::Command) -> Result<Receipt, LedgerError> {
+        self.ledger.submit_blocking(command)
+    }
+
+    fn ok(&self, command: impl scfledger::ledger::Command) -> Receipt {
+        self.submit(command)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", self.db.backend()))
+    }
+
+    /// Registers and confirms an invoice; returns its id.
+    fn confirmed_invoice(&self, number: &str, amount: &str, issue: &str, due: &str) -> String {
+        let receipt = self.ok(self.register(number, amount, issue, due).unwrap());
+        let invoice_id = format!("inv-{}", receipt.seq);
+        self.ok(RetailerDecision::confirm(
+            as_party("ret-hansa", Role::Retailer),
+            &invoice_id,
+            None,
+        ));
+        invoice_id
+    }
+
+    fn register(
+        &self,
+        number: &str,
+        amount: &str,
+        issue: &str,
+        due: &str,
+    ) -> Result<RegisterInvoice, LedgerError> {
+        RegisterInvoice::parse(
+            as_party("sup-acme", Role::Supplier),
+            &InvoiceFields {
+                program_id: "prog-hansa",
+                supplier_id: "sup-acme",
+                invoice_number: number,
+                issue_date: issue,
+                due_date: due,
+                currency: self.currency,
+                amount,
+                channel: "api",
+                document_sha256: None,
+            },
+        )
+    }
+
+    fn accept(&self, invoice_id: &str, today: &str) -> Result<Receipt, LedgerError> {
+        self.submit(AcceptAdvance {
+            actor: as_party("sup-acme", Role::Supplier),
+            invoice_id: invoice_id.into(),
+            today: date(today),
+        })
+    }
+
+    fn pay(&self, amount: &str, value_date: &str, invoices: &[&str]) -> Receipt {
+        self.ok(ReceivePayment::parse(
+            operator(),
+            "ret-hansa",
+            self.currency,
+            amount,
+            date(value_date),
+            "bank transfer",
+            invoices.iter().map(|s| s.to_string()).collect(),
+        )
+        .unwrap())
+    }
+
+    fn balance(&self, account: &str) -> i64 {
+        log_db::balance(&mut self.db.connect(), account, self.currency).unwrap()
+    }
+
+    fn invoice(&self, invoice_id: &str) -> fin_db::InvoiceRow {
+        fin_db::invoice(&mut self.db.connect(), invoice_id)
+            .unwrap()
+            .unwrap()
+    }
+
+    fn payouts(&self) -> Vec<(String, i64)> {
+        fin_db::payouts_of(&mut self.db.connect(), "sup-acme")
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.reason, p.amount_minor))
+            .collect()
+    }
+
+    fn entry_count(&self) -> i64 {
+        log_db::entry_count(&mut self.db.connect()).unwrap()
+    }
+
+    /// Stops the writer and checks verify and replay.
+    fn finish(mut self) {
+        let Scenario { db, ledger, .. } = &mut self;
+        drop(std::mem::replace(ledger, start(db).0));
+        // The replacement ledger above is dropped with self; verify and replay read the database.
+        assert_consistent(&self.db);
+        // Money is conserved: every currency's balances sum to zero.
+        let sum: i64 = log_db::all_balances(&mut self.db.connect())
+            .unwrap()
+            .iter()
+            .map(|b| b.balance_minor)
+            .sum();
+        assert_eq!(sum, 0, "{}: balances do not sum to zero", self.db.backend());
+        let _ = self.writer.take();
+    }
+}
+
+#[test]
+fn worked_example_to_the_cent() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let a = s.confirmed_invoice("INV-A", "10000.00", "2026-01-01", "2026-03-02");
+        let receipt = s.accept(&a, "2026-01-01").unwrap();
+        let entry = &log_db::entries_from(&mut s.db.connect(), receipt.seq as i64, 1).unwrap()[0];
+        assert!(
+            entry.canonical.contains(r#""principal":"9000.00""#)
+                && entry.canonical.contains(r#""fee":"180.00""#)
+                && entry.canonical.contains(r#""net":"8820.00""#),
+            "{}",
+            entry.canonical
+        );
+        assert!(
+            entry.canonical.contains(r#""rule":"supplier_limit""#),
+            "every rule is recorded"
+        );
+        assert_eq!(
+            s.payouts(),
+            vec![("advance".to_string(), 882_000)],
+            "{backend}: supplier paid 8,820.00 now"
+        );
+        assert_eq!(s.balance("funder:fund-nord:cash"), -(10_000_000 - 882_000));
+        assert_eq!(s.invoice(&a).status, "financed");
+
+        s.pay("10000.00", "2026-03-02", &[&a]);
+        assert_eq!(
+            s.payouts(),
+            vec![
+                ("advance".to_string(), 882_000),
+                ("settlement".to_string(), 100_000)
+            ],
+            "{backend}: then 1,000.00"
+        );
+        // Funder: 8,820.00 out, 9,000.00 back: 180.00 earned.
+        assert_eq!(s.balance("funder:fund-nord:cash"), -(10_000_000 + 18_000));
+        assert_eq!(s.balance("funder:fund-nord:principal"), 0);
+        assert_eq!(s.balance("retailer:ret-hansa:receivable"), 0);
+        assert_eq!(s.balance("supplier:sup-acme:reserve"), 0);
+        assert_eq!(
+            s.balance("payouts:pending"),
+            -(882_000 + 100_000),
+            "{backend}: supplier gets 9,820.00 = A - fee"
+        );
+        assert_eq!(s.balance("bank:main"), 10_000_000 + 1_000_000);
+        let invoice = s.invoice(&a);
+        assert_eq!(
+            (
+                invoice.status.as_str(),
+                invoice.paid_minor,
+                invoice.settled_on
+            ),
+            ("settled", 1_000_000, Some(date("2026-03-02")))
+        );
+        s.finish();
+    }
+}
+
+#[test]
+fn late_payment_pays_the_late_fee_from_the_reserve() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let a = s.confirmed_invoice("INV-A", "10000.00", "2026-01-01", "2026-03-02");
+        s.accept(&a, "2026-01-01").unwrap();
+        // Due 2 March, 5 grace days: late from 7 March; paid 17 March = 10 days.
+        // 9,000.00 × 18% × 10 / 360 = 45.00.
+        let receipt = s.pay("10000.00", "2026-03-17", &[&a]);
+        let entry = &log_db::entries_from(&mut s.db.connect(), receipt.seq as i64, 1).unwrap()[0];
+        assert!(
+            entry.canonical.contains(r#""late_fee":"45.00""#),
+            "{backend}: {}",
+            entry.canonical
+        );
+        assert_eq!(
+            s.balance("funder:fund-nord:cash"),
+            -(10_000_000 + 18_000 + 4_500)
+        );
+        assert_eq!(
+            s.payouts()[1],
+            ("settlement".to_string(), 95_500),
+            "{backend}: 1,000.00 - 45.00"
+        );
+        assert_eq!(s.invoice(&a).status, "settled");
+        s.finish();
+    }
+}
+
+#[test]
+fn short_payment_with_recourse_becomes_a_supplier_debt_netted_from_the_next_payout() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let a = s.confirmed_invoice("INV-A", "10000.00", "2026-01-01", "2026-03-02");
+        let c = s.confirmed_invoice("INV-C", "5000.00", "2026-01-01", "2026-04-01");
+        s.accept(&a, "2026-01-01").unwrap();
+        s.accept(&c, "2026-01-01").unwrap();
+        // C: 4,500.00 principal, 90 days: fee 135.00, net 4,365.00.
+        assert_eq!(
+            s.payouts(),
+            vec![
+                ("advance".to_string(), 882_000),
+                ("advance".to_string(), 436_500)
+            ]
+        );
+        s.pay("6000.00", "2026-03-02", &[&a]);
+        assert_eq!(s.invoice(&a).status, "partially_paid");
+        // Nothing happens before due + grace + default days (2 March + 5 + 30 = 6 April).
+        let report = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-03-05")).unwrap();
+        assert_eq!(report, sweep::SweepReport::default());
+        let report = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-03-08")).unwrap();
+        assert_eq!(report.overdue, vec![a.clone()], "{backend}");
+        let report = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-04-07")).unwrap();
+        assert_eq!(report.defaulted, vec![a.clone()], "{backend}");
+        assert_eq!(
+            report.overdue,
+            vec![c.clone()],
+            "{backend}: C is past 1 April + 5 too"
+        );
+        // Open 4,000.00 written off: reserve 1,000.00 forfeited, 3,000.00 principal now owed by the supplier.
+        assert_eq!(s.balance("supplier:sup-acme:debt"), 300_000);
+        assert_eq!(
+            s.balance("retailer:ret-hansa:receivable"),
+            500_000,
+            "{backend}: only C remains"
+        );
+        assert_eq!(s.invoice(&a).defaulted_on, Some(date("2026-04-07")));
+        // A default within 365 days bars new advances.
+        let d = s.confirmed_invoice("INV-D", "1000.00", "2026-04-07", "2026-06-01");
+        let declined = s.accept(&d, "2026-04-07").unwrap_err().to_string();
+        assert!(
+            declined.contains("no_default_365_days"),
+            "{backend}: {declined}"
+        );
+        // C is paid late in full: principal 4,500.00; late fee 4,500.00 × 18% × 2 / 360 = 4.50;
+        // supplier's 495.50 goes to the debt; nothing is paid out.
+        s.pay("5000.00", "2026-04-08", &[&c]);
+        assert_eq!(s.balance("supplier:sup-acme:debt"), 300_000 - 49_550);
+        let debts = fin_db::open_debts(&mut s.db.connect(), "sup-acme", "EUR").unwrap();
+        assert_eq!(
+            (debts.len(), debts[0].recovered_minor),
+            (1, 49_550),
+            "{backend}"
+        );
+        assert_eq!(
+            s.payouts().len(),
+            2,
+            "{backend}: the remainder was netted, not paid out"
+        );
+        // Funder: 100,000 - 8,820 - 4,365 + 6,000 + 4,500 + 4.50 + 495.50 (recovered).
+        assert_eq!(
+            s.balance("funder:fund-nord:cash"),
+            -(10_000_000 - 882_000 - 436_500 + 600_000 + 450_000 + 450 + 49_550)
+        );
+        assert_eq!(
+            s.balance("funder:fund-nord:principal"),
+            -(300_000 - 49_550),
+            "{backend}: the funder's claim is the open debt"
+        );
+        s.finish();
+    }
+}
+
+#[test]
+fn credit_note_below_the_principal_is_due_from_the_supplier_at_once() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let a = s.confirmed_invoice("INV-A", "10000.00", "2026-01-01", "2026-03-02");
+        s.accept(&a, "2026-01-01").unwrap();
+        s.ok(
+            CreditNote::parse(as_party("sup-acme", Role::Supplier), &a, "CN-1", "2000.00").unwrap(),
+        );
+        // A' = 8,000.00 < P = 9,000.00: reserve 1,000.00 gone, 1,000.00 owed by the supplier.
+        assert_eq!(s.balance("supplier:sup-acme:reserve"), 0);
+        assert_eq!(s.balance("supplier:sup-acme:debt"), 100_000);
+        assert_eq!(s.balance("retailer:ret-hansa:receivable"), 800_000);
+        let too_much = s
+            .submit(
+                CreditNote::parse(as_party("sup-acme", Role::Supplier), &a, "CN-2", "8000.01")
+                    .unwrap(),
+            )
+            .unwrap_err();
+        assert!(
+            too_much.to_string().contains("exceeds what is open"),
+            "{backend}: {too_much}"
+        );
+        s.pay("8000.00", "2026-03-02", &[&a]);
+        assert_eq!(s.invoice(&a).status, "settled");
+        assert_eq!(
+            s.balance("funder:fund-nord:principal"),
+            -100_000,
+            "{backend}: 1,000.00 still owed, by the supplier"
+        );
+        assert_eq!(s.payouts(), vec![("advance".to_string(), 882_000)]);
+        s.finish();
+    }
+}
+
+#[test]
+fn one_lump_payment_over_three_invoices_and_the_excess_to_unapplied_cash() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let ids: Vec<String> = [("L-1", "1000.00"), ("L-2", "2000.00"), ("L-3", "3000.00")]
+            .iter()
+            .map(|(n, a)| s.confirmed_invoice(n, a, "2026-01-01", "2026-03-02"))
+            .collect();
+        s.accept(&ids[0], "2026-01-01").unwrap();
+        s.accept(&ids[2], "2026-01-01").unwrap();
+        // L-2 is not financed: its whole payment goes to the supplier.
+        let receipt = s.pay("6500.00", "2026-03-02", &[&ids[0], &ids[1], &ids[2]]);
+        for id in &ids {
+            assert_eq!(s.invoice(id).status, "settled", "{backend}");
+        }
+        assert_eq!(
+            s.balance("unapplied-cash"),
+            -50_000,
+            "{backend}: 500.00 for treasury"
+        );
+        let entry = &log_db::entries_from(&mut s.db.connect(), receipt.seq as i64, 1).unwrap()[0];
+        assert!(entry.canonical.contains(r#""unapplied":"500.00""#));
+        let settlements: Vec<i64> = s
+            .payouts()
+            .into_iter()
+            .filter(|(r, _)| r == "settlement")
+            .map(|(_, a)| a)
+            .collect();
+        assert_eq!(
+            settlements,
+            vec![10_000, 200_000, 30_000],
+            "{backend}: reserves 100.00 and 300.00, and L-2 in full"
+        );
+        // Principal back: 900.00 + 2,700.00; fees 18.00 + 54.00 earned.
+        assert_eq!(
+            s.balance("funder:fund-nord:cash"),
+            -(10_000_000 + 1_800 + 5_400)
+        );
+        s.finish();
+    }
+}
+
+#[test]
+fn yen_has_no_minor_unit_and_bahraini_dinar_three() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "JPY", "10000000", true, None);
+        let a = s.confirmed_invoice("JP-1", "12345", "2026-01-01", "2026-03-02");
+        let receipt = s.accept(&a, "2026-01-01").unwrap();
+        let entry = &log_db::entries_from(&mut s.db.connect(), receipt.seq as i64, 1).unwrap()[0];
+        // 12,345 × 0.9 = 11,110.5 → 11,110 (half-even); fee 11,110 × 12% × 60/360 = 222.2 → 222.
+        assert!(
+            entry.canonical.contains(r#""principal":"11110""#)
+                && entry.canonical.contains(r#""fee":"222""#)
+                && entry.canonical.contains(r#""net":"10888""#),
+            "{backend}: {}",
+            entry.canonical
+        );
+        assert!(
+            s.register("JP-2", "100.5", "2026-01-01", "2026-03-02")
+                .is_err(),
+            "yen has no decimals"
+        );
+        s.pay("12345", "2026-03-02", &[&a]);
+        assert_eq!(
+            s.payouts(),
+            vec![
+                ("advance".to_string(), 10_888),
+                ("settlement".to_string(), 1_235)
+            ]
+        );
+        s.finish();
+
+        let s = Scenario::new(backend, "BHD", "10000.000", true, None);
+        let b = s.confirmed_invoice("BH-1", "1000.005", "2026-01-01", "2026-03-02");
+        let receipt = s.accept(&b, "2026-01-01").unwrap();
+        let entry = &log_db::entries_from(&mut s.db.connect(), receipt.seq as i64, 1).unwrap()[0];
+        // 1,000.005 × 0.9 = 900.0045 → 900.004; fee 900.004 × 12% × 60/360 = 18.00008 → 18.000.
+        assert!(
+            entry.canonical.contains(r#""principal":"900.004""#)
+                && entry.canonical.contains(r#""fee":"18.000""#)
+                && entry.canonical.contains(r#""net":"882.004""#),
+            "{backend}: {}",
+            entry.canonical
+        );
+        s.pay("1000.005", "2026-03-02", &[&b]);
+        assert_eq!(
+            s.payouts(),
+            vec![
+                ("advance".to_string(), 882_004),
+                ("settlement".to_string(), 100_001)
+            ]
+        );
+        s.finish();
+    }
+}
+
+#[test]
+fn fifty_racing_registrations_and_advances_of_one_invoice_produce_exactly_one() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let outcomes: Vec<Result<Receipt, LedgerError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..50)
+                .map(|i| {
+                    let s = &s;
+                    // The same invoice, spelled differently by different channels.
+                    let number = if i % 2 == 0 {
+                        "INV-RACE-1"
+                    } else {
+                        "inv race 1"
+                    };
+                    scope.spawn(move || {
+                        s.submit(
+                            s.register(number, "10000.00", "2026-01-01", "2026-03-02")
+                                .unwrap(),
+                        )
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let winners: Vec<&Receipt> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+        assert_eq!(winners.len(), 1, "{backend}: exactly one registration");
+        assert!(outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().err())
+            .all(|e| matches!(
+                e,
+                LedgerError::Rejected {
+                    code: "duplicate_invoice",
+                    ..
+                }
+            )));
+        let invoice_id = format!("inv-{}", winners[0].seq);
+        s.ok(RetailerDecision::confirm(
+            as_party("ret-hansa", Role::Retailer),
+            &invoice_id,
+            None,
+        ));
+        let outcomes: Vec<Result<Receipt, LedgerError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..50)
+                .map(|_| scope.spawn(|| s.accept(&invoice_id, "2026-01-01")))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            outcomes.iter().filter(|o| o.is_ok()).count(),
+            1,
+            "{backend}: exactly one advance"
+        );
+        assert_eq!(s.payouts(), vec![("advance".to_string(), 882_000)]);
+        s.finish();
+    }
+}
+
+#[test]
+fn limits_and_liquidity_decline_with_the_rule_named() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "10000.00", true, Some("9500.00"));
+        let a = s.confirmed_invoice("INV-A", "10000.00", "2026-01-01", "2026-03-02");
+        let b = s.confirmed_invoice("INV-B", "1000.00", "2026-01-01", "2026-03-02");
+        let c = s.confirmed_invoice("INV-C", "2000.00", "2026-01-01", "2026-03-02");
+        s.accept(&a, "2026-01-01").unwrap();
+        // 9,000.00 used + 900.00 > 9,500.00.
+        let error = s.accept(&b, "2026-01-01").unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "supplier_limit (input 9000.00 used + 900.00 = 9900.00, threshold 9500.00)"
+            ),
+            "{backend}: {error}"
+        );
+        assert!(
+            !error.contains("funder_liquidity"),
+            "{backend}: 1,180.00 left, 882.00 needed is fine; {error}"
+        );
+        let error = s.accept(&c, "2026-01-01").unwrap_err().to_string();
+        assert!(
+            error.contains("funder_liquidity (input 1180.00 available, threshold net 1764.00)"),
+            "{backend}: {error}"
+        );
+        let early = s.confirmed_invoice("INV-E", "1000.00", "2026-01-01", "2026-01-05");
+        assert!(s
+            .accept(&early, "2026-01-01")
+            .unwrap_err()
+            .to_string()
+            .contains("tenor (input 4 days, threshold 10-120 days)"));
+        s.finish();
+    }
+}
+
+#[test]
+fn a_retailer_with_a_key_must_sign_its_confirmations() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let public = BASE64.encode(key.verifying_key().as_bytes());
+        s.ok(RegisterParty::parse(
+            &operator().party,
+            "ret-signed",
+            "retailer",
+            "Signed Retail",
+            None,
+            Some(&public),
+        )
+        .unwrap());
+        let fields = ProgramFields {
+            program_id: "prog-signed",
+            retailer_id: "ret-signed",
+            funder_id: "fund-nord",
+            currency: "EUR",
+            advance_rate: "0.9",
+            discount_rate: "0.1",
+            day_count: "ACT/365",
+            tenor_min_days: 1,
+            tenor_max_days: 90,
+            grace_days: 0,
+            late_rate: "0.1",
+            default_days: 10,
+            recourse: false,
+            program_limit: "1000.00",
+            retailer_limit: "1000.00",
+            supplier_limit_fixed: None,
+            supplier_limit_multiple: Some("2.5"),
+        };
+        s.ok(CreateProgram::parse(&operator().party, &fields).unwrap());
+        let receipt = s.ok(RegisterInvoice::parse(
+            as_party("sup-acme", Role::Supplier),
+            &InvoiceFields {
+                program_id: "prog-signed",
+                supplier_id: "sup-acme",
+                invoice_number: "S-1",
+                issue_date: "2026-01-01",
+                due_date: "2026-02-01",
+                currency: "EUR",
+                amount: "100.00",
+                channel: "api",
+                document_sha256: None,
+            },
+        )
+        .unwrap());
+        let invoice_id = format!("inv-{}", receipt.seq);
+        let retailer = as_party("ret-signed", Role::Retailer);
+        let unsigned = s
+            .submit(RetailerDecision::confirm(
+                retailer.clone(),
+                &invoice_id,
+                None,
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(
+                unsigned,
+                LedgerError::Rejected {
+                    code: "signature_required",
+                    ..
+                }
+            ),
+            "{backend}"
+        );
+        let message = request_signing_bytes(
+            "invoice.confirmed",
+            &serde_json::json!({"invoice_id": invoice_id}),
+        );
+        assert_eq!(
+            String::from_utf8(message.clone()).unwrap(),
+            format!("scfledger-request-v1\ninvoice.confirmed\n{{\"invoice_id\":\"{invoice_id}\"}}")
+        );
+        let wrong = BASE64.encode(key.sign(b"something else").to_bytes());
+        let forged = s
+            .submit(RetailerDecision::confirm(
+                retailer.clone(),
+                &invoice_id,
+                Some(wrong),
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(
+                forged,
+                LedgerError::Rejected {
+                    code: "bad_signature",
+                    ..
+                }
+            ),
+            "{backend}"
+        );
+        // Another party cannot confirm it, signed or not.
+        let other = s
+            .submit(RetailerDecision::confirm(
+                as_party("ret-hansa", Role::Retailer),
+                &invoice_id,
+                None,
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(
+                other,
+                LedgerError::Rejected {
+                    code: "not_found",
+                    ..
+                }
+            ),
+            "{backend}"
+        );
+        let signature = BASE64.encode(key.sign(&message).to_bytes());
+        let receipt = s.ok(RetailerDecision::confirm(
+            retailer,
+            &invoice_id,
+            Some(signature.clone()),
+        ));
+        let entry = &log_db::entries_from(&mut s.db.connect(), receipt.seq as i64, 1).unwrap()[0];
+        assert!(
+            entry
+                .canonical
+                .contains(&format!("\"actor_sig\":{{\"key_id\":"))
+                && entry.canonical.contains(&signature),
+            "{backend}"
+        );
+        // A trading-history limit with no history: 2.5 × 0.00 settled = 0.00.
+        let declined = s.accept(&invoice_id, "2026-01-01").unwrap_err().to_string();
+        assert!(
+            declined.contains("supplier_limit (input 0.00 used + 90.00 = 90.00, threshold 0.00)"),
+            "{backend}: {declined}"
+        );
+        s.finish();
+    }
+}
+
+#[test]
+fn bad_input_is_refused_clearly_and_writes_nothing() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let before = s.entry_count();
+        let cases: Vec<(&str, &str, &str, &str, &str)> = vec![
+            (
+                "N-1",
+                "-5.00",
+                "2026-01-01",
+                "2026-03-01",
+                "amount must be greater than zero",
+            ),
+            (
+                "N-2",
+                "0.00",
+                "2026-01-01",
+                "2026-03-01",
+                "amount must be greater than zero",
+            ),
+            (
+                "N-3",
+                "10.001",
+                "2026-01-01",
+                "2026-03-01",
+                "exactly 2 decimals",
+            ),
+            (
+                "N-4",
+                "92233720368547758.08",
+                "2026-01-01",
+                "2026-03-01",
+                "too large",
+            ),
+            (
+                "N-5",
+                "10.00",
+                "2026-03-01",
+                "2026-01-01",
+                "before issue_date",
+            ),
+            ("N-6", "10.00", "2026-02-30", "2026-03-01", "YYYY-MM-DD"),
+        ];
+        for (number, amount, issue, due, expected) in cases {
+            let error = s
+                .register(number, amount, issue, due)
+                .err()
+                .expect("must be refused")
+                .to_string();
+            assert!(error.contains(expected), "{number}: {error}");
+        }
+        let wrong_currency = RegisterInvoice::parse(
+            as_party("sup-acme", Role::Supplier),
+            &InvoiceFields {
+                program_id: "prog-hansa",
+                supplier_id: "sup-acme",
+                invoice_number: "N-7",
+                issue_date: "2026-01-01",
+                due_date: "2026-03-01",
+                currency: "USD",
+                amount: "10.00",
+                channel: "api",
+                document_sha256: None,
+            },
+        )
+        .unwrap();
+        assert!(s
+            .submit(wrong_currency)
+            .unwrap_err()
+            .to_string()
+            .contains("programme prog-hansa is in EUR, the invoice in USD"));
+        let unknown = RegisterInvoice::parse(
+            as_party("op-treasury", Role::Operator),
+            &InvoiceFields {
+                program_id: "prog-hansa",
+                supplier_id: "sup-nobody",
+                invoice_number: "N-8",
+                issue_date: "2026-01-01",
+                due_date: "2026-03-01",
+                currency: "EUR",
+                amount: "10.00",
+                channel: "api",
+                document_sha256: None,
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            s.submit(unknown).unwrap_err(),
+            LedgerError::Rejected {
+                code: "unknown_party",
+                ..
+            }
+        ));
+        let another = RegisterInvoice::parse(
+            as_party("sup-other", Role::Supplier),
+            &InvoiceFields {
+                program_id: "prog-hansa",
+                supplier_id: "sup-acme",
+                invoice_number: "N-9",
+                issue_date: "2026-01-01",
+                due_date: "2026-03-01",
+                currency: "EUR",
+                amount: "10.00",
+                channel: "api",
+                document_sha256: None,
+            },
+        );
+        assert!(matches!(
+            another.err().unwrap(),
+            LedgerError::Rejected {
+                code: "forbidden",
+                ..
+            }
+        ));
+        assert_eq!(s.entry_count(), before, "{backend}: nothing written");
+        // Illegal transitions.
+        let a = s.confirmed_invoice("T-1", "100.00", "2026-01-01", "2026-03-01");
+        let again = s
+            .submit(RetailerDecision::confirm(
+                as_party("ret-hansa", Role::Retailer),
+                &a,
+                None,
+            ))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            again,
+            format!("invoice {a}: cannot confirm an invoice that is confirmed")
+        );
+        let r = s.ok(s
+            .register("T-2", "100.00", "2026-01-01", "2026-03-01")
+            .unwrap());
+        let rejected = format!("inv-{}", r.seq);
+        s.ok(RetailerDecision::reject(
+            as_party("ret-hansa", Role::Retailer),
+            &rejected,
+            "not delivered",
+        )
+        .unwrap());
+        assert!(
+            s.accept(&rejected, "2026-01-01")
+                .unwrap_err()
+                .to_string()
+                .contains("confirmed (input rejected"),
+            "{backend}"
+        );
+        s.finish();
+    }
+}
