@@ -313,6 +313,16 @@ fn late_payment_pays_the_late_fee_from_the_reserve() {
             "{backend}: 1,000.00 - 45.00"
         );
         assert_eq!(s.invoice(&a).status, "settled");
+        assert_eq!(
+            s.balance("supplier:sup-acme:reserve"),
+            0,
+            "{backend}: the reserve is used up"
+        );
+        assert_eq!(
+            s.balance("bank:main"),
+            11_000_000,
+            "{backend}: 100,000.00 deposited + 10,000.00 paid"
+        );
         s.finish();
     }
 }
@@ -899,5 +909,182 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
             "{backend}"
         );
         s.finish();
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Invoice {
+            amount_cents: i64,
+            tenor_days: i64,
+        },
+        Accept {
+            pick: usize,
+        },
+        Pay {
+            amount_cents: i64,
+            picks: Vec<usize>,
+        },
+        Credit {
+            pick: usize,
+            amount_cents: i64,
+        },
+        Sweep {
+            days_forward: i64,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (1i64..2_000_000, 5i64..130).prop_map(|(amount_cents, tenor_days)| Op::Invoice { amount_cents, tenor_days }),
+            3 => (0usize..20).prop_map(|pick| Op::Accept { pick }),
+            3 => (1i64..3_000_000, proptest::collection::vec(0usize..20, 0..4)).prop_map(|(amount_cents, picks)| Op::Pay { amount_cents, picks }),
+            1 => (0usize..20, 1i64..500_000).prop_map(|(pick, amount_cents)| Op::Credit { pick, amount_cents }),
+            1 => (1i64..60).prop_map(|days_forward| Op::Sweep { days_forward }),
+        ]
+    }
+
+    fn cents(minor: i64) -> String {
+        format!("{}.{:02}", minor / 100, minor % 100)
+    }
+
+    /// Runs the operations; rejected commands are expected and write nothing.
+    fn run(backend: &str, ops: &[Op]) {
+        let s = Scenario::new(backend, "EUR", "50000.00", true, Some("40000.00"));
+        let mut today = date("2026-01-01");
+        let mut invoices: Vec<String> = Vec::new();
+        let mut received = 0i64;
+        for (n, op) in ops.iter().enumerate() {
+            match op {
+                Op::Invoice {
+                    amount_cents,
+                    tenor_days,
+                } => {
+                    let due = today + chrono::Duration::days(*tenor_days);
+                    let id = s.confirmed_invoice(
+                        &format!("P-{n}"),
+                        &cents(*amount_cents),
+                        &today.to_string(),
+                        &due.to_string(),
+                    );
+                    invoices.push(id);
+                }
+                Op::Accept { pick } if !invoices.is_empty() => {
+                    let _ = s.accept(&invoices[pick % invoices.len()], &today.to_string());
+                }
+                Op::Pay {
+                    amount_cents,
+                    picks,
+                } if !invoices.is_empty() => {
+                    let mut ids: Vec<String> = picks
+                        .iter()
+                        .map(|p| invoices[p % invoices.len()].clone())
+                        .collect();
+                    let mut seen = std::collections::HashSet::new();
+                    ids.retain(|id| seen.insert(id.clone()));
+                    let command = ReceivePayment::parse(
+                        operator(),
+                        "ret-hansa",
+                        "EUR",
+                        &cents(*amount_cents),
+                        today,
+                        "p",
+                        ids,
+                    )
+                    .unwrap();
+                    if s.submit(command).is_ok() {
+                        received += amount_cents;
+                    }
+                }
+                Op::Credit { pick, amount_cents } if !invoices.is_empty() => {
+                    let command = CreditNote::parse(
+                        as_party("sup-acme", Role::Supplier),
+                        &invoices[pick % invoices.len()],
+                        &format!("CN-{n}"),
+                        &cents(*amount_cents),
+                    )
+                    .unwrap();
+                    let _ = s.submit(command);
+                }
+                Op::Sweep { days_forward } => {
+                    today += chrono::Duration::days(*days_forward);
+                    sweep::sweep(&mut s.db.connect(), &s.ledger, today).unwrap();
+                }
+                _ => {}
+            }
+        }
+        // The ledger's accounts agree with the projections, to the cent.
+        let mut connection = s.db.connect();
+        let snapshot = fin_db::snapshot(&mut connection).unwrap();
+        let financed_open: Vec<(i64, i64)> = snapshot
+            .advances
+            .iter()
+            .map(|a| {
+                let invoice = snapshot
+                    .invoices
+                    .iter()
+                    .find(|i| i.invoice_id == a.invoice_id)
+                    .unwrap();
+                let open = if invoice.status == "defaulted" {
+                    0
+                } else {
+                    invoice.open_minor()
+                };
+                (open, a.principal_outstanding_minor)
+            })
+            .collect();
+        let debts_open: i64 = snapshot
+            .debts
+            .iter()
+            .map(|d| d.amount_minor - d.recovered_minor)
+            .sum();
+        assert_eq!(
+            s.balance("retailer:ret-hansa:receivable"),
+            financed_open.iter().map(|(open, _)| open).sum::<i64>(),
+            "{backend}: receivable"
+        );
+        assert_eq!(
+            s.balance("supplier:sup-acme:reserve"),
+            -financed_open.iter().map(|(open, p)| open - p).sum::<i64>(),
+            "{backend}: reserve"
+        );
+        assert_eq!(
+            s.balance("funder:fund-nord:principal"),
+            -(financed_open.iter().map(|(_, p)| p).sum::<i64>() + debts_open),
+            "{backend}: principal"
+        );
+        assert_eq!(
+            s.balance("supplier:sup-acme:debt"),
+            debts_open,
+            "{backend}: debts"
+        );
+        assert_eq!(
+            s.balance("bank:main"),
+            5_000_000 + received,
+            "{backend}: bank"
+        );
+        let payouts: i64 = snapshot.payouts.iter().map(|p| p.amount_minor).sum();
+        assert_eq!(s.balance("payouts:pending"), -payouts, "{backend}: payouts");
+        for advance in &snapshot.advances {
+            assert!(
+                advance.principal_outstanding_minor >= 0,
+                "{backend}: {advance:?}"
+            );
+        }
+        s.finish();
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn money_is_conserved_and_replay_rebuilds_every_projection(ops in proptest::collection::vec(op(), 1..40)) {
+            for backend in backends() {
+                run(backend, &ops);
+            }
+        }
     }
 }
