@@ -11,6 +11,7 @@ use crate::db;
 use crate::domain::{PartyId, Role};
 use crate::ledger::{keyfile, note::NoteVerifier, replay, verify};
 use crate::server::Application;
+use crate::services::clock::Clock;
 use crate::services::{api_keys, demo, export};
 
 /// Name (and checkpoint origin) of a ledger key made without --name.
@@ -159,7 +160,12 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 key,
                 settings.sequencer,
             )?;
-            let seeded = demo::seed(&mut connection, &ledger, key_folder(&settings.key_file))?;
+            let seeded = demo::seed(
+                &mut connection,
+                &ledger,
+                key_folder(&settings.key_file),
+                Clock::system().today(),
+            )?;
             drop(ledger);
             let _ = writer.join();
             report_seed(&seeded);
@@ -278,7 +284,7 @@ fn key_folder(key_file: &Path) -> &Path {
 fn report_seed(seeded: &demo::DemoSeed) {
     match &seeded.api_key_file {
         Some(path) => eprintln!(
-            "demo: wrote {} journal entries; operator API key in {} (mode 0600)",
+            "demo: wrote {} entries (a programme, three suppliers, invoices in every state); operator API key in {} (mode 0600)",
             seeded.entries_written,
             path.display()
         ),
@@ -316,6 +322,7 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
         );
     }
     let verifier = key.verifier().to_text();
+    let clock = Clock::system();
     let (ledger, writer) =
         crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
     if seed_demo {
@@ -323,9 +330,10 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
             &mut connection,
             &ledger,
             key_folder(&settings.key_file),
+            clock.today(),
         )?);
     }
-    drop(connection);
+    let (stop_sweeper, sweeper) = start_sweeper(connection, ledger.clone(), clock);
     let pool = db::read_pool(&settings.database, crate::limits::READ_POOL_CONNECTIONS_MAX)?;
     let served = actix_web::rt::System::new().block_on(async move {
         let application = Application::build(listen, ledger, pool)?;
@@ -335,7 +343,41 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
         );
         application.run().await
     });
-    // The server dropped its ledger handles: the writer drains and stops.
+    // The server dropped its ledger handles; stop the sweeper, then the writer drains and stops.
+    drop(stop_sweeper);
+    let _ = sweeper.join();
     let _ = writer.join();
     Ok(served?)
+}
+
+/// How often the background sweep marks overdue and defaulted invoices.
+const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3_600);
+
+/// Runs the overdue/default sweep at start and then hourly, until the returned
+/// sender is dropped.
+fn start_sweeper(
+    mut connection: db::DbConnection,
+    ledger: crate::ledger::Ledger,
+    clock: Clock,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let handle = std::thread::spawn(move || loop {
+        match crate::services::financing::sweep::sweep(&mut connection, &ledger, clock.today()) {
+            Ok(report) if !report.overdue.is_empty() || !report.defaulted.is_empty() => {
+                tracing::info!(
+                    overdue = report.overdue.len(),
+                    defaulted = report.defaulted.len(),
+                    "sweep"
+                )
+            }
+            Ok(_) => {}
+            Err(error) => tracing::error!(error = %error, "sweep failed"),
+        }
+        if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
+            stopped.recv_timeout(SWEEP_INTERVAL)
+        {
+            return;
+        }
+    });
+    (stop, handle)
 }

@@ -1,55 +1,147 @@
-//! Demo data for `scfledger serve --demo`: an operator key and a few believable
-//! treasury journal entries, written only into an empty ledger.
+//! Demo data for `scfledger serve --demo`: a believable programme with a
+//! retailer, a funder, three suppliers with history, and invoices in every
+//! state, written only into an empty ledger. Dates are relative to today.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use chrono::{Duration, NaiveDate};
+
 use crate::db::{log as log_db, DbConnection};
 use crate::domain::{PartyId, Role};
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Command, Ledger, LedgerError};
 use crate::services::api_keys;
+use crate::services::financing::advances::AcceptAdvance;
+use crate::services::financing::invoices::{
+    Actor, InvoiceFields, RegisterInvoice, RetailerDecision,
+};
+use crate::services::financing::parties::{
+    CreateProgram, FunderDeposit, ProgramFields, RegisterParty,
+};
+use crate::services::financing::payments::ReceivePayment;
+use crate::services::financing::sweep;
 use crate::services::journal::{JournalEntry, PostingText};
 
 /// What the demo seed did.
 pub struct DemoSeed {
     /// Where the operator's API key was written (mode 0600), when a new one was made.
     pub api_key_file: Option<PathBuf>,
-    pub entries_written: usize,
+    pub entries_written: u64,
 }
 
-/// (account, currency, amount)
-type DemoPosting = (&'static str, &'static str, &'static str);
+const OPERATOR: &str = "op-treasury";
+const RETAILER: &str = "ret-hansa";
+const PROGRAM: &str = "prog-hansa-eu";
 
-const DEMO_JOURNAL: &[(&str, &[DemoPosting])] = &[
-    (
-        "Nordbank Capital commits funding to the Hansa Retail EU programme",
-        &[
-            ("bank:eur:operating", "EUR", "500000.00"),
-            ("funder:nordbank:capital", "EUR", "-500000.00"),
-        ],
-    ),
-    (
-        "Monthly bank account fee",
-        &[
-            ("expense:bank-fees", "EUR", "25.00"),
-            ("bank:eur:operating", "EUR", "-25.00"),
-        ],
-    ),
-    (
-        "Nordbank Capital tops up the programme",
-        &[
-            ("bank:eur:operating", "EUR", "125000.00"),
-            ("funder:nordbank:capital", "EUR", "-125000.00"),
-        ],
-    ),
+/// What happens to a demo invoice after registration.
+#[derive(Clone, Copy)]
+enum Fate {
+    Registered,
+    Confirmed,
+    Disputed(&'static str),
+    Rejected(&'static str),
+    /// Financed on its issue date; optionally paid `amount` `days` after issue.
+    Financed(Option<(&'static str, i64)>),
+}
+
+struct DemoInvoice {
+    supplier: &'static str,
+    number: &'static str,
+    amount: &'static str,
+    /// Issue date, days before today.
+    issued_days_ago: i64,
+    term_days: i64,
+    fate: Fate,
+}
+
+const INVOICES: &[DemoInvoice] = &[
+    DemoInvoice {
+        supplier: "sup-acme",
+        number: "INV-2026-0101",
+        amount: "12400.00",
+        issued_days_ago: 100,
+        term_days: 60,
+        fate: Fate::Financed(Some(("12400.00", 60))),
+    },
+    DemoInvoice {
+        supplier: "sup-acme",
+        number: "INV-2026-0142",
+        amount: "8750.00",
+        issued_days_ago: 30,
+        term_days: 60,
+        fate: Fate::Financed(Some(("2000.00", 25))),
+    },
+    DemoInvoice {
+        supplier: "sup-acme",
+        number: "INV-2026-0177",
+        amount: "15980.00",
+        issued_days_ago: 2,
+        term_days: 60,
+        fate: Fate::Confirmed,
+    },
+    DemoInvoice {
+        supplier: "sup-baltic",
+        number: "BF-5531",
+        amount: "22500.00",
+        issued_days_ago: 75,
+        term_days: 60,
+        fate: Fate::Financed(Some(("10000.00", 60))),
+    },
+    DemoInvoice {
+        supplier: "sup-baltic",
+        number: "BF-5535",
+        amount: "7800.00",
+        issued_days_ago: 20,
+        term_days: 60,
+        fate: Fate::Financed(None),
+    },
+    DemoInvoice {
+        supplier: "sup-baltic",
+        number: "BF-5540",
+        amount: "4300.00",
+        issued_days_ago: 1,
+        term_days: 45,
+        fate: Fate::Registered,
+    },
+    DemoInvoice {
+        supplier: "sup-cobalt",
+        number: "CC-801",
+        amount: "9900.00",
+        issued_days_ago: 140,
+        term_days: 60,
+        fate: Fate::Financed(None),
+    },
+    DemoInvoice {
+        supplier: "sup-cobalt",
+        number: "CC-870",
+        amount: "3050.00",
+        issued_days_ago: 12,
+        term_days: 60,
+        fate: Fate::Rejected("duplicate of CC-869"),
+    },
+    DemoInvoice {
+        supplier: "sup-cobalt",
+        number: "CC-889",
+        amount: "6120.00",
+        issued_days_ago: 10,
+        term_days: 60,
+        fate: Fate::Disputed("quantity delivered was 180, not 200"),
+    },
 ];
 
-/// Seeds the demo into an empty ledger; does nothing to a ledger with entries.
+fn submit(ledger: &Ledger, command: impl Command, count: &mut u64) -> Result<u64, LedgerError> {
+    let receipt = ledger.submit_blocking(command)?;
+    *count += 1;
+    Ok(receipt.seq)
+}
+
+/// Seeds the demo into an empty ledger as of `today`; does nothing to a ledger with entries.
 pub fn seed(
     connection: &mut DbConnection,
     ledger: &Ledger,
     key_folder: &Path,
+    today: NaiveDate,
 ) -> Result<DemoSeed, LedgerError> {
     if log_db::entry_count(connection)? > 0 {
         return Ok(DemoSeed {
@@ -57,30 +149,199 @@ pub fn seed(
             entries_written: 0,
         });
     }
-    let operator = PartyId::parse("op-treasury").expect("a valid party id");
-    let key = api_keys::create(connection, &operator, Role::Operator, "demo operator key")?;
+    let operator_id = PartyId::parse(OPERATOR).expect("a valid party id");
+    let operator = Actor {
+        party: operator_id.clone(),
+        role: Role::Operator,
+    };
+    let key = api_keys::create(
+        connection,
+        &operator_id,
+        Role::Operator,
+        "demo operator key",
+    )?;
     let api_key_file = key_folder.join("demo-operator-api-key");
     write_secret(&api_key_file, &key.token).map_err(|e| {
         LedgerError::Inconsistent(format!("writing {}: {e}", api_key_file.display()))
     })?;
-    let mut entries_written = 0;
-    for (memo, lines) in DEMO_JOURNAL {
-        let postings: Vec<PostingText<'_>> = lines
-            .iter()
-            .map(|(account, currency, amount)| PostingText {
-                account,
-                currency,
-                amount,
-            })
-            .collect();
-        let entry = JournalEntry::parse(memo, &postings).expect("demo entries are valid");
-        let draft = entry.draft(&operator);
-        ledger.submit_blocking(move |_: &mut crate::ledger::BatchContext<'_>| Ok(draft.clone()))?;
-        entries_written += 1;
+
+    let mut count = 0;
+    let parties: [(&str, &str, &str, Option<&str>); 6] = [
+        (OPERATOR, "operator", "scfledger Treasury", None),
+        (RETAILER, "retailer", "Hansa Retail AG", None),
+        ("fund-nord", "funder", "Nordbank Capital", None),
+        (
+            "sup-acme",
+            "supplier",
+            "Acme Textiles GmbH",
+            Some("DE129273398"),
+        ),
+        (
+            "sup-baltic",
+            "supplier",
+            "Baltic Furniture OÜ",
+            Some("EE101234567"),
+        ),
+        (
+            "sup-cobalt",
+            "supplier",
+            "Cobalt Ceramics S.r.l.",
+            Some("IT01234567897"),
+        ),
+    ];
+    for (id, role, name, tax_id) in parties {
+        submit(
+            ledger,
+            RegisterParty::parse(&operator_id, id, role, name, tax_id, None)?,
+            &mut count,
+        )?;
     }
+    let program = ProgramFields {
+        program_id: PROGRAM,
+        retailer_id: RETAILER,
+        funder_id: "fund-nord",
+        currency: "EUR",
+        advance_rate: "0.90",
+        discount_rate: "0.095",
+        day_count: "ACT/360",
+        tenor_min_days: 10,
+        tenor_max_days: 120,
+        grace_days: 5,
+        late_rate: "0.15",
+        default_days: 30,
+        recourse: true,
+        program_limit: "2000000.00",
+        retailer_limit: "2000000.00",
+        supplier_limit_fixed: Some("250000.00"),
+        supplier_limit_multiple: None,
+    };
+    submit(
+        ledger,
+        CreateProgram::parse(&operator_id, &program)?,
+        &mut count,
+    )?;
+    submit(
+        ledger,
+        FunderDeposit::parse(&operator_id, "fund-nord", "EUR", "750000.00")?,
+        &mut count,
+    )?;
+    let fee = JournalEntry::parse(
+        "Monthly bank account fee",
+        &[
+            PostingText {
+                account: "expense:bank-fees",
+                currency: "EUR",
+                amount: "25.00",
+            },
+            PostingText {
+                account: "bank:main",
+                currency: "EUR",
+                amount: "-25.00",
+            },
+        ],
+    )
+    .expect("a balanced demo entry");
+    let fee_draft = fee.draft(&operator_id);
+    submit(
+        ledger,
+        move |_: &mut crate::ledger::BatchContext<'_>| Ok(fee_draft.clone()),
+        &mut count,
+    )?;
+
+    let retailer = Actor {
+        party: PartyId::parse(RETAILER).expect("valid"),
+        role: Role::Retailer,
+    };
+    // Oldest first, so that payments and the sweep happen in date order.
+    let mut invoices: Vec<&DemoInvoice> = INVOICES.iter().collect();
+    invoices.sort_by_key(|i| std::cmp::Reverse(i.issued_days_ago));
+    let mut payments: Vec<(NaiveDate, String, &'static str)> = Vec::new();
+    for invoice in invoices {
+        let issued = today - Duration::days(invoice.issued_days_ago);
+        let due = issued + Duration::days(invoice.term_days);
+        let supplier = Actor {
+            party: PartyId::parse(invoice.supplier).expect("valid"),
+            role: Role::Supplier,
+        };
+        let fields = InvoiceFields {
+            program_id: PROGRAM,
+            supplier_id: invoice.supplier,
+            invoice_number: invoice.number,
+            issue_date: &issued.to_string(),
+            due_date: &due.to_string(),
+            currency: "EUR",
+            amount: invoice.amount,
+            channel: "form",
+            document_sha256: None,
+        };
+        let seq = submit(
+            ledger,
+            RegisterInvoice::parse(supplier.clone(), &fields)?,
+            &mut count,
+        )?;
+        let invoice_id = format!("inv-{seq}");
+        match invoice.fate {
+            Fate::Registered => {}
+            Fate::Disputed(reason) => {
+                submit(
+                    ledger,
+                    RetailerDecision::dispute(retailer.clone(), &invoice_id, reason)?,
+                    &mut count,
+                )?;
+            }
+            Fate::Rejected(reason) => {
+                submit(
+                    ledger,
+                    RetailerDecision::reject(retailer.clone(), &invoice_id, reason)?,
+                    &mut count,
+                )?;
+            }
+            Fate::Confirmed | Fate::Financed(_) => {
+                submit(
+                    ledger,
+                    RetailerDecision::confirm(retailer.clone(), &invoice_id, None),
+                    &mut count,
+                )?;
+                if let Fate::Financed(payment) = invoice.fate {
+                    submit(
+                        ledger,
+                        AcceptAdvance {
+                            actor: supplier.clone(),
+                            invoice_id: invoice_id.clone(),
+                            today: issued,
+                        },
+                        &mut count,
+                    )?;
+                    if let Some((amount, after_days)) = payment {
+                        payments.push((
+                            issued + Duration::days(after_days),
+                            invoice_id.clone(),
+                            amount,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    payments.sort();
+    for (value_date, invoice_id, amount) in payments {
+        let reference = format!("Hansa Retail payment {invoice_id}");
+        let payment = ReceivePayment::parse(
+            operator.clone(),
+            RETAILER,
+            "EUR",
+            amount,
+            value_date,
+            &reference,
+            vec![invoice_id],
+        )?;
+        submit(ledger, payment, &mut count)?;
+    }
+    let swept = sweep::sweep(connection, ledger, today)?;
+    count += (swept.overdue.len() + swept.defaulted.len()) as u64;
     Ok(DemoSeed {
         api_key_file: Some(api_key_file),
-        entries_written,
+        entries_written: count,
     })
 }
 
