@@ -748,7 +748,7 @@ fn a_retailer_with_a_key_must_sign_its_confirmations() {
         assert!(
             entry
                 .canonical
-                .contains(&format!("\"actor_sig\":{{\"key_id\":"))
+                .contains("\"actor_sig\":{\"key_id\":")
                 && entry.canonical.contains(&signature),
             "{backend}"
         );
