@@ -333,10 +333,10 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
             clock.today(),
         )?);
     }
-    let (stop_sweeper, sweeper) = start_sweeper(connection, ledger.clone(), clock);
+    let (stop_sweeper, sweeper) = start_sweeper(connection, ledger.clone(), clock.clone());
     let pool = db::read_pool(&settings.database, crate::limits::READ_POOL_CONNECTIONS_MAX)?;
     let served = actix_web::rt::System::new().block_on(async move {
-        let application = Application::build(listen, ledger, pool)?;
+        let application = Application::build(listen, ledger, pool, clock)?;
         eprintln!(
             "scfledger serving http://{listen} (ledger {}; verifier key {verifier})",
             settings.database.backend_name()

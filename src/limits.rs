@@ -44,3 +44,19 @@ const _: () = assert!(LOG_PAGE_ENTRIES_DEFAULT <= LOG_PAGE_ENTRIES_MAX);
 const _: () = assert!(SEQUENCER_BATCH_WINDOW_US_DEFAULT <= SEQUENCER_BATCH_WINDOW_US_MAX);
 // A page of maximal entries must fit comfortably in memory.
 const _: () = assert!(LOG_PAGE_ENTRIES_MAX as usize * ENTRY_BYTES_MAX <= 64 * 1024 * 1024);
+
+/// Hours an Idempotency-Key's answer is kept.
+pub const IDEMPOTENCY_KEY_RETENTION_HOURS: i64 = 24;
+/// Longest Idempotency-Key.
+pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
+/// Most items in one batch request (invoices, confirmations).
+pub const BATCH_ITEMS_MAX: usize = 100;
+/// Most rows one API page returns.
+pub const API_PAGE_ROWS_MAX: i64 = 200;
+/// Default rows of an API page.
+pub const API_PAGE_ROWS_DEFAULT: i64 = 50;
+/// Largest e-invoice upload.
+pub const EINVOICE_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+const _: () = assert!(API_PAGE_ROWS_DEFAULT <= API_PAGE_ROWS_MAX);
+const _: () = assert!(EINVOICE_BYTES_MAX >= HTTP_JSON_BODY_BYTES_MAX);

@@ -10,12 +10,15 @@ use crate::api::error::ApiError;
 use crate::db::{DbConnection, DbError, Pool};
 use crate::ledger::Ledger;
 use crate::limits;
+use crate::services::clock::Clock;
 use crate::web as pages;
 
 /// What every handler shares.
 pub struct AppState {
     pub ledger: Ledger,
     pub pool: Pool,
+    /// Business dates (quotes, advances).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -47,10 +50,14 @@ pub struct Application {
 
 impl Application {
     /// Binds `listen` (port 0 picks a free port) and builds the server.
-    pub fn build(listen: &str, ledger: Ledger, pool: Pool) -> std::io::Result<Self> {
+    pub fn build(listen: &str, ledger: Ledger, pool: Pool, clock: Clock) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen)?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { ledger, pool });
+        let state = web::Data::new(AppState {
+            ledger,
+            pool,
+            clock,
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -62,6 +69,7 @@ impl Application {
                 .app_data(
                     web::QueryConfig::default().error_handler(api::error::query_error_handler),
                 )
+                .app_data(web::PayloadConfig::new(limits::HTTP_JSON_BODY_BYTES_MAX))
                 .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))

@@ -746,9 +746,7 @@ fn a_retailer_with_a_key_must_sign_its_confirmations() {
         ));
         let entry = &log_db::entries_from(&mut s.db.connect(), receipt.seq as i64, 1).unwrap()[0];
         assert!(
-            entry
-                .canonical
-                .contains("\"actor_sig\":{\"key_id\":")
+            entry.canonical.contains("\"actor_sig\":{\"key_id\":")
                 && entry.canonical.contains(&signature),
             "{backend}"
         );

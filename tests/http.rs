@@ -14,6 +14,16 @@ use serde_json::{json, Value};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_scfledger");
 
+/// A fresh Idempotency-Key.
+fn next_key() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -128,12 +138,13 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
         for _ in 0..3 {
             let response = client
                 .post(format!("{base}/api/v1/journal"))
+                .header("Idempotency-Key", next_key())
                 .bearer_auth(&operator)
                 .json(&body)
                 .send()
                 .unwrap();
             assert_eq!(response.status(), 201, "{backend}");
-            receipts.push(response.json::<Value>().unwrap());
+            receipts.push(response.json::<Value>().unwrap()["receipt"].clone());
         }
         let last = &receipts[2];
         assert_eq!(last["seq"], 2);
@@ -170,6 +181,7 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
 
         let page: Value = client
             .get(format!("{base}/api/v1/log/entries?from=1&limit=1"))
+            .bearer_auth(&operator)
             .send()
             .unwrap()
             .json()
@@ -225,20 +237,22 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
 
         // Bad input: problem+json with a stable code, nothing written.
         let cases: Vec<(reqwest::blocking::RequestBuilder, u16, &str)> = vec![
-            (client.get(format!("{base}/api/v1/log/entries?limit=1001")), 400, "bad_request"),
-            (client.get(format!("{base}/api/v1/log/entries?from=-1")), 400, "bad_query"),
+            (client.get(format!("{base}/api/v1/log/entries?limit=1001")).bearer_auth(&operator), 400, "bad_request"),
+            (client.get(format!("{base}/api/v1/log/entries?from=-1")).bearer_auth(&operator), 400, "bad_query"),
             (client.get(format!("{base}/api/v1/log/proof/inclusion?seq=3")), 404, "not_found"),
             (client.get(format!("{base}/api/v1/log/proof/inclusion?seq=0&tree_size=5")), 404, "not_found"),
-            (client.post(format!("{base}/api/v1/journal")).json(&body), 401, "unauthorized"),
-            (client.post(format!("{base}/api/v1/journal")).bearer_auth("scf_0000000000000000_".to_string() + &"0".repeat(64)).json(&body), 401, "unauthorized"),
-            (client.post(format!("{base}/api/v1/journal")).bearer_auth(&supplier).json(&body), 403, "forbidden"),
-            (client.post(format!("{base}/api/v1/journal")).bearer_auth(&operator).header("content-type", "application/json").body("{\"memo\":"), 400, "malformed_json"),
-            (client.post(format!("{base}/api/v1/journal")).bearer_auth(&operator).header("content-type", "application/json").body(vec![b' '; 300_000]), 413, "body_too_large"),
-            (client.post(format!("{base}/api/v1/journal")).bearer_auth(&operator).json(&json!({"memo": "x", "postings": [
+            (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).json(&body), 401, "unauthorized"),
+            (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth("scf_0000000000000000_".to_string() + &"0".repeat(64)).json(&body), 401, "unauthorized"),
+            (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth(&supplier).json(&body), 403, "forbidden"),
+            (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth(&operator).header("content-type", "application/json").body("{\"memo\":"), 400, "malformed_json"),
+            (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth(&operator).header("content-type", "application/json").body(vec![b' '; 300_000]), 413, "body_too_large"),
+            (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth(&operator).json(&json!({"memo": "x", "postings": [
                 {"account": "a", "currency": "EUR", "amount": "1.001"}, {"account": "b", "currency": "EUR", "amount": "-1.00"}]})), 422, "invalid_field"),
-            (client.post(format!("{base}/api/v1/journal")).bearer_auth(&operator).json(&json!({"memo": "x", "postings": [
+            (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth(&operator).json(&json!({"memo": "x", "postings": [
                 {"account": "a", "currency": "EUR", "amount": "92233720368547758.08"}, {"account": "b", "currency": "EUR", "amount": "-1.00"}]})), 422, "invalid_field"),
             (client.get(format!("{base}/nowhere")), 404, "not_found"),
+            (client.get(format!("{base}/api/v1/log/entries")).bearer_auth(&supplier), 403, "forbidden"),
+            (client.post(format!("{base}/api/v1/journal")).bearer_auth(&operator).json(&body), 400, "missing_idempotency_key"),
         ];
         for (request, status, code) in cases {
             let response = request.send().unwrap();
@@ -253,6 +267,7 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
         }
         let page: Value = client
             .get(format!("{base}/api/v1/log/entries"))
+            .bearer_auth(&operator)
             .send()
             .unwrap()
             .json()
@@ -300,10 +315,10 @@ fn sigkill_while_appending_loses_no_acknowledged_entry() {
                         let memo = format!("cycle {cycle} client {client_number} entry {i}");
                         let body = json!({"memo": memo, "postings": [
                             {"account": "a", "currency": "EUR", "amount": "1.00"}, {"account": "b", "currency": "EUR", "amount": "-1.00"}]});
-                        match client.post(format!("{base}/api/v1/journal")).bearer_auth(&operator).json(&body).send() {
+                        match client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth(&operator).json(&body).send() {
                             Ok(response) if response.status() == 201 => {
                                 let receipt: Value = response.json().unwrap();
-                                mine.push((receipt["seq"].as_u64().unwrap(), memo));
+                                mine.push((receipt["receipt"]["seq"].as_u64().unwrap(), memo));
                             }
                             _ => break,
                         }

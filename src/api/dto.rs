@@ -1,10 +1,14 @@
-//! Request and response bodies of the JSON API. Hashes are standard base64,
-//! like the checkpoint's root hash.
+//! Request and response bodies of the JSON API. Amounts are decimal strings
+//! with the currency's exact scale; dates are `YYYY-MM-DD`; hashes are standard
+//! base64, like the checkpoint's root hash.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use crate::db::financing::{AdvanceRow, InvoiceRow, PartyRow, ProgramRow};
+use crate::domain::Currency;
 use crate::ledger::merkle::Hash;
 use crate::ledger::Receipt;
 
@@ -12,11 +16,33 @@ pub fn hash_text(hash: &Hash) -> String {
     BASE64.encode(hash)
 }
 
-#[derive(Debug, Serialize)]
+fn money(currency: &str, minor: i64) -> String {
+    Currency::parse(currency)
+        .map(|c| c.format_amount(minor))
+        .unwrap_or_else(|_| minor.to_string())
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemDoc {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable machine-readable code, e.g. `duplicate_invoice`.
+    pub code: String,
+    pub detail: String,
+    /// The request field at fault, when there is one.
+    pub field: Option<String>,
+}
+
+/// Proof that an entry is in the log: check it offline with the verifier key.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptResponse {
     pub seq: u64,
     pub leaf_hash: String,
     pub tree_size: u64,
+    /// The signed checkpoint note of `tree_size`.
     pub checkpoint: String,
     pub inclusion_proof: Vec<String>,
 }
@@ -33,27 +59,30 @@ impl From<Receipt> for ReceiptResponse {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct EntriesQuery {
+    /// First seq to return (default 0).
     pub from: Option<u64>,
+    /// At most 1,000 (default 100).
     pub limit: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EntriesResponse {
     pub tree_size: u64,
+    #[schema(value_type = Vec<Object>)]
     pub entries: Vec<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_from: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct InclusionQuery {
     pub seq: u64,
+    /// A checkpointed tree size (default: the latest).
     pub tree_size: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct InclusionResponse {
     pub seq: u64,
     pub tree_size: u64,
@@ -62,20 +91,21 @@ pub struct InclusionResponse {
     pub checkpoint: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct ConsistencyQuery {
     pub first: u64,
+    /// A checkpointed tree size (default: the latest).
     pub second: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConsistencyResponse {
     pub first: u64,
     pub second: u64,
     pub consistency_proof: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostingRequest {
     pub account: String,
@@ -83,16 +113,393 @@ pub struct PostingRequest {
     pub amount: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JournalRequest {
     pub memo: String,
     pub postings: Vec<PostingRequest>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BalanceResponse {
     pub account: String,
     pub currency: String,
     pub balance: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartyRequest {
+    pub party_id: String,
+    /// operator, supplier, retailer, funder or auditor.
+    pub role: String,
+    pub name: String,
+    /// Required for suppliers.
+    pub tax_id: Option<String>,
+    /// Base64 Ed25519 public key; confirmations by this party must then be signed.
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartyResponse {
+    pub party_id: String,
+    pub role: String,
+    pub name: String,
+    pub tax_id: Option<String>,
+    pub public_key: Option<String>,
+    pub key_id: Option<String>,
+    pub status: String,
+}
+
+impl From<PartyRow> for PartyResponse {
+    fn from(row: PartyRow) -> Self {
+        PartyResponse {
+            party_id: row.party_id,
+            role: row.role,
+            name: row.name,
+            tax_id: row.tax_id,
+            public_key: row.public_key,
+            key_id: row.key_id,
+            status: row.status,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramRequest {
+    pub program_id: String,
+    pub retailer_id: String,
+    pub funder_id: String,
+    pub currency: String,
+    /// Fraction of the invoice advanced, e.g. "0.90".
+    pub advance_rate: String,
+    /// Annual discount rate, e.g. "0.12".
+    pub discount_rate: String,
+    /// ACT/360 or ACT/365.
+    pub day_count: String,
+    pub tenor_min_days: i64,
+    pub tenor_max_days: i64,
+    pub grace_days: i64,
+    pub late_rate: String,
+    pub default_days: i64,
+    pub recourse: bool,
+    pub program_limit: String,
+    pub retailer_limit: String,
+    /// A fixed supplier limit; or give `supplier_limit_multiple`.
+    pub supplier_limit_fixed: Option<String>,
+    /// k × invoices settled in the trailing 180 days.
+    pub supplier_limit_multiple: Option<String>,
+}
+
+impl From<ProgramRow> for ProgramRequest {
+    fn from(row: ProgramRow) -> Self {
+        ProgramRequest {
+            supplier_limit_fixed: row
+                .supplier_limit_fixed_minor
+                .map(|m| money(&row.currency, m)),
+            program_limit: money(&row.currency, row.program_limit_minor),
+            retailer_limit: money(&row.currency, row.retailer_limit_minor),
+            program_id: row.program_id,
+            retailer_id: row.retailer_id,
+            funder_id: row.funder_id,
+            currency: row.currency,
+            advance_rate: row.advance_rate,
+            discount_rate: row.discount_rate,
+            day_count: row.day_count,
+            tenor_min_days: i64::from(row.tenor_min_days),
+            tenor_max_days: i64::from(row.tenor_max_days),
+            grace_days: i64::from(row.grace_days),
+            late_rate: row.late_rate,
+            default_days: i64::from(row.default_days),
+            recourse: row.recourse != 0,
+            supplier_limit_multiple: row.supplier_limit_multiple,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepositRequest {
+    pub currency: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyRequest {
+    pub party_id: String,
+    pub role: String,
+    #[serde(default)]
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyResponse {
+    pub key_id: String,
+    /// The bearer token: shown once, stored only hashed.
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceRequest {
+    pub program_id: String,
+    /// Defaults to the calling supplier.
+    pub supplier_id: Option<String>,
+    pub invoice_number: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub currency: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceBatchRequest {
+    /// At most 100.
+    pub invoices: Vec<InvoiceRequest>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdvanceResponse {
+    pub principal: String,
+    pub fee: String,
+    pub net: String,
+    pub value_date: String,
+    pub due_date: String,
+    pub principal_outstanding: String,
+    pub late_fee_unpaid: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceResponse {
+    pub invoice_id: String,
+    pub program_id: String,
+    pub supplier_id: String,
+    pub retailer_id: String,
+    pub funder_id: String,
+    pub invoice_number: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub currency: String,
+    pub amount: String,
+    pub credited: String,
+    pub paid: String,
+    pub open: String,
+    pub status: String,
+    pub registered_seq: i64,
+    pub settled_on: Option<String>,
+    pub defaulted_on: Option<String>,
+    pub advance: Option<AdvanceResponse>,
+}
+
+impl InvoiceResponse {
+    pub fn new(row: InvoiceRow, advance: Option<AdvanceRow>) -> Self {
+        let c = row.currency.clone();
+        InvoiceResponse {
+            amount: money(&c, row.amount_minor),
+            credited: money(&c, row.credited_minor),
+            paid: money(&c, row.paid_minor),
+            open: money(&c, row.open_minor()),
+            advance: advance.map(|a| AdvanceResponse {
+                principal: money(&c, a.principal_minor),
+                fee: money(&c, a.fee_minor),
+                net: money(&c, a.net_minor),
+                value_date: a.value_date.to_string(),
+                due_date: a.due_date.to_string(),
+                principal_outstanding: money(&c, a.principal_outstanding_minor),
+                late_fee_unpaid: money(&c, a.late_fee_unpaid_minor),
+            }),
+            invoice_id: row.invoice_id,
+            program_id: row.program_id,
+            supplier_id: row.supplier_id,
+            retailer_id: row.retailer_id,
+            funder_id: row.funder_id,
+            invoice_number: row.invoice_number,
+            issue_date: row.issue_date.to_string(),
+            due_date: row.due_date.to_string(),
+            currency: row.currency,
+            status: row.status,
+            registered_seq: row.registered_seq,
+            settled_on: row.settled_on.map(|d| d.to_string()),
+            defaulted_on: row.defaulted_on.map(|d| d.to_string()),
+        }
+    }
+}
+
+/// An accepted command: the id it created and its receipt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recorded {
+    /// The id created or acted on (invoice, payment, party…).
+    pub id: String,
+    pub receipt: ReceiptResponse,
+}
+
+/// One item of a batch: recorded, or refused with a problem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItemResult {
+    pub index: usize,
+    pub recorded: Option<Recorded>,
+    pub problem: Option<ProblemDoc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    pub results: Vec<BatchItemResult>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct InvoiceListQuery {
+    pub status: Option<String>,
+    pub program_id: Option<String>,
+    /// Cursor: the `next_after` of the previous page.
+    pub after: Option<i64>,
+    /// 1-200, default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoicePage {
+    pub invoices: Vec<InvoiceResponse>,
+    pub next_after: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    /// Base64 Ed25519 signature over `scfledger-request-v1\ninvoice.confirmed\n` ‖ JCS({"invoice_id": …}); required when the retailer has a key.
+    pub signature: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmationItem {
+    pub invoice_id: String,
+    pub signature: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkConfirmRequest {
+    /// At most 100.
+    pub confirmations: Vec<ConfirmationItem>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteRequest {
+    pub credit_note_number: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleResponse {
+    pub rule: String,
+    pub input: String,
+    pub threshold: String,
+    pub passed: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteResponse {
+    pub invoice_id: String,
+    pub currency: String,
+    pub eligible: bool,
+    pub principal: String,
+    pub fee: String,
+    pub net: String,
+    pub value_date: String,
+    pub due_date: String,
+    pub days: i64,
+    pub advance_rate: String,
+    pub discount_rate: String,
+    pub day_count: String,
+    /// Fee over net, annualised on the day count.
+    pub effective_annual_rate: Option<String>,
+    pub rules: Vec<RuleResponse>,
+}
+
+/// Accepting an advance takes no fields: send `{}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceRequest {}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    pub retailer_id: String,
+    pub currency: String,
+    pub amount: String,
+    pub value_date: String,
+    #[serde(default)]
+    pub reference: String,
+    /// Applied in this order, each up to its open amount.
+    pub invoice_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatementQuery {
+    pub currency: String,
+    /// Operator and auditors: whose accounts, e.g. `supplier:sup-acme:`.
+    pub account_prefix: Option<String>,
+    pub after: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementLine {
+    pub seq: i64,
+    pub account: String,
+    pub amount: String,
+    pub balance_after: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementResponse {
+    pub currency: String,
+    pub opening_balance: String,
+    pub lines: Vec<StatementLine>,
+    pub next_after: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EventsQuery {
+    /// Cursor: events with seq above this (default -1: from the start).
+    pub after: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResponse {
+    pub seq: i64,
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub entry: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsPage {
+    pub events: Vec<EventResponse>,
+    pub next_after: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryReceiptResponse {
+    #[schema(value_type = Object)]
+    pub entry: serde_json::Value,
+    pub receipt: InclusionResponse,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UblQuery {
+    pub program_id: String,
+    /// Operator only: the supplier the document is registered for.
+    pub supplier_id: Option<String>,
 }

@@ -82,6 +82,32 @@ impl ApiError {
         self.code
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The status and problem document, for storing an idempotent answer.
+    pub fn problem(&self) -> (StatusCode, serde_json::Value) {
+        (
+            self.status,
+            serde_json::to_value(self.to_problem()).expect("problems serialize"),
+        )
+    }
+
+    fn to_problem(&self) -> Problem {
+        Problem {
+            type_uri: format!(
+                "https://scfledger.dev/problems/{}",
+                self.code.replace('_', "-")
+            ),
+            title: self.title(),
+            status: self.status.as_u16(),
+            code: self.code,
+            detail: self.detail.clone(),
+            field: self.field.clone(),
+        }
+    }
+
     fn title(&self) -> &'static str {
         self.status.canonical_reason().unwrap_or("Error")
     }
@@ -99,20 +125,9 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let problem = Problem {
-            type_uri: format!(
-                "https://scfledger.dev/problems/{}",
-                self.code.replace('_', "-")
-            ),
-            title: self.title(),
-            status: self.status.as_u16(),
-            code: self.code,
-            detail: self.detail.clone(),
-            field: self.field.clone(),
-        };
         HttpResponse::build(self.status)
             .content_type("application/problem+json")
-            .json(problem)
+            .json(self.to_problem())
     }
 }
 
@@ -124,7 +139,15 @@ impl From<LedgerError> for ApiError {
                 field,
                 message,
             } => {
-                let api = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+                // The one table of rejection codes to HTTP statuses.
+                let status = match code {
+                    "not_found" | "unknown_invoice" => StatusCode::NOT_FOUND,
+                    "forbidden" => StatusCode::FORBIDDEN,
+                    "duplicate_invoice" | "party_exists" | "program_exists"
+                    | "illegal_transition" => StatusCode::CONFLICT,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                let api = ApiError::new(status, code, message);
                 match field {
                     Some(field) => api.with_field(field),
                     None => api,

@@ -1,13 +1,24 @@
-//! The public log: checkpoint, entries and proofs. No key needed: anyone
-//! holding the verifier key may audit.
+//! The log: checkpoint and proofs are public (they reveal only hashes); entries
+//! are for the operator and auditors; receipts and the event feed show each
+//! party the entries that concern it.
 
 use actix_web::{web, HttpResponse};
 
+use super::auth::Principal;
 use super::dto::*;
 use super::error::ApiError;
+use crate::domain::Role;
 use crate::server::AppState;
+use crate::services::financing::reads;
 use crate::services::log_reads;
 
+fn parse_entry(text: &str) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::internal(&e))
+}
+
+/// The latest signed checkpoint (C2SP tlog-checkpoint signed note).
+#[utoipa::path(get, path = "/api/v1/log/checkpoint", tag = "log",
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = ProblemDoc)))]
 pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let latest = state.read(log_reads::latest_checkpoint).await?;
     match latest {
@@ -22,10 +33,20 @@ pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
     }
 }
 
+/// Entries in log order (operator and auditors).
+#[utoipa::path(get, path = "/api/v1/log/entries", tag = "log", params(EntriesQuery),
+    responses((status = 200, body = EntriesResponse), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc)),
+    security(("bearer" = [])))]
 pub async fn entries(
     state: web::Data<AppState>,
+    principal: Principal,
     query: web::Query<EntriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    if !matches!(principal.role, Role::Operator | Role::Auditor) {
+        return Err(ApiError::forbidden(
+            "the whole log is for the operator and auditors; parties read /api/v1/events",
+        ));
+    }
     let EntriesQuery { from, limit } = query.into_inner();
     let page = state
         .read(move |c| log_reads::entries(c, from.unwrap_or(0), limit))
@@ -33,9 +54,8 @@ pub async fn entries(
     let entries = page
         .entries
         .iter()
-        .map(|text| serde_json::from_str(text))
-        .collect::<Result<Vec<serde_json::Value>, _>>()
-        .map_err(|e| ApiError::internal(&e))?;
+        .map(|text| parse_entry(text))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(EntriesResponse {
         tree_size: page.tree_size,
         entries,
@@ -43,6 +63,9 @@ pub async fn entries(
     }))
 }
 
+/// Inclusion proof of an entry against a signed checkpoint.
+#[utoipa::path(get, path = "/api/v1/log/proof/inclusion", tag = "log", params(InclusionQuery),
+    responses((status = 200, body = InclusionResponse), (status = 404, body = ProblemDoc)))]
 pub async fn inclusion(
     state: web::Data<AppState>,
     query: web::Query<InclusionQuery>,
@@ -51,15 +74,22 @@ pub async fn inclusion(
     let answer = state
         .read(move |c| log_reads::inclusion(c, seq, tree_size))
         .await?;
-    Ok(HttpResponse::Ok().json(InclusionResponse {
+    Ok(HttpResponse::Ok().json(inclusion_response(answer)))
+}
+
+fn inclusion_response(answer: log_reads::InclusionAnswer) -> InclusionResponse {
+    InclusionResponse {
         seq: answer.seq,
         tree_size: answer.tree_size,
         leaf_hash: hash_text(&answer.leaf_hash),
         inclusion_proof: answer.proof.iter().map(hash_text).collect(),
         checkpoint: answer.checkpoint,
-    }))
+    }
 }
 
+/// Consistency proof between two signed tree sizes.
+#[utoipa::path(get, path = "/api/v1/log/proof/consistency", tag = "log", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyResponse), (status = 400, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
 pub async fn consistency(
     state: web::Data<AppState>,
     query: web::Query<ConsistencyQuery>,
@@ -73,4 +103,61 @@ pub async fn consistency(
         second: answer.second,
         consistency_proof: answer.proof.iter().map(hash_text).collect(),
     }))
+}
+
+/// An entry that concerns you, with its inclusion proof against the latest checkpoint.
+#[utoipa::path(get, path = "/api/v1/receipts/{seq}", tag = "log",
+    params(("seq" = i64, Path)), responses((status = 200, body = EntryReceiptResponse), (status = 404, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn receipt(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let seq = path.into_inner();
+    let (entry, answer) = state
+        .read(move |c| {
+            let entry = reads::entry(c, &principal, seq)?;
+            let answer = log_reads::inclusion(c, seq as u64, None)?;
+            Ok::<_, log_reads::ReadError>((entry, answer))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EntryReceiptResponse {
+        entry: parse_entry(&entry)?,
+        receipt: inclusion_response(answer),
+    }))
+}
+
+/// The event feed: entries that concern you, after a cursor.
+#[utoipa::path(get, path = "/api/v1/events", tag = "log", params(EventsQuery),
+    responses((status = 200, body = EventsPage), (status = 400, body = ProblemDoc)), security(("bearer" = [])))]
+pub async fn events(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let EventsQuery { after, limit } = query.into_inner();
+    let after = after.unwrap_or(-1);
+    let rows = state
+        .read(move |c| reads::events(c, &principal, after, limit))
+        .await?;
+    let full = rows.len() as i64 == reads::page_limit(limit)?;
+    let next_after = if full {
+        rows.last().map(|(seq, _)| *seq)
+    } else {
+        None
+    };
+    let events = rows
+        .into_iter()
+        .map(|(seq, text)| {
+            let entry = parse_entry(&text)?;
+            let kind = entry
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .unwrap_or_default()
+                .to_string();
+            Ok(EventResponse { seq, kind, entry })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(HttpResponse::Ok().json(EventsPage { events, next_after }))
 }

@@ -1,22 +1,116 @@
 //! The JSON API under `/api/v1`: one routing table, handlers in files by topic.
 
 pub mod auth;
+pub mod body;
 pub mod dto;
 pub mod error;
+pub mod idempotency;
+pub mod invoices;
 pub mod journal;
 pub mod log;
+pub mod openapi;
+pub mod parties;
+pub mod payments;
 
+use actix_web::http::StatusCode;
 use actix_web::web;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
-/// Every `/api/v1` route.
+use crate::ledger::Receipt;
+use crate::services::api_keys::Principal;
+use crate::services::financing::invoices::Actor;
+
+/// The acting party of a request.
+pub fn actor(principal: &Principal) -> Actor {
+    Actor {
+        party: principal.party.clone(),
+        role: principal.role,
+    }
+}
+
+/// 201 with the id and the receipt.
+pub fn recorded(id: String, receipt: Receipt) -> idempotency::Answer {
+    let body = dto::Recorded {
+        id,
+        receipt: receipt.into(),
+    };
+    (
+        StatusCode::CREATED,
+        serde_json::to_value(body).expect("serializes"),
+    )
+}
+
+/// Every `/api/v1` route, the OpenAPI document and the browsable `/docs`.
 pub fn routes(config: &mut web::ServiceConfig) {
-    config.service(
-        web::scope("/api/v1")
-            .route("/log/checkpoint", web::get().to(log::checkpoint))
-            .route("/log/entries", web::get().to(log::entries))
-            .route("/log/proof/inclusion", web::get().to(log::inclusion))
-            .route("/log/proof/consistency", web::get().to(log::consistency))
-            .route("/journal", web::post().to(journal::post))
-            .route("/balances", web::get().to(journal::balances)),
-    );
+    config
+        .service(
+            web::scope("/api/v1")
+                .route("/parties", web::post().to(parties::create_party))
+                .route("/parties/{party_id}", web::get().to(parties::get_party))
+                .route("/programs", web::post().to(parties::create_program))
+                .route(
+                    "/programs/{program_id}",
+                    web::get().to(parties::get_program),
+                )
+                .route(
+                    "/funders/{funder_id}/deposits",
+                    web::post().to(parties::deposit),
+                )
+                .route("/api-keys", web::post().to(parties::create_api_key))
+                .route(
+                    "/api-keys/{key_id}",
+                    web::delete().to(parties::revoke_api_key),
+                )
+                .route("/invoices", web::post().to(invoices::register))
+                .route("/invoices", web::get().to(invoices::list))
+                .route("/invoices/batch", web::post().to(invoices::register_batch))
+                .route("/invoices/{invoice_id}", web::get().to(invoices::get))
+                .route(
+                    "/invoices/{invoice_id}/confirm",
+                    web::post().to(invoices::confirm),
+                )
+                .route(
+                    "/invoices/{invoice_id}/dispute",
+                    web::post().to(invoices::dispute),
+                )
+                .route(
+                    "/invoices/{invoice_id}/reject",
+                    web::post().to(invoices::reject),
+                )
+                .route(
+                    "/invoices/{invoice_id}/credit-notes",
+                    web::post().to(invoices::credit_note),
+                )
+                .route(
+                    "/invoices/{invoice_id}/quote",
+                    web::get().to(invoices::quote),
+                )
+                .route(
+                    "/invoices/{invoice_id}/advance",
+                    web::post().to(invoices::accept_advance),
+                )
+                .route("/confirmations", web::post().to(invoices::confirm_bulk))
+                .route("/payments", web::post().to(payments::receive))
+                .route("/balances", web::get().to(payments::balances))
+                .route("/statements", web::get().to(payments::statement))
+                .route("/journal", web::post().to(journal::post))
+                .route("/log/checkpoint", web::get().to(log::checkpoint))
+                .route("/log/entries", web::get().to(log::entries))
+                .route("/log/proof/inclusion", web::get().to(log::inclusion))
+                .route("/log/proof/consistency", web::get().to(log::consistency))
+                .route("/receipts/{seq}", web::get().to(log::receipt))
+                .route("/events", web::get().to(log::events)),
+        )
+        .service(
+            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
+        )
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        );
 }

@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::schema::{advances, invoices, parties, payouts, programs, supplier_debts};
+use super::schema::{
+    advances, entry_parties, invoices, log_entries, parties, payouts, programs, supplier_debts,
+};
 use super::{DbConnection, DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
@@ -49,6 +51,7 @@ pub struct InvoiceRow {
     pub program_id: String,
     pub supplier_id: String,
     pub retailer_id: String,
+    pub funder_id: String,
     pub invoice_number: String,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
@@ -327,9 +330,50 @@ pub fn open_debts(
         .collect())
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = entry_parties)]
+pub struct EntryPartyRow {
+    pub party_id: String,
+    pub seq: i64,
+}
+
+/// Records which parties an entry concerns.
+pub fn insert_entry_parties(
+    connection: &mut DbConnection,
+    rows: &[EntryPartyRow],
+) -> Result<(), DbError> {
+    for row in rows {
+        diesel::insert_into(entry_parties::table)
+            .values(row)
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+/// Canonical entries concerning `party_id` with seq above `after`, oldest first.
+pub fn entries_of_party(
+    connection: &mut DbConnection,
+    party_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(entry_parties::table
+        .inner_join(log_entries::table.on(log_entries::seq.eq(entry_parties::seq)))
+        .filter(
+            entry_parties::party_id
+                .eq(party_id)
+                .and(entry_parties::seq.gt(after)),
+        )
+        .order(entry_parties::seq)
+        .limit(limit)
+        .select((log_entries::seq, log_entries::canonical))
+        .load(connection)?)
+}
+
 /// Every financing projection row, in a stable order, for replay's comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FinancingSnapshot {
+    pub entry_parties: Vec<EntryPartyRow>,
     pub parties: Vec<PartyRow>,
     pub programs: Vec<ProgramRow>,
     pub invoices: Vec<InvoiceRow>,
@@ -340,6 +384,10 @@ pub struct FinancingSnapshot {
 
 pub fn snapshot(connection: &mut DbConnection) -> Result<FinancingSnapshot, DbError> {
     Ok(FinancingSnapshot {
+        entry_parties: entry_parties::table
+            .order((entry_parties::party_id, entry_parties::seq))
+            .select(EntryPartyRow::as_select())
+            .load(connection)?,
         parties: parties::table
             .order(parties::party_id)
             .select(PartyRow::as_select())
@@ -372,12 +420,14 @@ pub fn replace_snapshot(
     connection: &mut DbConnection,
     snapshot: &FinancingSnapshot,
 ) -> Result<(), DbError> {
+    diesel::delete(entry_parties::table).execute(connection)?;
     diesel::delete(supplier_debts::table).execute(connection)?;
     diesel::delete(payouts::table).execute(connection)?;
     diesel::delete(advances::table).execute(connection)?;
     diesel::delete(invoices::table).execute(connection)?;
     diesel::delete(programs::table).execute(connection)?;
     diesel::delete(parties::table).execute(connection)?;
+    insert_entry_parties(connection, &snapshot.entry_parties)?;
     for row in &snapshot.parties {
         insert_party(connection, row)?;
     }
@@ -397,4 +447,46 @@ pub fn replace_snapshot(
         insert_debt(connection, row)?;
     }
     Ok(())
+}
+
+/// Which invoices a listing may return.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    pub supplier_id: Option<String>,
+    pub retailer_id: Option<String>,
+    pub funder_id: Option<String>,
+    pub program_id: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Invoices matching `filter` registered after `after_seq`, oldest first.
+pub fn list_invoices(
+    connection: &mut DbConnection,
+    filter: &InvoiceFilter,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<InvoiceRow>, DbError> {
+    let mut query = invoices::table
+        .filter(invoices::registered_seq.gt(after_seq))
+        .into_boxed();
+    if let Some(value) = &filter.supplier_id {
+        query = query.filter(invoices::supplier_id.eq(value.clone()));
+    }
+    if let Some(value) = &filter.retailer_id {
+        query = query.filter(invoices::retailer_id.eq(value.clone()));
+    }
+    if let Some(value) = &filter.funder_id {
+        query = query.filter(invoices::funder_id.eq(value.clone()));
+    }
+    if let Some(value) = &filter.program_id {
+        query = query.filter(invoices::program_id.eq(value.clone()));
+    }
+    if let Some(value) = &filter.status {
+        query = query.filter(invoices::status.eq(value.clone()));
+    }
+    Ok(query
+        .order(invoices::registered_seq)
+        .limit(limit)
+        .select(InvoiceRow::as_select())
+        .load(connection)?)
 }

@@ -321,3 +321,80 @@ impl NodeSource for DbNodes<'_> {
 pub fn decode_hash(text: &str) -> Option<Hash> {
     hex::decode(text).ok()?.try_into().ok()
 }
+
+/// Accounts whose names start with `prefix` (exclusive upper bound trick: no LIKE escaping).
+fn prefix_upper_bound(prefix: &str) -> String {
+    let mut upper = prefix.to_string();
+    let last = upper.pop().expect("a non-empty prefix");
+    upper.push(char::from_u32(last as u32 + 1).expect("prefixes end in ASCII"));
+    upper
+}
+
+/// Balances of the accounts starting with `prefix`.
+pub fn balances_with_prefix(
+    connection: &mut DbConnection,
+    prefix: &str,
+) -> Result<Vec<BalanceRow>, DbError> {
+    Ok(balances::table
+        .filter(
+            balances::account
+                .ge(prefix)
+                .and(balances::account.lt(prefix_upper_bound(prefix))),
+        )
+        .order((balances::account, balances::currency))
+        .select(BalanceRow::as_select())
+        .load(connection)?)
+}
+
+/// Postings on accounts starting with `prefix` in `currency`, after `after_seq`, in log order.
+pub fn postings_with_prefix(
+    connection: &mut DbConnection,
+    prefix: &str,
+    currency: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<PostingRow>, DbError> {
+    Ok(postings::table
+        .filter(
+            postings::account
+                .ge(prefix)
+                .and(postings::account.lt(prefix_upper_bound(prefix))),
+        )
+        .filter(
+            postings::currency
+                .eq(currency)
+                .and(postings::seq.gt(after_seq)),
+        )
+        .order((postings::seq, postings::posting_index))
+        .limit(limit)
+        .select(PostingRow::as_select())
+        .load(connection)?)
+}
+
+/// Sum of postings on accounts starting with `prefix` up to and including `seq`.
+pub fn balance_with_prefix_through(
+    connection: &mut DbConnection,
+    prefix: &str,
+    currency: &str,
+    seq: i64,
+) -> Result<i64, DbError> {
+    let amounts: Vec<i64> = postings::table
+        .filter(
+            postings::account
+                .ge(prefix)
+                .and(postings::account.lt(prefix_upper_bound(prefix))),
+        )
+        .filter(postings::currency.eq(currency).and(postings::seq.le(seq)))
+        .select(postings::amount_minor)
+        .load(connection)?;
+    Ok(amounts.iter().sum())
+}
+
+/// One canonical entry by seq.
+pub fn entry(connection: &mut DbConnection, seq: i64) -> Result<Option<String>, DbError> {
+    Ok(log_entries::table
+        .find(seq)
+        .select(log_entries::canonical)
+        .first(connection)
+        .optional()?)
+}

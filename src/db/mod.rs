@@ -14,6 +14,7 @@ macro_rules! on_backend {
 
 pub mod api_keys;
 pub mod financing;
+pub mod idempotency;
 pub mod log;
 pub mod schema;
 pub mod scratch;

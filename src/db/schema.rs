@@ -109,6 +109,7 @@ diesel::table! {
         program_id -> Text,
         supplier_id -> Text,
         retailer_id -> Text,
+        funder_id -> Text,
         invoice_number -> Text,
         issue_date -> Date,
         due_date -> Date,
@@ -170,11 +171,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    entry_parties (party_id, seq) {
+        party_id -> Text,
+        seq -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     parties,
     programs,
     invoices,
     advances,
     payouts,
-    supplier_debts
+    supplier_debts,
+    entry_parties,
+    log_entries
 );
+
+diesel::table! {
+    idempotency_keys (scope, idempotency_key) {
+        scope -> Text,
+        idempotency_key -> Text,
+        request_sha256 -> Text,
+        status_code -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

@@ -11,6 +11,8 @@ pub enum Role {
     Supplier,
     Retailer,
     Funder,
+    /// Reads everything, writes nothing: the whole log and every projection.
+    Auditor,
 }
 
 impl Role {
@@ -21,6 +23,7 @@ impl Role {
             Role::Supplier => "supplier",
             Role::Retailer => "retailer",
             Role::Funder => "funder",
+            Role::Auditor => "auditor",
         }
     }
 }
@@ -39,8 +42,9 @@ impl FromStr for Role {
             "supplier" => Ok(Role::Supplier),
             "retailer" => Ok(Role::Retailer),
             "funder" => Ok(Role::Funder),
+            "auditor" => Ok(Role::Auditor),
             other => Err(format!(
-                "unknown role {other:?}; expected operator, supplier, retailer or funder"
+                "unknown role {other:?}; expected operator, supplier, retailer, funder or auditor"
             )),
         }
     }

@@ -192,6 +192,12 @@ fn snapshot_differences(rebuilt: &FinancingSnapshot, stored: &FinancingSnapshot)
         ))
     }
     [
+        compare(
+            "entry_parties",
+            &rebuilt.entry_parties,
+            &stored.entry_parties,
+            |r| format!("{} {}", r.party_id, r.seq),
+        ),
         compare("parties", &rebuilt.parties, &stored.parties, |r| {
             r.party_id.clone()
         }),

@@ -1,3 +1,4 @@
+DROP TABLE entry_parties;
 DROP TABLE supplier_debts;
 DROP TABLE payouts;
 DROP TABLE advances;

@@ -36,6 +36,7 @@ CREATE TABLE invoices (
     program_id TEXT NOT NULL,
     supplier_id TEXT NOT NULL,
     retailer_id TEXT NOT NULL,
+    funder_id TEXT NOT NULL,
     invoice_number TEXT NOT NULL,
     issue_date DATE NOT NULL,
     due_date DATE NOT NULL,
@@ -51,6 +52,8 @@ CREATE TABLE invoices (
 );
 CREATE INDEX invoices_by_supplier ON invoices (supplier_id, status);
 CREATE INDEX invoices_by_program ON invoices (program_id, status);
+CREATE INDEX invoices_by_retailer ON invoices (retailer_id, registered_seq);
+CREATE INDEX invoices_by_funder ON invoices (funder_id, registered_seq);
 
 CREATE TABLE advances (
     invoice_id TEXT PRIMARY KEY NOT NULL,
@@ -93,3 +96,10 @@ CREATE TABLE supplier_debts (
     created_seq BIGINT NOT NULL
 );
 CREATE INDEX supplier_debts_by_supplier ON supplier_debts (supplier_id, currency);
+
+-- Which parties each entry concerns: the event feed and webhooks read it.
+CREATE TABLE entry_parties (
+    party_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    PRIMARY KEY (party_id, seq)
+);

@@ -78,6 +78,7 @@ pub struct InvoiceRegistered {
     pub program_id: String,
     pub supplier_id: String,
     pub retailer_id: String,
+    pub funder_id: String,
     pub invoice_number: String,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
@@ -172,6 +173,10 @@ pub struct AdvanceAccepted {
 #[serde(deny_unknown_fields)]
 pub struct PaymentAllocation {
     pub invoice_id: String,
+    pub supplier_id: String,
+    /// The funder repaid, when the invoice was financed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub funder_id: Option<String>,
     pub financed: bool,
     pub principal: String,
     pub late_fee_accrued: String,

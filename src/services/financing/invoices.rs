@@ -113,6 +113,7 @@ impl RegisterInvoice {
                 program_id: fields.program_id.into(),
                 supplier_id: fields.supplier_id.into(),
                 retailer_id: String::new(),
+                funder_id: String::new(),
                 invoice_number: invoice_number.into(),
                 issue_date,
                 due_date,
@@ -174,6 +175,7 @@ impl Command for RegisterInvoice {
         let body = InvoiceRegistered {
             invoice_id,
             retailer_id: program.retailer_id.clone(),
+            funder_id: program.funder_id.clone(),
             fingerprint,
             ..self.fields.clone()
         };

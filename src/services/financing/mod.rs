@@ -10,6 +10,7 @@ pub mod invoices;
 pub mod parties;
 pub mod payments;
 pub mod projector;
+pub mod reads;
 pub mod sweep;
 
 use std::thread::JoinHandle;

@@ -191,6 +191,8 @@ impl Command for ReceivePayment {
             };
             allocations.push(PaymentAllocation {
                 invoice_id: invoice_id.clone(),
+                supplier_id: invoice.supplier_id.clone(),
+                funder_id: advance.as_ref().map(|a| a.funder_id.clone()),
                 financed: advance.is_some(),
                 principal: money(allocation.principal_minor),
                 late_fee_accrued: money(late_fee_accrued),

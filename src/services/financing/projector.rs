@@ -72,9 +72,49 @@ fn record_payout(
     Ok(())
 }
 
+/// Body members that name a party.
+const PARTY_MEMBERS: [&str; 4] = ["party_id", "supplier_id", "retailer_id", "funder_id"];
+
+fn collect_parties(value: &serde_json::Value, parties: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(members) => {
+            for (name, member) in members {
+                match member {
+                    serde_json::Value::String(id) if PARTY_MEMBERS.contains(&name.as_str()) => {
+                        parties.insert(id.clone());
+                    }
+                    other => collect_parties(other, parties),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|item| collect_parties(item, parties))
+        }
+        _ => {}
+    }
+}
+
+/// The parties an entry concerns: its actor and every party its body names.
+pub fn parties_of(entry: &Entry) -> std::collections::BTreeSet<String> {
+    let mut parties = std::collections::BTreeSet::new();
+    collect_parties(&serde_json::Value::Object(entry.body.clone()), &mut parties);
+    if entry.actor != "system" {
+        parties.insert(entry.actor.clone());
+    }
+    parties
+}
+
 /// The projector of the whole application (see [`crate::ledger::sequencer::Projector`]).
 pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), LedgerError> {
     let seq = entry.seq as i64;
+    // Operator journal entries concern the operator only, who reads the whole log.
+    if entry.kind != "journal.posted" {
+        let rows: Vec<fin_db::EntryPartyRow> = parties_of(entry)
+            .into_iter()
+            .map(|party_id| fin_db::EntryPartyRow { party_id, seq })
+            .collect();
+        fin_db::insert_entry_parties(context.connection()?, &rows)?;
+    }
     match entry.kind.as_str() {
         "journal.posted" | "funder.deposited" => Ok(()),
         "party.registered" => {
@@ -133,6 +173,7 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
                 program_id: body.program_id,
                 supplier_id: body.supplier_id,
                 retailer_id: body.retailer_id,
+                funder_id: body.funder_id,
                 invoice_number: body.invoice_number,
                 issue_date: body.issue_date,
                 due_date: body.due_date,

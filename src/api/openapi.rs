@@ -1,0 +1,43 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::dto::*;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some("An API key `scf_<id>_<secret>` from `scfledger apikey create` or POST /api/v1/api-keys".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "scfledger API", version = "1", description = "Receivables financing on a verifiable ledger. Every POST needs an Idempotency-Key header; errors are RFC 9457 problem+json with a stable `code`. See docs/api.md."),
+    paths(
+        super::parties::create_party, super::parties::get_party, super::parties::create_program, super::parties::get_program,
+        super::parties::deposit, super::parties::create_api_key, super::parties::revoke_api_key,
+        super::invoices::register, super::invoices::register_batch, super::invoices::get, super::invoices::list,
+        super::invoices::confirm, super::invoices::confirm_bulk, super::invoices::dispute, super::invoices::reject,
+        super::invoices::credit_note, super::invoices::quote, super::invoices::accept_advance,
+        super::payments::receive, super::payments::balances, super::payments::statement, super::journal::post,
+        super::log::checkpoint, super::log::entries, super::log::inclusion, super::log::consistency,
+        super::log::receipt, super::log::events,
+    ),
+    components(schemas(ProblemDoc)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "set-up", description = "Parties, programmes, deposits and API keys (operator)"),
+        (name = "invoices", description = "Register, confirm, dispute, reject and credit invoices"),
+        (name = "advances", description = "Quote and accept advances"),
+        (name = "settlement", description = "Payments and the waterfall"),
+        (name = "accounts", description = "Balances, statements, journal"),
+        (name = "log", description = "The verifiable log: checkpoints, proofs, receipts, events"),
+    )
+)]
+pub struct ApiDoc;

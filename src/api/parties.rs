@@ -1,0 +1,201 @@
+//! Parties, programmes, funder deposits and API keys: the operator's set-up.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::auth::Principal;
+use super::body::Body;
+use super::dto::*;
+use super::error::ApiError;
+use super::idempotency::{self, parse_json};
+use super::recorded;
+use crate::domain::{PartyId, Role};
+use crate::server::AppState;
+use crate::services::api_keys;
+use crate::services::financing::parties::{
+    CreateProgram, FunderDeposit, ProgramFields, RegisterParty,
+};
+use crate::services::financing::reads;
+
+/// Register a party.
+#[utoipa::path(post, path = "/api/v1/parties", tag = "set-up", request_body = PartyRequest,
+    params(("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn create_party(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    idempotency::run(&state, &request, &body, || async {
+        let input: PartyRequest = parse_json(&body)?;
+        let command = RegisterParty::parse(
+            &principal.party,
+            &input.party_id,
+            &input.role,
+            &input.name,
+            input.tax_id.as_deref(),
+            input.public_key.as_deref(),
+        )?;
+        let receipt = state.ledger.submit(command).await?;
+        Ok(recorded(input.party_id, receipt))
+    })
+    .await
+}
+
+/// Read a party (itself, or any for the operator and auditors).
+#[utoipa::path(get, path = "/api/v1/parties/{party_id}", tag = "set-up",
+    params(("party_id" = String, Path)), responses((status = 200, body = PartyResponse), (status = 404, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn get_party(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let party_id = path.into_inner();
+    let row = state
+        .read(move |c| reads::party(c, &principal, &party_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(PartyResponse::from(row)))
+}
+
+/// Create a programme: one retailer, one funder, one currency and its terms.
+#[utoipa::path(post, path = "/api/v1/programs", tag = "set-up", request_body = ProgramRequest,
+    params(("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn create_program(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    idempotency::run(&state, &request, &body, || async {
+        let p: ProgramRequest = parse_json(&body)?;
+        let fields = ProgramFields {
+            program_id: &p.program_id,
+            retailer_id: &p.retailer_id,
+            funder_id: &p.funder_id,
+            currency: &p.currency,
+            advance_rate: &p.advance_rate,
+            discount_rate: &p.discount_rate,
+            day_count: &p.day_count,
+            tenor_min_days: p.tenor_min_days,
+            tenor_max_days: p.tenor_max_days,
+            grace_days: p.grace_days,
+            late_rate: &p.late_rate,
+            default_days: p.default_days,
+            recourse: p.recourse,
+            program_limit: &p.program_limit,
+            retailer_limit: &p.retailer_limit,
+            supplier_limit_fixed: p.supplier_limit_fixed.as_deref(),
+            supplier_limit_multiple: p.supplier_limit_multiple.as_deref(),
+        };
+        let command = CreateProgram::parse(&principal.party, &fields)?;
+        let receipt = state.ledger.submit(command).await?;
+        Ok(recorded(p.program_id.clone(), receipt))
+    })
+    .await
+}
+
+/// Read a programme (its retailer, funder, suppliers trading in it, operator, auditors).
+#[utoipa::path(get, path = "/api/v1/programs/{program_id}", tag = "set-up",
+    params(("program_id" = String, Path)), responses((status = 200, body = ProgramRequest), (status = 404, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn get_program(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let program_id = path.into_inner();
+    let row = state
+        .read(move |c| reads::program(c, &principal, &program_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(ProgramRequest::from(row)))
+}
+
+/// Record a funder's money arriving in the platform's bank account.
+#[utoipa::path(post, path = "/api/v1/funders/{funder_id}/deposits", tag = "set-up", request_body = DepositRequest,
+    params(("funder_id" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn deposit(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    let funder_id = path.into_inner();
+    idempotency::run(&state, &request, &body, || async {
+        let input: DepositRequest = parse_json(&body)?;
+        let command =
+            FunderDeposit::parse(&principal.party, &funder_id, &input.currency, &input.amount)?;
+        let receipt = state.ledger.submit(command).await?;
+        Ok(recorded(funder_id.clone(), receipt))
+    })
+    .await
+}
+
+/// Create an API key for a party and role; the token is in the answer only.
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "set-up", request_body = ApiKeyRequest,
+    params(("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = ApiKeyResponse), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    idempotency::run(&state, &request, &body, || async {
+        let input: ApiKeyRequest = parse_json(&body)?;
+        let party =
+            PartyId::parse(&input.party_id).map_err(|e| ApiError::invalid("party_id", e))?;
+        let role: Role = input
+            .role
+            .parse()
+            .map_err(|e: String| ApiError::invalid("role", e))?;
+        let label = input.label.clone();
+        let created = state
+            .read(move |c| api_keys::create(c, &party, role, &label))
+            .await?;
+        let answer = ApiKeyResponse {
+            key_id: created.key_id,
+            token: created.token,
+        };
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(answer).expect("serializes"),
+        ))
+    })
+    .await
+}
+
+/// Revoke an API key.
+#[utoipa::path(delete, path = "/api/v1/api-keys/{key_id}", tag = "set-up",
+    params(("key_id" = String, Path)), responses((status = 204), (status = 404, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    let key_id = path.into_inner();
+    let label = key_id.clone();
+    if state.read(move |c| api_keys::revoke(c, &key_id)).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no active API key {label:?}"),
+        ))
+    }
+}

@@ -1,0 +1,245 @@
+//! What each party may read: a supplier its invoices, a retailer its payables,
+//! a funder its programmes; the operator and auditors everything. Anything
+//! else is "not found", never "forbidden", so ids cannot be probed.
+
+use chrono::NaiveDate;
+
+use super::advances::{self, Quote};
+use crate::db::financing::{
+    self as fin_db, AdvanceRow, InvoiceFilter, InvoiceRow, PartyRow, ProgramRow,
+};
+use crate::db::log::{self as log_db, BalanceRow, PostingRow};
+use crate::db::{DbConnection, DbError};
+use crate::domain::Role;
+use crate::ledger::LedgerError;
+use crate::limits;
+use crate::services::api_keys::Principal;
+use crate::services::log_reads::ReadError;
+
+fn not_found(what: &str, id: &str) -> ReadError {
+    ReadError::NotFound(format!("no {what} {id:?}"))
+}
+
+fn sees_everything(principal: &Principal) -> bool {
+    matches!(principal.role, Role::Operator | Role::Auditor)
+}
+
+/// Whether `principal` may see this invoice.
+pub fn may_see_invoice(principal: &Principal, invoice: &InvoiceRow) -> bool {
+    let party = principal.party.as_str();
+    match principal.role {
+        Role::Operator | Role::Auditor => true,
+        Role::Supplier => invoice.supplier_id == party,
+        Role::Retailer => invoice.retailer_id == party,
+        Role::Funder => invoice.funder_id == party,
+    }
+}
+
+/// An invoice with its advance, if the principal may see it.
+pub fn invoice(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    invoice_id: &str,
+) -> Result<(InvoiceRow, Option<AdvanceRow>), ReadError> {
+    let invoice = fin_db::invoice(connection, invoice_id)?
+        .filter(|i| may_see_invoice(principal, i))
+        .ok_or_else(|| not_found("invoice", invoice_id))?;
+    let advance = fin_db::advance(connection, invoice_id)?;
+    Ok((invoice, advance))
+}
+
+/// A page of the invoices the principal may see, narrowed by `filter`.
+pub fn invoices(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    mut filter: InvoiceFilter,
+    after_seq: i64,
+    limit: Option<i64>,
+) -> Result<Vec<InvoiceRow>, ReadError> {
+    let limit = page_limit(limit)?;
+    let party = Some(principal.party.to_string());
+    match principal.role {
+        Role::Operator | Role::Auditor => {}
+        Role::Supplier => filter.supplier_id = party,
+        Role::Retailer => filter.retailer_id = party,
+        Role::Funder => filter.funder_id = party,
+    }
+    Ok(fin_db::list_invoices(
+        connection, &filter, after_seq, limit,
+    )?)
+}
+
+/// Checks a page size against its bound.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, ReadError> {
+    let limit = limit.unwrap_or(limits::API_PAGE_ROWS_DEFAULT);
+    if !(1..=limits::API_PAGE_ROWS_MAX).contains(&limit) {
+        return Err(ReadError::BadRequest(format!(
+            "limit must be 1-{}",
+            limits::API_PAGE_ROWS_MAX
+        )));
+    }
+    Ok(limit)
+}
+
+/// A party, visible to itself and to the operator and auditors.
+pub fn party(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    party_id: &str,
+) -> Result<PartyRow, ReadError> {
+    fin_db::party(connection, party_id)?
+        .filter(|p| sees_everything(principal) || p.party_id == principal.party.as_str())
+        .ok_or_else(|| not_found("party", party_id))
+}
+
+/// A programme, visible to its retailer and funder, to suppliers with invoices in it, and to the operator.
+pub fn program(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    program_id: &str,
+) -> Result<ProgramRow, ReadError> {
+    let program = fin_db::program(connection, program_id)?
+        .ok_or_else(|| not_found("programme", program_id))?;
+    let party = principal.party.as_str();
+    let visible = match principal.role {
+        Role::Operator | Role::Auditor => true,
+        Role::Retailer => program.retailer_id == party,
+        Role::Funder => program.funder_id == party,
+        Role::Supplier => {
+            let filter = InvoiceFilter {
+                supplier_id: Some(party.into()),
+                program_id: Some(program_id.into()),
+                ..Default::default()
+            };
+            !fin_db::list_invoices(connection, &filter, -1, 1)?.is_empty()
+        }
+    };
+    if visible {
+        Ok(program)
+    } else {
+        Err(not_found("programme", program_id))
+    }
+}
+
+/// A quote for an invoice the principal may finance (its supplier or the operator).
+pub fn quote(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    invoice_id: &str,
+    today: NaiveDate,
+) -> Result<Quote, ReadError> {
+    let (invoice, _) = invoice(connection, principal, invoice_id)?;
+    if !matches!(principal.role, Role::Operator | Role::Supplier)
+        || !may_see_invoice(principal, &invoice)
+    {
+        return Err(not_found("invoice", invoice_id));
+    }
+    advances::quote(connection, invoice_id, today).map_err(|error| match error {
+        LedgerError::Storage(storage) => ReadError::Storage(storage),
+        other => ReadError::BadRequest(other.to_string()),
+    })
+}
+
+/// The account-name prefix of a party's own accounts (`supplier:sup-acme:`).
+pub fn account_prefix(principal: &Principal) -> Option<String> {
+    match principal.role {
+        Role::Operator | Role::Auditor => None,
+        role => Some(format!("{role}:{}:", principal.party)),
+    }
+}
+
+/// Balances: all for the operator and auditors, a party's own accounts otherwise.
+pub fn balances(
+    connection: &mut DbConnection,
+    principal: &Principal,
+) -> Result<Vec<BalanceRow>, DbError> {
+    match account_prefix(principal) {
+        None => log_db::all_balances(connection),
+        Some(prefix) => log_db::balances_with_prefix(connection, &prefix),
+    }
+}
+
+/// A statement: the postings on a party's accounts in one currency, with the
+/// balance before the first line.
+pub struct Statement {
+    pub opening_minor: i64,
+    pub lines: Vec<PostingRow>,
+    /// Cursor of the next page, when there may be more.
+    pub next_after: Option<i64>,
+}
+
+pub fn statement(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    prefix_override: Option<&str>,
+    currency: &str,
+    after_seq: i64,
+    limit: Option<i64>,
+) -> Result<Statement, ReadError> {
+    let limit = page_limit(limit)?;
+    let prefix = match (account_prefix(principal), prefix_override) {
+        (Some(own), _) => own,
+        (None, Some(prefix)) if !prefix.is_empty() => prefix.to_string(),
+        (None, _) => {
+            return Err(ReadError::BadRequest(
+                "the operator names the account prefix, e.g. account_prefix=supplier:sup-acme:"
+                    .into(),
+            ))
+        }
+    };
+    let opening_minor =
+        log_db::balance_with_prefix_through(connection, &prefix, currency, after_seq)?;
+    let mut lines = log_db::postings_with_prefix(connection, &prefix, currency, after_seq, limit)?;
+    let mut next_after = None;
+    if lines.len() as i64 == limit {
+        // A page ends on an entry boundary, so the cursor never splits an entry's postings.
+        let last = lines.last().map(|l| l.seq);
+        if lines.first().map(|l| l.seq) != last {
+            lines.retain(|l| Some(l.seq) != last);
+        }
+        next_after = lines.last().map(|l| l.seq);
+    }
+    Ok(Statement {
+        opening_minor,
+        lines,
+        next_after,
+    })
+}
+
+/// An entry by seq, if it concerns the principal.
+pub fn entry(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    seq: i64,
+) -> Result<String, ReadError> {
+    let canonical =
+        log_db::entry(connection, seq)?.ok_or_else(|| not_found("entry", &seq.to_string()))?;
+    if sees_everything(principal) {
+        return Ok(canonical);
+    }
+    let concerned = fin_db::entries_of_party(connection, principal.party.as_str(), seq - 1, 1)?;
+    match concerned.first() {
+        Some((found, _)) if *found == seq => Ok(canonical),
+        _ => Err(not_found("entry", &seq.to_string())),
+    }
+}
+
+/// The event feed: entries concerning the principal after `after`.
+pub fn events(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    after: i64,
+    limit: Option<i64>,
+) -> Result<Vec<(i64, String)>, ReadError> {
+    let limit = page_limit(limit)?;
+    if sees_everything(principal) {
+        let rows = log_db::entries_from(connection, after + 1, limit)?;
+        return Ok(rows.into_iter().map(|r| (r.seq, r.canonical)).collect());
+    }
+    Ok(fin_db::entries_of_party(
+        connection,
+        principal.party.as_str(),
+        after,
+        limit,
+    )?)
+}
