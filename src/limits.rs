@@ -55,8 +55,17 @@ pub const BATCH_ITEMS_MAX: usize = 100;
 pub const API_PAGE_ROWS_MAX: i64 = 200;
 /// Default rows of an API page.
 pub const API_PAGE_ROWS_DEFAULT: i64 = 50;
-/// Largest e-invoice upload.
+/// Largest e-invoice upload (4 MiB). Real invoices are a few kilobytes; the
+/// bound leaves room for embedded attachments while keeping one parse cheap.
 pub const EINVOICE_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Deepest XML element nesting accepted (the root is level 1); EN 16931
+/// documents reach about ten.
+pub const XML_ELEMENT_DEPTH_MAX: usize = 64;
+/// Most attributes on one XML element: quick-xml's duplicate check compares
+/// each attribute with all earlier ones, so the count must stay small.
+pub const XML_ATTRIBUTES_PER_ELEMENT_MAX: usize = 64;
+/// Most XML namespace declarations in scope: every prefix lookup scans them.
+pub const XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX: usize = 64;
 
 const _: () = assert!(API_PAGE_ROWS_DEFAULT <= API_PAGE_ROWS_MAX);
 const _: () = assert!(EINVOICE_BYTES_MAX >= HTTP_JSON_BODY_BYTES_MAX);

@@ -141,7 +141,7 @@ impl From<LedgerError> for ApiError {
             } => {
                 // The one table of rejection codes to HTTP statuses.
                 let status = match code {
-                    "not_found" | "unknown_invoice" => StatusCode::NOT_FOUND,
+                    "not_found" => StatusCode::NOT_FOUND,
                     "forbidden" => StatusCode::FORBIDDEN,
                     "duplicate_invoice" | "party_exists" | "program_exists"
                     | "illegal_transition" => StatusCode::CONFLICT,

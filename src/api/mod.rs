@@ -43,7 +43,11 @@ pub fn recorded(id: String, receipt: Receipt) -> idempotency::Answer {
 
 /// Every `/api/v1` route, the OpenAPI document and the browsable `/docs`.
 pub fn routes(config: &mut web::ServiceConfig) {
+    // The document's route goes first: the /api/v1 scope would answer 404 for it.
     config
+        .service(
+            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
+        )
         .service(
             web::scope("/api/v1")
                 .route("/parties", web::post().to(parties::create_party))
@@ -101,9 +105,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/log/proof/consistency", web::get().to(log::consistency))
                 .route("/receipts/{seq}", web::get().to(log::receipt))
                 .route("/events", web::get().to(log::events)),
-        )
-        .service(
-            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
         )
         .route(
             "/docs",

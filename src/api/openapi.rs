@@ -13,6 +13,47 @@ impl Modify for BearerAuth {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.description = Some("An API key `scf_<id>_<secret>` from `scfledger apikey create` or POST /api/v1/api-keys".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        // Every operation can answer these problems; say so once here rather than on each handler.
+        let problems = [
+            ("400", "Malformed request, query or Idempotency-Key"),
+            ("401", "Missing or invalid API key"),
+            ("403", "The key's role may not do this"),
+            ("404", "No such resource, or not yours"),
+            (
+                "409",
+                "Conflicts with the current state or a reused Idempotency-Key",
+            ),
+            ("413", "Body too large"),
+            ("422", "A field is invalid; `field` names it"),
+            ("500", "Unexpected error (logged)"),
+            ("503", "The ledger is shutting down"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                for (status, description) in problems {
+                    if !operation.responses.responses.contains_key(status) {
+                        let response = utoipa::openapi::ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/problem+json",
+                                utoipa::openapi::ContentBuilder::new()
+                                    .schema(Some(utoipa::openapi::Ref::from_schema_name(
+                                        "ProblemDoc",
+                                    )))
+                                    .build(),
+                            )
+                            .build();
+                        operation
+                            .responses
+                            .responses
+                            .insert(status.to_string(), response.into());
+                    }
+                }
+            }
+        }
     }
 }
 

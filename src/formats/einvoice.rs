@@ -9,8 +9,9 @@
 //!
 //! The parser makes one streaming pass (quick-xml) and builds no tree. It
 //! accepts UTF-8 only, refuses any DOCTYPE (so no entity can be declared, let
-//! alone expanded), bounds the input size and the nesting depth, and still
-//! reads the whole document so that a truncated or otherwise broken file is
+//! alone expanded), bounds the input size, the nesting depth, the attributes
+//! per element and the namespace declarations in scope (so that no input
+//! makes it slow), and still reads the whole document so that a truncated or otherwise broken file is
 //! refused rather than half-read. Elements are matched by namespace and local
 //! name, never by prefix, and only at their document-level path, so a line's
 //! `cbc:ID` never stands in for the invoice number.
@@ -26,14 +27,12 @@ use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use sha2::{Digest, Sha256};
 
-/// Largest document accepted, in bytes (4 MiB). Real invoices are a few
-/// kilobytes; the bound leaves room for embedded attachments while keeping
-/// one parse cheap.
-pub const DOCUMENT_BYTES_MAX: usize = 4 * 1024 * 1024;
-
-/// Deepest element nesting accepted, the root element being level 1. The
-/// deepest path in EN 16931 documents is about ten levels.
-pub const ELEMENT_DEPTH_MAX: usize = 64;
+use crate::limits::{
+    EINVOICE_BYTES_MAX as DOCUMENT_BYTES_MAX,
+    XML_ATTRIBUTES_PER_ELEMENT_MAX as ATTRIBUTES_PER_ELEMENT_MAX,
+    XML_ELEMENT_DEPTH_MAX as ELEMENT_DEPTH_MAX,
+    XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX as NAMESPACE_DECLARATIONS_IN_SCOPE_MAX,
+};
 
 const UBL_INVOICE_NAMESPACE: &[u8] = b"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
 const UBL_CREDIT_NOTE_NAMESPACE: &[u8] =
@@ -131,88 +130,190 @@ pub struct ParsedDocument {
 /// Why a document was refused, by [`parse`] or by [`check_financeable`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EInvoiceError {
+    /// The input exceeds [`DOCUMENT_BYTES_MAX`]; it was not read.
     #[error("document is larger than {limit} bytes ({size} bytes given)")]
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// Bytes given.
+        size: usize,
+        /// Bytes accepted at most.
+        limit: usize,
+    },
+    /// The input is not valid UTF-8.
     #[error("not UTF-8 at byte {position}: e-invoices must be encoded in UTF-8")]
-    NotUtf8 { position: usize },
+    NotUtf8 {
+        /// Offset of the first byte that is not UTF-8.
+        position: usize,
+    },
+    /// A byte order mark or the XML declaration names another encoding.
     #[error("unsupported encoding {encoding:?}: e-invoices must be encoded in UTF-8")]
-    UnsupportedEncoding { encoding: String },
+    UnsupportedEncoding {
+        /// The encoding named.
+        encoding: String,
+    },
+    /// The document has a DOCTYPE, which could declare entities.
     #[error("a DOCTYPE is not accepted: e-invoices never need one, and entities are not expanded")]
     DoctypeNotAccepted,
+    /// The input is not well-formed XML (or breaks the namespace rules).
     #[error("not well-formed XML at byte {position}: {reason}")]
-    NotWellFormed { position: u64, reason: String },
+    NotWellFormed {
+        /// Byte offset where the fault was found.
+        position: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Elements are nested deeper than [`ELEMENT_DEPTH_MAX`].
     #[error("too deeply nested: more than {limit} levels of elements at byte {position}")]
-    TooDeeplyNested { limit: usize, position: u64 },
+    TooDeeplyNested {
+        /// Levels accepted at most.
+        limit: usize,
+        /// Byte offset of the element one level too deep.
+        position: u64,
+    },
+    /// An element has more than [`ATTRIBUTES_PER_ELEMENT_MAX`] attributes.
+    #[error("too many attributes: more than {limit} on the element at byte {position}")]
+    TooManyAttributes {
+        /// Attributes accepted at most.
+        limit: usize,
+        /// Byte offset of the element.
+        position: u64,
+    },
+    /// More than [`NAMESPACE_DECLARATIONS_IN_SCOPE_MAX`] namespace
+    /// declarations are in scope.
+    #[error("too many namespace declarations: more than {limit} in scope at byte {position}")]
+    TooManyNamespaceDeclarations {
+        /// Declarations accepted in scope at most.
+        limit: usize,
+        /// Byte offset of the element whose declarations exceed the bound.
+        position: u64,
+    },
+    /// The input holds no element at all.
     #[error("no root element: the input holds no XML element")]
     NoRootElement,
+    /// The root element is not one of the e-invoice roots.
     #[error(
         "unknown root element <{local_name}> {}: expected a UBL Invoice or CreditNote, or a CII CrossIndustryInvoice",
         describe_namespace(.namespace)
     )]
     UnknownRootElement {
+        /// The root element's local name.
         local_name: String,
+        /// The root element's namespace, if it has one.
         namespace: Option<String>,
     },
+    /// A required element is absent.
     #[error("missing {element}")]
-    MissingElement { element: &'static str },
+    MissingElement {
+        /// The element, with the customary prefixes.
+        element: &'static str,
+    },
+    /// A required element holds no text.
     #[error("empty {element}")]
-    EmptyElement { element: &'static str },
+    EmptyElement {
+        /// The element, with the customary prefixes.
+        element: &'static str,
+    },
+    /// An element the document must state once appears again.
     #[error("more than one {element}")]
-    DuplicateElement { element: &'static str },
+    DuplicateElement {
+        /// The element, with the customary prefixes.
+        element: &'static str,
+    },
+    /// An element lacks a required attribute.
     #[error("missing attribute {attribute} on {element}")]
     MissingAttribute {
+        /// The element, with the customary prefixes.
         element: &'static str,
+        /// The attribute's name.
         attribute: &'static str,
     },
+    /// A date is not written as the syntax requires, or does not exist.
     #[error("invalid date {value:?} in {element}: expected {expected}")]
     InvalidDate {
+        /// The element, with the customary prefixes.
         element: &'static str,
+        /// The text found.
         value: String,
+        /// The form required.
         expected: &'static str,
     },
+    /// A CII date uses a format other than 102.
     #[error(
         "unsupported date format {format:?} in {element}: only format 102 (YYYYMMDD) is accepted"
     )]
     UnsupportedDateFormat {
+        /// The element, with the customary prefixes.
         element: &'static str,
+        /// The format code found.
         format: String,
     },
+    /// The document states two different due dates.
     #[error(
         "conflicting due dates: {first_element} says {first} but {second_element} says {second}"
     )]
     ConflictingDueDates {
+        /// The first due date found.
         first: NaiveDate,
+        /// Where the first was found.
         first_element: &'static str,
+        /// A later, different due date.
         second: NaiveDate,
+        /// Where that one was found.
         second_element: &'static str,
     },
+    /// A currency code is not three capital letters.
     #[error(
         "invalid currency code {value:?} in {element}: expected three capital letters such as EUR"
     )]
     InvalidCurrency {
+        /// The element, with the customary prefixes.
         element: &'static str,
+        /// The text found.
         value: String,
     },
+    /// An amount is not an xsd:decimal.
     #[error("invalid amount {value:?} in {element}: expected a decimal number such as 1234.56")]
     InvalidAmount {
+        /// The element, with the customary prefixes.
         element: &'static str,
+        /// The text found.
         value: String,
     },
+    /// The payable amount is in another currency than the document.
     #[error("{element} is in {amount_currency} but the document currency is {document_currency}")]
     CurrencyMismatch {
+        /// The amount's element, with the customary prefixes.
         element: &'static str,
+        /// The amount's currencyID.
         amount_currency: String,
+        /// The document currency.
         document_currency: String,
     },
+    /// Not financeable: the document is a credit note.
     #[error("not an invoice: document {number} is a credit note (type code {type_code}); credit notes are valid documents but cannot be registered as invoices")]
-    NotAnInvoice { number: String, type_code: String },
+    NotAnInvoice {
+        /// The document number.
+        number: String,
+        /// The document type code.
+        type_code: String,
+    },
+    /// Not financeable: the payable amount is negative.
     #[error("negative payable amount {amount}")]
-    NegativePayableAmount { amount: String },
+    NegativePayableAmount {
+        /// The amount as written.
+        amount: String,
+    },
+    /// Not financeable: nothing is payable.
     #[error("zero payable amount {amount}")]
-    ZeroPayableAmount { amount: String },
+    ZeroPayableAmount {
+        /// The amount as written.
+        amount: String,
+    },
+    /// Not financeable: the invoice states no due date.
     #[error("missing due date: invoice {number} has no {element}, and an invoice cannot be financed without one")]
     MissingDueDate {
+        /// The document number.
         number: String,
+        /// Where the due date belongs, with the customary prefixes.
         element: &'static str,
     },
 }
@@ -866,6 +967,9 @@ struct Scanner {
     path: Vec<PathStep>,
     capture: Option<Capture>,
     facts: Facts,
+    /// Namespace declarations of each open element, the root included.
+    declarations_per_element: Vec<usize>,
+    declarations_in_scope: usize,
 }
 
 /// What kind of character data the reader produced.
@@ -962,14 +1066,18 @@ fn scan(text: &str, offset: u64) -> Result<(DocumentRoot, Facts), EInvoiceError>
     scanner.finish(offset + reader.buffer_position())
 }
 
-/// Resolves the namespace of an element, checks its attributes and hands it
-/// to the scanner.
+/// Bounds the element's attributes and namespace declarations, resolves its
+/// namespace and hands it to the scanner.
 fn open_element(
     reader: &NsReader<&[u8]>,
     scanner: &mut Scanner,
     start: &BytesStart<'_>,
     position: u64,
 ) -> Result<(), EInvoiceError> {
+    // Before anything iterates the attributes with duplicate checks or
+    // resolves a prefix against the declarations in scope.
+    let declarations = count_namespace_declarations(start, position)?;
+    scanner.enter_namespace_scope(declarations, position)?;
     let (resolution, local_name) = reader.resolve_element(start.name());
     let namespace = match resolution {
         ResolveResult::Bound(namespace) => Some(namespace.0),
@@ -989,6 +1097,32 @@ fn open_element(
     scanner.open(namespace, local_name, start, reader.decoder(), position)
 }
 
+/// Counts the namespace declarations (`xmlns`, `xmlns:prefix`) among the
+/// attributes of an element, refusing too many attributes. The iteration
+/// skips the duplicate check, so its cost stays linear.
+fn count_namespace_declarations(
+    start: &BytesStart<'_>,
+    position: u64,
+) -> Result<usize, EInvoiceError> {
+    let mut attributes = 0;
+    let mut declarations = 0;
+    for attribute in start.attributes().with_checks(false) {
+        let attribute = attribute.map_err(|error| not_well_formed(position, error.to_string()))?;
+        attributes += 1;
+        if attributes > ATTRIBUTES_PER_ELEMENT_MAX {
+            return Err(EInvoiceError::TooManyAttributes {
+                limit: ATTRIBUTES_PER_ELEMENT_MAX,
+                position,
+            });
+        }
+        if attribute.key.as_namespace_binding().is_some() {
+            declarations += 1;
+        }
+    }
+    Ok(declarations)
+}
+
+/// What a reference in text stands for.
 enum Resolved {
     Character(char),
     Text(&'static str),
@@ -1031,6 +1165,22 @@ fn is_xml_character(character: char) -> bool {
 }
 
 impl Scanner {
+    fn enter_namespace_scope(
+        &mut self,
+        declarations: usize,
+        position: u64,
+    ) -> Result<(), EInvoiceError> {
+        self.declarations_in_scope += declarations;
+        self.declarations_per_element.push(declarations);
+        if self.declarations_in_scope > NAMESPACE_DECLARATIONS_IN_SCOPE_MAX {
+            return Err(EInvoiceError::TooManyNamespaceDeclarations {
+                limit: NAMESPACE_DECLARATIONS_IN_SCOPE_MAX,
+                position,
+            });
+        }
+        Ok(())
+    }
+
     fn open(
         &mut self,
         namespace: Option<&[u8]>,
@@ -1095,6 +1245,9 @@ impl Scanner {
         let Some(root) = self.root else {
             return Err(not_well_formed(position, "end tag without a start tag"));
         };
+        if let Some(declarations) = self.declarations_per_element.pop() {
+            self.declarations_in_scope -= declarations;
+        }
         if self.path.is_empty() {
             self.root_closed = true;
             return Ok(());
@@ -2110,6 +2263,48 @@ mod tests {
         let refused = message(nest(depth_below_root + 1));
         assert!(
             refused.starts_with("too deeply nested: more than 64 levels of elements at byte "),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn too_many_attributes_are_refused() {
+        let many = (0..=ATTRIBUTES_PER_ELEMENT_MAX)
+            .map(|index| format!("a{index}=\"\""))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let header = format!("{MINIMAL_HEADER}<cac:X {many}/>");
+        let refused = message(parse(ubl_invoice(&header, "").as_bytes()));
+        assert!(
+            refused.starts_with("too many attributes: more than 64 on the element at byte "),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn too_many_namespace_declarations_are_refused() {
+        // Split over two levels: what counts is the number in scope.
+        let declarations = |from: usize, to: usize| {
+            (from..to)
+                .map(|index| format!("xmlns:p{index}=\"urn:example:{index}\""))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        // The template declares three namespaces on the root.
+        let in_scope = NAMESPACE_DECLARATIONS_IN_SCOPE_MAX - 3;
+        let nested = |count: usize| {
+            let header = format!(
+                "{MINIMAL_HEADER}<cac:X {}><cac:Y {}/></cac:X><cac:Z {}/>",
+                declarations(0, count / 2),
+                declarations(count / 2, count),
+                declarations(0, count / 2),
+            );
+            parse(ubl_invoice(&header, "").as_bytes())
+        };
+        assert!(nested(in_scope).is_ok());
+        let refused = message(nested(in_scope + 1));
+        assert!(
+            refused.starts_with("too many namespace declarations: more than 64 in scope at byte "),
             "{refused}"
         );
     }

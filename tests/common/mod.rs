@@ -176,3 +176,104 @@ pub fn assert_consistent(db: &TestDb) {
         db.backend()
     );
 }
+
+/// Starts the real application in-process on port 0 with `clock`; returns its
+/// base URL and an operator API key. The server lives until the test process ends.
+pub fn spawn_app(db: &TestDb, clock: scfledger::services::clock::Clock) -> (String, String) {
+    let mut connection = db.connect();
+    let operator = scfledger::services::api_keys::create(
+        &mut connection,
+        &PartyId::parse("op-treasury").unwrap(),
+        scfledger::domain::Role::Operator,
+        "tests",
+    )
+    .unwrap()
+    .token;
+    let (ledger, _writer) = start(db);
+    let pool = scfledger::db::read_pool(&db.url, 4).unwrap();
+    let (port_sender, port) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let application =
+                scfledger::server::Application::build("127.0.0.1:0", ledger, pool, clock).unwrap();
+            port_sender.send(application.port()).unwrap();
+            application.run().await.unwrap();
+        })
+    });
+    (
+        format!("http://127.0.0.1:{}", port.recv().unwrap()),
+        operator,
+    )
+}
+
+/// A blocking API client with a bearer key; every POST gets a fresh Idempotency-Key.
+pub struct Client {
+    pub base: String,
+    pub token: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Client {
+    pub fn new(base: &str, token: &str) -> Client {
+        Client {
+            base: base.into(),
+            token: token.into(),
+            http: reqwest::blocking::Client::new(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(serde_json::Value::Null))
+    }
+
+    pub fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let key = format!(
+            "k-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        self.post_with_key(path, body, &key).0
+    }
+
+    /// POST with a chosen Idempotency-Key; also returns whether the answer was replayed.
+    pub fn post_with_key(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        key: &str,
+    ) -> ((u16, serde_json::Value), bool) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .unwrap();
+        let replayed = response.headers().contains_key("Idempotent-Replayed");
+        let status = response.status().as_u16();
+        (
+            (status, response.json().unwrap_or(serde_json::Value::Null)),
+            replayed,
+        )
+    }
+
+    pub fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(serde_json::Value::Null))
+    }
+}

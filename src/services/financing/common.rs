@@ -159,7 +159,7 @@ pub fn load_invoice(
 ) -> Result<InvoiceRow, LedgerError> {
     fin_db::invoice(connection, invoice_id)?.ok_or_else(|| {
         reject(
-            "unknown_invoice",
+            "not_found",
             Some("invoice_id"),
             format!("no invoice {invoice_id:?}"),
         )

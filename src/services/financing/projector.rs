@@ -94,14 +94,45 @@ fn collect_parties(value: &serde_json::Value, parties: &mut std::collections::BT
     }
 }
 
-/// The parties an entry concerns: its actor and every party its body names.
-pub fn parties_of(entry: &Entry) -> std::collections::BTreeSet<String> {
+fn collect_invoice_ids(value: &serde_json::Value, ids: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(members) => {
+            for (name, member) in members {
+                match member {
+                    serde_json::Value::String(id) if name == "invoice_id" => {
+                        ids.insert(id.clone());
+                    }
+                    other => collect_invoice_ids(other, ids),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|item| collect_invoice_ids(item, ids))
+        }
+        _ => {}
+    }
+}
+
+/// The parties an entry concerns: its actor, every party its body names, and
+/// the supplier, retailer and funder of every invoice it names.
+pub fn parties_of(
+    connection: &mut DbConnection,
+    entry: &Entry,
+) -> Result<std::collections::BTreeSet<String>, LedgerError> {
+    let body = serde_json::Value::Object(entry.body.clone());
     let mut parties = std::collections::BTreeSet::new();
-    collect_parties(&serde_json::Value::Object(entry.body.clone()), &mut parties);
+    collect_parties(&body, &mut parties);
+    let mut invoice_ids = std::collections::BTreeSet::new();
+    collect_invoice_ids(&body, &mut invoice_ids);
+    for invoice_id in invoice_ids {
+        if let Some(invoice) = fin_db::invoice(connection, &invoice_id)? {
+            parties.extend([invoice.supplier_id, invoice.retailer_id, invoice.funder_id]);
+        }
+    }
     if entry.actor != "system" {
         parties.insert(entry.actor.clone());
     }
-    parties
+    Ok(parties)
 }
 
 /// The projector of the whole application (see [`crate::ledger::sequencer::Projector`]).
@@ -109,11 +140,12 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
     let seq = entry.seq as i64;
     // Operator journal entries concern the operator only, who reads the whole log.
     if entry.kind != "journal.posted" {
-        let rows: Vec<fin_db::EntryPartyRow> = parties_of(entry)
+        let connection = context.connection()?;
+        let rows: Vec<fin_db::EntryPartyRow> = parties_of(connection, entry)?
             .into_iter()
             .map(|party_id| fin_db::EntryPartyRow { party_id, seq })
             .collect();
-        fin_db::insert_entry_parties(context.connection()?, &rows)?;
+        fin_db::insert_entry_parties(connection, &rows)?;
     }
     match entry.kind.as_str() {
         "journal.posted" | "funder.deposited" => Ok(()),

@@ -1,0 +1,468 @@
+//! The ERP API end to end on every backend: from API key to settled invoice,
+//! idempotency, the authorization matrix, and a walk over the OpenAPI document.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::*;
+use serde_json::{json, Value};
+
+/// A programme set up through the API; returns clients per role and the invoice id.
+struct World {
+    base: String,
+    operator: Client,
+    supplier: Client,
+    other_supplier: Client,
+    retailer: Client,
+    other_retailer: Client,
+    funder: Client,
+    auditor: Client,
+    invoice_id: String,
+    _db: TestDb,
+}
+
+fn key_for(operator: &Client, party: &str, role: &str) -> String {
+    let (status, body) = operator.post(
+        "/api/v1/api-keys",
+        &json!({"party_id": party, "role": role, "label": "test"}),
+    );
+    assert_eq!(status, 201, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+fn world(backend: &str) -> World {
+    let db = TestDb::new(backend);
+    let clock =
+        scfledger::services::clock::Clock::fixed_at(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+    let (base, operator_token) = spawn_app(&db, clock);
+    let operator = Client::new(&base, &operator_token);
+    for (id, role, name, tax) in [
+        ("ret-hansa", "retailer", "Hansa Retail AG", None),
+        ("ret-other", "retailer", "Other Retail", None),
+        ("fund-nord", "funder", "Nordbank Capital", None),
+        (
+            "sup-acme",
+            "supplier",
+            "Acme Textiles GmbH",
+            Some("DE123456789"),
+        ),
+        ("sup-other", "supplier", "Other Supplier", Some("FR999")),
+        ("aud-kpmg", "auditor", "Audit LLP", None),
+    ] {
+        let (status, body) = operator.post(
+            "/api/v1/parties",
+            &json!({"party_id": id, "role": role, "name": name, "tax_id": tax}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+    }
+    let program = json!({"program_id": "prog-hansa", "retailer_id": "ret-hansa", "funder_id": "fund-nord", "currency": "EUR",
+        "advance_rate": "0.90", "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120,
+        "grace_days": 5, "late_rate": "0.18", "default_days": 30, "recourse": true, "program_limit": "1000000.00",
+        "retailer_limit": "1000000.00", "supplier_limit_fixed": "500000.00", "supplier_limit_multiple": null});
+    assert_eq!(
+        operator.post("/api/v1/programs", &program).0,
+        201,
+        "{backend}"
+    );
+    assert_eq!(
+        operator
+            .post(
+                "/api/v1/funders/fund-nord/deposits",
+                &json!({"currency": "EUR", "amount": "100000.00"})
+            )
+            .0,
+        201
+    );
+    let client = |party, role| Client::new(&base, &key_for(&operator, party, role));
+    let supplier = client("sup-acme", "supplier");
+    let (status, body) = supplier.post("/api/v1/invoices", &json!({"program_id": "prog-hansa", "invoice_number": "INV-A",
+        "issue_date": "2026-01-01", "due_date": "2026-03-02", "currency": "EUR", "amount": "10000.00"}));
+    assert_eq!(status, 201, "{backend}: {body}");
+    let invoice_id = body["id"].as_str().unwrap().to_string();
+    World {
+        other_supplier: client("sup-other", "supplier"),
+        retailer: client("ret-hansa", "retailer"),
+        other_retailer: client("ret-other", "retailer"),
+        funder: client("fund-nord", "funder"),
+        auditor: client("aud-kpmg", "auditor"),
+        base,
+        operator,
+        supplier,
+        invoice_id,
+        _db: db,
+    }
+}
+
+#[test]
+fn from_api_key_to_settled_invoice() {
+    for backend in backends() {
+        let w = world(backend);
+        let id = &w.invoice_id;
+        // Bulk confirmation: one real payable, one unknown.
+        let (status, body) = w.retailer.post(
+            "/api/v1/confirmations",
+            &json!({"confirmations": [{"invoice_id": id}, {"invoice_id": "inv-999"}]}),
+        );
+        assert_eq!(status, 200, "{backend}: {body}");
+        assert_eq!(body["results"][0]["recorded"]["id"], json!(id));
+        assert_eq!(body["results"][1]["problem"]["code"], "not_found");
+        let (status, quote) = w.supplier.get(&format!("/api/v1/invoices/{id}/quote"));
+        assert_eq!(status, 200, "{backend}: {quote}");
+        assert_eq!(
+            (
+                quote["principal"].as_str(),
+                quote["fee"].as_str(),
+                quote["net"].as_str()
+            ),
+            (Some("9000.00"), Some("180.00"), Some("8820.00"))
+        );
+        assert_eq!(
+            (quote["days"].as_i64(), quote["eligible"].as_bool()),
+            (Some(60), Some(true))
+        );
+        // 180 / 8,820 × 360 / 60 = 12.24%.
+        assert_eq!(quote["effective_annual_rate"], "0.1224");
+        assert_eq!(quote["rules"].as_array().unwrap().len(), 11);
+        let (status, advance) = w
+            .supplier
+            .post(&format!("/api/v1/invoices/{id}/advance"), &json!({}));
+        assert_eq!(status, 201, "{backend}: {advance}");
+        let (status, again) = w
+            .supplier
+            .post(&format!("/api/v1/invoices/{id}/advance"), &json!({}));
+        assert_eq!(
+            (status, again["code"].as_str()),
+            (422, Some("advance_declined")),
+            "{backend}: {again}"
+        );
+        let (status, body) = w.operator.post(
+            "/api/v1/payments",
+            &json!({"retailer_id": "ret-hansa", "currency": "EUR", "amount": "10000.00",
+            "value_date": "2026-03-02", "reference": "RF18INVA", "invoice_ids": [id]}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (_, invoice) = w.supplier.get(&format!("/api/v1/invoices/{id}"));
+        assert_eq!(
+            (
+                invoice["status"].as_str(),
+                invoice["paid"].as_str(),
+                invoice["open"].as_str()
+            ),
+            (Some("settled"), Some("10000.00"), Some("0.00"))
+        );
+        assert_eq!(invoice["advance"]["principal_outstanding"], "0.00");
+        // The supplier's statement: reserve credited 1,000.00 then released.
+        let (status, statement) = w.supplier.get("/api/v1/statements?currency=EUR");
+        assert_eq!(status, 200, "{statement}");
+        let lines: Vec<(&str, &str)> = statement["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["amount"].as_str().unwrap(),
+                    l["balance_after"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            vec![("-1000.00", "-1000.00"), ("1000.00", "0.00")],
+            "{backend}"
+        );
+        let (_, balances) = w.funder.get("/api/v1/balances");
+        let cash = balances
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["account"] == "funder:fund-nord:cash")
+            .unwrap();
+        assert_eq!(cash["balance"], "-100180.00", "{backend}: 180.00 earned");
+        // The receipt of the advance verifies against the checkpoint.
+        let seq = advance["receipt"]["seq"].as_i64().unwrap();
+        let (status, receipt) = w.supplier.get(&format!("/api/v1/receipts/{seq}"));
+        assert_eq!(status, 200);
+        assert_eq!(receipt["entry"]["kind"], "advance.accepted");
+        // The supplier's feed holds its invoice's story; the other supplier's holds none of it.
+        let (_, feed) = w.supplier.get("/api/v1/events?after=-1");
+        let kinds: Vec<&str> = feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "party.registered",
+                "invoice.registered",
+                "invoice.confirmed",
+                "advance.accepted",
+                "payment.received"
+            ],
+            "{backend}"
+        );
+        let (_, other_feed) = w.other_supplier.get("/api/v1/events");
+        let other_kinds: Vec<&str> = other_feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(other_kinds, vec!["party.registered"], "{backend}");
+    }
+}
+
+#[test]
+fn idempotency_keys_replay_or_conflict() {
+    for backend in backends() {
+        let w = world(backend);
+        let body = json!({"program_id": "prog-hansa", "invoice_number": "INV-IDEM", "issue_date": "2026-01-01", "due_date": "2026-03-02", "currency": "EUR", "amount": "50.00"});
+        let (first, replayed) = w
+            .supplier
+            .post_with_key("/api/v1/invoices", &body, "erp-order-42");
+        assert_eq!((first.0, replayed), (201, false), "{backend}: {}", first.1);
+        let (second, replayed) =
+            w.supplier
+                .post_with_key("/api/v1/invoices", &body, "erp-order-42");
+        assert_eq!((second.0, replayed), (201, true));
+        assert_eq!(
+            first.1, second.1,
+            "{backend}: the same answer, byte for byte"
+        );
+        let other = json!({"program_id": "prog-hansa", "invoice_number": "INV-IDEM-2", "issue_date": "2026-01-01", "due_date": "2026-03-02", "currency": "EUR", "amount": "50.00"});
+        let ((status, problem), _) =
+            w.supplier
+                .post_with_key("/api/v1/invoices", &other, "erp-order-42");
+        assert_eq!(
+            (status, problem["code"].as_str(), problem["field"].as_str()),
+            (409, Some("idempotency_key_reused"), Some("Idempotency-Key"))
+        );
+        assert!(problem["detail"].as_str().unwrap().contains("erp-order-42"));
+        // A refusal is remembered too.
+        let bad = json!({"program_id": "prog-hansa", "invoice_number": "INV-BAD", "issue_date": "2026-01-01", "due_date": "2025-03-02", "currency": "EUR", "amount": "50.00"});
+        let (refused, _) = w
+            .supplier
+            .post_with_key("/api/v1/invoices", &bad, "erp-order-43");
+        let (again, replayed) = w
+            .supplier
+            .post_with_key("/api/v1/invoices", &bad, "erp-order-43");
+        assert_eq!(
+            (refused.0, again.0, replayed),
+            (422, 422, true),
+            "{backend}"
+        );
+        assert_eq!(refused.1["field"], "due_date");
+        // Keys are per credential: another key may reuse the name.
+        let (third, replayed) = w.operator.post_with_key("/api/v1/invoices", &json!({"program_id": "prog-hansa", "supplier_id": "sup-acme", "invoice_number": "INV-OP",
+            "issue_date": "2026-01-01", "due_date": "2026-03-02", "currency": "EUR", "amount": "60.00"}), "erp-order-42");
+        assert_eq!((third.0, replayed), (201, false), "{backend}: {}", third.1);
+        let (page, _) = (w.supplier.get("/api/v1/invoices?limit=200").1, ());
+        assert_eq!(
+            page["invoices"].as_array().unwrap().len(),
+            3,
+            "{backend}: INV-A, INV-IDEM, INV-OP"
+        );
+    }
+}
+
+#[test]
+fn every_role_is_refused_other_parties_data() {
+    for backend in backends() {
+        let w = world(backend);
+        let id = &w.invoice_id;
+        let (status, _) = w
+            .retailer
+            .post(&format!("/api/v1/invoices/{id}/confirm"), &json!({}));
+        assert_eq!(status, 201);
+        let (_, advance) = w
+            .supplier
+            .post(&format!("/api/v1/invoices/{id}/advance"), &json!({}));
+        let advance_seq = advance["receipt"]["seq"].as_i64().unwrap();
+        let invoice = format!("/api/v1/invoices/{id}");
+        let quote = format!("/api/v1/invoices/{id}/quote");
+        let receipt = format!("/api/v1/receipts/{advance_seq}");
+        // (client, path, expected status) for reads.
+        let reads: Vec<(&Client, &str, u16)> = vec![
+            (&w.supplier, &invoice, 200),
+            (&w.retailer, &invoice, 200),
+            (&w.funder, &invoice, 200),
+            (&w.auditor, &invoice, 200),
+            (&w.operator, &invoice, 200),
+            (&w.other_supplier, &invoice, 404),
+            (&w.other_retailer, &invoice, 404),
+            (&w.other_supplier, &quote, 404),
+            (&w.retailer, &quote, 404),
+            (&w.funder, &quote, 404),
+            (&w.supplier, &receipt, 200),
+            (&w.funder, &receipt, 200),
+            (&w.other_supplier, &receipt, 404),
+            (&w.other_retailer, &receipt, 404),
+            (&w.other_supplier, "/api/v1/parties/sup-acme", 404),
+            (&w.retailer, "/api/v1/parties/sup-acme", 404),
+            (&w.supplier, "/api/v1/parties/sup-acme", 200),
+            (&w.other_retailer, "/api/v1/programs/prog-hansa", 404),
+            (&w.other_supplier, "/api/v1/programs/prog-hansa", 404),
+            (&w.supplier, "/api/v1/programs/prog-hansa", 200),
+            (&w.funder, "/api/v1/programs/prog-hansa", 200),
+            (&w.supplier, "/api/v1/log/entries", 403),
+            (&w.retailer, "/api/v1/log/entries", 403),
+            (&w.funder, "/api/v1/log/entries", 403),
+            (&w.auditor, "/api/v1/log/entries", 200),
+        ];
+        for (client, path, expected) in reads {
+            let (status, body) = client.get(path);
+            assert_eq!(
+                status,
+                expected,
+                "{backend}: GET {path} with {} gave {body}",
+                &client.token[..20]
+            );
+            if expected >= 400 {
+                assert!(
+                    body.get("invoice_id").is_none() && body.get("entry").is_none(),
+                    "{backend}: no data in refusals"
+                );
+            }
+        }
+        // Listings and balances only ever show one's own.
+        for client in [&w.other_supplier, &w.other_retailer] {
+            let (_, page) = client.get("/api/v1/invoices");
+            assert_eq!(page["invoices"], json!([]), "{backend}");
+            let (_, balances) = client.get("/api/v1/balances");
+            assert_eq!(balances, json!([]), "{backend}");
+            let (_, statement) =
+                client.get("/api/v1/statements?currency=EUR&account_prefix=supplier:sup-acme:");
+            assert_eq!(
+                statement["lines"],
+                json!([]),
+                "{backend}: a party cannot name another's accounts"
+            );
+        }
+        // Writes by the wrong role or party.
+        let writes: Vec<(&Client, String, Value, u16)> = vec![
+            (
+                &w.supplier,
+                "/api/v1/parties".into(),
+                json!({"party_id": "x", "role": "supplier", "name": "x", "tax_id": "1"}),
+                403,
+            ),
+            (&w.funder, "/api/v1/programs".into(), json!({}), 403),
+            (
+                &w.auditor,
+                "/api/v1/api-keys".into(),
+                json!({"party_id": "aud-kpmg", "role": "operator"}),
+                403,
+            ),
+            (
+                &w.supplier,
+                format!("/api/v1/invoices/{id}/confirm"),
+                json!({}),
+                403,
+            ),
+            (
+                &w.other_retailer,
+                format!("/api/v1/invoices/{id}/dispute"),
+                json!({"reason": "no"}),
+                404,
+            ),
+            (
+                &w.other_supplier,
+                format!("/api/v1/invoices/{id}/advance"),
+                json!({}),
+                404,
+            ),
+            (
+                &w.other_supplier,
+                format!("/api/v1/invoices/{id}/credit-notes"),
+                json!({"credit_note_number": "X", "amount": "1.00"}),
+                404,
+            ),
+            (
+                &w.funder,
+                format!("/api/v1/invoices/{id}/advance"),
+                json!({}),
+                403,
+            ),
+            (&w.retailer, "/api/v1/payments".into(), json!({}), 403),
+            (
+                &w.other_supplier,
+                "/api/v1/invoices".into(),
+                json!({"program_id": "prog-hansa", "supplier_id": "sup-acme", "invoice_number": "Z", "issue_date": "2026-01-01", "due_date": "2026-02-01", "currency": "EUR", "amount": "1.00"}),
+                403,
+            ),
+            (&w.auditor, "/api/v1/journal".into(), json!({}), 403),
+        ];
+        for (client, path, body, expected) in writes {
+            let (status, answer) = client.post(&path, &body);
+            assert_eq!(status, expected, "{backend}: POST {path} gave {answer}");
+        }
+        // A revoked key stops working at once.
+        let token = key_for(&w.operator, "sup-other", "supplier");
+        let key_id = token.split('_').nth(1).unwrap().to_string();
+        assert_eq!(Client::new(&w.base, &token).get("/api/v1/invoices").0, 200);
+        assert_eq!(
+            w.operator.delete(&format!("/api/v1/api-keys/{key_id}")).0,
+            204
+        );
+        assert_eq!(
+            Client::new(&w.base, &token).get("/api/v1/invoices").0,
+            401,
+            "{backend}"
+        );
+    }
+}
+
+#[test]
+fn the_openapi_document_and_the_server_agree() {
+    let w = world("sqlite");
+    let (status, document) = w.operator.get("/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let html = reqwest::blocking::get(format!("{}/docs/", w.base)).unwrap();
+    assert_eq!(html.status(), 200);
+    assert!(
+        html.text().unwrap().contains("swagger-ui"),
+        "the browsable page is served from the binary"
+    );
+    let id = w.invoice_id.clone();
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{invoice_id}", &id)
+            .replace("{party_id}", "sup-acme")
+            .replace("{program_id}", "prog-hansa")
+            .replace("{funder_id}", "fund-nord")
+            .replace("{key_id}", "0000000000000000")
+            .replace("{seq}", "1");
+        for (method, operation) in item.as_object().unwrap() {
+            let query = match path.as_str() {
+                "/api/v1/statements" => "?currency=EUR&account_prefix=supplier:sup-acme:",
+                "/api/v1/log/proof/inclusion" => "?seq=0",
+                "/api/v1/log/proof/consistency" => "?first=1",
+                _ => "",
+            };
+            let url = format!("{concrete}{query}");
+            let (status, body) = match method.as_str() {
+                "get" => w.operator.get(&url),
+                "post" => w.operator.post(&url, &json!({})),
+                "delete" => w.operator.delete(&url),
+                other => panic!("undocumented method {other}"),
+            };
+            let documented = operation["responses"].as_object().unwrap();
+            assert!(
+                documented.contains_key(&status.to_string()),
+                "{method} {url}: {status} is not documented ({body})"
+            );
+            assert!(status < 500, "{method} {url}: {status} {body}");
+            if status >= 400 {
+                assert!(
+                    body["code"].is_string(),
+                    "{method} {url}: a problem has a code: {body}"
+                );
+            }
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 28, "every operation was called");
+}
