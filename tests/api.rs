@@ -440,6 +440,7 @@ fn the_openapi_document_and_the_server_agree() {
                 "/api/v1/statements" => "?currency=EUR&account_prefix=supplier:sup-acme:",
                 "/api/v1/log/proof/inclusion" => "?seq=0",
                 "/api/v1/log/proof/consistency" => "?first=1",
+                "/api/v1/invoices/einvoice" => "?program_id=prog-hansa",
                 _ => "",
             };
             let url = format!("{concrete}{query}");
@@ -464,5 +465,5 @@ fn the_openapi_document_and_the_server_agree() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 28, "every operation was called");
+    assert_eq!(operations, 29, "every operation was called");
 }

@@ -35,8 +35,9 @@ impl FromRequest for Body {
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "body_too_large",
                         format!(
-                            "the body is larger than {} bytes",
-                            limits::HTTP_JSON_BODY_BYTES_MAX
+                            "the body is larger than this route accepts ({} bytes for JSON, {} for e-invoices)",
+                            limits::HTTP_JSON_BODY_BYTES_MAX,
+                            limits::EINVOICE_BYTES_MAX
                         ),
                     )
                 } else {

@@ -467,3 +467,36 @@ pub async fn accept_advance(
     })
     .await
 }
+
+/// Register an invoice from a UBL 2.1 / PEPPOL BIS 3.0 or UN/CEFACT CII file
+/// (the request body, at most 4 MiB).
+#[utoipa::path(post, path = "/api/v1/invoices/einvoice", tag = "invoices",
+    request_body(content = String, content_type = "application/xml", description = "The UBL or CII document"),
+    params(UblQuery, ("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn register_einvoice(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<UblQuery>,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    require_any(&principal, &[Role::Supplier, Role::Operator])?;
+    let query = query.into_inner();
+    idempotency::run(&state, &request, &body, || async {
+        let supplier_id = query
+            .supplier_id
+            .clone()
+            .unwrap_or_else(|| principal.party.to_string());
+        let command = crate::services::financing::einvoices::register_command(
+            actor(&principal),
+            &query.program_id,
+            &supplier_id,
+            &body,
+        )?;
+        let receipt = state.ledger.submit(command).await?;
+        Ok(invoice_recorded(receipt))
+    })
+    .await
+}

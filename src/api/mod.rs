@@ -69,6 +69,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/invoices", web::post().to(invoices::register))
                 .route("/invoices", web::get().to(invoices::list))
                 .route("/invoices/batch", web::post().to(invoices::register_batch))
+                .service(
+                    web::resource("/invoices/einvoice")
+                        .app_data(web::PayloadConfig::new(crate::limits::EINVOICE_BYTES_MAX))
+                        .route(web::post().to(invoices::register_einvoice)),
+                )
                 .route("/invoices/{invoice_id}", web::get().to(invoices::get))
                 .route(
                     "/invoices/{invoice_id}/confirm",

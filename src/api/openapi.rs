@@ -63,7 +63,7 @@ impl Modify for BearerAuth {
     paths(
         super::parties::create_party, super::parties::get_party, super::parties::create_program, super::parties::get_program,
         super::parties::deposit, super::parties::create_api_key, super::parties::revoke_api_key,
-        super::invoices::register, super::invoices::register_batch, super::invoices::get, super::invoices::list,
+        super::invoices::register, super::invoices::register_batch, super::invoices::register_einvoice, super::invoices::get, super::invoices::list,
         super::invoices::confirm, super::invoices::confirm_bulk, super::invoices::dispute, super::invoices::reject,
         super::invoices::credit_note, super::invoices::quote, super::invoices::accept_advance,
         super::payments::receive, super::payments::balances, super::payments::statement, super::journal::post,

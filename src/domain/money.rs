@@ -148,6 +148,29 @@ impl Currency {
         Ok(minor)
     }
 
+    /// Parses a decimal string with at most this currency's scale, padding
+    /// missing decimals ("2337.5" DKK is 2337.50); for documents written by
+    /// others, such as e-invoices. More decimals than the currency has is an error.
+    pub fn parse_amount_padded(&self, text: &str) -> Result<i64, MoneyError> {
+        let scale = self.minor_digits() as usize;
+        let decimals = text
+            .split_once('.')
+            .map_or(0, |(_, fraction)| fraction.len());
+        if decimals > scale || (decimals == 0 && text.ends_with('.')) {
+            return Err(MoneyError::WrongScale {
+                amount: text.to_string(),
+                currency: *self,
+                scale: self.minor_digits(),
+            });
+        }
+        let mut padded = text.to_string();
+        if decimals == 0 && scale > 0 {
+            padded.push('.');
+        }
+        padded.extend(std::iter::repeat_n('0', scale - decimals));
+        self.parse_amount_exact(&padded)
+    }
+
     /// Formats minor units with exactly this currency's scale: 882000 → "8820.00".
     pub fn format_amount(&self, amount_minor: i64) -> String {
         let scale = self.minor_digits();
@@ -229,6 +252,30 @@ mod tests {
         );
         assert!(Currency::parse("eur").is_err());
         assert!(Currency::parse("XXX").is_err());
+    }
+
+    #[test]
+    fn pads_document_amounts_to_the_scale() {
+        assert_eq!(
+            Currency::parse("DKK")
+                .unwrap()
+                .parse_amount_padded("2337.5"),
+            Ok(233_750)
+        );
+        assert_eq!(
+            Currency::parse("SEK").unwrap().parse_amount_padded("830"),
+            Ok(83_000)
+        );
+        assert_eq!(
+            Currency::parse("JPY").unwrap().parse_amount_padded("830"),
+            Ok(830)
+        );
+        assert!(eur().parse_amount_padded("1.234").is_err());
+        assert!(eur().parse_amount_padded("1.").is_err());
+        assert!(Currency::parse("JPY")
+            .unwrap()
+            .parse_amount_padded("1.5")
+            .is_err());
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct InvoiceFields<'a> {
 /// `invoice.registered`.
 pub struct RegisterInvoice {
     actor: Actor,
+    /// From an e-invoice: the seller's tax id, which must be the supplier's.
+    document_seller_tax_id: Option<String>,
     fields: InvoiceRegistered,
     currency: Currency,
     amount_minor: i64,
@@ -126,7 +128,14 @@ impl RegisterInvoice {
             actor,
             currency,
             amount_minor,
+            document_seller_tax_id: None,
         })
+    }
+
+    /// Requires the supplier's registered tax id to be the document seller's.
+    pub fn with_document_seller(mut self, seller_tax_id: Option<String>) -> Self {
+        self.document_seller_tax_id = seller_tax_id;
+        self
     }
 }
 
@@ -156,6 +165,25 @@ impl Command for RegisterInvoice {
                     program.program_id, program.currency, self.currency
                 ),
             ));
+        }
+        if let (Some(document), Some(registered)) = (&self.document_seller_tax_id, &supplier.tax_id)
+        {
+            let normalized = |text: &str| {
+                text.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_uppercase)
+                    .collect::<String>()
+            };
+            if normalized(document) != normalized(registered) {
+                return Err(reject(
+                    "seller_mismatch",
+                    Some("supplier_id"),
+                    format!(
+                        "the document's seller tax id {document} is not {}'s ({registered})",
+                        supplier.party_id
+                    ),
+                ));
+            }
         }
         let fingerprint = fingerprint(&FingerprintFacts {
             supplier_tax_id: supplier.tax_id.as_deref().unwrap_or_default(),

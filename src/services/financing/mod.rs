@@ -6,6 +6,7 @@
 pub mod advances;
 pub mod bodies;
 pub mod common;
+pub mod einvoices;
 pub mod invoices;
 pub mod parties;
 pub mod payments;
