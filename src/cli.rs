@@ -334,6 +334,10 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
         )?);
     }
     let (stop_sweeper, sweeper) = start_sweeper(connection, ledger.clone(), clock.clone());
+    let (stop_webhooks, webhooks) = start_webhook_worker(
+        settings.database.connect()?,
+        keyfile::load(&settings.key_file)?,
+    );
     let pool = db::read_pool(&settings.database, crate::limits::READ_POOL_CONNECTIONS_MAX)?;
     let served = actix_web::rt::System::new().block_on(async move {
         let application = Application::build(listen, ledger, pool, clock)?;
@@ -345,24 +349,48 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
     });
     // The server dropped its ledger handles; stop the sweeper, then the writer drains and stops.
     drop(stop_sweeper);
+    drop(stop_webhooks);
     let _ = sweeper.join();
+    let _ = webhooks.join();
     let _ = writer.join();
     Ok(served?)
 }
 
 /// How often the background sweep marks overdue and defaulted invoices.
 const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3_600);
+/// How often the webhook worker looks for due deliveries.
+const WEBHOOK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Runs the overdue/default sweep at start and then hourly, until the returned
-/// sender is dropped.
+/// A background job: runs `work` now and then every `interval` until the
+/// returned sender is dropped.
+fn every(
+    interval: std::time::Duration,
+    mut work: impl FnMut() + Send + 'static,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let handle = std::thread::spawn(move || loop {
+        work();
+        if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) = stopped.recv_timeout(interval)
+        {
+            return;
+        }
+    });
+    (stop, handle)
+}
+
+/// The overdue/default sweep, hourly.
 fn start_sweeper(
     mut connection: db::DbConnection,
     ledger: crate::ledger::Ledger,
     clock: Clock,
 ) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    let handle = std::thread::spawn(move || loop {
-        match crate::services::financing::sweep::sweep(&mut connection, &ledger, clock.today()) {
+    every(
+        SWEEP_INTERVAL,
+        move || match crate::services::financing::sweep::sweep(
+            &mut connection,
+            &ledger,
+            clock.today(),
+        ) {
             Ok(report) if !report.overdue.is_empty() || !report.defaulted.is_empty() => {
                 tracing::info!(
                     overdue = report.overdue.len(),
@@ -372,12 +400,33 @@ fn start_sweeper(
             }
             Ok(_) => {}
             Err(error) => tracing::error!(error = %error, "sweep failed"),
+        },
+    )
+}
+
+/// The webhook delivery worker, every second; also purges old idempotency answers hourly.
+fn start_webhook_worker(
+    mut connection: db::DbConnection,
+    key: crate::ledger::note::LedgerKey,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let client = crate::services::webhooks::client();
+    let mut last_purge = std::time::Instant::now() - SWEEP_INTERVAL;
+    every(WEBHOOK_INTERVAL, move || {
+        if let Err(error) = crate::services::webhooks::deliver_due(
+            &mut connection,
+            &key,
+            &client,
+            chrono::Utc::now().naive_utc(),
+        ) {
+            tracing::error!(error = %error, "webhook delivery failed");
         }
-        if let Err(std::sync::mpsc::RecvTimeoutError::Disconnected) =
-            stopped.recv_timeout(SWEEP_INTERVAL)
-        {
-            return;
+        if last_purge.elapsed() >= SWEEP_INTERVAL {
+            last_purge = std::time::Instant::now();
+            let before = chrono::Utc::now().naive_utc()
+                - chrono::Duration::hours(crate::limits::IDEMPOTENCY_KEY_RETENTION_HOURS);
+            if let Err(error) = db::idempotency::purge_before(&mut connection, before) {
+                tracing::error!(error = %error, "purging idempotency keys failed");
+            }
         }
-    });
-    (stop, handle)
+    })
 }

@@ -69,3 +69,16 @@ pub const XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX: usize = 64;
 
 const _: () = assert!(API_PAGE_ROWS_DEFAULT <= API_PAGE_ROWS_MAX);
 const _: () = assert!(EINVOICE_BYTES_MAX >= HTTP_JSON_BODY_BYTES_MAX);
+
+/// Delivery attempts of one webhook before it is marked failed.
+pub const WEBHOOK_ATTEMPTS_MAX: i32 = 10;
+/// Longest wait between two attempts (the backoff doubles from 1 s up to this).
+pub const WEBHOOK_BACKOFF_SECONDS_MAX: i64 = 3_600;
+/// Seconds one delivery may take.
+pub const WEBHOOK_TIMEOUT_SECONDS: u64 = 10;
+/// Deliveries one worker pass sends.
+pub const WEBHOOK_DELIVERIES_PER_PASS_MAX: i64 = 100;
+/// Active subscriptions per party.
+pub const WEBHOOK_SUBSCRIPTIONS_PER_PARTY_MAX: i64 = 10;
+/// Longest webhook URL.
+pub const WEBHOOK_URL_LENGTH_MAX: usize = 2_048;

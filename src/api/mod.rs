@@ -11,6 +11,7 @@ pub mod log;
 pub mod openapi;
 pub mod parties;
 pub mod payments;
+pub mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::web;
@@ -109,7 +110,17 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/log/proof/inclusion", web::get().to(log::inclusion))
                 .route("/log/proof/consistency", web::get().to(log::consistency))
                 .route("/receipts/{seq}", web::get().to(log::receipt))
-                .route("/events", web::get().to(log::events)),
+                .route("/events", web::get().to(log::events))
+                .route("/webhooks", web::post().to(webhooks::subscribe))
+                .route("/webhooks", web::get().to(webhooks::list))
+                .route(
+                    "/webhooks/{subscription_id}",
+                    web::delete().to(webhooks::unsubscribe),
+                )
+                .route(
+                    "/webhooks/{subscription_id}/deliveries",
+                    web::get().to(webhooks::deliveries),
+                ),
         )
         .route(
             "/docs",

@@ -69,6 +69,7 @@ impl Modify for BearerAuth {
         super::payments::receive, super::payments::balances, super::payments::statement, super::journal::post,
         super::log::checkpoint, super::log::entries, super::log::inclusion, super::log::consistency,
         super::log::receipt, super::log::events,
+        super::webhooks::subscribe, super::webhooks::list, super::webhooks::unsubscribe, super::webhooks::deliveries,
     ),
     components(schemas(ProblemDoc)),
     modifiers(&BearerAuth),
@@ -79,6 +80,7 @@ impl Modify for BearerAuth {
         (name = "settlement", description = "Payments and the waterfall"),
         (name = "accounts", description = "Balances, statements, journal"),
         (name = "log", description = "The verifiable log: checkpoints, proofs, receipts, events"),
+        (name = "webhooks", description = "Signed deliveries of the entries that concern you"),
     )
 )]
 pub struct ApiDoc;

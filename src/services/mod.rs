@@ -8,3 +8,4 @@ pub mod export;
 pub mod financing;
 pub mod journal;
 pub mod log_reads;
+pub mod webhooks;

@@ -146,6 +146,9 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
             .map(|party_id| fin_db::EntryPartyRow { party_id, seq })
             .collect();
         fin_db::insert_entry_parties(connection, &rows)?;
+        // The outbox row is written in the entry's transaction: no entry without its webhooks.
+        let parties: Vec<String> = rows.into_iter().map(|row| row.party_id).collect();
+        crate::services::webhooks::enqueue(connection, seq, &parties, entry.at.naive_utc())?;
     }
     match entry.kind.as_str() {
         "journal.posted" | "funder.deposited" => Ok(()),

@@ -1,0 +1,172 @@
+//! Webhook subscriptions, the delivery outbox and the attempt log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{webhook_attempts, webhook_deliveries, webhook_subscriptions};
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = webhook_subscriptions)]
+pub struct SubscriptionRow {
+    pub subscription_id: String,
+    pub party_id: String,
+    pub url: String,
+    pub created_at: NaiveDateTime,
+    pub active: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = webhook_deliveries, treat_none_as_null = true)]
+pub struct DeliveryRow {
+    pub delivery_id: String,
+    pub subscription_id: String,
+    pub seq: i64,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct AttemptRow {
+    pub delivery_id: String,
+    pub attempt: i32,
+    pub attempted_at: NaiveDateTime,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+pub fn insert_subscription(
+    connection: &mut DbConnection,
+    row: &SubscriptionRow,
+) -> Result<(), DbError> {
+    diesel::insert_into(webhook_subscriptions::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn subscription(
+    connection: &mut DbConnection,
+    subscription_id: &str,
+) -> Result<Option<SubscriptionRow>, DbError> {
+    Ok(webhook_subscriptions::table
+        .find(subscription_id)
+        .select(SubscriptionRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+/// A party's active subscriptions.
+pub fn active_subscriptions(
+    connection: &mut DbConnection,
+    party_id: &str,
+) -> Result<Vec<SubscriptionRow>, DbError> {
+    Ok(webhook_subscriptions::table
+        .filter(
+            webhook_subscriptions::party_id
+                .eq(party_id)
+                .and(webhook_subscriptions::active.eq(1)),
+        )
+        .order(webhook_subscriptions::subscription_id)
+        .select(SubscriptionRow::as_select())
+        .load(connection)?)
+}
+
+pub fn count_active_subscriptions(
+    connection: &mut DbConnection,
+    party_id: &str,
+) -> Result<i64, DbError> {
+    Ok(webhook_subscriptions::table
+        .filter(
+            webhook_subscriptions::party_id
+                .eq(party_id)
+                .and(webhook_subscriptions::active.eq(1)),
+        )
+        .count()
+        .get_result(connection)?)
+}
+
+/// Deactivates a subscription of `party_id`; returns whether one was.
+pub fn deactivate(
+    connection: &mut DbConnection,
+    party_id: &str,
+    subscription_id: &str,
+) -> Result<bool, DbError> {
+    let changed = diesel::update(
+        webhook_subscriptions::table
+            .filter(webhook_subscriptions::subscription_id.eq(subscription_id))
+            .filter(webhook_subscriptions::party_id.eq(party_id))
+            .filter(webhook_subscriptions::active.eq(1)),
+    )
+    .set(webhook_subscriptions::active.eq(0))
+    .execute(connection)?;
+    Ok(changed == 1)
+}
+
+pub fn insert_delivery(connection: &mut DbConnection, row: &DeliveryRow) -> Result<(), DbError> {
+    diesel::insert_into(webhook_deliveries::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn update_delivery(connection: &mut DbConnection, row: &DeliveryRow) -> Result<(), DbError> {
+    diesel::update(webhook_deliveries::table.find(&row.delivery_id))
+        .set(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+/// Pending deliveries due at `now`, oldest first.
+pub fn due_deliveries(
+    connection: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, DbError> {
+    Ok(webhook_deliveries::table
+        .filter(
+            webhook_deliveries::status
+                .eq("pending")
+                .and(webhook_deliveries::next_attempt_at.le(now)),
+        )
+        .order((webhook_deliveries::next_attempt_at, webhook_deliveries::seq))
+        .limit(limit)
+        .select(DeliveryRow::as_select())
+        .load(connection)?)
+}
+
+/// A subscription's deliveries, newest first.
+pub fn deliveries_of(
+    connection: &mut DbConnection,
+    subscription_id: &str,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, DbError> {
+    Ok(webhook_deliveries::table
+        .filter(webhook_deliveries::subscription_id.eq(subscription_id))
+        .order(webhook_deliveries::seq.desc())
+        .limit(limit)
+        .select(DeliveryRow::as_select())
+        .load(connection)?)
+}
+
+pub fn insert_attempt(connection: &mut DbConnection, row: &AttemptRow) -> Result<(), DbError> {
+    diesel::insert_into(webhook_attempts::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn attempts_of(
+    connection: &mut DbConnection,
+    delivery_id: &str,
+) -> Result<Vec<AttemptRow>, DbError> {
+    Ok(webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq(delivery_id))
+        .order(webhook_attempts::attempt)
+        .select(AttemptRow::as_select())
+        .load(connection)?)
+}
