@@ -13,10 +13,13 @@ use chrono::{Duration, NaiveDate, Utc};
 use common::*;
 use serde_json::json;
 
+/// One request as received: lower-cased headers and the body.
+type Received = (std::collections::HashMap<String, String>, Vec<u8>);
+
 /// A receiver on loopback that answers the given statuses in turn and records what it got.
 struct Receiver {
     url: String,
-    received: Arc<Mutex<Vec<(std::collections::HashMap<String, String>, Vec<u8>)>>>,
+    received: Arc<Mutex<Vec<Received>>>,
 }
 
 fn receiver(statuses: Vec<u16>) -> Receiver {
