@@ -77,6 +77,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Apikey(ApiKeyCommand),
+    /// Manage web users.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Run a benchmark.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -95,6 +98,19 @@ pub enum ApiKeyCommand {
     },
     /// Revoke a key by its id.
     Revoke { key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a web user; the password is read from SCFLEDGER_PASSWORD or the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +275,22 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("no active API key with id {key_id}");
             }
             eprintln!("revoked API key {key_id}");
+        }
+        Command::User(UserCommand::Create { email, party, role }) => {
+            let party = PartyId::parse(&party).map_err(anyhow::Error::msg)?;
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let password = match std::env::var("SCFLEDGER_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let mut connection = open(&settings)?;
+            let email =
+                crate::services::users::create(&mut connection, &email, &password, &party, role)?;
+            eprintln!("created web user {email} for {party} ({role})");
         }
         Command::Bench(BenchCommand::Ledger {
             runs,

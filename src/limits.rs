@@ -82,3 +82,16 @@ pub const WEBHOOK_DELIVERIES_PER_PASS_MAX: i64 = 100;
 pub const WEBHOOK_SUBSCRIPTIONS_PER_PARTY_MAX: i64 = 10;
 /// Longest webhook URL.
 pub const WEBHOOK_URL_LENGTH_MAX: usize = 2_048;
+
+/// Hours a web session lasts.
+pub const SESSION_HOURS: i64 = 12;
+/// Failed sign-ins allowed per address or e-mail within the window.
+pub const SIGN_IN_FAILURES_MAX: usize = 5;
+/// The sign-in rate-limit window.
+pub const SIGN_IN_WINDOW_SECONDS: u64 = 900;
+/// Addresses and e-mails the sign-in limiter remembers at most.
+pub const SIGN_IN_TRACKED_KEYS_MAX: usize = 100_000;
+/// Shortest password.
+pub const PASSWORD_LENGTH_MIN: usize = 12;
+/// Longest password (argon2 hashes any length; this bounds the work).
+pub const PASSWORD_LENGTH_MAX: usize = 256;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub pool: Pool,
     /// Business dates (quotes, advances).
     pub clock: Clock,
+    /// Failed sign-ins per address and e-mail.
+    pub sign_in_limiter: crate::services::users::SignInLimiter,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl Application {
             ledger,
             pool,
             clock,
+            sign_in_limiter: Default::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -277,7 +277,7 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
             "{backend}: refused requests wrote nothing"
         );
         let html = client
-            .get(format!("{base}/"))
+            .get(format!("{base}/ledger"))
             .send()
             .unwrap()
             .text()

@@ -490,3 +490,21 @@ pub fn list_invoices(
         .select(InvoiceRow::as_select())
         .load(connection)?)
 }
+
+/// Every programme, by id.
+pub fn all_programs(connection: &mut DbConnection) -> Result<Vec<ProgramRow>, DbError> {
+    Ok(programs::table
+        .order(programs::program_id)
+        .limit(1_000)
+        .select(ProgramRow::as_select())
+        .load(connection)?)
+}
+
+/// Every party, by id (operator pages).
+pub fn all_parties(connection: &mut DbConnection) -> Result<Vec<PartyRow>, DbError> {
+    Ok(parties::table
+        .order(parties::party_id)
+        .limit(10_000)
+        .select(PartyRow::as_select())
+        .load(connection)?)
+}

@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod log;
 pub mod schema;
 pub mod scratch;
+pub mod users;
 pub mod webhooks;
 
 use std::path::PathBuf;

@@ -231,3 +231,26 @@ diesel::table! {
         error -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    users (email) {
+        email -> Text,
+        party_id -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        disabled -> Integer,
+    }
+}
+
+diesel::table! {
+    sessions (session_sha256_hex) {
+        session_sha256_hex -> Text,
+        email -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(users, sessions);

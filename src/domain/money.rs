@@ -189,6 +189,30 @@ impl Currency {
     }
 }
 
+impl Currency {
+    /// For people: thousands grouped, the code after: "8,820.00 EUR", "-1,500 JPY".
+    pub fn format_display(&self, amount_minor: i64) -> String {
+        let plain = self.format_amount(amount_minor);
+        let (sign, digits) = plain
+            .strip_prefix('-')
+            .map_or(("", plain.as_str()), |rest| ("-", rest));
+        let (whole, fraction) = digits
+            .split_once('.')
+            .map_or((digits, None), |(w, f)| (w, Some(f)));
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+        for (position, digit) in whole.chars().enumerate() {
+            if position > 0 && (whole.len() - position) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        match fraction {
+            Some(fraction) => format!("{sign}{grouped}.{fraction} {}", self.code()),
+            None => format!("{sign}{grouped} {}", self.code()),
+        }
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -276,6 +300,17 @@ mod tests {
             .unwrap()
             .parse_amount_padded("1.5")
             .is_err());
+    }
+
+    #[test]
+    fn formats_for_people() {
+        assert_eq!(eur().format_display(882_000), "8,820.00 EUR");
+        assert_eq!(eur().format_display(-123_456_789), "-1,234,567.89 EUR");
+        assert_eq!(
+            Currency::parse("JPY").unwrap().format_display(1500),
+            "1,500 JPY"
+        );
+        assert_eq!(eur().format_display(5), "0.05 EUR");
     }
 
     #[test]

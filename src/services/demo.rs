@@ -31,6 +31,29 @@ pub struct DemoSeed {
 }
 
 const OPERATOR: &str = "op-treasury";
+
+/// Web users of the demo: (e-mail, password, party, role). The passwords are
+/// public (README) because the demo's data is.
+pub const DEMO_USERS: [(&str, &str, &str, Role); 3] = [
+    (
+        "anna@acme-textiles.example",
+        "demo-supplier-2026",
+        "sup-acme",
+        Role::Supplier,
+    ),
+    (
+        "payables@hansa-retail.example",
+        "demo-retailer-2026",
+        "ret-hansa",
+        Role::Retailer,
+    ),
+    (
+        "treasury@scfledger.example",
+        "demo-operator-2026",
+        "op-treasury",
+        Role::Operator,
+    ),
+];
 const RETAILER: &str = "ret-hansa";
 const PROGRAM: &str = "prog-hansa-eu";
 
@@ -165,6 +188,11 @@ pub fn seed(
         LedgerError::Inconsistent(format!("writing {}: {e}", api_key_file.display()))
     })?;
 
+    for (email, password, party, role) in DEMO_USERS {
+        let party = PartyId::parse(party).expect("a valid party id");
+        crate::services::users::create(connection, email, password, &party, role)
+            .map_err(|e| LedgerError::Inconsistent(format!("demo user {email}: {e}")))?;
+    }
     let mut count = 0;
     let parties: [(&str, &str, &str, Option<&str>); 6] = [
         (OPERATOR, "operator", "scfledger Treasury", None),

@@ -8,4 +8,5 @@ pub mod export;
 pub mod financing;
 pub mod journal;
 pub mod log_reads;
+pub mod users;
 pub mod webhooks;

@@ -1,4 +1,13 @@
-//! Server-rendered HTML pages.
+//! Server-rendered HTML pages: sign-in at `/`, then `/supplier/`, `/retailer/`
+//! and `/operator/`, and the public ledger page. One stylesheet, no build
+//! step, no JavaScript needed.
+
+pub mod operator;
+pub mod pages;
+pub mod retailer;
+pub mod session;
+pub mod sign_in;
+pub mod supplier;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -15,8 +24,83 @@ const RECENT_ENTRIES_SHOWN: u64 = 25;
 /// Every HTML route.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/", web::get().to(ledger_page))
-        .route("/static/style.css", web::get().to(stylesheet));
+        .app_data(
+            web::FormConfig::default()
+                .limit(64 * 1024)
+                .error_handler(form_error_handler),
+        )
+        .app_data(
+            actix_multipart::form::MultipartFormConfig::default()
+                .total_limit(crate::limits::EINVOICE_BYTES_MAX + 64 * 1024)
+                .memory_limit(crate::limits::EINVOICE_BYTES_MAX + 64 * 1024),
+        )
+        .route("/", web::get().to(sign_in::page))
+        .route("/sign-in", web::post().to(sign_in::sign_in))
+        .route("/sign-out", web::post().to(sign_in::sign_out))
+        .route("/ledger", web::get().to(ledger_page))
+        .route("/static/style.css", web::get().to(stylesheet))
+        .route("/supplier/", web::get().to(supplier::dashboard))
+        .route("/supplier/invoices", web::get().to(supplier::invoices))
+        .route("/supplier/invoices", web::post().to(supplier::register))
+        .route(
+            "/supplier/invoices/upload",
+            web::post().to(supplier::upload),
+        )
+        .route("/supplier/financing", web::get().to(supplier::financing))
+        .route(
+            "/supplier/financing/{invoice_id}",
+            web::get().to(supplier::quote),
+        )
+        .route(
+            "/supplier/financing/{invoice_id}",
+            web::post().to(supplier::accept),
+        )
+        .route("/supplier/advances", web::get().to(supplier::advances))
+        .route("/supplier/receipts/{seq}", web::get().to(supplier::receipt))
+        .route("/supplier/statement", web::get().to(supplier::statement))
+        .route(
+            "/supplier/statement.csv",
+            web::get().to(supplier::statement_csv),
+        )
+        .route("/retailer/", web::get().to(retailer::payables))
+        .route(
+            "/retailer/payables/{invoice_id}/confirm",
+            web::post().to(retailer::confirm),
+        )
+        .route(
+            "/retailer/payables/{invoice_id}/dispute",
+            web::post().to(retailer::dispute),
+        )
+        .route("/operator/", web::get().to(operator::overview))
+        .route("/operator/parties", web::post().to(operator::create_party))
+        .route(
+            "/operator/programs",
+            web::post().to(operator::create_program),
+        )
+        .route("/operator/users", web::post().to(operator::create_user))
+        .route("/operator/api-keys", web::post().to(operator::create_key));
+}
+
+/// A form that does not parse: an HTML page naming the problem.
+fn form_error_handler(
+    error: actix_web::error::UrlencodedError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    let message = askama::filters::escape(error.to_string(), askama::filters::Html)
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Bad form</title>\
+         <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main><section><h1>The form could not be read</h1>\
+         <p>{message}</p><p>Go back, correct the field and send it again.</p></section></main></body></html>"
+    );
+    actix_web::error::InternalError::from_response(
+        error,
+        HttpResponse::BadRequest()
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+    )
+    .into()
 }
 
 struct EntryLine {
@@ -36,18 +120,34 @@ struct LedgerPage {
     entries: Vec<EntryLine>,
 }
 
-async fn ledger_page(state: web::Data<AppState>) -> Result<LedgerPage, ApiError> {
+/// The signed checkpoint and verifier key for anyone; recent entries only for
+/// a signed-in operator or auditor, like the API's log entries.
+async fn ledger_page(
+    state: web::Data<AppState>,
+    session: Option<session::Session>,
+) -> Result<LedgerPage, ApiError> {
+    let sees_entries = session.is_some_and(|s| {
+        matches!(
+            s.0.role,
+            crate::domain::Role::Operator | crate::domain::Role::Auditor
+        )
+    });
+    let shown = if sees_entries {
+        RECENT_ENTRIES_SHOWN
+    } else {
+        1
+    };
     let (checkpoint, page) = state
-        .read(|c| {
+        .read(move |c| {
             let checkpoint = log_reads::latest_checkpoint(c)?;
             let size = checkpoint.as_ref().map_or(0, |(size, _)| *size);
-            let from = size.saturating_sub(RECENT_ENTRIES_SHOWN);
-            let page = log_reads::entries(c, from, Some(RECENT_ENTRIES_SHOWN))?;
+            let from = size.saturating_sub(shown);
+            let page = log_reads::entries(c, from, Some(shown))?;
             Ok::<_, log_reads::ReadError>((checkpoint, page))
         })
         .await?;
     let mut entries = Vec::with_capacity(page.entries.len());
-    for text in page.entries.iter().rev() {
+    for text in page.entries.iter().rev().filter(|_| sees_entries) {
         let entry = Entry::from_canonical(text.as_bytes()).map_err(|e| ApiError::internal(&e))?;
         entries.push(EntryLine {
             seq: entry.seq,

@@ -243,3 +243,142 @@ pub fn events(
         limit,
     )?)
 }
+
+/// A supplier's position in one programme.
+#[derive(Debug, Clone)]
+pub struct ProgramPosition {
+    pub program_id: String,
+    pub currency: crate::domain::Currency,
+    pub limit_minor: i64,
+    pub used_minor: i64,
+}
+
+impl ProgramPosition {
+    pub fn available_minor(&self) -> i64 {
+        (self.limit_minor - self.used_minor).max(0)
+    }
+}
+
+/// Money a supplier can expect, and when.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub invoice_id: String,
+    pub invoice_number: String,
+    pub due_date: NaiveDate,
+    pub currency: crate::domain::Currency,
+    pub amount_minor: i64,
+    /// "reserve after the retailer pays" or "the invoice, when paid".
+    pub what: &'static str,
+}
+
+/// What a supplier's dashboard shows.
+#[derive(Debug, Clone, Default)]
+pub struct SupplierOverview {
+    pub positions: Vec<ProgramPosition>,
+    pub arrivals: Vec<Arrival>,
+}
+
+/// Invoices a supplier's pages list at most.
+pub const SUPPLIER_PAGE_INVOICES_MAX: i64 = 500;
+
+/// A supplier's limits, use and expected money, as of `today`.
+pub fn supplier_overview(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    today: NaiveDate,
+) -> Result<SupplierOverview, ReadError> {
+    let filter = InvoiceFilter {
+        supplier_id: Some(supplier_id.into()),
+        ..Default::default()
+    };
+    let invoices = fin_db::list_invoices(connection, &filter, -1, SUPPLIER_PAGE_INVOICES_MAX)?;
+    let mut overview = SupplierOverview::default();
+    let mut programs: Vec<String> = invoices.iter().map(|i| i.program_id.clone()).collect();
+    programs.sort();
+    programs.dedup();
+    for program_id in programs {
+        let program = fin_db::program(connection, &program_id)?
+            .ok_or_else(|| not_found("programme", &program_id))?;
+        let terms = super::common::program_terms(&program)
+            .map_err(|e| ReadError::BadRequest(e.to_string()))?;
+        let used_minor =
+            fin_db::outstanding_principal_minor(connection, &program_id, Some(supplier_id), None)?;
+        let limit_minor = match &terms.supplier_limit {
+            crate::domain::terms::SupplierLimitRule::Fixed { cap_minor } => *cap_minor,
+            crate::domain::terms::SupplierLimitRule::TradingHistory {
+                multiple,
+                window_days,
+            } => {
+                let volume = fin_db::settled_volume_minor(
+                    connection,
+                    supplier_id,
+                    terms.currency.code(),
+                    today - chrono::Duration::days(*window_days),
+                )?;
+                crate::domain::pricing::round_minor(rust_decimal::Decimal::from(volume) * multiple)
+                    .unwrap_or(i64::MAX)
+            }
+        };
+        overview.positions.push(ProgramPosition {
+            program_id,
+            currency: terms.currency,
+            limit_minor,
+            used_minor,
+        });
+    }
+    for invoice in &invoices {
+        let Ok(currency) = crate::domain::Currency::parse(&invoice.currency) else {
+            continue;
+        };
+        let open = invoice.open_minor();
+        let arrival = match invoice.status.as_str() {
+            "financed" | "partially_paid" | "overdue" => {
+                let principal = fin_db::advance(connection, &invoice.invoice_id)?
+                    .map_or(0, |a| a.principal_outstanding_minor);
+                Some((open - principal, "reserve, when the retailer pays"))
+            }
+            "confirmed" => Some((open, "the invoice, when the retailer pays")),
+            _ => None,
+        };
+        if let Some((amount_minor, what)) = arrival.filter(|(amount, _)| *amount > 0) {
+            overview.arrivals.push(Arrival {
+                invoice_id: invoice.invoice_id.clone(),
+                invoice_number: invoice.invoice_number.clone(),
+                due_date: invoice.due_date,
+                currency,
+                amount_minor,
+                what,
+            });
+        }
+    }
+    overview.arrivals.sort_by_key(|a| a.due_date);
+    Ok(overview)
+}
+
+/// A party's invoices for its pages, newest first.
+pub fn invoices_of(
+    connection: &mut DbConnection,
+    principal: &Principal,
+) -> Result<Vec<(InvoiceRow, Option<AdvanceRow>)>, ReadError> {
+    let mut rows = invoices(
+        connection,
+        principal,
+        InvoiceFilter::default(),
+        -1,
+        Some(limits::API_PAGE_ROWS_MAX),
+    )?;
+    rows.reverse();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let advance = fin_db::advance(connection, &row.invoice_id)?;
+        out.push((row, advance));
+    }
+    Ok(out)
+}
+
+/// Programmes a supplier may register invoices in (all, for now: the operator assigns none).
+pub fn programs_for_registration(
+    connection: &mut DbConnection,
+) -> Result<Vec<ProgramRow>, ReadError> {
+    Ok(fin_db::all_programs(connection)?)
+}

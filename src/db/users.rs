@@ -1,0 +1,95 @@
+//! Web users and their sessions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{sessions, users};
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub email: String,
+    pub party_id: String,
+    pub role: String,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+    pub disabled: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub session_sha256_hex: String,
+    pub email: String,
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn insert_user(connection: &mut DbConnection, row: &UserRow) -> Result<(), DbError> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn user(connection: &mut DbConnection, email: &str) -> Result<Option<UserRow>, DbError> {
+    Ok(users::table
+        .find(email)
+        .select(UserRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+pub fn users_of_party(
+    connection: &mut DbConnection,
+    party_id: &str,
+) -> Result<Vec<UserRow>, DbError> {
+    Ok(users::table
+        .filter(users::party_id.eq(party_id))
+        .order(users::email)
+        .select(UserRow::as_select())
+        .load(connection)?)
+}
+
+pub fn insert_session(connection: &mut DbConnection, row: &SessionRow) -> Result<(), DbError> {
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+/// The session and its user, while not expired.
+pub fn session(
+    connection: &mut DbConnection,
+    session_sha256_hex: &str,
+    now: NaiveDateTime,
+) -> Result<Option<(SessionRow, UserRow)>, DbError> {
+    Ok(sessions::table
+        .inner_join(users::table.on(users::email.eq(sessions::email)))
+        .filter(
+            sessions::session_sha256_hex
+                .eq(session_sha256_hex)
+                .and(sessions::expires_at.gt(now)),
+        )
+        .filter(users::disabled.eq(0))
+        .select((SessionRow::as_select(), UserRow::as_select()))
+        .first(connection)
+        .optional()?)
+}
+
+pub fn delete_session(
+    connection: &mut DbConnection,
+    session_sha256_hex: &str,
+) -> Result<(), DbError> {
+    diesel::delete(sessions::table.find(session_sha256_hex)).execute(connection)?;
+    Ok(())
+}
+
+pub fn purge_sessions_before(
+    connection: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(connection)?)
+}

@@ -1,0 +1,254 @@
+//! Web users (argon2 password hashes), their sessions, and the sign-in rate limit.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use crate::db::users::{self as users_db, SessionRow, UserRow};
+use crate::db::{DbConnection, DbError};
+use crate::domain::{PartyId, Role};
+use crate::limits;
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("email {0:?} is not an e-mail address")]
+    Email(String),
+    #[error("the password must be {min}-{max} characters", min = limits::PASSWORD_LENGTH_MIN, max = limits::PASSWORD_LENGTH_MAX)]
+    Password,
+    #[error("a user {0} already exists")]
+    Exists(String),
+    #[error("{0}")]
+    Storage(#[from] DbError),
+}
+
+/// A signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub email: String,
+    pub party: PartyId,
+    pub role: Role,
+    pub csrf_token: String,
+}
+
+fn random_hex(bytes: usize) -> Result<String, DbError> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|e| DbError::Corrupt(format!("no randomness: {e}")))?;
+    Ok(hex::encode(buffer))
+}
+
+/// Normalizes and checks an e-mail address (lower case, one @, a dot after it).
+pub fn parse_email(text: &str) -> Result<String, UserError> {
+    let email = text.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(UserError::Email(text.to_string()))
+    }
+}
+
+/// Creates a user with an argon2id password hash.
+pub fn create(
+    connection: &mut DbConnection,
+    email: &str,
+    password: &str,
+    party: &PartyId,
+    role: Role,
+) -> Result<String, UserError> {
+    let email = parse_email(email)?;
+    let length = password.chars().count();
+    if !(limits::PASSWORD_LENGTH_MIN..=limits::PASSWORD_LENGTH_MAX).contains(&length) {
+        return Err(UserError::Password);
+    }
+    if users_db::user(connection, &email)?.is_some() {
+        return Err(UserError::Exists(email));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| DbError::Corrupt(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let password_hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| DbError::Corrupt(e.to_string()))?
+        .to_string();
+    users_db::insert_user(
+        connection,
+        &UserRow {
+            email: email.clone(),
+            party_id: party.to_string(),
+            role: role.as_str().into(),
+            password_hash,
+            created_at: Utc::now().naive_utc(),
+            disabled: 0,
+        },
+    )?;
+    Ok(email)
+}
+
+/// Checks a password; `None` for an unknown user, a wrong password or a disabled account.
+pub fn check_password(
+    connection: &mut DbConnection,
+    email: &str,
+    password: &str,
+) -> Result<Option<UserRow>, DbError> {
+    let Ok(email) = parse_email(email) else {
+        return Ok(None);
+    };
+    if password.chars().count() > limits::PASSWORD_LENGTH_MAX {
+        return Ok(None);
+    }
+    let Some(user) = users_db::user(connection, &email)? else {
+        // Hash anyway so that unknown e-mails take as long as wrong passwords.
+        let _ = Argon2::default().hash_password(
+            password.as_bytes(),
+            &SaltString::encode_b64(&[0u8; 16]).expect("a valid salt"),
+        );
+        return Ok(None);
+    };
+    let hash = PasswordHash::new(&user.password_hash)
+        .map_err(|e| DbError::Corrupt(format!("password hash of {email}: {e}")))?;
+    let valid = Argon2::default()
+        .verify_password(password.as_bytes(), &hash)
+        .is_ok();
+    Ok((valid && user.disabled == 0).then_some(user))
+}
+
+fn session_digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Opens a session; returns the cookie's secret (never stored).
+pub fn open_session(connection: &mut DbConnection, email: &str) -> Result<String, DbError> {
+    let secret = random_hex(32)?;
+    let now = Utc::now().naive_utc();
+    users_db::insert_session(
+        connection,
+        &SessionRow {
+            session_sha256_hex: session_digest(&secret),
+            email: email.into(),
+            csrf_token: random_hex(32)?,
+            created_at: now,
+            expires_at: now + chrono::Duration::hours(limits::SESSION_HOURS),
+        },
+    )?;
+    Ok(secret)
+}
+
+/// The signed-in user of a session cookie, if the session is valid.
+pub fn session(connection: &mut DbConnection, secret: &str) -> Result<Option<SignedIn>, DbError> {
+    if secret.len() != 64 {
+        return Ok(None);
+    }
+    let Some((session, user)) =
+        users_db::session(connection, &session_digest(secret), Utc::now().naive_utc())?
+    else {
+        return Ok(None);
+    };
+    let (Ok(party), Ok(role)) = (PartyId::parse(&user.party_id), user.role.parse::<Role>()) else {
+        return Err(DbError::Corrupt(format!(
+            "user {} has a bad party or role",
+            user.email
+        )));
+    };
+    Ok(Some(SignedIn {
+        email: user.email,
+        party,
+        role,
+        csrf_token: session.csrf_token,
+    }))
+}
+
+/// Ends a session.
+pub fn close_session(connection: &mut DbConnection, secret: &str) -> Result<(), DbError> {
+    users_db::delete_session(connection, &session_digest(secret))
+}
+
+/// Counts failed sign-ins per key (address or e-mail) in a sliding window.
+#[derive(Debug, Default)]
+pub struct SignInLimiter {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl SignInLimiter {
+    fn window() -> Duration {
+        Duration::from_secs(limits::SIGN_IN_WINDOW_SECONDS)
+    }
+
+    /// Whether any of `keys` has used up its failures.
+    pub fn is_blocked(&self, keys: &[&str]) -> bool {
+        let mut failures = self
+            .failures
+            .lock()
+            .expect("the limiter lock is never poisoned");
+        keys.iter().any(|key| {
+            failures.get_mut(*key).is_some_and(|times| {
+                times.retain(|t| t.elapsed() < Self::window());
+                times.len() >= limits::SIGN_IN_FAILURES_MAX
+            })
+        })
+    }
+
+    /// Records a failure for each key.
+    pub fn record_failure(&self, keys: &[&str]) {
+        let mut failures = self
+            .failures
+            .lock()
+            .expect("the limiter lock is never poisoned");
+        if failures.len() >= limits::SIGN_IN_TRACKED_KEYS_MAX {
+            failures.retain(|_, times| times.iter().any(|t| t.elapsed() < Self::window()));
+        }
+        for key in keys {
+            if failures.len() < limits::SIGN_IN_TRACKED_KEYS_MAX {
+                failures
+                    .entry((*key).to_string())
+                    .or_default()
+                    .push(Instant::now());
+            }
+        }
+    }
+
+    /// Forgets the failures of `keys` after a successful sign-in.
+    pub fn clear(&self, keys: &[&str]) {
+        let mut failures = self
+            .failures
+            .lock()
+            .expect("the limiter lock is never poisoned");
+        for key in keys {
+            failures.remove(*key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_blocks_after_five_failures() {
+        let limiter = SignInLimiter::default();
+        for _ in 0..limits::SIGN_IN_FAILURES_MAX {
+            assert!(!limiter.is_blocked(&["1.2.3.4", "a@b.c"]));
+            limiter.record_failure(&["1.2.3.4", "a@b.c"]);
+        }
+        assert!(limiter.is_blocked(&["9.9.9.9", "a@b.c"]));
+        assert!(!limiter.is_blocked(&["9.9.9.9", "x@b.c"]));
+        limiter.clear(&["1.2.3.4", "a@b.c"]);
+        assert!(!limiter.is_blocked(&["1.2.3.4", "a@b.c"]));
+    }
+
+    #[test]
+    fn emails_are_normalized() {
+        assert_eq!(parse_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert!(parse_email("no-at.example.com").is_err());
+        assert!(parse_email("a@b").is_err());
+    }
+}

@@ -1,0 +1,136 @@
+//! What every page shares: the layout's data, formatting for people, and
+//! running reads and commands for the signed-in party.
+
+use chrono::NaiveDate;
+
+use super::session::{PageError, Session};
+use crate::domain::{Currency, Role};
+use crate::ledger::LedgerError;
+use crate::services::api_keys::Principal;
+use crate::services::financing::invoices::Actor;
+use crate::services::log_reads::ReadError;
+
+/// The header of every signed-in page.
+pub struct Layout {
+    pub title: String,
+    pub email: String,
+    pub party: String,
+    pub csrf: String,
+    pub nav: Vec<(&'static str, &'static str, bool)>,
+}
+
+impl Layout {
+    pub fn new(session: &Session, title: &str, current: &str) -> Layout {
+        let nav: &[(&'static str, &'static str)] = match session.0.role {
+            Role::Supplier => &[
+                ("/supplier/", "Dashboard"),
+                ("/supplier/invoices", "Invoices"),
+                ("/supplier/financing", "Get paid now"),
+                ("/supplier/advances", "Advances"),
+                ("/supplier/statement", "Statement"),
+            ],
+            Role::Retailer => &[("/retailer/", "Payables")],
+            Role::Operator => &[("/operator/", "Set-up"), ("/ledger", "Ledger")],
+            Role::Funder | Role::Auditor => &[("/ledger", "Ledger")],
+        };
+        Layout {
+            title: title.into(),
+            email: session.0.email.clone(),
+            party: session.0.party.to_string(),
+            csrf: session.0.csrf_token.clone(),
+            nav: nav
+                .iter()
+                .map(|(href, label)| (*href, *label, *href == current))
+                .collect(),
+        }
+    }
+}
+
+/// The API-side identity of a signed-in visitor, for the shared read rules.
+pub fn principal(session: &Session) -> Principal {
+    Principal {
+        key_id: format!("web:{}", session.0.email),
+        party: session.0.party.clone(),
+        role: session.0.role,
+    }
+}
+
+pub fn actor(session: &Session) -> Actor {
+    Actor {
+        party: session.0.party.clone(),
+        role: session.0.role,
+    }
+}
+
+/// "8,820.00 EUR".
+pub fn money(currency: &str, minor: i64) -> String {
+    Currency::parse(currency)
+        .map(|c| c.format_display(minor))
+        .unwrap_or_else(|_| format!("{minor} (minor units) {currency}"))
+}
+
+/// "22 Nov 2026": day, month name and year cannot be confused.
+pub fn date(day: NaiveDate) -> String {
+    day.format("%-d %b %Y").to_string()
+}
+
+/// A user-facing sentence for a refused command: the rule's own words.
+pub fn refusal(error: LedgerError) -> Result<(Option<String>, String), PageError> {
+    match error {
+        LedgerError::Rejected { field, message, .. } => Ok((field, message)),
+        LedgerError::Entry(entry) => Ok((None, entry.to_string())),
+        LedgerError::Closed => Ok((
+            None,
+            "The ledger is restarting; try again in a moment.".into(),
+        )),
+        other => Err(PageError::internal(&other)),
+    }
+}
+
+impl From<ReadError> for PageError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::NotFound(_) => PageError::NotFound,
+            ReadError::BadRequest(_) => PageError::NotFound,
+            other => PageError::internal(&other),
+        }
+    }
+}
+
+/// Runs a read on a pooled connection off the async threads.
+pub async fn read<T, E, F>(
+    state: &actix_web::web::Data<crate::server::AppState>,
+    read: F,
+) -> Result<T, PageError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+    PageError: From<E>,
+{
+    let pool = state.pool.clone();
+    let outcome = actix_web::web::block(move || -> Result<Result<T, E>, crate::db::DbError> {
+        let mut connection = pool.get()?;
+        Ok(read(&mut connection))
+    })
+    .await??;
+    outcome.map_err(PageError::from)
+}
+
+/// Renders a template into a 200 response, or `status` for a form shown again.
+pub fn html(
+    template: &impl askama::Template,
+    status: actix_web::http::StatusCode,
+) -> Result<actix_web::HttpResponse, PageError> {
+    let body = template.render().map_err(|e| PageError::internal(&e))?;
+    Ok(actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// A redirect after a successful form (POST, redirect, GET).
+pub fn see_other(location: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location.to_string()))
+        .finish()
+}

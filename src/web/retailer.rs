@@ -1,0 +1,139 @@
+//! The retailer's page: payables to confirm or dispute.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::pages::{actor, date, html, money, principal, read, refusal, see_other, Layout};
+use super::session::{PageError, Session};
+use crate::domain::Role;
+use crate::server::AppState;
+use crate::services::financing::invoices::RetailerDecision;
+use crate::services::financing::reads;
+
+pub struct PayableLine {
+    pub invoice_id: String,
+    pub supplier_id: String,
+    pub invoice_number: String,
+    pub issued: String,
+    pub due: String,
+    pub amount: String,
+    pub status: String,
+    pub awaiting: bool,
+}
+
+#[derive(Template)]
+#[template(path = "retailer_payables.html")]
+pub struct PayablesPage {
+    pub layout: Layout,
+    pub payables: Vec<PayableLine>,
+    pub signed: bool,
+    pub error: Option<String>,
+}
+
+async fn payables_page(
+    state: &web::Data<AppState>,
+    session: &Session,
+    error: Option<String>,
+) -> Result<PayablesPage, PageError> {
+    let who = principal(session);
+    let party = session.0.party.to_string();
+    let (rows, retailer) = read(state, move |c| {
+        Ok::<_, crate::services::log_reads::ReadError>((
+            reads::invoices_of(c, &who)?,
+            crate::db::financing::party(c, &party)?,
+        ))
+    })
+    .await?;
+    Ok(PayablesPage {
+        layout: Layout::new(session, "Payables", "/retailer/"),
+        payables: rows
+            .into_iter()
+            .map(|(i, _)| PayableLine {
+                awaiting: i.status == "registered",
+                amount: money(&i.currency, i.amount_minor),
+                issued: date(i.issue_date),
+                due: date(i.due_date),
+                status: i.status.replace('_', " "),
+                invoice_id: i.invoice_id,
+                supplier_id: i.supplier_id,
+                invoice_number: i.invoice_number,
+            })
+            .collect(),
+        signed: retailer.is_some_and(|r| r.public_key.is_some()),
+        error,
+    })
+}
+
+pub async fn payables(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Retailer)?;
+    html(
+        &payables_page(&state, &session, None).await?,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    pub csrf: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn confirm(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, PageError> {
+    decide(state, session, path.into_inner(), form.into_inner(), true).await
+}
+
+pub async fn dispute(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, PageError> {
+    decide(state, session, path.into_inner(), form.into_inner(), false).await
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    session: Session,
+    invoice_id: String,
+    form: DecisionForm,
+    confirm: bool,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Retailer)?;
+    session.check_csrf(&form.csrf)?;
+    let outcome = if confirm {
+        state
+            .ledger
+            .submit(RetailerDecision::confirm(
+                actor(&session),
+                &invoice_id,
+                None,
+            ))
+            .await
+    } else {
+        match RetailerDecision::dispute(actor(&session), &invoice_id, &form.reason) {
+            Ok(command) => state.ledger.submit(command).await,
+            Err(error) => Err(error),
+        }
+    };
+    match outcome {
+        Ok(_) => Ok(see_other("/retailer/")),
+        Err(error) => {
+            let (_, message) = refusal(error)?;
+            html(
+                &payables_page(&state, &session, Some(message)).await?,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! `/`: signing in and out. Sign-in attempts are rate-limited per address and per e-mail.
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use super::session::{expired_cookie, over_tls, session_cookie, PageError, Session, COOKIE};
+use crate::domain::Role;
+use crate::server::AppState;
+use crate::services::users;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    pub email: String,
+    pub error: Option<String>,
+}
+
+/// Where each role lands after signing in.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Supplier => "/supplier/",
+        Role::Retailer => "/retailer/",
+        Role::Operator => "/operator/",
+        Role::Funder | Role::Auditor => "/ledger",
+    }
+}
+
+/// The sign-in page, or the visitor's home when already signed in.
+pub async fn page(request: HttpRequest) -> Result<HttpResponse, PageError> {
+    if let Ok(session) = Session::extract(&request).await {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, home_of(session.0.role)))
+            .finish());
+    }
+    let page = SignInPage {
+        email: String::new(),
+        error: None,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page.render().map_err(|e| PageError::internal(&e))?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    pub email: String,
+    pub password: String,
+}
+
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let address = request
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let email_key = form.email.trim().to_lowercase();
+    let keys = [address.as_str(), email_key.as_str()];
+    let again =
+        |error: &str, status: actix_web::http::StatusCode| -> Result<HttpResponse, PageError> {
+            let page = SignInPage {
+                email: form.email.clone(),
+                error: Some(error.to_string()),
+            };
+            Ok(HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(page.render().map_err(|e| PageError::internal(&e))?))
+        };
+    if state.sign_in_limiter.is_blocked(&keys) {
+        return again(
+            "Too many failed attempts. Wait 15 minutes and try again.",
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let (email, password) = (form.email.clone(), form.password.clone());
+    let pool_state = state.clone();
+    let opened = web::block(move || {
+        let mut connection = pool_state.pool.get()?;
+        let Some(user) = users::check_password(&mut connection, &email, &password)? else {
+            return Ok::<_, crate::db::DbError>(None);
+        };
+        let secret = users::open_session(&mut connection, &user.email)?;
+        let role: Role = user.role.parse().map_err(crate::db::DbError::Corrupt)?;
+        Ok(Some((secret, role)))
+    })
+    .await??;
+    match opened {
+        None => {
+            state.sign_in_limiter.record_failure(&keys);
+            again(
+                "The e-mail or the password is not right.",
+                actix_web::http::StatusCode::UNAUTHORIZED,
+            )
+        }
+        Some((secret, role)) => {
+            state.sign_in_limiter.clear(&keys);
+            Ok(HttpResponse::SeeOther()
+                .cookie(session_cookie(secret, over_tls(&request)))
+                .insert_header((header::LOCATION, home_of(role)))
+                .finish())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignOutForm {
+    pub csrf: String,
+}
+
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    session: Session,
+    request: HttpRequest,
+    form: web::Form<SignOutForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&form.csrf)?;
+    if let Some(secret) = request.cookie(COOKIE).map(|c| c.value().to_string()) {
+        let state = state.clone();
+        web::block(move || {
+            let mut connection = state.pool.get()?;
+            users::close_session(&mut connection, &secret)
+        })
+        .await??;
+    }
+    Ok(HttpResponse::SeeOther()
+        .cookie(expired_cookie())
+        .insert_header((header::LOCATION, "/"))
+        .finish())
+}

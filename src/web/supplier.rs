@@ -1,0 +1,650 @@
+//! The supplier's pages: dashboard, invoices (form or e-invoice file), getting
+//! paid now (quote, accept), advances with their receipts, and the statement.
+
+use actix_multipart::form::bytes::Bytes as FileBytes;
+use actix_multipart::form::text::Text;
+use actix_multipart::form::MultipartForm;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::pages::{actor, date, html, money, principal, read, refusal, see_other, Layout};
+use super::session::{PageError, Session};
+use crate::db::financing::ProgramRow;
+use crate::domain::{Currency, Role};
+use crate::server::AppState;
+use crate::services::financing::advances::AcceptAdvance;
+use crate::services::financing::invoices::{InvoiceFields, RegisterInvoice};
+use crate::services::financing::{einvoices, reads};
+use crate::services::log_reads;
+
+pub struct PositionLine {
+    pub program_id: String,
+    pub limit: String,
+    pub used: String,
+    pub available: String,
+}
+
+pub struct ArrivalLine {
+    pub invoice_number: String,
+    pub due: String,
+    pub amount: String,
+    pub what: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "supplier_dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    pub positions: Vec<PositionLine>,
+    pub arrivals: Vec<ArrivalLine>,
+}
+
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    let party = session.require(Role::Supplier)?.party.to_string();
+    let today = state.clock.today();
+    let overview = read(&state, move |c| reads::supplier_overview(c, &party, today)).await?;
+    let page = DashboardPage {
+        layout: Layout::new(&session, "Dashboard", "/supplier/"),
+        positions: overview
+            .positions
+            .iter()
+            .map(|p| PositionLine {
+                program_id: p.program_id.clone(),
+                limit: p.currency.format_display(p.limit_minor),
+                used: p.currency.format_display(p.used_minor),
+                available: p.currency.format_display(p.available_minor()),
+            })
+            .collect(),
+        arrivals: overview
+            .arrivals
+            .iter()
+            .map(|a| ArrivalLine {
+                invoice_number: a.invoice_number.clone(),
+                due: date(a.due_date),
+                amount: a.currency.format_display(a.amount_minor),
+                what: a.what,
+            })
+            .collect(),
+    };
+    html(&page, StatusCode::OK)
+}
+
+pub struct InvoiceLine {
+    pub invoice_id: String,
+    pub invoice_number: String,
+    pub issued: String,
+    pub due: String,
+    pub amount: String,
+    pub open: String,
+    pub status: String,
+}
+
+/// The registration form's values, kept when it is shown again with an error.
+#[derive(Debug, Default, Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub program_id: String,
+    #[serde(default)]
+    pub invoice_number: String,
+    #[serde(default)]
+    pub issue_date: String,
+    #[serde(default)]
+    pub due_date: String,
+    #[serde(default)]
+    pub amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "supplier_invoices.html")]
+pub struct InvoicesPage {
+    pub layout: Layout,
+    pub invoices: Vec<InvoiceLine>,
+    pub programs: Vec<ProgramRow>,
+    pub form: RegisterForm,
+    /// (field, message) of the registration form's error.
+    pub error: Option<(String, String)>,
+    pub upload_error: Option<String>,
+}
+
+impl InvoicesPage {
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn general_error(&self) -> Option<&str> {
+        let fields = [
+            "program_id",
+            "invoice_number",
+            "issue_date",
+            "due_date",
+            "amount",
+        ];
+        self.error
+            .as_ref()
+            .filter(|(f, _)| !fields.contains(&f.as_str()))
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+async fn invoices_page(
+    state: &web::Data<AppState>,
+    session: &Session,
+    form: RegisterForm,
+    error: Option<(String, String)>,
+    upload_error: Option<String>,
+) -> Result<InvoicesPage, PageError> {
+    let who = principal(session);
+    let (rows, programs) = read(state, move |c| {
+        Ok::<_, log_reads::ReadError>((
+            reads::invoices_of(c, &who)?,
+            reads::programs_for_registration(c)?,
+        ))
+    })
+    .await?;
+    Ok(InvoicesPage {
+        layout: Layout::new(session, "Invoices", "/supplier/invoices"),
+        invoices: rows
+            .into_iter()
+            .map(|(i, _)| InvoiceLine {
+                open: money(&i.currency, i.open_minor()),
+                amount: money(&i.currency, i.amount_minor),
+                issued: date(i.issue_date),
+                due: date(i.due_date),
+                status: i.status.replace('_', " "),
+                invoice_id: i.invoice_id,
+                invoice_number: i.invoice_number,
+            })
+            .collect(),
+        programs,
+        form,
+        error,
+        upload_error,
+    })
+}
+
+pub async fn invoices(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    html(
+        &invoices_page(&state, &session, RegisterForm::default(), None, None).await?,
+        StatusCode::OK,
+    )
+}
+
+pub async fn register(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<RegisterForm>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    session.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let program_id = form.program_id.clone();
+    let program = read(&state, move |c| {
+        crate::db::financing::program(c, &program_id)
+    })
+    .await?;
+    let currency = program
+        .as_ref()
+        .map(|p| p.currency.clone())
+        .unwrap_or_default();
+    let supplier_id = session.0.party.to_string();
+    let command = RegisterInvoice::parse(
+        actor(&session),
+        &InvoiceFields {
+            program_id: &form.program_id,
+            supplier_id: &supplier_id,
+            invoice_number: &form.invoice_number,
+            issue_date: &form.issue_date,
+            due_date: &form.due_date,
+            currency: &currency,
+            amount: &form.amount,
+            channel: "form",
+            document_sha256: None,
+        },
+    );
+    let outcome = match command {
+        Ok(command) => state.ledger.submit(command).await,
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(_) => Ok(see_other("/supplier/invoices")),
+        Err(error) => {
+            let (field, message) = refusal(error)?;
+            let field = match field.as_deref() {
+                Some("currency") => "program_id".to_string(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let page = invoices_page(&state, &session, form, Some((field, message)), None).await?;
+            html(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+#[derive(MultipartForm)]
+pub struct UploadForm {
+    pub csrf: Text<String>,
+    pub program_id: Text<String>,
+    #[multipart(limit = "4MiB")]
+    pub document: FileBytes,
+}
+
+pub async fn upload(
+    state: web::Data<AppState>,
+    session: Session,
+    form: MultipartForm<UploadForm>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    session.check_csrf(&form.csrf)?;
+    let supplier_id = session.0.party.to_string();
+    let outcome = match einvoices::register_command(
+        actor(&session),
+        &form.program_id,
+        &supplier_id,
+        &form.document.data,
+    ) {
+        Ok(command) => state.ledger.submit(command).await,
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(_) => Ok(see_other("/supplier/invoices")),
+        Err(error) => {
+            let (_, message) = refusal(error)?;
+            let name = form
+                .document
+                .file_name
+                .clone()
+                .unwrap_or_else(|| "the file".into());
+            let page = invoices_page(
+                &state,
+                &session,
+                RegisterForm::default(),
+                None,
+                Some(format!("{name}: {message}")),
+            )
+            .await?;
+            html(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "supplier_financing.html")]
+pub struct FinancingPage {
+    pub layout: Layout,
+    pub invoices: Vec<InvoiceLine>,
+}
+
+pub async fn financing(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    let who = principal(&session);
+    let rows = read(&state, move |c| reads::invoices_of(c, &who)).await?;
+    let invoices = rows
+        .into_iter()
+        .filter(|(i, advance)| i.status == "confirmed" && advance.is_none())
+        .map(|(i, _)| InvoiceLine {
+            open: money(&i.currency, i.open_minor()),
+            amount: money(&i.currency, i.amount_minor),
+            issued: date(i.issue_date),
+            due: date(i.due_date),
+            status: i.status.clone(),
+            invoice_id: i.invoice_id,
+            invoice_number: i.invoice_number,
+        })
+        .collect();
+    html(
+        &FinancingPage {
+            layout: Layout::new(&session, "Get paid now", "/supplier/financing"),
+            invoices,
+        },
+        StatusCode::OK,
+    )
+}
+
+pub struct RuleLine {
+    pub rule: String,
+    pub input: String,
+    pub threshold: String,
+    pub passed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "supplier_quote.html")]
+pub struct QuotePage {
+    pub layout: Layout,
+    pub invoice_id: String,
+    pub invoice_number: String,
+    pub eligible: bool,
+    pub principal: String,
+    pub fee: String,
+    pub net: String,
+    pub value_date: String,
+    pub due_date: String,
+    pub days: i64,
+    pub discount_rate: String,
+    pub effective_rate: String,
+    pub rules: Vec<RuleLine>,
+    pub error: Option<String>,
+}
+
+fn percent(rate: rust_decimal::Decimal) -> String {
+    format!(
+        "{}%",
+        (rate * rust_decimal::Decimal::from(100))
+            .round_dp(2)
+            .normalize()
+    )
+}
+
+async fn quote_page(
+    state: &web::Data<AppState>,
+    session: &Session,
+    invoice_id: String,
+    error: Option<String>,
+) -> Result<QuotePage, PageError> {
+    let who = principal(session);
+    let today = state.clock.today();
+    let id = invoice_id.clone();
+    let quote = read(state, move |c| reads::quote(c, &who, &id, today)).await?;
+    let m = |minor| quote.currency.format_display(minor);
+    Ok(QuotePage {
+        layout: Layout::new(session, "Your quote", "/supplier/financing"),
+        invoice_id,
+        invoice_number: quote.invoice.invoice_number.clone(),
+        eligible: quote.eligible(),
+        principal: m(quote.pricing.principal_minor),
+        fee: m(quote.pricing.fee_minor),
+        net: m(quote.pricing.net_minor),
+        value_date: date(quote.pricing.value_date),
+        due_date: date(quote.pricing.due_date),
+        days: quote.pricing.days,
+        discount_rate: percent(quote.terms.discount_rate),
+        effective_rate: quote
+            .effective_annual_rate()
+            .map(percent)
+            .unwrap_or_else(|| "n/a".into()),
+        rules: quote
+            .rules
+            .iter()
+            .map(|r| RuleLine {
+                rule: r.rule.replace('_', " "),
+                input: r.input.clone(),
+                threshold: r.threshold.clone(),
+                passed: r.passed,
+            })
+            .collect(),
+        error,
+    })
+}
+
+pub async fn quote(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    html(
+        &quote_page(&state, &session, path.into_inner(), None).await?,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+pub async fn accept(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    session.check_csrf(&form.csrf)?;
+    let invoice_id = path.into_inner();
+    let command = AcceptAdvance {
+        actor: actor(&session),
+        invoice_id: invoice_id.clone(),
+        today: state.clock.today(),
+    };
+    match state.ledger.submit(command).await {
+        Ok(receipt) => Ok(see_other(&format!("/supplier/receipts/{}", receipt.seq))),
+        Err(error) => {
+            let (_, message) = refusal(error)?;
+            html(
+                &quote_page(&state, &session, invoice_id, Some(message)).await?,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    }
+}
+
+pub struct AdvanceLine {
+    pub invoice_number: String,
+    pub net: String,
+    pub fee: String,
+    pub value_date: String,
+    pub due: String,
+    pub outstanding: String,
+    pub seq: i64,
+}
+
+#[derive(Template)]
+#[template(path = "supplier_advances.html")]
+pub struct AdvancesPage {
+    pub layout: Layout,
+    pub advances: Vec<AdvanceLine>,
+}
+
+pub async fn advances(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    let who = principal(&session);
+    let rows = read(&state, move |c| reads::invoices_of(c, &who)).await?;
+    let advances = rows
+        .into_iter()
+        .filter_map(|(i, a)| a.map(|a| (i, a)))
+        .map(|(i, a)| AdvanceLine {
+            invoice_number: i.invoice_number,
+            net: money(&a.currency, a.net_minor),
+            fee: money(&a.currency, a.fee_minor),
+            value_date: date(a.value_date),
+            due: date(a.due_date),
+            outstanding: money(&a.currency, a.principal_outstanding_minor),
+            seq: a.accepted_seq,
+        })
+        .collect();
+    html(
+        &AdvancesPage {
+            layout: Layout::new(&session, "Advances", "/supplier/advances"),
+            advances,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+pub struct ReceiptPage {
+    pub layout: Layout,
+    pub seq: u64,
+    pub kind: String,
+    pub entry: String,
+    pub leaf_hash: String,
+    pub tree_size: u64,
+    pub proof: Vec<String>,
+    pub checkpoint: String,
+}
+
+pub async fn receipt(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let seq = path.into_inner();
+    let who = principal(&session);
+    let (entry, answer) = read(&state, move |c| {
+        let entry = reads::entry(c, &who, seq)?;
+        let answer = log_reads::inclusion(c, seq as u64, None)?;
+        Ok::<_, log_reads::ReadError>((entry, answer))
+    })
+    .await?;
+    let value: serde_json::Value =
+        serde_json::from_str(&entry).map_err(|e| PageError::internal(&e))?;
+    let hash = |h: &[u8; 32]| crate::api::dto::hash_text(h);
+    let page = ReceiptPage {
+        layout: Layout::new(&session, "Receipt", "/supplier/advances"),
+        seq: answer.seq,
+        kind: value["kind"].as_str().unwrap_or_default().to_string(),
+        entry: serde_json::to_string_pretty(&value).map_err(|e| PageError::internal(&e))?,
+        leaf_hash: hash(&answer.leaf_hash),
+        tree_size: answer.tree_size,
+        proof: answer.proof.iter().map(hash).collect(),
+        checkpoint: answer.checkpoint,
+    };
+    html(&page, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatementQuery {
+    pub currency: Option<String>,
+}
+
+pub struct StatementLine {
+    pub seq: i64,
+    pub account: String,
+    pub amount: String,
+    pub balance: String,
+}
+
+#[derive(Template)]
+#[template(path = "supplier_statement.html")]
+pub struct StatementPage {
+    pub layout: Layout,
+    pub currency: String,
+    pub opening: String,
+    pub lines: Vec<StatementLine>,
+}
+
+/// Statement lines one page or CSV holds at most.
+const STATEMENT_LINES_MAX: i64 = crate::limits::API_PAGE_ROWS_MAX;
+
+async fn statement_rows(
+    state: &web::Data<AppState>,
+    session: &Session,
+    currency: Currency,
+) -> Result<reads::Statement, PageError> {
+    let who = principal(session);
+    read(state, move |c| {
+        reads::statement(
+            c,
+            &who,
+            None,
+            currency.code(),
+            -1,
+            Some(STATEMENT_LINES_MAX),
+        )
+    })
+    .await
+}
+
+fn statement_currency(query: &StatementQuery) -> Result<Currency, PageError> {
+    Currency::parse(query.currency.as_deref().unwrap_or("EUR")).map_err(|_| PageError::NotFound)
+}
+
+pub async fn statement(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    let currency = statement_currency(&query)?;
+    let statement = statement_rows(&state, &session, currency).await?;
+    let mut running = statement.opening_minor;
+    let lines = statement
+        .lines
+        .iter()
+        .map(|l| {
+            running += l.amount_minor;
+            // Shown from the supplier's side: money owed to it is positive.
+            StatementLine {
+                seq: l.seq,
+                account: l.account.clone(),
+                amount: currency.format_display(-l.amount_minor),
+                balance: currency.format_display(-running),
+            }
+        })
+        .collect();
+    let page = StatementPage {
+        layout: Layout::new(&session, "Statement", "/supplier/statement"),
+        currency: currency.code().into(),
+        opening: currency.format_display(-statement.opening_minor),
+        lines,
+    };
+    html(&page, StatusCode::OK)
+}
+
+/// The statement as CSV: seq, account, amount, balance, from the supplier's side.
+pub async fn statement_csv(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Supplier)?;
+    let currency = statement_currency(&query)?;
+    let statement = statement_rows(&state, &session, currency).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| PageError::internal(&e);
+    writer
+        .write_record(["seq", "account", "currency", "amount", "balance"])
+        .map_err(failed)?;
+    let mut running = statement.opening_minor;
+    for line in &statement.lines {
+        running += line.amount_minor;
+        let (amount, balance) = (
+            currency.format_amount(-line.amount_minor),
+            currency.format_amount(-running),
+        );
+        writer
+            .write_record([
+                line.seq.to_string().as_str(),
+                &line.account,
+                currency.code(),
+                &amount,
+                &balance,
+            ])
+            .map_err(failed)?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| PageError::internal(&e.into_error()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"statement-{}-{}.csv\"",
+                session.0.party, currency
+            ),
+        ))
+        .body(body))
+}
