@@ -1,0 +1,402 @@
+//! The supplier's and the retailer's pages in a real headless Chromium, driven
+//! over WebDriver: sign in, register an invoice (and see a field error), see it
+//! confirmed, take the quote, accept it, see the dashboard change, download the
+//! CSV. With SCFLEDGER_SCREENSHOTS=DIR the pages are saved as PNG (docs/user-guide.md).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use common::*;
+use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use scfledger::domain::{PartyId, Role};
+use serde_json::json;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<(Driver, u16)> {
+    let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(binary) = binary else {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true but chromedriver is not installed: .ci/run installs chromium-driver"
+        );
+        eprintln!("skipping the browser test: install chromium and chromium-driver to run it");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some((Driver(child), port))
+}
+
+async fn browser(port: u16) -> Browser {
+    // Two TLS crypto providers are compiled in (reqwest's and fantoccini's); pick one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1200,1000"]
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("a TLS backend")
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("chromedriver answers")
+}
+
+async fn screenshot(browser: &Browser, name: &str) {
+    if let Ok(folder) = std::env::var("SCFLEDGER_SCREENSHOTS") {
+        let png = browser.screenshot().await.unwrap();
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            std::path::Path::new(&folder).join(format!("{name}.png")),
+            png,
+        )
+        .unwrap();
+    }
+}
+
+/// The text of the first element matching `css`, waiting for it to appear.
+async fn text(browser: &Browser, css: &str) -> String {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until the text of `css` contains `needle` (a form posted and the page reloaded).
+async fn wait_text(browser: &Browser, css: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(element) = browser.find(Locator::Css(css)).await {
+            if let Ok(found) = element.text().await {
+                if found.contains(needle) {
+                    return found;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never contained {needle:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the browser is on a path that starts with `prefix`.
+async fn wait_path(browser: &Browser, prefix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let path = browser.current_url().await.unwrap().path().to_string();
+        if path.starts_with(prefix) {
+            return path;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never reached {prefix}, still on {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn fill(browser: &Browser, css: &str, value: &str) {
+    let field = browser.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+/// Date inputs take keys in the browser's locale; set the ISO value directly.
+async fn set_date(browser: &Browser, id: &str, value: &str) {
+    browser
+        .execute(
+            &format!("document.getElementById('{id}').value = '{value}';"),
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+async fn sign_in(browser: &Browser, base: &str, email: &str, password: &str) {
+    browser.goto(&format!("{base}/")).await.unwrap();
+    fill(browser, "#email", email).await;
+    fill(browser, "#password", password).await;
+    browser
+        .find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn sign_out(browser: &Browser) {
+    browser
+        .find(Locator::Css("header .sign-out button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text(browser, "#email").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supplier_gets_paid_through_the_web_pages() {
+    let Some((_driver, driver_port)) = chromedriver() else {
+        return;
+    };
+    let db = TestDb::new("sqlite");
+    let (base, token) = spawn_app(
+        &db,
+        scfledger::services::clock::Clock::fixed_at(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+    );
+    let setup = base.clone();
+    tokio::task::spawn_blocking(move || {
+        let operator = Client::new(&setup, &token);
+        for (id, role, tax) in [("ret-hansa", "retailer", None), ("fund-nord", "funder", None), ("sup-acme", "supplier", Some("DE129273398"))] {
+            assert_eq!(operator.post("/api/v1/parties", &json!({"party_id": id, "role": role, "name": id, "tax_id": tax})).0, 201);
+        }
+        let program = json!({"program_id": "prog-hansa", "retailer_id": "ret-hansa", "funder_id": "fund-nord", "currency": "EUR",
+            "advance_rate": "0.90", "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120,
+            "grace_days": 5, "late_rate": "0.18", "default_days": 30, "recourse": true, "program_limit": "1000000.00",
+            "retailer_limit": "1000000.00", "supplier_limit_fixed": "250000.00"});
+        assert_eq!(operator.post("/api/v1/programs", &program).0, 201);
+        assert_eq!(operator.post("/api/v1/funders/fund-nord/deposits", &json!({"currency": "EUR", "amount": "100000.00"})).0, 201);
+    })
+    .await
+    .unwrap();
+    let mut connection = db.connect();
+    scfledger::services::users::create(
+        &mut connection,
+        "anna@acme.example",
+        "correct horse battery",
+        &PartyId::parse("sup-acme").unwrap(),
+        Role::Supplier,
+    )
+    .unwrap();
+    scfledger::services::users::create(
+        &mut connection,
+        "ap@hansa.example",
+        "another long passphrase",
+        &PartyId::parse("ret-hansa").unwrap(),
+        Role::Retailer,
+    )
+    .unwrap();
+
+    let browser = browser(driver_port).await;
+    // Signed out: sent to sign in, never shown data.
+    browser
+        .goto(&format!("{base}/supplier/invoices"))
+        .await
+        .unwrap();
+    assert_eq!(browser.current_url().await.unwrap().path(), "/");
+    screenshot(&browser, "01-sign-in").await;
+    sign_in(&browser, &base, "anna@acme.example", "wrong password!").await;
+    assert_eq!(
+        text(&browser, ".error").await,
+        "The e-mail or the password is not right."
+    );
+    sign_in(
+        &browser,
+        &base,
+        "anna@acme.example",
+        "correct horse battery",
+    )
+    .await;
+    wait_path(&browser, "/supplier/").await;
+
+    // Register an invoice: first with too many decimals, then right.
+    browser
+        .goto(&format!("{base}/supplier/invoices"))
+        .await
+        .unwrap();
+    fill(&browser, "#invoice_number", "INV-2026-0001").await;
+    set_date(&browser, "issue_date", "2026-01-01").await;
+    set_date(&browser, "due_date", "2026-03-02").await;
+    fill(&browser, "#amount", "10000.001").await;
+    browser
+        .find(Locator::Css("form[action='/supplier/invoices'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&browser, ".field-error").await,
+        "amount \"10000.001\" must have exactly 2 decimals for EUR"
+    );
+    let kept = browser
+        .find(Locator::Css("#invoice_number"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some("INV-2026-0001"),
+        "the values are kept"
+    );
+    screenshot(&browser, "02-invoice-form-error").await;
+    fill(&browser, "#amount", "10000.00").await;
+    browser
+        .find(Locator::Css("form[action='/supplier/invoices'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let row = text(&browser, "tr[data-invoice]").await;
+    assert!(
+        row.contains("INV-2026-0001")
+            && row.contains("10,000.00 EUR")
+            && row.contains("registered"),
+        "{row}"
+    );
+    screenshot(&browser, "03-invoices").await;
+    sign_out(&browser).await;
+
+    // The retailer confirms it.
+    sign_in(
+        &browser,
+        &base,
+        "ap@hansa.example",
+        "another long passphrase",
+    )
+    .await;
+    wait_path(&browser, "/retailer/").await;
+    text(&browser, "tr[data-invoice]").await;
+    screenshot(&browser, "04-retailer-payables").await;
+    browser
+        .find(Locator::Css("form[action$='/confirm'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&browser, "tr[data-invoice]", "confirmed").await;
+    sign_out(&browser).await;
+
+    // The supplier takes the quote and accepts it.
+    sign_in(
+        &browser,
+        &base,
+        "anna@acme.example",
+        "correct horse battery",
+    )
+    .await;
+    wait_path(&browser, "/supplier/").await;
+    assert_eq!(text(&browser, "[data-testid=used]").await, "0.00 EUR");
+    browser
+        .goto(&format!("{base}/supplier/financing"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("a.button[href^='/supplier/financing/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&browser, "[data-testid=principal]").await,
+        "9,000.00 EUR"
+    );
+    assert_eq!(text(&browser, "[data-testid=fee]").await, "180.00 EUR");
+    assert_eq!(text(&browser, "[data-testid=net]").await, "8,820.00 EUR");
+    screenshot(&browser, "05-quote").await;
+    browser
+        .find(Locator::Css("form[action^='/supplier/financing/'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&browser, "/supplier/receipts/").await;
+    assert!(text(&browser, "main h2").await.contains("advance.accepted"));
+    screenshot(&browser, "06-receipt").await;
+
+    // The dashboard changed.
+    browser.goto(&format!("{base}/supplier/")).await.unwrap();
+    assert_eq!(text(&browser, "[data-testid=used]").await, "9,000.00 EUR");
+    assert_eq!(
+        text(&browser, "[data-testid=available]").await,
+        "241,000.00 EUR"
+    );
+    screenshot(&browser, "07-dashboard").await;
+
+    // The statement and its CSV, fetched with the browser's own session cookie.
+    browser
+        .goto(&format!("{base}/supplier/statement"))
+        .await
+        .unwrap();
+    screenshot(&browser, "08-statement").await;
+    let href = browser
+        .find(Locator::Css("a[download]"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let cookie = browser.get_named_cookie("scf_session").await.unwrap();
+    assert_eq!(cookie.http_only(), Some(true));
+    let url = format!("{base}{href}");
+    let session = format!("scf_session={}", cookie.value());
+    let csv = tokio::task::spawn_blocking(move || {
+        reqwest::blocking::Client::new()
+            .get(url)
+            .header("Cookie", session)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let seq_of_advance = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(csv, format!("seq,account,currency,amount,balance\n{seq_of_advance},supplier:sup-acme:reserve,EUR,1000.00,1000.00\n"));
+    browser.close().await.unwrap();
+}
