@@ -398,5 +398,21 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .unwrap()
         .to_string();
     assert_eq!(csv, format!("seq,account,currency,amount,balance\n{seq_of_advance},supplier:sup-acme:reserve,EUR,1000.00,1000.00\n"));
+    // At phone width the dashboard fits without sideways scrolling.
+    browser.set_window_size(390, 844).await.unwrap();
+    browser.goto(&format!("{base}/supplier/")).await.unwrap();
+    text(&browser, "[data-testid=available]").await;
+    let overflow = browser
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "the page is wider than the phone by {overflow}px"
+    );
+    screenshot(&browser, "09-phone-dashboard").await;
     browser.close().await.unwrap();
 }
