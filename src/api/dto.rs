@@ -291,6 +291,8 @@ pub struct InvoiceResponse {
     pub registered_seq: i64,
     pub settled_on: Option<String>,
     pub defaulted_on: Option<String>,
+    /// ISO 11649 reference to quote when paying (issued at confirmation).
+    pub creditor_reference: Option<String>,
     pub advance: Option<AdvanceResponse>,
 }
 
@@ -324,6 +326,7 @@ impl InvoiceResponse {
             registered_seq: row.registered_seq,
             settled_on: row.settled_on.map(|d| d.to_string()),
             defaulted_on: row.defaulted_on.map(|d| d.to_string()),
+            creditor_reference: row.creditor_reference,
         }
     }
 }

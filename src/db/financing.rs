@@ -64,6 +64,8 @@ pub struct InvoiceRow {
     pub registered_seq: i64,
     pub settled_on: Option<NaiveDate>,
     pub defaulted_on: Option<NaiveDate>,
+    /// The RF reference issued at confirmation.
+    pub creditor_reference: Option<String>,
 }
 
 impl InvoiceRow {
@@ -507,4 +509,32 @@ pub fn all_parties(connection: &mut DbConnection) -> Result<Vec<PartyRow>, DbErr
         .limit(10_000)
         .select(PartyRow::as_select())
         .load(connection)?)
+}
+
+/// The invoice a creditor reference was issued for.
+pub fn invoice_by_creditor_reference(
+    connection: &mut DbConnection,
+    reference: &str,
+) -> Result<Option<InvoiceRow>, DbError> {
+    Ok(invoices::table
+        .filter(invoices::creditor_reference.eq(reference))
+        .select(InvoiceRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+/// A retailer's open invoices with this number (for matching remittance text).
+pub fn open_invoices_numbered(
+    connection: &mut DbConnection,
+    retailer_id: Option<&str>,
+    invoice_number: &str,
+) -> Result<Vec<InvoiceRow>, DbError> {
+    let mut query = invoices::table
+        .filter(invoices::invoice_number.eq(invoice_number))
+        .filter(invoices::status.eq_any(["confirmed", "financed", "partially_paid", "overdue"]))
+        .into_boxed();
+    if let Some(retailer_id) = retailer_id {
+        query = query.filter(invoices::retailer_id.eq(retailer_id));
+    }
+    Ok(query.select(InvoiceRow::as_select()).load(connection)?)
 }

@@ -122,6 +122,7 @@ diesel::table! {
         registered_seq -> BigInt,
         settled_on -> Nullable<Date>,
         defaulted_on -> Nullable<Date>,
+        creditor_reference -> Nullable<Text>,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Pure domain types and rules. No I/O lives here.
 
+pub mod creditor_reference;
 pub mod invoice;
 pub mod money;
 pub mod party;

@@ -21,6 +21,8 @@ pub struct PayableLine {
     pub amount: String,
     pub status: String,
     pub awaiting: bool,
+    /// What to quote when paying: the RF reference.
+    pub pay_with: String,
 }
 
 #[derive(Template)]
@@ -52,6 +54,7 @@ async fn payables_page(
             .into_iter()
             .map(|(i, _)| PayableLine {
                 awaiting: i.status == "registered",
+                pay_with: i.creditor_reference.clone().unwrap_or_default(),
                 amount: money(&i.currency, i.amount_minor),
                 issued: date(i.issue_date),
                 due: date(i.due_date),

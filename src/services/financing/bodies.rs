@@ -95,6 +95,9 @@ pub struct InvoiceRegistered {
 #[serde(deny_unknown_fields)]
 pub struct InvoiceDecision {
     pub invoice_id: String,
+    /// On confirmation: the ISO 11649 reference the retailer quotes when paying.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub creditor_reference: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reason: Option<String>,
 }

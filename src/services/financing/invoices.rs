@@ -304,8 +304,20 @@ impl Command for RetailerDecision {
             ),
             _ => None,
         };
+        // The reference is derived from the invoice's own seq, so it is unique and replayable.
+        let creditor_reference = match self.event {
+            InvoiceEvent::Confirm => {
+                let seq = invoice.registered_seq;
+                Some(
+                    crate::domain::creditor_reference::creditor_reference(&format!("SCF{seq}"))
+                        .map_err(|e| LedgerError::Inconsistent(e.to_string()))?,
+                )
+            }
+            _ => None,
+        };
         let body = InvoiceDecision {
             invoice_id: self.invoice_id.clone(),
+            creditor_reference,
             reason: self.reason.clone(),
         };
         Ok(EntryDraft {

@@ -221,6 +221,7 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
                 registered_seq: seq,
                 settled_on: None,
                 defaulted_on: None,
+                creditor_reference: None,
             };
             fin_db::insert_invoice(context.connection()?, &row)?;
             Ok(())
@@ -232,7 +233,12 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
                 "invoice.disputed" => InvoiceStatus::Disputed,
                 _ => InvoiceStatus::Rejected,
             };
-            set_status(context.connection()?, &body.invoice_id, status)?;
+            let connection = context.connection()?;
+            let mut row = set_status(connection, &body.invoice_id, status)?;
+            if body.creditor_reference.is_some() {
+                row.creditor_reference = body.creditor_reference;
+                fin_db::update_invoice(connection, &row)?;
+            }
             Ok(())
         }
         "invoice.credited" => {

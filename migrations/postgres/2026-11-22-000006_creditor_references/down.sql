@@ -1,0 +1,2 @@
+DROP INDEX invoices_by_creditor_reference;
+ALTER TABLE invoices DROP COLUMN creditor_reference;
