@@ -80,6 +80,9 @@ pub enum Command {
     /// Manage web users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Run a benchmark.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -98,6 +101,17 @@ pub enum ApiKeyCommand {
     },
     /// Revoke a key by its id.
     Revoke { key_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A camt.053 or camt.054 bank statement: every booked line once, then automatic matching.
+    Camt {
+        file: PathBuf,
+        /// The operator party recorded as the importer.
+        #[arg(long, default_value = "op-treasury")]
+        operator: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,6 +289,30 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("no active API key with id {key_id}");
             }
             eprintln!("revoked API key {key_id}");
+        }
+        Command::Import(ImportCommand::Camt { file, operator }) => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let party = PartyId::parse(&operator).map_err(anyhow::Error::msg)?;
+            open(&settings)?;
+            let key = keyfile::load(&settings.key_file)?;
+            let (ledger, writer) = crate::services::financing::start_ledger(
+                &settings.database,
+                key,
+                settings.sequencer,
+            )?;
+            let pool = db::read_pool(&settings.database, 2)?;
+            let actor = crate::services::financing::invoices::Actor {
+                party,
+                role: Role::Operator,
+            };
+            let report = actix_web::rt::System::new().block_on(crate::services::treasury::import(
+                &ledger, &pool, &actor, bytes,
+            ));
+            drop(ledger);
+            let _ = writer.join();
+            let report = report?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::User(UserCommand::Create { email, party, role }) => {
             let party = PartyId::parse(&party).map_err(anyhow::Error::msg)?;

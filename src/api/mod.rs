@@ -11,6 +11,7 @@ pub mod log;
 pub mod openapi;
 pub mod parties;
 pub mod payments;
+pub mod treasury;
 pub mod webhooks;
 
 use actix_web::http::StatusCode;
@@ -102,6 +103,16 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 )
                 .route("/confirmations", web::post().to(invoices::confirm_bulk))
                 .route("/payments", web::post().to(payments::receive))
+                .service(
+                    web::resource("/bank-statements")
+                        .app_data(web::PayloadConfig::new(crate::limits::EINVOICE_BYTES_MAX))
+                        .route(web::post().to(treasury::import)),
+                )
+                .route("/bank-lines", web::get().to(treasury::lines))
+                .route(
+                    "/bank-lines/{line_id}/match",
+                    web::post().to(treasury::match_line),
+                )
                 .route("/balances", web::get().to(payments::balances))
                 .route("/statements", web::get().to(payments::statement))
                 .route("/journal", web::post().to(journal::post))

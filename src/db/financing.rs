@@ -376,6 +376,7 @@ pub fn entries_of_party(
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FinancingSnapshot {
     pub entry_parties: Vec<EntryPartyRow>,
+    pub bank_lines: Vec<super::bank::BankLineRow>,
     pub parties: Vec<PartyRow>,
     pub programs: Vec<ProgramRow>,
     pub invoices: Vec<InvoiceRow>,
@@ -386,6 +387,7 @@ pub struct FinancingSnapshot {
 
 pub fn snapshot(connection: &mut DbConnection) -> Result<FinancingSnapshot, DbError> {
     Ok(FinancingSnapshot {
+        bank_lines: super::bank::all_lines(connection)?,
         entry_parties: entry_parties::table
             .order((entry_parties::party_id, entry_parties::seq))
             .select(EntryPartyRow::as_select())
@@ -422,6 +424,7 @@ pub fn replace_snapshot(
     connection: &mut DbConnection,
     snapshot: &FinancingSnapshot,
 ) -> Result<(), DbError> {
+    diesel::delete(super::schema::bank_lines::table).execute(connection)?;
     diesel::delete(entry_parties::table).execute(connection)?;
     diesel::delete(supplier_debts::table).execute(connection)?;
     diesel::delete(payouts::table).execute(connection)?;
@@ -430,6 +433,9 @@ pub fn replace_snapshot(
     diesel::delete(programs::table).execute(connection)?;
     diesel::delete(parties::table).execute(connection)?;
     insert_entry_parties(connection, &snapshot.entry_parties)?;
+    for row in &snapshot.bank_lines {
+        super::bank::insert(connection, row)?;
+    }
     for row in &snapshot.parties {
         insert_party(connection, row)?;
     }
@@ -537,4 +543,24 @@ pub fn open_invoices_numbered(
         query = query.filter(invoices::retailer_id.eq(retailer_id));
     }
     Ok(query.select(InvoiceRow::as_select()).load(connection)?)
+}
+
+/// Open invoices in `currency` whose open amount is exactly `open_minor` (matching suggestions).
+pub fn open_invoices_with_open_amount(
+    connection: &mut DbConnection,
+    currency: &str,
+    open_minor: i64,
+    limit: i64,
+) -> Result<Vec<InvoiceRow>, DbError> {
+    Ok(invoices::table
+        .filter(invoices::currency.eq(currency))
+        .filter(invoices::status.eq_any(["confirmed", "financed", "partially_paid", "overdue"]))
+        .filter(
+            (invoices::amount_minor - invoices::credited_minor - invoices::paid_minor)
+                .eq(open_minor),
+        )
+        .order(invoices::due_date)
+        .limit(limit)
+        .select(InvoiceRow::as_select())
+        .load(connection)?)
 }

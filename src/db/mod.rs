@@ -13,6 +13,7 @@ macro_rules! on_backend {
 }
 
 pub mod api_keys;
+pub mod bank;
 pub mod financing;
 pub mod idempotency;
 pub mod log;

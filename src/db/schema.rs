@@ -255,3 +255,27 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(users, sessions);
+
+diesel::table! {
+    bank_lines (line_id) {
+        line_id -> Text,
+        message_id -> Text,
+        account -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        credit -> Integer,
+        reversal -> Integer,
+        booking_date -> Nullable<Date>,
+        value_date -> Nullable<Date>,
+        end_to_end_id -> Nullable<Text>,
+        account_servicer_reference -> Nullable<Text>,
+        structured_references -> Text,
+        remittance -> Text,
+        debtor_name -> Nullable<Text>,
+        status -> Text,
+        matched_by -> Nullable<Text>,
+        match_rule -> Nullable<Text>,
+        payment_seq -> Nullable<BigInt>,
+        imported_seq -> BigInt,
+    }
+}

@@ -2,4 +2,5 @@
 //! from outside are parsed into typed values, or refused with a reason, before
 //! anything else in the code base sees them.
 
+pub mod camt;
 pub mod einvoice;

@@ -198,6 +198,9 @@ fn snapshot_differences(rebuilt: &FinancingSnapshot, stored: &FinancingSnapshot)
             &stored.entry_parties,
             |r| format!("{} {}", r.party_id, r.seq),
         ),
+        compare("bank_lines", &rebuilt.bank_lines, &stored.bank_lines, |r| {
+            r.line_id.clone()
+        }),
         compare("parties", &rebuilt.parties, &stored.parties, |r| {
             r.party_id.clone()
         }),

@@ -8,5 +8,6 @@ pub mod export;
 pub mod financing;
 pub mod journal;
 pub mod log_reads;
+pub mod treasury;
 pub mod users;
 pub mod webhooks;

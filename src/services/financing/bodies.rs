@@ -190,6 +190,17 @@ pub struct PaymentAllocation {
     pub payout: Option<PayoutInstruction>,
 }
 
+/// The imported bank line a payment was matched to, by whom and by which rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchedLine {
+    pub line_id: String,
+    /// `creditor_reference`, `end_to_end_id`, `invoice_number_and_amount` or `manual`.
+    pub rule: String,
+    /// `system`, or the party that matched it by hand.
+    pub matched_by: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentReceived {
@@ -201,6 +212,9 @@ pub struct PaymentReceived {
     pub reference: String,
     pub allocations: Vec<PaymentAllocation>,
     pub unapplied: String,
+    /// Set when the money came from an imported bank line (it then leaves `unapplied-cash`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bank_line: Option<MatchedLine>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 
 use chrono::{Duration, NaiveDate};
 
+pub use super::bodies::MatchedLine;
 use super::bodies::{to_body, PaymentAllocation, PaymentReceived};
 use super::common::{
     accounts, amount_text, invalid, load_invoice, load_party, load_program, net_payout,
@@ -27,6 +28,7 @@ pub struct ReceivePayment {
     value_date: NaiveDate,
     reference: String,
     invoice_ids: Vec<String>,
+    bank_line: Option<MatchedLine>,
 }
 
 impl ReceivePayment {
@@ -75,7 +77,16 @@ impl ReceivePayment {
             value_date,
             reference: reference.into(),
             invoice_ids,
+            bank_line: None,
         })
+    }
+}
+
+impl ReceivePayment {
+    /// The money is an imported bank line's, waiting in `unapplied-cash`.
+    pub fn from_bank_line(mut self, line: MatchedLine) -> Self {
+        self.bank_line = Some(line);
+        self
     }
 }
 
@@ -87,7 +98,36 @@ impl Command for ReceivePayment {
         let currency = self.currency;
         let money = |minor| amount_text(currency, minor);
         let mut postings = PostingsBuilder::new(currency);
-        postings.debit(accounts::BANK, self.amount_minor);
+        match &self.bank_line {
+            None => postings.debit(accounts::BANK, self.amount_minor),
+            Some(matched) => {
+                let line =
+                    crate::db::bank::line(connection, &matched.line_id)?.ok_or_else(|| {
+                        reject(
+                            "not_found",
+                            Some("line_id"),
+                            format!("no bank line {:?}", matched.line_id),
+                        )
+                    })?;
+                if line.status != "unmatched" {
+                    return Err(reject(
+                        "illegal_transition",
+                        Some("line_id"),
+                        format!(
+                            "bank line {} is {}, not unmatched",
+                            line.line_id, line.status
+                        ),
+                    ));
+                }
+                if line.amount_minor != self.amount_minor || line.currency != currency.code() {
+                    return Err(invalid(
+                        "amount",
+                        "the payment must be the bank line's whole amount and currency",
+                    ));
+                }
+                postings.debit(accounts::UNAPPLIED_CASH, self.amount_minor)
+            }
+        };
         let mut remaining = self.amount_minor;
         let mut allocations = Vec::with_capacity(self.invoice_ids.len());
         let mut debts_taken = Vec::new();
@@ -214,6 +254,7 @@ impl Command for ReceivePayment {
             reference: self.reference.clone(),
             allocations,
             unapplied: money(remaining),
+            bank_line: self.bank_line.clone(),
         };
         Ok(EntryDraft {
             kind: "payment.received".into(),

@@ -152,6 +152,9 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
     }
     match entry.kind.as_str() {
         "journal.posted" | "funder.deposited" => Ok(()),
+        "bank.line_imported" => {
+            crate::services::treasury::project_line(context.connection()?, entry)
+        }
         "party.registered" => {
             let body: PartyRegistered = from_entry(entry)?;
             fin_db::insert_party(
@@ -339,6 +342,20 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
                         seq,
                     )?;
                 }
+            }
+            if let Some(matched) = &body.bank_line {
+                let mut line =
+                    crate::db::bank::line(connection, &matched.line_id)?.ok_or_else(|| {
+                        LedgerError::Inconsistent(format!(
+                            "projector: no bank line {}",
+                            matched.line_id
+                        ))
+                    })?;
+                line.status = "matched".into();
+                line.matched_by = Some(matched.matched_by.clone());
+                line.match_rule = Some(matched.rule.clone());
+                line.payment_seq = Some(seq);
+                crate::db::bank::update(connection, &line)?;
             }
             Ok(())
         }

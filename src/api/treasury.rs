@@ -1,0 +1,218 @@
+//! Treasury: statement import, the bank lines and their matching.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Principal;
+use super::body::Body;
+use super::dto::ProblemDoc;
+use super::error::ApiError;
+use super::idempotency::{self, parse_json};
+use super::{actor, recorded};
+use crate::db::bank as bank_db;
+use crate::domain::Role;
+use crate::server::AppState;
+use crate::services::treasury;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResponse {
+    pub lines_imported: usize,
+    pub already_imported: usize,
+    /// (line id, invoice id, rule)
+    pub matched: Vec<(String, String, String)>,
+    pub unmatched: Vec<String>,
+    pub suspense: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LinesQuery {
+    /// unmatched (default), matched or suspense.
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BankLineResponse {
+    pub line_id: String,
+    pub account: String,
+    pub currency: String,
+    pub amount: String,
+    pub credit: bool,
+    pub reversal: bool,
+    pub value_date: Option<String>,
+    pub end_to_end_id: Option<String>,
+    pub structured_references: String,
+    pub remittance: String,
+    pub debtor_name: Option<String>,
+    pub status: String,
+    pub match_rule: Option<String>,
+    pub matched_by: Option<String>,
+    pub payment_seq: Option<i64>,
+    /// For unmatched lines: invoices that may be what it pays.
+    pub suggestions: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    /// The invoices the line pays, in order; each gets up to its open amount.
+    pub invoice_ids: Vec<String>,
+}
+
+/// Lines listed per request.
+const LINES_LISTED_MAX: i64 = 200;
+
+/// Import a camt.053 or camt.054 file (the body): every booked line once, then automatic matching.
+#[utoipa::path(post, path = "/api/v1/bank-statements", tag = "treasury",
+    request_body(content = String, content_type = "application/xml", description = "camt.053 or camt.054, 001.02 to 001.10"),
+    params(("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 200, body = ImportResponse), (status = 422, body = ProblemDoc)), security(("bearer" = [])))]
+pub async fn import(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    idempotency::run(&state, &request, &body, || async {
+        let report = treasury::import(
+            &state.ledger,
+            &state.pool,
+            &actor(&principal),
+            body.to_vec(),
+        )
+        .await?;
+        let answer = ImportResponse {
+            lines_imported: report.lines_imported,
+            already_imported: report.already_imported,
+            matched: report.matched,
+            unmatched: report.unmatched,
+            suspense: report.suspense,
+            skipped: report.skipped,
+        };
+        Ok((
+            StatusCode::OK,
+            serde_json::to_value(answer).expect("serializes"),
+        ))
+    })
+    .await
+}
+
+/// Bank lines by status, with suggestions for the unmatched ones.
+#[utoipa::path(get, path = "/api/v1/bank-lines", tag = "treasury", params(LinesQuery),
+    responses((status = 200, body = Vec<BankLineResponse>)), security(("bearer" = [])))]
+pub async fn lines(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<LinesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if !matches!(principal.role, Role::Operator | Role::Auditor) {
+        return Err(ApiError::forbidden(
+            "bank lines are for treasury (operator) and auditors",
+        ));
+    }
+    let status = query
+        .into_inner()
+        .status
+        .unwrap_or_else(|| "unmatched".into());
+    if !["unmatched", "matched", "suspense"].contains(&status.as_str()) {
+        return Err(ApiError::invalid(
+            "status",
+            "status must be unmatched, matched or suspense",
+        ));
+    }
+    let rows = state
+        .read(move |c| {
+            let mut out = Vec::new();
+            for row in bank_db::lines_with_status(c, &status, LINES_LISTED_MAX)? {
+                let suggestions = if row.status == "unmatched" {
+                    treasury::suggestions(c, &row)?
+                } else {
+                    Vec::new()
+                };
+                out.push((row, suggestions));
+            }
+            Ok::<_, crate::ledger::LedgerError>(out)
+        })
+        .await?;
+    let answer: Vec<BankLineResponse> = rows
+        .into_iter()
+        .map(|(r, suggestions)| BankLineResponse {
+            amount: crate::domain::Currency::parse(&r.currency)
+                .map(|c| c.format_amount(r.amount_minor))
+                .unwrap_or_default(),
+            line_id: r.line_id,
+            account: r.account,
+            currency: r.currency,
+            credit: r.credit == 1,
+            reversal: r.reversal == 1,
+            value_date: r.value_date.map(|d| d.to_string()),
+            end_to_end_id: r.end_to_end_id,
+            structured_references: r.structured_references,
+            remittance: r.remittance,
+            debtor_name: r.debtor_name,
+            status: r.status,
+            match_rule: r.match_rule,
+            matched_by: r.matched_by,
+            payment_seq: r.payment_seq,
+            suggestions,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Match an unmatched line by hand to one or several invoices (a split in invoice order).
+#[utoipa::path(post, path = "/api/v1/bank-lines/{line_id}/match", tag = "treasury", request_body = MatchRequest,
+    params(("line_id" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = super::dto::Recorded), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn match_line(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    let line_id = path.into_inner();
+    idempotency::run(&state, &request, &body, || async {
+        let input: MatchRequest = parse_json(&body)?;
+        let first = input
+            .invoice_ids
+            .first()
+            .cloned()
+            .ok_or_else(|| ApiError::invalid("invoice_ids", "name at least one invoice"))?;
+        let id = line_id.clone();
+        let (line, retailer) = state
+            .read(move |c| {
+                let line = bank_db::line(c, &id)?;
+                let retailer = crate::db::financing::invoice(c, &first)?.map(|i| i.retailer_id);
+                Ok::<_, crate::db::DbError>((line, retailer))
+            })
+            .await?;
+        let line = line.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no bank line {line_id:?}"),
+            )
+        })?;
+        let retailer = retailer
+            .ok_or_else(|| ApiError::invalid("invoice_ids", "the first invoice does not exist"))?;
+        let by = principal.party.to_string();
+        let receipt = treasury::apply_line(
+            &state.ledger,
+            &actor(&principal),
+            &line,
+            input.invoice_ids,
+            retailer,
+            "manual",
+            &by,
+        )
+        .await?;
+        Ok(recorded(format!("pmt-{}", receipt.seq), receipt))
+    })
+    .await
+}
