@@ -435,7 +435,8 @@ fn the_openapi_document_and_the_server_agree() {
             .replace("{funder_id}", "fund-nord")
             .replace("{key_id}", "0000000000000000")
             .replace("{seq}", "1")
-            .replace("{subscription_id}", "wh-0000000000000000");
+            .replace("{subscription_id}", "wh-0000000000000000")
+            .replace("{line_id}", "bl-000000000000000000000000");
         for (method, operation) in item.as_object().unwrap() {
             let query = match path.as_str() {
                 "/api/v1/statements" => "?currency=EUR&account_prefix=supplier:sup-acme:",
@@ -466,5 +467,5 @@ fn the_openapi_document_and_the_server_agree() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 33, "every operation was called");
+    assert_eq!(operations, 36, "every operation was called");
 }
