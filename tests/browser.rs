@@ -217,6 +217,14 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         Role::Retailer,
     )
     .unwrap();
+    scfledger::services::users::create(
+        &mut connection,
+        "treasury@platform.example",
+        "treasury passphrase",
+        &PartyId::parse("op-treasury").unwrap(),
+        Role::Operator,
+    )
+    .unwrap();
 
     let browser = browser(driver_port).await;
     // Signed out: sent to sign in, never shown data.
@@ -398,6 +406,55 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .unwrap()
         .to_string();
     assert_eq!(csv, format!("seq,account,currency,amount,balance\n{seq_of_advance},supplier:sup-acme:reserve,EUR,1000.00,1000.00\n"));
+    // Treasury imports a bank statement through the page; its payment waits in the queue.
+    sign_out(&browser).await;
+    sign_in(
+        &browser,
+        &base,
+        "treasury@platform.example",
+        "treasury passphrase",
+    )
+    .await;
+    wait_path(&browser, "/operator/").await;
+    browser.goto(&format!("{base}/treasury/")).await.unwrap();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/samples/camt/genkgo-camt053.v8.xml")
+        .canonicalize()
+        .unwrap();
+    browser
+        .find(Locator::Css("#statement"))
+        .await
+        .unwrap()
+        .send_keys(&sample.to_string_lossy())
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form[action='/treasury/import'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&browser, ".notice").await,
+        "1 lines imported (0 already known): 0 matched, 1 waiting for you, 0 to suspense, 0 skipped."
+    );
+    assert!(text(&browser, "tr[data-line]").await.contains("8.85 EUR"));
+    assert!(
+        browser.source().await.unwrap().contains("<svg"),
+        "the exposure chart is drawn"
+    );
+    screenshot(&browser, "10-treasury").await;
+    sign_out(&browser).await;
+    sign_in(
+        &browser,
+        &base,
+        "anna@acme.example",
+        "correct horse battery",
+    )
+    .await;
+    wait_path(&browser, "/supplier/").await;
+
     // At phone width the dashboard fits without sideways scrolling.
     browser.set_window_size(390, 844).await.unwrap();
     browser.goto(&format!("{base}/supplier/")).await.unwrap();

@@ -564,3 +564,27 @@ pub fn open_invoices_with_open_amount(
         .select(InvoiceRow::as_select())
         .load(connection)?)
 }
+
+/// Outstanding principal per (supplier, currency), largest first.
+pub fn exposure_by_supplier(
+    connection: &mut DbConnection,
+) -> Result<Vec<(String, String, i64)>, DbError> {
+    let rows: Vec<(String, String, i64)> = advances::table
+        .filter(advances::principal_outstanding_minor.gt(0))
+        .select((
+            advances::supplier_id,
+            advances::currency,
+            advances::principal_outstanding_minor,
+        ))
+        .limit(100_000)
+        .load(connection)?;
+    let mut totals: std::collections::BTreeMap<(String, String), i64> =
+        std::collections::BTreeMap::new();
+    for (supplier, currency, amount) in rows {
+        *totals.entry((supplier, currency)).or_insert(0) += amount;
+    }
+    let mut out: Vec<(String, String, i64)> =
+        totals.into_iter().map(|((s, c), a)| (s, c, a)).collect();
+    out.sort_by(|a, b| b.2.cmp(&a.2));
+    Ok(out)
+}

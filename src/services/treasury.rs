@@ -86,8 +86,7 @@ pub fn lines_of(document: &CamtDocument) -> (Vec<BankLineImported>, Vec<String>)
                 skipped.push(format!("{anchor}: status {} is not booked", entry.status));
                 continue;
             }
-            let per_transaction = !entry.transactions.is_empty()
-                && entry.transactions.iter().all(|t| t.amount.is_some());
+            let per_transaction = splits_into_transactions(entry);
             let parts: Vec<(String, String, Option<&camt::Transaction>)> = if per_transaction {
                 entry
                     .transactions
@@ -146,6 +145,32 @@ pub fn lines_of(document: &CamtDocument) -> (Vec<BankLineImported>, Vec<String>)
         }
     }
     (lines, skipped)
+}
+
+/// Whether a batch entry is booked as one line per transaction: only when it
+/// has several, each with an amount in the entry's currency, adding up to the
+/// entry's booked amount. Otherwise the entry's own amount is what moved.
+fn splits_into_transactions(entry: &camt::Entry) -> bool {
+    use std::str::FromStr;
+    if entry.transactions.len() < 2 {
+        return false;
+    }
+    let mut sum = rust_decimal::Decimal::ZERO;
+    for transaction in &entry.transactions {
+        let same_currency = transaction
+            .currency
+            .as_deref()
+            .is_none_or(|c| c == entry.currency);
+        match transaction
+            .amount
+            .as_deref()
+            .map(rust_decimal::Decimal::from_str)
+        {
+            Some(Ok(amount)) if same_currency => sum += amount,
+            _ => return false,
+        }
+    }
+    rust_decimal::Decimal::from_str(&entry.amount).is_ok_and(|total| total == sum)
 }
 
 /// `bank.line_imported`.

@@ -8,6 +8,7 @@ pub mod retailer;
 pub mod session;
 pub mod sign_in;
 pub mod supplier;
+pub mod treasury;
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -70,6 +71,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route(
             "/retailer/payables/{invoice_id}/dispute",
             web::post().to(retailer::dispute),
+        )
+        .route("/treasury/", web::get().to(treasury::overview))
+        .route("/treasury/import", web::post().to(treasury::import))
+        .route(
+            "/treasury/lines/{line_id}/match",
+            web::post().to(treasury::match_line),
         )
         .route("/operator/", web::get().to(operator::overview))
         .route("/operator/parties", web::post().to(operator::create_party))

@@ -30,7 +30,11 @@ impl Layout {
                 ("/supplier/statement", "Statement"),
             ],
             Role::Retailer => &[("/retailer/", "Payables")],
-            Role::Operator => &[("/operator/", "Set-up"), ("/ledger", "Ledger")],
+            Role::Operator => &[
+                ("/treasury/", "Treasury"),
+                ("/operator/", "Set-up"),
+                ("/ledger", "Ledger"),
+            ],
             Role::Funder | Role::Auditor => &[("/ledger", "Ledger")],
         };
         Layout {
@@ -133,4 +137,10 @@ pub fn see_other(location: &str) -> actix_web::HttpResponse {
     actix_web::HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location.to_string()))
         .finish()
+}
+
+impl From<LedgerError> for PageError {
+    fn from(error: LedgerError) -> Self {
+        PageError::internal(&error)
+    }
 }
