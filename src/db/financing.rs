@@ -585,6 +585,6 @@ pub fn exposure_by_supplier(
     }
     let mut out: Vec<(String, String, i64)> =
         totals.into_iter().map(|((s, c), a)| (s, c, a)).collect();
-    out.sort_by(|a, b| b.2.cmp(&a.2));
+    out.sort_by_key(|entry| std::cmp::Reverse(entry.2));
     Ok(out)
 }
