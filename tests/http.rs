@@ -14,6 +14,9 @@ use serde_json::{json, Value};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_scfledger");
 
+/// SIGKILLs per backend in the crash test.
+const KILL_CYCLES: u64 = 20;
+
 /// A fresh Idempotency-Key.
 fn next_key() -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -295,11 +298,12 @@ fn sigkill_while_appending_loses_no_acknowledged_entry() {
         assert!(scfledger(&db, &["init"]).status.success());
         let operator = operator_key(&db);
         let mut acknowledged: Vec<(u64, String)> = Vec::new();
-        for cycle in 0..3 {
+        for cycle in 0..KILL_CYCLES {
             let port = free_port();
             let mut server = spawn_server(&db, port);
             let base = format!("http://127.0.0.1:{port}");
-            let stop = Instant::now() + Duration::from_millis(700);
+            // Vary the moment of the kill so it lands at different points of a batch.
+            let stop = Instant::now() + Duration::from_millis(300 + 37 * cycle);
             let killer = std::thread::spawn(move || {
                 std::thread::sleep(stop.saturating_duration_since(Instant::now()));
                 server.kill().unwrap(); // SIGKILL
@@ -360,7 +364,8 @@ fn sigkill_while_appending_loses_no_acknowledged_entry() {
         }
         // Everything stored is acknowledged or was in flight at the kill: never more than the clients.
         assert!(
-            count >= acknowledged.len() as u64 && count <= acknowledged.len() as u64 + 4 * 3,
+            count >= acknowledged.len() as u64
+                && count <= acknowledged.len() as u64 + 4 * KILL_CYCLES,
             "{backend}: {count} stored"
         );
         assert_eq!(
