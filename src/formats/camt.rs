@@ -8,12 +8,13 @@
 //! element at fault and where it sits ("Stmt 1, Ntry 3"). [`report_totals`]
 //! then sums the booked credits and debits of one report.
 //!
-//! As in `formats::einvoice`, the parser makes one streaming pass (quick-xml)
-//! and builds no tree. It accepts UTF-8 only, refuses any DOCTYPE (so no
-//! entity can be declared, let alone expanded), bounds the input size, the
-//! nesting depth, the attributes per element and the namespace declarations in
-//! scope with the same limits, and reads the whole document so that a
-//! truncated or otherwise broken file is refused rather than half-read.
+//! As `formats::einvoice` does, the parser reads through `formats::xml`: one
+//! streaming pass that builds no tree, accepts UTF-8 only, refuses any DOCTYPE
+//! (so no entity can be declared, let alone expanded), bounds the input size,
+//! the nesting depth, the attributes per element and the namespace
+//! declarations in scope with the same limits, and reads the whole document so
+//! that a truncated or otherwise broken file is refused rather than half-read.
+//! This module holds the camt rules.
 //! Elements are matched by namespace and local name, never by prefix, and only
 //! at their path below the message, so the `Amt` of a charge record or of a
 //! credit line never stands in for the amount of an entry or a transaction.
@@ -26,14 +27,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveTime};
-use quick_xml::encoding::Decoder;
-use quick_xml::escape::resolve_xml_entity;
-use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::reader::NsReader;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::xml::{self, is_xml_whitespace, Element, Handler};
+// The bounds are checked in `formats::xml`; the tests state them by these
+// names.
+#[cfg(test)]
 use crate::limits::{
     EINVOICE_BYTES_MAX as DOCUMENT_BYTES_MAX,
     XML_ATTRIBUTES_PER_ELEMENT_MAX as ATTRIBUTES_PER_ELEMENT_MAX,
@@ -224,7 +224,8 @@ pub struct CurrencyTotals {
 /// Why a document was refused by [`parse`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CamtError {
-    /// The input exceeds [`DOCUMENT_BYTES_MAX`]; it was not read.
+    /// The input exceeds [`EINVOICE_BYTES_MAX`](crate::limits::EINVOICE_BYTES_MAX);
+    /// it was not read.
     #[error("document is larger than {limit} bytes ({size} bytes given)")]
     TooLarge {
         /// Bytes given.
@@ -257,7 +258,8 @@ pub enum CamtError {
         /// What is wrong.
         reason: String,
     },
-    /// Elements are nested deeper than [`ELEMENT_DEPTH_MAX`].
+    /// Elements are nested deeper than
+    /// [`XML_ELEMENT_DEPTH_MAX`](crate::limits::XML_ELEMENT_DEPTH_MAX).
     #[error("too deeply nested: more than {limit} levels of elements at byte {position}")]
     TooDeeplyNested {
         /// Levels accepted at most.
@@ -265,7 +267,9 @@ pub enum CamtError {
         /// Byte offset of the element one level too deep.
         position: u64,
     },
-    /// An element has more than [`ATTRIBUTES_PER_ELEMENT_MAX`] attributes.
+    /// An element has more than
+    /// [`XML_ATTRIBUTES_PER_ELEMENT_MAX`](crate::limits::XML_ATTRIBUTES_PER_ELEMENT_MAX)
+    /// attributes.
     #[error("too many attributes: more than {limit} on the element at byte {position}")]
     TooManyAttributes {
         /// Attributes accepted at most.
@@ -273,8 +277,9 @@ pub enum CamtError {
         /// Byte offset of the element.
         position: u64,
     },
-    /// More than [`NAMESPACE_DECLARATIONS_IN_SCOPE_MAX`] namespace
-    /// declarations are in scope.
+    /// More than
+    /// [`XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX`](crate::limits::XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX)
+    /// namespace declarations are in scope.
     #[error("too many namespace declarations: more than {limit} in scope at byte {position}")]
     TooManyNamespaceDeclarations {
         /// Declarations accepted in scope at most.
@@ -288,7 +293,7 @@ pub enum CamtError {
     /// The root element is not a camt `Document`.
     #[error(
         "unknown root element <{local_name}> {}: expected <Document> in a camt.053 or camt.054 namespace such as \"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"",
-        describe_namespace(.namespace)
+        xml::describe_namespace(.namespace)
     )]
     UnknownRootElement {
         /// The root element's local name.
@@ -419,33 +424,16 @@ pub enum CamtError {
     },
 }
 
-fn describe_namespace(namespace: &Option<String>) -> String {
-    match namespace {
-        Some(namespace) => format!("in namespace {namespace:?}"),
-        None => "without a namespace".to_owned(),
-    }
-}
+xml::impl_from_xml_error!(CamtError);
 
 /// Parses a camt.053 statement or a camt.054 notification, versions 001.02 to
 /// 001.10.
 ///
 /// Pure: it looks at nothing but `bytes`.
 pub fn parse(bytes: &[u8]) -> Result<CamtDocument, CamtError> {
-    if bytes.len() > DOCUMENT_BYTES_MAX {
-        return Err(CamtError::TooLarge {
-            size: bytes.len(),
-            limit: DOCUMENT_BYTES_MAX,
-        });
-    }
-    let sha256_hex = hex::encode(Sha256::digest(bytes));
-    let (offset, body) = strip_byte_order_mark(bytes)?;
-    // Checking UTF-8 once, up front, gives the exact byte at fault and lets
-    // the reader work on a `str`, so no later text can fail to decode.
-    let text = std::str::from_utf8(body).map_err(|error| CamtError::NotUtf8 {
-        position: offset + error.valid_up_to(),
-    })?;
-    let scanner = scan(text, offset as u64)?;
-    scanner.finish(sha256_hex)
+    let mut scanner = Scanner::default();
+    xml::read(bytes, &mut scanner)?;
+    scanner.finish(hex::encode(Sha256::digest(bytes)))
 }
 
 /// Sums the booked entries (status BOOK) of a report per currency: credits
@@ -504,31 +492,6 @@ pub fn report_totals(report: &Report) -> Totals {
             })
             .collect(),
     }
-}
-
-/// Removes a UTF-8 byte order mark and refuses the UTF-16 and UTF-32 ones.
-/// Returns how many bytes were removed, to report positions in the caller's
-/// bytes.
-fn strip_byte_order_mark(bytes: &[u8]) -> Result<(usize, &[u8]), CamtError> {
-    const UTF8: &[u8] = &[0xEF, 0xBB, 0xBF];
-    // UTF-32 marks first: the little-endian one begins like UTF-16's.
-    const OTHERS: &[(&[u8], &str)] = &[
-        (&[0x00, 0x00, 0xFE, 0xFF], "UTF-32BE"),
-        (&[0xFF, 0xFE, 0x00, 0x00], "UTF-32LE"),
-        (&[0xFE, 0xFF], "UTF-16BE"),
-        (&[0xFF, 0xFE], "UTF-16LE"),
-    ];
-    if let Some(rest) = bytes.strip_prefix(UTF8) {
-        return Ok((UTF8.len(), rest));
-    }
-    for (mark, encoding) in OTHERS {
-        if bytes.starts_with(mark) {
-            return Err(CamtError::UnsupportedEncoding {
-                encoding: (*encoding).to_owned(),
-            });
-        }
-    }
-    Ok((0, bytes))
 }
 
 /// Recognises the root element: a `Document` in the namespace of a camt.053
@@ -951,14 +914,12 @@ struct Root {
     version: String,
     /// The camt namespace; only elements in it are matched.
     namespace: Vec<u8>,
-    local_name: String,
 }
 
-/// Where the scan stands.
+/// Where the scan stands: the camt rules for what `xml::read` finds.
 #[derive(Default)]
 struct Scanner {
     root: Option<Root>,
-    root_closed: bool,
     /// Open elements below the root.
     path: Vec<Step>,
     /// Fields being read, innermost last. Fields are leaves in the schema, but
@@ -973,279 +934,36 @@ struct Scanner {
     balance: Option<BalanceDraft>,
     entry: Option<EntryDraft>,
     transaction: Option<TransactionDraft>,
-    /// Namespace declarations of each open element, the root included.
-    declarations_per_element: Vec<usize>,
-    declarations_in_scope: usize,
 }
 
-/// What kind of character data the reader produced.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum CharacterData {
-    Text,
-    Reference,
-    Section,
-}
+impl Handler for Scanner {
+    type Error = CamtError;
 
-fn not_well_formed(position: u64, reason: impl Into<String>) -> CamtError {
-    CamtError::NotWellFormed {
-        position,
-        reason: reason.into(),
-    }
-}
-
-fn is_xml_whitespace(character: char) -> bool {
-    matches!(character, ' ' | '\t' | '\r' | '\n')
-}
-
-/// Reads the whole document, collecting facts. `offset` is the number of
-/// bytes before `text` in the caller's input (a byte order mark).
-fn scan(text: &str, offset: u64) -> Result<Scanner, CamtError> {
-    let mut reader = NsReader::from_str(text);
-    // The default already refuses mismatched end tags; say so, since
-    // well-formedness of the element tree depends on it.
-    reader.config_mut().check_end_names = true;
-    reader.config_mut().allow_unmatched_ends = false;
-    let mut scanner = Scanner::default();
-    loop {
-        let position = offset + reader.buffer_position();
-        let event = match reader.read_event() {
-            Ok(event) => event,
-            Err(error) => {
-                return Err(not_well_formed(
-                    offset + reader.error_position(),
-                    error.to_string(),
-                ))
-            }
-        };
-        match event {
-            Event::Decl(declaration) => {
-                if position != offset {
-                    return Err(not_well_formed(
-                        position,
-                        "an XML declaration is only allowed at the very start",
-                    ));
-                }
-                if let Some(encoding) = declaration.encoding() {
-                    let encoding =
-                        encoding.map_err(|error| not_well_formed(position, error.to_string()))?;
-                    if !encoding.eq_ignore_ascii_case(b"UTF-8") {
-                        return Err(CamtError::UnsupportedEncoding {
-                            encoding: String::from_utf8_lossy(&encoding).into_owned(),
-                        });
-                    }
-                }
-            }
-            Event::DocType(_) => return Err(CamtError::DoctypeNotAccepted),
-            Event::Start(start) => open_element(&reader, &mut scanner, &start, position)?,
-            Event::Empty(start) => {
-                open_element(&reader, &mut scanner, &start, position)?;
-                scanner.close(position)?;
-            }
-            Event::End(_) => scanner.close(position)?,
-            Event::Text(text) => {
-                let content = text
-                    .xml10_content()
-                    .map_err(|error| not_well_formed(position, error.to_string()))?;
-                scanner.character_data(&content, CharacterData::Text, position)?;
-            }
-            Event::CData(section) => {
-                let content = section
-                    .xml10_content()
-                    .map_err(|error| not_well_formed(position, error.to_string()))?;
-                scanner.character_data(&content, CharacterData::Section, position)?;
-            }
-            Event::GeneralRef(reference) => {
-                let resolved = resolve_reference(&reference, position)?;
-                let mut buffer = [0; 4];
-                let content = match resolved {
-                    Resolved::Character(character) => character.encode_utf8(&mut buffer),
-                    Resolved::Text(text) => text,
-                };
-                scanner.character_data(content, CharacterData::Reference, position)?;
-            }
-            Event::Comment(_) | Event::PI(_) => {}
-            Event::Eof => break,
-        }
-    }
-    scanner.check_closed(offset + reader.buffer_position())?;
-    Ok(scanner)
-}
-
-/// Bounds the element's attributes and namespace declarations, resolves its
-/// namespace and hands it to the scanner.
-fn open_element(
-    reader: &NsReader<&[u8]>,
-    scanner: &mut Scanner,
-    start: &BytesStart<'_>,
-    position: u64,
-) -> Result<(), CamtError> {
-    // Before anything iterates the attributes with duplicate checks or
-    // resolves a prefix against the declarations in scope.
-    let declarations = count_namespace_declarations(start, position)?;
-    scanner.enter_namespace_scope(declarations, position)?;
-    let (resolution, local_name) = reader.resolve_element(start.name());
-    let namespace = match resolution {
-        ResolveResult::Bound(namespace) => Some(namespace.0),
-        ResolveResult::Unbound => None,
-        ResolveResult::Unknown(prefix) => {
-            return Err(not_well_formed(
-                position,
-                format!(
-                    "undeclared namespace prefix {:?}",
-                    String::from_utf8_lossy(&prefix)
-                ),
-            ))
-        }
-    };
-    let local_name = std::str::from_utf8(local_name.as_ref())
-        .map_err(|error| not_well_formed(position, error.to_string()))?;
-    scanner.open(namespace, local_name, start, reader.decoder(), position)
-}
-
-/// Counts the namespace declarations (`xmlns`, `xmlns:prefix`) among the
-/// attributes of an element, refusing too many attributes. The iteration
-/// skips the duplicate check, so its cost stays linear.
-fn count_namespace_declarations(start: &BytesStart<'_>, position: u64) -> Result<usize, CamtError> {
-    let mut attributes = 0;
-    let mut declarations = 0;
-    for attribute in start.attributes().with_checks(false) {
-        let attribute = attribute.map_err(|error| not_well_formed(position, error.to_string()))?;
-        attributes += 1;
-        if attributes > ATTRIBUTES_PER_ELEMENT_MAX {
-            return Err(CamtError::TooManyAttributes {
-                limit: ATTRIBUTES_PER_ELEMENT_MAX,
-                position,
-            });
-        }
-        if attribute.key.as_namespace_binding().is_some() {
-            declarations += 1;
-        }
-    }
-    Ok(declarations)
-}
-
-/// What a reference in text stands for.
-enum Resolved {
-    Character(char),
-    Text(&'static str),
-}
-
-/// Resolves a character reference or one of the five predefined entities.
-/// Any other entity would need a DTD to declare it, and DTDs are refused.
-fn resolve_reference(reference: &BytesRef<'_>, position: u64) -> Result<Resolved, CamtError> {
-    let character = reference
-        .resolve_char_ref()
-        .map_err(|error| not_well_formed(position, error.to_string()))?;
-    if let Some(character) = character {
-        if !is_xml_character(character) {
-            return Err(not_well_formed(
-                position,
-                format!(
-                    "character reference to U+{:04X}, which XML does not allow",
-                    u32::from(character)
-                ),
-            ));
-        }
-        return Ok(Resolved::Character(character));
-    }
-    let name = reference
-        .decode()
-        .map_err(|error| not_well_formed(position, error.to_string()))?;
-    match resolve_xml_entity(&name) {
-        Some(text) => Ok(Resolved::Text(text)),
-        None => Err(not_well_formed(
-            position,
-            format!("undeclared entity &{name};"),
-        )),
-    }
-}
-
-/// The characters XML 1.0 allows (production 2, `Char`).
-fn is_xml_character(character: char) -> bool {
-    matches!(u32::from(character),
-        0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
-}
-
-/// Reads the attributes of an element, which checks that they are
-/// well-formed, and returns the value of the unprefixed attribute `wanted`.
-fn read_attributes(
-    start: &BytesStart<'_>,
-    decoder: Decoder,
-    wanted: Option<&str>,
-    position: u64,
-) -> Result<Option<String>, CamtError> {
-    let mut found = None;
-    for attribute in start.attributes() {
-        let attribute = attribute.map_err(|error| not_well_formed(position, error.to_string()))?;
-        let value = attribute
-            .decode_and_unescape_value_with(decoder, resolve_xml_entity)
-            .map_err(|error| not_well_formed(position, error.to_string()))?;
-        if wanted.is_some_and(|wanted| attribute.key.as_ref() == wanted.as_bytes()) {
-            found = Some(value.into_owned());
-        }
-    }
-    Ok(found)
-}
-
-impl Scanner {
-    fn enter_namespace_scope(
-        &mut self,
-        declarations: usize,
-        position: u64,
-    ) -> Result<(), CamtError> {
-        self.declarations_in_scope += declarations;
-        self.declarations_per_element.push(declarations);
-        if self.declarations_in_scope > NAMESPACE_DECLARATIONS_IN_SCOPE_MAX {
-            return Err(CamtError::TooManyNamespaceDeclarations {
-                limit: NAMESPACE_DECLARATIONS_IN_SCOPE_MAX,
-                position,
-            });
-        }
+    fn open_root(&mut self, namespace: Option<&[u8]>, local_name: &str) -> Result<(), CamtError> {
+        let (kind, version) = recognise_root(namespace, local_name)?;
+        self.root = Some(Root {
+            kind,
+            version,
+            namespace: namespace.unwrap_or_default().to_vec(),
+        });
+        self.location = Some(Location {
+            kind,
+            report: 0,
+            balance: 0,
+            entry: 0,
+            transaction: 0,
+        });
         Ok(())
     }
 
-    fn open(
-        &mut self,
-        namespace: Option<&[u8]>,
-        local_name: &str,
-        start: &BytesStart<'_>,
-        decoder: Decoder,
-        position: u64,
-    ) -> Result<(), CamtError> {
-        if self.root_closed {
-            return Err(not_well_formed(
-                position,
-                format!("a second root element <{local_name}> follows the document element"),
-            ));
-        }
+    fn open(&mut self, element: &Element<'_>) -> Result<(), CamtError> {
+        // Always set: `xml::read` hands over the root first.
         let Some(root) = &self.root else {
-            let (kind, version) = recognise_root(namespace, local_name)?;
-            self.root = Some(Root {
-                kind,
-                version,
-                namespace: namespace.unwrap_or_default().to_vec(),
-                local_name: local_name.to_owned(),
-            });
-            self.location = Some(Location {
-                kind,
-                report: 0,
-                balance: 0,
-                entry: 0,
-                transaction: 0,
-            });
-            read_attributes(start, decoder, None, position)?;
             return Ok(());
         };
-        // The root is level 1, the path holds the levels below it.
-        if self.path.len() + 2 > ELEMENT_DEPTH_MAX {
-            return Err(CamtError::TooDeeplyNested {
-                limit: ELEMENT_DEPTH_MAX,
-                position,
-            });
-        }
         let kind = root.kind;
-        let name = if namespace == Some(root.namespace.as_slice()) {
-            local_name.to_owned()
+        let name = if element.namespace == Some(root.namespace.as_slice()) {
+            element.local_name.to_owned()
         } else {
             FOREIGN.to_owned()
         };
@@ -1259,7 +977,10 @@ impl Scanner {
             Some(Node::Field(field)) => field.attribute(),
             _ => None,
         };
-        let attribute = read_attributes(start, decoder, wanted, position)?;
+        let attribute = match wanted {
+            Some(name) => element.attribute(name)?,
+            None => None,
+        };
         match node {
             Some(Node::Container(container)) => {
                 if let Some(step) = self.path.last_mut() {
@@ -1278,15 +999,17 @@ impl Scanner {
         Ok(())
     }
 
-    fn close(&mut self, position: u64) -> Result<(), CamtError> {
-        if self.root.is_none() {
-            return Err(not_well_formed(position, "end tag without a start tag"));
+    fn text(&mut self, content: &str) {
+        let depth = self.path.len();
+        if let Some(capture) = self.captures.last_mut() {
+            if capture.depth == depth {
+                capture.text.push_str(content);
+            }
         }
-        if let Some(declarations) = self.declarations_per_element.pop() {
-            self.declarations_in_scope -= declarations;
-        }
+    }
+
+    fn close(&mut self) -> Result<(), CamtError> {
         let Some(step) = self.path.pop() else {
-            self.root_closed = true;
             return Ok(());
         };
         let depth = self.path.len() + 1;
@@ -1305,32 +1028,13 @@ impl Scanner {
         Ok(())
     }
 
-    fn character_data(
-        &mut self,
-        content: &str,
-        kind: CharacterData,
-        position: u64,
-    ) -> Result<(), CamtError> {
-        if self.root.is_none() || self.root_closed {
-            // Only whitespace, comments and processing instructions may
-            // surround the root element.
-            if kind != CharacterData::Text || !content.chars().all(is_xml_whitespace) {
-                return Err(not_well_formed(
-                    position,
-                    "content outside the root element",
-                ));
-            }
-            return Ok(());
-        }
-        let depth = self.path.len();
-        if let Some(capture) = self.captures.last_mut() {
-            if capture.depth == depth {
-                capture.text.push_str(content);
-            }
-        }
-        Ok(())
+    fn innermost_open_element(&self) -> Option<&str> {
+        let open = self.path.iter().rev().find(|step| step.name != FOREIGN);
+        open.map(|step| step.name.as_str())
     }
+}
 
+impl Scanner {
     fn location(&self) -> Location {
         // Set with the root, before any container or field can open.
         self.location.unwrap_or(Location {
@@ -1493,21 +1197,6 @@ impl Scanner {
                 None => Ok(()),
             },
         }
-    }
-
-    fn check_closed(&self, end_position: u64) -> Result<(), CamtError> {
-        let Some(root) = &self.root else {
-            return Err(CamtError::NoRootElement);
-        };
-        if !self.root_closed {
-            let open = self.path.iter().rev().find(|step| step.name != FOREIGN);
-            let open = open.map_or(root.local_name.as_str(), |step| step.name.as_str());
-            return Err(not_well_formed(
-                end_position,
-                format!("unexpected end of input: <{open}> is not closed"),
-            ));
-        }
-        Ok(())
     }
 
     /// Checks the facts the message must state and builds the document.
@@ -1856,14 +1545,14 @@ fn is_iban(text: &str) -> bool {
 /// `YYYY-MM-DD`, optionally with a time zone (`Z`, `+hh:mm`, `-hh:mm`) as
 /// xsd:date allows.
 fn parse_date(text: &str) -> Option<NaiveDate> {
-    let date = parse_plain_date(text.get(..10)?)?;
+    let date = xml::parse_plain_date(text.get(..10)?)?;
     is_time_zone(text.get(10..)?).then_some(date)
 }
 
 /// `YYYY-MM-DDThh:mm:ss`, optionally with a fraction of a second of any
 /// length and a time zone. Returns the date as written.
 fn parse_date_of_date_time(text: &str) -> Option<NaiveDate> {
-    let date = parse_plain_date(text.get(..10)?)?;
+    let date = xml::parse_plain_date(text.get(..10)?)?;
     let rest = text.get(10..)?.strip_prefix('T')?;
     let time = rest.get(..8)?.as_bytes();
     if time[2] != b':' || time[5] != b':' {
@@ -1904,21 +1593,6 @@ fn is_time_zone(text: &str) -> bool {
         }
         _ => false,
     }
-}
-
-fn parse_plain_date(text: &str) -> Option<NaiveDate> {
-    if text.len() != 10 || text.get(4..5)? != "-" || text.get(7..8)? != "-" {
-        return None;
-    }
-    let (year, month, day) = (text.get(0..4)?, text.get(5..7)?, text.get(8..10)?);
-    // `parse` would also take a sign; only digits are a date here.
-    let all_digits = [year, month, day]
-        .iter()
-        .all(|part| part.bytes().all(|byte| byte.is_ascii_digit()));
-    if !all_digits {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
 }
 
 #[cfg(test)]

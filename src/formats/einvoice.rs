@@ -7,26 +7,26 @@
 //! [`EInvoiceError`] that names the element at fault. [`check_financeable`]
 //! then says whether the ledger may register the document as an invoice.
 //!
-//! The parser makes one streaming pass (quick-xml) and builds no tree. It
-//! accepts UTF-8 only, refuses any DOCTYPE (so no entity can be declared, let
-//! alone expanded), bounds the input size, the nesting depth, the attributes
-//! per element and the namespace declarations in scope (so that no input
-//! makes it slow), and still reads the whole document so that a truncated or otherwise broken file is
-//! refused rather than half-read. Elements are matched by namespace and local
-//! name, never by prefix, and only at their document-level path, so a line's
-//! `cbc:ID` never stands in for the invoice number.
+//! The parser reads through `formats::xml`: one streaming pass that builds no
+//! tree, accepts UTF-8 only, refuses any DOCTYPE (so no entity can be
+//! declared, let alone expanded), bounds the input size, the nesting depth,
+//! the attributes per element and the namespace declarations in scope (so that
+//! no input makes it slow), and still reads the whole document so that a
+//! truncated or otherwise broken file is refused rather than half-read. This
+//! module holds the e-invoice rules. Elements are matched by namespace and
+//! local name, never by prefix, and only at their document-level path, so a
+//! line's `cbc:ID` never stands in for the invoice number.
 //!
 //! Amounts stay the exact decimal text of the document. Turning text into
 //! money, with the currency's scale, is the job of `domain::money`.
 
 use chrono::NaiveDate;
-use quick_xml::encoding::Decoder;
-use quick_xml::escape::resolve_xml_entity;
-use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::reader::NsReader;
 use sha2::{Digest, Sha256};
 
+use super::xml::{self, is_xml_whitespace, Element, Handler};
+// The bounds are checked in `formats::xml`; the tests state them by these
+// names.
+#[cfg(test)]
 use crate::limits::{
     EINVOICE_BYTES_MAX as DOCUMENT_BYTES_MAX,
     XML_ATTRIBUTES_PER_ELEMENT_MAX as ATTRIBUTES_PER_ELEMENT_MAX,
@@ -130,7 +130,8 @@ pub struct ParsedDocument {
 /// Why a document was refused, by [`parse`] or by [`check_financeable`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EInvoiceError {
-    /// The input exceeds [`DOCUMENT_BYTES_MAX`]; it was not read.
+    /// The input exceeds [`EINVOICE_BYTES_MAX`](crate::limits::EINVOICE_BYTES_MAX);
+    /// it was not read.
     #[error("document is larger than {limit} bytes ({size} bytes given)")]
     TooLarge {
         /// Bytes given.
@@ -161,7 +162,8 @@ pub enum EInvoiceError {
         /// What is wrong.
         reason: String,
     },
-    /// Elements are nested deeper than [`ELEMENT_DEPTH_MAX`].
+    /// Elements are nested deeper than
+    /// [`XML_ELEMENT_DEPTH_MAX`](crate::limits::XML_ELEMENT_DEPTH_MAX).
     #[error("too deeply nested: more than {limit} levels of elements at byte {position}")]
     TooDeeplyNested {
         /// Levels accepted at most.
@@ -169,7 +171,9 @@ pub enum EInvoiceError {
         /// Byte offset of the element one level too deep.
         position: u64,
     },
-    /// An element has more than [`ATTRIBUTES_PER_ELEMENT_MAX`] attributes.
+    /// An element has more than
+    /// [`XML_ATTRIBUTES_PER_ELEMENT_MAX`](crate::limits::XML_ATTRIBUTES_PER_ELEMENT_MAX)
+    /// attributes.
     #[error("too many attributes: more than {limit} on the element at byte {position}")]
     TooManyAttributes {
         /// Attributes accepted at most.
@@ -177,8 +181,9 @@ pub enum EInvoiceError {
         /// Byte offset of the element.
         position: u64,
     },
-    /// More than [`NAMESPACE_DECLARATIONS_IN_SCOPE_MAX`] namespace
-    /// declarations are in scope.
+    /// More than
+    /// [`XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX`](crate::limits::XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX)
+    /// namespace declarations are in scope.
     #[error("too many namespace declarations: more than {limit} in scope at byte {position}")]
     TooManyNamespaceDeclarations {
         /// Declarations accepted in scope at most.
@@ -192,7 +197,7 @@ pub enum EInvoiceError {
     /// The root element is not one of the e-invoice roots.
     #[error(
         "unknown root element <{local_name}> {}: expected a UBL Invoice or CreditNote, or a CII CrossIndustryInvoice",
-        describe_namespace(.namespace)
+        xml::describe_namespace(.namespace)
     )]
     UnknownRootElement {
         /// The root element's local name.
@@ -318,32 +323,19 @@ pub enum EInvoiceError {
     },
 }
 
-fn describe_namespace(namespace: &Option<String>) -> String {
-    match namespace {
-        Some(namespace) => format!("in namespace {namespace:?}"),
-        None => "without a namespace".to_owned(),
-    }
-}
+xml::impl_from_xml_error!(EInvoiceError);
 
 /// Parses a UBL 2.1 Invoice or CreditNote, or a CII D16B CrossIndustryInvoice.
 ///
 /// Pure: it looks at nothing but `bytes`.
 pub fn parse(bytes: &[u8]) -> Result<ParsedDocument, EInvoiceError> {
-    if bytes.len() > DOCUMENT_BYTES_MAX {
-        return Err(EInvoiceError::TooLarge {
-            size: bytes.len(),
-            limit: DOCUMENT_BYTES_MAX,
-        });
-    }
-    let sha256_hex = hex::encode(Sha256::digest(bytes));
-    let (offset, body) = strip_byte_order_mark(bytes)?;
-    // Checking UTF-8 once, up front, gives the exact byte at fault and lets
-    // the reader work on a `str`, so no later text can fail to decode.
-    let text = std::str::from_utf8(body).map_err(|error| EInvoiceError::NotUtf8 {
-        position: offset + error.valid_up_to(),
-    })?;
-    let (root, facts) = scan(text, offset as u64)?;
-    assemble(root, facts, sha256_hex)
+    let mut scanner = Scanner::default();
+    xml::read(bytes, &mut scanner)?;
+    let Some(root) = scanner.root else {
+        // `xml::read` succeeds only after the root has closed.
+        return Err(EInvoiceError::NoRootElement);
+    };
+    assemble(root, scanner.facts, hex::encode(Sha256::digest(bytes)))
 }
 
 /// Says whether a parsed document can be registered as an invoice to finance:
@@ -386,31 +378,6 @@ pub fn check_financeable(document: &ParsedDocument) -> Result<(), EInvoiceError>
         });
     }
     Ok(())
-}
-
-/// Removes a UTF-8 byte order mark and refuses the UTF-16 and UTF-32 ones.
-/// Returns how many bytes were removed, to report positions in the caller's
-/// bytes.
-fn strip_byte_order_mark(bytes: &[u8]) -> Result<(usize, &[u8]), EInvoiceError> {
-    const UTF8: &[u8] = &[0xEF, 0xBB, 0xBF];
-    // UTF-32 marks first: the little-endian one begins like UTF-16's.
-    const OTHERS: &[(&[u8], &str)] = &[
-        (&[0x00, 0x00, 0xFE, 0xFF], "UTF-32BE"),
-        (&[0xFF, 0xFE, 0x00, 0x00], "UTF-32LE"),
-        (&[0xFE, 0xFF], "UTF-16BE"),
-        (&[0xFF, 0xFE], "UTF-16LE"),
-    ];
-    if let Some(rest) = bytes.strip_prefix(UTF8) {
-        return Ok((UTF8.len(), rest));
-    }
-    for (mark, encoding) in OTHERS {
-        if bytes.starts_with(mark) {
-            return Err(EInvoiceError::UnsupportedEncoding {
-                encoding: (*encoding).to_owned(),
-            });
-        }
-    }
-    Ok((0, bytes))
 }
 
 /// The namespaces of the elements below the root that carry facts.
@@ -957,270 +924,43 @@ struct Facts {
     seller_tax_scheme: TaxScheme,
 }
 
-/// Where the scan stands.
+/// Where the scan stands: the e-invoice rules for what `xml::read` finds.
 #[derive(Default)]
 struct Scanner {
     root: Option<DocumentRoot>,
-    root_local_name: String,
-    root_closed: bool,
     /// Open elements below the root.
     path: Vec<PathStep>,
     capture: Option<Capture>,
     facts: Facts,
-    /// Namespace declarations of each open element, the root included.
-    declarations_per_element: Vec<usize>,
-    declarations_in_scope: usize,
 }
 
-/// What kind of character data the reader produced.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum CharacterData {
-    Text,
-    Reference,
-    Section,
-}
+impl Handler for Scanner {
+    type Error = EInvoiceError;
 
-fn not_well_formed(position: u64, reason: impl Into<String>) -> EInvoiceError {
-    EInvoiceError::NotWellFormed {
-        position,
-        reason: reason.into(),
-    }
-}
-
-fn is_xml_whitespace(character: char) -> bool {
-    matches!(character, ' ' | '\t' | '\r' | '\n')
-}
-
-/// Reads the whole document, collecting facts. `offset` is the number of
-/// bytes before `text` in the caller's input (a byte order mark).
-fn scan(text: &str, offset: u64) -> Result<(DocumentRoot, Facts), EInvoiceError> {
-    let mut reader = NsReader::from_str(text);
-    // The default already refuses mismatched end tags; say so, since
-    // well-formedness of the element tree depends on it.
-    reader.config_mut().check_end_names = true;
-    reader.config_mut().allow_unmatched_ends = false;
-    let mut scanner = Scanner::default();
-    loop {
-        let position = offset + reader.buffer_position();
-        let event = match reader.read_event() {
-            Ok(event) => event,
-            Err(error) => {
-                return Err(not_well_formed(
-                    offset + reader.error_position(),
-                    error.to_string(),
-                ))
-            }
-        };
-        match event {
-            Event::Decl(declaration) => {
-                if position != offset {
-                    return Err(not_well_formed(
-                        position,
-                        "an XML declaration is only allowed at the very start",
-                    ));
-                }
-                if let Some(encoding) = declaration.encoding() {
-                    let encoding =
-                        encoding.map_err(|error| not_well_formed(position, error.to_string()))?;
-                    if !encoding.eq_ignore_ascii_case(b"UTF-8") {
-                        return Err(EInvoiceError::UnsupportedEncoding {
-                            encoding: String::from_utf8_lossy(&encoding).into_owned(),
-                        });
-                    }
-                }
-            }
-            Event::DocType(_) => return Err(EInvoiceError::DoctypeNotAccepted),
-            Event::Start(start) => {
-                open_element(&reader, &mut scanner, &start, position)?;
-            }
-            Event::Empty(start) => {
-                open_element(&reader, &mut scanner, &start, position)?;
-                scanner.close(position)?;
-            }
-            Event::End(_) => scanner.close(position)?,
-            Event::Text(text) => {
-                let content = text
-                    .xml10_content()
-                    .map_err(|error| not_well_formed(position, error.to_string()))?;
-                scanner.character_data(&content, CharacterData::Text, position)?;
-            }
-            Event::CData(section) => {
-                let content = section
-                    .xml10_content()
-                    .map_err(|error| not_well_formed(position, error.to_string()))?;
-                scanner.character_data(&content, CharacterData::Section, position)?;
-            }
-            Event::GeneralRef(reference) => {
-                let resolved = resolve_reference(&reference, position)?;
-                let mut buffer = [0; 4];
-                let content = match resolved {
-                    Resolved::Character(character) => character.encode_utf8(&mut buffer),
-                    Resolved::Text(text) => text,
-                };
-                scanner.character_data(content, CharacterData::Reference, position)?;
-            }
-            Event::Comment(_) | Event::PI(_) => {}
-            Event::Eof => break,
-        }
-    }
-    scanner.finish(offset + reader.buffer_position())
-}
-
-/// Bounds the element's attributes and namespace declarations, resolves its
-/// namespace and hands it to the scanner.
-fn open_element(
-    reader: &NsReader<&[u8]>,
-    scanner: &mut Scanner,
-    start: &BytesStart<'_>,
-    position: u64,
-) -> Result<(), EInvoiceError> {
-    // Before anything iterates the attributes with duplicate checks or
-    // resolves a prefix against the declarations in scope.
-    let declarations = count_namespace_declarations(start, position)?;
-    scanner.enter_namespace_scope(declarations, position)?;
-    let (resolution, local_name) = reader.resolve_element(start.name());
-    let namespace = match resolution {
-        ResolveResult::Bound(namespace) => Some(namespace.0),
-        ResolveResult::Unbound => None,
-        ResolveResult::Unknown(prefix) => {
-            return Err(not_well_formed(
-                position,
-                format!(
-                    "undeclared namespace prefix {:?}",
-                    String::from_utf8_lossy(&prefix)
-                ),
-            ))
-        }
-    };
-    let local_name = std::str::from_utf8(local_name.as_ref())
-        .map_err(|error| not_well_formed(position, error.to_string()))?;
-    scanner.open(namespace, local_name, start, reader.decoder(), position)
-}
-
-/// Counts the namespace declarations (`xmlns`, `xmlns:prefix`) among the
-/// attributes of an element, refusing too many attributes. The iteration
-/// skips the duplicate check, so its cost stays linear.
-fn count_namespace_declarations(
-    start: &BytesStart<'_>,
-    position: u64,
-) -> Result<usize, EInvoiceError> {
-    let mut attributes = 0;
-    let mut declarations = 0;
-    for attribute in start.attributes().with_checks(false) {
-        let attribute = attribute.map_err(|error| not_well_formed(position, error.to_string()))?;
-        attributes += 1;
-        if attributes > ATTRIBUTES_PER_ELEMENT_MAX {
-            return Err(EInvoiceError::TooManyAttributes {
-                limit: ATTRIBUTES_PER_ELEMENT_MAX,
-                position,
-            });
-        }
-        if attribute.key.as_namespace_binding().is_some() {
-            declarations += 1;
-        }
-    }
-    Ok(declarations)
-}
-
-/// What a reference in text stands for.
-enum Resolved {
-    Character(char),
-    Text(&'static str),
-}
-
-/// Resolves a character reference or one of the five predefined entities.
-/// Any other entity would need a DTD to declare it, and DTDs are refused.
-fn resolve_reference(reference: &BytesRef<'_>, position: u64) -> Result<Resolved, EInvoiceError> {
-    let character = reference
-        .resolve_char_ref()
-        .map_err(|error| not_well_formed(position, error.to_string()))?;
-    if let Some(character) = character {
-        if !is_xml_character(character) {
-            return Err(not_well_formed(
-                position,
-                format!(
-                    "character reference to U+{:04X}, which XML does not allow",
-                    u32::from(character)
-                ),
-            ));
-        }
-        return Ok(Resolved::Character(character));
-    }
-    let name = reference
-        .decode()
-        .map_err(|error| not_well_formed(position, error.to_string()))?;
-    match resolve_xml_entity(&name) {
-        Some(text) => Ok(Resolved::Text(text)),
-        None => Err(not_well_formed(
-            position,
-            format!("undeclared entity &{name};"),
-        )),
-    }
-}
-
-/// The characters XML 1.0 allows (production 2, `Char`).
-fn is_xml_character(character: char) -> bool {
-    matches!(u32::from(character),
-        0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
-}
-
-impl Scanner {
-    fn enter_namespace_scope(
-        &mut self,
-        declarations: usize,
-        position: u64,
-    ) -> Result<(), EInvoiceError> {
-        self.declarations_in_scope += declarations;
-        self.declarations_per_element.push(declarations);
-        if self.declarations_in_scope > NAMESPACE_DECLARATIONS_IN_SCOPE_MAX {
-            return Err(EInvoiceError::TooManyNamespaceDeclarations {
-                limit: NAMESPACE_DECLARATIONS_IN_SCOPE_MAX,
-                position,
-            });
-        }
-        Ok(())
-    }
-
-    fn open(
+    fn open_root(
         &mut self,
         namespace: Option<&[u8]>,
         local_name: &str,
-        start: &BytesStart<'_>,
-        decoder: Decoder,
-        position: u64,
     ) -> Result<(), EInvoiceError> {
-        if self.root_closed {
-            return Err(not_well_formed(
-                position,
-                format!("a second root element <{local_name}> follows the document element"),
-            ));
-        }
+        self.root = Some(DocumentRoot::recognise(namespace, local_name)?);
+        Ok(())
+    }
+
+    fn open(&mut self, element: &Element<'_>) -> Result<(), EInvoiceError> {
+        // Always set: `xml::read` hands over the root first.
         let Some(root) = self.root else {
-            let root = DocumentRoot::recognise(namespace, local_name)?;
-            self.root = Some(root);
-            self.root_local_name = local_name.to_owned();
-            read_attributes(start, decoder, None, position)?;
             return Ok(());
         };
-        // The root is level 1, the path holds the levels below it.
-        if self.path.len() + 2 > ELEMENT_DEPTH_MAX {
-            return Err(EInvoiceError::TooDeeplyNested {
-                limit: ELEMENT_DEPTH_MAX,
-                position,
-            });
-        }
         self.path.push(PathStep {
-            namespace: ElementNamespace::of(namespace),
-            local_name: local_name.to_owned(),
+            namespace: ElementNamespace::of(element.namespace),
+            local_name: element.local_name.to_owned(),
         });
         let profile = root.profile();
         let location = profile.locate(&self.path);
-        let attribute = read_attributes(
-            start,
-            decoder,
-            location.and_then(|location| location.attribute),
-            position,
-        )?;
+        let attribute = match location.and_then(|location| location.attribute) {
+            Some(name) => element.attribute(name)?,
+            None => None,
+        };
         if path_is(&self.path, profile.line) {
             self.facts.line_count += 1;
         }
@@ -1241,17 +981,19 @@ impl Scanner {
         Ok(())
     }
 
-    fn close(&mut self, position: u64) -> Result<(), EInvoiceError> {
+    fn text(&mut self, content: &str) {
+        if let Some(capture) = &mut self.capture {
+            if capture.depth == self.path.len() {
+                capture.text.push_str(content);
+            }
+        }
+    }
+
+    fn close(&mut self) -> Result<(), EInvoiceError> {
+        // Always set: `xml::read` hands over the root first.
         let Some(root) = self.root else {
-            return Err(not_well_formed(position, "end tag without a start tag"));
-        };
-        if let Some(declarations) = self.declarations_per_element.pop() {
-            self.declarations_in_scope -= declarations;
-        }
-        if self.path.is_empty() {
-            self.root_closed = true;
             return Ok(());
-        }
+        };
         if self
             .capture
             .as_ref()
@@ -1277,31 +1019,12 @@ impl Scanner {
         Ok(())
     }
 
-    fn character_data(
-        &mut self,
-        content: &str,
-        kind: CharacterData,
-        position: u64,
-    ) -> Result<(), EInvoiceError> {
-        if self.root.is_none() || self.root_closed {
-            // Only whitespace, comments and processing instructions may
-            // surround the root element.
-            if kind != CharacterData::Text || !content.chars().all(is_xml_whitespace) {
-                return Err(not_well_formed(
-                    position,
-                    "content outside the root element",
-                ));
-            }
-            return Ok(());
-        }
-        if let Some(capture) = &mut self.capture {
-            if capture.depth == self.path.len() {
-                capture.text.push_str(content);
-            }
-        }
-        Ok(())
+    fn innermost_open_element(&self) -> Option<&str> {
+        self.path.last().map(|step| step.local_name.as_str())
     }
+}
 
+impl Scanner {
     fn record(&mut self, syntax: Syntax, capture: Capture) -> Result<(), EInvoiceError> {
         let element = capture.location.element;
         // XML Schema collapses whitespace around these values.
@@ -1374,46 +1097,6 @@ impl Scanner {
         }
         Ok(())
     }
-
-    fn finish(self, end_position: u64) -> Result<(DocumentRoot, Facts), EInvoiceError> {
-        let Some(root) = self.root else {
-            return Err(EInvoiceError::NoRootElement);
-        };
-        if !self.root_closed {
-            let open = self
-                .path
-                .last()
-                .map_or(self.root_local_name.as_str(), |step| {
-                    step.local_name.as_str()
-                });
-            return Err(not_well_formed(
-                end_position,
-                format!("unexpected end of input: <{open}> is not closed"),
-            ));
-        }
-        Ok((root, self.facts))
-    }
-}
-
-/// Reads the attributes of an element, which checks that they are
-/// well-formed, and returns the value of the unprefixed attribute `wanted`.
-fn read_attributes(
-    start: &BytesStart<'_>,
-    decoder: Decoder,
-    wanted: Option<&str>,
-    position: u64,
-) -> Result<Option<String>, EInvoiceError> {
-    let mut found = None;
-    for attribute in start.attributes() {
-        let attribute = attribute.map_err(|error| not_well_formed(position, error.to_string()))?;
-        let value = attribute
-            .decode_and_unescape_value_with(decoder, resolve_xml_entity)
-            .map_err(|error| not_well_formed(position, error.to_string()))?;
-        if wanted.is_some_and(|wanted| attribute.key.as_ref() == wanted.as_bytes()) {
-            found = Some(value.into_owned());
-        }
-    }
-    Ok(found)
 }
 
 fn non_empty(value: &str) -> Option<String> {
@@ -1453,7 +1136,7 @@ fn parse_date(
     element: &'static str,
 ) -> Result<NaiveDate, EInvoiceError> {
     let (date, expected) = match syntax {
-        Syntax::Ubl => (parse_ubl_date(value), "YYYY-MM-DD"),
+        Syntax::Ubl => (xml::parse_plain_date(value), "YYYY-MM-DD"),
         Syntax::Cii => {
             let Some(format) = format else {
                 return Err(EInvoiceError::MissingAttribute {
@@ -1477,29 +1160,11 @@ fn parse_date(
     })
 }
 
-fn parse_ubl_date(value: &str) -> Option<NaiveDate> {
-    if value.len() != 10 || value.get(4..5)? != "-" || value.get(7..8)? != "-" {
-        return None;
-    }
-    date_from_digits(value.get(0..4)?, value.get(5..7)?, value.get(8..10)?)
-}
-
 fn parse_cii_date(value: &str) -> Option<NaiveDate> {
     if value.len() != 8 {
         return None;
     }
-    date_from_digits(value.get(0..4)?, value.get(4..6)?, value.get(6..8)?)
-}
-
-fn date_from_digits(year: &str, month: &str, day: &str) -> Option<NaiveDate> {
-    // `parse` would also take a sign; only digits are a date here.
-    let all_digits = [year, month, day]
-        .iter()
-        .all(|part| part.bytes().all(|byte| byte.is_ascii_digit()));
-    if !all_digits {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
+    xml::date_from_digits(value.get(0..4)?, value.get(4..6)?, value.get(6..8)?)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

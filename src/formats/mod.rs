@@ -4,3 +4,4 @@
 
 pub mod camt;
 pub mod einvoice;
+pub mod xml;
