@@ -61,6 +61,8 @@ fn receiver(statuses: Vec<u16>) -> Receiver {
 
 #[test]
 fn entries_are_delivered_signed_and_retried_with_backoff() {
+    // The receiver runs on loopback, which production refuses.
+    std::env::set_var("SCFLEDGER_WEBHOOK_ALLOW_PRIVATE", "true");
     for backend in backends() {
         let db = TestDb::new(backend);
         let (base, token) = spawn_app(

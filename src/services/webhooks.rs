@@ -24,6 +24,8 @@ pub enum WebhookError {
     BadUrl,
     #[error("at most {max} active subscriptions per party", max = limits::WEBHOOK_SUBSCRIPTIONS_PER_PARTY_MAX)]
     TooMany,
+    #[error("url points at a local or private address ({0}); webhooks go to public receivers")]
+    PrivateAddress(String),
     #[error("{0}")]
     Storage(#[from] DbError),
 }
@@ -33,6 +35,63 @@ pub fn signing_bytes(delivery_id: &str, body: &[u8]) -> Vec<u8> {
     let mut bytes = format!("scfledger-webhook-v1\n{delivery_id}\n").into_bytes();
     bytes.extend_from_slice(body);
     bytes
+}
+
+/// Whether webhooks may target local and private addresses: only when the
+/// operator says so (`SCFLEDGER_WEBHOOK_ALLOW_PRIVATE=true`, for tests and
+/// private deployments), so that a subscriber cannot make the server probe its
+/// own network.
+fn private_addresses_allowed() -> bool {
+    std::env::var("SCFLEDGER_WEBHOOK_ALLOW_PRIVATE").is_ok_and(|v| v == "true")
+}
+
+/// The host of an http(s) URL: between the scheme and the first '/', ':' (port) or '?'.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if let Some(bracketed) = authority.strip_prefix('[') {
+        return bracketed.split(']').next().unwrap_or_default();
+    }
+    authority.split(':').next().unwrap_or_default()
+}
+
+/// Refuses hosts that name this machine or a private network. Names that
+/// resolve to private addresses are not caught here (see docs/api.md).
+fn check_public_host(url: &str) -> Result<(), WebhookError> {
+    use std::net::IpAddr;
+    let host = host_of(url).to_ascii_lowercase();
+    let private = match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || ip.is_multicast()
+        }
+        Ok(IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+        Err(_) => {
+            host.is_empty()
+                || host == "localhost"
+                || host.ends_with(".localhost")
+                || host.ends_with(".local")
+                || host.ends_with(".internal")
+        }
+    };
+    if private && !private_addresses_allowed() {
+        return Err(WebhookError::PrivateAddress(host));
+    }
+    Ok(())
 }
 
 /// Subscribes `url` for `party_id`.
@@ -184,4 +243,39 @@ pub fn client() -> reqwest::blocking::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a TLS backend is compiled in")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_and_private_hosts_are_refused() {
+        for url in [
+            "http://127.0.0.1:5432/x",
+            "http://localhost/x",
+            "https://10.1.2.3/hook",
+            "http://192.168.0.1",
+            "http://[::1]:80/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://user@172.16.0.1/",
+            "https://db.internal/",
+        ] {
+            assert!(
+                matches!(check_public_host(url), Err(WebhookError::PrivateAddress(_))),
+                "{url}"
+            );
+        }
+        for url in [
+            "https://erp.example.com/hooks",
+            "https://93.184.216.34/x",
+            "https://[2001:db8::1]/",
+        ] {
+            assert!(check_public_host(url).is_ok(), "{url}");
+        }
+        assert_eq!(
+            host_of("https://user:pw@Example.COM:8443/path?q"),
+            "Example.COM"
+        );
+    }
 }
