@@ -108,6 +108,7 @@ pub fn subscribe(
     {
         return Err(WebhookError::BadUrl);
     }
+    check_public_host(url)?;
     if hook_db::count_active_subscriptions(connection, party_id)?
         >= limits::WEBHOOK_SUBSCRIPTIONS_PER_PARTY_MAX
     {
