@@ -83,6 +83,8 @@ pub enum Command {
     /// Import a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Reconcile a camt.053/054 statement with the ledger; prints CSV (writes nothing).
+    Reconcile { file: PathBuf },
     /// Run a benchmark.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -313,6 +315,14 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let _ = writer.join();
             let report = report?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Reconcile { file } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let document = crate::formats::camt::parse(&bytes)?;
+            let mut connection = open(&settings)?;
+            let rows = crate::services::treasury::reconcile(&mut connection, &document)?;
+            print!("{}", crate::services::treasury::reconciliation_csv(&rows)?);
         }
         Command::User(UserCommand::Create { email, party, role }) => {
             let party = PartyId::parse(&party).map_err(anyhow::Error::msg)?;

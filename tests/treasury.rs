@@ -329,6 +329,19 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             Some("-600.00"),
             "{backend}: B's 600.00 still out"
         );
+        // The day reconciles: the statement's arithmetic, its lines and the bank account all agree.
+        let document = scfledger::formats::camt::parse(xml.as_bytes()).unwrap();
+        let rows = scfledger::services::treasury::reconcile(&mut db.connect(), &document).unwrap();
+        let csv = scfledger::services::treasury::reconciliation_csv(&rows).unwrap();
+        assert_eq!(
+            csv,
+            "account,currency,item,statement,ledger,difference\n\
+             DE89370400440532013000,EUR,\"closing balance: stated, and opening + credits - debits\",120649.00,120649.00,0.00\n\
+             DE89370400440532013000,EUR,\"booked credits: statement, ledger\",20699.00,20699.00,0.00\n\
+             DE89370400440532013000,EUR,\"booked debits: statement, ledger\",50.00,50.00,0.00\n\
+             DE89370400440532013000,EUR,closing balance against bank:main in the ledger,120649.00,120649.00,0.00\n",
+            "{backend}"
+        );
         drop((supplier, retailer));
         assert_consistent(&db);
     }
