@@ -320,20 +320,14 @@ pub async fn dispute(
     request: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Role::Retailer)?;
-    let invoice_id = path.into_inner();
-    idempotency::run(&state, &request, &body, || async {
-        let input: ReasonRequest = parse_json(&body)?;
-        let receipt = state
-            .ledger
-            .submit(RetailerDecision::dispute(
-                actor(&principal),
-                &invoice_id,
-                &input.reason,
-            )?)
-            .await?;
-        Ok(recorded(invoice_id.clone(), receipt))
-    })
+    decide_with_reason(
+        state,
+        principal,
+        path.into_inner(),
+        request,
+        body,
+        RetailerDecision::dispute,
+    )
     .await
 }
 
@@ -349,17 +343,36 @@ pub async fn reject(
     request: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
+    decide_with_reason(
+        state,
+        principal,
+        path.into_inner(),
+        request,
+        body,
+        RetailerDecision::reject,
+    )
+    .await
+}
+
+/// A retailer's decision that carries a reason (dispute, reject).
+async fn decide_with_reason(
+    state: web::Data<AppState>,
+    principal: Principal,
+    invoice_id: String,
+    request: HttpRequest,
+    body: Body,
+    decision: fn(
+        crate::services::financing::invoices::Actor,
+        &str,
+        &str,
+    ) -> Result<RetailerDecision, LedgerError>,
+) -> Result<HttpResponse, ApiError> {
     principal.require(Role::Retailer)?;
-    let invoice_id = path.into_inner();
     idempotency::run(&state, &request, &body, || async {
         let input: ReasonRequest = parse_json(&body)?;
         let receipt = state
             .ledger
-            .submit(RetailerDecision::reject(
-                actor(&principal),
-                &invoice_id,
-                &input.reason,
-            )?)
+            .submit(decision(actor(&principal), &invoice_id, &input.reason)?)
             .await?;
         Ok(recorded(invoice_id.clone(), receipt))
     })
