@@ -1086,3 +1086,64 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn racing_advances_never_exceed_a_supplier_limit_or_the_funders_cash() {
+    for backend in backends() {
+        // Supplier limit 9,500.00: ten advances of 900.00 fit, an eleventh does not.
+        let s = Scenario::new(backend, "EUR", "100000.00", true, Some("9500.00"));
+        let ids: Vec<String> = (0..30)
+            .map(|n| s.confirmed_invoice(&format!("R-{n}"), "1000.00", "2026-01-01", "2026-03-02"))
+            .collect();
+        let outcomes: Vec<Result<Receipt, LedgerError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .iter()
+                .map(|id| scope.spawn(|| s.accept(id, "2026-01-01")))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            outcomes.iter().filter(|o| o.is_ok()).count(),
+            10,
+            "{backend}"
+        );
+        assert!(outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().err())
+            .all(|e| e.to_string().contains("supplier_limit")));
+        assert_eq!(
+            s.balance("funder:fund-nord:principal"),
+            -900_000,
+            "{backend}: 10 × 900.00"
+        );
+        s.finish();
+
+        // Funder cash 5,000.00: five nets of 882.00 fit, a sixth does not.
+        let s = Scenario::new(backend, "EUR", "5000.00", true, None);
+        let ids: Vec<String> = (0..20)
+            .map(|n| s.confirmed_invoice(&format!("L-{n}"), "1000.00", "2026-01-01", "2026-03-02"))
+            .collect();
+        let outcomes: Vec<Result<Receipt, LedgerError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .iter()
+                .map(|id| scope.spawn(|| s.accept(id, "2026-01-01")))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            outcomes.iter().filter(|o| o.is_ok()).count(),
+            5,
+            "{backend}"
+        );
+        assert!(outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().err())
+            .all(|e| e.to_string().contains("funder_liquidity")));
+        assert_eq!(
+            s.balance("funder:fund-nord:cash"),
+            -(500_000 - 5 * 88_200),
+            "{backend}: 5,000.00 - 5 × 882.00"
+        );
+        s.finish();
+    }
+}
