@@ -69,9 +69,17 @@ fn line_id(account: &str, anchor: &str, transaction: usize) -> String {
 /// Splits a statement into booked lines: one per transaction detail when they
 /// all carry an amount, else one per entry.
 pub fn lines_of(document: &CamtDocument) -> (Vec<BankLineImported>, Vec<String>) {
+    lines_of_reports(document, &document.reports)
+}
+
+/// The lines of some of a document's reports (a line's id does not depend on the other reports).
+fn lines_of_reports(
+    document: &CamtDocument,
+    reports: &[camt::Report],
+) -> (Vec<BankLineImported>, Vec<String>) {
     let mut lines = Vec::new();
     let mut skipped = Vec::new();
-    for report in &document.reports {
+    for report in reports {
         let account = report
             .account_iban
             .clone()
@@ -512,10 +520,7 @@ pub fn reconcile(
     let mut rows = Vec::new();
     for report in &document.reports {
         // The lines of this report alone (their ids do not depend on the other reports).
-        let (lines, _) = lines_of(&CamtDocument {
-            reports: vec![report.clone()],
-            ..document.clone()
-        });
+        let (lines, _) = lines_of_reports(document, std::slice::from_ref(report));
         let account = report
             .account_iban
             .clone()
