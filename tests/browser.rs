@@ -201,30 +201,35 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     .await
     .unwrap();
     let mut connection = db.connect();
-    scfledger::services::users::create(
-        &mut connection,
-        "anna@acme.example",
-        "correct horse battery",
-        &PartyId::parse("sup-acme").unwrap(),
-        Role::Supplier,
-    )
-    .unwrap();
-    scfledger::services::users::create(
-        &mut connection,
-        "ap@hansa.example",
-        "another long passphrase",
-        &PartyId::parse("ret-hansa").unwrap(),
-        Role::Retailer,
-    )
-    .unwrap();
-    scfledger::services::users::create(
-        &mut connection,
-        "treasury@platform.example",
-        "treasury passphrase",
-        &PartyId::parse("op-treasury").unwrap(),
-        Role::Operator,
-    )
-    .unwrap();
+    for (email, password, party, role) in [
+        (
+            "anna@acme.example",
+            "correct horse battery",
+            "sup-acme",
+            Role::Supplier,
+        ),
+        (
+            "ap@hansa.example",
+            "another long passphrase",
+            "ret-hansa",
+            Role::Retailer,
+        ),
+        (
+            "treasury@platform.example",
+            "treasury passphrase",
+            "op-treasury",
+            Role::Operator,
+        ),
+    ] {
+        scfledger::services::users::create(
+            &mut connection,
+            email,
+            password,
+            &PartyId::parse(party).unwrap(),
+            role,
+        )
+        .unwrap();
+    }
 
     let browser = browser(driver_port).await;
     // Signed out: sent to sign in, never shown data.
