@@ -149,6 +149,9 @@ pub struct PartyResponse {
     pub public_key: Option<String>,
     pub key_id: Option<String>,
     pub status: String,
+    /// Where payouts go (suppliers) or are paid from (the operator).
+    pub iban: Option<String>,
+    pub bic: Option<String>,
 }
 
 impl From<PartyRow> for PartyResponse {
@@ -161,6 +164,8 @@ impl From<PartyRow> for PartyResponse {
             public_key: row.public_key,
             key_id: row.key_id,
             status: row.status,
+            iban: row.iban,
+            bic: row.bic,
         }
     }
 }

@@ -143,8 +143,12 @@ impl From<LedgerError> for ApiError {
                 let status = match code {
                     "not_found" => StatusCode::NOT_FOUND,
                     "forbidden" => StatusCode::FORBIDDEN,
-                    "duplicate_invoice" | "party_exists" | "program_exists"
-                    | "illegal_transition" => StatusCode::CONFLICT,
+                    "duplicate_invoice"
+                    | "party_exists"
+                    | "program_exists"
+                    | "illegal_transition"
+                    | "payout_already_sent"
+                    | "unchanged" => StatusCode::CONFLICT,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 let api = ApiError::new(status, code, message);

@@ -11,6 +11,7 @@ pub mod log;
 pub mod openapi;
 pub mod parties;
 pub mod payments;
+pub mod payouts;
 pub mod treasury;
 pub mod webhooks;
 
@@ -106,7 +107,23 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/bank-statements")
                         .app_data(web::PayloadConfig::new(crate::limits::EINVOICE_BYTES_MAX))
-                        .route(web::post().to(treasury::import)),
+                        .route(web::post().to(treasury::import))
+                        .route(web::get().to(treasury::statements)),
+                )
+                .route(
+                    "/bank-statements/{sha256}/reconciliation",
+                    web::get().to(treasury::reconciliation),
+                )
+                .route(
+                    "/parties/{party_id}/bank-account",
+                    web::post().to(payouts::set_bank_account),
+                )
+                .route("/payouts", web::get().to(payouts::list))
+                .route("/payout-batches", web::post().to(payouts::create_batch))
+                .route("/payout-batches", web::get().to(payouts::list_batches))
+                .route(
+                    "/payout-batches/{batch_id}/pain001",
+                    web::get().to(payouts::pain001),
                 )
                 .route("/bank-lines", web::get().to(treasury::lines))
                 .route(

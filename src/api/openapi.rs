@@ -66,7 +66,8 @@ impl Modify for BearerAuth {
         super::invoices::register, super::invoices::register_batch, super::invoices::register_einvoice, super::invoices::get, super::invoices::list,
         super::invoices::confirm, super::invoices::confirm_bulk, super::invoices::dispute, super::invoices::reject,
         super::invoices::credit_note, super::invoices::quote, super::invoices::accept_advance,
-        super::payments::receive, super::treasury::import, super::treasury::lines, super::treasury::match_line, super::payments::balances, super::payments::statement, super::journal::post,
+        super::payments::receive, super::treasury::import, super::treasury::lines, super::treasury::match_line, super::treasury::statements, super::treasury::reconciliation,
+        super::payouts::set_bank_account, super::payouts::list, super::payouts::create_batch, super::payouts::list_batches, super::payouts::pain001, super::payments::balances, super::payments::statement, super::journal::post,
         super::log::checkpoint, super::log::entries, super::log::inclusion, super::log::consistency,
         super::log::receipt, super::log::events,
         super::webhooks::subscribe, super::webhooks::list, super::webhooks::unsubscribe, super::webhooks::deliveries,
@@ -81,6 +82,7 @@ impl Modify for BearerAuth {
         (name = "accounts", description = "Balances, statements, journal"),
         (name = "log", description = "The verifiable log: checkpoints, proofs, receipts, events"),
         (name = "treasury", description = "Bank statements, matching and the unmatched queue"),
+        (name = "payouts", description = "Bank accounts, pending payouts and pain.001 batches"),
         (name = "webhooks", description = "Signed deliveries of the entries that concern you"),
     )
 )]

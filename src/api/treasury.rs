@@ -20,7 +20,7 @@ use crate::services::treasury;
 pub struct ImportResponse {
     pub lines_imported: usize,
     pub already_imported: usize,
-    /// (line id, invoice id, rule)
+    /// (line id, what it matched: an invoice id, a batch id, payout ids or the reversed line id, rule)
     pub matched: Vec<(String, String, String)>,
     pub unmatched: Vec<String>,
     pub suspense: Vec<String>,
@@ -29,7 +29,7 @@ pub struct ImportResponse {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LinesQuery {
-    /// unmatched (default), matched or suspense.
+    /// unmatched (default), matched, suspense or reversed.
     pub status: Option<String>,
 }
 
@@ -54,11 +54,19 @@ pub struct BankLineResponse {
     pub suggestions: Vec<String>,
 }
 
+/// Give exactly one of the three.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
-    /// The invoices the line pays, in order; each gets up to its open amount.
+    /// For a credit: the invoices the line pays, in order; each gets up to its open amount.
+    #[serde(default)]
     pub invoice_ids: Vec<String>,
+    /// For a debit: the sent payouts it pays (their amounts must add up to the line's).
+    #[serde(default)]
+    pub payout_ids: Vec<String>,
+    /// For a reversal: the credit line it takes back (and the payment that credit made).
+    #[serde(default)]
+    pub reverses_line_id: Option<String>,
 }
 
 /// Lines listed per request.
@@ -117,10 +125,10 @@ pub async fn lines(
         .into_inner()
         .status
         .unwrap_or_else(|| "unmatched".into());
-    if !["unmatched", "matched", "suspense"].contains(&status.as_str()) {
+    if !["unmatched", "matched", "suspense", "reversed"].contains(&status.as_str()) {
         return Err(ApiError::invalid(
             "status",
-            "status must be unmatched, matched or suspense",
+            "status must be unmatched, matched, suspense or reversed",
         ));
     }
     let rows = state
@@ -163,7 +171,8 @@ pub async fn lines(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-/// Match an unmatched line by hand to one or several invoices (a split in invoice order).
+/// Explain a line by hand: a credit to one or several invoices (a split in invoice order),
+/// a debit to the payouts it paid, a reversal to the credit it takes back.
 #[utoipa::path(post, path = "/api/v1/bank-lines/{line_id}/match", tag = "treasury", request_body = MatchRequest,
     params(("line_id" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per request")),
     responses((status = 201, body = super::dto::Recorded), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
@@ -179,11 +188,43 @@ pub async fn match_line(
     let line_id = path.into_inner();
     idempotency::run(&state, &request, &body, || async {
         let input: MatchRequest = parse_json(&body)?;
-        let first = input
-            .invoice_ids
-            .first()
-            .cloned()
-            .ok_or_else(|| ApiError::invalid("invoice_ids", "name at least one invoice"))?;
+        let by = principal.party.to_string();
+        let given = usize::from(!input.invoice_ids.is_empty())
+            + usize::from(!input.payout_ids.is_empty())
+            + usize::from(input.reverses_line_id.is_some());
+        if given != 1 {
+            return Err(ApiError::invalid(
+                "invoice_ids",
+                "give exactly one of invoice_ids, payout_ids or reverses_line_id",
+            ));
+        }
+        if !input.payout_ids.is_empty() {
+            let receipt = state
+                .ledger
+                .submit(crate::services::payouts::ConfirmPayouts {
+                    actor: actor(&principal),
+                    line_id: line_id.clone(),
+                    payout_ids: input.payout_ids,
+                    rule: "manual".into(),
+                    matched_by: by,
+                })
+                .await?;
+            return Ok(recorded(format!("seq-{}", receipt.seq), receipt));
+        }
+        if let Some(reversed_line_id) = input.reverses_line_id {
+            let receipt = state
+                .ledger
+                .submit(treasury::ReversePayment {
+                    actor: actor(&principal),
+                    line_id: line_id.clone(),
+                    reversed_line_id,
+                    rule: "manual".into(),
+                    matched_by: by,
+                })
+                .await?;
+            return Ok(recorded(format!("seq-{}", receipt.seq), receipt));
+        }
+        let first = input.invoice_ids[0].clone();
         let id = line_id.clone();
         let (line, retailer) = state
             .read(move |c| {
@@ -201,7 +242,6 @@ pub async fn match_line(
         })?;
         let retailer = retailer
             .ok_or_else(|| ApiError::invalid("invoice_ids", "the first invoice does not exist"))?;
-        let by = principal.party.to_string();
         let receipt = treasury::apply_line(
             &state.ledger,
             &actor(&principal),
@@ -215,4 +255,108 @@ pub async fn match_line(
         Ok(recorded(format!("pmt-{}", receipt.seq), receipt))
     })
     .await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementResponse {
+    pub sha256: String,
+    pub message_id: String,
+    pub imported_at: String,
+    /// Where to read its reconciliation (add `?format=csv` for CSV).
+    pub reconciliation: String,
+}
+
+/// Imported statement files, newest first.
+#[utoipa::path(get, path = "/api/v1/bank-statements", tag = "treasury",
+    responses((status = 200, body = Vec<StatementResponse>), (status = 403, body = ProblemDoc)), security(("bearer" = [])))]
+pub async fn statements(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    if !matches!(principal.role, Role::Operator | Role::Auditor) {
+        return Err(ApiError::forbidden(
+            "bank statements are for treasury (operator) and auditors",
+        ));
+    }
+    let rows = state
+        .read(|c| bank_db::statement_files(c, LINES_LISTED_MAX))
+        .await?;
+    let answer: Vec<StatementResponse> = rows
+        .into_iter()
+        .map(|(sha256, message_id, at)| StatementResponse {
+            reconciliation: format!("/api/v1/bank-statements/{sha256}/reconciliation"),
+            sha256,
+            message_id,
+            imported_at: at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReconciliationQuery {
+    /// json (default) or csv.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReconciliationRowResponse {
+    pub account: String,
+    pub currency: String,
+    pub item: String,
+    pub statement: String,
+    pub ledger: String,
+    /// Statement minus ledger; "0.00" when they agree.
+    pub difference: String,
+}
+
+/// Reconcile an imported statement with the ledger: its own arithmetic, every line, and
+/// `bank:main` at the end of the opening and closing days against the stated balances.
+#[utoipa::path(get, path = "/api/v1/bank-statements/{sha256}/reconciliation", tag = "treasury",
+    params(("sha256" = String, Path), ReconciliationQuery),
+    responses((status = 200, body = Vec<ReconciliationRowResponse>), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn reconciliation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    query: web::Query<ReconciliationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if !matches!(principal.role, Role::Operator | Role::Auditor) {
+        return Err(ApiError::forbidden(
+            "reconciliation is for treasury (operator) and auditors",
+        ));
+    }
+    let csv = match query.into_inner().format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("format must be json or csv, not {other:?}"),
+            ))
+        }
+    };
+    let sha256 = path.into_inner();
+    let (_, rows) = state
+        .read(move |c| treasury::reconcile_kept(c, &sha256))
+        .await?;
+    if csv {
+        let text = treasury::reconciliation_csv(&rows)?;
+        return Ok(HttpResponse::Ok().content_type("text/csv").body(text));
+    }
+    let answer: Vec<ReconciliationRowResponse> = rows
+        .into_iter()
+        .map(|r| ReconciliationRowResponse {
+            account: r.account,
+            currency: r.currency,
+            item: r.item,
+            statement: r.statement,
+            ledger: r.ledger,
+            difference: r.difference,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(answer))
 }

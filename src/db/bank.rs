@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::schema::bank_lines;
+use super::schema::{bank_lines, bank_statement_files};
 use super::{DbConnection, DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
@@ -25,12 +25,15 @@ pub struct BankLineRow {
     /// Unstructured remittance lines, joined with " | ".
     pub remittance: String,
     pub debtor_name: Option<String>,
-    /// `unmatched`, `matched`, or `suspense` (debits and reversals for treasury).
+    /// `unmatched`, `matched`, or `suspense` (debits and reversals for treasury);
+    /// a suspense line explained by a payout or a reversal becomes `matched`.
     pub status: String,
     pub matched_by: Option<String>,
     pub match_rule: Option<String>,
+    /// The entry that applied the line: a payment, a payout confirmation or a reversal.
     pub payment_seq: Option<i64>,
     pub imported_seq: i64,
+    pub payment_information_id: Option<String>,
 }
 
 pub fn insert(connection: &mut DbConnection, row: &BankLineRow) -> Result<(), DbError> {
@@ -74,5 +77,132 @@ pub fn all_lines(connection: &mut DbConnection) -> Result<Vec<BankLineRow>, DbEr
     Ok(bank_lines::table
         .order(bank_lines::line_id)
         .select(BankLineRow::as_select())
+        .load(connection)?)
+}
+
+/// Credit lines (not reversals) of an amount, oldest first: what a reversal may take back.
+pub fn credits_of_amount(
+    connection: &mut DbConnection,
+    currency: &str,
+    amount_minor: i64,
+) -> Result<Vec<BankLineRow>, DbError> {
+    Ok(bank_lines::table
+        .filter(bank_lines::currency.eq(currency))
+        .filter(bank_lines::amount_minor.eq(amount_minor))
+        .filter(bank_lines::credit.eq(1))
+        .filter(bank_lines::reversal.eq(0))
+        .order(bank_lines::imported_seq)
+        .limit(50)
+        .select(BankLineRow::as_select())
+        .load(connection)?)
+}
+
+/// `bank:main` in `currency` at the end of `date`: every imported line booked
+/// (else valued) on or before that day, plus the postings to `bank:main` made
+/// without a statement line (deposits, journal entries) recorded on or before it.
+pub fn bank_balance_at_end_of(
+    connection: &mut DbConnection,
+    currency: &str,
+    date: NaiveDate,
+) -> Result<i64, DbError> {
+    use super::schema::{log_entries, postings};
+    let next_day = date
+        .succ_opt()
+        .unwrap_or(NaiveDate::MAX)
+        .and_time(chrono::NaiveTime::MIN);
+    let from_statements: std::collections::HashSet<i64> = bank_lines::table
+        .select(bank_lines::imported_seq)
+        .load::<i64>(connection)?
+        .into_iter()
+        .collect();
+    let without_line: Vec<i64> = postings::table
+        .inner_join(log_entries::table.on(log_entries::seq.eq(postings::seq)))
+        .filter(postings::account.eq("bank:main"))
+        .filter(postings::currency.eq(currency))
+        .filter(log_entries::recorded_at.lt(next_day))
+        .select((postings::seq, postings::amount_minor))
+        .load::<(i64, i64)>(connection)?
+        .into_iter()
+        .filter(|(seq, _)| !from_statements.contains(seq))
+        .map(|(_, amount)| amount)
+        .collect();
+    let lines: Vec<(i32, i64, Option<NaiveDate>, Option<NaiveDate>)> = bank_lines::table
+        .filter(bank_lines::currency.eq(currency))
+        .select((
+            bank_lines::credit,
+            bank_lines::amount_minor,
+            bank_lines::booking_date,
+            bank_lines::value_date,
+        ))
+        .load(connection)?;
+    let from_lines: i64 = lines
+        .into_iter()
+        .filter(|(_, _, booked, valued)| booked.or(*valued).is_some_and(|d| d <= date))
+        .map(|(credit, amount, _, _)| if credit == 1 { amount } else { -amount })
+        .sum();
+    Ok(without_line.iter().sum::<i64>() + from_lines)
+}
+
+/// A statement file as imported.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = bank_statement_files)]
+pub struct StatementFileRow {
+    pub sha256: String,
+    pub message_id: String,
+    pub imported_at: chrono::NaiveDateTime,
+    pub document: String,
+}
+
+/// Keeps a statement file once (a second import of the same file keeps the first).
+pub fn keep_statement_file(
+    connection: &mut DbConnection,
+    row: &StatementFileRow,
+) -> Result<(), DbError> {
+    let kept = bank_statement_files::table
+        .find(&row.sha256)
+        .select(bank_statement_files::sha256)
+        .first::<String>(connection)
+        .optional()?;
+    if kept.is_none() {
+        match diesel::insert_into(bank_statement_files::table)
+            .values(row)
+            .execute(connection)
+        {
+            Ok(_) => {}
+            // A concurrent import kept it first.
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(())
+}
+
+pub fn statement_file(
+    connection: &mut DbConnection,
+    sha256: &str,
+) -> Result<Option<StatementFileRow>, DbError> {
+    Ok(bank_statement_files::table
+        .find(sha256)
+        .select(StatementFileRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+/// Kept statement files without their documents (sha256, message id, imported at), newest first.
+pub fn statement_files(
+    connection: &mut DbConnection,
+    limit: i64,
+) -> Result<Vec<(String, String, chrono::NaiveDateTime)>, DbError> {
+    Ok(bank_statement_files::table
+        .order(bank_statement_files::imported_at.desc())
+        .limit(limit)
+        .select((
+            bank_statement_files::sha256,
+            bank_statement_files::message_id,
+            bank_statement_files::imported_at,
+        ))
         .load(connection)?)
 }

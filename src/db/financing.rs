@@ -8,8 +8,8 @@ use super::schema::{
 };
 use super::{DbConnection, DbError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = parties)]
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = parties, treat_none_as_null = true)]
 pub struct PartyRow {
     pub party_id: String,
     pub role: String,
@@ -19,6 +19,8 @@ pub struct PartyRow {
     pub key_id: Option<String>,
     pub status: String,
     pub registered_seq: i64,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
@@ -95,8 +97,8 @@ pub struct AdvanceRow {
     pub accepted_seq: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = payouts)]
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = payouts, treat_none_as_null = true)]
 pub struct PayoutRow {
     pub payout_id: String,
     pub party_id: String,
@@ -104,8 +106,11 @@ pub struct PayoutRow {
     pub amount_minor: i64,
     pub reason: String,
     pub invoice_id: Option<String>,
+    /// `pending`, `sent` (in a pain.001 batch), `confirmed` (debited on a statement) or `cancelled`.
     pub status: String,
     pub created_seq: i64,
+    pub batch_id: Option<String>,
+    pub confirmed_seq: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
@@ -124,6 +129,13 @@ pub struct SupplierDebtRow {
 pub fn insert_party(connection: &mut DbConnection, row: &PartyRow) -> Result<(), DbError> {
     diesel::insert_into(parties::table)
         .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn update_party(connection: &mut DbConnection, row: &PartyRow) -> Result<(), DbError> {
+    diesel::update(parties::table.find(&row.party_id))
+        .set(row)
         .execute(connection)?;
     Ok(())
 }
@@ -314,6 +326,17 @@ pub fn update_debt(connection: &mut DbConnection, row: &SupplierDebtRow) -> Resu
     Ok(())
 }
 
+pub fn debt(
+    connection: &mut DbConnection,
+    debt_id: &str,
+) -> Result<Option<SupplierDebtRow>, DbError> {
+    Ok(supplier_debts::table
+        .find(debt_id)
+        .select(SupplierDebtRow::as_select())
+        .first(connection)
+        .optional()?)
+}
+
 /// A supplier's debts with something left to recover, oldest first.
 pub fn open_debts(
     connection: &mut DbConnection,
@@ -382,6 +405,7 @@ pub struct FinancingSnapshot {
     pub invoices: Vec<InvoiceRow>,
     pub advances: Vec<AdvanceRow>,
     pub payouts: Vec<PayoutRow>,
+    pub payout_batches: Vec<super::payouts::PayoutBatchRow>,
     pub debts: Vec<SupplierDebtRow>,
 }
 
@@ -412,6 +436,7 @@ pub fn snapshot(connection: &mut DbConnection) -> Result<FinancingSnapshot, DbEr
             .order(payouts::payout_id)
             .select(PayoutRow::as_select())
             .load(connection)?,
+        payout_batches: super::payouts::all_batches(connection)?,
         debts: supplier_debts::table
             .order(supplier_debts::debt_id)
             .select(SupplierDebtRow::as_select())
@@ -428,6 +453,7 @@ pub fn replace_snapshot(
     diesel::delete(entry_parties::table).execute(connection)?;
     diesel::delete(supplier_debts::table).execute(connection)?;
     diesel::delete(payouts::table).execute(connection)?;
+    diesel::delete(super::schema::payout_batches::table).execute(connection)?;
     diesel::delete(advances::table).execute(connection)?;
     diesel::delete(invoices::table).execute(connection)?;
     diesel::delete(programs::table).execute(connection)?;
@@ -450,6 +476,9 @@ pub fn replace_snapshot(
     }
     for row in &snapshot.payouts {
         insert_payout(connection, row)?;
+    }
+    for row in &snapshot.payout_batches {
+        super::payouts::insert_batch(connection, row)?;
     }
     for row in &snapshot.debts {
         insert_debt(connection, row)?;
@@ -565,26 +594,43 @@ pub fn open_invoices_with_open_amount(
         .load(connection)?)
 }
 
-/// Outstanding principal per (supplier, currency), largest first.
-pub fn exposure_by_supplier(
+/// One outstanding advance: (supplier, retailer, currency, due date, principal outstanding).
+pub type OutstandingAdvance = (String, String, String, NaiveDate, i64);
+
+/// Advances with principal outstanding (at most 100,000, the largest first).
+pub fn outstanding_advances(
     connection: &mut DbConnection,
-) -> Result<Vec<(String, String, i64)>, DbError> {
-    let rows: Vec<(String, String, i64)> = advances::table
+) -> Result<Vec<OutstandingAdvance>, DbError> {
+    Ok(advances::table
         .filter(advances::principal_outstanding_minor.gt(0))
+        .order(advances::principal_outstanding_minor.desc())
+        .limit(100_000)
         .select((
             advances::supplier_id,
+            advances::retailer_id,
             advances::currency,
+            advances::due_date,
             advances::principal_outstanding_minor,
+        ))
+        .load(connection)?)
+}
+
+/// Invoices settled on or after `since`: (settled on, currency, amount paid).
+pub fn settled_since(
+    connection: &mut DbConnection,
+    since: NaiveDate,
+) -> Result<Vec<(NaiveDate, String, i64)>, DbError> {
+    let rows: Vec<(Option<NaiveDate>, String, i64)> = invoices::table
+        .filter(invoices::settled_on.ge(since))
+        .select((
+            invoices::settled_on,
+            invoices::currency,
+            invoices::paid_minor,
         ))
         .limit(100_000)
         .load(connection)?;
-    let mut totals: std::collections::BTreeMap<(String, String), i64> =
-        std::collections::BTreeMap::new();
-    for (supplier, currency, amount) in rows {
-        *totals.entry((supplier, currency)).or_insert(0) += amount;
-    }
-    let mut out: Vec<(String, String, i64)> =
-        totals.into_iter().map(|((s, c), a)| (s, c, a)).collect();
-    out.sort_by_key(|entry| std::cmp::Reverse(entry.2));
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .filter_map(|(day, currency, paid)| day.map(|d| (d, currency, paid)))
+        .collect())
 }

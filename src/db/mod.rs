@@ -17,6 +17,7 @@ pub mod bank;
 pub mod financing;
 pub mod idempotency;
 pub mod log;
+pub mod payouts;
 pub mod schema;
 pub mod scratch;
 pub mod users;

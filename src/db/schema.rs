@@ -77,6 +77,8 @@ diesel::table! {
         key_id -> Nullable<Text>,
         status -> Text,
         registered_seq -> BigInt,
+        iban -> Nullable<Text>,
+        bic -> Nullable<Text>,
     }
 }
 
@@ -156,6 +158,22 @@ diesel::table! {
         invoice_id -> Nullable<Text>,
         status -> Text,
         created_seq -> BigInt,
+        batch_id -> Nullable<Text>,
+        confirmed_seq -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    payout_batches (batch_id) {
+        batch_id -> Text,
+        currency -> Text,
+        total_minor -> BigInt,
+        payout_count -> Integer,
+        debtor_iban -> Text,
+        requested_execution_date -> Date,
+        status -> Text,
+        confirmed_minor -> BigInt,
+        created_seq -> BigInt,
     }
 }
 
@@ -185,6 +203,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoices,
     advances,
     payouts,
+    payout_batches,
     supplier_debts,
     entry_parties,
     log_entries
@@ -277,5 +296,15 @@ diesel::table! {
         match_rule -> Nullable<Text>,
         payment_seq -> Nullable<BigInt>,
         imported_seq -> BigInt,
+        payment_information_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bank_statement_files (sha256) {
+        sha256 -> Text,
+        message_id -> Text,
+        imported_at -> Timestamp,
+        document -> Text,
     }
 }

@@ -11,7 +11,7 @@ pub enum CreditorReferenceError {
 }
 
 /// ISO 7064 MOD 97-10 over the reference with letters as numbers (A = 10 … Z = 35).
-fn mod97(text: &str) -> u32 {
+pub(crate) fn mod97(text: &str) -> u32 {
     let mut remainder = 0u32;
     for character in text.chars() {
         let value = character.to_digit(36).expect("checked to be alphanumeric");

@@ -1,6 +1,7 @@
 //! Pure domain types and rules. No I/O lives here.
 
 pub mod creditor_reference;
+pub mod iban;
 pub mod invoice;
 pub mod money;
 pub mod party;

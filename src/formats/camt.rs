@@ -168,6 +168,9 @@ pub struct Entry {
     pub transactions: Vec<Transaction>,
     /// Free text about the entry (`AddtlNtryInf`).
     pub additional_info: Option<String>,
+    /// The payment information id of a batch booked as one entry
+    /// (`NtryDtls/Btch/PmtInfId`): a pain.001 batch comes back with it.
+    pub batch_payment_information_id: Option<String>,
 }
 
 /// One transaction detail (`NtryDtls/TxDtls`) of an entry.
@@ -184,6 +187,8 @@ pub struct Transaction {
     pub end_to_end_id: Option<String>,
     /// The bank's reference of the transaction (`Refs/AcctSvcrRef`).
     pub account_servicer_reference: Option<String>,
+    /// The payment information id of the payer's order (`Refs/PmtInfId`).
+    pub payment_information_id: Option<String>,
     /// Every structured creditor reference
     /// (`RmtInf/Strd/CdtrRefInf/Ref`), such as an ISO 11649 "RF..." or a
     /// Swiss QR or ISR reference, in document order.
@@ -579,10 +584,12 @@ enum Field {
     EntryValueDateTime,
     EntryAccountServicerReference,
     EntryAdditionalInfo,
+    EntryBatchPaymentInformationId,
     TransactionAmount,
     TransactionAmountDetails,
     TransactionEndToEndId,
     TransactionAccountServicerReference,
+    TransactionPaymentInformationId,
     TransactionCreditorReference,
     TransactionUnstructured,
     TransactionDebtorName,
@@ -633,10 +640,12 @@ impl Field {
             Self::EntryValueDateTime => "Ntry/ValDt/DtTm",
             Self::EntryAccountServicerReference => "Ntry/AcctSvcrRef",
             Self::EntryAdditionalInfo => "Ntry/AddtlNtryInf",
+            Self::EntryBatchPaymentInformationId => "Ntry/NtryDtls/Btch/PmtInfId",
             Self::TransactionAmount => "TxDtls/Amt",
             Self::TransactionAmountDetails => "TxDtls/AmtDtls/TxAmt/Amt",
             Self::TransactionEndToEndId => "TxDtls/Refs/EndToEndId",
             Self::TransactionAccountServicerReference => "TxDtls/Refs/AcctSvcrRef",
+            Self::TransactionPaymentInformationId => "TxDtls/Refs/PmtInfId",
             Self::TransactionCreditorReference => "TxDtls/RmtInf/Strd/CdtrRefInf/Ref",
             Self::TransactionUnstructured => "TxDtls/RmtInf/Ustrd",
             Self::TransactionDebtorName => "TxDtls/RltdPties/Dbtr/Nm",
@@ -711,11 +720,13 @@ impl Field {
             | Self::EntryValueDate
             | Self::EntryValueDateTime
             | Self::EntryAccountServicerReference
-            | Self::EntryAdditionalInfo => Level::Entry,
+            | Self::EntryAdditionalInfo
+            | Self::EntryBatchPaymentInformationId => Level::Entry,
             Self::TransactionAmount
             | Self::TransactionAmountDetails
             | Self::TransactionEndToEndId
             | Self::TransactionAccountServicerReference
+            | Self::TransactionPaymentInformationId
             | Self::TransactionCreditorReference
             | Self::TransactionUnstructured
             | Self::TransactionDebtorName
@@ -786,6 +797,7 @@ fn classify_in_entry(path: &[&str]) -> Option<Node> {
         ["ValDt", "DtTm"] => Field::EntryValueDateTime,
         ["AcctSvcrRef"] => Field::EntryAccountServicerReference,
         ["AddtlNtryInf"] => Field::EntryAdditionalInfo,
+        ["NtryDtls", "Btch", "PmtInfId"] => Field::EntryBatchPaymentInformationId,
         ["NtryDtls", "TxDtls", rest @ ..] => return classify_in_transaction(rest),
         _ => return None,
     };
@@ -799,6 +811,7 @@ fn classify_in_transaction(path: &[&str]) -> Option<Node> {
         ["AmtDtls", "TxAmt", "Amt"] => Field::TransactionAmountDetails,
         ["Refs", "EndToEndId"] => Field::TransactionEndToEndId,
         ["Refs", "AcctSvcrRef"] => Field::TransactionAccountServicerReference,
+        ["Refs", "PmtInfId"] => Field::TransactionPaymentInformationId,
         ["RmtInf", "Strd", "CdtrRefInf", "Ref"] => Field::TransactionCreditorReference,
         ["RmtInf", "Ustrd"] => Field::TransactionUnstructured,
         ["RltdPties", "Dbtr", "Nm"] => Field::TransactionDebtorName,
@@ -873,6 +886,7 @@ struct EntryDraft {
     value_date: Option<NaiveDate>,
     account_servicer_reference: Option<String>,
     additional_info: Option<String>,
+    batch_payment_information_id: Option<String>,
     transactions: Vec<Transaction>,
 }
 
@@ -883,6 +897,7 @@ struct TransactionDraft {
     amount_details: Option<Amount>,
     end_to_end_id: Option<String>,
     account_servicer_reference: Option<String>,
+    payment_information_id: Option<String>,
     structured_references: Vec<String>,
     unstructured: Vec<String>,
     debtor_name: Option<String>,
@@ -1422,6 +1437,9 @@ fn record_entry_field(draft: &mut EntryDraft, value: &Value<'_>) -> Result<(), C
             value.put(&mut draft.account_servicer_reference, value.optional())
         }
         Field::EntryAdditionalInfo => value.put(&mut draft.additional_info, value.optional()),
+        Field::EntryBatchPaymentInformationId => {
+            value.put(&mut draft.batch_payment_information_id, value.optional())
+        }
         _ => Ok(()),
     }
 }
@@ -1436,6 +1454,9 @@ fn record_transaction_field(
         Field::TransactionEndToEndId => value.put(&mut draft.end_to_end_id, value.optional()),
         Field::TransactionAccountServicerReference => {
             value.put(&mut draft.account_servicer_reference, value.optional())
+        }
+        Field::TransactionPaymentInformationId => {
+            value.put(&mut draft.payment_information_id, value.optional())
         }
         Field::TransactionCreditorReference => {
             draft.structured_references.extend(value.optional());
@@ -1493,6 +1514,7 @@ fn finish_entry(draft: EntryDraft, within: &str) -> Result<Entry, CamtError> {
         account_servicer_reference: draft.account_servicer_reference,
         transactions: draft.transactions,
         additional_info: draft.additional_info,
+        batch_payment_information_id: draft.batch_payment_information_id,
     })
 }
 
@@ -1505,6 +1527,7 @@ fn finish_transaction(draft: TransactionDraft) -> Transaction {
         currency,
         end_to_end_id: draft.end_to_end_id,
         account_servicer_reference: draft.account_servicer_reference,
+        payment_information_id: draft.payment_information_id,
         structured_references: draft.structured_references,
         unstructured: draft.unstructured,
         debtor_name: draft.debtor_name,
@@ -2407,6 +2430,7 @@ mod tests {
                 currency: Some("SEK".to_owned()),
                 end_to_end_id: Some("MUELL/FINP/RA12345".to_owned()),
                 account_servicer_reference: None,
+                payment_information_id: None,
                 structured_references: vec!["4654654654654654".to_owned()],
                 unstructured: vec![],
                 debtor_name: Some("NAME NAME".to_owned()),
@@ -2641,6 +2665,7 @@ mod tests {
             account_servicer_reference: None,
             transactions: vec![],
             additional_info: None,
+            batch_payment_information_id: None,
         };
         let mut reversal = entry("0.10", "EUR", false, "BOOK");
         reversal.reversal = true;
@@ -2737,6 +2762,7 @@ mod tests {
                     currency: Some("EUR".to_owned()),
                     end_to_end_id: Some("E2E-1".to_owned()),
                     account_servicer_reference: None,
+                    payment_information_id: None,
                     structured_references: vec!["RF18539007547034".to_owned()],
                     unstructured: vec![],
                     debtor_name: None,
@@ -2744,6 +2770,7 @@ mod tests {
                     return_reason: None,
                 }],
                 additional_info: None,
+                batch_payment_information_id: None,
             }]
         );
         // A notification reads the same way.

@@ -4,4 +4,6 @@
 
 pub mod camt;
 pub mod einvoice;
+pub mod pain001;
 pub mod xml;
+pub mod xsd;

@@ -216,6 +216,12 @@ fn snapshot_differences(rebuilt: &FinancingSnapshot, stored: &FinancingSnapshot)
         compare("payouts", &rebuilt.payouts, &stored.payouts, |r| {
             r.payout_id.clone()
         }),
+        compare(
+            "payout_batches",
+            &rebuilt.payout_batches,
+            &stored.payout_batches,
+            |r| r.batch_id.clone(),
+        ),
         compare("supplier_debts", &rebuilt.debts, &stored.debts, |r| {
             r.debt_id.clone()
         }),

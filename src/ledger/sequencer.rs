@@ -80,6 +80,8 @@ pub struct BatchContext<'a> {
     /// Whether this command opened its savepoint (on its first use of the database).
     savepoint_open: bool,
     pending_balances: &'a BTreeMap<(String, Currency), i64>,
+    /// Entries appended by earlier commands of this batch, not yet written.
+    batch_entries: &'a [NewLogEntry],
     /// The sequence number this command's entry will get.
     pub seq: u64,
     /// The batch's time, truncated to the microsecond.
@@ -98,6 +100,7 @@ impl<'a> BatchContext<'a> {
             connection,
             savepoint_open: true,
             pending_balances,
+            batch_entries: &[],
             seq,
             at,
         }
@@ -112,6 +115,20 @@ impl<'a> BatchContext<'a> {
             self.savepoint_open = true;
         }
         Ok(self.connection)
+    }
+
+    /// The entry `seq`, including earlier commands of this batch.
+    pub fn entry(&mut self, seq: u64) -> Result<Option<Entry>, LedgerError> {
+        let canonical = match self.batch_entries.iter().find(|e| e.seq == seq as i64) {
+            Some(pending) => Some(pending.canonical.clone()),
+            None => log_db::entry(self.connection, seq as i64)?,
+        };
+        canonical
+            .map(|text| {
+                Entry::from_canonical(text.as_bytes())
+                    .map_err(|e| LedgerError::Inconsistent(format!("entry {seq}: {e}")))
+            })
+            .transpose()
     }
 
     /// An account's balance including earlier commands of this batch.
@@ -392,6 +409,7 @@ impl Writer {
                     connection: &mut *connection,
                     savepoint_open: false,
                     pending_balances: &pending,
+                    batch_entries: &rows.entries,
                     seq,
                     at,
                 };

@@ -22,6 +22,7 @@ use crate::services::financing::parties::{
 use crate::services::financing::payments::ReceivePayment;
 use crate::services::financing::sweep;
 use crate::services::journal::{JournalEntry, PostingText};
+use crate::services::payouts::{CreateBatch, SetBankAccount};
 
 /// What the demo seed did.
 pub struct DemoSeed {
@@ -224,6 +225,24 @@ pub fn seed(
             &mut count,
         )?;
     }
+    // Bank accounts: the operator's (batches are paid from it) and two of the
+    // three suppliers'; Cobalt's payouts wait until it gives one.
+    let accounts: [(&str, &str, Option<&str>); 3] = [
+        (OPERATOR, "DE89 3704 0044 0532 0130 00", Some("COBADEFFXXX")),
+        ("sup-acme", "DE44 5001 0517 5407 3249 31", None),
+        (
+            "sup-baltic",
+            "EE58 3822 0022 1020 1456 85",
+            Some("EEUHEE2X"),
+        ),
+    ];
+    for (party, iban, bic) in accounts {
+        submit(
+            ledger,
+            SetBankAccount::parse(operator.clone(), party, iban, bic)?,
+            &mut count,
+        )?;
+    }
     let program = ProgramFields {
         program_id: PROGRAM,
         retailer_id: RETAILER,
@@ -367,6 +386,12 @@ pub fn seed(
     }
     let swept = sweep::sweep(connection, ledger, today)?;
     count += (swept.overdue.len() + swept.defaulted.len()) as u64;
+    // One pain.001 batch of what was pending until now; later payouts stay pending.
+    submit(
+        ledger,
+        CreateBatch::parse(operator.clone(), "EUR", today)?,
+        &mut count,
+    )?;
     Ok(DemoSeed {
         api_key_file: Some(api_key_file),
         entries_written: count,

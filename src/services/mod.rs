@@ -8,6 +8,7 @@ pub mod export;
 pub mod financing;
 pub mod journal;
 pub mod log_reads;
+pub mod payouts;
 pub mod treasury;
 pub mod users;
 pub mod webhooks;

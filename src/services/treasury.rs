@@ -20,7 +20,7 @@ use crate::domain::{Currency, PartyId};
 use crate::formats::camt::{self, CamtDocument};
 use crate::ledger::{BatchContext, Command, Entry, EntryDraft, Ledger, LedgerError};
 use crate::services::financing::bodies::{from_entry, to_body};
-use crate::services::financing::common::{accounts, reject, PostingsBuilder};
+use crate::services::financing::common::{accounts, invalid, reject, PostingsBuilder};
 use crate::services::financing::invoices::Actor;
 use crate::services::financing::payments::{MatchedLine, ReceivePayment};
 
@@ -47,6 +47,9 @@ pub struct BankLineImported {
     pub debtor_name: Option<String>,
     /// SHA-256 of the statement file.
     pub document_sha256: String,
+    /// The payment information id the bank repeats from our pain.001 file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_information_id: Option<String>,
 }
 
 /// What one import did.
@@ -148,6 +151,9 @@ fn lines_of_reports(
                     remittance,
                     debtor_name: transaction.and_then(|t| t.debtor_name.clone()),
                     document_sha256: document.sha256_hex.clone(),
+                    payment_information_id: transaction
+                        .and_then(|t| t.payment_information_id.clone())
+                        .or_else(|| entry.batch_payment_information_id.clone()),
                 });
             }
         }
@@ -268,6 +274,7 @@ pub fn project_line(connection: &mut DbConnection, entry: &Entry) -> Result<(), 
             match_rule: None,
             payment_seq: None,
             imported_seq: entry.seq as i64,
+            payment_information_id: line.payment_information_id,
         },
     )?;
     Ok(())
@@ -382,6 +389,20 @@ pub async fn import(
 ) -> Result<ImportReport, LedgerError> {
     let document =
         camt::parse(&bytes).map_err(|e| reject("camt_refused", Some("document"), e.to_string()))?;
+    let kept = bank_db::StatementFileRow {
+        sha256: document.sha256_hex.clone(),
+        message_id: document.message_id.clone(),
+        imported_at: crate::ledger::entry::truncate_to_micros(chrono::Utc::now()).naive_utc(),
+        document: String::from_utf8(bytes)
+            .map_err(|_| reject("camt_refused", Some("document"), "the file is not UTF-8"))?,
+    };
+    let archive = pool.clone();
+    actix_web::web::block(move || -> Result<(), LedgerError> {
+        let mut connection = archive.get().map_err(crate::db::DbError::from)?;
+        Ok(bank_db::keep_statement_file(&mut connection, &kept)?)
+    })
+    .await
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
     let (lines, skipped) = lines_of(&document);
     let mut report = ImportReport {
         skipped,
@@ -414,10 +435,10 @@ pub async fn import(
             }
             Err(other) => return Err(other),
         }
-        let pool = pool.clone();
+        let reader = pool.clone();
         let id = line_id.clone();
         let found = actix_web::web::block(move || -> Result<_, LedgerError> {
-            let mut connection = pool.get().map_err(crate::db::DbError::from)?;
+            let mut connection = reader.get().map_err(crate::db::DbError::from)?;
             let row = bank_db::line(&mut connection, &id)?
                 .ok_or_else(|| LedgerError::Inconsistent(format!("bank line {id} vanished")))?;
             if row.status != "unmatched" {
@@ -453,10 +474,387 @@ pub async fn import(
                 }
             }
             (row, None) if row.status == "unmatched" => report.unmatched.push(line_id),
-            _ => report.suspense.push(line_id),
+            (row, None) => match explain_debit(ledger, pool, actor, row).await? {
+                Some((target, rule)) => report.matched.push((line_id, target, rule.into())),
+                None => report.suspense.push(line_id),
+            },
         }
     }
     Ok(report)
+}
+
+/// Marks a line explained by the entry `seq` (a payment, a payout confirmation or a reversal).
+pub fn mark_line(
+    connection: &mut DbConnection,
+    line_id: &str,
+    rule: &str,
+    matched_by: &str,
+    seq: i64,
+) -> Result<(), LedgerError> {
+    let mut line = bank_db::line(connection, line_id)?
+        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no bank line {line_id}")))?;
+    line.status = "matched".into();
+    line.matched_by = Some(matched_by.into());
+    line.match_rule = Some(rule.into());
+    line.payment_seq = Some(seq);
+    bank_db::update(connection, &line)?;
+    Ok(())
+}
+
+/// What a reversal undid on one invoice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReversedAllocation {
+    pub invoice_id: String,
+    /// Principal, late fee and supplier part that the payment had applied.
+    pub principal: String,
+    pub late_fee: String,
+    pub supplier: String,
+    pub status_after: String,
+}
+
+/// `payment.reversed`: the bank took back a credit; whatever the credit paid is undone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentReversed {
+    /// The reversal line (a debit with the reversal indicator).
+    pub line_id: String,
+    /// The credit line it takes back.
+    pub reversed_line_id: String,
+    pub currency: String,
+    pub amount: String,
+    /// The payment undone; absent when the credit was never applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_seq: Option<u64>,
+    pub allocations: Vec<ReversedAllocation>,
+    /// Payouts the payment had created, cancelled before they were sent.
+    pub cancelled_payouts: Vec<String>,
+    /// Supplier debts the cancelled payouts had recovered, owed again.
+    pub restored_debts: Vec<crate::services::financing::bodies::DebtRecovery>,
+    /// `references` (found by the line's references) or `manual`.
+    pub rule: String,
+    pub matched_by: String,
+}
+
+/// Undoes a credit line (and the payment it made) because of a reversal line.
+pub struct ReversePayment {
+    pub actor: Actor,
+    pub line_id: String,
+    pub reversed_line_id: String,
+    pub rule: String,
+    pub matched_by: String,
+}
+
+impl Command for ReversePayment {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        use crate::services::financing::bodies::PaymentReceived;
+        let connection = context.connection()?;
+        let load = |connection: &mut DbConnection, id: &str, field: &str| {
+            bank_db::line(connection, id)?
+                .ok_or_else(|| reject("not_found", Some(field), format!("no bank line {id}")))
+        };
+        let reversal = load(connection, &self.line_id, "line_id")?;
+        let original = load(connection, &self.reversed_line_id, "reverses_line_id")?;
+        if !(reversal.status == "suspense" && reversal.reversal == 1 && reversal.credit == 0) {
+            return Err(reject(
+                "illegal_transition",
+                Some("line_id"),
+                format!(
+                    "bank line {} is not an open reversal of a credit",
+                    reversal.line_id
+                ),
+            ));
+        }
+        if original.credit != 1
+            || original.reversal != 0
+            || !matches!(original.status.as_str(), "unmatched" | "matched")
+        {
+            return Err(reject(
+                "illegal_transition",
+                Some("reverses_line_id"),
+                format!(
+                    "bank line {} is not a credit that can be reversed",
+                    original.line_id
+                ),
+            ));
+        }
+        if original.currency != reversal.currency || original.amount_minor != reversal.amount_minor
+        {
+            return Err(invalid(
+                "reverses_line_id",
+                "a reversal takes back the whole credit: currency and amount must agree",
+            ));
+        }
+        let currency = Currency::parse(&reversal.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let money = |minor| currency.format_amount(minor);
+        let mut postings = Vec::new();
+        let mut body = PaymentReversed {
+            line_id: reversal.line_id.clone(),
+            reversed_line_id: original.line_id.clone(),
+            currency: currency.code().into(),
+            amount: money(reversal.amount_minor),
+            payment_seq: None,
+            allocations: Vec::new(),
+            cancelled_payouts: Vec::new(),
+            restored_debts: Vec::new(),
+            rule: self.rule.clone(),
+            matched_by: self.matched_by.clone(),
+        };
+        if original.status == "matched" {
+            let seq = original.payment_seq.ok_or_else(|| {
+                LedgerError::Inconsistent(format!(
+                    "line {} matched without a seq",
+                    original.line_id
+                ))
+            })? as u64;
+            let payment_entry = context
+                .entry(seq)?
+                .filter(|e| e.kind == "payment.received")
+                .ok_or_else(|| {
+                    reject(
+                        "illegal_transition",
+                        Some("reverses_line_id"),
+                        format!(
+                            "bank line {} was not applied by a payment",
+                            original.line_id
+                        ),
+                    )
+                })?;
+            let payment: PaymentReceived = from_entry(&payment_entry)?;
+            let connection = context.connection()?;
+            for allocation in &payment.allocations {
+                let applied = [
+                    &allocation.principal,
+                    &allocation.late_fee,
+                    &allocation.supplier,
+                ]
+                .into_iter()
+                .map(|a| currency.parse_amount_exact(a))
+                .sum::<Result<i64, _>>()
+                .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+                let invoice =
+                    fin_db::invoice(connection, &allocation.invoice_id)?.ok_or_else(|| {
+                        LedgerError::Inconsistent(format!("no invoice {}", allocation.invoice_id))
+                    })?;
+                if invoice.status != allocation.status_after || invoice.paid_minor < applied {
+                    return Err(reject(
+                        "illegal_transition",
+                        Some("reverses_line_id"),
+                        format!(
+                            "invoice {} changed since the payment (it is {} now); undo by hand",
+                            invoice.invoice_id, invoice.status
+                        ),
+                    ));
+                }
+                let status_after = if invoice.paid_minor > applied {
+                    "partially_paid"
+                } else if allocation.financed {
+                    "financed"
+                } else {
+                    "confirmed"
+                };
+                if let Some(payout) = &allocation.payout {
+                    let stored = crate::db::payouts::payout(connection, &payout.payout_id)?;
+                    match stored {
+                        Some(row) if row.status != "pending" => {
+                            return Err(reject(
+                                "payout_already_sent",
+                                Some("reverses_line_id"),
+                                format!(
+                                    "payout {} of this payment is {} already; undo by hand",
+                                    row.payout_id, row.status
+                                ),
+                            ))
+                        }
+                        Some(row) => body.cancelled_payouts.push(row.payout_id),
+                        None => {}
+                    }
+                    body.restored_debts
+                        .extend(payout.recoveries.iter().cloned());
+                }
+                body.allocations.push(ReversedAllocation {
+                    invoice_id: allocation.invoice_id.clone(),
+                    principal: allocation.principal.clone(),
+                    late_fee: allocation.late_fee.clone(),
+                    supplier: allocation.supplier.clone(),
+                    status_after: status_after.into(),
+                });
+            }
+            body.payment_seq = Some(seq);
+            postings.extend(
+                payment_entry
+                    .postings
+                    .iter()
+                    .map(|p| crate::domain::Posting {
+                        account: p.account.clone(),
+                        currency: p.currency,
+                        amount_minor: -p.amount_minor,
+                    }),
+            );
+        }
+        let mut moved = PostingsBuilder::new(currency);
+        moved
+            .debit(accounts::UNAPPLIED_CASH, reversal.amount_minor)
+            .credit(BANK_SUSPENSE, reversal.amount_minor);
+        postings.extend(moved.finish());
+        Ok(EntryDraft {
+            kind: "payment.reversed".into(),
+            actor: self.actor.party.to_string(),
+            body: to_body(&body),
+            postings,
+            actor_sig: None,
+        })
+    }
+}
+
+/// The credit line a reversal line takes back, when exactly one agrees in
+/// currency and amount and shares its EndToEndId, a structured reference or
+/// the bank's reference.
+pub fn auto_reverse(
+    connection: &mut DbConnection,
+    line: &BankLineRow,
+) -> Result<Option<String>, LedgerError> {
+    if !(line.status == "suspense" && line.reversal == 1 && line.credit == 0) {
+        return Ok(None);
+    }
+    let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+    let candidates: Vec<BankLineRow> =
+        bank_db::credits_of_amount(connection, &line.currency, line.amount_minor)?
+            .into_iter()
+            .filter(|c| matches!(c.status.as_str(), "unmatched" | "matched"))
+            .filter(|c| {
+                same(&c.end_to_end_id, &line.end_to_end_id)
+                    || same(
+                        &c.account_servicer_reference,
+                        &line.account_servicer_reference,
+                    )
+                    || (!c.structured_references.is_empty()
+                        && c.structured_references == line.structured_references)
+            })
+            .collect();
+    Ok(match candidates.as_slice() {
+        [only] => Some(only.line_id.clone()),
+        _ => None,
+    })
+}
+
+/// Applies a `payment.reversed` entry to the projections.
+pub fn project_reversal(connection: &mut DbConnection, entry: &Entry) -> Result<(), LedgerError> {
+    let body: PaymentReversed = from_entry(entry)?;
+    let currency =
+        Currency::parse(&body.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    let amount = |text: &str| {
+        currency
+            .parse_amount_exact(text)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))
+    };
+    for allocation in &body.allocations {
+        let (principal, late_fee) = (
+            amount(&allocation.principal)?,
+            amount(&allocation.late_fee)?,
+        );
+        let mut invoice =
+            fin_db::invoice(connection, &allocation.invoice_id)?.ok_or_else(|| {
+                LedgerError::Inconsistent(format!(
+                    "projector: no invoice {}",
+                    allocation.invoice_id
+                ))
+            })?;
+        invoice.paid_minor -= principal + late_fee + amount(&allocation.supplier)?;
+        invoice.status = allocation.status_after.clone();
+        invoice.settled_on = None;
+        fin_db::update_invoice(connection, &invoice)?;
+        if let Some(mut advance) = fin_db::advance(connection, &allocation.invoice_id)? {
+            // The late fee accrued up to the payment stays owed; what it paid is owed again.
+            advance.principal_outstanding_minor += principal;
+            advance.late_fee_unpaid_minor += late_fee;
+            fin_db::update_advance(connection, &advance)?;
+        }
+    }
+    for payout_id in &body.cancelled_payouts {
+        let mut payout = crate::db::payouts::payout(connection, payout_id)?.ok_or_else(|| {
+            LedgerError::Inconsistent(format!("projector: no payout {payout_id}"))
+        })?;
+        payout.status = "cancelled".into();
+        crate::db::payouts::update_payout(connection, &payout)?;
+    }
+    for restored in &body.restored_debts {
+        let mut debt = fin_db::debt(connection, &restored.debt_id)?.ok_or_else(|| {
+            LedgerError::Inconsistent(format!("projector: no debt {}", restored.debt_id))
+        })?;
+        debt.recovered_minor -= amount(&restored.amount)?;
+        fin_db::update_debt(connection, &debt)?;
+    }
+    let mut original = bank_db::line(connection, &body.reversed_line_id)?.ok_or_else(|| {
+        LedgerError::Inconsistent(format!("projector: no bank line {}", body.reversed_line_id))
+    })?;
+    original.status = "reversed".into();
+    bank_db::update(connection, &original)?;
+    mark_line(
+        connection,
+        &body.line_id,
+        &body.rule,
+        &body.matched_by,
+        entry.seq as i64,
+    )
+}
+
+/// Tries to explain a debit or reversal line: a reversal takes back the credit
+/// it names, a debit confirms the payouts it pays. Returns what it matched.
+async fn explain_debit(
+    ledger: &Ledger,
+    pool: &crate::db::Pool,
+    actor: &Actor,
+    row: BankLineRow,
+) -> Result<Option<(String, &'static str)>, LedgerError> {
+    let pool = pool.clone();
+    let line = row.clone();
+    let (reversed, payouts) = actix_web::web::block(move || -> Result<_, LedgerError> {
+        let mut connection = pool.get().map_err(crate::db::DbError::from)?;
+        Ok((
+            auto_reverse(&mut connection, &line)?,
+            crate::services::payouts::auto_confirm(&mut connection, &line)?,
+        ))
+    })
+    .await
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
+    let outcome = if let Some(reversed_line_id) = reversed {
+        ledger
+            .submit(ReversePayment {
+                actor: actor.clone(),
+                line_id: row.line_id.clone(),
+                reversed_line_id: reversed_line_id.clone(),
+                rule: "references".into(),
+                matched_by: "system".into(),
+            })
+            .await
+            .map(|_| (reversed_line_id, "reversal"))
+    } else if let Some((payout_ids, rule)) = payouts {
+        let target = row
+            .payment_information_id
+            .clone()
+            .filter(|_| rule == "payment_information_id")
+            .unwrap_or_else(|| payout_ids.join(" "));
+        ledger
+            .submit(crate::services::payouts::ConfirmPayouts {
+                actor: actor.clone(),
+                line_id: row.line_id.clone(),
+                payout_ids,
+                rule: rule.into(),
+                matched_by: "system".into(),
+            })
+            .await
+            .map(|_| (target, rule))
+    } else {
+        return Ok(None);
+    };
+    match outcome {
+        Ok(found) => Ok(Some(found)),
+        // Refused (a payout already sent, an invoice changed): treasury decides.
+        Err(LedgerError::Rejected { .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 /// Suggestions shown beside an unmatched line: invoices whose number appears in
@@ -606,17 +1004,49 @@ pub fn reconcile(
             debits,
             minor(imported_debits),
         ));
-        // The bank account in the ledger against the closing balance.
-        if let Some(closing) = &report.closing_balance {
-            let ledger = crate::db::log::balance(connection, accounts::BANK, currency.code())?;
+        // The bank account in the ledger against the opening balance (the
+        // end of the day before) and the closing balance (the end of its day).
+        if let Some(opening) = &report.opening_balance {
+            let day_before = opening.date.pred_opt().unwrap_or(opening.date);
+            let ledger = bank_db::bank_balance_at_end_of(connection, currency.code(), day_before)?;
             rows.push(row(
-                "closing balance against bank:main in the ledger",
+                &format!("opening balance against bank:main at the end of {day_before}"),
+                signed(opening)?,
+                minor(ledger),
+            ));
+        }
+        if let Some(closing) = &report.closing_balance {
+            let ledger =
+                bank_db::bank_balance_at_end_of(connection, currency.code(), closing.date)?;
+            rows.push(row(
+                &format!(
+                    "closing balance against bank:main at the end of {}",
+                    closing.date
+                ),
                 signed(closing)?,
                 minor(ledger),
             ));
         }
     }
     Ok(rows)
+}
+
+/// Reconciles a kept statement file (by its SHA-256) with the ledger.
+pub fn reconcile_kept(
+    connection: &mut DbConnection,
+    sha256: &str,
+) -> Result<(CamtDocument, Vec<ReconciliationRow>), LedgerError> {
+    let kept = bank_db::statement_file(connection, sha256)?.ok_or_else(|| {
+        reject(
+            "not_found",
+            Some("sha256"),
+            format!("no imported statement with SHA-256 {sha256}"),
+        )
+    })?;
+    let document = camt::parse(kept.document.as_bytes())
+        .map_err(|e| LedgerError::Inconsistent(format!("kept statement {sha256}: {e}")))?;
+    let rows = reconcile(connection, &document)?;
+    Ok((document, rows))
 }
 
 /// The reconciliation as CSV.
@@ -649,4 +1079,79 @@ pub fn reconciliation_csv(rows: &[ReconciliationRow]) -> Result<String, LedgerEr
         .into_inner()
         .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| LedgerError::Inconsistent(e.to_string()))
+}
+
+/// The figures of the treasury dashboard: each series is (label, currency, minor units).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dashboard {
+    pub exposure_by_retailer: Vec<(String, String, i64)>,
+    pub exposure_by_supplier: Vec<(String, String, i64)>,
+    /// Principal outstanding by how far past its due date the advance is.
+    pub ageing: Vec<(String, String, i64)>,
+    /// Amount paid on the invoices settled each day of the last 30.
+    pub settlements_per_day: Vec<(String, String, i64)>,
+}
+
+/// The ageing buckets, by days past the due date (negative: not yet due).
+pub const AGEING_BUCKETS: [(&str, i64, i64); 5] = [
+    ("not yet due", i64::MIN, 0),
+    ("1-30 days past due", 1, 30),
+    ("31-60 days past due", 31, 60),
+    ("61-90 days past due", 61, 90),
+    ("over 90 days past due", 91, i64::MAX),
+];
+
+/// Computes the dashboard as of `today`.
+pub fn dashboard(
+    connection: &mut DbConnection,
+    today: NaiveDate,
+) -> Result<Dashboard, LedgerError> {
+    use std::collections::BTreeMap;
+    fn sorted(totals: BTreeMap<(String, String), i64>) -> Vec<(String, String, i64)> {
+        let mut out: Vec<_> = totals.into_iter().map(|((l, c), a)| (l, c, a)).collect();
+        out.sort_by_key(|entry| std::cmp::Reverse(entry.2));
+        out
+    }
+    let advances = fin_db::outstanding_advances(connection)?;
+    let (mut retailers, mut suppliers) = (BTreeMap::new(), BTreeMap::new());
+    let mut ageing: Vec<(String, String, i64)> = Vec::new();
+    for (supplier, retailer, currency, due, amount) in &advances {
+        *retailers
+            .entry((retailer.clone(), currency.clone()))
+            .or_insert(0) += amount;
+        *suppliers
+            .entry((supplier.clone(), currency.clone()))
+            .or_insert(0) += amount;
+        let late = (today - *due).num_days();
+        let (bucket, _, _) = AGEING_BUCKETS
+            .iter()
+            .find(|(_, from, to)| (*from..=*to).contains(&late))
+            .expect("the buckets cover every day");
+        match ageing
+            .iter_mut()
+            .find(|(label, c, _)| label == bucket && c == currency)
+        {
+            Some(row) => row.2 += amount,
+            None => ageing.push((bucket.to_string(), currency.clone(), *amount)),
+        }
+    }
+    // Buckets in their own order, then by currency.
+    ageing.sort_by_key(|(label, currency, _)| {
+        (
+            AGEING_BUCKETS.iter().position(|(b, _, _)| b == label),
+            currency.clone(),
+        )
+    });
+    let mut per_day: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (day, currency, paid) in
+        fin_db::settled_since(connection, today - chrono::Duration::days(29))?
+    {
+        *per_day.entry((day.to_string(), currency)).or_insert(0) += paid;
+    }
+    Ok(Dashboard {
+        exposure_by_retailer: sorted(retailers),
+        exposure_by_supplier: sorted(suppliers),
+        ageing,
+        settlements_per_day: per_day.into_iter().map(|((d, c), a)| (d, c, a)).collect(),
+    })
 }

@@ -72,11 +72,29 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "/retailer/payables/{invoice_id}/dispute",
             web::post().to(retailer::dispute),
         )
-        .route("/treasury/", web::get().to(treasury::overview))
+        .route("/treasury/", web::get().to(treasury::dashboard))
+        .route("/treasury/lines", web::get().to(treasury::lines))
         .route("/treasury/import", web::post().to(treasury::import))
         .route(
             "/treasury/lines/{line_id}/match",
             web::post().to(treasury::match_line),
+        )
+        .route("/treasury/payouts", web::get().to(treasury::payouts))
+        .route(
+            "/treasury/payouts/batches",
+            web::post().to(treasury::create_batch),
+        )
+        .route(
+            "/treasury/payouts/batches/{batch_id}/pain001.xml",
+            web::get().to(treasury::pain001),
+        )
+        .route(
+            "/treasury/reconciliation",
+            web::get().to(treasury::reconciliation),
+        )
+        .route(
+            "/treasury/reconciliation/{sha256}.csv",
+            web::get().to(treasury::reconciliation_csv),
         )
         .route("/operator/", web::get().to(operator::overview))
         .route("/operator/parties", web::post().to(operator::create_party))

@@ -32,6 +32,9 @@ impl Layout {
             Role::Retailer => &[("/retailer/", "Payables")],
             Role::Operator => &[
                 ("/treasury/", "Treasury"),
+                ("/treasury/lines", "Bank lines"),
+                ("/treasury/payouts", "Payouts"),
+                ("/treasury/reconciliation", "Reconciliation"),
                 ("/operator/", "Set-up"),
                 ("/ledger", "Ledger"),
             ],

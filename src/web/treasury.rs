@@ -1,5 +1,6 @@
-//! The treasury page: import a statement, work the unmatched queue, see the
-//! bank, unapplied and suspense balances and the exposure by supplier.
+//! The treasury pages: a dashboard with charts, the bank lines (import, the
+//! unmatched queue and manual matching), payouts (pain.001 batches) and the
+//! reconciliation of each imported statement.
 
 use actix_multipart::form::bytes::Bytes as FileBytes;
 use actix_multipart::form::text::Text;
@@ -9,14 +10,141 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{actor, html, money, read, refusal, see_other, Layout};
+use super::pages::{actor, date, html, money, read, refusal, see_other, Layout};
 use super::session::{PageError, Session};
 use crate::db::bank as bank_db;
 use crate::db::financing as fin_db;
 use crate::db::log as log_db;
+use crate::db::payouts as payouts_db;
 use crate::domain::Role;
+use crate::ledger::LedgerError;
 use crate::server::AppState;
-use crate::services::treasury;
+use crate::services::payouts::{ConfirmPayouts, CreateBatch};
+use crate::services::treasury::{self, ReconciliationRow, ReversePayment};
+
+/// One bar of a chart.
+pub struct Bar {
+    pub label: String,
+    pub amount: String,
+    pub y: usize,
+    pub width: usize,
+}
+
+/// A horizontal bar chart drawn as SVG on the server.
+pub struct Chart {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub empty: &'static str,
+    pub bars: Vec<Bar>,
+    pub height: usize,
+}
+
+/// Width of the longest bar, in SVG units.
+const BAR_WIDTH_MAX: i64 = 400;
+/// Bars drawn per chart.
+const BARS_MAX: usize = 30;
+
+impl Chart {
+    fn new(
+        id: &'static str,
+        title: &'static str,
+        empty: &'static str,
+        series: &[(String, String, i64)],
+    ) -> Chart {
+        let largest = series.iter().map(|s| s.2).max().unwrap_or(1).max(1);
+        let bars: Vec<Bar> = series
+            .iter()
+            .take(BARS_MAX)
+            .enumerate()
+            .map(|(n, (label, currency, amount))| Bar {
+                label: label.clone(),
+                amount: money(currency, *amount),
+                y: n * 28,
+                width: ((amount * BAR_WIDTH_MAX) / largest).max(1) as usize,
+            })
+            .collect();
+        Chart {
+            id,
+            title,
+            empty,
+            height: bars.len() * 28 + 4,
+            bars,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "treasury_dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    pub balances: Vec<(String, String)>,
+    pub charts: Vec<Chart>,
+}
+
+/// The accounts treasury watches.
+const WATCHED_ACCOUNTS: [&str; 5] = [
+    "bank:main",
+    "unapplied-cash",
+    "bank-suspense",
+    "payouts:pending",
+    "payouts:sent",
+];
+
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    let today = state.clock.today();
+    let (balances, figures) = read(&state, move |c| {
+        let balances: Vec<(String, String)> = log_db::all_balances(c)?
+            .into_iter()
+            .filter(|b| WATCHED_ACCOUNTS.contains(&b.account.as_str()))
+            .map(|b| {
+                (
+                    format!("{} ({})", b.account, b.currency),
+                    money(&b.currency, b.balance_minor),
+                )
+            })
+            .collect();
+        Ok::<_, LedgerError>((balances, treasury::dashboard(c, today)?))
+    })
+    .await?;
+    let charts = vec![
+        Chart::new(
+            "by-retailer",
+            "Exposure by retailer (principal outstanding)",
+            "No advance is outstanding.",
+            &figures.exposure_by_retailer,
+        ),
+        Chart::new(
+            "by-supplier",
+            "Exposure by supplier (principal outstanding)",
+            "No advance is outstanding.",
+            &figures.exposure_by_supplier,
+        ),
+        Chart::new(
+            "ageing",
+            "Ageing of outstanding advances",
+            "No advance is outstanding.",
+            &figures.ageing,
+        ),
+        Chart::new(
+            "settlements",
+            "Settlements per day, last 30 days (amount paid on invoices settled)",
+            "No invoice was settled in the last 30 days.",
+            &figures.settlements_per_day,
+        ),
+    ];
+    html(
+        &DashboardPage {
+            layout: Layout::new(&session, "Treasury", "/treasury/"),
+            balances,
+            charts,
+        },
+        StatusCode::OK,
+    )
+}
 
 pub struct LineView {
     pub line_id: String,
@@ -27,33 +155,23 @@ pub struct LineView {
     pub debtor: String,
     pub suggestions: String,
     pub rule: String,
-}
-
-/// One bar of the exposure chart.
-pub struct Bar {
-    pub label: String,
-    pub amount: String,
-    pub y: usize,
-    pub width: usize,
+    /// For a line in suspense: `payout_ids` (a debit) or `reverses_line_id` (a reversal).
+    pub explain_with: &'static str,
 }
 
 #[derive(Template)]
-#[template(path = "treasury.html")]
-pub struct TreasuryPage {
+#[template(path = "treasury_lines.html")]
+pub struct LinesPage {
     pub layout: Layout,
-    pub balances: Vec<(String, String)>,
     pub unmatched: Vec<LineView>,
+    pub suspense: Vec<LineView>,
     pub recent: Vec<LineView>,
-    pub bars: Vec<Bar>,
-    pub chart_height: usize,
     pub notice: Option<String>,
     pub error: Option<String>,
 }
 
 /// Lines shown per list.
 const LINES_SHOWN: i64 = 50;
-/// Width of the longest bar, in SVG units.
-const BAR_WIDTH_MAX: i64 = 420;
 
 fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
     LineView {
@@ -61,7 +179,7 @@ fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
         value_date: line
             .value_date
             .or(line.booking_date)
-            .map(super::pages::date)
+            .map(date)
             .unwrap_or_default(),
         amount: money(
             &line.currency,
@@ -75,6 +193,7 @@ fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
         references: [
             line.structured_references.clone(),
             line.end_to_end_id.clone().unwrap_or_default(),
+            line.payment_information_id.clone().unwrap_or_default(),
         ]
         .join(" ")
         .trim()
@@ -86,78 +205,53 @@ fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
             .clone()
             .map(|r| format!("{r} by {}", line.matched_by.clone().unwrap_or_default()))
             .unwrap_or_else(|| line.status.clone()),
+        explain_with: if line.reversal == 1 {
+            "reverses_line_id"
+        } else {
+            "payout_ids"
+        },
     }
 }
 
-async fn page(
+async fn lines_page(
     state: &web::Data<AppState>,
     session: &Session,
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let (unmatched, recent, balances, exposure) = read(state, |c| {
+    let (unmatched, suspense, recent) = read(state, |c| {
         let mut unmatched = Vec::new();
         for line in bank_db::lines_with_status(c, "unmatched", LINES_SHOWN)? {
             let suggestions = treasury::suggestions(c, &line)?;
             unmatched.push(view(&line, suggestions));
         }
+        let suspense: Vec<LineView> = bank_db::lines_with_status(c, "suspense", LINES_SHOWN)?
+            .iter()
+            .map(|l| view(l, vec![]))
+            .collect();
         let mut recent: Vec<LineView> = bank_db::lines_with_status(c, "matched", LINES_SHOWN)?
             .iter()
             .map(|l| view(l, vec![]))
             .collect();
         recent.extend(
-            bank_db::lines_with_status(c, "suspense", LINES_SHOWN)?
+            bank_db::lines_with_status(c, "reversed", LINES_SHOWN)?
                 .iter()
                 .map(|l| view(l, vec![])),
         );
-        let balances: Vec<(String, String)> = log_db::all_balances(c)?
-            .into_iter()
-            .filter(|b| {
-                [
-                    "bank:main",
-                    "unapplied-cash",
-                    "bank-suspense",
-                    "payouts:pending",
-                ]
-                .contains(&b.account.as_str())
-            })
-            .map(|b| {
-                (
-                    format!("{} ({})", b.account, b.currency),
-                    money(&b.currency, b.balance_minor),
-                )
-            })
-            .collect();
-        let exposure = fin_db::exposure_by_supplier(c)?;
-        Ok::<_, crate::ledger::LedgerError>((unmatched, recent, balances, exposure))
+        Ok::<_, LedgerError>((unmatched, suspense, recent))
     })
     .await?;
-    let largest = exposure.first().map_or(1, |e| e.2.max(1));
-    let bars: Vec<Bar> = exposure
-        .iter()
-        .take(12)
-        .enumerate()
-        .map(|(n, (supplier, currency, amount))| Bar {
-            label: format!("{supplier} ({currency})"),
-            amount: money(currency, *amount),
-            y: n * 28,
-            width: ((amount * BAR_WIDTH_MAX) / largest).max(1) as usize,
-        })
-        .collect();
-    let chart_height = bars.len() * 28 + 4;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
     html(
-        &TreasuryPage {
-            layout: Layout::new(session, "Treasury", "/treasury/"),
-            balances,
+        &LinesPage {
+            layout: Layout::new(session, "Bank lines", "/treasury/lines"),
             unmatched,
+            suspense,
             recent,
-            bars,
-            chart_height,
             notice,
             error,
         },
@@ -165,12 +259,12 @@ async fn page(
     )
 }
 
-pub async fn overview(
+pub async fn lines(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Operator)?;
-    page(&state, &session, None, None).await
+    lines_page(&state, &session, None, None).await
 }
 
 #[derive(MultipartForm)]
@@ -205,17 +299,33 @@ pub async fn import(
                 report.suspense.len(),
                 report.skipped.len()
             );
-            page(&state, &session, Some(notice), None).await
+            lines_page(&state, &session, Some(notice), None).await
         }
-        Err(error) => page(&state, &session, None, Some(refusal(error)?.1)).await,
+        Err(error) => lines_page(&state, &session, None, Some(refusal(error)?.1)).await,
     }
+}
+
+/// Ids typed into a form, separated by commas or spaces.
+fn ids(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
 pub struct MatchForm {
     pub csrf: String,
-    /// Invoice ids separated by commas or spaces.
+    /// A credit: invoice ids separated by commas or spaces.
+    #[serde(default)]
     pub invoice_ids: String,
+    /// A debit: the payout ids it paid.
+    #[serde(default)]
+    pub payout_ids: String,
+    /// A reversal: the credit line it takes back.
+    #[serde(default)]
+    pub reverses_line_id: String,
 }
 
 pub async fn match_line(
@@ -227,54 +337,362 @@ pub async fn match_line(
     let by = session.require(Role::Operator)?.party.to_string();
     session.check_csrf(&form.csrf)?;
     let line_id = path.into_inner();
-    let invoice_ids: Vec<String> = form
-        .invoice_ids
-        .split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let Some(first) = invoice_ids.first().cloned() else {
-        return page(
-            &state,
-            &session,
-            None,
-            Some("Name at least one invoice, for example inv-12.".into()),
+    let form = form.into_inner();
+    let outcome = if !form.payout_ids.trim().is_empty() {
+        state
+            .ledger
+            .submit(ConfirmPayouts {
+                actor: actor(&session),
+                line_id,
+                payout_ids: ids(&form.payout_ids),
+                rule: "manual".into(),
+                matched_by: by,
+            })
+            .await
+    } else if !form.reverses_line_id.trim().is_empty() {
+        state
+            .ledger
+            .submit(ReversePayment {
+                actor: actor(&session),
+                line_id,
+                reversed_line_id: form.reverses_line_id.trim().to_string(),
+                rule: "manual".into(),
+                matched_by: by,
+            })
+            .await
+    } else {
+        let invoice_ids = ids(&form.invoice_ids);
+        let Some(first) = invoice_ids.first().cloned() else {
+            return lines_page(
+                &state,
+                &session,
+                None,
+                Some("Name at least one invoice, for example inv-12.".into()),
+            )
+            .await;
+        };
+        let id = line_id.clone();
+        let (line, retailer) = read(&state, move |c| {
+            Ok::<_, crate::db::DbError>((
+                bank_db::line(c, &id)?,
+                fin_db::invoice(c, &first)?.map(|i| i.retailer_id),
+            ))
+        })
+        .await?;
+        let (Some(line), Some(retailer)) = (line, retailer) else {
+            return lines_page(
+                &state,
+                &session,
+                None,
+                Some(format!(
+                    "No bank line {line_id} or no invoice {}.",
+                    invoice_ids[0]
+                )),
+            )
+            .await;
+        };
+        treasury::apply_line(
+            &state.ledger,
+            &actor(&session),
+            &line,
+            invoice_ids,
+            retailer,
+            "manual",
+            &by,
         )
-        .await;
+        .await
     };
-    let id = line_id.clone();
-    let (line, retailer) = read(&state, move |c| {
-        Ok::<_, crate::db::DbError>((
-            bank_db::line(c, &id)?,
-            fin_db::invoice(c, &first)?.map(|i| i.retailer_id),
-        ))
+    match outcome {
+        Ok(_) => Ok(see_other("/treasury/lines")),
+        Err(error) => lines_page(&state, &session, None, Some(refusal(error)?.1)).await,
+    }
+}
+
+pub struct PayoutView {
+    pub payout_id: String,
+    pub party: String,
+    pub amount: String,
+    pub reason: String,
+    pub status: String,
+    pub iban: String,
+}
+
+pub struct BatchView {
+    pub batch_id: String,
+    pub execution_date: String,
+    pub count: i32,
+    pub total: String,
+    pub confirmed: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "treasury_payouts.html")]
+pub struct PayoutsPage {
+    pub layout: Layout,
+    pub pending: Vec<PayoutView>,
+    pub sent: Vec<PayoutView>,
+    pub batches: Vec<BatchView>,
+    pub currencies: Vec<String>,
+    pub today: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Payouts shown per list.
+const PAYOUTS_SHOWN: i64 = 200;
+
+async fn payouts_page(
+    state: &web::Data<AppState>,
+    session: &Session,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let (pending, sent, batches) = read(state, |c| {
+        let mut views = |status: &str| -> Result<Vec<PayoutView>, crate::db::DbError> {
+            let mut out = Vec::new();
+            for p in payouts_db::payouts_with_status(c, status, None, PAYOUTS_SHOWN)? {
+                let party = fin_db::party(c, &p.party_id)?;
+                out.push(PayoutView {
+                    amount: money(&p.currency, p.amount_minor),
+                    reason: format!("{} {}", p.reason, p.invoice_id.clone().unwrap_or_default()),
+                    status: match &p.batch_id {
+                        Some(batch) => format!("{} in {batch}", p.status),
+                        None => p.status.clone(),
+                    },
+                    iban: party
+                        .as_ref()
+                        .and_then(|party| party.iban.clone())
+                        .unwrap_or_else(|| "no bank account yet".into()),
+                    party: party.map_or(p.party_id.clone(), |party| party.name),
+                    payout_id: p.payout_id,
+                });
+            }
+            Ok(out)
+        };
+        let pending = views("pending")?;
+        let sent = views("sent")?;
+        let batches = payouts_db::all_batches(c)?;
+        Ok::<_, crate::db::DbError>((pending, sent, batches))
     })
     .await?;
-    let (Some(line), Some(retailer)) = (line, retailer) else {
-        return page(
+    let mut currencies: Vec<String> = batches.iter().map(|b| b.currency.clone()).collect();
+    currencies.extend(
+        pending
+            .iter()
+            .filter_map(|p| p.amount.rsplit(' ').next().map(str::to_string)),
+    );
+    currencies.sort();
+    currencies.dedup();
+    if currencies.is_empty() {
+        currencies.push("EUR".into());
+    }
+    let batches = batches
+        .into_iter()
+        .map(|b| BatchView {
+            execution_date: date(b.requested_execution_date),
+            count: b.payout_count,
+            total: money(&b.currency, b.total_minor),
+            confirmed: money(&b.currency, b.confirmed_minor),
+            status: b.status,
+            batch_id: b.batch_id,
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    html(
+        &PayoutsPage {
+            layout: Layout::new(session, "Payouts", "/treasury/payouts"),
+            pending,
+            sent,
+            batches,
+            currencies,
+            today: state.clock.today().to_string(),
+            notice,
+            error,
+        },
+        status,
+    )
+}
+
+pub async fn payouts(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    payouts_page(&state, &session, None, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BatchForm {
+    pub csrf: String,
+    pub currency: String,
+    pub requested_execution_date: String,
+}
+
+pub async fn create_batch(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<BatchForm>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    session.check_csrf(&form.csrf)?;
+    let Ok(day) = chrono::NaiveDate::parse_from_str(&form.requested_execution_date, "%Y-%m-%d")
+    else {
+        return payouts_page(
             &state,
             &session,
             None,
             Some(format!(
-                "No bank line {line_id} or no invoice {}.",
-                invoice_ids[0]
+                "execution date {:?} is not a date (YYYY-MM-DD)",
+                form.requested_execution_date
             )),
         )
         .await;
     };
-    match treasury::apply_line(
-        &state.ledger,
-        &actor(&session),
-        &line,
-        invoice_ids,
-        retailer,
-        "manual",
-        &by,
-    )
-    .await
-    {
-        Ok(_) => Ok(see_other("/treasury/")),
-        Err(error) => page(&state, &session, None, Some(refusal(error)?.1)).await,
+    let outcome = match CreateBatch::parse(actor(&session), &form.currency, day) {
+        Ok(command) => state.ledger.submit(command).await,
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(receipt) => {
+            payouts_page(
+                &state,
+                &session,
+                Some(format!(
+                    "Batch pb-{} recorded at seq {}; download its pain.001 file below.",
+                    receipt.seq, receipt.seq
+                )),
+                None,
+            )
+            .await
+        }
+        Err(error) => payouts_page(&state, &session, None, Some(refusal(error)?.1)).await,
     }
+}
+
+pub async fn pain001(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    let batch_id = path.into_inner();
+    let id = batch_id.clone();
+    let bytes = read(
+        &state,
+        move |c| match crate::services::payouts::pain001_of(c, &id) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(LedgerError::Rejected { .. }) => Ok(None),
+            Err(other) => Err(other),
+        },
+    )
+    .await?;
+    match bytes {
+        Some(bytes) => Ok(HttpResponse::Ok()
+            .content_type("application/xml")
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"{batch_id}.pain001.xml\""),
+            ))
+            .body(bytes)),
+        None => Err(PageError::NotFound),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "treasury_reconciliation.html")]
+pub struct ReconciliationPage {
+    pub layout: Layout,
+    /// (sha256, message id, imported at)
+    pub statements: Vec<(String, String, String)>,
+    /// The statement shown: (sha256, message id) and its rows.
+    pub shown: Option<(String, String)>,
+    pub rows: Vec<ReconciliationRow>,
+    pub differences: usize,
+}
+
+/// Whether a reconciliation row shows a difference.
+fn differs(row: &ReconciliationRow) -> bool {
+    row.difference
+        .chars()
+        .any(|c| c.is_ascii_digit() && c != '0')
+}
+
+pub async fn reconciliation(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<ReconciliationQuery>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    let wanted = query.into_inner().statement;
+    let (statements, shown) = read(&state, move |c| {
+        let statements = bank_db::statement_files(c, 100)?;
+        let chosen = wanted.or_else(|| statements.first().map(|s| s.0.clone()));
+        let shown = match chosen {
+            Some(sha256) => match treasury::reconcile_kept(c, &sha256) {
+                Ok((document, rows)) => Some((sha256, document.message_id, rows)),
+                Err(LedgerError::Rejected { .. }) => None,
+                Err(other) => return Err(other),
+            },
+            None => None,
+        };
+        Ok::<_, LedgerError>((statements, shown))
+    })
+    .await?;
+    let (shown, rows) = match shown {
+        Some((sha256, message_id, rows)) => (Some((sha256, message_id)), rows),
+        None => (None, Vec::new()),
+    };
+    html(
+        &ReconciliationPage {
+            layout: Layout::new(&session, "Reconciliation", "/treasury/reconciliation"),
+            statements: statements
+                .into_iter()
+                .map(|(sha, id, at)| (sha, id, at.format("%-d %b %Y %H:%M UTC").to_string()))
+                .collect(),
+            differences: rows.iter().filter(|r| differs(r)).count(),
+            shown,
+            rows,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReconciliationQuery {
+    pub statement: Option<String>,
+}
+
+pub async fn reconciliation_csv(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    let sha256 = path.into_inner();
+    let id = sha256.clone();
+    let rows = read(&state, move |c| match treasury::reconcile_kept(c, &id) {
+        Ok((_, rows)) => Ok(Some(rows)),
+        Err(LedgerError::Rejected { .. }) => Ok(None),
+        Err(other) => Err(other),
+    })
+    .await?;
+    let Some(rows) = rows else {
+        return Err(PageError::NotFound);
+    };
+    let text = treasury::reconciliation_csv(&rows)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"reconciliation-{}.csv\"",
+                &sha256[..12.min(sha256.len())]
+            ),
+        ))
+        .body(text))
 }

@@ -32,6 +32,8 @@ pub fn invalid(field: &str, message: impl Into<String>) -> LedgerError {
 pub mod accounts {
     pub const BANK: &str = "bank:main";
     pub const PAYOUTS_PENDING: &str = "payouts:pending";
+    /// Payouts in a pain.001 batch the bank has not yet shown as debited.
+    pub const PAYOUTS_SENT: &str = "payouts:sent";
     pub const UNAPPLIED_CASH: &str = "unapplied-cash";
     pub fn funder_cash(funder: &str) -> String {
         format!("funder:{funder}:cash")

@@ -66,6 +66,8 @@ fn record_payout(
                 invoice_id: Some(invoice_id.into()),
                 status: "pending".into(),
                 created_seq: seq,
+                batch_id: None,
+                confirmed_seq: None,
             },
         )?;
     }
@@ -155,6 +157,12 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
         "bank.line_imported" => {
             crate::services::treasury::project_line(context.connection()?, entry)
         }
+        "payment.reversed" => {
+            crate::services::treasury::project_reversal(context.connection()?, entry)
+        }
+        "party.bank_account_set" | "payout.batch_created" | "payout.confirmed" => {
+            crate::services::payouts::project(context.connection()?, entry)
+        }
         "party.registered" => {
             let body: PartyRegistered = from_entry(entry)?;
             fin_db::insert_party(
@@ -168,6 +176,8 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
                     key_id: body.key_id,
                     status: "active".into(),
                     registered_seq: seq,
+                    iban: None,
+                    bic: None,
                 },
             )?;
             Ok(())
@@ -344,18 +354,13 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
                 }
             }
             if let Some(matched) = &body.bank_line {
-                let mut line =
-                    crate::db::bank::line(connection, &matched.line_id)?.ok_or_else(|| {
-                        LedgerError::Inconsistent(format!(
-                            "projector: no bank line {}",
-                            matched.line_id
-                        ))
-                    })?;
-                line.status = "matched".into();
-                line.matched_by = Some(matched.matched_by.clone());
-                line.match_rule = Some(matched.rule.clone());
-                line.payment_seq = Some(seq);
-                crate::db::bank::update(connection, &line)?;
+                crate::services::treasury::mark_line(
+                    connection,
+                    &matched.line_id,
+                    &matched.rule,
+                    &matched.matched_by,
+                    seq,
+                )?;
             }
             Ok(())
         }

@@ -1,0 +1,269 @@
+//! Payouts: parties' bank accounts, the pending payouts, and pain.001 batches.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Principal;
+use super::body::Body;
+use super::dto::{ProblemDoc, Recorded};
+use super::error::ApiError;
+use super::idempotency::{self, parse_json};
+use super::{actor, recorded};
+use crate::db::financing::{self as fin_db, PayoutRow};
+use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
+use crate::domain::{Currency, Role};
+use crate::server::AppState;
+use crate::services::payouts::{CreateBatch, SetBankAccount};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccountRequest {
+    /// IBAN, spaces allowed.
+    pub iban: String,
+    pub bic: Option<String>,
+}
+
+/// Record where a party is paid (or, for the operator, the account batches are paid from).
+#[utoipa::path(post, path = "/api/v1/parties/{party_id}/bank-account", tag = "payouts",
+    request_body = BankAccountRequest,
+    params(("party_id" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn set_bank_account(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    let party_id = path.into_inner();
+    idempotency::run(&state, &request, &body, || async {
+        let input: BankAccountRequest = parse_json(&body)?;
+        let command = SetBankAccount::parse(
+            actor(&principal),
+            &party_id,
+            &input.iban,
+            input.bic.as_deref(),
+        )?;
+        let receipt = state.ledger.submit(command).await?;
+        Ok(recorded(party_id.clone(), receipt))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PayoutsQuery {
+    /// pending (default), sent, confirmed or cancelled.
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PayoutResponse {
+    pub payout_id: String,
+    pub party_id: String,
+    pub currency: String,
+    pub amount: String,
+    /// advance or settlement.
+    pub reason: String,
+    pub invoice_id: Option<String>,
+    pub status: String,
+    pub batch_id: Option<String>,
+    /// The entry that created it, and the one that confirmed it.
+    pub created_seq: i64,
+    pub confirmed_seq: Option<i64>,
+}
+
+impl From<PayoutRow> for PayoutResponse {
+    fn from(row: PayoutRow) -> Self {
+        PayoutResponse {
+            amount: Currency::parse(&row.currency)
+                .map(|c| c.format_amount(row.amount_minor))
+                .unwrap_or_default(),
+            payout_id: row.payout_id,
+            party_id: row.party_id,
+            currency: row.currency,
+            reason: row.reason,
+            invoice_id: row.invoice_id,
+            status: row.status,
+            batch_id: row.batch_id,
+            created_seq: row.created_seq,
+            confirmed_seq: row.confirmed_seq,
+        }
+    }
+}
+
+/// Most payouts listed per request.
+const PAYOUTS_LISTED_MAX: i64 = 500;
+
+/// Payouts by status: all of them for treasury and auditors, its own for a supplier.
+#[utoipa::path(get, path = "/api/v1/payouts", tag = "payouts", params(PayoutsQuery),
+    responses((status = 200, body = Vec<PayoutResponse>), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<PayoutsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = query
+        .into_inner()
+        .status
+        .unwrap_or_else(|| "pending".into());
+    if !["pending", "sent", "confirmed", "cancelled"].contains(&status.as_str()) {
+        return Err(ApiError::invalid(
+            "status",
+            "status must be pending, sent, confirmed or cancelled",
+        ));
+    }
+    let rows = match principal.role {
+        Role::Operator | Role::Auditor => {
+            state
+                .read(move |c| {
+                    payouts_db::payouts_with_status(c, &status, None, PAYOUTS_LISTED_MAX)
+                })
+                .await?
+        }
+        Role::Supplier => {
+            let party = principal.party.to_string();
+            state
+                .read(move |c| {
+                    Ok::<_, crate::db::DbError>(
+                        fin_db::payouts_of(c, &party)?
+                            .into_iter()
+                            .filter(|p| p.status == status)
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .await?
+        }
+        _ => {
+            return Err(ApiError::forbidden(
+                "payouts are shown to treasury, auditors and the supplier paid",
+            ))
+        }
+    };
+    let answer: Vec<PayoutResponse> = rows.into_iter().map(PayoutResponse::from).collect();
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub currency: String,
+    /// When the bank should pay; today when absent.
+    pub requested_execution_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    pub batch_id: String,
+    pub currency: String,
+    pub total: String,
+    pub payout_count: i32,
+    pub debtor_iban: String,
+    pub requested_execution_date: NaiveDate,
+    /// sent, or confirmed once every payout in it is.
+    pub status: String,
+    pub confirmed: String,
+    pub created_seq: i64,
+    /// Where to download the pain.001 file.
+    pub pain001: String,
+}
+
+impl From<PayoutBatchRow> for BatchResponse {
+    fn from(row: PayoutBatchRow) -> Self {
+        let money = |minor| {
+            Currency::parse(&row.currency)
+                .map(|c| c.format_amount(minor))
+                .unwrap_or_default()
+        };
+        BatchResponse {
+            total: money(row.total_minor),
+            confirmed: money(row.confirmed_minor),
+            pain001: format!("/api/v1/payout-batches/{}/pain001", row.batch_id),
+            batch_id: row.batch_id,
+            currency: row.currency,
+            payout_count: row.payout_count,
+            debtor_iban: row.debtor_iban,
+            requested_execution_date: row.requested_execution_date,
+            status: row.status,
+            created_seq: row.created_seq,
+        }
+    }
+}
+
+/// Gather the pending payouts of a currency (to suppliers with a bank account) into a pain.001 batch.
+#[utoipa::path(post, path = "/api/v1/payout-batches", tag = "payouts", request_body = BatchRequest,
+    params(("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn create_batch(
+    state: web::Data<AppState>,
+    principal: Principal,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    idempotency::run(&state, &request, &body, || async {
+        let input: BatchRequest = parse_json(&body)?;
+        let date = input
+            .requested_execution_date
+            .unwrap_or_else(|| state.clock.today());
+        let command = CreateBatch::parse(actor(&principal), &input.currency, date)?;
+        let receipt = state.ledger.submit(command).await?;
+        Ok(recorded(format!("pb-{}", receipt.seq), receipt))
+    })
+    .await
+}
+
+fn treasury_or_auditor(principal: &Principal) -> Result<(), ApiError> {
+    if matches!(principal.role, Role::Operator | Role::Auditor) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "payout batches are for treasury (operator) and auditors",
+        ))
+    }
+}
+
+/// Payout batches, newest first.
+#[utoipa::path(get, path = "/api/v1/payout-batches", tag = "payouts",
+    responses((status = 200, body = Vec<BatchResponse>), (status = 403, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn list_batches(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    treasury_or_auditor(&principal)?;
+    let rows = state.read(payouts_db::all_batches).await?;
+    let answer: Vec<BatchResponse> = rows.into_iter().map(BatchResponse::from).collect();
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// The batch's ISO 20022 pain.001.001.09 file, checked against the schema.
+#[utoipa::path(get, path = "/api/v1/payout-batches/{batch_id}/pain001", tag = "payouts",
+    params(("batch_id" = String, Path)),
+    responses((status = 200, content_type = "application/xml", body = String), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn pain001(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    treasury_or_auditor(&principal)?;
+    let batch_id = path.into_inner();
+    let id = batch_id.clone();
+    let bytes = state
+        .read(move |c| crate::services::payouts::pain001_of(c, &id))
+        .await?;
+    Ok(HttpResponse::build(StatusCode::OK)
+        .content_type("application/xml")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{batch_id}.pain001.xml\""),
+        ))
+        .body(bytes))
+}
