@@ -467,5 +467,5 @@ fn the_openapi_document_and_the_server_agree() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 36, "every operation was called");
+    assert_eq!(operations, 43, "every operation was called");
 }

@@ -54,7 +54,7 @@ pub struct BankLineResponse {
     pub suggestions: Vec<String>,
 }
 
-/// Give exactly one of the three.
+/// Give exactly one of the four.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
@@ -67,6 +67,9 @@ pub struct MatchRequest {
     /// For a reversal: the credit line it takes back (and the payment that credit made).
     #[serde(default)]
     pub reverses_line_id: Option<String>,
+    /// For a credit from a funder: the funder whose deposit it is.
+    #[serde(default)]
+    pub deposit_for_funder: Option<String>,
 }
 
 /// Lines listed per request.
@@ -191,12 +194,19 @@ pub async fn match_line(
         let by = principal.party.to_string();
         let given = usize::from(!input.invoice_ids.is_empty())
             + usize::from(!input.payout_ids.is_empty())
-            + usize::from(input.reverses_line_id.is_some());
+            + usize::from(input.reverses_line_id.is_some())
+            + usize::from(input.deposit_for_funder.is_some());
         if given != 1 {
             return Err(ApiError::invalid(
                 "invoice_ids",
-                "give exactly one of invoice_ids, payout_ids or reverses_line_id",
+                "give exactly one of invoice_ids, payout_ids, reverses_line_id or deposit_for_funder",
             ));
+        }
+        if let Some(funder_id) = input.deposit_for_funder {
+            let receipt =
+                treasury::deposit_line(&state.ledger, &state.pool, &actor(&principal), &line_id, &funder_id, &by)
+                    .await?;
+            return Ok(recorded(format!("seq-{}", receipt.seq), receipt));
         }
         if !input.payout_ids.is_empty() {
             let receipt = state

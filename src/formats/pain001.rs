@@ -163,7 +163,8 @@ pub fn write(batch: &CreditTransferBatch) -> Result<Vec<u8>, String> {
     out.open("PmtInf")?;
     out.leaf("PmtInfId", &batch.message_id)?;
     out.leaf("PmtMtd", "TRF")?;
-    out.leaf("BtchBookg", "false")?;
+    // One debit for the whole batch on the statement, matched by `PmtInfId`.
+    out.leaf("BtchBookg", "true")?;
     out.leaf("NbOfTxs", &count)?;
     out.leaf("CtrlSum", &sum)?;
     if batch.currency == "EUR" {

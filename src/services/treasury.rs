@@ -380,6 +380,46 @@ pub async fn apply_line(
     ledger.submit(payment).await
 }
 
+/// Applies an unmatched credit line as a funder's deposit, by hand.
+pub async fn deposit_line(
+    ledger: &Ledger,
+    pool: &crate::db::Pool,
+    actor: &Actor,
+    line_id: &str,
+    funder_id: &str,
+    by: &str,
+) -> Result<crate::ledger::Receipt, LedgerError> {
+    let reader = pool.clone();
+    let id = line_id.to_string();
+    let line = actix_web::web::block(move || -> Result<_, LedgerError> {
+        let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+        Ok(bank_db::line(&mut connection, &id)?)
+    })
+    .await
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??
+    .ok_or_else(|| {
+        reject(
+            "not_found",
+            Some("line_id"),
+            format!("no bank line {line_id:?}"),
+        )
+    })?;
+    let currency =
+        Currency::parse(&line.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    let deposit = crate::services::financing::parties::FunderDeposit::parse(
+        &actor.party,
+        funder_id,
+        currency.code(),
+        &currency.format_amount(line.amount_minor),
+    )?
+    .from_bank_line(MatchedLine {
+        line_id: line.line_id.clone(),
+        rule: "manual".into(),
+        matched_by: by.into(),
+    });
+    ledger.submit(deposit).await
+}
+
 /// Imports a statement file: every booked line once, then the automatic matching.
 pub async fn import(
     ledger: &Ledger,

@@ -326,6 +326,9 @@ pub struct MatchForm {
     /// A reversal: the credit line it takes back.
     #[serde(default)]
     pub reverses_line_id: String,
+    /// A credit from a funder: whose deposit it is.
+    #[serde(default)]
+    pub deposit_for_funder: String,
 }
 
 pub async fn match_line(
@@ -338,7 +341,17 @@ pub async fn match_line(
     session.check_csrf(&form.csrf)?;
     let line_id = path.into_inner();
     let form = form.into_inner();
-    let outcome = if !form.payout_ids.trim().is_empty() {
+    let outcome = if !form.deposit_for_funder.trim().is_empty() {
+        treasury::deposit_line(
+            &state.ledger,
+            &state.pool,
+            &actor(&session),
+            &line_id,
+            form.deposit_for_funder.trim(),
+            &by,
+        )
+        .await
+    } else if !form.payout_ids.trim().is_empty() {
         state
             .ledger
             .submit(ConfirmPayouts {
@@ -367,7 +380,7 @@ pub async fn match_line(
                 &state,
                 &session,
                 None,
-                Some("Name at least one invoice, for example inv-12.".into()),
+                Some("Name at least one invoice (for example inv-12) or the funder whose deposit it is.".into()),
             )
             .await;
         };

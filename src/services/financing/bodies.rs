@@ -69,6 +69,9 @@ pub struct FunderDeposited {
     pub funder_id: String,
     pub currency: String,
     pub amount: String,
+    /// Set when the money is an imported bank line's (it then leaves `unapplied-cash`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bank_line: Option<MatchedLine>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

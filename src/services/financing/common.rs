@@ -93,6 +93,40 @@ impl PostingsBuilder {
     }
 }
 
+/// Checks that an imported bank line can be applied whole: it exists, is an
+/// unmatched credit, and has this currency and amount.
+pub fn check_unmatched_line(
+    connection: &mut DbConnection,
+    line_id: &str,
+    currency: Currency,
+    amount_minor: i64,
+) -> Result<(), LedgerError> {
+    let line = crate::db::bank::line(connection, line_id)?.ok_or_else(|| {
+        reject(
+            "not_found",
+            Some("line_id"),
+            format!("no bank line {line_id:?}"),
+        )
+    })?;
+    if line.status != "unmatched" {
+        return Err(reject(
+            "illegal_transition",
+            Some("line_id"),
+            format!(
+                "bank line {} is {}, not unmatched",
+                line.line_id, line.status
+            ),
+        ));
+    }
+    if line.amount_minor != amount_minor || line.currency != currency.code() {
+        return Err(invalid(
+            "amount",
+            "the bank line is applied whole: amount and currency must be the line's",
+        ));
+    }
+    Ok(())
+}
+
 /// An amount as written in entry bodies.
 pub fn amount_text(currency: Currency, minor: i64) -> String {
     currency.format_amount(minor)

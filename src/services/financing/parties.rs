@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::bodies::{to_body, FunderDeposited, PartyRegistered, ProgramCreated};
-use super::common::{accounts, invalid, load_party, positive_amount, reject, PostingsBuilder};
+use super::common::{
+    accounts, check_unmatched_line, invalid, load_party, positive_amount, reject, PostingsBuilder,
+};
 use crate::db::financing as fin_db;
 use crate::domain::terms::{parse_rate, DayCount, TermsError};
 use crate::domain::{Currency, PartyId, Role};
@@ -276,24 +278,39 @@ impl FunderDeposit {
                 funder_id: funder_id.into(),
                 currency: currency.code().into(),
                 amount: currency.format_amount(amount_minor),
+                bank_line: None,
             },
             currency,
             amount_minor,
             actor: actor.clone(),
         })
     }
+
+    /// The money is an imported bank line's, waiting in `unapplied-cash`.
+    pub fn from_bank_line(mut self, line: super::bodies::MatchedLine) -> Self {
+        self.body.bank_line = Some(line);
+        self
+    }
 }
 
 impl Command for FunderDeposit {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        load_party(
-            context.connection()?,
-            &self.body.funder_id,
-            Role::Funder,
-            "funder_id",
-        )?;
+        let connection = context.connection()?;
+        load_party(connection, &self.body.funder_id, Role::Funder, "funder_id")?;
+        let from = match &self.body.bank_line {
+            None => accounts::BANK,
+            Some(matched) => {
+                check_unmatched_line(
+                    connection,
+                    &matched.line_id,
+                    self.currency,
+                    self.amount_minor,
+                )?;
+                accounts::UNAPPLIED_CASH
+            }
+        };
         let mut postings = PostingsBuilder::new(self.currency);
-        postings.debit(accounts::BANK, self.amount_minor).credit(
+        postings.debit(from, self.amount_minor).credit(
             &accounts::funder_cash(&self.body.funder_id),
             self.amount_minor,
         );

@@ -5,8 +5,8 @@ use chrono::{Duration, NaiveDate};
 pub use super::bodies::MatchedLine;
 use super::bodies::{to_body, PaymentAllocation, PaymentReceived};
 use super::common::{
-    accounts, amount_text, invalid, load_invoice, load_party, load_program, net_payout,
-    positive_amount, program_terms, reject, PostingsBuilder,
+    accounts, amount_text, check_unmatched_line, invalid, load_invoice, load_party, load_program,
+    net_payout, positive_amount, program_terms, reject, PostingsBuilder,
 };
 use super::invoices::Actor;
 use crate::db::financing as fin_db;
@@ -101,30 +101,7 @@ impl Command for ReceivePayment {
         match &self.bank_line {
             None => postings.debit(accounts::BANK, self.amount_minor),
             Some(matched) => {
-                let line =
-                    crate::db::bank::line(connection, &matched.line_id)?.ok_or_else(|| {
-                        reject(
-                            "not_found",
-                            Some("line_id"),
-                            format!("no bank line {:?}", matched.line_id),
-                        )
-                    })?;
-                if line.status != "unmatched" {
-                    return Err(reject(
-                        "illegal_transition",
-                        Some("line_id"),
-                        format!(
-                            "bank line {} is {}, not unmatched",
-                            line.line_id, line.status
-                        ),
-                    ));
-                }
-                if line.amount_minor != self.amount_minor || line.currency != currency.code() {
-                    return Err(invalid(
-                        "amount",
-                        "the payment must be the bank line's whole amount and currency",
-                    ));
-                }
+                check_unmatched_line(connection, &matched.line_id, currency, self.amount_minor)?;
                 postings.debit(accounts::UNAPPLIED_CASH, self.amount_minor)
             }
         };

@@ -153,7 +153,20 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
         crate::services::webhooks::enqueue(connection, seq, &parties, entry.at.naive_utc())?;
     }
     match entry.kind.as_str() {
-        "journal.posted" | "funder.deposited" => Ok(()),
+        "journal.posted" => Ok(()),
+        "funder.deposited" => {
+            let body: FunderDeposited = from_entry(entry)?;
+            if let Some(matched) = &body.bank_line {
+                crate::services::treasury::mark_line(
+                    context.connection()?,
+                    &matched.line_id,
+                    &matched.rule,
+                    &matched.matched_by,
+                    seq,
+                )?;
+            }
+            Ok(())
+        }
         "bank.line_imported" => {
             crate::services::treasury::project_line(context.connection()?, entry)
         }
