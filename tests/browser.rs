@@ -421,7 +421,10 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     )
     .await;
     wait_path(&browser, "/operator/").await;
-    browser.goto(&format!("{base}/treasury/")).await.unwrap();
+    browser
+        .goto(&format!("{base}/treasury/lines"))
+        .await
+        .unwrap();
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/samples/camt/genkgo-camt053.v8.xml")
         .canonicalize()
@@ -445,11 +448,38 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         "1 lines imported (0 already known): 0 matched, 1 waiting for you, 0 to suspense, 0 skipped."
     );
     assert!(text(&browser, "tr[data-line]").await.contains("8.85 EUR"));
-    assert!(
-        browser.source().await.unwrap().contains("<svg"),
-        "the exposure chart is drawn"
+    screenshot(&browser, "10-treasury-lines").await;
+    // The dashboard draws its charts; the advance above is outstanding.
+    browser.goto(&format!("{base}/treasury/")).await.unwrap();
+    let dashboard = browser.source().await.unwrap();
+    assert_eq!(
+        dashboard.matches("<svg").count(),
+        3,
+        "exposure twice and ageing; no settlement yet"
     );
-    screenshot(&browser, "10-treasury").await;
+    assert!(text(&browser, "#by-supplier + svg")
+        .await
+        .contains("9,000.00 EUR"));
+    assert!(text(&browser, "#ageing + svg")
+        .await
+        .contains("not yet due"));
+    screenshot(&browser, "11-treasury-dashboard").await;
+    // The advance's payout waits: the supplier has no bank account yet.
+    browser
+        .goto(&format!("{base}/treasury/payouts"))
+        .await
+        .unwrap();
+    assert!(text(&browser, "#pending + table")
+        .await
+        .contains("no bank account yet"));
+    screenshot(&browser, "12-treasury-payouts").await;
+    // The imported statement's reconciliation: its arithmetic holds, the ledger's bank differs.
+    browser
+        .goto(&format!("{base}/treasury/reconciliation"))
+        .await
+        .unwrap();
+    assert!(text(&browser, "#reconciled").await.contains("Statement"));
+    screenshot(&browser, "13-treasury-reconciliation").await;
     sign_out(&browser).await;
     sign_in(
         &browser,
