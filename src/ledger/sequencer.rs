@@ -224,6 +224,29 @@ impl Ledger {
         answer.await.map_err(|_| LedgerError::Closed)?
     }
 
+    /// Submits every command in order before waiting for any, so that they
+    /// share batches (one commit, one signature); the outcomes come back in
+    /// the same order.
+    pub async fn submit_all(
+        &self,
+        commands: Vec<Box<dyn Command>>,
+    ) -> Vec<Result<Receipt, LedgerError>> {
+        let mut answers = Vec::with_capacity(commands.len());
+        for command in commands {
+            let (reply, answer) = oneshot::channel();
+            let sent = self.sender.send(Submission { command, reply }).await;
+            answers.push(sent.ok().map(|_| answer));
+        }
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for answer in answers {
+            outcomes.push(match answer {
+                Some(answer) => answer.await.unwrap_or(Err(LedgerError::Closed)),
+                None => Err(LedgerError::Closed),
+            });
+        }
+        outcomes
+    }
+
     /// `submit` for synchronous callers (CLI); must not run on a runtime thread.
     pub fn submit_blocking(&self, command: impl Command) -> Result<Receipt, LedgerError> {
         let (reply, answer) = oneshot::channel();

@@ -340,16 +340,15 @@ pub fn auto_match(
     Ok(None)
 }
 
-/// Applies an unmatched credit line to `invoice_ids` (in order), as `actor`.
-pub async fn apply_line(
-    ledger: &Ledger,
+/// The payment that applies an unmatched credit line to `invoice_ids` (in order).
+fn payment_of_line(
     actor: &Actor,
     line: &BankLineRow,
     invoice_ids: Vec<String>,
     retailer_id: String,
     rule: &str,
     by: &str,
-) -> Result<crate::ledger::Receipt, LedgerError> {
+) -> Result<ReceivePayment, LedgerError> {
     let currency =
         Currency::parse(&line.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
     let value_date = line.value_date.or(line.booking_date).ok_or_else(|| {
@@ -363,7 +362,7 @@ pub async fn apply_line(
         .end_to_end_id
         .clone()
         .unwrap_or_else(|| line.line_id.clone());
-    let payment = ReceivePayment::parse(
+    Ok(ReceivePayment::parse(
         actor.clone(),
         &retailer_id,
         currency.code(),
@@ -376,8 +375,29 @@ pub async fn apply_line(
         line_id: line.line_id.clone(),
         rule: rule.into(),
         matched_by: by.into(),
-    });
-    ledger.submit(payment).await
+    }))
+}
+
+/// Applies an unmatched credit line to `invoice_ids` (in order), as `actor`.
+pub async fn apply_line(
+    ledger: &Ledger,
+    actor: &Actor,
+    line: &BankLineRow,
+    invoice_ids: Vec<String>,
+    retailer_id: String,
+    rule: &str,
+    by: &str,
+) -> Result<crate::ledger::Receipt, LedgerError> {
+    ledger
+        .submit(payment_of_line(
+            actor,
+            line,
+            invoice_ids,
+            retailer_id,
+            rule,
+            by,
+        )?)
+        .await
 }
 
 /// Applies an unmatched credit line as a funder's deposit, by hand.
@@ -448,76 +468,99 @@ pub async fn import(
         skipped,
         ..Default::default()
     };
-    for line in lines {
-        let line_id = line.line_id.clone();
-        match ledger
-            .submit(ImportBankLine {
+    // 1. Every line, in file order, submitted together so that they share commits.
+    let line_ids: Vec<String> = lines.iter().map(|l| l.line_id.clone()).collect();
+    let commands: Vec<Box<dyn Command>> = lines
+        .into_iter()
+        .map(|line| {
+            Box::new(ImportBankLine {
                 actor: actor.party.clone(),
                 line,
-            })
-            .await
-        {
-            Ok(_) => report.lines_imported += 1,
+            }) as Box<dyn Command>
+        })
+        .collect();
+    let mut imported = Vec::new();
+    for (line_id, outcome) in line_ids.into_iter().zip(ledger.submit_all(commands).await) {
+        match outcome {
+            Ok(_) => {
+                report.lines_imported += 1;
+                imported.push(line_id);
+            }
             Err(LedgerError::Rejected {
                 code: "already_imported",
                 ..
-            }) => {
-                report.already_imported += 1;
-                continue;
-            }
+            }) => report.already_imported += 1,
             Err(LedgerError::Rejected {
                 code: "unsupported_currency",
                 message,
                 ..
-            }) => {
-                report.skipped.push(format!("{line_id}: {message}"));
-                continue;
-            }
+            }) => report.skipped.push(format!("{line_id}: {message}")),
             Err(other) => return Err(other),
         }
-        let reader = pool.clone();
-        let id = line_id.clone();
-        let found = actix_web::web::block(move || -> Result<_, LedgerError> {
-            let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+    }
+    // 2. Credits: the invoice each pays, when certain, applied together.
+    let reader = pool.clone();
+    let ids = imported.clone();
+    let rows = actix_web::web::block(move || -> Result<_, LedgerError> {
+        let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
             let row = bank_db::line(&mut connection, &id)?
                 .ok_or_else(|| LedgerError::Inconsistent(format!("bank line {id} vanished")))?;
-            if row.status != "unmatched" {
-                return Ok((row, None));
-            }
-            let matched = auto_match(&mut connection, &row)?;
-            let retailer = match &matched {
-                Some((invoice_id, _)) => {
-                    fin_db::invoice(&mut connection, invoice_id)?.map(|i| i.retailer_id)
+            let matched = if row.status == "unmatched" {
+                match auto_match(&mut connection, &row)? {
+                    Some((invoice_id, rule)) => fin_db::invoice(&mut connection, &invoice_id)?
+                        .map(|i| (invoice_id, rule, i.retailer_id)),
+                    None => None,
                 }
-                None => None,
+            } else {
+                None
             };
-            Ok((row, matched.zip(retailer)))
-        })
-        .await
-        .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
-        match found {
-            (row, Some(((invoice_id, rule), retailer_id))) => {
-                match apply_line(
-                    ledger,
+            found.push((row, matched));
+        }
+        Ok(found)
+    })
+    .await
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
+    let mut payments: Vec<Box<dyn Command>> = Vec::new();
+    let mut paid = Vec::new();
+    let mut debits = Vec::new();
+    for (row, matched) in rows {
+        match matched {
+            Some((invoice_id, rule, retailer_id)) => {
+                match payment_of_line(
                     actor,
                     &row,
                     vec![invoice_id.clone()],
                     retailer_id,
                     rule,
                     "system",
-                )
-                .await
-                {
-                    Ok(_) => report.matched.push((line_id, invoice_id, rule.to_string())),
-                    Err(LedgerError::Rejected { .. }) => report.unmatched.push(line_id),
-                    Err(other) => return Err(other),
+                ) {
+                    Ok(payment) => {
+                        payments.push(Box::new(payment));
+                        paid.push((row.line_id, invoice_id, rule));
+                    }
+                    Err(_) => report.unmatched.push(row.line_id),
                 }
             }
-            (row, None) if row.status == "unmatched" => report.unmatched.push(line_id),
-            (row, None) => match explain_debit(ledger, pool, actor, row).await? {
-                Some((target, rule)) => report.matched.push((line_id, target, rule.into())),
-                None => report.suspense.push(line_id),
-            },
+            None if row.status == "unmatched" => report.unmatched.push(row.line_id),
+            None => debits.push(row),
+        }
+    }
+    for ((line_id, invoice_id, rule), outcome) in
+        paid.into_iter().zip(ledger.submit_all(payments).await)
+    {
+        match outcome {
+            Ok(_) => report.matched.push((line_id, invoice_id, rule.to_string())),
+            Err(LedgerError::Rejected { .. }) => report.unmatched.push(line_id),
+            Err(other) => return Err(other),
+        }
+    }
+    // 3. Debits and reversals, once the payments they may undo are applied.
+    for (line_id, explained) in explain_debits(ledger, pool, actor, debits).await? {
+        match explained {
+            Some((target, rule)) => report.matched.push((line_id, target, rule.into())),
+            None => report.suspense.push(line_id),
         }
     }
     Ok(report)
@@ -840,61 +883,69 @@ pub fn project_reversal(connection: &mut DbConnection, entry: &Entry) -> Result<
     )
 }
 
-/// Tries to explain a debit or reversal line: a reversal takes back the credit
-/// it names, a debit confirms the payouts it pays. Returns what it matched.
-async fn explain_debit(
+/// Tries to explain debit and reversal lines: a reversal takes back the
+/// credit it names, a debit confirms the payouts it pays. Returns, per line,
+/// what it matched and by which rule.
+async fn explain_debits(
     ledger: &Ledger,
     pool: &crate::db::Pool,
     actor: &Actor,
-    row: BankLineRow,
-) -> Result<Option<(String, &'static str)>, LedgerError> {
-    let pool = pool.clone();
-    let line = row.clone();
-    let (reversed, payouts) = actix_web::web::block(move || -> Result<_, LedgerError> {
-        let mut connection = pool.get().map_err(crate::db::DbError::from)?;
-        Ok((
-            auto_reverse(&mut connection, &line)?,
-            crate::services::payouts::auto_confirm(&mut connection, &line)?,
-        ))
+    rows: Vec<BankLineRow>,
+) -> Result<Vec<(String, Option<(String, &'static str)>)>, LedgerError> {
+    let reader = pool.clone();
+    let lines = rows.clone();
+    let found = actix_web::web::block(move || -> Result<_, LedgerError> {
+        let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+        let mut found = Vec::with_capacity(lines.len());
+        for line in &lines {
+            found.push((
+                auto_reverse(&mut connection, line)?,
+                crate::services::payouts::auto_confirm(&mut connection, line)?,
+            ));
+        }
+        Ok(found)
     })
     .await
     .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
-    let outcome = if let Some(reversed_line_id) = reversed {
-        ledger
-            .submit(ReversePayment {
+    let mut commands: Vec<Box<dyn Command>> = Vec::new();
+    let mut targets = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, (reversed, payouts)) in rows.into_iter().zip(found) {
+        if let Some(reversed_line_id) = reversed {
+            commands.push(Box::new(ReversePayment {
                 actor: actor.clone(),
                 line_id: row.line_id.clone(),
                 reversed_line_id: reversed_line_id.clone(),
                 rule: "references".into(),
                 matched_by: "system".into(),
-            })
-            .await
-            .map(|_| (reversed_line_id, "reversal"))
-    } else if let Some((payout_ids, rule)) = payouts {
-        let target = row
-            .payment_information_id
-            .clone()
-            .filter(|_| rule == "payment_information_id")
-            .unwrap_or_else(|| payout_ids.join(" "));
-        ledger
-            .submit(crate::services::payouts::ConfirmPayouts {
+            }));
+            targets.push((out.len(), (reversed_line_id, "reversal")));
+        } else if let Some((payout_ids, rule)) = payouts {
+            let target = row
+                .payment_information_id
+                .clone()
+                .filter(|_| rule == "payment_information_id")
+                .unwrap_or_else(|| payout_ids.join(" "));
+            commands.push(Box::new(crate::services::payouts::ConfirmPayouts {
                 actor: actor.clone(),
                 line_id: row.line_id.clone(),
                 payout_ids,
                 rule: rule.into(),
                 matched_by: "system".into(),
-            })
-            .await
-            .map(|_| (target, rule))
-    } else {
-        return Ok(None);
-    };
-    match outcome {
-        Ok(found) => Ok(Some(found)),
-        // Refused (a payout already sent, an invoice changed): treasury decides.
-        Err(LedgerError::Rejected { .. }) => Ok(None),
-        Err(other) => Err(other),
+            }));
+            targets.push((out.len(), (target, rule)));
+        }
+        out.push((row.line_id, None));
     }
+    for ((index, target), outcome) in targets.into_iter().zip(ledger.submit_all(commands).await) {
+        match outcome {
+            Ok(_) => out[index].1 = Some(target),
+            // Refused (a payout already sent, an invoice changed): treasury decides.
+            Err(LedgerError::Rejected { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(out)
 }
 
 /// Suggestions shown beside an unmatched line: invoices whose number appears in
