@@ -146,6 +146,43 @@ pub enum BenchCommand {
         #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
         postgres_url: Option<String>,
     },
+    /// Quote + accept over HTTP at several numbers of concurrent clients.
+    Advance {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Advances per concurrency level and run.
+        #[arg(long, default_value_t = 2_000)]
+        advances: usize,
+        /// Concurrent clients, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,128")]
+        clients: Vec<usize>,
+        #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
+    /// Import, match and settle a camt.053 of retailer payments.
+    Settle {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Entries in the statement.
+        #[arg(long, default_value_t = 10_000)]
+        entries: usize,
+        #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
+    /// Verify a generated export, on every core with batched signatures and on one core.
+    Verify {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+    },
+    /// Replay a SQLite ledger of journal entries, with the peak memory.
+    Replay {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+    },
 }
 
 /// Runs the command line; the exit code says whether it worked.
@@ -232,10 +269,13 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(match outcome {
                 Ok(report) => {
                     println!(
-                        "verified {} entries and {} checkpoints; root {}",
+                        "verified {} entries, {} checkpoints and {} actor signatures; root {} (peak memory {})",
                         report.entries,
                         report.checkpoints,
-                        crate::api::dto::hash_text(&report.root)
+                        report.actor_signatures,
+                        crate::api::dto::hash_text(&report.root),
+                        crate::bench::peak_rss_mib()
+                            .map_or("unknown".into(), |mib| format!("{mib:.0} MiB"))
                     );
                     ExitCode::SUCCESS
                 }
@@ -247,6 +287,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Replay { repair } => {
             let mut connection = open(&settings)?;
+            let started = std::time::Instant::now();
             let report = replay::replay(
                 &mut connection,
                 repair,
@@ -254,8 +295,11 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             if report.differences.is_empty() {
                 println!(
-                    "replayed {} entries; projections match the log",
-                    report.entries
+                    "replayed {} entries in {:.2} s; projections match the log (peak memory {})",
+                    report.entries,
+                    started.elapsed().as_secs_f64(),
+                    crate::bench::peak_rss_mib()
+                        .map_or("unknown".into(), |mib| format!("{mib:.0} MiB"))
                 );
                 return Ok(ExitCode::SUCCESS);
             }
@@ -346,9 +390,37 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             baseline_rows,
             postgres_url,
         }) => {
-            let report =
-                crate::bench::ledger(runs, entries, baseline_rows, postgres_url.as_deref())?;
+            let report = crate::bench::ledger::ledger(
+                runs,
+                entries,
+                baseline_rows,
+                postgres_url.as_deref(),
+            )?;
             println!("{report}");
+        }
+        Command::Bench(BenchCommand::Advance {
+            runs,
+            advances,
+            clients,
+            postgres_url,
+        }) => {
+            let report =
+                crate::bench::advance::advance(runs, advances, &clients, postgres_url.as_deref())?;
+            println!("{report}");
+        }
+        Command::Bench(BenchCommand::Settle {
+            runs,
+            entries,
+            postgres_url,
+        }) => {
+            let report = crate::bench::settle::settle(runs, entries, postgres_url.as_deref())?;
+            println!("{report}");
+        }
+        Command::Bench(BenchCommand::Verify { runs, entries }) => {
+            println!("{}", crate::bench::audit::verify(runs, entries)?);
+        }
+        Command::Bench(BenchCommand::Replay { runs, entries }) => {
+            println!("{}", crate::bench::audit::replay(runs, entries)?);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -58,6 +58,9 @@ pub const API_PAGE_ROWS_DEFAULT: i64 = 50;
 /// Largest e-invoice upload (4 MiB). Real invoices are a few kilobytes; the
 /// bound leaves room for embedded attachments while keeping one parse cheap.
 pub const EINVOICE_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Largest bank statement (32 MiB): a day of a busy account is tens of
+/// thousands of entries of a few hundred bytes each.
+pub const BANK_STATEMENT_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// Deepest XML element nesting accepted (the root is level 1); EN 16931
 /// documents reach about ten.
 pub const XML_ELEMENT_DEPTH_MAX: usize = 64;

@@ -448,3 +448,59 @@ fn restart_continues_the_same_tree() {
         .unwrap();
     }
 }
+
+#[test]
+fn signed_confirmations_in_an_export_verify_on_every_core_and_a_swapped_signature_is_named() {
+    use std::io::BufReader;
+    use verify::{verify_export_with, VerifyOptions};
+    let folder = tempfile::tempdir().unwrap();
+    // 5,000 entries: 16 retailer registrations, a signed confirmation at every
+    // multiple of 10 from 20 (498 of them), journal entries otherwise.
+    let (path, note, verifier) =
+        scfledger::bench::audit::write_export(folder.path(), 5_000, 10).unwrap();
+    let check = |bytes: &[u8], options: VerifyOptions| {
+        verify_export_with(BufReader::new(bytes), &note, &verifier, options)
+    };
+    let original = std::fs::read(&path).unwrap();
+    let parallel = VerifyOptions {
+        threads: 2,
+        batch_signatures: true,
+    };
+    let fast = check(&original, parallel).unwrap();
+    let plain = check(&original, VerifyOptions::plain()).unwrap();
+    assert_eq!(fast, plain, "both ways reach the same report");
+    assert_eq!((fast.entries, fast.actor_signatures), (5_000, 498));
+
+    // Entry 1230 gets entry 20's signature: valid bytes, wrong message.
+    let lines: Vec<&[u8]> = original.split(|b| *b == b'\n').collect();
+    let signature_of = |line: &[u8]| {
+        let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+        value["actor_sig"]["sig"].as_str().unwrap().to_string()
+    };
+    let (donor, victim) = (signature_of(lines[20]), signature_of(lines[1230]));
+    let forged = String::from_utf8(original.clone())
+        .unwrap()
+        .replacen(&victim, &donor, 1)
+        .into_bytes();
+    for options in [parallel, VerifyOptions::plain()] {
+        assert_eq!(
+            check(&forged, options).unwrap_err().to_string(),
+            "seq 1230: actor_sig does not verify with the registered key",
+            "{options:?}"
+        );
+    }
+    // A registration whose key id is altered leaves ret-0's first signed
+    // confirmation (seq 80) under a key nobody registered.
+    let unregistered =
+        String::from_utf8(original)
+            .unwrap()
+            .replacen("\"key_id\":\"", "\"key_id\":\"00", 1);
+    let error = check(unregistered.as_bytes(), parallel)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("seq 80: actor_sig names key ")
+            && error.ends_with("which no earlier entry registers"),
+        "{error}"
+    );
+}

@@ -35,9 +35,10 @@ impl FromRequest for Body {
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "body_too_large",
                         format!(
-                            "the body is larger than this route accepts ({} bytes for JSON, {} for e-invoices)",
+                            "the body is larger than this route accepts ({} bytes for JSON, {} for e-invoices, {} for bank statements)",
                             limits::HTTP_JSON_BODY_BYTES_MAX,
-                            limits::EINVOICE_BYTES_MAX
+                            limits::EINVOICE_BYTES_MAX,
+                            limits::BANK_STATEMENT_BYTES_MAX
                         ),
                     )
                 } else {

@@ -106,7 +106,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/payments", web::post().to(payments::receive))
                 .service(
                     web::resource("/bank-statements")
-                        .app_data(web::PayloadConfig::new(crate::limits::EINVOICE_BYTES_MAX))
+                        .app_data(web::PayloadConfig::new(
+                            crate::limits::BANK_STATEMENT_BYTES_MAX,
+                        ))
                         .route(web::post().to(treasury::import))
                         .route(web::get().to(treasury::statements)),
                 )

@@ -31,11 +31,11 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::xml::{self, is_xml_whitespace, Element, Handler};
-// The bounds are checked in `formats::xml`; the tests state them by these
-// names.
+use crate::limits::BANK_STATEMENT_BYTES_MAX as DOCUMENT_BYTES_MAX;
+// The other bounds are checked in `formats::xml`; the tests state them by
+// these names.
 #[cfg(test)]
 use crate::limits::{
-    EINVOICE_BYTES_MAX as DOCUMENT_BYTES_MAX,
     XML_ATTRIBUTES_PER_ELEMENT_MAX as ATTRIBUTES_PER_ELEMENT_MAX,
     XML_ELEMENT_DEPTH_MAX as ELEMENT_DEPTH_MAX,
     XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX as NAMESPACE_DECLARATIONS_IN_SCOPE_MAX,
@@ -229,7 +229,7 @@ pub struct CurrencyTotals {
 /// Why a document was refused by [`parse`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CamtError {
-    /// The input exceeds [`EINVOICE_BYTES_MAX`](crate::limits::EINVOICE_BYTES_MAX);
+    /// The input exceeds [`BANK_STATEMENT_BYTES_MAX`](crate::limits::BANK_STATEMENT_BYTES_MAX);
     /// it was not read.
     #[error("document is larger than {limit} bytes ({size} bytes given)")]
     TooLarge {
@@ -437,7 +437,7 @@ xml::impl_from_xml_error!(CamtError);
 /// Pure: it looks at nothing but `bytes`.
 pub fn parse(bytes: &[u8]) -> Result<CamtDocument, CamtError> {
     let mut scanner = Scanner::default();
-    xml::read(bytes, &mut scanner)?;
+    xml::read(bytes, DOCUMENT_BYTES_MAX, &mut scanner)?;
     scanner.finish(hex::encode(Sha256::digest(bytes)))
 }
 
@@ -3113,7 +3113,7 @@ mod tests {
         let bytes = vec![b' '; DOCUMENT_BYTES_MAX + 1];
         assert_eq!(
             message(parse(&bytes)),
-            "document is larger than 4194304 bytes (4194305 bytes given)"
+            "document is larger than 33554432 bytes (33554433 bytes given)"
         );
         let mut bytes = statement(ENTRY).into_bytes();
         bytes.resize(DOCUMENT_BYTES_MAX, b'\n');

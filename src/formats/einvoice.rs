@@ -24,11 +24,11 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::xml::{self, is_xml_whitespace, Element, Handler};
-// The bounds are checked in `formats::xml`; the tests state them by these
-// names.
+use crate::limits::EINVOICE_BYTES_MAX as DOCUMENT_BYTES_MAX;
+// The other bounds are checked in `formats::xml`; the tests state them by
+// these names.
 #[cfg(test)]
 use crate::limits::{
-    EINVOICE_BYTES_MAX as DOCUMENT_BYTES_MAX,
     XML_ATTRIBUTES_PER_ELEMENT_MAX as ATTRIBUTES_PER_ELEMENT_MAX,
     XML_ELEMENT_DEPTH_MAX as ELEMENT_DEPTH_MAX,
     XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX as NAMESPACE_DECLARATIONS_IN_SCOPE_MAX,
@@ -330,7 +330,7 @@ xml::impl_from_xml_error!(EInvoiceError);
 /// Pure: it looks at nothing but `bytes`.
 pub fn parse(bytes: &[u8]) -> Result<ParsedDocument, EInvoiceError> {
     let mut scanner = Scanner::default();
-    xml::read(bytes, &mut scanner)?;
+    xml::read(bytes, DOCUMENT_BYTES_MAX, &mut scanner)?;
     let Some(root) = scanner.root else {
         // `xml::read` succeeds only after the root has closed.
         return Err(EInvoiceError::NoRootElement);

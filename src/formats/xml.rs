@@ -26,7 +26,6 @@ use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
 use crate::limits::{
-    EINVOICE_BYTES_MAX as DOCUMENT_BYTES_MAX,
     XML_ATTRIBUTES_PER_ELEMENT_MAX as ATTRIBUTES_PER_ELEMENT_MAX,
     XML_ELEMENT_DEPTH_MAX as ELEMENT_DEPTH_MAX,
     XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX as NAMESPACE_DECLARATIONS_IN_SCOPE_MAX,
@@ -39,7 +38,7 @@ use crate::limits::{
 /// documents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XmlError {
-    /// The input exceeds `crate::limits::EINVOICE_BYTES_MAX`; it was not read.
+    /// The input exceeds the caller's limit; it was not read.
     TooLarge {
         /// Bytes given.
         size: usize,
@@ -225,11 +224,11 @@ pub fn date_from_digits(year: &str, month: &str, day: &str) -> Option<NaiveDate>
 /// comments and processing instructions follow it.
 ///
 /// Pure: it looks at nothing but `bytes`.
-pub fn read<H: Handler>(bytes: &[u8], handler: &mut H) -> Result<(), H::Error> {
-    if bytes.len() > DOCUMENT_BYTES_MAX {
+pub fn read<H: Handler>(bytes: &[u8], limit: usize, handler: &mut H) -> Result<(), H::Error> {
+    if bytes.len() > limit {
         return Err(XmlError::TooLarge {
             size: bytes.len(),
-            limit: DOCUMENT_BYTES_MAX,
+            limit,
         }
         .into());
     }

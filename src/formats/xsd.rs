@@ -104,7 +104,8 @@ impl xml::Handler for TreeBuilder {
 
 fn tree(bytes: &[u8]) -> Result<Node, String> {
     let mut builder = TreeBuilder::default();
-    xml::read(bytes, &mut builder).map_err(|e| format!("{e:?}"))?;
+    xml::read(bytes, crate::limits::BANK_STATEMENT_BYTES_MAX, &mut builder)
+        .map_err(|e| format!("{e:?}"))?;
     // The root's end tag is not reported: it is what is left open.
     builder
         .open

@@ -267,6 +267,27 @@ pub fn entry_leaf_hash(canonical: &[u8]) -> Hash {
     merkle::leaf_hash(canonical)
 }
 
+/// The bytes a party signs for a request (DESIGN.md section 2, actor
+/// signatures): `scfledger-request-v1\n` ‖ kind ‖ `\n` ‖ JCS(request body).
+pub fn request_signing_bytes(kind: &str, request_body: &Value) -> Vec<u8> {
+    let mut bytes = format!("scfledger-request-v1\n{kind}\n").into_bytes();
+    bytes.extend(jcs::canonical_bytes(request_body).expect("request bodies are canonical JSON"));
+    bytes
+}
+
+/// The request an entry's `actor_sig` signs, rebuilt from the entry: for
+/// `invoice.confirmed`, `{"invoice_id": body.invoice_id}`. Other kinds carry no
+/// actor signature.
+pub fn signed_request(entry: &Entry) -> Option<Value> {
+    match entry.kind.as_str() {
+        "invoice.confirmed" => entry
+            .body
+            .get("invoice_id")
+            .map(|id| serde_json::json!({ "invoice_id": id })),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,8 +32,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         )
         .app_data(
             actix_multipart::form::MultipartFormConfig::default()
-                .total_limit(crate::limits::EINVOICE_BYTES_MAX + 64 * 1024)
-                .memory_limit(crate::limits::EINVOICE_BYTES_MAX + 64 * 1024),
+                .total_limit(crate::limits::BANK_STATEMENT_BYTES_MAX + 64 * 1024)
+                .memory_limit(crate::limits::BANK_STATEMENT_BYTES_MAX + 64 * 1024),
         )
         .route("/", web::get().to(sign_in::page))
         .route("/sign-in", web::post().to(sign_in::sign_in))

@@ -270,7 +270,7 @@ pub async fn lines(
 #[derive(MultipartForm)]
 pub struct ImportForm {
     pub csrf: Text<String>,
-    #[multipart(limit = "4MiB")]
+    #[multipart(limit = "32MiB")]
     pub statement: FileBytes,
 }
 

@@ -14,7 +14,6 @@ use crate::db::financing as fin_db;
 use crate::domain::invoice::{fingerprint, FingerprintFacts};
 use crate::domain::{Currency, InvoiceEvent, InvoiceStatus, PartyId, Role};
 use crate::ledger::entry::ActorSignature;
-use crate::ledger::jcs;
 use crate::ledger::{BatchContext, Command, EntryDraft, LedgerError};
 
 /// Who asks: a party and the role its credential carries.
@@ -217,12 +216,7 @@ impl Command for RegisterInvoice {
     }
 }
 
-/// The bytes a party signs for a request (DESIGN.md section 2).
-pub fn request_signing_bytes(kind: &str, request_body: &serde_json::Value) -> Vec<u8> {
-    let mut bytes = format!("scfledger-request-v1\n{kind}\n").into_bytes();
-    bytes.extend(jcs::canonical_bytes(request_body).expect("request bodies are canonical JSON"));
-    bytes
-}
+pub use crate::ledger::entry::request_signing_bytes;
 
 /// `invoice.confirmed`, `invoice.disputed` or `invoice.rejected` by the retailer.
 pub struct RetailerDecision {

@@ -1,9 +1,10 @@
-//! `scfledger bench`: measured, never asserted. Each figure is the median of
-//! several runs, printed beside a baseline measured in the same run.
+//! `scfledger bench ledger`: appends per second through the sequencer, beside
+//! one-transaction-per-row inserts.
 
 use std::fmt;
 use std::time::Instant;
 
+use super::{median, Scratch};
 use crate::db::{self, scratch, DatabaseUrl};
 use crate::ledger::note::LedgerKey;
 use crate::ledger::{BatchContext, SequencerConfig};
@@ -22,16 +23,6 @@ pub struct LedgerBenchReport {
     pub entries: u64,
     pub baseline_rows: u64,
     pub backends: Vec<BackendFigures>,
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    }
 }
 
 impl fmt::Display for LedgerBenchReport {
@@ -68,49 +59,6 @@ impl fmt::Display for LedgerBenchReport {
             )?;
         }
         Ok(())
-    }
-}
-
-/// Scratch storage for one run, removed when dropped.
-enum Scratch {
-    /// Held for its Drop, which removes the folder.
-    Sqlite {
-        _folder: tempfile::TempDir,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-    },
-}
-
-impl Scratch {
-    fn create(postgres_admin: Option<&str>, tag: &str) -> anyhow::Result<(Self, DatabaseUrl)> {
-        match postgres_admin {
-            None => {
-                let folder = tempfile::tempdir()?;
-                let url = DatabaseUrl::Sqlite(folder.path().join("bench.db"));
-                Ok((Scratch::Sqlite { _folder: folder }, url))
-            }
-            Some(admin_url) => {
-                let name = format!("scfledger_bench_{}_{tag}", std::process::id());
-                let url = scratch::create_postgres_database(admin_url, &name)?;
-                Ok((
-                    Scratch::Postgres {
-                        admin_url: admin_url.to_string(),
-                        name,
-                    },
-                    DatabaseUrl::parse(&url)?,
-                ))
-            }
-        }
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Scratch::Postgres { admin_url, name } = self {
-            let _ = scratch::drop_postgres_database(admin_url, name);
-        }
     }
 }
 
