@@ -153,11 +153,39 @@ pub fn revert_all_migrations(connection: &mut DbConnection) -> Result<(), DbErro
 
 /// Runs `work` in a transaction (a savepoint when one is already open):
 /// committed when it returns `Ok`, rolled back when it returns `Err`.
+///
+/// On SQLite a top-level transaction begins IMMEDIATE, taking the write lock
+/// at once: a deferred one that reads first and writes later fails with
+/// "database is locked" (without waiting for the busy timeout) when another
+/// connection wrote in between, as the HTTP handlers' idempotency records do
+/// beside the ledger's writer.
 pub fn transaction<T, E, F>(connection: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    if let DbConnection::Sqlite(inner) = connection {
+        let depth = AnsiTransactionManager::transaction_manager_status_mut(inner)
+            .transaction_depth()?;
+        if depth.is_none() {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            return match work(connection) {
+                Ok(value) => match Manager::commit_transaction(connection) {
+                    Ok(()) => Ok(value),
+                    Err(error) => {
+                        let _ = Manager::rollback_transaction(connection);
+                        Err(error.into())
+                    }
+                },
+                Err(error) => {
+                    Manager::rollback_transaction(connection)?;
+                    Err(error)
+                }
+            };
+        }
+    }
     connection.transaction(work)
 }
 
