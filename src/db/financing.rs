@@ -288,10 +288,12 @@ pub fn outstanding_principal_minor(
     if let Some(retailer_id) = retailer_id {
         query = query.filter(advances::retailer_id.eq(retailer_id));
     }
-    let amounts: Vec<i64> = query
-        .select(advances::principal_outstanding_minor)
-        .load(connection)?;
-    Ok(amounts.iter().sum())
+    // Summed by the database: one row comes back, however many advances.
+    Ok(query
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "COALESCE(CAST(SUM(principal_outstanding_minor) AS BIGINT), 0)",
+        ))
+        .first(connection)?)
 }
 
 pub fn insert_payout(connection: &mut DbConnection, row: &PayoutRow) -> Result<(), DbError> {

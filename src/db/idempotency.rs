@@ -32,17 +32,19 @@ pub fn find(
 
 /// Claims a key; `false` when another request holds it already.
 pub fn claim(connection: &mut DbConnection, row: &IdempotencyRow) -> Result<bool, DbError> {
-    match diesel::insert_into(idempotency_keys::table)
-        .values(row)
-        .execute(connection)
-    {
-        Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(false),
-        Err(other) => Err(other.into()),
-    }
+    super::without_flush(connection, |connection| {
+        match diesel::insert_into(idempotency_keys::table)
+            .values(row)
+            .execute(connection)
+        {
+            Ok(_) => Ok(true),
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    })
 }
 
 pub fn complete(
@@ -52,19 +54,23 @@ pub fn complete(
     status_code: i32,
     body: &str,
 ) -> Result<(), DbError> {
-    diesel::update(idempotency_keys::table.find((scope, key)))
-        .set((
-            idempotency_keys::status_code.eq(Some(status_code)),
-            idempotency_keys::response_body.eq(Some(body)),
-        ))
-        .execute(connection)?;
-    Ok(())
+    super::without_flush(connection, |connection| {
+        diesel::update(idempotency_keys::table.find((scope, key)))
+            .set((
+                idempotency_keys::status_code.eq(Some(status_code)),
+                idempotency_keys::response_body.eq(Some(body)),
+            ))
+            .execute(connection)?;
+        Ok(())
+    })
 }
 
 /// Forgets a key whose request failed unexpectedly, so it may be retried.
 pub fn release(connection: &mut DbConnection, scope: &str, key: &str) -> Result<(), DbError> {
-    diesel::delete(idempotency_keys::table.find((scope, key))).execute(connection)?;
-    Ok(())
+    super::without_flush(connection, |connection| {
+        diesel::delete(idempotency_keys::table.find((scope, key))).execute(connection)?;
+        Ok(())
+    })
 }
 
 /// Deletes answers older than `before`; returns how many.

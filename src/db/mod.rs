@@ -189,6 +189,31 @@ where
     connection.transaction(work)
 }
 
+/// Runs a small write whose durability may ride on the next ledger commit:
+/// SQLite commits it without syncing the WAL (synchronous=NORMAL, for this
+/// write only), PostgreSQL without waiting for the WAL flush
+/// (`synchronous_commit = off` for this transaction). Both databases have one
+/// WAL, so the ledger writer's next commit, which syncs, makes this write
+/// durable too. Used for idempotency records, which are written just before
+/// and just after the command they guard.
+pub fn without_flush<T>(
+    connection: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    match connection {
+        DbConnection::Sqlite(_) => {
+            connection.batch_execute("PRAGMA synchronous = NORMAL")?;
+            let outcome = work(connection);
+            connection.batch_execute("PRAGMA synchronous = FULL")?;
+            outcome
+        }
+        DbConnection::Postgres(_) => connection.transaction(|connection| {
+            connection.batch_execute("SET LOCAL synchronous_commit = off")?;
+            work(connection)
+        }),
+    }
+}
+
 /// Opens a savepoint inside the current transaction.
 pub fn begin_savepoint(connection: &mut DbConnection) -> Result<(), DbError> {
     Ok(<DbConnection as Connection>::TransactionManager::begin_transaction(connection)?)
