@@ -291,13 +291,90 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
     }
 }
 
+/// One client's acknowledged commands: (seq, text the entry must hold).
+type Acknowledged = Vec<(u64, String)>;
+
+/// Sets up a programme through the API; returns the supplier's and the retailer's keys.
+fn programme(base: &str, operator: &str) -> (String, String) {
+    let client = Client::new(base, operator);
+    for (id, role, tax) in [
+        ("ret-k", "retailer", None),
+        ("fund-k", "funder", None),
+        ("sup-k", "supplier", Some("DE1")),
+    ] {
+        let (status, body) = client.post(
+            "/api/v1/parties",
+            &json!({"party_id": id, "role": role, "name": id, "tax_id": tax}),
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    let program = json!({"program_id": "prog-k", "retailer_id": "ret-k", "funder_id": "fund-k", "currency": "EUR", "advance_rate": "0.90",
+        "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120, "grace_days": 5, "late_rate": "0.18",
+        "default_days": 30, "recourse": true, "program_limit": "100000000.00", "retailer_limit": "100000000.00", "supplier_limit_fixed": "100000000.00"});
+    assert_eq!(client.post("/api/v1/programs", &program).0, 201);
+    assert_eq!(
+        client
+            .post(
+                "/api/v1/funders/fund-k/deposits",
+                &json!({"currency": "EUR", "amount": "100000000.00"})
+            )
+            .0,
+        201
+    );
+    let key = |party: &str, role: &str| {
+        client
+            .post(
+                "/api/v1/api-keys",
+                &json!({"party_id": party, "role": role}),
+            )
+            .1["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    (key("sup-k", "supplier"), key("ret-k", "retailer"))
+}
+
+/// POSTs with a fresh Idempotency-Key; the receipt's seq and the body on 201.
+fn post(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> Option<(u64, Value)> {
+    match client
+        .post(url)
+        .header("Idempotency-Key", next_key())
+        .bearer_auth(token)
+        .json(body)
+        .send()
+    {
+        Ok(response) if response.status() == 201 => {
+            let answer: Value = response.json().ok()?;
+            Some((answer["receipt"]["seq"].as_u64()?, answer))
+        }
+        _ => None,
+    }
+}
+
 #[test]
-fn sigkill_while_appending_loses_no_acknowledged_entry() {
+fn sigkill_during_a_mixed_workload_loses_no_acknowledged_command() {
+    use std::sync::{Arc, Mutex};
     for backend in backends() {
         let db = TestDb::new(backend);
         assert!(scfledger(&db, &["init"]).status.success());
         let operator = operator_key(&db);
-        let mut acknowledged: Vec<(u64, String)> = Vec::new();
+        let port = free_port();
+        let mut server = spawn_server(&db, port);
+        let (supplier, retailer) = programme(&format!("http://127.0.0.1:{port}"), &operator);
+        server.kill().unwrap();
+        server.wait().unwrap();
+        // Invoices acknowledged as registered wait to be confirmed, then financed.
+        let registered: Arc<Mutex<Vec<String>>> = Arc::default();
+        let confirmed: Arc<Mutex<Vec<String>>> = Arc::default();
+        let mut acknowledged: Acknowledged = Vec::new();
+        let today = chrono::Utc::now().date_naive();
+        let due = today + chrono::Duration::days(60);
         for cycle in 0..KILL_CYCLES {
             let port = free_port();
             let mut server = spawn_server(&db, port);
@@ -309,36 +386,97 @@ fn sigkill_while_appending_loses_no_acknowledged_entry() {
                 server.kill().unwrap(); // SIGKILL
                 server.wait().unwrap();
             });
-            let mut writers = Vec::new();
-            for client_number in 0..4 {
-                let (base, operator) = (base.clone(), operator.clone());
-                writers.push(std::thread::spawn(move || {
-                    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
-                    let mut mine = Vec::new();
+            let mut clients = Vec::new();
+            for role in 0..4 {
+                let (base, operator, supplier, retailer) = (
+                    base.clone(),
+                    operator.clone(),
+                    supplier.clone(),
+                    retailer.clone(),
+                );
+                let (registered, confirmed) = (registered.clone(), confirmed.clone());
+                clients.push(std::thread::spawn(move || {
+                    let http = reqwest::blocking::Client::builder()
+                        .timeout(Duration::from_secs(5))
+                        .build()
+                        .unwrap();
+                    let mut mine: Acknowledged = Vec::new();
                     for i in 0.. {
-                        let memo = format!("cycle {cycle} client {client_number} entry {i}");
-                        let body = json!({"memo": memo, "postings": [
-                            {"account": "a", "currency": "EUR", "amount": "1.00"}, {"account": "b", "currency": "EUR", "amount": "-1.00"}]});
-                        match client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth(&operator).json(&body).send() {
-                            Ok(response) if response.status() == 201 => {
-                                let receipt: Value = response.json().unwrap();
-                                mine.push((receipt["receipt"]["seq"].as_u64().unwrap(), memo));
+                        let done = match role {
+                            // A treasury journal entry.
+                            0 => {
+                                let memo = format!("cycle {cycle} entry {i}");
+                                let body = json!({"memo": memo, "postings": [
+                                    {"account": "a", "currency": "EUR", "amount": "1.00"}, {"account": "b", "currency": "EUR", "amount": "-1.00"}]});
+                                post(&http, &format!("{base}/api/v1/journal"), &operator, &body)
+                                    .map(|(seq, _)| (seq, format!("\"memo\":\"{memo}\"")))
                             }
-                            _ => break,
+                            // The supplier registers an invoice.
+                            1 => {
+                                let number = format!("K-{cycle}-{i}");
+                                let body = json!({"program_id": "prog-k", "invoice_number": number, "issue_date": today.to_string(),
+                                    "due_date": due.to_string(), "currency": "EUR", "amount": "1000.00"});
+                                post(&http, &format!("{base}/api/v1/invoices"), &supplier, &body).map(
+                                    |(seq, answer)| {
+                                        registered.lock().unwrap().push(answer["id"].as_str().unwrap().to_string());
+                                        (seq, format!("\"invoice_number\":\"{number}\""))
+                                    },
+                                )
+                            }
+                            // The retailer confirms one, or the supplier finances one.
+                            _ => {
+                                let (queue, path, token, kind) = if role == 2 {
+                                    (&registered, "confirm", &retailer, "invoice.confirmed")
+                                } else {
+                                    (&confirmed, "advance", &supplier, "advance.accepted")
+                                };
+                                let Some(id) = queue.lock().unwrap().pop() else {
+                                    // Nothing to do yet: wait while the server lives.
+                                    match http.get(format!("{base}/readyz")).send() {
+                                        Ok(r) if r.status() == 200 => {
+                                            std::thread::sleep(Duration::from_millis(5));
+                                            continue;
+                                        }
+                                        _ => break,
+                                    }
+                                };
+                                let url = format!("{base}/api/v1/invoices/{id}/{path}");
+                                match post(&http, &url, token, &json!({})) {
+                                    Some((seq, _)) => {
+                                        if role == 2 {
+                                            confirmed.lock().unwrap().push(id.clone());
+                                        }
+                                        Some((seq, format!("\"kind\":\"{kind}\"")))
+                                    }
+                                    // Perhaps done before the kill but not acknowledged:
+                                    // nothing later counts on it.
+                                    None => None,
+                                }
+                            }
+                        };
+                        match done {
+                            Some(ack) => mine.push(ack),
+                            None => break,
                         }
                     }
                     mine
                 }));
             }
             killer.join().unwrap();
-            for writer in writers {
-                acknowledged.extend(writer.join().unwrap());
+            for client in clients {
+                acknowledged.extend(client.join().unwrap());
             }
         }
+        let kinds = |needle: &str| {
+            acknowledged
+                .iter()
+                .filter(|(_, t)| t.contains(needle))
+                .count()
+        };
         assert!(
-            acknowledged.len() > 10,
-            "{backend}: only {} appends were acknowledged",
-            acknowledged.len()
+            kinds("memo") > 10 && kinds("invoice_number") > 10 && kinds("invoice.confirmed") > 5 && kinds("advance.accepted") > 5,
+            "{backend}: too few acknowledged commands of some kind: {} journal, {} registered, {} confirmed, {} financed",
+            kinds("memo"), kinds("invoice_number"), kinds("invoice.confirmed"), kinds("advance.accepted")
         );
         let verify = scfledger(&db, &["verify"]);
         assert!(
@@ -354,24 +492,32 @@ fn sigkill_while_appending_loses_no_acknowledged_entry() {
         );
         let mut connection = db.connect();
         let count = scfledger::db::log::entry_count(&mut connection).unwrap() as u64;
-        for (seq, memo) in &acknowledged {
+        for (seq, needle) in &acknowledged {
             let row =
                 &scfledger::db::log::entries_from(&mut connection, *seq as i64, 1).unwrap()[0];
             assert!(
-                row.canonical.contains(&format!("\"memo\":\"{memo}\"")),
-                "{backend}: seq {seq} should hold {memo}"
+                row.canonical.contains(needle),
+                "{backend}: seq {seq} should hold {needle}"
             );
         }
-        // Everything stored is acknowledged or was in flight at the kill: never more than the clients.
+        // Everything stored is acknowledged, set up before, or was in flight at
+        // a kill: never more than one per client per cycle.
+        let set_up = 5;
         assert!(
-            count >= acknowledged.len() as u64
-                && count <= acknowledged.len() as u64 + 4 * KILL_CYCLES,
-            "{backend}: {count} stored"
+            count >= acknowledged.len() as u64 + set_up
+                && count <= acknowledged.len() as u64 + set_up + 4 * KILL_CYCLES,
+            "{backend}: {count} stored, {} acknowledged",
+            acknowledged.len()
         );
+        let journal_entries = scfledger::db::log::entries_from(&mut connection, 0, count as i64)
+            .unwrap()
+            .iter()
+            .filter(|row| row.canonical.contains("\"kind\":\"journal.posted\""))
+            .count() as i64;
         assert_eq!(
             scfledger::db::log::balance(&mut connection, "a", "EUR").unwrap(),
-            count as i64 * 100,
-            "{backend}: the balance equals the entries stored"
+            journal_entries * 100,
+            "{backend}: the balance equals the journal entries stored"
         );
     }
 }

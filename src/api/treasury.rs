@@ -311,22 +311,11 @@ pub struct ReconciliationQuery {
     pub format: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReconciliationRowResponse {
-    pub account: String,
-    pub currency: String,
-    pub item: String,
-    pub statement: String,
-    pub ledger: String,
-    /// Statement minus ledger; "0.00" when they agree.
-    pub difference: String,
-}
-
 /// Reconcile an imported statement with the ledger: its own arithmetic, every line, and
 /// `bank:main` at the end of the opening and closing days against the stated balances.
 #[utoipa::path(get, path = "/api/v1/bank-statements/{sha256}/reconciliation", tag = "treasury",
     params(("sha256" = String, Path), ReconciliationQuery),
-    responses((status = 200, body = Vec<ReconciliationRowResponse>), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    responses((status = 200, body = Vec<treasury::ReconciliationRow>), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn reconciliation(
     state: web::Data<AppState>,
@@ -357,16 +346,5 @@ pub async fn reconciliation(
         let text = treasury::reconciliation_csv(&rows)?;
         return Ok(HttpResponse::Ok().content_type("text/csv").body(text));
     }
-    let answer: Vec<ReconciliationRowResponse> = rows
-        .into_iter()
-        .map(|r| ReconciliationRowResponse {
-            account: r.account,
-            currency: r.currency,
-            item: r.item,
-            statement: r.statement,
-            ledger: r.ledger,
-            difference: r.difference,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(HttpResponse::Ok().json(rows))
 }

@@ -27,6 +27,25 @@ use crate::ledger::verify::{verify_export_with, VerifyOptions};
 use crate::ledger::{BatchContext, Command};
 use crate::services::journal::{JournalEntry, PostingText};
 
+/// The journal entry the generated ledgers repeat.
+fn bank_charges() -> anyhow::Result<JournalEntry> {
+    Ok(JournalEntry::parse(
+        "Bank charges for the day",
+        &[
+            PostingText {
+                account: "expense:bank-fees",
+                currency: "EUR",
+                amount: "12.50",
+            },
+            PostingText {
+                account: "bank:main",
+                currency: "EUR",
+                amount: "-12.50",
+            },
+        ],
+    )?)
+}
+
 /// Retailers with request keys in the generated export.
 const RETAILERS: usize = 16;
 
@@ -50,21 +69,7 @@ pub fn write_export(
         let key_id = crate::services::financing::parties::request_key_id(&public);
         retailers.push((format!("ret-{n}"), key_id, BASE64.encode(public), signing));
     }
-    let journal = JournalEntry::parse(
-        "Bank charges for the day",
-        &[
-            PostingText {
-                account: "expense:bank-fees",
-                currency: "EUR",
-                amount: "12.50",
-            },
-            PostingText {
-                account: "bank:main",
-                currency: "EUR",
-                amount: "-12.50",
-            },
-        ],
-    )?;
+    let journal = bank_charges()?;
     let operator = crate::domain::PartyId::parse("op-treasury").map_err(anyhow::Error::msg)?;
     let start: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-11-02T08:00:00Z")?.into();
     let mut frontier = Frontier::default();
@@ -284,21 +289,7 @@ pub fn replay(runs: usize, entries: u64) -> anyhow::Result<ReplayBenchReport> {
         key,
         crate::ledger::SequencerConfig::default(),
     )?;
-    let journal = JournalEntry::parse(
-        "Bank charges for the day",
-        &[
-            PostingText {
-                account: "expense:bank-fees",
-                currency: "EUR",
-                amount: "12.50",
-            },
-            PostingText {
-                account: "bank:main",
-                currency: "EUR",
-                amount: "-12.50",
-            },
-        ],
-    )?;
+    let journal = bank_charges()?;
     let operator = crate::domain::PartyId::parse("op-treasury").map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

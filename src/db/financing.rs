@@ -4,7 +4,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{
-    advances, entry_parties, invoices, log_entries, parties, payouts, programs, supplier_debts,
+    advances, entry_parties, exposures, invoices, log_entries, parties, payouts, programs,
+    supplier_debts,
 };
 use super::{DbConnection, DbError};
 
@@ -247,18 +248,64 @@ pub fn supplier_defaulted_since(
     Ok(count > 0)
 }
 
+/// Principal outstanding of a programme, and of one party in it (`*`: the programme).
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = exposures)]
+pub struct ExposureRow {
+    pub program_id: String,
+    pub party_id: String,
+    pub principal_outstanding_minor: i64,
+}
+
+/// The key of a programme's own exposure row.
+const WHOLE_PROGRAM: &str = "*";
+
+/// Adds `delta` to the exposures an advance counts in: its supplier's, its
+/// retailer's and its programme's.
+fn add_exposure(
+    connection: &mut DbConnection,
+    advance: &AdvanceRow,
+    delta: i64,
+) -> Result<(), DbError> {
+    for party in [&advance.supplier_id, &advance.retailer_id, WHOLE_PROGRAM] {
+        let key = exposures::table.find((&advance.program_id, party));
+        let updated = diesel::update(key)
+            .set(
+                exposures::principal_outstanding_minor
+                    .eq(exposures::principal_outstanding_minor + delta),
+            )
+            .execute(connection)?;
+        if updated == 0 {
+            diesel::insert_into(exposures::table)
+                .values(&ExposureRow {
+                    program_id: advance.program_id.clone(),
+                    party_id: party.to_string(),
+                    principal_outstanding_minor: delta,
+                })
+                .execute(connection)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records an advance; its principal joins the exposures.
 pub fn insert_advance(connection: &mut DbConnection, row: &AdvanceRow) -> Result<(), DbError> {
     diesel::insert_into(advances::table)
         .values(row)
         .execute(connection)?;
-    Ok(())
+    add_exposure(connection, row, row.principal_outstanding_minor)
 }
 
+/// Updates an advance; the change of its principal outstanding moves the exposures.
 pub fn update_advance(connection: &mut DbConnection, row: &AdvanceRow) -> Result<(), DbError> {
+    let before: i64 = advances::table
+        .find(&row.invoice_id)
+        .select(advances::principal_outstanding_minor)
+        .first(connection)?;
     diesel::update(advances::table.find(&row.invoice_id))
         .set(row)
         .execute(connection)?;
-    Ok(())
+    add_exposure(connection, row, row.principal_outstanding_minor - before)
 }
 
 pub fn advance(
@@ -272,28 +319,20 @@ pub fn advance(
         .optional()?)
 }
 
-/// Principal outstanding in a programme, optionally for one supplier or retailer.
+/// Principal outstanding in a programme, or of one supplier or retailer in it.
 pub fn outstanding_principal_minor(
     connection: &mut DbConnection,
     program_id: &str,
     supplier_id: Option<&str>,
     retailer_id: Option<&str>,
 ) -> Result<i64, DbError> {
-    let mut query = advances::table
-        .filter(advances::program_id.eq(program_id))
-        .into_boxed();
-    if let Some(supplier_id) = supplier_id {
-        query = query.filter(advances::supplier_id.eq(supplier_id));
-    }
-    if let Some(retailer_id) = retailer_id {
-        query = query.filter(advances::retailer_id.eq(retailer_id));
-    }
-    // Summed by the database: one row comes back, however many advances.
-    Ok(query
-        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "COALESCE(CAST(SUM(principal_outstanding_minor) AS BIGINT), 0)",
-        ))
-        .first(connection)?)
+    let party = supplier_id.or(retailer_id).unwrap_or(WHOLE_PROGRAM);
+    Ok(exposures::table
+        .find((program_id, party))
+        .select(exposures::principal_outstanding_minor)
+        .first(connection)
+        .optional()?
+        .unwrap_or(0))
 }
 
 pub fn insert_payout(connection: &mut DbConnection, row: &PayoutRow) -> Result<(), DbError> {
@@ -408,6 +447,7 @@ pub struct FinancingSnapshot {
     pub advances: Vec<AdvanceRow>,
     pub payouts: Vec<PayoutRow>,
     pub payout_batches: Vec<super::payouts::PayoutBatchRow>,
+    pub exposures: Vec<ExposureRow>,
     pub debts: Vec<SupplierDebtRow>,
 }
 
@@ -439,6 +479,10 @@ pub fn snapshot(connection: &mut DbConnection) -> Result<FinancingSnapshot, DbEr
             .select(PayoutRow::as_select())
             .load(connection)?,
         payout_batches: super::payouts::all_batches(connection)?,
+        exposures: exposures::table
+            .order((exposures::program_id, exposures::party_id))
+            .select(ExposureRow::as_select())
+            .load(connection)?,
         debts: supplier_debts::table
             .order(supplier_debts::debt_id)
             .select(SupplierDebtRow::as_select())
@@ -457,6 +501,8 @@ pub fn replace_snapshot(
     diesel::delete(payouts::table).execute(connection)?;
     diesel::delete(super::schema::payout_batches::table).execute(connection)?;
     diesel::delete(advances::table).execute(connection)?;
+    // Rebuilt below by inserting the advances.
+    diesel::delete(exposures::table).execute(connection)?;
     diesel::delete(invoices::table).execute(connection)?;
     diesel::delete(programs::table).execute(connection)?;
     diesel::delete(parties::table).execute(connection)?;

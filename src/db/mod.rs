@@ -167,8 +167,8 @@ where
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     type Manager = <DbConnection as Connection>::TransactionManager;
     if let DbConnection::Sqlite(inner) = connection {
-        let depth = AnsiTransactionManager::transaction_manager_status_mut(inner)
-            .transaction_depth()?;
+        let depth =
+            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?;
         if depth.is_none() {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             return match work(connection) {

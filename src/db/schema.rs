@@ -178,6 +178,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    exposures (program_id, party_id) {
+        program_id -> Text,
+        party_id -> Text,
+        principal_outstanding_minor -> BigInt,
+    }
+}
+
+diesel::table! {
     supplier_debts (debt_id) {
         debt_id -> Text,
         supplier_id -> Text,
@@ -204,6 +212,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     advances,
     payouts,
     payout_batches,
+    exposures,
     supplier_debts,
     entry_parties,
     log_entries

@@ -222,6 +222,9 @@ fn snapshot_differences(rebuilt: &FinancingSnapshot, stored: &FinancingSnapshot)
             &stored.payout_batches,
             |r| r.batch_id.clone(),
         ),
+        compare("exposures", &rebuilt.exposures, &stored.exposures, |r| {
+            format!("{} {}", r.program_id, r.party_id)
+        }),
         compare("supplier_debts", &rebuilt.debts, &stored.debts, |r| {
             r.debt_id.clone()
         }),

@@ -979,7 +979,7 @@ pub fn suggestions(
 
 /// One row of a statement's reconciliation; amounts are signed decimal text
 /// (credit balances positive) and `difference` is statement minus ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReconciliationRow {
     pub account: String,
     pub currency: String,

@@ -1,0 +1,2 @@
+DROP INDEX invoices_by_supplier_default;
+DROP TABLE exposures;
