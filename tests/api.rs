@@ -469,3 +469,37 @@ fn the_openapi_document_and_the_server_agree() {
     }
     assert_eq!(operations, 43, "every operation was called");
 }
+
+/// utoipa names a schema by its type's name and keeps the last of two alike,
+/// so two response types with one name would document one route wrongly.
+#[test]
+fn every_documented_type_has_its_own_name() {
+    let pattern = regex::Regex::new(
+        r"#\[derive\([^)]*ToSchema[^)]*\)\]\s*(?:#\[[^\]]*\]\s*)*pub (?:struct|enum) (\w+)",
+    )
+    .unwrap();
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut folders = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(folder) = folders.pop() {
+        for item in std::fs::read_dir(&folder).unwrap() {
+            let path = item.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for found in pattern.captures_iter(&text) {
+                    let name = found[1].to_string();
+                    let place = path.display().to_string();
+                    if let Some(other) = seen.insert(name.clone(), place.clone()) {
+                        panic!("{name} is documented twice: in {other} and in {place}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        seen.len() > 30,
+        "found only {} documented types",
+        seen.len()
+    );
+}

@@ -151,14 +151,14 @@ pub async fn list(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchRequest {
+pub struct PayoutBatchRequest {
     pub currency: String,
     /// When the bank should pay; today when absent.
     pub requested_execution_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BatchResponse {
+pub struct PayoutBatchResponse {
     pub batch_id: String,
     pub currency: String,
     pub total: String,
@@ -173,14 +173,14 @@ pub struct BatchResponse {
     pub pain001: String,
 }
 
-impl From<PayoutBatchRow> for BatchResponse {
+impl From<PayoutBatchRow> for PayoutBatchResponse {
     fn from(row: PayoutBatchRow) -> Self {
         let money = |minor| {
             Currency::parse(&row.currency)
                 .map(|c| c.format_amount(minor))
                 .unwrap_or_default()
         };
-        BatchResponse {
+        PayoutBatchResponse {
             total: money(row.total_minor),
             confirmed: money(row.confirmed_minor),
             pain001: format!("/api/v1/payout-batches/{}/pain001", row.batch_id),
@@ -196,7 +196,7 @@ impl From<PayoutBatchRow> for BatchResponse {
 }
 
 /// Gather the pending payouts of a currency (to suppliers with a bank account) into a pain.001 batch.
-#[utoipa::path(post, path = "/api/v1/payout-batches", tag = "payouts", request_body = BatchRequest,
+#[utoipa::path(post, path = "/api/v1/payout-batches", tag = "payouts", request_body = PayoutBatchRequest,
     params(("Idempotency-Key" = String, Header, description = "Unique per request")),
     responses((status = 201, body = Recorded), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = [])))]
@@ -208,7 +208,7 @@ pub async fn create_batch(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Role::Operator)?;
     idempotency::run(&state, &request, &body, || async {
-        let input: BatchRequest = parse_json(&body)?;
+        let input: PayoutBatchRequest = parse_json(&body)?;
         let date = input
             .requested_execution_date
             .unwrap_or_else(|| state.clock.today());
@@ -231,7 +231,7 @@ fn treasury_or_auditor(principal: &Principal) -> Result<(), ApiError> {
 
 /// Payout batches, newest first.
 #[utoipa::path(get, path = "/api/v1/payout-batches", tag = "payouts",
-    responses((status = 200, body = Vec<BatchResponse>), (status = 403, body = ProblemDoc)),
+    responses((status = 200, body = Vec<PayoutBatchResponse>), (status = 403, body = ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn list_batches(
     state: web::Data<AppState>,
@@ -239,7 +239,8 @@ pub async fn list_batches(
 ) -> Result<HttpResponse, ApiError> {
     treasury_or_auditor(&principal)?;
     let rows = state.read(payouts_db::all_batches).await?;
-    let answer: Vec<BatchResponse> = rows.into_iter().map(BatchResponse::from).collect();
+    let answer: Vec<PayoutBatchResponse> =
+        rows.into_iter().map(PayoutBatchResponse::from).collect();
     Ok(HttpResponse::Ok().json(answer))
 }
 

@@ -268,7 +268,7 @@ pub async fn match_line(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StatementResponse {
+pub struct BankStatementResponse {
     pub sha256: String,
     pub message_id: String,
     pub imported_at: String,
@@ -278,7 +278,7 @@ pub struct StatementResponse {
 
 /// Imported statement files, newest first.
 #[utoipa::path(get, path = "/api/v1/bank-statements", tag = "treasury",
-    responses((status = 200, body = Vec<StatementResponse>), (status = 403, body = ProblemDoc)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<BankStatementResponse>), (status = 403, body = ProblemDoc)), security(("bearer" = [])))]
 pub async fn statements(
     state: web::Data<AppState>,
     principal: Principal,
@@ -291,9 +291,9 @@ pub async fn statements(
     let rows = state
         .read(|c| bank_db::statement_files(c, LINES_LISTED_MAX))
         .await?;
-    let answer: Vec<StatementResponse> = rows
+    let answer: Vec<BankStatementResponse> = rows
         .into_iter()
-        .map(|(sha256, message_id, at)| StatementResponse {
+        .map(|(sha256, message_id, at)| BankStatementResponse {
             reconciliation: format!("/api/v1/bank-statements/{sha256}/reconciliation"),
             sha256,
             message_id,
