@@ -281,7 +281,6 @@ pub fn start(
     let config = config.bounded();
     let mut connection = url.connect()?;
     let state = load_state(&mut connection, &key)?;
-    let checkpoints = Checkpointer::start(url, &mut connection)?;
     let (sender, receiver) = mpsc::channel(config.queue_depth);
     let verifier = key.verifier();
     let writer = Writer {
@@ -293,66 +292,11 @@ pub fn start(
     };
     let handle = std::thread::Builder::new()
         .name("scfledger-sequencer".into())
-        .spawn(move || {
-            writer.run(receiver);
-            drop(checkpoints);
-        })
+        .spawn(move || writer.run(receiver))
         .map_err(|e| {
             LedgerError::Inconsistent(format!("cannot start the sequencer thread: {e}"))
         })?;
     Ok((Ledger { sender, verifier }, handle))
-}
-
-/// On SQLite, copies the write-ahead log into the database file from its own
-/// thread, every 200 ms, instead of the writer doing it inside a commit every
-/// 1,000 pages (which stalled the batch that crossed the mark: the p99 tails in
-/// docs/performance.md). PASSIVE checkpoints never block the writer or readers.
-/// Stops, with a final checkpoint, when dropped.
-struct Checkpointer {
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Checkpointer {
-    fn start(url: &DatabaseUrl, writer: &mut DbConnection) -> Result<Option<Self>, LedgerError> {
-        use diesel::connection::SimpleConnection;
-        if !matches!(url, DatabaseUrl::Sqlite(_)) {
-            return Ok(None);
-        }
-        let mut connection = url.connect()?;
-        writer
-            .batch_execute("PRAGMA wal_autocheckpoint = 0")
-            .map_err(crate::db::DbError::from)?;
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("scfledger-checkpoint".into())
-            .spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(Duration::from_millis(200))
-                {
-                    if let Err(error) = connection.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
-                        tracing::warn!(%error, "WAL checkpoint failed; retrying");
-                    }
-                }
-                let _ = connection.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)");
-            })
-            .map_err(|e| {
-                LedgerError::Inconsistent(format!("cannot start the checkpoint thread: {e}"))
-            })?;
-        Ok(Some(Checkpointer {
-            stop: Some(stop),
-            thread: Some(thread),
-        }))
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// Loads the tree and checks it against the latest signed checkpoint.
