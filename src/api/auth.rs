@@ -50,4 +50,15 @@ impl Principal {
             )))
         }
     }
+
+    /// Refuses all but treasury (the operator) and auditors, saying what `what` is for.
+    pub fn require_treasury_or_auditor(&self, what: &str) -> Result<(), ApiError> {
+        if matches!(self.role, Role::Operator | Role::Auditor) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "{what} for treasury (operator) and auditors"
+            )))
+        }
+    }
 }

@@ -219,16 +219,6 @@ pub async fn create_batch(
     .await
 }
 
-fn treasury_or_auditor(principal: &Principal) -> Result<(), ApiError> {
-    if matches!(principal.role, Role::Operator | Role::Auditor) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "payout batches are for treasury (operator) and auditors",
-        ))
-    }
-}
-
 /// Payout batches, newest first.
 #[utoipa::path(get, path = "/api/v1/payout-batches", tag = "payouts",
     responses((status = 200, body = Vec<PayoutBatchResponse>), (status = 403, body = ProblemDoc)),
@@ -237,7 +227,7 @@ pub async fn list_batches(
     state: web::Data<AppState>,
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    treasury_or_auditor(&principal)?;
+    principal.require_treasury_or_auditor("payout batches are")?;
     let rows = state.read(payouts_db::all_batches).await?;
     let answer: Vec<PayoutBatchResponse> =
         rows.into_iter().map(PayoutBatchResponse::from).collect();
@@ -254,7 +244,7 @@ pub async fn pain001(
     principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    treasury_or_auditor(&principal)?;
+    principal.require_treasury_or_auditor("payout batches are")?;
     let batch_id = path.into_inner();
     let id = batch_id.clone();
     let bytes = state

@@ -14,7 +14,7 @@ use super::{actor, recorded};
 use crate::db::bank as bank_db;
 use crate::domain::Role;
 use crate::server::AppState;
-use crate::services::treasury;
+use crate::services::treasury::{self, ManualMatch};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportResponse {
@@ -119,11 +119,7 @@ pub async fn lines(
     principal: Principal,
     query: web::Query<LinesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if !matches!(principal.role, Role::Operator | Role::Auditor) {
-        return Err(ApiError::forbidden(
-            "bank lines are for treasury (operator) and auditors",
-        ));
-    }
+    principal.require_treasury_or_auditor("bank lines are")?;
     let status = query
         .into_inner()
         .status
@@ -191,78 +187,30 @@ pub async fn match_line(
     let line_id = path.into_inner();
     idempotency::run(&state, &request, &body, || async {
         let input: MatchRequest = parse_json(&body)?;
-        let by = principal.party.to_string();
-        let given = usize::from(!input.invoice_ids.is_empty())
-            + usize::from(!input.payout_ids.is_empty())
-            + usize::from(input.reverses_line_id.is_some())
-            + usize::from(input.deposit_for_funder.is_some());
-        if given != 1 {
-            return Err(ApiError::invalid(
-                "invoice_ids",
-                "give exactly one of invoice_ids, payout_ids, reverses_line_id or deposit_for_funder",
-            ));
+        let mut given = Vec::new();
+        if !input.invoice_ids.is_empty() {
+            given.push(ManualMatch::Invoices(input.invoice_ids));
         }
         if let Some(funder_id) = input.deposit_for_funder {
-            let receipt =
-                treasury::deposit_line(&state.ledger, &state.pool, &actor(&principal), &line_id, &funder_id, &by)
-                    .await?;
-            return Ok(recorded(format!("seq-{}", receipt.seq), receipt));
+            given.push(ManualMatch::Deposit(funder_id));
         }
         if !input.payout_ids.is_empty() {
-            let receipt = state
-                .ledger
-                .submit(crate::services::payouts::ConfirmPayouts {
-                    actor: actor(&principal),
-                    line_id: line_id.clone(),
-                    payout_ids: input.payout_ids,
-                    rule: "manual".into(),
-                    matched_by: by,
-                })
-                .await?;
-            return Ok(recorded(format!("seq-{}", receipt.seq), receipt));
+            given.push(ManualMatch::Payouts(input.payout_ids));
         }
         if let Some(reversed_line_id) = input.reverses_line_id {
-            let receipt = state
-                .ledger
-                .submit(treasury::ReversePayment {
-                    actor: actor(&principal),
-                    line_id: line_id.clone(),
-                    reversed_line_id,
-                    rule: "manual".into(),
-                    matched_by: by,
-                })
-                .await?;
-            return Ok(recorded(format!("seq-{}", receipt.seq), receipt));
+            given.push(ManualMatch::Reverses(reversed_line_id));
         }
-        let first = input.invoice_ids[0].clone();
-        let id = line_id.clone();
-        let (line, retailer) = state
-            .read(move |c| {
-                let line = bank_db::line(c, &id)?;
-                let retailer = crate::db::financing::invoice(c, &first)?.map(|i| i.retailer_id);
-                Ok::<_, crate::db::DbError>((line, retailer))
-            })
-            .await?;
-        let line = line.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no bank line {line_id:?}"),
+        let [how] = <[ManualMatch; 1]>::try_from(given).map_err(|_| {
+            ApiError::invalid(
+                "invoice_ids",
+                "give exactly one of invoice_ids, payout_ids, reverses_line_id or deposit_for_funder",
             )
         })?;
-        let retailer = retailer
-            .ok_or_else(|| ApiError::invalid("invoice_ids", "the first invoice does not exist"))?;
-        let receipt = treasury::apply_line(
-            &state.ledger,
-            &actor(&principal),
-            &line,
-            input.invoice_ids,
-            retailer,
-            "manual",
-            &by,
-        )
-        .await?;
-        Ok(recorded(format!("pmt-{}", receipt.seq), receipt))
+        let prefix = if matches!(how, ManualMatch::Invoices(_)) { "pmt" } else { "seq" };
+        let receipt =
+            treasury::match_by_hand(&state.ledger, &state.pool, &actor(&principal), &line_id, how)
+                .await?;
+        Ok(recorded(format!("{prefix}-{}", receipt.seq), receipt))
     })
     .await
 }
@@ -283,11 +231,7 @@ pub async fn statements(
     state: web::Data<AppState>,
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    if !matches!(principal.role, Role::Operator | Role::Auditor) {
-        return Err(ApiError::forbidden(
-            "bank statements are for treasury (operator) and auditors",
-        ));
-    }
+    principal.require_treasury_or_auditor("bank statements are")?;
     let rows = state
         .read(|c| bank_db::statement_files(c, LINES_LISTED_MAX))
         .await?;
@@ -323,11 +267,7 @@ pub async fn reconciliation(
     path: web::Path<String>,
     query: web::Query<ReconciliationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if !matches!(principal.role, Role::Operator | Role::Auditor) {
-        return Err(ApiError::forbidden(
-            "reconciliation is for treasury (operator) and auditors",
-        ));
-    }
+    principal.require_treasury_or_auditor("reconciliation is")?;
     let csv = match query.into_inner().format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,

@@ -379,7 +379,7 @@ fn payment_of_line(
 }
 
 /// Applies an unmatched credit line to `invoice_ids` (in order), as `actor`.
-pub async fn apply_line(
+async fn apply_line(
     ledger: &Ledger,
     actor: &Actor,
     line: &BankLineRow,
@@ -400,44 +400,127 @@ pub async fn apply_line(
         .await
 }
 
-/// Applies an unmatched credit line as a funder's deposit, by hand.
-pub async fn deposit_line(
+/// What treasury says a line is, when it matches one by hand.
+#[derive(Debug, Clone)]
+pub enum ManualMatch {
+    /// A credit paying these invoices, in order (a split).
+    Invoices(Vec<String>),
+    /// A credit that is this funder's deposit.
+    Deposit(String),
+    /// A debit paying these sent payouts.
+    Payouts(Vec<String>),
+    /// A reversal taking back this credit line.
+    Reverses(String),
+}
+
+/// Explains a line by hand, as `actor`: the entry records rule `manual` and
+/// the actor's party as who matched it. The API and the pages both come here.
+pub async fn match_by_hand(
     ledger: &Ledger,
     pool: &crate::db::Pool,
     actor: &Actor,
     line_id: &str,
-    funder_id: &str,
-    by: &str,
+    how: ManualMatch,
 ) -> Result<crate::ledger::Receipt, LedgerError> {
-    let reader = pool.clone();
-    let id = line_id.to_string();
-    let line = actix_web::web::block(move || -> Result<_, LedgerError> {
-        let mut connection = reader.get().map_err(crate::db::DbError::from)?;
-        Ok(bank_db::line(&mut connection, &id)?)
-    })
-    .await
-    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??
-    .ok_or_else(|| {
-        reject(
-            "not_found",
-            Some("line_id"),
-            format!("no bank line {line_id:?}"),
-        )
-    })?;
-    let currency =
-        Currency::parse(&line.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
-    let deposit = crate::services::financing::parties::FunderDeposit::parse(
-        &actor.party,
-        funder_id,
-        currency.code(),
-        &currency.format_amount(line.amount_minor),
-    )?
-    .from_bank_line(MatchedLine {
-        line_id: line.line_id.clone(),
-        rule: "manual".into(),
-        matched_by: by.into(),
-    });
-    ledger.submit(deposit).await
+    let by = actor.party.to_string();
+    let (first_invoice, reading) = match &how {
+        ManualMatch::Invoices(ids) => (
+            Some(ids.first().cloned().ok_or_else(|| {
+                invalid(
+                    "invoice_ids",
+                    "name at least one invoice, for example inv-12",
+                )
+            })?),
+            true,
+        ),
+        ManualMatch::Deposit(_) => (None, true),
+        ManualMatch::Payouts(_) | ManualMatch::Reverses(_) => (None, false),
+    };
+    let (line, retailer) = if reading {
+        let (reader, id) = (pool.clone(), line_id.to_string());
+        actix_web::web::block(move || -> Result<_, LedgerError> {
+            let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+            let line = bank_db::line(&mut connection, &id)?;
+            let retailer = match first_invoice {
+                Some(invoice_id) => Some(
+                    fin_db::invoice(&mut connection, &invoice_id)?
+                        .map(|i| i.retailer_id)
+                        .ok_or_else(|| {
+                            invalid("invoice_ids", format!("no invoice {invoice_id:?}"))
+                        })?,
+                ),
+                None => None,
+            };
+            Ok((line, retailer))
+        })
+        .await
+        .map_err(|e| LedgerError::Inconsistent(e.to_string()))??
+    } else {
+        (None, None)
+    };
+    let line = || {
+        line.clone().ok_or_else(|| {
+            reject(
+                "not_found",
+                Some("line_id"),
+                format!("no bank line {line_id:?}"),
+            )
+        })
+    };
+    match how {
+        ManualMatch::Invoices(invoice_ids) => {
+            let retailer = retailer.unwrap_or_default();
+            apply_line(
+                ledger,
+                actor,
+                &line()?,
+                invoice_ids,
+                retailer,
+                "manual",
+                &by,
+            )
+            .await
+        }
+        ManualMatch::Deposit(funder_id) => {
+            let line = line()?;
+            let currency = Currency::parse(&line.currency)
+                .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+            let deposit = crate::services::financing::parties::FunderDeposit::parse(
+                &actor.party,
+                &funder_id,
+                currency.code(),
+                &currency.format_amount(line.amount_minor),
+            )?
+            .from_bank_line(MatchedLine {
+                line_id: line.line_id.clone(),
+                rule: "manual".into(),
+                matched_by: by,
+            });
+            ledger.submit(deposit).await
+        }
+        ManualMatch::Payouts(payout_ids) => {
+            ledger
+                .submit(crate::services::payouts::ConfirmPayouts {
+                    actor: actor.clone(),
+                    line_id: line_id.to_string(),
+                    payout_ids,
+                    rule: "manual".into(),
+                    matched_by: by,
+                })
+                .await
+        }
+        ManualMatch::Reverses(reversed_line_id) => {
+            ledger
+                .submit(ReversePayment {
+                    actor: actor.clone(),
+                    line_id: line_id.to_string(),
+                    reversed_line_id,
+                    rule: "manual".into(),
+                    matched_by: by,
+                })
+                .await
+        }
+    }
 }
 
 /// Imports a statement file: every booked line once, then the automatic matching.

@@ -19,8 +19,8 @@ use crate::db::payouts as payouts_db;
 use crate::domain::Role;
 use crate::ledger::LedgerError;
 use crate::server::AppState;
-use crate::services::payouts::{ConfirmPayouts, CreateBatch};
-use crate::services::treasury::{self, ReconciliationRow, ReversePayment};
+use crate::services::payouts::CreateBatch;
+use crate::services::treasury::{self, ManualMatch, ReconciliationRow};
 
 /// One bar of a chart.
 pub struct Bar {
@@ -337,84 +337,22 @@ pub async fn match_line(
     path: web::Path<String>,
     form: web::Form<MatchForm>,
 ) -> Result<HttpResponse, PageError> {
-    let by = session.require(Role::Operator)?.party.to_string();
+    session.require(Role::Operator)?;
     session.check_csrf(&form.csrf)?;
     let line_id = path.into_inner();
     let form = form.into_inner();
-    let outcome = if !form.deposit_for_funder.trim().is_empty() {
-        treasury::deposit_line(
-            &state.ledger,
-            &state.pool,
-            &actor(&session),
-            &line_id,
-            form.deposit_for_funder.trim(),
-            &by,
-        )
-        .await
+    // The form offers one field per kind of line; the first one filled says what it is.
+    let how = if !form.deposit_for_funder.trim().is_empty() {
+        ManualMatch::Deposit(form.deposit_for_funder.trim().to_string())
     } else if !form.payout_ids.trim().is_empty() {
-        state
-            .ledger
-            .submit(ConfirmPayouts {
-                actor: actor(&session),
-                line_id,
-                payout_ids: ids(&form.payout_ids),
-                rule: "manual".into(),
-                matched_by: by,
-            })
-            .await
+        ManualMatch::Payouts(ids(&form.payout_ids))
     } else if !form.reverses_line_id.trim().is_empty() {
-        state
-            .ledger
-            .submit(ReversePayment {
-                actor: actor(&session),
-                line_id,
-                reversed_line_id: form.reverses_line_id.trim().to_string(),
-                rule: "manual".into(),
-                matched_by: by,
-            })
-            .await
+        ManualMatch::Reverses(form.reverses_line_id.trim().to_string())
     } else {
-        let invoice_ids = ids(&form.invoice_ids);
-        let Some(first) = invoice_ids.first().cloned() else {
-            return lines_page(
-                &state,
-                &session,
-                None,
-                Some("Name at least one invoice (for example inv-12) or the funder whose deposit it is.".into()),
-            )
-            .await;
-        };
-        let id = line_id.clone();
-        let (line, retailer) = read(&state, move |c| {
-            Ok::<_, crate::db::DbError>((
-                bank_db::line(c, &id)?,
-                fin_db::invoice(c, &first)?.map(|i| i.retailer_id),
-            ))
-        })
-        .await?;
-        let (Some(line), Some(retailer)) = (line, retailer) else {
-            return lines_page(
-                &state,
-                &session,
-                None,
-                Some(format!(
-                    "No bank line {line_id} or no invoice {}.",
-                    invoice_ids[0]
-                )),
-            )
-            .await;
-        };
-        treasury::apply_line(
-            &state.ledger,
-            &actor(&session),
-            &line,
-            invoice_ids,
-            retailer,
-            "manual",
-            &by,
-        )
-        .await
+        ManualMatch::Invoices(ids(&form.invoice_ids))
     };
+    let outcome =
+        treasury::match_by_hand(&state.ledger, &state.pool, &actor(&session), &line_id, how).await;
     match outcome {
         Ok(_) => Ok(see_other("/treasury/lines")),
         Err(error) => lines_page(&state, &session, None, Some(refusal(error)?.1)).await,
