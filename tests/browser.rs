@@ -426,7 +426,7 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .await
         .unwrap();
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/samples/camt/genkgo-camt053.v8.xml")
+        .join("tests/samples/camt/genkgo-camt053.v8.xml")
         .canonicalize()
         .unwrap();
     browser

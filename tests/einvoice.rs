@@ -10,12 +10,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 fn samples() -> Vec<std::path::PathBuf> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples");
     let mut files: Vec<_> = ["ubl", "cii"]
         .iter()
         .flat_map(|folder| {
             std::fs::read_dir(root.join(folder))
-                .expect("../shared/samples must exist")
+                .expect("tests/samples must exist")
                 .map(|e| e.unwrap().path())
         })
         .collect();
@@ -170,7 +170,7 @@ fn every_sample_is_imported_exactly_or_refused_with_a_reason() {
         // The same document for another supplier, or again: the seller check and the double-financing guard.
         let bytes = std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../shared/samples/ubl/cen-ubl-tc434-example1.xml"),
+                .join("tests/samples/ubl/cen-ubl-tc434-example1.xml"),
         )
         .unwrap();
         let again = http

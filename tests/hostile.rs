@@ -17,7 +17,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 fn samples(folder: &str) -> Vec<Vec<u8>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/samples");
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.join(folder))
         .unwrap()
         .map(|e| e.unwrap().path())

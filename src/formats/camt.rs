@@ -2155,7 +2155,7 @@ mod tests {
     ];
 
     fn samples_directory() -> PathBuf {
-        let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/camt");
+        let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/samples/camt");
         // Fail, never skip: a missing sample set must not pass silently.
         assert!(
             directory.is_dir(),
