@@ -202,6 +202,43 @@ fn open(settings: &Settings) -> anyhow::Result<db::DbConnection> {
     Ok(connection)
 }
 
+/// The platform's own operator parties are registered by the command line
+/// that creates their first credential: an operator key is what registers
+/// every other party, so it cannot wait for the API. Any other party must be
+/// registered before it gets a credential (`api_keys::check_party_holds`).
+fn register_operator_party_if_new(
+    settings: &Settings,
+    connection: &mut db::DbConnection,
+    party: &PartyId,
+    role: Role,
+) -> anyhow::Result<()> {
+    if role != Role::Operator || crate::db::financing::party(connection, party.as_str())?.is_some()
+    {
+        return Ok(());
+    }
+    let key = keyfile::load(&settings.key_file)
+        .map_err(|e| anyhow::anyhow!("{e} (run `scfledger init` first)"))?;
+    let (ledger, writer) =
+        crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
+    let command = crate::services::financing::parties::RegisterParty::parse(
+        party,
+        party.as_str(),
+        "operator",
+        party.as_str(),
+        None,
+        None,
+    )?;
+    let outcome = ledger.submit_blocking(command);
+    drop(ledger);
+    let _ = writer.join();
+    let receipt = outcome?;
+    eprintln!(
+        "registered the operator party {party} (seq {})",
+        receipt.seq
+    );
+    Ok(())
+}
+
 fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = cli.storage.settings()?;
     match cli.command {
@@ -322,6 +359,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let party = PartyId::parse(&party).map_err(anyhow::Error::msg)?;
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
             let mut connection = open(&settings)?;
+            register_operator_party_if_new(&settings, &mut connection, &party, role)?;
             let created = api_keys::create(&mut connection, &party, role, &label)?;
             eprintln!(
                 "created API key {} for {party} ({role}); the token below is shown only once",
@@ -380,6 +418,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let mut connection = open(&settings)?;
+            register_operator_party_if_new(&settings, &mut connection, &party, role)?;
             let email =
                 crate::services::users::create(&mut connection, &email, &password, &party, role)?;
             eprintln!("created web user {email} for {party} ({role})");

@@ -15,6 +15,17 @@ pub const JSON_DEPTH_MAX: usize = 16;
 /// Longest journal memo.
 pub const MEMO_LENGTH_MAX: usize = 500;
 
+/// Largest amount accepted anywhere, in minor units (10,000,000,000,000.00 in
+/// a two-decimal currency): no single amount can come near `i64`.
+pub const AMOUNT_MINOR_MAX: i64 = 1_000_000_000_000_000;
+/// Largest balance of one account either way, in minor units. An entry that
+/// would go past it is refused with `balance_limit_exceeded`; the headroom to
+/// `i64::MAX` keeps every sum of a batch's deltas exact.
+pub const BALANCE_MINOR_MAX: i64 = 1_000_000_000_000_000_000;
+
+const _: () = assert!(AMOUNT_MINOR_MAX * (POSTINGS_PER_ENTRY_MAX as i64) <= BALANCE_MINOR_MAX);
+const _: () = assert!(BALANCE_MINOR_MAX <= i64::MAX / 4);
+
 /// Commands the sequencer's queue holds before callers wait (back-pressure).
 pub const SEQUENCER_QUEUE_DEPTH_MAX: usize = 65_536;
 /// Most commands the sequencer puts into one transaction.

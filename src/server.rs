@@ -55,6 +55,20 @@ impl Application {
     pub fn build(listen: &str, ledger: Ledger, pool: Pool, clock: Clock) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen)?;
         let port = listener.local_addr()?.port();
+        // Idempotency-Keys left unfinished by an earlier process wrote
+        // nothing, or are safe to run again: free them before serving.
+        let freed = pool
+            .get()
+            .map_err(std::io::Error::other)
+            .and_then(|mut c| {
+                crate::db::idempotency::release_unfinished(&mut c).map_err(std::io::Error::other)
+            })?;
+        if freed > 0 {
+            tracing::warn!(
+                freed,
+                "freed Idempotency-Keys left unfinished by an earlier process"
+            );
+        }
         let state = web::Data::new(AppState {
             ledger,
             pool,
@@ -72,7 +86,10 @@ impl Application {
                 .app_data(
                     web::QueryConfig::default().error_handler(api::error::query_error_handler),
                 )
+                .app_data(web::PathConfig::default().error_handler(api::error::path_error_handler))
                 .app_data(web::PayloadConfig::new(limits::HTTP_JSON_BODY_BYTES_MAX))
+                .wrap(actix_web::middleware::from_fn(refuse_hidden_characters))
+                .wrap(actix_web::middleware::from_fn(head_as_get))
                 .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))
@@ -117,10 +134,52 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         .body("ready\n"))
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
+/// An unknown URL: a page with a way back for a browser, problem+json for
+/// everything else.
+async fn not_found(request: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    let wants_html = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !request.path().starts_with("/api/") {
+        return Ok(pages::not_found_page());
+    }
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
         "not_found",
         "no such route",
     ))
+}
+
+/// HEAD is answered as GET without the body (actix-http leaves the body out
+/// of an answer to HEAD), so uptime monitors and link checkers see the page.
+async fn head_as_get(
+    mut request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if request.method() == actix_web::http::Method::HEAD {
+        request.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(request).await
+}
+
+/// Refuses a URL whose decoded path or query holds a control or invisible
+/// formatting character (`/api/v1/invoices/%00`), the same on both backends.
+async fn refuse_hidden_characters(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let target = request.uri().path_and_query().map_or("", |p| p.as_str());
+    let decoded = percent_encoding::percent_decode_str(target).decode_utf8_lossy();
+    if let Err(error) = crate::domain::text::check(&decoded) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "invalid_text",
+            format!("the URL {error}"),
+        )
+        .with_field("url")
+        .into());
+    }
+    next.call(request).await
 }

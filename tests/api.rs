@@ -64,6 +64,7 @@ fn world(backend: &str) -> World {
         201,
         "{backend}"
     );
+    enrol(&operator, "prog-hansa", "sup-acme");
     assert_eq!(
         operator
             .post(
@@ -195,6 +196,7 @@ fn from_api_key_to_settled_invoice() {
             kinds,
             vec![
                 "party.registered",
+                "program.supplier_enrolled",
                 "invoice.registered",
                 "invoice.confirmed",
                 "advance.accepted",
@@ -502,4 +504,238 @@ fn every_documented_type_has_its_own_name() {
         "found only {} documented types",
         seen.len()
     );
+}
+
+/// Pages of a statement put together are the unpaged statement, for every
+/// page size: a cursor never splits an entry's postings or skips them.
+#[test]
+fn statement_pages_put_together_are_the_whole_statement() {
+    for backend in backends() {
+        let w = world(backend);
+        let mut ids = vec![w.invoice_id.clone()];
+        for (number, amount) in [
+            ("INV-B", "2500.00"),
+            ("INV-C", "1234.56"),
+            ("INV-D", "800.00"),
+        ] {
+            let (status, body) = w.supplier.post("/api/v1/invoices", &json!({"program_id": "prog-hansa", "invoice_number": number,
+                "issue_date": "2026-01-01", "due_date": "2026-03-02", "currency": "EUR", "amount": amount}));
+            assert_eq!(status, 201, "{backend}: {body}");
+            ids.push(body["id"].as_str().unwrap().to_string());
+        }
+        for id in &ids {
+            let (status, body) = w
+                .retailer
+                .post(&format!("/api/v1/invoices/{id}/confirm"), &json!({}));
+            assert_eq!(status, 201, "{backend}: {body}");
+            let (status, body) = w
+                .supplier
+                .post(&format!("/api/v1/invoices/{id}/advance"), &json!({}));
+            assert_eq!(status, 201, "{backend}: {body}");
+        }
+        // One payment settles three invoices at once: an entry with many postings.
+        let (status, body) = w.operator.post(
+            "/api/v1/payments",
+            &json!({"retailer_id": "ret-hansa", "currency": "EUR", "amount": "13734.56",
+            "value_date": "2026-03-02", "reference": "lump", "invoice_ids": [ids[0], ids[1], ids[2]]}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        for (client, prefix) in [
+            (&w.operator, "funder:fund-nord:"),
+            (&w.operator, "supplier:sup-acme:"),
+            (&w.funder, ""),
+            (&w.supplier, ""),
+        ] {
+            let query = format!("/api/v1/statements?currency=EUR&account_prefix={prefix}");
+            let (status, whole) = client.get(&format!("{query}&limit=200"));
+            assert_eq!(status, 200, "{backend}: {whole}");
+            let whole_lines = whole["lines"].as_array().unwrap().clone();
+            assert_eq!(whole["next_after"], Value::Null);
+            assert!(whole_lines.len() >= 9, "{backend} {prefix}: {whole}");
+            for page_size in 1..=whole_lines.len() + 1 {
+                let mut paged = Vec::new();
+                let mut after = -1;
+                for _ in 0..=whole_lines.len() {
+                    let (status, page) =
+                        client.get(&format!("{query}&limit={page_size}&after={after}"));
+                    assert_eq!(status, 200, "{backend}: {page}");
+                    paged.extend(page["lines"].as_array().unwrap().iter().cloned());
+                    match page["next_after"].as_i64() {
+                        Some(next) => after = next,
+                        None => break,
+                    }
+                }
+                let amounts = |lines: &[Value]| -> Vec<(i64, String, String, String)> {
+                    lines
+                        .iter()
+                        .map(|l| {
+                            (
+                                l["seq"].as_i64().unwrap(),
+                                l["account"].as_str().unwrap().to_string(),
+                                l["amount"].as_str().unwrap().to_string(),
+                                l["balance_after"].as_str().unwrap().to_string(),
+                            )
+                        })
+                        .collect()
+                };
+                assert_eq!(
+                    amounts(&paged),
+                    amounts(&whole_lines),
+                    "{backend} {prefix}: pages of {page_size}"
+                );
+            }
+        }
+    }
+}
+
+/// A key claimed by a process that died before it finished is free at the
+/// next start; the same JSON spaced differently is the same request.
+#[test]
+fn unfinished_keys_are_freed_at_start_and_json_counts_by_content() {
+    use sha2::{Digest, Sha256};
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let operator = scfledger::domain::PartyId::parse("op-treasury").unwrap();
+        let (ledger, writer) = start(&db);
+        ledger
+            .submit_blocking(
+                scfledger::services::financing::parties::RegisterParty::parse(
+                    &operator,
+                    "op-treasury",
+                    "operator",
+                    "Treasury",
+                    None,
+                    None,
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        drop(ledger);
+        writer.join().unwrap();
+        let mut connection = db.connect();
+        let token = scfledger::services::api_keys::create(
+            &mut connection,
+            &operator,
+            scfledger::domain::Role::Operator,
+            "tests",
+        )
+        .unwrap()
+        .token;
+        let scope = hex::encode(Sha256::digest(format!("Bearer {token}").as_bytes()));
+        // What a SIGKILL between claiming the key and committing leaves behind.
+        let claimed = scfledger::db::idempotency::claim(
+            &mut connection,
+            &scfledger::db::idempotency::IdempotencyRow {
+                scope,
+                idempotency_key: "crashed-1".into(),
+                request_sha256: "0".repeat(64),
+                status_code: None,
+                response_body: None,
+                created_at: chrono::Utc::now().naive_utc(),
+            },
+        )
+        .unwrap();
+        assert!(claimed);
+        let clock = scfledger::services::clock::Clock::fixed_at(
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        );
+        let (base, _) = spawn_app(&db, clock);
+        let client = Client::new(&base, &token);
+        let body = json!({"memo": "after the crash", "postings": [
+            {"account": "a", "currency": "EUR", "amount": "1.00"},
+            {"account": "b", "currency": "EUR", "amount": "-1.00"}]});
+        let ((status, first), replayed) =
+            client.post_with_key("/api/v1/journal", &body, "crashed-1");
+        assert_eq!((status, replayed), (201, false), "{backend}: {first}");
+        // The same request with other white space and member order replays.
+        let spaced = "{ \"postings\" : [ {\"currency\":\"EUR\", \"account\":\"a\", \"amount\":\"1.00\"},\n {\"account\":\"b\",\"currency\":\"EUR\",\"amount\":\"-1.00\"} ],\n \"memo\" : \"after the crash\" }";
+        let response = reqwest::blocking::Client::new()
+            .post(format!("{base}/api/v1/journal"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "crashed-1")
+            .header("Content-Type", "application/json")
+            .body(spaced)
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201, "{backend}");
+        assert!(response.headers().contains_key("Idempotent-Replayed"));
+        let again: Value = response.json().unwrap();
+        assert_eq!(again, first, "{backend}: the committed answer");
+        // The answer was stored by the writer with its entry.
+        let mut connection = db.connect();
+        assert_eq!(
+            scfledger::db::log::entry_count(&mut connection).unwrap(),
+            2,
+            "{backend}: the operator's party and the one journal entry"
+        );
+    }
+}
+
+/// A credential's role is the role its party holds, and its party exists.
+#[test]
+fn credentials_have_the_role_their_party_holds() {
+    for backend in backends() {
+        let w = world(backend);
+        for (party, role, status, code) in [
+            ("sup-acme", "operator", 422, Some("role_not_held")),
+            ("sup-acme", "auditor", 422, Some("role_not_held")),
+            ("ret-hansa", "supplier", 422, Some("role_not_held")),
+            ("sup-nobody", "supplier", 422, Some("unknown_party")),
+            ("op-nobody", "operator", 422, Some("unknown_party")),
+            ("sup-acme", "supplier", 201, None),
+        ] {
+            let (answer_status, answer) = w.operator.post(
+                "/api/v1/api-keys",
+                &json!({"party_id": party, "role": role, "label": "t"}),
+            );
+            assert_eq!(
+                (answer_status, answer["code"].as_str()),
+                (status, code),
+                "{backend}: {party} as {role}: {answer}"
+            );
+        }
+    }
+}
+
+/// Only a programme's members register invoices in it; its operator or its
+/// retailer enrols them, once.
+#[test]
+fn suppliers_register_only_in_programmes_they_are_enrolled_in() {
+    for backend in backends() {
+        let w = world(backend);
+        let invoice = json!({"program_id": "prog-hansa", "invoice_number": "O-1", "issue_date": "2026-01-01",
+            "due_date": "2026-03-02", "currency": "EUR", "amount": "100.00"});
+        let (status, refused) = w.other_supplier.post("/api/v1/invoices", &invoice);
+        assert_eq!(
+            (status, refused["code"].as_str(), refused["field"].as_str()),
+            (422, Some("not_enrolled"), Some("program_id")),
+            "{backend}: {refused}"
+        );
+        let enrolment = json!({"supplier_id": "sup-other"});
+        let path = "/api/v1/programs/prog-hansa/suppliers";
+        assert_eq!(w.other_retailer.post(path, &enrolment).0, 404, "{backend}");
+        assert_eq!(w.other_supplier.post(path, &enrolment).0, 403, "{backend}");
+        assert_eq!(
+            w.other_supplier.get("/api/v1/programs/prog-hansa").0,
+            404,
+            "{backend}"
+        );
+        let (status, body) = w.retailer.post(path, &enrolment);
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (status, again) = w.operator.post(path, &enrolment);
+        assert_eq!(
+            (status, again["code"].as_str()),
+            (409, Some("already_enrolled")),
+            "{backend}"
+        );
+        let (status, body) = w.operator.post(path, &json!({"supplier_id": "ret-other"}));
+        assert_eq!(status, 422, "{backend}: a retailer is no supplier: {body}");
+        assert_eq!(
+            w.other_supplier.get("/api/v1/programs/prog-hansa").0,
+            200,
+            "{backend}"
+        );
+        let (status, body) = w.other_supplier.post("/api/v1/invoices", &invoice);
+        assert_eq!(status, 201, "{backend}: {body}");
+    }
 }

@@ -196,6 +196,7 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
             "grace_days": 5, "late_rate": "0.18", "default_days": 30, "recourse": true, "program_limit": "1000000.00",
             "retailer_limit": "1000000.00", "supplier_limit_fixed": "250000.00"});
         assert_eq!(operator.post("/api/v1/programs", &program).0, 201);
+        enrol(&operator, "prog-hansa", "sup-acme");
         assert_eq!(operator.post("/api/v1/funders/fund-nord/deposits", &json!({"currency": "EUR", "amount": "100000.00"})).0, 201);
     })
     .await

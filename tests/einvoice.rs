@@ -68,6 +68,7 @@ fn every_sample_is_imported_exactly_or_refused_with_a_reason() {
                 .clone()
                 .unwrap_or_else(|| format!("TAX{n}"));
             assert_eq!(operator.post("/api/v1/parties", &json!({"party_id": supplier_id, "role": "supplier", "name": name, "tax_id": tax_id})).0, 201);
+            enrol(&operator, &program_id, &supplier_id);
             let response = http
                 .post(format!("{base}/api/v1/invoices/einvoice?program_id={program_id}&supplier_id={supplier_id}"))
                 .bearer_auth(&token)

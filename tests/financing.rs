@@ -17,7 +17,7 @@ use scfledger::services::financing::invoices::{
     request_signing_bytes, Actor, CreditNote, InvoiceFields, RegisterInvoice, RetailerDecision,
 };
 use scfledger::services::financing::parties::{
-    CreateProgram, FunderDeposit, ProgramFields, RegisterParty,
+    CreateProgram, EnrolSupplier, FunderDeposit, ProgramFields, RegisterParty,
 };
 use scfledger::services::financing::payments::ReceivePayment;
 use scfledger::services::financing::sweep;
@@ -121,6 +121,7 @@ impl Scenario {
             supplier_limit_multiple: None,
         };
         scenario.ok(CreateProgram::parse(&op, &fields).unwrap());
+        scenario.ok(EnrolSupplier::parse(operator(), "prog-hansa", "sup-acme").unwrap());
         scenario.ok(FunderDeposit::parse(&op, "fund-nord", currency, deposit).unwrap());
         scenario
     }
@@ -660,6 +661,7 @@ fn a_retailer_with_a_key_must_sign_its_confirmations() {
             supplier_limit_multiple: Some("2.5"),
         };
         s.ok(CreateProgram::parse(&operator().party, &fields).unwrap());
+        s.ok(EnrolSupplier::parse(operator(), "prog-signed", "sup-acme").unwrap());
         let receipt = s.ok(RegisterInvoice::parse(
             as_party("sup-acme", Role::Supplier),
             &InvoiceFields {

@@ -100,21 +100,39 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
         assert!(init.status.success());
         let verifier_line = String::from_utf8(init.stdout).unwrap();
         let verifier = scfledger::ledger::note::NoteVerifier::parse(verifier_line.trim()).unwrap();
+        // Credentials belong to registered parties: the operator's key
+        // registers its party (seq 0), and the supplier is registered
+        // (seq 1) before it gets a key.
         let operator = operator_key(&db);
-        let supplier_out = scfledger(
-            &db,
-            &[
+        for args in [
+            [
                 "apikey", "create", "--party", "sup-acme", "--role", "supplier",
             ],
-        );
-        let supplier = String::from_utf8(supplier_out.stdout)
-            .unwrap()
-            .trim()
-            .to_string();
+            [
+                "apikey", "create", "--party", "op-test", "--role", "auditor",
+            ],
+        ] {
+            let refused = scfledger(&db, &args);
+            assert!(!refused.status.success(), "{backend}: {args:?}");
+            assert!(refused.stdout.is_empty(), "{backend}: no token");
+        }
         let port = free_port();
         let mut server = spawn_server(&db, port);
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::blocking::Client::new();
+        let setup_client = Client::new(&base, &operator);
+        let (status, answer) = setup_client.post(
+            "/api/v1/parties",
+            &json!({"party_id": "sup-acme", "role": "supplier", "name": "Acme", "tax_id": "DE1"}),
+        );
+        assert_eq!(status, 201, "{backend}: {answer}");
+        let (status, answer) = setup_client.post(
+            "/api/v1/api-keys",
+            &json!({"party_id": "sup-acme", "role": "supplier"}),
+        );
+        assert_eq!(status, 201, "{backend}: {answer}");
+        let supplier = answer["token"].as_str().unwrap().to_string();
+        let setup: u64 = 2;
 
         assert_eq!(
             client
@@ -125,13 +143,15 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
                 .unwrap(),
             "ok\n"
         );
-        assert_eq!(
-            client
-                .get(format!("{base}/api/v1/log/checkpoint"))
-                .send()
-                .unwrap()
-                .status(),
-            404
+        let first_note = client
+            .get(format!("{base}/api/v1/log/checkpoint"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(
+            first_note.starts_with(&format!("scfledger.test/http\n{setup}\n")),
+            "{backend}: {first_note}"
         );
 
         let body = json!({"memo": "Capital", "postings": [
@@ -150,7 +170,7 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
             receipts.push(response.json::<Value>().unwrap()["receipt"].clone());
         }
         let last = &receipts[2];
-        assert_eq!(last["seq"], 2);
+        assert_eq!(last["seq"], setup + 2);
         let checkpoint = scfledger::ledger::note::Checkpoint::open_signed(
             last["checkpoint"].as_str().unwrap(),
             &verifier,
@@ -164,8 +184,8 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
             .collect();
         scfledger::ledger::merkle::verify_inclusion(
             &decode(&last["leaf_hash"]),
-            2,
-            3,
+            setup + 2,
+            setup + 3,
             &proof,
             &checkpoint.root,
         )
@@ -178,24 +198,28 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
             .text()
             .unwrap();
         assert!(
-            note.starts_with("scfledger.test/http\n3\n"),
+            note.starts_with(&format!("scfledger.test/http\n{}\n", setup + 3)),
             "{backend}: {note}"
         );
 
         let page: Value = client
-            .get(format!("{base}/api/v1/log/entries?from=1&limit=1"))
+            .get(format!(
+                "{base}/api/v1/log/entries?from={}&limit=1",
+                setup + 1
+            ))
             .bearer_auth(&operator)
             .send()
             .unwrap()
             .json()
             .unwrap();
-        assert_eq!(page["entries"][0]["seq"], 1);
+        assert_eq!(page["entries"][0]["seq"], setup + 1);
         assert_eq!(page["entries"][0]["postings"][0]["amount"], "1000.00");
-        assert_eq!(page["next_from"], 2);
+        assert_eq!(page["next_from"], setup + 2);
 
         let inclusion: Value = client
             .get(format!(
-                "{base}/api/v1/log/proof/inclusion?seq=0&tree_size=2"
+                "{base}/api/v1/log/proof/inclusion?seq={setup}&tree_size={}",
+                setup + 2
             ))
             .send()
             .unwrap()
@@ -214,8 +238,8 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
             .collect();
         scfledger::ledger::merkle::verify_inclusion(
             &decode(&inclusion["leaf_hash"]),
-            0,
-            2,
+            setup,
+            setup + 2,
             &proof,
             &at_two.root,
         )
@@ -223,7 +247,9 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
 
         let consistency: Value = client
             .get(format!(
-                "{base}/api/v1/log/proof/consistency?first=2&second=3"
+                "{base}/api/v1/log/proof/consistency?first={}&second={}",
+                setup + 2,
+                setup + 3
             ))
             .send()
             .unwrap()
@@ -235,15 +261,21 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
             .iter()
             .map(decode)
             .collect();
-        scfledger::ledger::merkle::verify_consistency(2, 3, &proof, &at_two.root, &checkpoint.root)
-            .unwrap();
+        scfledger::ledger::merkle::verify_consistency(
+            setup + 2,
+            setup + 3,
+            &proof,
+            &at_two.root,
+            &checkpoint.root,
+        )
+        .unwrap();
 
         // Bad input: problem+json with a stable code, nothing written.
         let cases: Vec<(reqwest::blocking::RequestBuilder, u16, &str)> = vec![
             (client.get(format!("{base}/api/v1/log/entries?limit=1001")).bearer_auth(&operator), 400, "bad_request"),
             (client.get(format!("{base}/api/v1/log/entries?from=-1")).bearer_auth(&operator), 400, "bad_query"),
-            (client.get(format!("{base}/api/v1/log/proof/inclusion?seq=3")), 404, "not_found"),
-            (client.get(format!("{base}/api/v1/log/proof/inclusion?seq=0&tree_size=5")), 404, "not_found"),
+            (client.get(format!("{base}/api/v1/log/proof/inclusion?seq={}", setup + 3)), 404, "not_found"),
+            (client.get(format!("{base}/api/v1/log/proof/inclusion?seq=0&tree_size={}", setup + 5)), 404, "not_found"),
             (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).json(&body), 401, "unauthorized"),
             (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth("scf_0000000000000000_".to_string() + &"0".repeat(64)).json(&body), 401, "unauthorized"),
             (client.post(format!("{base}/api/v1/journal")).header("Idempotency-Key", next_key()).bearer_auth(&supplier).json(&body), 403, "forbidden"),
@@ -276,7 +308,8 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
             .json()
             .unwrap();
         assert_eq!(
-            page["tree_size"], 3,
+            page["tree_size"],
+            setup + 3,
             "{backend}: refused requests wrote nothing"
         );
         let html = client
@@ -285,7 +318,7 @@ fn http_endpoints_answer_with_verifiable_data_and_problem_json() {
             .unwrap()
             .text()
             .unwrap();
-        assert!(html.contains("3 entries."), "{backend}");
+        assert!(html.contains("5 entries."), "{backend}");
         server.kill().unwrap();
         server.wait().unwrap();
     }
@@ -312,6 +345,7 @@ fn programme(base: &str, operator: &str) -> (String, String) {
         "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120, "grace_days": 5, "late_rate": "0.18",
         "default_days": 30, "recourse": true, "program_limit": "100000000.00", "retailer_limit": "100000000.00", "supplier_limit_fixed": "100000000.00"});
     assert_eq!(client.post("/api/v1/programs", &program).0, 201);
+    enrol(&client, "prog-k", "sup-k");
     assert_eq!(
         client
             .post(
@@ -502,7 +536,9 @@ fn sigkill_during_a_mixed_workload_loses_no_acknowledged_command() {
         }
         // Everything stored is acknowledged, set up before, or was in flight at
         // a kill: never more than one per client per cycle.
-        let set_up = 5;
+        // The operator's party, three parties, the programme, the supplier's
+        // enrolment and a deposit.
+        let set_up = 7;
         assert!(
             count >= acknowledged.len() as u64 + set_up
                 && count <= acknowledged.len() as u64 + set_up + 4 * KILL_CYCLES,
@@ -518,6 +554,131 @@ fn sigkill_during_a_mixed_workload_loses_no_acknowledged_command() {
             scfledger::db::log::balance(&mut connection, "a", "EUR").unwrap(),
             journal_entries * 100,
             "{backend}: the balance equals the journal entries stored"
+        );
+    }
+}
+
+/// Every Idempotency-Key in flight at a SIGKILL resolves on retry: to the
+/// answer of the committed command, or it runs now; never "in progress", and
+/// never twice.
+#[test]
+fn idempotency_keys_in_flight_at_a_sigkill_resolve_exactly_once() {
+    const CYCLES: u64 = 10;
+    const CLIENTS: u64 = 3;
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        assert!(scfledger(&db, &["init"]).status.success());
+        let operator = operator_key(&db);
+        // (key, memo) of requests whose answer was lost to a kill.
+        let mut in_flight: Vec<(String, String)> = Vec::new();
+        let mut memos: Vec<String> = Vec::new();
+        let mut replayed_after_kill = 0;
+        let body_of = |memo: &str| {
+            json!({"memo": memo, "postings": [
+                {"account": "a", "currency": "EUR", "amount": "1.00"},
+                {"account": "b", "currency": "EUR", "amount": "-1.00"}]})
+        };
+        for cycle in 0..=CYCLES {
+            let port = free_port();
+            let mut server = spawn_server(&db, port);
+            let url = format!("http://127.0.0.1:{port}/api/v1/journal");
+            let http = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap();
+            // First, the retries of what the last kill cut off.
+            for (key, memo) in in_flight.drain(..) {
+                let response = http
+                    .post(&url)
+                    .header("Idempotency-Key", &key)
+                    .bearer_auth(&operator)
+                    .json(&body_of(&memo))
+                    .send()
+                    .unwrap();
+                if response.headers().contains_key("Idempotent-Replayed") {
+                    replayed_after_kill += 1;
+                }
+                let status = response.status().as_u16();
+                assert_eq!(
+                    status,
+                    201,
+                    "{backend}: retry of {key}: {:?}",
+                    response.text()
+                );
+            }
+            if cycle == CYCLES {
+                server.kill().unwrap();
+                server.wait().unwrap();
+                break;
+            }
+            let stop = Instant::now() + Duration::from_millis(200 + 41 * cycle);
+            let killer = std::thread::spawn(move || {
+                std::thread::sleep(stop.saturating_duration_since(Instant::now()));
+                server.kill().unwrap();
+                server.wait().unwrap();
+            });
+            let clients: Vec<_> = (0..CLIENTS)
+                .map(|client| {
+                    let (url, operator, http) = (url.clone(), operator.clone(), http.clone());
+                    std::thread::spawn(move || {
+                        let mut sent = Vec::new();
+                        for i in 0.. {
+                            let memo = format!("cycle {cycle} client {client} entry {i}");
+                            let key = format!("kill-{cycle}-{client}-{i}");
+                            let answer = http
+                                .post(&url)
+                                .header("Idempotency-Key", &key)
+                                .bearer_auth(&operator)
+                                .json(&json!({"memo": memo, "postings": [
+                                    {"account": "a", "currency": "EUR", "amount": "1.00"},
+                                    {"account": "b", "currency": "EUR", "amount": "-1.00"}]}))
+                                .send();
+                            match answer {
+                                Ok(response) if response.status() == 201 => {
+                                    sent.push((key, memo, true))
+                                }
+                                _ => {
+                                    sent.push((key, memo, false));
+                                    break;
+                                }
+                            }
+                        }
+                        sent
+                    })
+                })
+                .collect();
+            killer.join().unwrap();
+            for client in clients {
+                for (key, memo, acknowledged) in client.join().unwrap() {
+                    if !acknowledged {
+                        in_flight.push((key, memo.clone()));
+                    }
+                    memos.push(memo);
+                }
+            }
+        }
+        let mut connection = db.connect();
+        let count = scfledger::db::log::entry_count(&mut connection).unwrap();
+        let stored = scfledger::db::log::entries_from(&mut connection, 0, count).unwrap();
+        for memo in &memos {
+            let needle = format!("\"memo\":\"{memo}\"");
+            let found = stored
+                .iter()
+                .filter(|row| row.canonical.contains(&needle))
+                .count();
+            assert_eq!(found, 1, "{backend}: {memo} is stored {found} times");
+        }
+        assert_eq!(
+            count as usize,
+            memos.len() + 1,
+            "{backend}: nothing else was stored but the operator's party"
+        );
+        eprintln!("{backend}: {} requests, {replayed_after_kill} retries answered from a committed command", memos.len());
+        let verify = scfledger(&db, &["verify"]);
+        assert!(
+            verify.status.success(),
+            "{backend}: {}",
+            String::from_utf8_lossy(&verify.stderr)
         );
     }
 }

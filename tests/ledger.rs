@@ -504,3 +504,84 @@ fn signed_confirmations_in_an_export_verify_on_every_core_and_a_swapped_signatur
         "{error}"
     );
 }
+
+/// An entry that would take a balance past its bound is refused on its own,
+/// with a code; every other command of its batch is recorded.
+#[test]
+fn a_balance_past_its_bound_refuses_one_command_and_records_the_rest() {
+    use scfledger::services::journal::{JournalEntry, PostingText};
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        let actor = scfledger::domain::PartyId::parse("op-test").unwrap();
+        // The largest accepted amount, 32 times on each side: each heavy
+        // entry moves 320,000,000,000,000.00 EUR, so 31 of them fit under the
+        // 10,000,000,000,000,000.00 bound and the 32nd does not.
+        let mut texts = Vec::new();
+        for _ in 0..32 {
+            texts.push(PostingText {
+                account: "funder:f1:cash",
+                currency: "EUR",
+                amount: "10000000000000.00",
+            });
+        }
+        for _ in 0..32 {
+            texts.push(PostingText {
+                account: "supplier:s1:bank",
+                currency: "EUR",
+                amount: "-10000000000000.00",
+            });
+        }
+        let heavy = JournalEntry::parse("heavy", &texts).unwrap().draft(&actor);
+        let mut commands: Vec<Box<dyn scfledger::ledger::Command>> = Vec::new();
+        for i in 0..40 {
+            let heavy = heavy.clone();
+            commands.push(Box::new(move |_: &mut BatchContext<'_>| Ok(heavy.clone())));
+            let small = transfer(
+                &format!("small {i}"),
+                "supplier:s2:bank",
+                "funder:f2:cash",
+                "1.00",
+            )
+            .draft(&actor);
+            commands.push(Box::new(move |_: &mut BatchContext<'_>| Ok(small.clone())));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let outcomes = runtime.block_on(ledger.submit_all(commands));
+        let mut heavy_recorded = 0;
+        let mut heavy_refused = 0;
+        for (index, outcome) in outcomes.iter().enumerate() {
+            match (index % 2, outcome) {
+                (0, Ok(_)) => heavy_recorded += 1,
+                (0, Err(LedgerError::Rejected { code, .. })) => {
+                    assert_eq!(*code, "balance_limit_exceeded", "{backend}");
+                    heavy_refused += 1;
+                }
+                (1, Ok(_)) => {}
+                (_, other) => panic!("{backend}: command {index} answered {other:?}"),
+            }
+        }
+        assert_eq!((heavy_recorded, heavy_refused), (31, 9), "{backend}");
+        let mut connection = db.connect();
+        assert_eq!(
+            log_db::balance(&mut connection, "funder:f1:cash", "EUR").unwrap(),
+            31 * 32 * 1_000_000_000_000_000,
+            "{backend}"
+        );
+        assert_eq!(
+            log_db::balance(&mut connection, "supplier:s2:bank", "EUR").unwrap(),
+            40 * 100,
+            "{backend}"
+        );
+        assert_eq!(
+            log_db::entry_count(&mut connection).unwrap(),
+            71,
+            "{backend}"
+        );
+        drop(ledger);
+        writer.join().unwrap();
+        assert_consistent(&db);
+    }
+}

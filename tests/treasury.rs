@@ -131,6 +131,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120, "grace_days": 5, "late_rate": "0.18",
             "default_days": 30, "recourse": true, "program_limit": "1000000.00", "retailer_limit": "1000000.00", "supplier_limit_fixed": "500000.00"});
         assert_eq!(operator.post("/api/v1/programs", &program).0, 201);
+        enrol(&operator, "prog-h", "sup-a");
 
         // Day 1: the funder's money arrives; treasury books it as the funder's deposit.
         let day_1 = camt053(

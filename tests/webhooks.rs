@@ -92,6 +92,7 @@ fn entries_are_delivered_signed_and_retried_with_backoff() {
             "discount_rate": "0.1", "day_count": "ACT/360", "tenor_min_days": 1, "tenor_max_days": 120, "grace_days": 0, "late_rate": "0.1",
             "default_days": 10, "recourse": true, "program_limit": "1000.00", "retailer_limit": "1000.00", "supplier_limit_fixed": "1000.00"});
         assert_eq!(operator.post("/api/v1/programs", &program).0, 201);
+        enrol(&operator, "prog-h", "sup-a");
         let key_for = |party: &str, role: &str| {
             operator
                 .post(

@@ -51,6 +51,20 @@ impl Principal {
         }
     }
 
+    /// Refuses every role but `roles`.
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(Role::as_str).collect();
+            Err(ApiError::forbidden(format!(
+                "this needs a {} key; yours is a {} key",
+                names.join(" or "),
+                self.role
+            )))
+        }
+    }
+
     /// Refuses all but treasury (the operator) and auditors, saying what `what` is for.
     pub fn require_treasury_or_auditor(&self, what: &str) -> Result<(), ApiError> {
         if matches!(self.role, Role::Operator | Role::Auditor) {

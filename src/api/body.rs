@@ -13,13 +13,30 @@ use super::error::ApiError;
 use crate::limits;
 
 /// A request body of at most the route's `PayloadConfig` limit.
-pub struct Body(pub web::Bytes);
+pub struct Body {
+    pub bytes: web::Bytes,
+    /// Whether the request said `Content-Type: application/json` (or a
+    /// `+json` type): a JSON route refuses anything else with 415.
+    pub declared_json: bool,
+}
 
 impl Deref for Body {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
+}
+
+fn declares_json(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<mime::Mime>().ok())
+        .is_some_and(|mime| {
+            mime.type_() == mime::APPLICATION
+                && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+        })
 }
 
 impl FromRequest for Body {
@@ -28,8 +45,13 @@ impl FromRequest for Body {
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(request, payload);
+        let declared_json = declares_json(request);
         Box::pin(async move {
-            bytes.await.map(Body).map_err(|error| {
+            let body = |bytes| Body {
+                bytes,
+                declared_json,
+            };
+            bytes.await.map(body).map_err(|error| {
                 if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,

@@ -225,6 +225,13 @@ impl From<ProgramRow> for ProgramRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct EnrolmentRequest {
+    /// The supplier to enrol, e.g. `sup-acme`.
+    pub supplier_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DepositRequest {
     pub currency: String,
     pub amount: String,

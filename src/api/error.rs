@@ -50,6 +50,17 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail).with_field(field)
     }
 
+    /// Text holding a control or invisible formatting character.
+    pub fn text(field: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        let field = field.into();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_text",
+            format!("{field} {reason}"),
+        )
+        .with_field(field)
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -148,6 +159,7 @@ impl From<LedgerError> for ApiError {
                     | "program_exists"
                     | "illegal_transition"
                     | "payout_already_sent"
+                    | "already_enrolled"
                     | "unchanged" => StatusCode::CONFLICT,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };
@@ -156,6 +168,9 @@ impl From<LedgerError> for ApiError {
                     Some(field) => api.with_field(field),
                     None => api,
                 }
+            }
+            LedgerError::Entry(crate::ledger::entry::EntryError::Text { member, reason }) => {
+                ApiError::text(member, reason)
             }
             LedgerError::Entry(entry) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -168,6 +183,21 @@ impl From<LedgerError> for ApiError {
                 "the ledger is shutting down; retry",
             ),
             other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<crate::services::api_keys::CredentialError> for ApiError {
+    fn from(error: crate::services::api_keys::CredentialError) -> Self {
+        use crate::services::api_keys::CredentialError;
+        match error {
+            CredentialError::Storage(storage) => ApiError::internal(&storage),
+            refusal => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                refusal.code(),
+                refusal.to_string(),
+            )
+            .with_field(refusal.field()),
         }
     }
 }
@@ -223,6 +253,20 @@ pub fn json_error_handler(
         other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", other.to_string()),
     };
     api.into()
+}
+
+/// problem+json for path segments that do not parse (`/receipts/abc`): no
+/// such resource.
+pub fn path_error_handler(
+    error: actix_web::error::PathError,
+    request: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("nothing is at {}: {error}", request.path()),
+    )
+    .into()
 }
 
 /// problem+json for query strings that do not parse.

@@ -46,19 +46,6 @@ fn register_command(
     )
 }
 
-fn require_any(principal: &Principal, roles: &[Role]) -> Result<(), ApiError> {
-    if roles.contains(&principal.role) {
-        Ok(())
-    } else {
-        let names: Vec<&str> = roles.iter().map(Role::as_str).collect();
-        Err(ApiError::forbidden(format!(
-            "this needs a {} key; yours is a {} key",
-            names.join(" or "),
-            principal.role
-        )))
-    }
-}
-
 fn invoice_recorded(receipt: crate::ledger::Receipt) -> Answer {
     recorded(format!("inv-{}", receipt.seq), receipt)
 }
@@ -74,14 +61,11 @@ pub async fn register(
     request: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    require_any(&principal, &[Role::Supplier, Role::Operator])?;
+    principal.require_any(&[Role::Supplier, Role::Operator])?;
     idempotency::run(&state, &request, &body, || async {
         let input: InvoiceRequest = parse_json(&body)?;
-        let receipt = state
-            .ledger
-            .submit(register_command(&principal, &input, "api")?)
-            .await?;
-        Ok(invoice_recorded(receipt))
+        let command = register_command(&principal, &input, "api")?;
+        idempotency::submit(&request, &state.ledger, command, invoice_recorded).await
     })
     .await
 }
@@ -97,7 +81,7 @@ pub async fn register_batch(
     request: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    require_any(&principal, &[Role::Supplier, Role::Operator])?;
+    principal.require_any(&[Role::Supplier, Role::Operator])?;
     idempotency::run(&state, &request, &body, || async {
         let input: InvoiceBatchRequest = parse_json(&body)?;
         check_batch_size("invoices", input.invoices.len())?;
@@ -264,15 +248,12 @@ pub async fn confirm(
     let invoice_id = path.into_inner();
     idempotency::run(&state, &request, &body, || async {
         let input: ConfirmRequest = parse_json(&body)?;
-        let receipt = state
-            .ledger
-            .submit(RetailerDecision::confirm(
-                actor(&principal),
-                &invoice_id,
-                input.signature,
-            ))
-            .await?;
-        Ok(recorded(invoice_id.clone(), receipt))
+        let command = RetailerDecision::confirm(actor(&principal), &invoice_id, input.signature);
+        let id = invoice_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
     })
     .await
 }
@@ -370,11 +351,12 @@ async fn decide_with_reason(
     principal.require(Role::Retailer)?;
     idempotency::run(&state, &request, &body, || async {
         let input: ReasonRequest = parse_json(&body)?;
-        let receipt = state
-            .ledger
-            .submit(decision(actor(&principal), &invoice_id, &input.reason)?)
-            .await?;
-        Ok(recorded(invoice_id.clone(), receipt))
+        let command = decision(actor(&principal), &invoice_id, &input.reason)?;
+        let id = invoice_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
     })
     .await
 }
@@ -391,10 +373,7 @@ pub async fn credit_note(
     request: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    require_any(
-        &principal,
-        &[Role::Supplier, Role::Retailer, Role::Operator],
-    )?;
+    principal.require_any(&[Role::Supplier, Role::Retailer, Role::Operator])?;
     let invoice_id = path.into_inner();
     idempotency::run(&state, &request, &body, || async {
         let input: CreditNoteRequest = parse_json(&body)?;
@@ -404,8 +383,11 @@ pub async fn credit_note(
             &input.credit_note_number,
             &input.amount,
         )?;
-        let receipt = state.ledger.submit(command).await?;
-        Ok(recorded(invoice_id.clone(), receipt))
+        let id = invoice_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
     })
     .await
 }
@@ -464,7 +446,7 @@ pub async fn accept_advance(
     request: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    require_any(&principal, &[Role::Supplier, Role::Operator])?;
+    principal.require_any(&[Role::Supplier, Role::Operator])?;
     let invoice_id = path.into_inner();
     idempotency::run(&state, &request, &body, || async {
         if !body.is_empty() {
@@ -475,8 +457,11 @@ pub async fn accept_advance(
             invoice_id: invoice_id.clone(),
             today: state.clock.today(),
         };
-        let receipt = state.ledger.submit(command).await?;
-        Ok(recorded(invoice_id.clone(), receipt))
+        let id = invoice_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
     })
     .await
 }
@@ -495,7 +480,7 @@ pub async fn register_einvoice(
     request: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    require_any(&principal, &[Role::Supplier, Role::Operator])?;
+    principal.require_any(&[Role::Supplier, Role::Operator])?;
     let query = query.into_inner();
     idempotency::run(&state, &request, &body, || async {
         let supplier_id = query
@@ -508,8 +493,7 @@ pub async fn register_einvoice(
             &supplier_id,
             &body,
         )?;
-        let receipt = state.ledger.submit(command).await?;
-        Ok(invoice_recorded(receipt))
+        idempotency::submit(&request, &state.ledger, command, invoice_recorded).await
     })
     .await
 }

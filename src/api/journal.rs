@@ -10,7 +10,7 @@ use super::idempotency::{self, parse_json};
 use super::recorded;
 use crate::domain::Role;
 use crate::server::AppState;
-use crate::services::journal::{self, JournalEntry, PostingText};
+use crate::services::journal::{JournalEntry, PostingText};
 
 /// Post a balanced journal entry (operator).
 #[utoipa::path(post, path = "/api/v1/journal", tag = "accounts", request_body = JournalRequest,
@@ -36,8 +36,12 @@ pub async fn post(
             .collect();
         let entry = JournalEntry::parse(&input.memo, &postings)
             .map_err(|e| ApiError::invalid(e.field(), e.to_string()))?;
-        let receipt = journal::post(&state.ledger, &principal.party, entry).await?;
-        Ok(recorded(format!("seq-{}", receipt.seq), receipt))
+        let draft = entry.draft(&principal.party);
+        let command = move |_: &mut crate::ledger::BatchContext<'_>| Ok(draft.clone());
+        idempotency::submit(&request, &state.ledger, command, |receipt| {
+            recorded(format!("seq-{}", receipt.seq), receipt)
+        })
+        .await
     })
     .await
 }

@@ -61,6 +61,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
                     web::get().to(parties::get_program),
                 )
                 .route(
+                    "/programs/{program_id}/suppliers",
+                    web::post().to(parties::enrol_supplier),
+                )
+                .route(
                     "/funders/{funder_id}/deposits",
                     web::post().to(parties::deposit),
                 )

@@ -62,7 +62,7 @@ impl Modify for BearerAuth {
     info(title = "scfledger API", version = "1", description = "Receivables financing on a verifiable ledger. Every POST needs an Idempotency-Key header; errors are RFC 9457 problem+json with a stable `code`. See docs/api.md."),
     paths(
         super::parties::create_party, super::parties::get_party, super::parties::create_program, super::parties::get_program,
-        super::parties::deposit, super::parties::create_api_key, super::parties::revoke_api_key,
+        super::parties::deposit, super::parties::enrol_supplier, super::parties::create_api_key, super::parties::revoke_api_key,
         super::invoices::register, super::invoices::register_batch, super::invoices::register_einvoice, super::invoices::get, super::invoices::list,
         super::invoices::confirm, super::invoices::confirm_bulk, super::invoices::dispute, super::invoices::reject,
         super::invoices::credit_note, super::invoices::quote, super::invoices::accept_advance,

@@ -8,12 +8,12 @@ use super::body::Body;
 use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::{self, parse_json};
-use super::recorded;
+use super::{actor, recorded};
 use crate::domain::{PartyId, Role};
 use crate::server::AppState;
 use crate::services::api_keys;
 use crate::services::financing::parties::{
-    CreateProgram, FunderDeposit, ProgramFields, RegisterParty,
+    CreateProgram, EnrolSupplier, FunderDeposit, ProgramFields, RegisterParty,
 };
 use crate::services::financing::reads;
 
@@ -39,8 +39,11 @@ pub async fn create_party(
             input.tax_id.as_deref(),
             input.public_key.as_deref(),
         )?;
-        let receipt = state.ledger.submit(command).await?;
-        Ok(recorded(input.party_id, receipt))
+        let id = input.party_id;
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
     })
     .await
 }
@@ -95,8 +98,11 @@ pub async fn create_program(
             supplier_limit_multiple: p.supplier_limit_multiple.as_deref(),
         };
         let command = CreateProgram::parse(&principal.party, &fields)?;
-        let receipt = state.ledger.submit(command).await?;
-        Ok(recorded(p.program_id.clone(), receipt))
+        let id = p.program_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
     })
     .await
 }
@@ -117,6 +123,34 @@ pub async fn get_program(
     Ok(HttpResponse::Ok().json(ProgramRequest::from(row)))
 }
 
+/// Enrol a supplier in a programme (the operator, or the programme's
+/// retailer). Only members register invoices in a programme and are financed by it.
+#[utoipa::path(post, path = "/api/v1/programs/{program_id}/suppliers", tag = "set-up", request_body = EnrolmentRequest,
+    params(("program_id" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn enrol_supplier(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_any(&[Role::Operator, Role::Retailer])?;
+    let program_id = path.into_inner();
+    idempotency::run(&state, &request, &body, || async {
+        let input: EnrolmentRequest = parse_json(&body)?;
+        let command = EnrolSupplier::parse(actor(&principal), &program_id, &input.supplier_id)?;
+        let id = input.supplier_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
+    })
+    .await
+}
+
 /// Record a funder's money arriving in the platform's bank account.
 #[utoipa::path(post, path = "/api/v1/funders/{funder_id}/deposits", tag = "set-up", request_body = DepositRequest,
     params(("funder_id" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per request")),
@@ -135,8 +169,11 @@ pub async fn deposit(
         let input: DepositRequest = parse_json(&body)?;
         let command =
             FunderDeposit::parse(&principal.party, &funder_id, &input.currency, &input.amount)?;
-        let receipt = state.ledger.submit(command).await?;
-        Ok(recorded(funder_id.clone(), receipt))
+        let id = funder_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
     })
     .await
 }

@@ -38,8 +38,10 @@ pub async fn receive(
             &input.reference,
             input.invoice_ids,
         )?;
-        let receipt = state.ledger.submit(command).await?;
-        Ok(recorded(format!("pmt-{}", receipt.seq), receipt))
+        idempotency::submit(&request, &state.ledger, command, |receipt| {
+            recorded(format!("pmt-{}", receipt.seq), receipt)
+        })
+        .await
     })
     .await
 }

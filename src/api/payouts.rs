@@ -49,8 +49,11 @@ pub async fn set_bank_account(
             &input.iban,
             input.bic.as_deref(),
         )?;
-        let receipt = state.ledger.submit(command).await?;
-        Ok(recorded(party_id.clone(), receipt))
+        let id = party_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
     })
     .await
 }
@@ -213,8 +216,10 @@ pub async fn create_batch(
             .requested_execution_date
             .unwrap_or_else(|| state.clock.today());
         let command = CreateBatch::parse(actor(&principal), &input.currency, date)?;
-        let receipt = state.ledger.submit(command).await?;
-        Ok(recorded(format!("pb-{}", receipt.seq), receipt))
+        idempotency::submit(&request, &state.ledger, command, |receipt| {
+            recorded(format!("pb-{}", receipt.seq), receipt)
+        })
+        .await
     })
     .await
 }

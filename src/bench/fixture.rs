@@ -18,7 +18,7 @@ use crate::services::financing::invoices::{
     Actor, InvoiceFields, RegisterInvoice, RetailerDecision,
 };
 use crate::services::financing::parties::{
-    CreateProgram, FunderDeposit, ProgramFields, RegisterParty,
+    CreateProgram, EnrolSupplier, FunderDeposit, ProgramFields, RegisterParty,
 };
 
 pub const OPERATOR: &str = "op-bench";
@@ -97,6 +97,15 @@ impl Fixture {
             supplier_limit_multiple: None,
         };
         setup.push(Box::new(CreateProgram::parse(&operator, &program)?));
+        let operator_actor = Actor {
+            party: operator.clone(),
+            role: Role::Operator,
+        };
+        setup.push(Box::new(EnrolSupplier::parse(
+            operator_actor,
+            PROGRAM,
+            SUPPLIER,
+        )?));
         setup.push(Box::new(FunderDeposit::parse(
             &operator,
             FUNDER,

@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{
-    advances, entry_parties, exposures, invoices, log_entries, parties, payouts, programs,
-    supplier_debts,
+    advances, entry_parties, exposures, invoices, log_entries, parties, payouts, program_members,
+    programs, supplier_debts,
 };
 use super::{DbConnection, DbError};
 
@@ -248,6 +248,48 @@ pub fn supplier_defaulted_since(
     Ok(count > 0)
 }
 
+/// A supplier enrolled in a programme.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = program_members)]
+pub struct ProgramMemberRow {
+    pub program_id: String,
+    pub supplier_id: String,
+    pub enrolled_seq: i64,
+}
+
+pub fn insert_member(connection: &mut DbConnection, row: &ProgramMemberRow) -> Result<(), DbError> {
+    diesel::insert_into(program_members::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+/// Whether `supplier_id` is enrolled in `program_id`.
+pub fn is_member(
+    connection: &mut DbConnection,
+    program_id: &str,
+    supplier_id: &str,
+) -> Result<bool, DbError> {
+    Ok(program_members::table
+        .find((program_id, supplier_id))
+        .select(program_members::enrolled_seq)
+        .first::<i64>(connection)
+        .optional()?
+        .is_some())
+}
+
+/// The programmes `supplier_id` is enrolled in.
+pub fn programs_of_member(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+) -> Result<Vec<String>, DbError> {
+    Ok(program_members::table
+        .filter(program_members::supplier_id.eq(supplier_id))
+        .order(program_members::program_id)
+        .select(program_members::program_id)
+        .load(connection)?)
+}
+
 /// Principal outstanding of a programme, and of one party in it (`*`: the programme).
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = exposures)]
@@ -449,6 +491,7 @@ pub struct FinancingSnapshot {
     pub payout_batches: Vec<super::payouts::PayoutBatchRow>,
     pub exposures: Vec<ExposureRow>,
     pub debts: Vec<SupplierDebtRow>,
+    pub members: Vec<ProgramMemberRow>,
 }
 
 pub fn snapshot(connection: &mut DbConnection) -> Result<FinancingSnapshot, DbError> {
@@ -487,6 +530,10 @@ pub fn snapshot(connection: &mut DbConnection) -> Result<FinancingSnapshot, DbEr
             .order(supplier_debts::debt_id)
             .select(SupplierDebtRow::as_select())
             .load(connection)?,
+        members: program_members::table
+            .order((program_members::program_id, program_members::supplier_id))
+            .select(ProgramMemberRow::as_select())
+            .load(connection)?,
     })
 }
 
@@ -506,6 +553,10 @@ pub fn replace_snapshot(
     diesel::delete(invoices::table).execute(connection)?;
     diesel::delete(programs::table).execute(connection)?;
     diesel::delete(parties::table).execute(connection)?;
+    diesel::delete(program_members::table).execute(connection)?;
+    for row in &snapshot.members {
+        insert_member(connection, row)?;
+    }
     insert_entry_parties(connection, &snapshot.entry_parties)?;
     for row in &snapshot.bank_lines {
         super::bank::insert(connection, row)?;

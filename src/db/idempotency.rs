@@ -65,6 +65,35 @@ pub fn complete(
     })
 }
 
+/// Stores the answers of commands inside the writer's batch transaction, so
+/// that each key's answer is durable together with its command.
+pub fn complete_all(
+    connection: &mut DbConnection,
+    answers: &[crate::ledger::sequencer::StoredAnswer],
+) -> Result<(), DbError> {
+    for answer in answers {
+        diesel::update(idempotency_keys::table.find((&answer.scope, &answer.idempotency_key)))
+            .set((
+                idempotency_keys::status_code.eq(Some(answer.status_code)),
+                idempotency_keys::response_body.eq(Some(&answer.body)),
+            ))
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+/// Frees every key whose request never finished: at start, no request of an
+/// earlier process is still running. A command that was recorded had its
+/// answer stored in its own transaction, so what is left unfinished either
+/// wrote nothing or is safe to run again (docs/reliability.md); its retry
+/// then runs as new. Returns how many keys were freed.
+pub fn release_unfinished(connection: &mut DbConnection) -> Result<usize, DbError> {
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::status_code.is_null()))
+            .execute(connection)?,
+    )
+}
+
 /// Forgets a key whose request failed unexpectedly, so it may be retried.
 pub fn release(connection: &mut DbConnection, scope: &str, key: &str) -> Result<(), DbError> {
     super::without_flush(connection, |connection| {

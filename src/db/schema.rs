@@ -199,6 +199,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    program_members (program_id, supplier_id) {
+        program_id -> Text,
+        supplier_id -> Text,
+        enrolled_seq -> BigInt,
+    }
+}
+
+diesel::table! {
     entry_parties (party_id, seq) {
         party_id -> Text,
         seq -> BigInt,
@@ -214,6 +222,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     payout_batches,
     exposures,
     supplier_debts,
+    program_members,
     entry_parties,
     log_entries
 );

@@ -159,9 +159,27 @@ fn normalize(text: &str) -> String {
         .collect()
 }
 
-/// SHA-256 (hex) of the normalized facts: tax id and invoice number keep only
-/// letters and digits, upper-cased, so `inv-0001` and `INV 0001` collide.
+/// SHA-256 (hex) of the folded facts: the tax id and the invoice number in
+/// the form two spellings of one number share ([`crate::domain::text::fold_for_matching`]),
+/// so `RD-77`, `РD-77` (Cyrillic), `ＲＤ-77` (fullwidth) and `RD-077` collide.
 pub fn fingerprint(facts: &FingerprintFacts<'_>) -> String {
+    let fold = crate::domain::text::fold_for_matching;
+    let text = format!(
+        "scfledger-invoice-v2\n{}\n{}\n{}\n{}\n{}\n{}",
+        fold(facts.supplier_tax_id),
+        facts.retailer_id,
+        fold(facts.invoice_number),
+        facts.issue_date,
+        facts.amount_minor,
+        facts.currency
+    );
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The fingerprint invoices were registered under before version 2: letters
+/// and digits upper-cased. Registration looks both up, so an invoice
+/// registered before the change is still found.
+pub fn fingerprint_v1(facts: &FingerprintFacts<'_>) -> String {
     let text = format!(
         "scfledger-invoice-v1\n{}\n{}\n{}\n{}\n{}\n{}",
         normalize(facts.supplier_tax_id),

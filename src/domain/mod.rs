@@ -8,6 +8,7 @@ pub mod party;
 pub mod posting;
 pub mod pricing;
 pub mod terms;
+pub mod text;
 pub mod waterfall;
 
 pub use invoice::{InvoiceEvent, InvoiceStatus};

@@ -19,7 +19,7 @@ pub enum MoneyError {
         currency: Currency,
         scale: u32,
     },
-    #[error("amount {0:?} is too large")]
+    #[error("amount {0:?} is too large (at most 10^15 minor units, 10,000,000,000,000.00 in a two-decimal currency)")]
     Overflow(String),
 }
 
@@ -138,6 +138,9 @@ impl Currency {
                 .checked_mul(10)
                 .and_then(|m| m.checked_add(i64::from(byte - b'0')))
                 .ok_or_else(overflow)?;
+        }
+        if minor > crate::limits::AMOUNT_MINOR_MAX {
+            return Err(overflow());
         }
         if negative {
             if minor == 0 {
@@ -274,6 +277,25 @@ mod tests {
             eur().parse_amount_exact("92233720368547758.08"),
             Err(MoneyError::Overflow("92233720368547758.08".into()))
         );
+        // The bound of limits::AMOUNT_MINOR_MAX, either way.
+        assert_eq!(
+            eur().parse_amount_exact("10000000000000.00"),
+            Ok(crate::limits::AMOUNT_MINOR_MAX)
+        );
+        assert_eq!(
+            eur().parse_amount_exact("-10000000000000.00"),
+            Ok(-crate::limits::AMOUNT_MINOR_MAX)
+        );
+        for too_large in [
+            "10000000000000.01",
+            "92233720368547758.07",
+            "-10000000000000.01",
+        ] {
+            assert_eq!(
+                eur().parse_amount_exact(too_large),
+                Err(MoneyError::Overflow(too_large.into()))
+            );
+        }
         assert!(Currency::parse("eur").is_err());
         assert!(Currency::parse("XXX").is_err());
     }
@@ -327,7 +349,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn format_then_parse_round_trips(amount in (i64::MIN + 1)..i64::MAX, index in 0usize..CURRENCIES.len()) {
+        fn format_then_parse_round_trips(amount in -crate::limits::AMOUNT_MINOR_MAX..=crate::limits::AMOUNT_MINOR_MAX, index in 0usize..CURRENCIES.len()) {
             let currency = Currency::parse(CURRENCIES[index].0).unwrap();
             let text = currency.format_amount(amount);
             prop_assert_eq!(currency.parse_amount_exact(&text), Ok(amount));

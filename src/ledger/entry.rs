@@ -37,6 +37,9 @@ pub enum EntryError {
     Postings(#[from] PostingError),
     #[error("entry is {0} bytes, more than the {max} allowed", max = limits::ENTRY_BYTES_MAX)]
     TooLarge(usize),
+    /// Free text holding a control or invisible formatting character.
+    #[error("{member} {reason}")]
+    Text { member: String, reason: String },
 }
 
 /// A party's signature over its request, kept in the entry (DESIGN.md 2).
@@ -93,6 +96,13 @@ impl EntryDraft {
             return Err(EntryError::Actor(self.actor.clone()));
         }
         check_balanced(&self.postings)?;
+        // No control or invisible formatting character enters the log.
+        crate::domain::text::check_json(&Value::Object(self.body.clone())).map_err(
+            |(member, error)| EntryError::Text {
+                member,
+                reason: error.to_string(),
+            },
+        )?;
         Ok(())
     }
 

@@ -228,6 +228,9 @@ fn snapshot_differences(rebuilt: &FinancingSnapshot, stored: &FinancingSnapshot)
         compare("supplier_debts", &rebuilt.debts, &stored.debts, |r| {
             r.debt_id.clone()
         }),
+        compare("program_members", &rebuilt.members, &stored.members, |r| {
+            format!("{} {}", r.program_id, r.supplier_id)
+        }),
     ]
     .into_iter()
     .flatten()

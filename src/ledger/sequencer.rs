@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::entry::{entry_leaf_hash, truncate_to_micros, Entry, EntryDraft, EntryError};
 use super::merkle::{self, Frontier, Hash, MemoryNodes, ProofError};
 use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
+use crate::db::idempotency as idempotency_db;
 use crate::db::log::{
     self as log_db, BatchRows, CheckpointRow, DbNodes, NewLogEntry, NewMerkleNode, PostingRow,
 };
@@ -143,6 +144,52 @@ impl<'a> BatchContext<'a> {
             .checked_add(pending)
             .ok_or_else(|| LedgerError::Inconsistent(format!("balance of {account} overflows")))
     }
+
+    /// Refuses an entry that would take any account's balance past
+    /// `limits::BALANCE_MINOR_MAX` either way. Checked before the entry is
+    /// staged, so the one command is refused and the rest of its batch is
+    /// recorded; `stored` caches the committed balances read in this batch.
+    fn check_balances_in_range(
+        &mut self,
+        entry: &Entry,
+        stored: &mut BTreeMap<(String, Currency), i64>,
+    ) -> Result<(), LedgerError> {
+        let mut after: BTreeMap<(&str, Currency), i64> = BTreeMap::new();
+        for posting in &entry.postings {
+            let account = posting.account.as_str();
+            let key = (account, posting.currency);
+            let balance = match after.get(&key) {
+                Some(balance) => *balance,
+                None => {
+                    let owned = (account.to_string(), posting.currency);
+                    let committed = match stored.get(&owned) {
+                        Some(committed) => *committed,
+                        None => {
+                            let read =
+                                log_db::balance(self.connection, account, posting.currency.code())?;
+                            stored.insert(owned.clone(), read);
+                            read
+                        }
+                    };
+                    committed + self.pending_balances.get(&owned).copied().unwrap_or(0)
+                }
+            };
+            let next = balance
+                .checked_add(posting.amount_minor)
+                .filter(|next| next.unsigned_abs() <= limits::BALANCE_MINOR_MAX as u64)
+                .ok_or_else(|| LedgerError::Rejected {
+                    code: "balance_limit_exceeded",
+                    field: Some("postings".into()),
+                    message: format!(
+                        "the entry would take the balance of {account} past {} {}",
+                        posting.currency.format_amount(limits::BALANCE_MINOR_MAX),
+                        posting.currency.code()
+                    ),
+                })?;
+            after.insert(key, next);
+        }
+        Ok(())
+    }
 }
 
 /// Applies an appended entry to the domain projections. It runs right after
@@ -165,8 +212,25 @@ where
     }
 }
 
+/// The answer a caller wants stored with its command's outcome, in the same
+/// transaction: an Idempotency-Key's answer is then durable exactly when the
+/// command is (or, for a refusal, when the batch commits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub scope: String,
+    pub idempotency_key: String,
+    pub status_code: i32,
+    pub body: String,
+}
+
+/// Turns a command's outcome into the answer to store; `None` stores nothing
+/// (an unexpected failure the client may retry).
+pub type AnswerRecorder =
+    Box<dyn FnOnce(&Result<Receipt, LedgerError>) -> Option<StoredAnswer> + Send + 'static>;
+
 struct Submission {
     command: Box<dyn Command>,
+    recorder: Option<AnswerRecorder>,
     reply: oneshot::Sender<Result<Receipt, LedgerError>>,
 }
 
@@ -213,10 +277,31 @@ pub struct Ledger {
 impl Ledger {
     /// Sends a command and waits for its receipt (or its error).
     pub async fn submit(&self, command: impl Command) -> Result<Receipt, LedgerError> {
+        self.submit_with(Box::new(command), None).await
+    }
+
+    /// Sends a command whose answer `recorder` builds; the writer stores that
+    /// answer in the batch transaction that records the command (or its
+    /// refusal). If the batch is not committed, the caller gets an
+    /// `Inconsistent` error and nothing is stored.
+    pub async fn submit_answered(
+        &self,
+        command: impl Command,
+        recorder: AnswerRecorder,
+    ) -> Result<Receipt, LedgerError> {
+        self.submit_with(Box::new(command), Some(recorder)).await
+    }
+
+    async fn submit_with(
+        &self,
+        command: Box<dyn Command>,
+        recorder: Option<AnswerRecorder>,
+    ) -> Result<Receipt, LedgerError> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Submission {
-                command: Box::new(command),
+                command,
+                recorder,
                 reply,
             })
             .await
@@ -234,7 +319,14 @@ impl Ledger {
         let mut answers = Vec::with_capacity(commands.len());
         for command in commands {
             let (reply, answer) = oneshot::channel();
-            let sent = self.sender.send(Submission { command, reply }).await;
+            let sent = self
+                .sender
+                .send(Submission {
+                    command,
+                    recorder: None,
+                    reply,
+                })
+                .await;
             answers.push(sent.ok().map(|_| answer));
         }
         let mut outcomes = Vec::with_capacity(answers.len());
@@ -253,6 +345,7 @@ impl Ledger {
         self.sender
             .blocking_send(Submission {
                 command: Box::new(command),
+                recorder: None,
                 reply,
             })
             .map_err(|_| LedgerError::Closed)?;
@@ -329,12 +422,6 @@ struct Writer {
     projector: Projector,
 }
 
-/// A command that succeeded inside the batch, waiting for the commit.
-struct Appended {
-    seq: u64,
-    leaf: Hash,
-}
-
 impl Writer {
     fn run(mut self, mut receiver: mpsc::Receiver<Submission>) {
         let timer = tokio::runtime::Builder::new_current_thread()
@@ -367,66 +454,59 @@ impl Writer {
 
     fn process(&mut self, batch: Vec<Submission>) {
         let frontier_before = self.frontier.clone();
-        let mut outcomes: Vec<Option<Result<Appended, LedgerError>>> =
-            Vec::with_capacity(batch.len());
-        let mut nodes = MemoryNodes::default();
-        for node in frontier_before.perfect_nodes() {
-            nodes.insert(node);
-        }
-        let committed = self.run_batch(&batch, &mut outcomes, &mut nodes);
-        let checkpoint_note = match committed {
-            Ok(note) => note,
+        let (commands, replies): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|s| ((s.command, s.recorder), s.reply))
+            .unzip();
+        let mut outcomes: Vec<Result<Receipt, LedgerError>> = Vec::with_capacity(commands.len());
+        match self.run_batch(commands, &mut outcomes) {
+            Ok(()) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+            }
             Err(error) => {
                 tracing::error!(error = %error, "batch failed; nothing of it was written");
                 self.frontier = frontier_before;
                 let message = error.to_string();
-                for (submission, outcome) in batch.into_iter().zip(outcomes) {
-                    let answer = match outcome {
-                        Some(Err(own)) => Err(own),
-                        _ => Err(LedgerError::Inconsistent(format!(
-                            "batch not committed: {message}"
-                        ))),
-                    };
-                    let _ = submission.reply.send(answer);
+                // Nothing was stored, not even a refusal's answer: every
+                // caller learns that the batch failed and may retry.
+                for reply in replies {
+                    let _ = reply.send(Err(LedgerError::Inconsistent(format!(
+                        "batch not committed: {message}"
+                    ))));
                 }
-                return;
             }
-        };
-        let tree_size = self.frontier.size();
-        for (submission, outcome) in batch.into_iter().zip(outcomes) {
-            let answer = match outcome.expect("every command has an outcome after a commit") {
-                Ok(appended) => merkle::inclusion_proof(&mut nodes, appended.seq, tree_size)
-                    .map(|inclusion_proof| Receipt {
-                        seq: appended.seq,
-                        leaf_hash: appended.leaf,
-                        tree_size,
-                        checkpoint: checkpoint_note.clone().unwrap_or_default(),
-                        inclusion_proof,
-                    })
-                    .map_err(LedgerError::from),
-                Err(error) => Err(error),
-            };
-            let _ = submission.reply.send(answer);
         }
     }
 
-    /// Runs the batch in one transaction; returns the checkpoint note when
-    /// anything was appended.
+    /// Runs the batch in one transaction: every command's entry, the Merkle
+    /// nodes, postings and balances, the signed checkpoint, and the answers
+    /// the callers asked to store. `outcomes` gets one result per command, in
+    /// order, with receipts against the batch's checkpoint.
     fn run_batch(
         &mut self,
-        batch: &[Submission],
-        outcomes: &mut Vec<Option<Result<Appended, LedgerError>>>,
-        nodes: &mut MemoryNodes,
-    ) -> Result<Option<String>, LedgerError> {
+        commands: Vec<(Box<dyn Command>, Option<AnswerRecorder>)>,
+        outcomes: &mut Vec<Result<Receipt, LedgerError>>,
+    ) -> Result<(), LedgerError> {
         let at = truncate_to_micros(Utc::now());
         let frontier = &mut self.frontier;
         let key = &self.key;
         let projector = self.projector;
+        let mut nodes = MemoryNodes::default();
+        for node in frontier.perfect_nodes() {
+            nodes.insert(node);
+        }
         db::transaction(&mut self.connection, |connection| {
             let mut rows = BatchRows::default();
             let mut pending: BTreeMap<(String, Currency), i64> = BTreeMap::new();
             let mut last_seq_of: BTreeMap<(String, Currency), u64> = BTreeMap::new();
-            for submission in batch {
+            let mut stored_balances: BTreeMap<(String, Currency), i64> = BTreeMap::new();
+            // Appended commands first carry their (seq, leaf); receipts are
+            // filled in once the batch's checkpoint is signed.
+            let mut appended: Vec<Result<(u64, Hash), LedgerError>> =
+                Vec::with_capacity(commands.len());
+            for (command, _) in &commands {
                 let seq = frontier.size();
                 let mut context = BatchContext {
                     connection: &mut *connection,
@@ -436,10 +516,11 @@ impl Writer {
                     seq,
                     at,
                 };
-                let attempt = submission.command.execute(&mut context).and_then(|draft| {
+                let attempt = command.execute(&mut context).and_then(|draft| {
                     draft.check()?;
                     let entry = draft.into_entry(seq, at);
                     let canonical = entry.canonical_bytes()?;
+                    context.check_balances_in_range(&entry, &mut stored_balances)?;
                     projector(&mut context, &entry)?;
                     Ok::<_, LedgerError>((entry, canonical))
                 });
@@ -452,7 +533,7 @@ impl Writer {
                 let (entry, canonical) = match attempt {
                     Ok(done) => done,
                     Err(error) => {
-                        outcomes.push(Some(Err(error)));
+                        appended.push(Err(error));
                         continue;
                     }
                 };
@@ -473,35 +554,56 @@ impl Writer {
                     actor: entry.actor,
                     canonical: String::from_utf8(canonical).expect("canonical JSON is UTF-8"),
                 });
-                outcomes.push(Some(Ok(Appended { seq, leaf })));
+                appended.push(Ok((seq, leaf)));
             }
-            if rows.entries.is_empty() {
-                return Ok(None);
-            }
-            for ((account, currency), delta) in &pending {
-                let last_seq = last_seq_of[&(account.clone(), *currency)] as i64;
-                log_db::apply_balance_delta(
-                    connection,
-                    account,
-                    currency.code(),
-                    *delta,
-                    last_seq,
-                )?;
-            }
-            let checkpoint = Checkpoint {
-                origin: key.name().to_string(),
-                size: frontier.size(),
-                root: frontier.root(),
+            let note = if rows.entries.is_empty() {
+                None
+            } else {
+                for ((account, currency), delta) in &pending {
+                    let last_seq = last_seq_of[&(account.clone(), *currency)] as i64;
+                    log_db::apply_balance_delta(
+                        connection,
+                        account,
+                        currency.code(),
+                        *delta,
+                        last_seq,
+                    )?;
+                }
+                let checkpoint = Checkpoint {
+                    origin: key.name().to_string(),
+                    size: frontier.size(),
+                    root: frontier.root(),
+                };
+                let note = key.sign_note(&checkpoint.to_text())?;
+                rows.checkpoint = Some(CheckpointRow {
+                    tree_size: checkpoint.size as i64,
+                    root_hex: hex::encode(checkpoint.root),
+                    note: note.clone(),
+                    signed_at: at.naive_utc(),
+                });
+                log_db::insert_batch(connection, &rows)?;
+                Some(note)
             };
-            let note = key.sign_note(&checkpoint.to_text())?;
-            rows.checkpoint = Some(CheckpointRow {
-                tree_size: checkpoint.size as i64,
-                root_hex: hex::encode(checkpoint.root),
-                note: note.clone(),
-                signed_at: at.naive_utc(),
-            });
-            log_db::insert_batch(connection, &rows)?;
-            Ok(Some(note))
+            let tree_size = frontier.size();
+            let mut answers = Vec::new();
+            outcomes.clear();
+            for ((_, recorder), result) in commands.into_iter().zip(appended) {
+                let outcome = result.and_then(|(seq, leaf_hash)| {
+                    Ok(Receipt {
+                        seq,
+                        leaf_hash,
+                        tree_size,
+                        checkpoint: note.clone().unwrap_or_default(),
+                        inclusion_proof: merkle::inclusion_proof(&mut nodes, seq, tree_size)?,
+                    })
+                });
+                if let Some(answer) = recorder.and_then(|recorder| recorder(&outcome)) {
+                    answers.push(answer);
+                }
+                outcomes.push(outcome);
+            }
+            idempotency_db::complete_all(connection, &answers)?;
+            Ok(())
         })
     }
 }

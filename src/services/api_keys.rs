@@ -19,6 +19,59 @@ pub struct Principal {
     pub role: Role,
 }
 
+/// Why a credential (an API key or a web user) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("no party {0} is registered; register the party first")]
+    UnknownParty(String),
+    #[error("{party} is a {held} party and cannot hold a {asked} credential")]
+    RoleNotHeld {
+        party: String,
+        held: String,
+        asked: Role,
+    },
+    #[error("{0}")]
+    Storage(#[from] DbError),
+}
+
+impl CredentialError {
+    /// The stable code answered for the refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CredentialError::UnknownParty(_) => "unknown_party",
+            CredentialError::RoleNotHeld { .. } => "role_not_held",
+            CredentialError::Storage(_) => "internal",
+        }
+    }
+
+    /// The input at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            CredentialError::UnknownParty(_) => "party_id",
+            CredentialError::RoleNotHeld { .. } | CredentialError::Storage(_) => "role",
+        }
+    }
+}
+
+/// Every credential belongs to a registered party and has the role that
+/// party holds: a supplier's key is a supplier key, never an operator key.
+pub fn check_party_holds(
+    connection: &mut DbConnection,
+    party: &PartyId,
+    role: Role,
+) -> Result<(), CredentialError> {
+    let row = crate::db::financing::party(connection, party.as_str())?
+        .ok_or_else(|| CredentialError::UnknownParty(party.to_string()))?;
+    if row.role != role.as_str() {
+        return Err(CredentialError::RoleNotHeld {
+            party: party.to_string(),
+            held: row.role,
+            asked: role,
+        });
+    }
+    Ok(())
+}
+
 /// A freshly created key; the token is shown once and never stored.
 pub struct CreatedKey {
     pub key_id: String,
@@ -41,7 +94,8 @@ pub fn create(
     party: &PartyId,
     role: Role,
     label: &str,
-) -> Result<CreatedKey, DbError> {
+) -> Result<CreatedKey, CredentialError> {
+    check_party_holds(connection, party, role)?;
     let key_id = random_hex(8)?;
     let secret = random_hex(32)?;
     keys_db::insert(

@@ -17,7 +17,7 @@ use crate::services::financing::invoices::{
     Actor, InvoiceFields, RegisterInvoice, RetailerDecision,
 };
 use crate::services::financing::parties::{
-    CreateProgram, FunderDeposit, ProgramFields, RegisterParty,
+    CreateProgram, EnrolSupplier, FunderDeposit, ProgramFields, RegisterParty,
 };
 use crate::services::financing::payments::ReceivePayment;
 use crate::services::financing::sweep;
@@ -178,22 +178,6 @@ pub fn seed(
         party: operator_id.clone(),
         role: Role::Operator,
     };
-    let key = api_keys::create(
-        connection,
-        &operator_id,
-        Role::Operator,
-        "demo operator key",
-    )?;
-    let api_key_file = key_folder.join("demo-operator-api-key");
-    write_secret(&api_key_file, &key.token).map_err(|e| {
-        LedgerError::Inconsistent(format!("writing {}: {e}", api_key_file.display()))
-    })?;
-
-    for (email, password, party, role) in DEMO_USERS {
-        let party = PartyId::parse(party).expect("a valid party id");
-        crate::services::users::create(connection, email, password, &party, role)
-            .map_err(|e| LedgerError::Inconsistent(format!("demo user {email}: {e}")))?;
-    }
     let mut count = 0;
     let parties: [(&str, &str, &str, Option<&str>); 6] = [
         (OPERATOR, "operator", "scfledger Treasury", None),
@@ -224,6 +208,24 @@ pub fn seed(
             RegisterParty::parse(&operator_id, id, role, name, tax_id, None)?,
             &mut count,
         )?;
+    }
+    // Credentials belong to registered parties, so they come after them.
+    let key = api_keys::create(
+        connection,
+        &operator_id,
+        Role::Operator,
+        "demo operator key",
+    )
+    .map_err(|e| LedgerError::Inconsistent(format!("demo operator key: {e}")))?;
+    let api_key_file = key_folder.join("demo-operator-api-key");
+    write_secret(&api_key_file, &key.token).map_err(|e| {
+        LedgerError::Inconsistent(format!("writing {}: {e}", api_key_file.display()))
+    })?;
+
+    for (email, password, party, role) in DEMO_USERS {
+        let party = PartyId::parse(party).expect("a valid party id");
+        crate::services::users::create(connection, email, password, &party, role)
+            .map_err(|e| LedgerError::Inconsistent(format!("demo user {email}: {e}")))?;
     }
     // Bank accounts: the operator's (batches are paid from it) and two of the
     // three suppliers'; Cobalt's payouts wait until it gives one.
@@ -267,6 +269,13 @@ pub fn seed(
         CreateProgram::parse(&operator_id, &program)?,
         &mut count,
     )?;
+    for supplier in ["sup-acme", "sup-baltic", "sup-cobalt"] {
+        submit(
+            ledger,
+            EnrolSupplier::parse(operator.clone(), PROGRAM, supplier)?,
+            &mut count,
+        )?;
+    }
     submit(
         ledger,
         FunderDeposit::parse(&operator_id, "fund-nord", "EUR", "750000.00")?,

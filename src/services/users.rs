@@ -24,6 +24,8 @@ pub enum UserError {
     #[error("a user {0} already exists")]
     Exists(String),
     #[error("{0}")]
+    Credential(crate::services::api_keys::CredentialError),
+    #[error("{0}")]
     Storage(#[from] DbError),
 }
 
@@ -73,6 +75,10 @@ pub fn create(
     if users_db::user(connection, &email)?.is_some() {
         return Err(UserError::Exists(email));
     }
+    crate::services::api_keys::check_party_holds(connection, party, role).map_err(|e| match e {
+        crate::services::api_keys::CredentialError::Storage(e) => UserError::Storage(e),
+        refusal => UserError::Credential(refusal),
+    })?;
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| DbError::Corrupt(format!("no randomness: {e}")))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| DbError::Corrupt(e.to_string()))?;

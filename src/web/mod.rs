@@ -40,6 +40,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/sign-out", web::post().to(sign_in::sign_out))
         .route("/ledger", web::get().to(ledger_page))
         .route("/static/style.css", web::get().to(stylesheet))
+        .route("/favicon.ico", web::get().to(favicon))
         .route("/supplier/", web::get().to(supplier::dashboard))
         .route("/supplier/invoices", web::get().to(supplier::invoices))
         .route("/supplier/invoices", web::post().to(supplier::register))
@@ -199,6 +200,28 @@ async fn ledger_page(
         verifier_key: state.ledger.verifier().to_text(),
         entries,
     })
+}
+
+async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/x-icon")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(&include_bytes!("favicon.ico")[..])
+}
+
+/// The page a browser gets for an unknown URL, with a way back.
+pub fn not_found_page() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Page not found · scfledger</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
+             <body><main><section><h1>Page not found</h1>\
+             <p>There is no page at this address. It may have moved, or the link may be mistyped.</p>\
+             <p><a href=\"/\">Go to the start page</a> · <a href=\"/ledger\">See the public ledger</a></p>\
+             </section></main></body></html>",
+        )
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -251,9 +251,17 @@ pub async fn create_key(
         Err(message) => return page(&state, &session, None, Some(message), None).await,
     };
     let created = read(&state, move |c| {
-        api_keys::create(c, &party, role, &form.label)
+        match api_keys::create(c, &party, role, &form.label) {
+            Ok(created) => Ok(Ok(created)),
+            Err(api_keys::CredentialError::Storage(e)) => Err(e),
+            Err(refusal) => Ok(Err(refusal.to_string())),
+        }
     })
     .await?;
+    let created = match created {
+        Ok(created) => created,
+        Err(message) => return page(&state, &session, None, Some(message), None).await,
+    };
     page(
         &state,
         &session,

@@ -147,7 +147,7 @@ async fn invoices_page(
     let (rows, programs) = read(state, move |c| {
         Ok::<_, log_reads::ReadError>((
             reads::invoices_of(c, &who)?,
-            reads::programs_for_registration(c)?,
+            reads::programs_for_registration(c, &who)?,
         ))
     })
     .await?;

@@ -180,16 +180,32 @@ pub fn assert_consistent(db: &TestDb) {
 /// Starts the real application in-process on port 0 with `clock`; returns its
 /// base URL and an operator API key. The server lives until the test process ends.
 pub fn spawn_app(db: &TestDb, clock: scfledger::services::clock::Clock) -> (String, String) {
-    let mut connection = db.connect();
+    let (ledger, _writer) = start(db);
+    // A credential belongs to a registered party holding its role.
+    let operator_party = PartyId::parse("op-treasury").unwrap();
+    let exists = scfledger::db::financing::party(&mut db.connect(), "op-treasury")
+        .unwrap()
+        .is_some();
+    if !exists {
+        let register = scfledger::services::financing::parties::RegisterParty::parse(
+            &operator_party,
+            "op-treasury",
+            "operator",
+            "Platform treasury",
+            None,
+            None,
+        )
+        .unwrap();
+        ledger.submit_blocking(register).unwrap();
+    }
     let operator = scfledger::services::api_keys::create(
-        &mut connection,
-        &PartyId::parse("op-treasury").unwrap(),
+        &mut db.connect(),
+        &operator_party,
         scfledger::domain::Role::Operator,
         "tests",
     )
     .unwrap()
     .token;
-    let (ledger, _writer) = start(db);
     let pool = scfledger::db::read_pool(&db.url, 4).unwrap();
     let (port_sender, port) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -204,6 +220,15 @@ pub fn spawn_app(db: &TestDb, clock: scfledger::services::clock::Clock) -> (Stri
         format!("http://127.0.0.1:{}", port.recv().unwrap()),
         operator,
     )
+}
+
+/// Enrols `supplier` in `program` through the API (operator's client).
+pub fn enrol(operator: &Client, program: &str, supplier: &str) {
+    let (status, body) = operator.post(
+        &format!("/api/v1/programs/{program}/suppliers"),
+        &serde_json::json!({ "supplier_id": supplier }),
+    );
+    assert_eq!(status, 201, "enrolling {supplier} in {program}: {body}");
 }
 
 /// A blocking API client with a bearer key; every POST gets a fresh Idempotency-Key.

@@ -259,6 +259,16 @@ impl Command for AcceptAdvance {
             ));
         }
         let program = load_program(context.connection()?, &invoice.program_id)?;
+        if !crate::db::financing::is_member(
+            context.connection()?,
+            &program.program_id,
+            &invoice.supplier_id,
+        )? {
+            return Err(super::invoices::not_enrolled(
+                &invoice.supplier_id,
+                &program.program_id,
+            ));
+        }
         let currency = Currency::parse(&program.currency)
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
         let available = -pending_cash(context, &program.funder_id, currency)?;

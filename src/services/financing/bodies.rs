@@ -39,6 +39,16 @@ pub struct PartyRegistered {
     pub key_id: Option<String>,
 }
 
+/// `program.supplier_enrolled`: a supplier joins a programme.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierEnrolled {
+    pub program_id: String,
+    pub supplier_id: String,
+    /// The programme's retailer, so that the entry concerns it too.
+    pub retailer_id: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgramCreated {

@@ -11,7 +11,7 @@ use super::common::{
     reject, PostingsBuilder,
 };
 use crate::db::financing as fin_db;
-use crate::domain::invoice::{fingerprint, FingerprintFacts};
+use crate::domain::invoice::{fingerprint, fingerprint_v1, FingerprintFacts};
 use crate::domain::{Currency, InvoiceEvent, InvoiceStatus, PartyId, Role};
 use crate::ledger::entry::ActorSignature;
 use crate::ledger::{BatchContext, Command, EntryDraft, LedgerError};
@@ -28,6 +28,15 @@ impl Actor {
     pub fn may_act_for(&self, party_id: &str) -> bool {
         self.role == Role::Operator || self.party.as_str() == party_id
     }
+}
+
+/// A supplier registers invoices, and is financed, only in its programmes.
+pub fn not_enrolled(supplier_id: &str, program_id: &str) -> LedgerError {
+    reject(
+        "not_enrolled",
+        Some("program_id"),
+        format!("{supplier_id} is not enrolled in programme {program_id}; the programme's operator or retailer enrols its suppliers"),
+    )
 }
 
 fn forbidden(actor: &Actor, what: &str) -> LedgerError {
@@ -156,6 +165,9 @@ impl Command for RegisterInvoice {
                 format!("supplier {} is {}", supplier.party_id, supplier.status),
             ));
         }
+        if !fin_db::is_member(connection, &program.program_id, &supplier.party_id)? {
+            return Err(not_enrolled(&supplier.party_id, &program.program_id));
+        }
         if program.currency != self.currency.code() {
             return Err(invalid(
                 "currency",
@@ -184,15 +196,20 @@ impl Command for RegisterInvoice {
                 ));
             }
         }
-        let fingerprint = fingerprint(&FingerprintFacts {
+        let facts = FingerprintFacts {
             supplier_tax_id: supplier.tax_id.as_deref().unwrap_or_default(),
             retailer_id: &program.retailer_id,
             invoice_number: &self.fields.invoice_number,
             issue_date: self.fields.issue_date,
             amount_minor: self.amount_minor,
             currency: self.currency,
-        });
-        if let Some(existing) = fin_db::invoice_by_fingerprint(connection, &fingerprint)? {
+        };
+        let fingerprint = fingerprint(&facts);
+        let existing = match fin_db::invoice_by_fingerprint(connection, &fingerprint)? {
+            Some(existing) => Some(existing),
+            None => fin_db::invoice_by_fingerprint(connection, &fingerprint_v1(&facts))?,
+        };
+        if let Some(existing) = existing {
             return Err(reject(
                 "duplicate_invoice",
                 Some("invoice_number"),

@@ -5,10 +5,12 @@ use base64::Engine as _;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::bodies::{to_body, FunderDeposited, PartyRegistered, ProgramCreated};
+use super::bodies::{to_body, FunderDeposited, PartyRegistered, ProgramCreated, SupplierEnrolled};
 use super::common::{
-    accounts, check_unmatched_line, invalid, load_party, positive_amount, reject, PostingsBuilder,
+    accounts, check_unmatched_line, invalid, load_party, load_program, positive_amount, reject,
+    PostingsBuilder,
 };
+use super::invoices::Actor;
 use crate::db::financing as fin_db;
 use crate::domain::terms::{parse_rate, DayCount, TermsError};
 use crate::domain::{Currency, PartyId, Role};
@@ -250,6 +252,66 @@ impl Command for CreateProgram {
             kind: "program.created".into(),
             actor: self.actor.to_string(),
             body: to_body(&self.body),
+            postings: vec![],
+            actor_sig: None,
+        })
+    }
+}
+
+/// `program.supplier_enrolled`: the operator, or the programme's retailer,
+/// enrols a supplier; only members register invoices in a programme.
+pub struct EnrolSupplier {
+    actor: Actor,
+    program_id: String,
+    supplier_id: String,
+}
+
+impl EnrolSupplier {
+    pub fn parse(actor: Actor, program_id: &str, supplier_id: &str) -> Result<Self, LedgerError> {
+        let supplier_id = PartyId::parse(supplier_id).map_err(|e| invalid("supplier_id", e))?;
+        Ok(EnrolSupplier {
+            actor,
+            program_id: program_id.into(),
+            supplier_id: supplier_id.to_string(),
+        })
+    }
+}
+
+impl Command for EnrolSupplier {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let connection = context.connection()?;
+        let program = load_program(connection, &self.program_id)?;
+        let may_enrol = self.actor.role == Role::Operator
+            || (self.actor.role == Role::Retailer
+                && self.actor.party.as_str() == program.retailer_id);
+        if !may_enrol {
+            // A party outside the programme learns nothing of it.
+            return Err(reject(
+                "not_found",
+                Some("program_id"),
+                format!("no programme {:?}", self.program_id),
+            ));
+        }
+        load_party(connection, &self.supplier_id, Role::Supplier, "supplier_id")?;
+        if fin_db::is_member(connection, &self.program_id, &self.supplier_id)? {
+            return Err(reject(
+                "already_enrolled",
+                Some("supplier_id"),
+                format!(
+                    "{} is already enrolled in programme {}",
+                    self.supplier_id, self.program_id
+                ),
+            ));
+        }
+        let body = SupplierEnrolled {
+            program_id: program.program_id,
+            supplier_id: self.supplier_id.clone(),
+            retailer_id: program.retailer_id,
+        };
+        Ok(EntryDraft {
+            kind: "program.supplier_enrolled".into(),
+            actor: self.actor.party.to_string(),
+            body: to_body(&body),
             postings: vec![],
             actor_sig: None,
         })

@@ -226,6 +226,18 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
             fin_db::insert_program(context.connection()?, &row)?;
             Ok(())
         }
+        "program.supplier_enrolled" => {
+            let body: SupplierEnrolled = from_entry(entry)?;
+            fin_db::insert_member(
+                context.connection()?,
+                &fin_db::ProgramMemberRow {
+                    program_id: body.program_id,
+                    supplier_id: body.supplier_id,
+                    enrolled_seq: seq,
+                },
+            )?;
+            Ok(())
+        }
         "invoice.registered" => {
             let body: InvoiceRegistered = from_entry(entry)?;
             let amount_minor = parse_amount(currency(&body.currency)?, &body.amount)?;

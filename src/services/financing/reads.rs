@@ -92,7 +92,7 @@ pub fn party(
         .ok_or_else(|| not_found("party", party_id))
 }
 
-/// A programme, visible to its retailer and funder, to suppliers with invoices in it, and to the operator.
+/// A programme, visible to its retailer and funder, to its enrolled suppliers, and to the operator and auditors.
 pub fn program(
     connection: &mut DbConnection,
     principal: &Principal,
@@ -105,14 +105,7 @@ pub fn program(
         Role::Operator | Role::Auditor => true,
         Role::Retailer => program.retailer_id == party,
         Role::Funder => program.funder_id == party,
-        Role::Supplier => {
-            let filter = InvoiceFilter {
-                supplier_id: Some(party.into()),
-                program_id: Some(program_id.into()),
-                ..Default::default()
-            };
-            !fin_db::list_invoices(connection, &filter, -1, 1)?.is_empty()
-        }
+        Role::Supplier => fin_db::is_member(connection, program_id, party)?,
     };
     if visible {
         Ok(program)
@@ -192,10 +185,23 @@ pub fn statement(
     let mut lines = log_db::postings_with_prefix(connection, &prefix, currency, after_seq, limit)?;
     let mut next_after = None;
     if lines.len() as i64 == limit {
-        // A page ends on an entry boundary, so the cursor never splits an entry's postings.
+        // A page ends on an entry boundary, so the cursor never splits an
+        // entry's postings: the last entry is left for the next page, or, when
+        // one entry fills the whole page, the page carries all of it (at most
+        // POSTINGS_PER_ENTRY_MAX lines).
         let last = lines.last().map(|l| l.seq);
         if lines.first().map(|l| l.seq) != last {
             lines.retain(|l| Some(l.seq) != last);
+        } else {
+            let whole_entry = crate::limits::POSTINGS_PER_ENTRY_MAX as i64;
+            lines = log_db::postings_with_prefix(
+                connection,
+                &prefix,
+                currency,
+                after_seq,
+                whole_entry,
+            )?;
+            lines.retain(|l| Some(l.seq) == last);
         }
         next_after = lines.last().map(|l| l.seq);
     }
@@ -376,9 +382,19 @@ pub fn invoices_of(
     Ok(out)
 }
 
-/// Programmes a supplier may register invoices in (all, for now: the operator assigns none).
+/// Programmes the principal may register invoices in: a supplier's own
+/// programmes, every programme for the operator.
 pub fn programs_for_registration(
     connection: &mut DbConnection,
+    principal: &Principal,
 ) -> Result<Vec<ProgramRow>, ReadError> {
-    Ok(fin_db::all_programs(connection)?)
+    let programs = fin_db::all_programs(connection)?;
+    if principal.role != Role::Supplier {
+        return Ok(programs);
+    }
+    let mine = fin_db::programs_of_member(connection, principal.party.as_str())?;
+    Ok(programs
+        .into_iter()
+        .filter(|p| mine.contains(&p.program_id))
+        .collect())
 }
