@@ -299,7 +299,12 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, None, None) => {
                     let verifier = keyfile::load(&settings.key_file)?.verifier();
                     let mut connection = open(&settings)?;
-                    verify::verify_database(&mut connection, &verifier)
+                    verify::verify_database(&mut connection, &verifier).and_then(|report| {
+                        // Advance decisions' withheld inputs against their commitments.
+                        crate::services::financing::advances::check_disclosures(&mut connection)
+                            .map_err(verify::VerifyError::Disclosure)?;
+                        Ok(report)
+                    })
                 }
                 _ => anyhow::bail!("verify an export with all of --export, --checkpoint and --key, or the database with none"),
             };

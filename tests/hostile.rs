@@ -326,10 +326,10 @@ fn oversized_deep_huge_misencoded_and_entity_bodies_get_a_clear_4xx() {
         }
     }
     // The server is still there, and none of it reached the ledger.
-    let (status, checkpoint) = Client::new(&base, &token).get("/api/v1/log/checkpoint");
-    assert_eq!(
-        (status, checkpoint["code"].as_str()),
-        (404, Some("empty_log")),
-        "{checkpoint}"
-    );
+    // The one entry is the operator's own party, registered before its key.
+    let note = reqwest::blocking::get(format!("{base}/api/v1/log/checkpoint"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(note.lines().nth(1), Some("1"), "{note}");
 }

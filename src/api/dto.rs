@@ -510,6 +510,11 @@ pub struct EntryReceiptResponse {
     #[schema(value_type = Object)]
     pub entry: serde_json::Value,
     pub receipt: InclusionResponse,
+    /// For the operator and auditors: an advance decision's withheld inputs,
+    /// whose SHA-256 is the entry's `confidential_inputs_sha256`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub disclosure: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -115,16 +115,21 @@ pub async fn receipt(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let seq = path.into_inner();
-    let (entry, answer) = state
+    let (entry, answer, disclosure) = state
         .read(move |c| {
             let entry = reads::entry(c, &principal, seq)?;
             let answer = log_reads::inclusion(c, seq as u64, None)?;
-            Ok::<_, log_reads::ReadError>((entry, answer))
+            let disclosure = match principal.role {
+                Role::Operator | Role::Auditor => crate::db::financing::disclosure(c, seq)?,
+                _ => None,
+            };
+            Ok::<_, log_reads::ReadError>((entry, answer, disclosure))
         })
         .await?;
     Ok(HttpResponse::Ok().json(EntryReceiptResponse {
         entry: parse_entry(&entry)?,
         receipt: inclusion_response(answer),
+        disclosure: disclosure.map(|d| parse_entry(&d)).transpose()?,
     }))
 }
 

@@ -248,6 +248,48 @@ pub fn supplier_defaulted_since(
     Ok(count > 0)
 }
 
+/// The confidential inputs of the advance decision recorded at `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = super::schema::decision_disclosures)]
+pub struct DisclosureRow {
+    pub seq: i64,
+    pub document: String,
+}
+
+pub fn insert_disclosure(
+    connection: &mut DbConnection,
+    row: &DisclosureRow,
+) -> Result<(), DbError> {
+    diesel::insert_into(super::schema::decision_disclosures::table)
+        .values(row)
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn disclosure(connection: &mut DbConnection, seq: i64) -> Result<Option<String>, DbError> {
+    use super::schema::decision_disclosures;
+    Ok(decision_disclosures::table
+        .find(seq)
+        .select(decision_disclosures::document)
+        .first(connection)
+        .optional()?)
+}
+
+/// Disclosures from `after_seq` on, in log order, at most `limit`.
+pub fn disclosures_after(
+    connection: &mut DbConnection,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<DisclosureRow>, DbError> {
+    use super::schema::decision_disclosures;
+    Ok(decision_disclosures::table
+        .filter(decision_disclosures::seq.gt(after_seq))
+        .order(decision_disclosures::seq)
+        .limit(limit)
+        .select(DisclosureRow::as_select())
+        .load(connection)?)
+}
+
 /// A supplier enrolled in a programme.
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = program_members)]

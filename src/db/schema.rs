@@ -199,6 +199,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    decision_disclosures (seq) {
+        seq -> BigInt,
+        document -> Text,
+    }
+}
+
+diesel::table! {
     program_members (program_id, supplier_id) {
         program_id -> Text,
         supplier_id -> Text,

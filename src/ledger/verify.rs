@@ -21,6 +21,9 @@ pub enum VerifyError {
     Checkpoint { size: u64, problem: String },
     #[error("{0}")]
     Input(String),
+    /// An advance decision's stored inputs do not match its entry.
+    #[error("{0}")]
+    Disclosure(String),
 }
 
 impl From<DbError> for VerifyError {

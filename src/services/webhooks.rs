@@ -45,53 +45,109 @@ fn private_addresses_allowed() -> bool {
     std::env::var("SCFLEDGER_WEBHOOK_ALLOW_PRIVATE").is_ok_and(|v| v == "true")
 }
 
-/// The host of an http(s) URL: between the scheme and the first '/', ':' (port) or '?'.
-fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    if let Some(bracketed) = authority.strip_prefix('[') {
-        return bracketed.split(']').next().unwrap_or_default();
-    }
-    authority.split(':').next().unwrap_or_default()
-}
-
-/// Refuses hosts that name this machine or a private network. Names that
-/// resolve to private addresses are not caught here (see docs/api.md).
-fn check_public_host(url: &str) -> Result<(), WebhookError> {
+/// Whether `ip` is this machine, a private or shared network, or anything
+/// else a public receiver never is: loopback, RFC 1918, link-local, CGNAT
+/// (100.64.0.0/10), "this network", broadcast, multicast, reserved ranges,
+/// unique-local and site-local IPv6, and IPv6 forms that carry an IPv4
+/// address (mapped, compatible, NAT64, 6to4, Teredo), whatever they carry.
+pub fn is_forbidden_address(ip: std::net::IpAddr) -> bool {
     use std::net::IpAddr;
-    let host = host_of(url).to_ascii_lowercase();
-    let private = match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => {
+    match ip {
+        IpAddr::V4(ip) => {
+            let [a, b, c, _] = ip.octets();
             ip.is_loopback()
                 || ip.is_private()
                 || ip.is_link_local()
                 || ip.is_unspecified()
                 || ip.is_broadcast()
                 || ip.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240
         }
-        Ok(IpAddr::V6(ip)) => {
-            let first = ip.segments()[0];
+        IpAddr::V6(ip) => {
+            let segments = ip.segments();
+            let first = segments[0];
             ip.is_loopback()
                 || ip.is_unspecified()
                 || ip.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0
+                || ip.to_ipv4_mapped().is_some()
+                // ::/96 (IPv4-compatible), 64:ff9b::/96 (NAT64), 2002::/16 (6to4), 2001::/32 (Teredo).
+                || segments[..6] == [0; 6]
+                || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                || first == 0x2002
+                || (first == 0x2001 && segments[1] == 0)
         }
-        Err(_) => {
-            host.is_empty()
-                || host == "localhost"
-                || host.ends_with(".localhost")
-                || host.ends_with(".local")
-                || host.ends_with(".internal")
+    }
+}
+
+/// Refuses URLs whose host names this machine or a private network, in
+/// any spelling the URL standard reads as one (`127.1`, `0x7f000001`,
+/// `2130706433`, `[::ffff:127.0.0.1]`, `localhost.`). A name is checked
+/// again where it matters, at every delivery's connect ([`PublicOnly`]).
+fn check_public_host(url: &str, allow_private: bool) -> Result<(), WebhookError> {
+    if allow_private {
+        return Ok(());
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| WebhookError::BadUrl)?;
+    let private = match parsed.host() {
+        None => true,
+        Some(url::Host::Ipv4(ip)) => is_forbidden_address(ip.into()),
+        Some(url::Host::Ipv6(ip)) => is_forbidden_address(ip.into()),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name.is_empty()
+                || name == "localhost"
+                || name.ends_with(".localhost")
+                || name.ends_with(".local")
+                || name.ends_with(".internal")
         }
     };
-    if private && !private_addresses_allowed() {
-        return Err(WebhookError::PrivateAddress(host));
+    if private {
+        return Err(WebhookError::PrivateAddress(
+            parsed.host_str().unwrap_or_default().to_string(),
+        ));
     }
     Ok(())
+}
+
+/// The delivery worker's resolver: a name resolves only to its public
+/// addresses, checked when the connection is made, so a name that points
+/// (or is re-pointed) at a private address reaches nothing.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> = found
+                .into_iter()
+                .filter(|address| !is_forbidden_address(address.ip()))
+                .collect();
+            if public.is_empty() {
+                let refused: Box<dyn std::error::Error + Send + Sync> = format!(
+                    "{host} resolves to no public address; webhooks go to public receivers"
+                )
+                .into();
+                return Err(refused);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The HTTP client of the delivery worker: bounded timeout, no redirects,
+/// and (unless private addresses are allowed) public addresses only.
+pub struct DeliveryClient {
+    http: reqwest::blocking::Client,
+    allow_private: bool,
 }
 
 /// Subscribes `url` for `party_id`.
@@ -108,7 +164,7 @@ pub fn subscribe(
     {
         return Err(WebhookError::BadUrl);
     }
-    check_public_host(url)?;
+    check_public_host(url, private_addresses_allowed())?;
     if hook_db::count_active_subscriptions(connection, party_id)?
         >= limits::WEBHOOK_SUBSCRIPTIONS_PER_PARTY_MAX
     {
@@ -163,7 +219,7 @@ pub fn backoff_seconds(attempts: i32) -> i64 {
 pub fn deliver_due(
     connection: &mut DbConnection,
     key: &LedgerKey,
-    client: &reqwest::blocking::Client,
+    client: &DeliveryClient,
     now: NaiveDateTime,
 ) -> Result<usize, DbError> {
     let due = hook_db::due_deliveries(connection, now, limits::WEBHOOK_DELIVERIES_PER_PASS_MAX)?;
@@ -208,14 +264,19 @@ pub fn deliver_due(
 }
 
 fn send(
-    client: &reqwest::blocking::Client,
+    client: &DeliveryClient,
     key: &LedgerKey,
     url: &str,
     delivery_id: &str,
     body: &[u8],
 ) -> (Option<i32>, Option<String>) {
+    // An address written in the URL is not resolved: check it here.
+    if let Err(refused) = check_public_host(url, client.allow_private) {
+        return (None, Some(refused.to_string()));
+    }
     let signature = BASE64.encode(key.sign(&signing_bytes(delivery_id, body)).to_bytes());
     let result = client
+        .http
         .post(url)
         .header("Content-Type", "application/json")
         .header("Scfledger-Delivery", delivery_id)
@@ -231,52 +292,140 @@ fn send(
             Some(i32::from(response.status().as_u16())),
             Some(format!("answered {}", response.status())),
         ),
-        Err(error) => (None, Some(error.to_string())),
+        Err(error) => {
+            let mut chain = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                chain.push_str(": ");
+                chain.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            (None, Some(chain))
+        }
     }
 }
 
-/// The HTTP client of the delivery worker, with the bounded timeout.
-pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
+/// The delivery worker's client, with the operator's setting for private addresses.
+pub fn client() -> DeliveryClient {
+    client_with(private_addresses_allowed())
+}
+
+/// A delivery client that refuses local and private addresses unless `allow_private`.
+pub fn client_with(allow_private: bool) -> DeliveryClient {
+    let mut builder = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(
             limits::WEBHOOK_TIMEOUT_SECONDS,
         ))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a TLS backend is compiled in")
+        .redirect(reqwest::redirect::Policy::none());
+    if !allow_private {
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+    }
+    DeliveryClient {
+        http: builder.build().expect("a TLS backend is compiled in"),
+        allow_private,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every spelling of a local or private address seen in outside testing.
+    const LOCAL_SPELLINGS: [&str; 16] = [
+        "http://127.0.0.1:PORT/x",
+        "http://127.1:PORT/",
+        "http://0x7f000001:PORT/",
+        "http://2130706433:PORT/",
+        "http://017700000001:PORT/",
+        "http://[::ffff:127.0.0.1]:PORT/",
+        "http://[::1]:PORT/",
+        "http://localhost.:PORT/",
+        "http://localhost:PORT/x",
+        "http://127.0.0.1.nip.io:PORT/",
+        "http://100.64.0.1:PORT/",
+        "https://10.1.2.3:PORT/hook",
+        "http://192.168.0.1:PORT",
+        "http://169.254.169.254:PORT/latest/meta-data",
+        "http://user@172.16.0.1:PORT/",
+        "http://[fd00::1]:PORT/",
+    ];
+
     #[test]
-    fn local_and_private_hosts_are_refused() {
-        for url in [
-            "http://127.0.0.1:5432/x",
-            "http://localhost/x",
-            "https://10.1.2.3/hook",
-            "http://192.168.0.1",
-            "http://[::1]:80/",
-            "http://169.254.169.254/latest/meta-data",
-            "http://user@172.16.0.1/",
-            "https://db.internal/",
-        ] {
+    fn local_and_private_hosts_are_refused_at_subscription() {
+        for url in LOCAL_SPELLINGS {
+            let url = url.replace("PORT", "80");
+            // A name such as 127.0.0.1.nip.io is only caught when it resolves.
+            if url.contains("nip.io") {
+                continue;
+            }
             assert!(
-                matches!(check_public_host(url), Err(WebhookError::PrivateAddress(_))),
+                matches!(
+                    check_public_host(&url, false),
+                    Err(WebhookError::PrivateAddress(_))
+                ),
                 "{url}"
             );
+            assert!(check_public_host(&url, true).is_ok(), "{url}");
         }
         for url in [
             "https://erp.example.com/hooks",
             "https://93.184.216.34/x",
             "https://[2001:db8::1]/",
         ] {
-            assert!(check_public_host(url).is_ok(), "{url}");
+            assert!(check_public_host(url, false).is_ok(), "{url}");
         }
-        assert_eq!(
-            host_of("https://user:pw@Example.COM:8443/path?q"),
-            "Example.COM"
+        for ip in [
+            "0.0.0.0",
+            "100.127.255.255",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::",
+            "2001:0:1::1",
+            "fe80::1",
+            "fec0::1",
+        ] {
+            assert!(is_forbidden_address(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "100.128.0.1", "2606:4700::1111"] {
+            assert!(!is_forbidden_address(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    /// A delivery never connects to a local address, whatever the URL says
+    /// and whatever its name resolves to: the listener sees no connection.
+    #[test]
+    fn deliveries_never_reach_a_local_listener() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let key = LedgerKey::from_seed("scfledger.test/webhooks", [7; 32]).unwrap();
+        let client = client_with(false);
+        for url in LOCAL_SPELLINGS {
+            let url = url.replace("PORT", &port);
+            let (status, error) = send(&client, &key, &url, "1-wh", b"{}");
+            assert_eq!(status, None, "{url}");
+            assert!(error.is_some(), "{url}");
+        }
+        assert!(
+            listener.accept().is_err(),
+            "no delivery reached the local listener"
         );
+        // The same listener is reached when private addresses are allowed.
+        let allowed = client_with(true);
+        let url = format!("http://127.0.0.1:{port}/x");
+        let _ = std::thread::spawn(move || send(&allowed, &key, &url, "2-wh", b"{}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            if listener.accept().is_ok() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the allowed delivery never came"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }

@@ -180,8 +180,14 @@ pub struct AdvanceAccepted {
     pub advance_rate: String,
     pub discount_rate: String,
     pub day_count: String,
+    /// Every rule with its outcome; the rules in
+    /// `advances::CONFIDENTIAL_RULES` read `withheld` for input and threshold.
     pub decision: Vec<RuleOutcome>,
     pub payout: PayoutInstruction,
+    /// SHA-256 (hex) of the disclosure document holding the withheld inputs
+    /// (docs/ledger-format.md); absent in entries written before it existed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub confidential_inputs_sha256: Option<String>,
 }
 
 /// The waterfall's outcome for one invoice of a payment.

@@ -165,9 +165,6 @@ impl Command for RegisterInvoice {
                 format!("supplier {} is {}", supplier.party_id, supplier.status),
             ));
         }
-        if !fin_db::is_member(connection, &program.program_id, &supplier.party_id)? {
-            return Err(not_enrolled(&supplier.party_id, &program.program_id));
-        }
         if program.currency != self.currency.code() {
             return Err(invalid(
                 "currency",
@@ -195,6 +192,9 @@ impl Command for RegisterInvoice {
                     ),
                 ));
             }
+        }
+        if !fin_db::is_member(connection, &program.program_id, &supplier.party_id)? {
+            return Err(not_enrolled(&supplier.party_id, &program.program_id));
         }
         let facts = FingerprintFacts {
             supplier_tax_id: supplier.tax_id.as_deref().unwrap_or_default(),

@@ -127,10 +127,16 @@ pub fn quote(
     {
         return Err(not_found("invoice", invoice_id));
     }
-    advances::quote(connection, invoice_id, today).map_err(|error| match error {
-        LedgerError::Storage(storage) => ReadError::Storage(storage),
-        other => ReadError::BadRequest(other.to_string()),
-    })
+    let mut quote =
+        advances::quote(connection, invoice_id, today).map_err(|error| match error {
+            LedgerError::Storage(storage) => ReadError::Storage(storage),
+            other => ReadError::BadRequest(other.to_string()),
+        })?;
+    // A party sees its own figures only (DESIGN.md section 3).
+    if !sees_everything(principal) {
+        quote.rules = advances::withhold_confidential(&quote.rules);
+    }
+    Ok(quote)
 }
 
 /// The account-name prefix of a party's own accounts (`supplier:sup-acme:`).
