@@ -931,3 +931,19 @@ fn the_edges_answer_clearly() {
         "{problem}"
     );
 }
+
+/// An invoice registered after its due date is recorded with a warning.
+#[test]
+fn a_past_due_invoice_is_registered_with_a_warning() {
+    let w = world("sqlite");
+    let (status, answer) = w.supplier.post("/api/v1/invoices", &json!({"program_id": "prog-hansa", "invoice_number": "LATE-1",
+        "issue_date": "2025-11-01", "due_date": "2025-12-01", "currency": "EUR", "amount": "500.00"}));
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(
+        answer["warnings"],
+        json!(["invoice LATE-1 fell due on 2025-12-01, before today (2026-01-01): it is recorded and shown as overdue, and it cannot be financed"])
+    );
+    let (_, current) = w.supplier.post("/api/v1/invoices", &json!({"program_id": "prog-hansa", "invoice_number": "ON-TIME",
+        "issue_date": "2026-01-01", "due_date": "2026-03-01", "currency": "EUR", "amount": "500.00"}));
+    assert!(current.get("warnings").is_none(), "{current}");
+}

@@ -21,9 +21,20 @@ fn sign_in(
     password: &str,
     forwarded_https: bool,
 ) -> reqwest::blocking::Response {
+    // The sign-in form's token, and the cookie that must carry the same.
+    let page = client().get(format!("{base}/")).send().unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    let html = page.text().unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
     let mut request = client()
         .post(format!("{base}/sign-in"))
-        .form(&[("email", email), ("password", password)]);
+        .header("Cookie", cookie.split(';').next().unwrap())
+        .form(&[("email", email), ("password", password), ("csrf", &token)]);
     if forwarded_https {
         request = request.header("X-Forwarded-Proto", "https");
     }
@@ -44,10 +55,16 @@ fn session_cookie(response: &reqwest::blocking::Response) -> String {
 #[test]
 fn pages_are_guarded() {
     let db = TestDb::new("sqlite");
-    let (base, _) = spawn_app(
+    let (base, operator) = spawn_app(
         &db,
         scfledger::services::clock::Clock::fixed_at(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
     );
+    // A web user belongs to a registered party.
+    let (status, body) = Client::new(&base, &operator).post(
+        "/api/v1/parties",
+        &serde_json::json!({"party_id": "sup-acme", "role": "supplier", "name": "Acme", "tax_id": "DE1"}),
+    );
+    assert_eq!(status, 201, "{body}");
     let mut connection = db.connect();
     scfledger::services::users::create(
         &mut connection,
@@ -105,6 +122,7 @@ fn pages_are_guarded() {
     let session = cookie.split(';').next().unwrap().to_string();
 
     // A form without the session's CSRF token is refused and writes nothing.
+    let entries_before = scfledger::db::log::entry_count(&mut db.connect()).unwrap();
     let forged = client()
         .post(format!("{base}/supplier/invoices"))
         .header("Cookie", &session)
@@ -122,7 +140,7 @@ fn pages_are_guarded() {
     assert!(forged.text().unwrap().contains("the form is stale"));
     assert_eq!(
         scfledger::db::log::entry_count(&mut db.connect()).unwrap(),
-        0
+        entries_before
     );
 
     // A supplier may not open the retailer's or the operator's pages.
@@ -178,6 +196,27 @@ fn pages_are_guarded() {
             .as_u16(),
         303
     );
+
+    // A sign-in posted from elsewhere, without the form's token and cookie,
+    // opens no session (login CSRF).
+    let forged_sign_in = client()
+        .post(format!("{base}/sign-in"))
+        .form(&[
+            ("email", "sup@acme.example"),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(forged_sign_in.status().as_u16(), 403);
+    assert!(forged_sign_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .all(|c| !c.to_str().unwrap().starts_with("scf_session")));
+    assert!(forged_sign_in
+        .text()
+        .unwrap()
+        .contains("This sign-in form has expired"));
 
     // Five wrong passwords, then even the right one waits.
     for _ in 0..5 {

@@ -349,6 +349,10 @@ pub struct Recorded {
     /// The id created or acted on (invoice, payment, party…).
     pub id: String,
     pub receipt: ReceiptResponse,
+    /// What the caller should know about what was recorded, such as an
+    /// invoice registered after its due date.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One item of a batch: recorded, or refused with a problem.

@@ -11,6 +11,7 @@ use super::error::ApiError;
 use super::idempotency::{self, parse_json, Answer};
 use super::{actor, recorded};
 use crate::db::financing::InvoiceFilter;
+use crate::domain::invoice::past_due_notice;
 use crate::domain::Role;
 use crate::ledger::LedgerError;
 use crate::limits;
@@ -46,8 +47,16 @@ fn register_command(
     )
 }
 
-fn invoice_recorded(receipt: crate::ledger::Receipt) -> Answer {
-    recorded(format!("inv-{}", receipt.seq), receipt)
+/// The answer to a registration, with a warning when the invoice is past due.
+fn invoice_answer(
+    command: &RegisterInvoice,
+    today: chrono::NaiveDate,
+) -> impl Fn(crate::ledger::Receipt) -> Answer + Send + Sync + 'static {
+    let (number, due_date) = command.number_and_due_date();
+    let warnings: Vec<String> = past_due_notice(number, due_date, today)
+        .into_iter()
+        .collect();
+    move |receipt| super::recorded_with(format!("inv-{}", receipt.seq), receipt, warnings.clone())
 }
 
 /// Register an invoice (supplier, or operator naming the supplier).
@@ -65,7 +74,8 @@ pub async fn register(
     idempotency::run(&state, &request, &body, || async {
         let input: InvoiceRequest = parse_json(&body)?;
         let command = register_command(&principal, &input, "api")?;
-        idempotency::submit(&request, &state.ledger, command, invoice_recorded).await
+        let answer = invoice_answer(&command, state.clock.today());
+        idempotency::submit(&request, &state.ledger, command, answer).await
     })
     .await
 }
@@ -85,14 +95,20 @@ pub async fn register_batch(
     idempotency::run(&state, &request, &body, || async {
         let input: InvoiceBatchRequest = parse_json(&body)?;
         check_batch_size("invoices", input.invoices.len())?;
+        let today = state.clock.today();
         let submissions = input.invoices.iter().map(|item| {
             let command = register_command(&principal, item, "api");
             let ledger = state.ledger.clone();
             async move {
+                let command = command?;
+                let (number, due_date) = command.number_and_due_date();
+                let warnings = past_due_notice(number, due_date, today)
+                    .into_iter()
+                    .collect();
                 ledger
-                    .submit(command?)
+                    .submit(command)
                     .await
-                    .map(|r| recorded_item(format!("inv-{}", r.seq), r))
+                    .map(|r| recorded_item(format!("inv-{}", r.seq), r, warnings))
             }
         });
         Ok(batch_answer(futures_join(submissions).await))
@@ -113,10 +129,11 @@ fn check_batch_size(field: &str, size: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn recorded_item(id: String, receipt: crate::ledger::Receipt) -> Recorded {
+fn recorded_item(id: String, receipt: crate::ledger::Receipt, warnings: Vec<String>) -> Recorded {
     Recorded {
         id,
         receipt: receipt.into(),
+        warnings,
     }
 }
 
@@ -281,7 +298,7 @@ pub async fn confirm_bulk(
                 ledger
                     .submit(command)
                     .await
-                    .map(|r| recorded_item(item.invoice_id, r))
+                    .map(|r| recorded_item(item.invoice_id, r, Vec::new()))
             }
         });
         Ok(batch_answer(futures_join(submissions).await))
@@ -493,7 +510,8 @@ pub async fn register_einvoice(
             &supplier_id,
             &body,
         )?;
-        idempotency::submit(&request, &state.ledger, command, invoice_recorded).await
+        let answer = invoice_answer(&command, state.clock.today());
+        idempotency::submit(&request, &state.ledger, command, answer).await
     })
     .await
 }

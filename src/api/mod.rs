@@ -34,9 +34,15 @@ pub fn actor(principal: &Principal) -> Actor {
 
 /// 201 with the id and the receipt.
 pub fn recorded(id: String, receipt: Receipt) -> idempotency::Answer {
+    recorded_with(id, receipt, Vec::new())
+}
+
+/// 201 with the id, the receipt and what the caller should know.
+pub fn recorded_with(id: String, receipt: Receipt, warnings: Vec<String>) -> idempotency::Answer {
     let body = dto::Recorded {
         id,
         receipt: receipt.into(),
+        warnings,
     };
     (
         StatusCode::CREATED,

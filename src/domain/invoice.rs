@@ -142,6 +142,20 @@ impl FromStr for InvoiceStatus {
     }
 }
 
+/// What a supplier is told when it registers an invoice whose due date has
+/// passed: it is recorded, shown as overdue, and cannot be financed.
+pub fn past_due_notice(
+    invoice_number: &str,
+    due_date: NaiveDate,
+    today: NaiveDate,
+) -> Option<String> {
+    (due_date < today).then(|| {
+        format!(
+            "invoice {invoice_number} fell due on {due_date}, before today ({today}): it is recorded and shown as overdue, and it cannot be financed"
+        )
+    })
+}
+
 /// The facts that identify one invoice whatever the channel it came through.
 pub struct FingerprintFacts<'a> {
     pub supplier_tax_id: &'a str,

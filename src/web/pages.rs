@@ -77,6 +77,17 @@ pub fn money(currency: &str, minor: i64) -> String {
 }
 
 /// "22 Nov 2026": day, month name and year cannot be confused.
+/// An invoice's status as its reader needs it: an invoice not yet financed
+/// or paid whose due date has passed reads "overdue".
+pub fn shown_status(status: &str, due_date: NaiveDate, today: NaiveDate) -> String {
+    let open = matches!(status, "registered" | "confirmed" | "disputed");
+    if open && due_date < today {
+        format!("{} · overdue", status.replace('_', " "))
+    } else {
+        status.replace('_', " ")
+    }
+}
+
 pub fn date(day: NaiveDate) -> String {
     day.format("%-d %b %Y").to_string()
 }

@@ -5,7 +5,9 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{actor, date, html, money, principal, read, refusal, see_other, Layout};
+use super::pages::{
+    actor, date, html, money, principal, read, refusal, see_other, shown_status, Layout,
+};
 use super::session::{PageError, Session};
 use crate::domain::Role;
 use crate::server::AppState;
@@ -40,6 +42,7 @@ async fn payables_page(
     error: Option<String>,
 ) -> Result<PayablesPage, PageError> {
     let who = principal(session);
+    let today = state.clock.today();
     let party = session.0.party.to_string();
     let (rows, retailer) = read(state, move |c| {
         Ok::<_, crate::services::log_reads::ReadError>((
@@ -58,7 +61,7 @@ async fn payables_page(
                 amount: money(&i.currency, i.amount_minor),
                 issued: date(i.issue_date),
                 due: date(i.due_date),
-                status: i.status.replace('_', " "),
+                status: shown_status(&i.status, i.due_date, today),
                 invoice_id: i.invoice_id,
                 supplier_id: i.supplier_id,
                 invoice_number: i.invoice_number,

@@ -16,6 +16,49 @@ use crate::services::users;
 pub struct SignInPage {
     pub email: String,
     pub error: Option<String>,
+    /// The sign-in form's CSRF token, also in the sign-in cookie.
+    pub csrf: String,
+}
+
+/// The cookie that carries the sign-in form's token before there is a
+/// session: a sign-in is accepted only when the form and the cookie agree,
+/// so another site cannot sign a visitor in to an account of its choosing
+/// (login CSRF). SameSite=Strict keeps it off cross-site requests.
+const SIGN_IN_COOKIE: &str = "scfledger_sign_in";
+
+fn sign_in_cookie(token: &str, secure: bool) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(SIGN_IN_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Strict)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::hours(1))
+        .finish()
+}
+
+fn new_token() -> Result<String, PageError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| PageError::Internal)?;
+    Ok(hex::encode(bytes))
+}
+
+/// The sign-in page with `token`, setting the sign-in cookie.
+fn sign_in_page(
+    request: &HttpRequest,
+    status: actix_web::http::StatusCode,
+    email: String,
+    error: Option<String>,
+    token: String,
+) -> Result<HttpResponse, PageError> {
+    let page = SignInPage {
+        email,
+        error,
+        csrf: token.clone(),
+    };
+    Ok(HttpResponse::build(status)
+        .cookie(sign_in_cookie(&token, over_tls(request)))
+        .content_type("text/html; charset=utf-8")
+        .body(page.render().map_err(|e| PageError::internal(&e))?))
 }
 
 /// Where each role lands after signing in.
@@ -35,19 +78,21 @@ pub async fn page(request: HttpRequest) -> Result<HttpResponse, PageError> {
             .insert_header((header::LOCATION, home_of(session.0.role)))
             .finish());
     }
-    let page = SignInPage {
-        email: String::new(),
-        error: None,
-    };
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page.render().map_err(|e| PageError::internal(&e))?))
+    sign_in_page(
+        &request,
+        actix_web::http::StatusCode::OK,
+        String::new(),
+        None,
+        new_token()?,
+    )
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
     pub email: String,
     pub password: String,
+    #[serde(default)]
+    pub csrf: String,
 }
 
 pub async fn sign_in(
@@ -62,15 +107,35 @@ pub async fn sign_in(
         .unwrap_or_default();
     let email_key = form.email.trim().to_lowercase();
     let keys = [address.as_str(), email_key.as_str()];
+    let cookie_token = request
+        .cookie(SIGN_IN_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    let form_matches_cookie = !cookie_token.is_empty()
+        && cookie_token.len() == form.csrf.len()
+        && cookie_token
+            .bytes()
+            .zip(form.csrf.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !form_matches_cookie {
+        return sign_in_page(
+            &request,
+            actix_web::http::StatusCode::FORBIDDEN,
+            form.email.clone(),
+            Some("This sign-in form has expired. Enter your e-mail and password again.".into()),
+            new_token()?,
+        );
+    }
     let again =
         |error: &str, status: actix_web::http::StatusCode| -> Result<HttpResponse, PageError> {
-            let page = SignInPage {
-                email: form.email.clone(),
-                error: Some(error.to_string()),
-            };
-            Ok(HttpResponse::build(status)
-                .content_type("text/html; charset=utf-8")
-                .body(page.render().map_err(|e| PageError::internal(&e))?))
+            sign_in_page(
+                &request,
+                status,
+                form.email.clone(),
+                Some(error.to_string()),
+                cookie_token.clone(),
+            )
         };
     if state.sign_in_limiter.is_blocked(&keys) {
         return again(

@@ -9,7 +9,9 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{actor, date, html, money, principal, read, refusal, see_other, Layout};
+use super::pages::{
+    actor, date, html, money, principal, read, refusal, see_other, shown_status, Layout,
+};
 use super::session::{PageError, Session};
 use crate::db::financing::ProgramRow;
 use crate::domain::{Currency, Role};
@@ -111,6 +113,8 @@ pub struct InvoicesPage {
     /// (field, message) of the registration form's error.
     pub error: Option<(String, String)>,
     pub upload_error: Option<String>,
+    /// What happened, after an action.
+    pub notice: Option<String>,
 }
 
 impl InvoicesPage {
@@ -144,6 +148,7 @@ async fn invoices_page(
     upload_error: Option<String>,
 ) -> Result<InvoicesPage, PageError> {
     let who = principal(session);
+    let today = state.clock.today();
     let (rows, programs) = read(state, move |c| {
         Ok::<_, log_reads::ReadError>((
             reads::invoices_of(c, &who)?,
@@ -160,7 +165,7 @@ async fn invoices_page(
                 amount: money(&i.currency, i.amount_minor),
                 issued: date(i.issue_date),
                 due: date(i.due_date),
-                status: i.status.replace('_', " "),
+                status: shown_status(&i.status, i.due_date, today),
                 invoice_id: i.invoice_id,
                 invoice_number: i.invoice_number,
             })
@@ -169,18 +174,29 @@ async fn invoices_page(
         form,
         error,
         upload_error,
+        notice: None,
     })
+}
+
+/// `?past_due=NUMBER` after a registration whose due date had passed.
+#[derive(Debug, Deserialize)]
+pub struct InvoicesQuery {
+    pub past_due: Option<String>,
 }
 
 pub async fn invoices(
     state: web::Data<AppState>,
     session: Session,
+    query: web::Query<InvoicesQuery>,
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Supplier)?;
-    html(
-        &invoices_page(&state, &session, RegisterForm::default(), None, None).await?,
-        StatusCode::OK,
-    )
+    let mut page = invoices_page(&state, &session, RegisterForm::default(), None, None).await?;
+    page.notice = query.into_inner().past_due.map(|number| {
+        format!(
+            "Invoice {number} is registered, but its due date has passed: it shows as overdue, and it cannot be financed."
+        )
+    });
+    html(&page, StatusCode::OK)
 }
 
 pub async fn register(
@@ -215,11 +231,18 @@ pub async fn register(
             document_sha256: None,
         },
     );
+    let past_due = form_due_date_passed(&form, state.clock.today());
     let outcome = match command {
         Ok(command) => state.ledger.submit(command).await,
         Err(error) => Err(error),
     };
     match outcome {
+        Ok(_) if past_due => {
+            let number: String =
+                url::form_urlencoded::byte_serialize(form.invoice_number.trim().as_bytes())
+                    .collect();
+            Ok(see_other(&format!("/supplier/invoices?past_due={number}")))
+        }
         Ok(_) => Ok(see_other("/supplier/invoices")),
         Err(error) => {
             let (field, message) = refusal(error)?;
@@ -232,6 +255,10 @@ pub async fn register(
             html(&page, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
+}
+
+fn form_due_date_passed(form: &RegisterForm, today: chrono::NaiveDate) -> bool {
+    chrono::NaiveDate::parse_from_str(&form.due_date, "%Y-%m-%d").is_ok_and(|due| due < today)
 }
 
 #[derive(MultipartForm)]

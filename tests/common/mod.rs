@@ -196,7 +196,11 @@ pub fn spawn_app(db: &TestDb, clock: scfledger::services::clock::Clock) -> (Stri
             None,
         )
         .unwrap();
-        ledger.submit_blocking(register).unwrap();
+        // On a thread of its own: the caller may be an async test.
+        let writer = ledger.clone();
+        std::thread::spawn(move || writer.submit_blocking(register).unwrap())
+            .join()
+            .unwrap();
     }
     let operator = scfledger::services::api_keys::create(
         &mut db.connect(),

@@ -140,6 +140,11 @@ impl RegisterInvoice {
         })
     }
 
+    /// The invoice's number and due date, for what the caller is told.
+    pub fn number_and_due_date(&self) -> (&str, NaiveDate) {
+        (&self.fields.invoice_number, self.fields.due_date)
+    }
+
     /// Requires the supplier's registered tax id to be the document seller's.
     pub fn with_document_seller(mut self, seller_tax_id: Option<String>) -> Self {
         self.document_seller_tax_id = seller_tax_id;
