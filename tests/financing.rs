@@ -611,7 +611,20 @@ fn limits_and_liquidity_decline_with_the_rule_named() {
             !error.contains("funder_liquidity"),
             "{backend}: 1,180.00 left, 882.00 needed is fine; {error}"
         );
+        // The supplier learns which rule failed, not the funder's cash.
         let error = s.accept(&c, "2026-01-01").unwrap_err().to_string();
+        assert!(
+            error.contains("funder_liquidity (input withheld, threshold withheld)"),
+            "{backend}: {error}"
+        );
+        let error = s
+            .submit(AcceptAdvance {
+                actor: operator(),
+                invoice_id: c.clone(),
+                today: date("2026-01-01"),
+            })
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("funder_liquidity (input 1180.00 available, threshold net 1764.00)"),
             "{backend}: {error}"

@@ -103,6 +103,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "/operator/programs",
             web::post().to(operator::create_program),
         )
+        .route(
+            "/operator/enrolments",
+            web::post().to(operator::enrol_supplier),
+        )
         .route("/operator/users", web::post().to(operator::create_user))
         .route("/operator/api-keys", web::post().to(operator::create_key));
 }

@@ -10,7 +10,9 @@ use super::session::{PageError, Session};
 use crate::db::financing::{self as fin_db, PartyRow, ProgramRow};
 use crate::domain::{PartyId, Role};
 use crate::server::AppState;
-use crate::services::financing::parties::{CreateProgram, ProgramFields, RegisterParty};
+use crate::services::financing::parties::{
+    CreateProgram, EnrolSupplier, ProgramFields, RegisterParty,
+};
 use crate::services::{api_keys, users};
 
 #[derive(Template)]
@@ -105,6 +107,50 @@ pub async fn create_party(
                 None,
             )
             .await
+        }
+        Err(error) => page(&state, &session, None, Some(refusal(error)?.1), None).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EnrolmentForm {
+    pub csrf: String,
+    pub program_id: String,
+    pub supplier_id: String,
+}
+
+/// Enrols a supplier in a programme: only members register invoices in it.
+pub async fn enrol_supplier(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<EnrolmentForm>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    session.check_csrf(&form.csrf)?;
+    let actor = super::pages::actor(&session);
+    let outcome = match EnrolSupplier::parse(actor, &form.program_id, &form.supplier_id) {
+        Ok(command) => state.ledger.submit(command).await,
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(_) => {
+            let names = read(&state, {
+                let (supplier, program) = (form.supplier_id.clone(), form.program_id.clone());
+                move |c| {
+                    Ok::<_, crate::db::DbError>((
+                        fin_db::party(c, &supplier)?.map(|p| p.name),
+                        fin_db::program(c, &program)?.map(|p| p.retailer_id),
+                    ))
+                }
+            })
+            .await?;
+            let supplier = names.0.unwrap_or_else(|| form.supplier_id.clone());
+            let notice = format!(
+                "{supplier} can now register invoices in programme {} (buyer {}).",
+                form.program_id,
+                names.1.unwrap_or_default()
+            );
+            page(&state, &session, Some(notice), None, None).await
         }
         Err(error) => page(&state, &session, None, Some(refusal(error)?.1), None).await,
     }

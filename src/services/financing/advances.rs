@@ -35,9 +35,15 @@ impl Quote {
         self.rules.iter().all(|r| r.passed)
     }
 
-    /// The failing rules, as one sentence, with other parties' figures withheld.
-    pub fn refusal(&self) -> String {
-        let failed: Vec<String> = withhold_confidential(&self.rules)
+    /// The failing rules, as one sentence; other parties' figures are
+    /// withheld unless `sees_everything` (the operator).
+    pub fn refusal(&self, sees_everything: bool) -> String {
+        let rules = if sees_everything {
+            self.rules.clone()
+        } else {
+            withhold_confidential(&self.rules)
+        };
+        let failed: Vec<String> = rules
             .iter()
             .filter(|r| !r.passed)
             .map(|r| format!("{} (input {}, threshold {})", r.rule, r.input, r.threshold))
@@ -372,7 +378,7 @@ impl Command for AcceptAdvance {
             return Err(reject(
                 "advance_declined",
                 Some("invoice_id"),
-                quote.refusal(),
+                quote.refusal(self.actor.role == Role::Operator),
             ));
         }
         let (invoice, pricing) = (&quote.invoice, &quote.pricing);
