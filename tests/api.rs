@@ -827,7 +827,13 @@ fn a_supplier_never_sees_other_parties_figures() {
 /// What browsers, monitors and careless clients send at the edges.
 #[test]
 fn the_edges_answer_clearly() {
-    let w = world("sqlite");
+    for backend in backends() {
+        the_edges_answer_clearly_on(backend);
+    }
+}
+
+fn the_edges_answer_clearly_on(backend: &str) {
+    let w = world(backend);
     let http = reqwest::blocking::Client::new();
     // HEAD answers like GET, without a body.
     for path in ["/", "/ledger", "/healthz", "/static/style.css"] {
