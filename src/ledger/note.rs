@@ -149,6 +149,15 @@ impl LedgerKey {
         }
     }
 
+    /// A secret derived from the private key for other uses than signing
+    /// (SHA-256 of a label and the key), so the key itself is never reused.
+    pub fn derivation_secret(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(b"scfledger-derivation-secret-v1\n");
+        hasher.update(self.signing.as_bytes());
+        hasher.finalize().into()
+    }
+
     /// Ed25519 signature of `message`.
     pub fn sign(&self, message: &[u8]) -> Signature {
         self.signing.sign(message)

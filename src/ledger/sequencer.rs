@@ -83,6 +83,9 @@ pub struct BatchContext<'a> {
     pending_balances: &'a BTreeMap<(String, Currency), i64>,
     /// Entries appended by earlier commands of this batch, not yet written.
     batch_entries: &'a [NewLogEntry],
+    /// A secret of the ledger key's, for values that must be unguessable
+    /// yet the same whenever the same key records the same log.
+    derivation_secret: [u8; 32],
     /// The sequence number this command's entry will get.
     pub seq: u64,
     /// The batch's time, truncated to the microsecond.
@@ -102,9 +105,27 @@ impl<'a> BatchContext<'a> {
             savepoint_open: true,
             pending_balances,
             batch_entries: &[],
+            derivation_secret: [0; 32],
             seq,
             at,
         }
+    }
+
+    /// 16 bytes derived from the ledger key, `label` and this entry's seq:
+    /// unguessable without the key, and the same every time the same key
+    /// records the same log (a disclosure's salt, for example).
+    pub fn derived_bytes(&self, label: &str) -> [u8; 16] {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"scfledger-derived-v1\n");
+        hasher.update(self.derivation_secret);
+        hasher.update(label.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(self.seq.to_be_bytes());
+        let digest = hasher.finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        bytes
     }
 
     /// The batch transaction. The first call opens this command's savepoint, so
@@ -240,6 +261,9 @@ pub struct SequencerConfig {
     pub batch_size_max: usize,
     pub batch_window: Duration,
     pub queue_depth: usize,
+    /// Every batch's time, instead of the clock's: for golden ledgers that
+    /// must come out byte for byte the same. `None` in production.
+    pub fixed_time: Option<DateTime<Utc>>,
 }
 
 impl Default for SequencerConfig {
@@ -248,6 +272,7 @@ impl Default for SequencerConfig {
             batch_size_max: limits::SEQUENCER_BATCH_SIZE_DEFAULT,
             batch_window: Duration::from_micros(limits::SEQUENCER_BATCH_WINDOW_US_DEFAULT),
             queue_depth: limits::SEQUENCER_QUEUE_DEPTH_MAX,
+            fixed_time: None,
         }
     }
 }
@@ -263,6 +288,7 @@ impl SequencerConfig {
                 .batch_window
                 .min(Duration::from_micros(limits::SEQUENCER_BATCH_WINDOW_US_MAX)),
             queue_depth: self.queue_depth.clamp(1, limits::SEQUENCER_QUEUE_DEPTH_MAX),
+            fixed_time: self.fixed_time,
         }
     }
 }
@@ -489,7 +515,8 @@ impl Writer {
         commands: Vec<(Box<dyn Command>, Option<AnswerRecorder>)>,
         outcomes: &mut Vec<Result<Receipt, LedgerError>>,
     ) -> Result<(), LedgerError> {
-        let at = truncate_to_micros(Utc::now());
+        let at = truncate_to_micros(self.config.fixed_time.unwrap_or_else(Utc::now));
+        let derivation_secret = self.key.derivation_secret();
         let frontier = &mut self.frontier;
         let key = &self.key;
         let projector = self.projector;
@@ -513,6 +540,7 @@ impl Writer {
                     savepoint_open: false,
                     pending_balances: &pending,
                     batch_entries: &rows.entries,
+                    derivation_secret,
                     seq,
                     at,
                 };

@@ -428,9 +428,9 @@ impl Command for AcceptAdvance {
             payout,
             confidential_inputs_sha256: None,
         };
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt)
-            .map_err(|e| LedgerError::Inconsistent(format!("no randomness: {e}")))?;
+        // Derived from the ledger key and the seq: unguessable without the
+        // key, and the same when the same log is recorded again.
+        let salt = context.derived_bytes("disclosure-salt");
         let document = disclosure_document(&hex::encode(salt), &quote.rules);
         let body = AdvanceAccepted {
             confidential_inputs_sha256: Some(disclosure_sha256(&document)),

@@ -1,0 +1,240 @@
+//! The golden ledger: a fixed script of commands that records every entry
+//! kind, with a fixed clock and the test key, so its export comes out byte
+//! for byte the same on every run. The export committed in `tests/golden/`
+//! was written by the code of its commit; a change that alters the canonical
+//! bytes of any kind fails here, naming the first entry that differs, and the
+//! committed export must still verify.
+//!
+//! To record the fixture again (only when a format change is intended and
+//! documented in docs/ledger-format.md): `SCFLEDGER_GOLDEN_WRITE=1 cargo test --test golden`.
+
+mod common;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use common::*;
+use scfledger::db::financing::{self as fin_db, InvoiceFilter};
+use scfledger::domain::{PartyId, Role};
+use scfledger::ledger::SequencerConfig;
+use scfledger::services::financing::invoices::{Actor, CreditNote};
+
+/// Every entry kind the ledger writes; the golden ledger holds each.
+const KINDS: [&str; 19] = [
+    "advance.accepted",
+    "bank.line_imported",
+    "funder.deposited",
+    "invoice.confirmed",
+    "invoice.credited",
+    "invoice.defaulted",
+    "invoice.disputed",
+    "invoice.overdue",
+    "invoice.registered",
+    "invoice.rejected",
+    "journal.posted",
+    "party.bank_account_set",
+    "party.registered",
+    "payment.received",
+    "payment.reversed",
+    "payout.batch_created",
+    "payout.confirmed",
+    "program.created",
+    "program.supplier_enrolled",
+];
+
+fn golden_folder() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn operator() -> Actor {
+    Actor {
+        party: PartyId::parse("op-treasury").unwrap(),
+        role: Role::Operator,
+    }
+}
+
+/// One booked camt.053.001.08 entry.
+fn camt_entry(
+    amount: &str,
+    credit: bool,
+    reversal: bool,
+    reference: &str,
+    details: &str,
+) -> String {
+    format!(
+        "<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>{}</CdtDbtInd><RvslInd>{reversal}</RvslInd><Sts><Cd>BOOK</Cd></Sts>\
+         <BookgDt><Dt>2026-11-30</Dt></BookgDt><ValDt><Dt>2026-11-30</Dt></ValDt><AcctSvcrRef>{reference}</AcctSvcrRef>\
+         <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>\
+         <NtryDtls>{details}</NtryDtls></Ntry>",
+        if credit { "CRDT" } else { "DBIT" },
+    )
+}
+
+/// Records the golden ledger into `db` and returns its entries, one canonical line each.
+fn record(db: &TestDb) -> Vec<String> {
+    let config = SequencerConfig {
+        fixed_time: Some(Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap()),
+        ..SequencerConfig::default()
+    };
+    let (ledger, writer) =
+        scfledger::services::financing::start_ledger(&db.url, test_key(), config).unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let mut connection = db.connect();
+    // The demo: parties, bank accounts, a programme and its members, a
+    // deposit, a journal entry, invoices in every state, advances, payments,
+    // the overdue and default sweep, and a payout batch.
+    scfledger::services::demo::seed(&mut connection, &ledger, db.folder.path(), today).unwrap();
+    // A credit note on a confirmed, unfinanced invoice.
+    let confirmed = fin_db::list_invoices(
+        &mut connection,
+        &InvoiceFilter {
+            status: Some("confirmed".into()),
+            ..Default::default()
+        },
+        -1,
+        1,
+    )
+    .unwrap();
+    ledger
+        .submit_blocking(
+            CreditNote::parse(operator(), &confirmed[0].invoice_id, "CN-GOLD-1", "100.00").unwrap(),
+        )
+        .unwrap();
+    // A bank statement: a retailer's payment by RF reference, its reversal,
+    // and the bank's debit of the payout batch.
+    let financed = fin_db::list_invoices(
+        &mut connection,
+        &InvoiceFilter {
+            status: Some("financed".into()),
+            ..Default::default()
+        },
+        -1,
+        1,
+    )
+    .unwrap();
+    let reference = financed[0].creditor_reference.clone().unwrap();
+    let batch = scfledger::db::payouts::all_batches(&mut connection).unwrap()[0].clone();
+    let batch_total = scfledger::domain::Currency::parse("EUR")
+        .unwrap()
+        .format_amount(batch.total_minor);
+    let credit_details = format!(
+        "<TxDtls><Refs><EndToEndId>E2E-GOLD-1</EndToEndId></Refs><RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry>\
+         <Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{reference}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls>"
+    );
+    let entries = [
+        camt_entry("500.00", true, false, "GOLD-1", &credit_details),
+        camt_entry("500.00", false, true, "GOLD-2", &credit_details),
+        camt_entry(
+            &batch_total,
+            false,
+            false,
+            "GOLD-3",
+            &format!(
+                "<Btch><MsgId>{id}</MsgId><PmtInfId>{id}</PmtInfId><NbOfTxs>{n}</NbOfTxs></Btch>",
+                id = batch.batch_id,
+                n = batch.payout_count
+            ),
+        ),
+    ]
+    .concat();
+    let statement = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>\
+         <GrpHdr><MsgId>GOLD-STMT</MsgId><CreDtTm>2026-11-30T18:00:00</CreDtTm></GrpHdr><Stmt><Id>GOLD-STMT-S</Id>\
+         <CreDtTm>2026-11-30T18:00:00</CreDtTm><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+         <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{batch_total}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-30</Dt></Dt></Bal>\
+         <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-30</Dt></Dt></Bal>\
+         {entries}</Stmt></BkToCstmrStmt></Document>"
+    );
+    let pool = scfledger::db::read_pool(&db.url, 2).unwrap();
+    let report = actix_web::rt::System::new()
+        .block_on(scfledger::services::treasury::import(
+            &ledger,
+            &pool,
+            &operator(),
+            statement.into_bytes(),
+        ))
+        .unwrap();
+    assert_eq!(report.lines_imported, 3, "{report:?}");
+    drop(ledger);
+    writer.join().unwrap();
+    let count = scfledger::db::log::entry_count(&mut connection).unwrap();
+    scfledger::db::log::entries_from(&mut connection, 0, count)
+        .unwrap()
+        .into_iter()
+        .map(|row| row.canonical)
+        .collect()
+}
+
+#[test]
+fn the_golden_ledger_is_recorded_byte_for_byte_and_verifies() {
+    // Both backends record the same bytes.
+    for backend in backends() {
+        check_golden(backend);
+    }
+}
+
+fn check_golden(backend: &str) {
+    let db = TestDb::new(backend);
+    let lines = record(&db);
+    let kinds: std::collections::BTreeSet<String> = lines
+        .iter()
+        .map(|line| {
+            let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+            entry["kind"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let expected: std::collections::BTreeSet<String> =
+        KINDS.iter().map(|k| k.to_string()).collect();
+    assert_eq!(
+        kinds, expected,
+        "the golden ledger holds every kind, and only those"
+    );
+    let export = golden_folder().join("ledger.jsonl");
+    let checkpoint_path = golden_folder().join("ledger.jsonl.checkpoint");
+    let note = scfledger::db::log::latest_checkpoint(&mut db.connect())
+        .unwrap()
+        .unwrap()
+        .note;
+    if backend == "sqlite" && std::env::var("SCFLEDGER_GOLDEN_WRITE").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(golden_folder()).unwrap();
+        std::fs::write(
+            &export,
+            lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+        )
+        .unwrap();
+        std::fs::write(&checkpoint_path, &note).unwrap();
+        let vkey = format!("{}\n", test_key().verifier().to_text());
+        std::fs::write(golden_folder().join("ledger.vkey"), vkey).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(golden_folder().join("ledger.vkey"))
+            .unwrap()
+            .trim(),
+        test_key().verifier().to_text(),
+        "the verifier key beside the golden export"
+    );
+    let golden = std::fs::read_to_string(&export).expect("tests/golden/ledger.jsonl");
+    let golden_lines: Vec<&str> = golden.lines().collect();
+    for (seq, (made, kept)) in lines.iter().zip(&golden_lines).enumerate() {
+        assert_eq!(
+            made, kept,
+            "{backend}: entry {seq} differs from the golden ledger"
+        );
+    }
+    assert_eq!(lines.len(), golden_lines.len(), "number of entries");
+    let golden_note = std::fs::read_to_string(&checkpoint_path).unwrap();
+    assert_eq!(note, golden_note, "the same tree, signed by the same key");
+    // The committed export verifies on its own, and the ledger rebuilt from
+    // the same commands replays.
+    let report = scfledger::ledger::verify::verify_export(
+        std::io::BufReader::new(golden.as_bytes()),
+        &golden_note,
+        &test_key().verifier(),
+    )
+    .unwrap();
+    assert_eq!(report.entries as usize, golden_lines.len());
+    assert_consistent(&db);
+    assert_eq!(
+        scfledger::services::financing::advances::check_disclosures(&mut db.connect()),
+        Ok(5),
+        "every advance's withheld inputs match its commitment"
+    );
+}
