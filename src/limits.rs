@@ -1,4 +1,5 @@
-//! Every bound of the system in one place. A limit that is not here does not exist.
+//! Every bound of the system in one place. A limit that is not here does not
+//! exist; bounds that depend on each other are tied by const assertions.
 
 /// Longest account name, in bytes.
 pub const ACCOUNT_NAME_LENGTH_MAX: usize = 128;
@@ -109,3 +110,86 @@ pub const SIGN_IN_TRACKED_KEYS_MAX: usize = 100_000;
 pub const PASSWORD_LENGTH_MIN: usize = 12;
 /// Longest password (argon2 hashes any length; this bounds the work).
 pub const PASSWORD_LENGTH_MAX: usize = 256;
+
+// Bounds of lists, pages and work units outside the API page size.
+
+/// Most payouts in one pain.001 file.
+pub const PAYOUTS_PER_BATCH_MAX: usize = 2_000;
+/// Invoices the sweep looks at per run.
+pub const SWEEP_INVOICES_MAX: i64 = 10_000;
+/// Postings one paid invoice adds to a payment entry at most, before debt recoveries.
+pub const POSTINGS_PER_PAID_INVOICE_MAX: usize = 5;
+/// Most invoices one payment may be applied to. A paid invoice takes up to
+/// `POSTINGS_PER_PAID_INVOICE_MAX` postings (receivable, principal, cash,
+/// reserve, payout), and they all must fit one entry beside the bank's line
+/// and room for supplier debts recovered on the way. A larger remittance is
+/// applied as several payments.
+pub const INVOICES_PER_PAYMENT_MAX: usize = 10;
+/// Invoices a supplier's pages list at most.
+pub const SUPPLIER_PAGE_INVOICES_MAX: i64 = 500;
+/// Bars one treasury chart draws at most.
+pub const CHART_BARS_MAX: usize = 30;
+/// Bank lines the treasury page shows at most.
+pub const TREASURY_PAGE_LINES_SHOWN: i64 = 50;
+/// Payouts the treasury page shows at most.
+pub const TREASURY_PAGE_PAYOUTS_SHOWN: i64 = 200;
+/// Recent entries the public ledger page shows.
+pub const LEDGER_PAGE_ENTRIES_SHOWN: u64 = 25;
+/// Statement lines one page or CSV holds at most.
+pub const SUPPLIER_STATEMENT_LINES_MAX: i64 = API_PAGE_ROWS_MAX;
+/// Bank lines one API request lists at most.
+pub const API_BANK_LINES_LISTED_MAX: i64 = 200;
+/// Webhook deliveries one API request lists at most.
+pub const API_WEBHOOK_DELIVERIES_LISTED_MAX: i64 = 100;
+/// Payouts one API request lists at most.
+pub const API_PAYOUTS_LISTED_MAX: i64 = 500;
+/// Actor signatures `verify` collects before it checks them as one batch.
+pub const VERIFY_SIGNATURES_PER_BATCH: usize = 1024;
+/// Entries `verify` hands to a worker thread at a time.
+pub const VERIFY_ENTRIES_PER_CHUNK: usize = 2048;
+/// Differences `replay` lists before the rest are only counted.
+pub const REPLAY_DIFFERENCES_LISTED_MAX: usize = 100;
+/// ISO 20022 amounts (`ActiveOrHistoricCurrencyAndAmount`) have at most 18
+/// digits in all (schema `totalDigits`)...
+pub const CAMT_AMOUNT_DIGITS_MAX: usize = 18;
+/// ... of which at most 5 after the decimal point (schema `fractionDigits`).
+pub const CAMT_AMOUNT_FRACTION_DIGITS_MAX: usize = 5;
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
+pub const DB_INSERT_CHUNK_ROWS: usize = 1_000;
+
+/// Longest payment reference (the SEPA remittance field).
+pub const PAYMENT_REFERENCE_LENGTH_MAX: usize = 140;
+/// Longest party name, in characters.
+pub const PARTY_NAME_LENGTH_MAX: usize = 200;
+/// Longest tax id, in bytes.
+pub const TAX_ID_LENGTH_MAX: usize = 64;
+/// Longest invoice or credit-note number, in characters.
+pub const INVOICE_NUMBER_LENGTH_MAX: usize = 64;
+/// Longest reason for a dispute or a rejection, in characters.
+pub const REASON_LENGTH_MAX: usize = 500;
+/// Largest HTML form body (file uploads add the file's own bound).
+pub const HTML_FORM_BYTES_MAX: usize = 64 * 1024;
+/// Programmes listed on one page at most.
+pub const PROGRAMS_LISTED_MAX: i64 = 1_000;
+/// Parties listed on one page at most.
+pub const PARTIES_LISTED_MAX: i64 = 10_000;
+/// Rows a treasury chart reads at most.
+pub const CHART_ROWS_READ_MAX: i64 = 100_000;
+/// Earlier credits considered when matching a reversal or a suggestion.
+pub const MATCH_CANDIDATES_MAX: i64 = 50;
+
+// Bounds that depend on each other.
+const _: () =
+    assert!(INVOICES_PER_PAYMENT_MAX * POSTINGS_PER_PAID_INVOICE_MAX < POSTINGS_PER_ENTRY_MAX);
+const _: () = assert!(BATCH_ITEMS_MAX <= SEQUENCER_BATCH_SIZE_MAX);
+const _: () = assert!(SUPPLIER_STATEMENT_LINES_MAX <= API_PAGE_ROWS_MAX);
+const _: () = assert!(API_BANK_LINES_LISTED_MAX <= API_PAGE_ROWS_MAX);
+const _: () = assert!(TREASURY_PAGE_LINES_SHOWN <= API_BANK_LINES_LISTED_MAX);
+const _: () = assert!(LEDGER_PAGE_ENTRIES_SHOWN <= LOG_PAGE_ENTRIES_MAX);
+const _: () = assert!(VERIFY_ENTRIES_PER_CHUNK as i64 <= SCAN_CHUNK_ENTRIES);
+const _: () = assert!(
+    DB_INSERT_CHUNK_ROWS * 6 < 32_766,
+    "SQLite's bound parameters per statement"
+);
+const _: () = assert!(INVOICE_NUMBER_LENGTH_MAX <= PAYMENT_REFERENCE_LENGTH_MAX);
+const _: () = assert!(HTML_FORM_BYTES_MAX <= HTTP_JSON_BODY_BYTES_MAX);

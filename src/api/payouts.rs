@@ -99,9 +99,6 @@ impl From<PayoutRow> for PayoutResponse {
     }
 }
 
-/// Most payouts listed per request.
-const PAYOUTS_LISTED_MAX: i64 = 500;
-
 /// Payouts by status: all of them for treasury and auditors, its own for a supplier.
 #[utoipa::path(get, path = "/api/v1/payouts", tag = "payouts", params(PayoutsQuery),
     responses((status = 200, body = Vec<PayoutResponse>), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
@@ -125,7 +122,12 @@ pub async fn list(
         Role::Operator | Role::Auditor => {
             state
                 .read(move |c| {
-                    payouts_db::payouts_with_status(c, &status, None, PAYOUTS_LISTED_MAX)
+                    payouts_db::payouts_with_status(
+                        c,
+                        &status,
+                        None,
+                        crate::limits::API_PAYOUTS_LISTED_MAX,
+                    )
                 })
                 .await?
         }

@@ -72,9 +72,6 @@ pub struct MatchRequest {
     pub deposit_for_funder: Option<String>,
 }
 
-/// Lines listed per request.
-const LINES_LISTED_MAX: i64 = 200;
-
 /// Import a camt.053 or camt.054 file (the body): every booked line once, then automatic matching.
 #[utoipa::path(post, path = "/api/v1/bank-statements", tag = "treasury",
     request_body(content = String, content_type = "application/xml", description = "camt.053 or camt.054, 001.02 to 001.10"),
@@ -133,7 +130,9 @@ pub async fn lines(
     let rows = state
         .read(move |c| {
             let mut out = Vec::new();
-            for row in bank_db::lines_with_status(c, &status, LINES_LISTED_MAX)? {
+            for row in
+                bank_db::lines_with_status(c, &status, crate::limits::API_BANK_LINES_LISTED_MAX)?
+            {
                 let suggestions = if row.status == "unmatched" {
                     treasury::suggestions(c, &row)?
                 } else {
@@ -233,7 +232,7 @@ pub async fn statements(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_treasury_or_auditor("bank statements are")?;
     let rows = state
-        .read(|c| bank_db::statement_files(c, LINES_LISTED_MAX))
+        .read(|c| bank_db::statement_files(c, crate::limits::API_BANK_LINES_LISTED_MAX))
         .await?;
     let answer: Vec<BankStatementResponse> = rows
         .into_iter()

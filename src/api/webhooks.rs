@@ -60,9 +60,6 @@ pub struct DeliveryResponse {
     pub log: Vec<AttemptResponse>,
 }
 
-/// Deliveries listed per request.
-const DELIVERIES_LISTED_MAX: i64 = 100;
-
 /// Subscribe a URL to the entries that concern you.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = WebhookRequest,
     params(("Idempotency-Key" = String, Header, description = "Unique per request")),
@@ -150,9 +147,11 @@ pub async fn deliveries(
                 return Ok(None);
             };
             let mut out = Vec::new();
-            for delivery in
-                hook_db::deliveries_of(c, &subscription.subscription_id, DELIVERIES_LISTED_MAX)?
-            {
+            for delivery in hook_db::deliveries_of(
+                c,
+                &subscription.subscription_id,
+                crate::limits::API_WEBHOOK_DELIVERIES_LISTED_MAX,
+            )? {
                 let log = hook_db::attempts_of(c, &delivery.delivery_id)?;
                 out.push((delivery, log));
             }

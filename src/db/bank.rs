@@ -92,7 +92,7 @@ pub fn credits_of_amount(
         .filter(bank_lines::credit.eq(1))
         .filter(bank_lines::reversal.eq(0))
         .order(bank_lines::imported_seq)
-        .limit(50)
+        .limit(crate::limits::MATCH_CANDIDATES_MAX)
         .select(BankLineRow::as_select())
         .load(connection)?)
 }

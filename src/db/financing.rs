@@ -673,7 +673,7 @@ pub fn list_invoices(
 pub fn all_programs(connection: &mut DbConnection) -> Result<Vec<ProgramRow>, DbError> {
     Ok(programs::table
         .order(programs::program_id)
-        .limit(1_000)
+        .limit(crate::limits::PROGRAMS_LISTED_MAX)
         .select(ProgramRow::as_select())
         .load(connection)?)
 }
@@ -682,7 +682,7 @@ pub fn all_programs(connection: &mut DbConnection) -> Result<Vec<ProgramRow>, Db
 pub fn all_parties(connection: &mut DbConnection) -> Result<Vec<PartyRow>, DbError> {
     Ok(parties::table
         .order(parties::party_id)
-        .limit(10_000)
+        .limit(crate::limits::PARTIES_LISTED_MAX)
         .select(PartyRow::as_select())
         .load(connection)?)
 }
@@ -745,7 +745,7 @@ pub fn outstanding_advances(
     Ok(advances::table
         .filter(advances::principal_outstanding_minor.gt(0))
         .order(advances::principal_outstanding_minor.desc())
-        .limit(100_000)
+        .limit(crate::limits::CHART_ROWS_READ_MAX)
         .select((
             advances::supplier_id,
             advances::retailer_id,
@@ -768,7 +768,7 @@ pub fn settled_since(
             invoices::currency,
             invoices::paid_minor,
         ))
-        .limit(100_000)
+        .limit(crate::limits::CHART_ROWS_READ_MAX)
         .load(connection)?;
     Ok(rows
         .into_iter()

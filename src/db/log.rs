@@ -7,9 +7,6 @@ use super::schema::{balances, checkpoints, log_entries, merkle_nodes, postings};
 use super::{DbConnection, DbError};
 use crate::ledger::merkle::{Hash, NodeSource, ProofError};
 
-/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
-const INSERT_CHUNK_ROWS: usize = 1_000;
-
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = log_entries)]
 pub struct NewLogEntry {
@@ -74,21 +71,21 @@ pub struct BatchRows {
 
 /// Inserts a batch's rows (call inside the batch transaction).
 pub fn insert_batch(connection: &mut DbConnection, rows: &BatchRows) -> Result<(), DbError> {
-    for chunk in rows.entries.chunks(INSERT_CHUNK_ROWS) {
+    for chunk in rows.entries.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
         on_backend!(&mut *connection, |inner| diesel::insert_into(
             log_entries::table
         )
         .values(chunk)
         .execute(inner))?;
     }
-    for chunk in rows.nodes.chunks(INSERT_CHUNK_ROWS) {
+    for chunk in rows.nodes.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
         on_backend!(&mut *connection, |inner| diesel::insert_into(
             merkle_nodes::table
         )
         .values(chunk)
         .execute(inner))?;
     }
-    for chunk in rows.postings.chunks(INSERT_CHUNK_ROWS) {
+    for chunk in rows.postings.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
         on_backend!(&mut *connection, |inner| diesel::insert_into(
             postings::table
         )
@@ -200,14 +197,14 @@ pub fn replace_projections(
 ) -> Result<(), DbError> {
     diesel::delete(postings::table).execute(connection)?;
     diesel::delete(balances::table).execute(connection)?;
-    for chunk in postings_rows.chunks(INSERT_CHUNK_ROWS) {
+    for chunk in postings_rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
         on_backend!(&mut *connection, |inner| diesel::insert_into(
             postings::table
         )
         .values(chunk)
         .execute(inner))?;
     }
-    for chunk in balance_rows.chunks(INSERT_CHUNK_ROWS) {
+    for chunk in balance_rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
         on_backend!(&mut *connection, |inner| diesel::insert_into(
             balances::table
         )

@@ -24,6 +24,7 @@
 //! ever involved. Text values are taken with the surrounding XML whitespace
 //! removed.
 
+use crate::limits::{CAMT_AMOUNT_DIGITS_MAX, CAMT_AMOUNT_FRACTION_DIGITS_MAX};
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveTime};
@@ -48,11 +49,6 @@ const CAMT_NAMESPACE_PREFIX: &str = "urn:iso:std:iso:20022:tech:xsd:camt.";
 const VERSION_MIN: u32 = 2;
 /// The newest message version accepted (001.10).
 const VERSION_MAX: u32 = 10;
-/// ISO 20022 amounts (`ActiveOrHistoricCurrencyAndAmount`) have at most 18
-/// digits in all (schema `totalDigits`)...
-const AMOUNT_DIGITS_MAX: usize = 18;
-/// ... of which at most 5 after the decimal point (schema `fractionDigits`).
-const AMOUNT_FRACTION_DIGITS_MAX: usize = 5;
 
 /// The local name a path step gets when its element is in another namespace:
 /// not an XML name, so it matches no pattern.
@@ -358,7 +354,7 @@ pub enum CamtError {
     },
     /// An amount is not a plain non-negative decimal.
     #[error(
-        "invalid amount {value:?} in {element} at {within}: expected a non-negative decimal number such as 1234.56, with at most {AMOUNT_DIGITS_MAX} digits, {AMOUNT_FRACTION_DIGITS_MAX} of them after the point"
+        "invalid amount {value:?} in {element} at {within}: expected a non-negative decimal number such as 1234.56, with at most {CAMT_AMOUNT_DIGITS_MAX} digits, {CAMT_AMOUNT_FRACTION_DIGITS_MAX} of them after the point"
     )]
     InvalidAmount {
         /// The element, as a path from its container.
@@ -1546,8 +1542,8 @@ fn is_plain_amount(text: &str) -> bool {
         && digits_only(whole)
         && digits_only(fraction)
         && (!has_point || !fraction.is_empty())
-        && fraction.len() <= AMOUNT_FRACTION_DIGITS_MAX
-        && whole.len() + fraction.len() <= AMOUNT_DIGITS_MAX
+        && fraction.len() <= crate::limits::CAMT_AMOUNT_FRACTION_DIGITS_MAX
+        && whole.len() + fraction.len() <= crate::limits::CAMT_AMOUNT_DIGITS_MAX
 }
 
 /// An ISO 4217 code: three capital letters.

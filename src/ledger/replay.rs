@@ -28,9 +28,6 @@ pub struct ReplayReport {
     pub differences: Vec<String>,
 }
 
-/// Most differences listed before the rest are only counted.
-const DIFFERENCES_LISTED_MAX: usize = 100;
-
 /// Rebuilds every projection from the log and compares: postings and balances
 /// directly, the domain projections by running `projector` over the log into a
 /// scratch in-memory database. With `repair`, replaces the stored projections
@@ -48,7 +45,7 @@ pub fn replay(
     let mut rebuilt_postings: Vec<PostingRow> = Vec::new();
     let mut extra = 0usize;
     let mut note = |report: &mut ReplayReport, text: String| {
-        if report.differences.len() < DIFFERENCES_LISTED_MAX {
+        if report.differences.len() < crate::limits::REPLAY_DIFFERENCES_LISTED_MAX {
             report.differences.push(text);
         } else {
             extra += 1;

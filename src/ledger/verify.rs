@@ -70,11 +70,6 @@ impl VerifyOptions {
     }
 }
 
-/// Actor signatures collected per batch before they are checked together.
-const SIGNATURES_PER_BATCH: usize = 1024;
-/// Entries handed to a worker thread at a time.
-const ENTRIES_PER_CHUNK: usize = 2048;
-
 /// What one entry contributes, worked out without the chain, so on any thread.
 struct Checked {
     leaf: Hash,
@@ -200,7 +195,9 @@ impl Chain {
                 });
             }
             self.pending.push((seq, message, signature, *key));
-            if !self.batch_signatures || self.pending.len() >= SIGNATURES_PER_BATCH {
+            if !self.batch_signatures
+                || self.pending.len() >= crate::limits::VERIFY_SIGNATURES_PER_BATCH
+            {
                 self.check_signatures()?;
             }
         }
@@ -397,11 +394,11 @@ pub fn verify_export(
     verify_export_with(entries, checkpoint_note, verifier, VerifyOptions::default())
 }
 
-/// Reads the export's lines in chunks of [`ENTRIES_PER_CHUNK`].
+/// Reads the export's lines in chunks of [`crate::limits::VERIFY_ENTRIES_PER_CHUNK`].
 fn chunks(entries: impl BufRead) -> impl Iterator<Item = Result<Vec<Vec<u8>>, VerifyError>> {
     let mut lines = entries.split(b'\n').enumerate();
     std::iter::from_fn(move || {
-        let mut chunk = Vec::with_capacity(ENTRIES_PER_CHUNK);
+        let mut chunk = Vec::with_capacity(crate::limits::VERIFY_ENTRIES_PER_CHUNK);
         for (number, line) in lines.by_ref() {
             match line {
                 Ok(line) => chunk.push(line),
@@ -412,7 +409,7 @@ fn chunks(entries: impl BufRead) -> impl Iterator<Item = Result<Vec<Vec<u8>>, Ve
                     ))))
                 }
             }
-            if chunk.len() == ENTRIES_PER_CHUNK {
+            if chunk.len() == crate::limits::VERIFY_ENTRIES_PER_CHUNK {
                 break;
             }
         }
@@ -457,7 +454,7 @@ fn feed(
             scope.spawn(move || loop {
                 let job = jobs.lock().map(|j| j.recv());
                 let Ok(Ok((index, lines))) = job else { break };
-                let first = (index * ENTRIES_PER_CHUNK) as u64;
+                let first = (index * crate::limits::VERIFY_ENTRIES_PER_CHUNK) as u64;
                 if done.send((index, check_chunk(&lines, first))).is_err() {
                     break;
                 }

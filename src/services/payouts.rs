@@ -29,9 +29,6 @@ use crate::services::financing::common::{
 use crate::services::financing::invoices::Actor;
 use crate::services::treasury::BANK_SUSPENSE;
 
-/// Most payouts in one pain.001 file.
-pub const PAYOUTS_PER_BATCH_MAX: usize = 2_000;
-
 fn operator_only(actor: &Actor, what: &str) -> Result<(), LedgerError> {
     if actor.role == Role::Operator {
         Ok(())
@@ -143,7 +140,7 @@ pub struct PayoutBatchCreated {
 }
 
 /// Gathers the pending payouts of one currency (oldest first, at most
-/// [`PAYOUTS_PER_BATCH_MAX`]) whose party has a bank account.
+/// [`crate::limits::PAYOUTS_PER_BATCH_MAX`]) whose party has a bank account.
 pub struct CreateBatch {
     actor: Actor,
     currency: Currency,
@@ -187,8 +184,11 @@ impl Command for CreateBatch {
                 ),
             )
         })?;
-        let pending =
-            payouts_db::payable_payouts(connection, currency.code(), PAYOUTS_PER_BATCH_MAX as i64)?;
+        let pending = payouts_db::payable_payouts(
+            connection,
+            currency.code(),
+            crate::limits::PAYOUTS_PER_BATCH_MAX as i64,
+        )?;
         if pending.is_empty() {
             return Err(reject(
                 "nothing_to_pay",

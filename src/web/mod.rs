@@ -19,21 +19,22 @@ use crate::ledger::Entry;
 use crate::server::AppState;
 use crate::services::log_reads;
 
-/// Entries shown on the ledger page.
-const RECENT_ENTRIES_SHOWN: u64 = 25;
-
 /// Every HTML route.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
         .app_data(
             web::FormConfig::default()
-                .limit(64 * 1024)
+                .limit(crate::limits::HTML_FORM_BYTES_MAX)
                 .error_handler(form_error_handler),
         )
         .app_data(
             actix_multipart::form::MultipartFormConfig::default()
-                .total_limit(crate::limits::BANK_STATEMENT_BYTES_MAX + 64 * 1024)
-                .memory_limit(crate::limits::BANK_STATEMENT_BYTES_MAX + 64 * 1024),
+                .total_limit(
+                    crate::limits::BANK_STATEMENT_BYTES_MAX + crate::limits::HTML_FORM_BYTES_MAX,
+                )
+                .memory_limit(
+                    crate::limits::BANK_STATEMENT_BYTES_MAX + crate::limits::HTML_FORM_BYTES_MAX,
+                ),
         )
         .route("/", web::get().to(sign_in::page))
         .route("/sign-in", web::post().to(sign_in::sign_in))
@@ -163,7 +164,7 @@ async fn ledger_page(
         )
     });
     let shown = if sees_entries {
-        RECENT_ENTRIES_SHOWN
+        crate::limits::LEDGER_PAGE_ENTRIES_SHOWN
     } else {
         1
     };

@@ -572,9 +572,6 @@ pub struct StatementPage {
     pub lines: Vec<StatementLine>,
 }
 
-/// Statement lines one page or CSV holds at most.
-const STATEMENT_LINES_MAX: i64 = crate::limits::API_PAGE_ROWS_MAX;
-
 async fn statement_rows(
     state: &web::Data<AppState>,
     session: &Session,
@@ -588,7 +585,7 @@ async fn statement_rows(
             None,
             currency.code(),
             -1,
-            Some(STATEMENT_LINES_MAX),
+            Some(crate::limits::SUPPLIER_STATEMENT_LINES_MAX),
         )
     })
     .await

@@ -41,8 +41,6 @@ pub struct Chart {
 
 /// Width of the longest bar, in SVG units.
 const BAR_WIDTH_MAX: i64 = 400;
-/// Bars drawn per chart.
-const BARS_MAX: usize = 30;
 
 impl Chart {
     fn new(
@@ -54,7 +52,7 @@ impl Chart {
         let largest = series.iter().map(|s| s.2).max().unwrap_or(1).max(1);
         let bars: Vec<Bar> = series
             .iter()
-            .take(BARS_MAX)
+            .take(crate::limits::CHART_BARS_MAX)
             .enumerate()
             .map(|(n, (label, currency, amount))| Bar {
                 label: label.clone(),
@@ -170,9 +168,6 @@ pub struct LinesPage {
     pub error: Option<String>,
 }
 
-/// Lines shown per list.
-const LINES_SHOWN: i64 = 50;
-
 fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
     LineView {
         line_id: line.line_id.clone(),
@@ -221,20 +216,24 @@ async fn lines_page(
 ) -> Result<HttpResponse, PageError> {
     let (unmatched, suspense, recent) = read(state, |c| {
         let mut unmatched = Vec::new();
-        for line in bank_db::lines_with_status(c, "unmatched", LINES_SHOWN)? {
+        for line in
+            bank_db::lines_with_status(c, "unmatched", crate::limits::TREASURY_PAGE_LINES_SHOWN)?
+        {
             let suggestions = treasury::suggestions(c, &line)?;
             unmatched.push(view(&line, suggestions));
         }
-        let suspense: Vec<LineView> = bank_db::lines_with_status(c, "suspense", LINES_SHOWN)?
-            .iter()
-            .map(|l| view(l, vec![]))
-            .collect();
-        let mut recent: Vec<LineView> = bank_db::lines_with_status(c, "matched", LINES_SHOWN)?
-            .iter()
-            .map(|l| view(l, vec![]))
-            .collect();
+        let suspense: Vec<LineView> =
+            bank_db::lines_with_status(c, "suspense", crate::limits::TREASURY_PAGE_LINES_SHOWN)?
+                .iter()
+                .map(|l| view(l, vec![]))
+                .collect();
+        let mut recent: Vec<LineView> =
+            bank_db::lines_with_status(c, "matched", crate::limits::TREASURY_PAGE_LINES_SHOWN)?
+                .iter()
+                .map(|l| view(l, vec![]))
+                .collect();
         recent.extend(
-            bank_db::lines_with_status(c, "reversed", LINES_SHOWN)?
+            bank_db::lines_with_status(c, "reversed", crate::limits::TREASURY_PAGE_LINES_SHOWN)?
                 .iter()
                 .map(|l| view(l, vec![])),
         );
@@ -390,9 +389,6 @@ pub struct PayoutsPage {
     pub error: Option<String>,
 }
 
-/// Payouts shown per list.
-const PAYOUTS_SHOWN: i64 = 200;
-
 async fn payouts_page(
     state: &web::Data<AppState>,
     session: &Session,
@@ -402,7 +398,12 @@ async fn payouts_page(
     let (pending, sent, batches) = read(state, |c| {
         let mut views = |status: &str| -> Result<Vec<PayoutView>, crate::db::DbError> {
             let mut out = Vec::new();
-            for p in payouts_db::payouts_with_status(c, status, None, PAYOUTS_SHOWN)? {
+            for p in payouts_db::payouts_with_status(
+                c,
+                status,
+                None,
+                crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN,
+            )? {
                 let party = fin_db::party(c, &p.party_id)?;
                 out.push(PayoutView {
                     amount: money(&p.currency, p.amount_minor),

@@ -97,7 +97,9 @@ pub struct RegisterInvoice {
 impl RegisterInvoice {
     pub fn parse(actor: Actor, fields: &InvoiceFields<'_>) -> Result<Self, LedgerError> {
         let invoice_number = fields.invoice_number.trim();
-        if invoice_number.is_empty() || invoice_number.chars().count() > 64 {
+        if invoice_number.is_empty()
+            || invoice_number.chars().count() > crate::limits::INVOICE_NUMBER_LENGTH_MAX
+        {
             return Err(invalid(
                 "invoice_number",
                 "invoice_number must be 1-64 characters",
@@ -289,7 +291,7 @@ impl RetailerDecision {
 
 fn check_reason(reason: &str) -> Result<String, LedgerError> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
+    if reason.is_empty() || reason.chars().count() > crate::limits::REASON_LENGTH_MAX {
         return Err(invalid("reason", "reason must be 1-500 characters"));
     }
     Ok(reason.to_string())
@@ -401,7 +403,7 @@ impl CreditNote {
         amount: &str,
     ) -> Result<Self, LedgerError> {
         let number = credit_note_number.trim();
-        if number.is_empty() || number.chars().count() > 64 {
+        if number.is_empty() || number.chars().count() > crate::limits::INVOICE_NUMBER_LENGTH_MAX {
             return Err(invalid(
                 "credit_note_number",
                 "credit_note_number must be 1-64 characters",

@@ -39,7 +39,7 @@ impl RegisterParty {
         let party_id = PartyId::parse(party_id).map_err(|e| invalid("party_id", e))?;
         let role: Role = role.parse().map_err(|e: String| invalid("role", e))?;
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
+        if name.is_empty() || name.chars().count() > crate::limits::PARTY_NAME_LENGTH_MAX {
             return Err(invalid("name", "name must be 1-200 characters"));
         }
         let tax_id = tax_id.map(str::trim).filter(|t| !t.is_empty());
@@ -49,7 +49,7 @@ impl RegisterParty {
                 "a supplier needs its tax id (it identifies its invoices)",
             ));
         }
-        if tax_id.is_some_and(|t| t.len() > 64) {
+        if tax_id.is_some_and(|t| t.len() > crate::limits::TAX_ID_LENGTH_MAX) {
             return Err(invalid("tax_id", "tax_id must be at most 64 characters"));
         }
         let (public_key, key_id) = match public_key_base64 {

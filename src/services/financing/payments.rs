@@ -1,5 +1,6 @@
 //! A retailer's payment: the waterfall over one or several invoices.
 
+use crate::limits::INVOICES_PER_PAYMENT_MAX;
 use chrono::{Duration, NaiveDate};
 
 pub use super::bodies::MatchedLine;
@@ -14,9 +15,6 @@ use crate::domain::pricing::interest_minor;
 use crate::domain::waterfall::{allocate, InvoicePosition};
 use crate::domain::{Currency, InvoiceEvent, InvoiceStatus, Role};
 use crate::ledger::{BatchContext, Command, EntryDraft, LedgerError};
-
-/// Most invoices one payment may be applied to.
-pub const INVOICES_PER_PAYMENT_MAX: usize = 500;
 
 /// `payment.received`: money from a retailer, applied to `invoice_ids` in order,
 /// each up to its open amount; the rest is unapplied cash for treasury.
@@ -50,7 +48,7 @@ impl ReceivePayment {
         }
         let currency = Currency::parse(currency).map_err(|e| invalid("currency", e.to_string()))?;
         let amount_minor = positive_amount("amount", currency, amount)?;
-        if invoice_ids.len() > INVOICES_PER_PAYMENT_MAX {
+        if invoice_ids.len() > crate::limits::INVOICES_PER_PAYMENT_MAX {
             return Err(invalid(
                 "invoice_ids",
                 format!("at most {INVOICES_PER_PAYMENT_MAX} invoices per payment"),
@@ -63,7 +61,7 @@ impl ReceivePayment {
                 format!("invoice {duplicate} is listed twice"),
             ));
         }
-        if reference.chars().count() > 140 {
+        if reference.chars().count() > crate::limits::PAYMENT_REFERENCE_LENGTH_MAX {
             return Err(invalid(
                 "reference",
                 "reference must be at most 140 characters",

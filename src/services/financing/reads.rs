@@ -290,9 +290,6 @@ pub struct SupplierOverview {
     pub arrivals: Vec<Arrival>,
 }
 
-/// Invoices a supplier's pages list at most.
-pub const SUPPLIER_PAGE_INVOICES_MAX: i64 = 500;
-
 /// A supplier's limits, use and expected money, as of `today`.
 pub fn supplier_overview(
     connection: &mut DbConnection,
@@ -303,7 +300,12 @@ pub fn supplier_overview(
         supplier_id: Some(supplier_id.into()),
         ..Default::default()
     };
-    let invoices = fin_db::list_invoices(connection, &filter, -1, SUPPLIER_PAGE_INVOICES_MAX)?;
+    let invoices = fin_db::list_invoices(
+        connection,
+        &filter,
+        -1,
+        crate::limits::SUPPLIER_PAGE_INVOICES_MAX,
+    )?;
     let mut overview = SupplierOverview::default();
     let mut programs: Vec<String> = invoices.iter().map(|i| i.program_id.clone()).collect();
     programs.sort();

@@ -12,9 +12,6 @@ use crate::db::DbConnection;
 use crate::domain::{Currency, InvoiceEvent, InvoiceStatus};
 use crate::ledger::{BatchContext, Command, EntryDraft, Ledger, LedgerError};
 
-/// Invoices the sweep looks at per run.
-pub const SWEEP_INVOICES_MAX: i64 = 10_000;
-
 /// `invoice.overdue`.
 pub struct MarkOverdue {
     pub invoice_id: String,
@@ -141,7 +138,7 @@ pub fn sweep(
     for invoice in fin_db::invoices_in_status(
         connection,
         &["confirmed", "financed", "partially_paid"],
-        SWEEP_INVOICES_MAX,
+        crate::limits::SWEEP_INVOICES_MAX,
     )? {
         let grace = program_terms(&load_program(connection, &invoice.program_id)?)?.grace_days;
         if today > invoice.due_date + Duration::days(grace) {
@@ -152,7 +149,9 @@ pub fn sweep(
             report.overdue.push(invoice.invoice_id);
         }
     }
-    for invoice in fin_db::invoices_in_status(connection, &["overdue"], SWEEP_INVOICES_MAX)? {
+    for invoice in
+        fin_db::invoices_in_status(connection, &["overdue"], crate::limits::SWEEP_INVOICES_MAX)?
+    {
         let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
         let financed = fin_db::advance(connection, &invoice.invoice_id)?.is_some();
         if financed
