@@ -1,8 +1,6 @@
 //! Manual journal entries by the operator: adjustments, capital, corrections by
 //! reversal. Each is one `journal.posted` entry with balanced postings.
 
-use serde_json::{json, Map};
-
 use crate::domain::{check_balanced, PartyId, Posting, PostingError};
 use crate::ledger::{EntryDraft, Ledger, LedgerError, Receipt};
 use crate::limits;
@@ -74,16 +72,18 @@ impl JournalEntry {
 
     /// The draft entry recorded for `actor`.
     pub fn draft(&self, actor: &PartyId) -> EntryDraft {
-        let mut body = Map::new();
-        body.insert("memo".into(), json!(self.memo));
-        EntryDraft {
-            kind: "journal.posted".into(),
-            actor: actor.as_str().to_string(),
-            body,
-            postings: self.postings.clone(),
-            actor_sig: None,
-        }
+        crate::services::events::Event::JournalPosted(JournalPosted {
+            memo: self.memo.clone(),
+        })
+        .draft(actor.as_str(), self.postings.clone())
     }
+}
+
+/// `journal.posted`: an operator's balanced entry with its memo.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalPosted {
+    pub memo: String,
 }
 
 /// Records a journal entry and returns its receipt.

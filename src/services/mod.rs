@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod clock;
 pub mod demo;
+pub mod events;
 pub mod export;
 pub mod financing;
 pub mod journal;

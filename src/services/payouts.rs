@@ -11,6 +11,7 @@
 //! confirms them. Each step is a log entry, so the file itself can be written
 //! again, byte for byte, from the log.
 
+use crate::services::events::Event;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,7 @@ use crate::domain::iban::{parse_bic, parse_iban};
 use crate::domain::{Currency, Role};
 use crate::formats::pain001::{self, CreditTransfer, CreditTransferBatch};
 use crate::ledger::{BatchContext, Command, Entry, EntryDraft, LedgerError};
-use crate::services::financing::bodies::{from_entry, to_body};
+use crate::services::financing::bodies::from_entry;
 use crate::services::financing::common::{
     accounts, amount_text, invalid, load_party, parse_amount, reject, PostingsBuilder,
 };
@@ -100,13 +101,7 @@ impl Command for SetBankAccount {
                 format!("party {} already has this bank account", party.party_id),
             ));
         }
-        Ok(EntryDraft {
-            kind: "party.bank_account_set".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&self.body),
-            postings: vec![],
-            actor_sig: None,
-        })
+        Ok(Event::BankAccountSet(self.body.clone()).draft(self.actor.party.to_string(), vec![]))
     }
 }
 
@@ -235,13 +230,7 @@ impl Command for CreateBatch {
         postings
             .debit(accounts::PAYOUTS_PENDING, total)
             .credit(accounts::PAYOUTS_SENT, total);
-        Ok(EntryDraft {
-            kind: "payout.batch_created".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings: postings.finish(),
-            actor_sig: None,
-        })
+        Ok(Event::PayoutBatchCreated(body).draft(self.actor.party.to_string(), postings.finish()))
     }
 }
 
@@ -391,13 +380,7 @@ impl Command for ConfirmPayouts {
             rule: self.rule.clone(),
             matched_by: self.matched_by.clone(),
         };
-        Ok(EntryDraft {
-            kind: "payout.confirmed".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings: postings.finish(),
-            actor_sig: None,
-        })
+        Ok(Event::PayoutConfirmed(body).draft(self.actor.party.to_string(), postings.finish()))
     }
 }
 
@@ -444,84 +427,88 @@ pub fn auto_confirm(
     Ok(None)
 }
 
-/// Applies the payout entries to the projections.
-pub fn project(connection: &mut DbConnection, entry: &Entry) -> Result<(), LedgerError> {
-    let seq = entry.seq as i64;
-    match entry.kind.as_str() {
-        "party.bank_account_set" => {
-            let body: BankAccountSet = from_entry(entry)?;
-            let mut party = fin_db::party(connection, &body.party_id)?.ok_or_else(|| {
-                LedgerError::Inconsistent(format!("projector: no party {}", body.party_id))
-            })?;
-            party.iban = Some(body.iban);
-            party.bic = body.bic;
-            fin_db::update_party(connection, &party)?;
-        }
-        "payout.batch_created" => {
-            let body: PayoutBatchCreated = from_entry(entry)?;
-            let currency = Currency::parse(&body.currency)
-                .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
-            for batched in &body.payouts {
-                let mut payout = stored_payout(connection, &batched.payout_id)?;
-                payout.status = "sent".into();
-                payout.batch_id = Some(body.batch_id.clone());
-                payouts_db::update_payout(connection, &payout)?;
-            }
-            payouts_db::insert_batch(
-                connection,
-                &PayoutBatchRow {
-                    batch_id: body.batch_id,
-                    currency: body.currency,
-                    total_minor: parse_amount(currency, &body.total)?,
-                    payout_count: body.payouts.len() as i32,
-                    debtor_iban: body.debtor_iban,
-                    requested_execution_date: body.requested_execution_date,
-                    status: "sent".into(),
-                    confirmed_minor: 0,
-                    created_seq: seq,
-                },
-            )?;
-        }
-        "payout.confirmed" => {
-            let body: PayoutConfirmed = from_entry(entry)?;
-            let mut batches: Vec<PayoutBatchRow> = Vec::new();
-            for payout_id in &body.payout_ids {
-                let mut payout = stored_payout(connection, payout_id)?;
-                payout.status = "confirmed".into();
-                payout.confirmed_seq = Some(seq);
-                payouts_db::update_payout(connection, &payout)?;
-                let batch_id = payout.batch_id.clone().unwrap_or_default();
-                let index = match batches.iter().position(|b| b.batch_id == batch_id) {
-                    Some(index) => index,
-                    None => {
-                        batches.push(payouts_db::batch(connection, &batch_id)?.ok_or_else(
-                            || LedgerError::Inconsistent(format!("projector: no batch {batch_id}")),
-                        )?);
-                        batches.len() - 1
-                    }
-                };
-                batches[index].confirmed_minor += payout.amount_minor;
-            }
-            for mut batch in batches {
-                if batch.confirmed_minor == batch.total_minor {
-                    batch.status = "confirmed".into();
-                }
-                payouts_db::update_batch(connection, &batch)?;
-            }
-            crate::services::treasury::mark_line(
-                connection,
-                &body.line_id,
-                &body.rule,
-                &body.matched_by,
-                seq,
-            )?;
-        }
-        other => {
-            return Err(LedgerError::Inconsistent(format!(
-                "payouts projector: unexpected {other}"
-            )))
-        }
+/// `party.bank_account_set`: the party's IBAN and BIC.
+pub fn project_bank_account(
+    connection: &mut DbConnection,
+    body: BankAccountSet,
+) -> Result<(), LedgerError> {
+    let mut party = fin_db::party(connection, &body.party_id)?.ok_or_else(|| {
+        LedgerError::Inconsistent(format!("projector: no party {}", body.party_id))
+    })?;
+    party.iban = Some(body.iban);
+    party.bic = body.bic;
+    fin_db::update_party(connection, &party)?;
+    Ok(())
+}
+
+/// `payout.batch_created`: the batch and its payouts, now sent.
+pub fn project_batch(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PayoutBatchCreated,
+) -> Result<(), LedgerError> {
+    let currency =
+        Currency::parse(&body.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    for batched in &body.payouts {
+        let mut payout = stored_payout(connection, &batched.payout_id)?;
+        payout.status = "sent".into();
+        payout.batch_id = Some(body.batch_id.clone());
+        payouts_db::update_payout(connection, &payout)?;
     }
+    payouts_db::insert_batch(
+        connection,
+        &PayoutBatchRow {
+            batch_id: body.batch_id,
+            currency: body.currency,
+            total_minor: parse_amount(currency, &body.total)?,
+            payout_count: body.payouts.len() as i32,
+            debtor_iban: body.debtor_iban,
+            requested_execution_date: body.requested_execution_date,
+            status: "sent".into(),
+            confirmed_minor: 0,
+            created_seq: seq,
+        },
+    )?;
+    Ok(())
+}
+
+/// `payout.confirmed`: the bank's debit confirms payouts and their batches.
+pub fn project_confirmation(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PayoutConfirmed,
+) -> Result<(), LedgerError> {
+    let mut batches: Vec<PayoutBatchRow> = Vec::new();
+    for payout_id in &body.payout_ids {
+        let mut payout = stored_payout(connection, payout_id)?;
+        payout.status = "confirmed".into();
+        payout.confirmed_seq = Some(seq);
+        payouts_db::update_payout(connection, &payout)?;
+        let batch_id = payout.batch_id.clone().unwrap_or_default();
+        let index = match batches.iter().position(|b| b.batch_id == batch_id) {
+            Some(index) => index,
+            None => {
+                batches.push(payouts_db::batch(connection, &batch_id)?.ok_or_else(|| {
+                    LedgerError::Inconsistent(format!("projector: no batch {batch_id}"))
+                })?);
+                batches.len() - 1
+            }
+        };
+        batches[index].confirmed_minor += payout.amount_minor;
+    }
+    for mut batch in batches {
+        if batch.confirmed_minor == batch.total_minor {
+            batch.status = "confirmed".into();
+        }
+        payouts_db::update_batch(connection, &batch)?;
+    }
+    crate::services::treasury::mark_line(
+        connection,
+        &body.line_id,
+        &body.rule,
+        &body.matched_by,
+        seq,
+    )?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 //! amount agreeing) is applied at once by a `payment.received` entry that
 //! takes the money from `unapplied-cash` and runs the waterfall.
 
+use crate::services::events::Event;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -18,8 +19,7 @@ use crate::db::DbConnection;
 use crate::domain::creditor_reference;
 use crate::domain::{Currency, PartyId};
 use crate::formats::camt::{self, CamtDocument};
-use crate::ledger::{BatchContext, Command, Entry, EntryDraft, Ledger, LedgerError};
-use crate::services::financing::bodies::{from_entry, to_body};
+use crate::ledger::{BatchContext, Command, EntryDraft, Ledger, LedgerError};
 use crate::services::financing::common::{accounts, invalid, reject, PostingsBuilder};
 use crate::services::financing::invoices::Actor;
 use crate::services::financing::payments::{MatchedLine, ReceivePayment};
@@ -229,19 +229,17 @@ impl Command for ImportBankLine {
                 .debit(counter, amount)
                 .credit(accounts::BANK, amount);
         }
-        Ok(EntryDraft {
-            kind: "bank.line_imported".into(),
-            actor: self.actor.to_string(),
-            body: to_body(&self.line),
-            postings: postings.finish(),
-            actor_sig: None,
-        })
+        Ok(Event::BankLineImported(self.line.clone())
+            .draft(self.actor.to_string(), postings.finish()))
     }
 }
 
 /// Applies a `bank.line_imported` entry to the bank-line projection.
-pub fn project_line(connection: &mut DbConnection, entry: &Entry) -> Result<(), LedgerError> {
-    let line: BankLineImported = from_entry(entry)?;
+pub fn project_line(
+    connection: &mut DbConnection,
+    seq: i64,
+    line: BankLineImported,
+) -> Result<(), LedgerError> {
     let currency =
         Currency::parse(&line.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
     let amount_minor = currency
@@ -273,7 +271,7 @@ pub fn project_line(connection: &mut DbConnection, entry: &Entry) -> Result<(), 
             matched_by: None,
             match_rule: None,
             payment_seq: None,
-            imported_seq: entry.seq as i64,
+            imported_seq: seq,
             payment_information_id: line.payment_information_id,
         },
     )?;
@@ -713,7 +711,6 @@ pub struct ReversePayment {
 
 impl Command for ReversePayment {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        use crate::services::financing::bodies::PaymentReceived;
         let connection = context.connection()?;
         let load = |connection: &mut DbConnection, id: &str, field: &str| {
             bank_db::line(connection, id)?
@@ -774,20 +771,20 @@ impl Command for ReversePayment {
                     original.line_id
                 ))
             })? as u64;
-            let payment_entry = context
-                .entry(seq)?
-                .filter(|e| e.kind == "payment.received")
-                .ok_or_else(|| {
-                    reject(
-                        "illegal_transition",
-                        Some("reverses_line_id"),
-                        format!(
-                            "bank line {} was not applied by a payment",
-                            original.line_id
-                        ),
-                    )
-                })?;
-            let payment: PaymentReceived = from_entry(&payment_entry)?;
+            let not_a_payment = || {
+                reject(
+                    "illegal_transition",
+                    Some("reverses_line_id"),
+                    format!(
+                        "bank line {} was not applied by a payment",
+                        original.line_id
+                    ),
+                )
+            };
+            let payment_entry = context.entry(seq)?.ok_or_else(not_a_payment)?;
+            let Event::PaymentReceived(payment) = Event::of(&payment_entry)? else {
+                return Err(not_a_payment());
+            };
             let connection = context.connection()?;
             for allocation in &payment.allocations {
                 let applied = [
@@ -864,13 +861,7 @@ impl Command for ReversePayment {
             .debit(accounts::UNAPPLIED_CASH, reversal.amount_minor)
             .credit(BANK_SUSPENSE, reversal.amount_minor);
         postings.extend(moved.finish());
-        Ok(EntryDraft {
-            kind: "payment.reversed".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings,
-            actor_sig: None,
-        })
+        Ok(Event::PaymentReversed(body).draft(self.actor.party.to_string(), postings))
     }
 }
 
@@ -906,8 +897,11 @@ pub fn auto_reverse(
 }
 
 /// Applies a `payment.reversed` entry to the projections.
-pub fn project_reversal(connection: &mut DbConnection, entry: &Entry) -> Result<(), LedgerError> {
-    let body: PaymentReversed = from_entry(entry)?;
+pub fn project_reversal(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PaymentReversed,
+) -> Result<(), LedgerError> {
     let currency =
         Currency::parse(&body.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
     let amount = |text: &str| {
@@ -957,13 +951,7 @@ pub fn project_reversal(connection: &mut DbConnection, entry: &Entry) -> Result<
     })?;
     original.status = "reversed".into();
     bank_db::update(connection, &original)?;
-    mark_line(
-        connection,
-        &body.line_id,
-        &body.rule,
-        &body.matched_by,
-        entry.seq as i64,
-    )
+    mark_line(connection, &body.line_id, &body.rule, &body.matched_by, seq)
 }
 
 /// Tries to explain debit and reversal lines: a reversal takes back the

@@ -1,10 +1,11 @@
 //! The automatic advance decision: quote, then accept. Every rule is evaluated
 //! with its input and threshold, and an accepted advance records them all.
 
+use crate::services::events::Event;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::bodies::{to_body, AdvanceAccepted, RuleOutcome};
+use super::bodies::{AdvanceAccepted, RuleOutcome};
 use super::common::{
     accounts, amount_text, load_invoice, load_party, load_program, net_payout, program_terms,
     reject, PostingsBuilder,
@@ -443,12 +444,6 @@ impl Command for AcceptAdvance {
                 document,
             },
         )?;
-        Ok(EntryDraft {
-            kind: "advance.accepted".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings: postings.finish(),
-            actor_sig: None,
-        })
+        Ok(Event::AdvanceAccepted(body).draft(self.actor.party.to_string(), postings.finish()))
     }
 }

@@ -1,11 +1,12 @@
 //! The invoice lifecycle: register, confirm, dispute, reject, credit note.
 
+use crate::services::events::Event;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::NaiveDate;
 use serde_json::json;
 
-use super::bodies::{to_body, InvoiceCredited, InvoiceDecision, InvoiceRegistered};
+use super::bodies::{InvoiceCredited, InvoiceDecision, InvoiceRegistered};
 use super::common::{
     accounts, amount_text, invalid, load_invoice, load_party, load_program, positive_amount,
     reject, PostingsBuilder,
@@ -230,13 +231,7 @@ impl Command for RegisterInvoice {
             fingerprint,
             ..self.fields.clone()
         };
-        Ok(EntryDraft {
-            kind: "invoice.registered".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings: vec![],
-            actor_sig: None,
-        })
+        Ok(Event::InvoiceRegistered(body).draft(self.actor.party.to_string(), vec![]))
     }
 }
 
@@ -245,7 +240,8 @@ pub use crate::ledger::entry::request_signing_bytes;
 /// `invoice.confirmed`, `invoice.disputed` or `invoice.rejected` by the retailer.
 pub struct RetailerDecision {
     actor: Actor,
-    kind: &'static str,
+    /// The event this decision records.
+    recorded_as: fn(InvoiceDecision) -> Event,
     event: InvoiceEvent,
     invoice_id: String,
     reason: Option<String>,
@@ -258,7 +254,7 @@ impl RetailerDecision {
     pub fn confirm(actor: Actor, invoice_id: &str, signature_base64: Option<String>) -> Self {
         RetailerDecision {
             actor,
-            kind: "invoice.confirmed",
+            recorded_as: Event::InvoiceConfirmed,
             event: InvoiceEvent::Confirm,
             invoice_id: invoice_id.into(),
             reason: None,
@@ -269,7 +265,7 @@ impl RetailerDecision {
     pub fn dispute(actor: Actor, invoice_id: &str, reason: &str) -> Result<Self, LedgerError> {
         Ok(RetailerDecision {
             actor,
-            kind: "invoice.disputed",
+            recorded_as: Event::InvoiceDisputed,
             event: InvoiceEvent::Dispute,
             invoice_id: invoice_id.into(),
             reason: Some(check_reason(reason)?),
@@ -280,7 +276,7 @@ impl RetailerDecision {
     pub fn reject(actor: Actor, invoice_id: &str, reason: &str) -> Result<Self, LedgerError> {
         Ok(RetailerDecision {
             actor,
-            kind: "invoice.rejected",
+            recorded_as: Event::InvoiceRejected,
             event: InvoiceEvent::Reject,
             invoice_id: invoice_id.into(),
             reason: Some(check_reason(reason)?),
@@ -338,13 +334,7 @@ impl Command for RetailerDecision {
             creditor_reference,
             reason: self.reason.clone(),
         };
-        Ok(EntryDraft {
-            kind: self.kind.into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings: vec![],
-            actor_sig,
-        })
+        Ok((self.recorded_as)(body).signed_draft(self.actor.party.to_string(), vec![], actor_sig))
     }
 }
 
@@ -378,7 +368,13 @@ impl RetailerDecision {
         let signature_bytes = BASE64.decode(signature_text).map_err(|_| bad())?;
         let signature =
             ed25519_dalek::Signature::from_slice(&signature_bytes).map_err(|_| bad())?;
-        let message = request_signing_bytes(self.kind, &json!({"invoice_id": self.invoice_id}));
+        let kind = (self.recorded_as)(InvoiceDecision {
+            invoice_id: String::new(),
+            creditor_reference: None,
+            reason: None,
+        })
+        .kind();
+        let message = request_signing_bytes(kind, &json!({"invoice_id": self.invoice_id}));
         key.verify_strict(&message, &signature).map_err(|_| bad())?;
         Ok(ActorSignature {
             key_id,
@@ -479,12 +475,6 @@ impl Command for CreditNote {
             debt_id,
             funder_id,
         };
-        Ok(EntryDraft {
-            kind: "invoice.credited".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings: postings.finish(),
-            actor_sig: None,
-        })
+        Ok(Event::InvoiceCredited(body).draft(self.actor.party.to_string(), postings.finish()))
     }
 }

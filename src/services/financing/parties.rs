@@ -1,11 +1,12 @@
 //! Registering parties and programmes, and funders placing money.
 
+use crate::services::events::Event;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::bodies::{to_body, FunderDeposited, PartyRegistered, ProgramCreated, SupplierEnrolled};
+use super::bodies::{FunderDeposited, PartyRegistered, ProgramCreated, SupplierEnrolled};
 use super::common::{
     accounts, check_unmatched_line, invalid, load_party, load_program, positive_amount, reject,
     PostingsBuilder,
@@ -94,13 +95,7 @@ impl Command for RegisterParty {
                 format!("party {} already exists", self.body.party_id),
             ));
         }
-        Ok(EntryDraft {
-            kind: "party.registered".into(),
-            actor: self.actor.to_string(),
-            body: to_body(&self.body),
-            postings: vec![],
-            actor_sig: None,
-        })
+        Ok(Event::PartyRegistered(self.body.clone()).draft(self.actor.to_string(), vec![]))
     }
 }
 
@@ -248,13 +243,7 @@ impl Command for CreateProgram {
             "retailer_id",
         )?;
         load_party(connection, &self.body.funder_id, Role::Funder, "funder_id")?;
-        Ok(EntryDraft {
-            kind: "program.created".into(),
-            actor: self.actor.to_string(),
-            body: to_body(&self.body),
-            postings: vec![],
-            actor_sig: None,
-        })
+        Ok(Event::ProgramCreated(self.body.clone()).draft(self.actor.to_string(), vec![]))
     }
 }
 
@@ -308,13 +297,7 @@ impl Command for EnrolSupplier {
             supplier_id: self.supplier_id.clone(),
             retailer_id: program.retailer_id,
         };
-        Ok(EntryDraft {
-            kind: "program.supplier_enrolled".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings: vec![],
-            actor_sig: None,
-        })
+        Ok(Event::SupplierEnrolled(body).draft(self.actor.party.to_string(), vec![]))
     }
 }
 
@@ -376,12 +359,7 @@ impl Command for FunderDeposit {
             &accounts::funder_cash(&self.body.funder_id),
             self.amount_minor,
         );
-        Ok(EntryDraft {
-            kind: "funder.deposited".into(),
-            actor: self.actor.to_string(),
-            body: to_body(&self.body),
-            postings: postings.finish(),
-            actor_sig: None,
-        })
+        Ok(Event::FunderDeposited(self.body.clone())
+            .draft(self.actor.to_string(), postings.finish()))
     }
 }

@@ -1,10 +1,11 @@
 //! A retailer's payment: the waterfall over one or several invoices.
 
 use crate::limits::INVOICES_PER_PAYMENT_MAX;
+use crate::services::events::Event;
 use chrono::{Duration, NaiveDate};
 
 pub use super::bodies::MatchedLine;
-use super::bodies::{to_body, PaymentAllocation, PaymentReceived};
+use super::bodies::{PaymentAllocation, PaymentReceived};
 use super::common::{
     accounts, amount_text, check_unmatched_line, invalid, load_invoice, load_party, load_program,
     net_payout, positive_amount, program_terms, reject, PostingsBuilder,
@@ -231,12 +232,6 @@ impl Command for ReceivePayment {
             unapplied: money(remaining),
             bank_line: self.bank_line.clone(),
         };
-        Ok(EntryDraft {
-            kind: "payment.received".into(),
-            actor: self.actor.party.to_string(),
-            body: to_body(&body),
-            postings: postings.finish(),
-            actor_sig: None,
-        })
+        Ok(Event::PaymentReceived(body).draft(self.actor.party.to_string(), postings.finish()))
     }
 }

@@ -9,6 +9,7 @@ use crate::db::financing::{
 use crate::db::DbConnection;
 use crate::domain::{Currency, InvoiceStatus};
 use crate::ledger::{BatchContext, Entry, LedgerError};
+use crate::services::events::Event;
 
 fn currency(code: &str) -> Result<Currency, LedgerError> {
     Currency::parse(code).map_err(|e| LedgerError::Inconsistent(e.to_string()))
@@ -140,8 +141,9 @@ pub fn parties_of(
 /// The projector of the whole application (see [`crate::ledger::sequencer::Projector`]).
 pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), LedgerError> {
     let seq = entry.seq as i64;
+    let event = Event::of(entry)?;
     // Operator journal entries concern the operator only, who reads the whole log.
-    if entry.kind != "journal.posted" {
+    if !matches!(event, Event::JournalPosted(_)) {
         let connection = context.connection()?;
         let rows: Vec<fin_db::EntryPartyRow> = parties_of(connection, entry)?
             .into_iter()
@@ -152,282 +154,327 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
         let parties: Vec<String> = rows.into_iter().map(|row| row.party_id).collect();
         crate::services::webhooks::enqueue(connection, seq, &parties, entry.at.naive_utc())?;
     }
-    match entry.kind.as_str() {
-        "journal.posted" => Ok(()),
-        "funder.deposited" => {
-            let body: FunderDeposited = from_entry(entry)?;
-            if let Some(matched) = &body.bank_line {
-                crate::services::treasury::mark_line(
-                    context.connection()?,
-                    &matched.line_id,
-                    &matched.rule,
-                    &matched.matched_by,
-                    seq,
-                )?;
-            }
-            Ok(())
+    let connection = context.connection()?;
+    match event {
+        Event::JournalPosted(_) => Ok(()),
+        Event::FunderDeposited(body) => funder_deposited(connection, seq, body),
+        Event::BankLineImported(line) => {
+            crate::services::treasury::project_line(connection, seq, line)
         }
-        "bank.line_imported" => {
-            crate::services::treasury::project_line(context.connection()?, entry)
+        Event::PaymentReversed(body) => {
+            crate::services::treasury::project_reversal(connection, seq, body)
         }
-        "payment.reversed" => {
-            crate::services::treasury::project_reversal(context.connection()?, entry)
+        Event::BankAccountSet(body) => {
+            crate::services::payouts::project_bank_account(connection, body)
         }
-        "party.bank_account_set" | "payout.batch_created" | "payout.confirmed" => {
-            crate::services::payouts::project(context.connection()?, entry)
+        Event::PayoutBatchCreated(body) => {
+            crate::services::payouts::project_batch(connection, seq, body)
         }
-        "party.registered" => {
-            let body: PartyRegistered = from_entry(entry)?;
-            fin_db::insert_party(
-                context.connection()?,
-                &PartyRow {
-                    party_id: body.party_id,
-                    role: body.role,
-                    name: body.name,
-                    tax_id: body.tax_id,
-                    public_key: body.public_key,
-                    key_id: body.key_id,
-                    status: "active".into(),
-                    registered_seq: seq,
-                    iban: None,
-                    bic: None,
-                },
-            )?;
-            Ok(())
+        Event::PayoutConfirmed(body) => {
+            crate::services::payouts::project_confirmation(connection, seq, body)
         }
-        "program.created" => {
-            let body: ProgramCreated = from_entry(entry)?;
-            let currency = currency(&body.currency)?;
-            let fixed = body
-                .supplier_limit_fixed
-                .as_deref()
-                .map(|a| parse_amount(currency, a))
-                .transpose()?;
-            let row = ProgramRow {
-                program_id: body.program_id,
-                retailer_id: body.retailer_id,
-                funder_id: body.funder_id,
-                currency: body.currency,
-                advance_rate: body.advance_rate,
-                discount_rate: body.discount_rate,
-                day_count: body.day_count,
-                tenor_min_days: body.tenor_min_days as i32,
-                tenor_max_days: body.tenor_max_days as i32,
-                grace_days: body.grace_days as i32,
-                late_rate: body.late_rate,
-                default_days: body.default_days as i32,
-                recourse: i32::from(body.recourse),
-                program_limit_minor: parse_amount(currency, &body.program_limit)?,
-                retailer_limit_minor: parse_amount(currency, &body.retailer_limit)?,
-                supplier_limit_fixed_minor: fixed,
-                supplier_limit_multiple: body.supplier_limit_multiple,
-                created_seq: seq,
-            };
-            fin_db::insert_program(context.connection()?, &row)?;
-            Ok(())
+        Event::PartyRegistered(body) => party_registered(connection, seq, body),
+        Event::ProgramCreated(body) => program_created(connection, seq, body),
+        Event::SupplierEnrolled(body) => supplier_enrolled(connection, seq, body),
+        Event::InvoiceRegistered(body) => invoice_registered(connection, seq, body),
+        Event::InvoiceConfirmed(body) => {
+            invoice_decided(connection, InvoiceStatus::Confirmed, body)
         }
-        "program.supplier_enrolled" => {
-            let body: SupplierEnrolled = from_entry(entry)?;
-            fin_db::insert_member(
-                context.connection()?,
-                &fin_db::ProgramMemberRow {
-                    program_id: body.program_id,
-                    supplier_id: body.supplier_id,
-                    enrolled_seq: seq,
-                },
-            )?;
-            Ok(())
-        }
-        "invoice.registered" => {
-            let body: InvoiceRegistered = from_entry(entry)?;
-            let amount_minor = parse_amount(currency(&body.currency)?, &body.amount)?;
-            let row = InvoiceRow {
+        Event::InvoiceDisputed(body) => invoice_decided(connection, InvoiceStatus::Disputed, body),
+        Event::InvoiceRejected(body) => invoice_decided(connection, InvoiceStatus::Rejected, body),
+        Event::InvoiceCredited(body) => invoice_credited(connection, seq, body),
+        Event::AdvanceAccepted(body) => advance_accepted(connection, seq, body),
+        Event::PaymentReceived(body) => payment_received(connection, seq, body),
+        Event::InvoiceOverdue(body) => invoice_overdue(connection, body),
+        Event::InvoiceDefaulted(body) => invoice_defaulted(connection, seq, body),
+    }
+}
+
+fn invoice_decided(
+    connection: &mut DbConnection,
+    status: InvoiceStatus,
+    body: InvoiceDecision,
+) -> Result<(), LedgerError> {
+    let mut row = set_status(connection, &body.invoice_id, status)?;
+    if body.creditor_reference.is_some() {
+        row.creditor_reference = body.creditor_reference;
+        fin_db::update_invoice(connection, &row)?;
+    }
+    Ok(())
+}
+
+fn funder_deposited(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: FunderDeposited,
+) -> Result<(), LedgerError> {
+    if let Some(matched) = &body.bank_line {
+        crate::services::treasury::mark_line(
+            connection,
+            &matched.line_id,
+            &matched.rule,
+            &matched.matched_by,
+            seq,
+        )?;
+    }
+    Ok(())
+}
+
+fn party_registered(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PartyRegistered,
+) -> Result<(), LedgerError> {
+    fin_db::insert_party(
+        connection,
+        &PartyRow {
+            party_id: body.party_id,
+            role: body.role,
+            name: body.name,
+            tax_id: body.tax_id,
+            public_key: body.public_key,
+            key_id: body.key_id,
+            status: "active".into(),
+            registered_seq: seq,
+            iban: None,
+            bic: None,
+        },
+    )?;
+    Ok(())
+}
+
+fn program_created(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: ProgramCreated,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    let fixed = body
+        .supplier_limit_fixed
+        .as_deref()
+        .map(|a| parse_amount(currency, a))
+        .transpose()?;
+    let row = ProgramRow {
+        program_id: body.program_id,
+        retailer_id: body.retailer_id,
+        funder_id: body.funder_id,
+        currency: body.currency,
+        advance_rate: body.advance_rate,
+        discount_rate: body.discount_rate,
+        day_count: body.day_count,
+        tenor_min_days: body.tenor_min_days as i32,
+        tenor_max_days: body.tenor_max_days as i32,
+        grace_days: body.grace_days as i32,
+        late_rate: body.late_rate,
+        default_days: body.default_days as i32,
+        recourse: i32::from(body.recourse),
+        program_limit_minor: parse_amount(currency, &body.program_limit)?,
+        retailer_limit_minor: parse_amount(currency, &body.retailer_limit)?,
+        supplier_limit_fixed_minor: fixed,
+        supplier_limit_multiple: body.supplier_limit_multiple,
+        created_seq: seq,
+    };
+    fin_db::insert_program(connection, &row)?;
+    Ok(())
+}
+
+fn supplier_enrolled(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: SupplierEnrolled,
+) -> Result<(), LedgerError> {
+    fin_db::insert_member(
+        connection,
+        &fin_db::ProgramMemberRow {
+            program_id: body.program_id,
+            supplier_id: body.supplier_id,
+            enrolled_seq: seq,
+        },
+    )?;
+    Ok(())
+}
+
+fn invoice_registered(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: InvoiceRegistered,
+) -> Result<(), LedgerError> {
+    let amount_minor = parse_amount(currency(&body.currency)?, &body.amount)?;
+    let row = InvoiceRow {
+        invoice_id: body.invoice_id,
+        program_id: body.program_id,
+        supplier_id: body.supplier_id,
+        retailer_id: body.retailer_id,
+        funder_id: body.funder_id,
+        invoice_number: body.invoice_number,
+        issue_date: body.issue_date,
+        due_date: body.due_date,
+        currency: body.currency,
+        amount_minor,
+        credited_minor: 0,
+        paid_minor: 0,
+        status: InvoiceStatus::Registered.to_string(),
+        fingerprint: body.fingerprint,
+        registered_seq: seq,
+        settled_on: None,
+        defaulted_on: None,
+        creditor_reference: None,
+    };
+    fin_db::insert_invoice(connection, &row)?;
+    Ok(())
+}
+
+fn invoice_credited(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: InvoiceCredited,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    let mut row = invoice(connection, &body.invoice_id)?;
+    row.credited_minor += parse_amount(currency, &body.amount)?;
+    fin_db::update_invoice(connection, &row)?;
+    let debt_minor = parse_amount(currency, &body.supplier_debt)?;
+    if let (Some(debt_id), Some(funder_id)) = (body.debt_id, body.funder_id) {
+        let mut advance_row = advance(connection, &body.invoice_id)?;
+        // The funder's claim moves from the retailer to the supplier.
+        advance_row.principal_outstanding_minor -= debt_minor;
+        fin_db::update_advance(connection, &advance_row)?;
+        fin_db::insert_debt(
+            connection,
+            &SupplierDebtRow {
+                debt_id,
+                supplier_id: row.supplier_id,
+                funder_id,
+                currency: currency.code().into(),
                 invoice_id: body.invoice_id,
-                program_id: body.program_id,
-                supplier_id: body.supplier_id,
-                retailer_id: body.retailer_id,
-                funder_id: body.funder_id,
-                invoice_number: body.invoice_number,
-                issue_date: body.issue_date,
-                due_date: body.due_date,
-                currency: body.currency,
-                amount_minor,
-                credited_minor: 0,
-                paid_minor: 0,
-                status: InvoiceStatus::Registered.to_string(),
-                fingerprint: body.fingerprint,
-                registered_seq: seq,
-                settled_on: None,
-                defaulted_on: None,
-                creditor_reference: None,
-            };
-            fin_db::insert_invoice(context.connection()?, &row)?;
-            Ok(())
+                amount_minor: debt_minor,
+                recovered_minor: 0,
+                created_seq: seq,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn advance_accepted(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: AdvanceAccepted,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    let principal_minor = parse_amount(currency, &body.principal)?;
+    fin_db::insert_advance(
+        connection,
+        &AdvanceRow {
+            invoice_id: body.invoice_id.clone(),
+            program_id: body.program_id,
+            supplier_id: body.supplier_id,
+            retailer_id: body.retailer_id,
+            funder_id: body.funder_id,
+            currency: body.currency.clone(),
+            principal_minor,
+            fee_minor: parse_amount(currency, &body.fee)?,
+            net_minor: parse_amount(currency, &body.net)?,
+            value_date: body.value_date,
+            due_date: body.due_date,
+            principal_outstanding_minor: principal_minor,
+            late_fee_unpaid_minor: 0,
+            late_accrued_through: body.due_date,
+            accepted_seq: seq,
+        },
+    )?;
+    set_status(connection, &body.invoice_id, InvoiceStatus::Financed)?;
+    record_payout(
+        connection,
+        &body.payout,
+        currency,
+        "advance",
+        &body.invoice_id,
+        seq,
+    )
+}
+
+fn payment_received(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PaymentReceived,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    for allocation in &body.allocations {
+        let principal = parse_amount(currency, &allocation.principal)?;
+        let late_fee = parse_amount(currency, &allocation.late_fee)?;
+        let supplier = parse_amount(currency, &allocation.supplier)?;
+        let mut row = invoice(connection, &allocation.invoice_id)?;
+        row.paid_minor += principal + late_fee + supplier;
+        row.status = allocation.status_after.clone();
+        if allocation.status_after == InvoiceStatus::Settled.as_str() {
+            row.settled_on = Some(body.value_date);
         }
-        "invoice.confirmed" | "invoice.disputed" | "invoice.rejected" => {
-            let body: InvoiceDecision = from_entry(entry)?;
-            let status = match entry.kind.as_str() {
-                "invoice.confirmed" => InvoiceStatus::Confirmed,
-                "invoice.disputed" => InvoiceStatus::Disputed,
-                _ => InvoiceStatus::Rejected,
-            };
-            let connection = context.connection()?;
-            let mut row = set_status(connection, &body.invoice_id, status)?;
-            if body.creditor_reference.is_some() {
-                row.creditor_reference = body.creditor_reference;
-                fin_db::update_invoice(connection, &row)?;
-            }
-            Ok(())
+        fin_db::update_invoice(connection, &row)?;
+        if allocation.financed {
+            let mut advance_row = advance(connection, &allocation.invoice_id)?;
+            advance_row.principal_outstanding_minor -= principal;
+            advance_row.late_fee_unpaid_minor +=
+                parse_amount(currency, &allocation.late_fee_accrued)? - late_fee;
+            advance_row.late_accrued_through =
+                advance_row.late_accrued_through.max(body.value_date);
+            fin_db::update_advance(connection, &advance_row)?;
         }
-        "invoice.credited" => {
-            let body: InvoiceCredited = from_entry(entry)?;
-            let currency = currency(&body.currency)?;
-            let connection = context.connection()?;
-            let mut row = invoice(connection, &body.invoice_id)?;
-            row.credited_minor += parse_amount(currency, &body.amount)?;
-            fin_db::update_invoice(connection, &row)?;
-            let debt_minor = parse_amount(currency, &body.supplier_debt)?;
-            if let (Some(debt_id), Some(funder_id)) = (body.debt_id, body.funder_id) {
-                let mut advance_row = advance(connection, &body.invoice_id)?;
-                // The funder's claim moves from the retailer to the supplier.
-                advance_row.principal_outstanding_minor -= debt_minor;
-                fin_db::update_advance(connection, &advance_row)?;
-                fin_db::insert_debt(
-                    connection,
-                    &SupplierDebtRow {
-                        debt_id,
-                        supplier_id: row.supplier_id,
-                        funder_id,
-                        currency: currency.code().into(),
-                        invoice_id: body.invoice_id,
-                        amount_minor: debt_minor,
-                        recovered_minor: 0,
-                        created_seq: seq,
-                    },
-                )?;
-            }
-            Ok(())
-        }
-        "advance.accepted" => {
-            let body: AdvanceAccepted = from_entry(entry)?;
-            let currency = currency(&body.currency)?;
-            let connection = context.connection()?;
-            let principal_minor = parse_amount(currency, &body.principal)?;
-            fin_db::insert_advance(
-                connection,
-                &AdvanceRow {
-                    invoice_id: body.invoice_id.clone(),
-                    program_id: body.program_id,
-                    supplier_id: body.supplier_id,
-                    retailer_id: body.retailer_id,
-                    funder_id: body.funder_id,
-                    currency: body.currency.clone(),
-                    principal_minor,
-                    fee_minor: parse_amount(currency, &body.fee)?,
-                    net_minor: parse_amount(currency, &body.net)?,
-                    value_date: body.value_date,
-                    due_date: body.due_date,
-                    principal_outstanding_minor: principal_minor,
-                    late_fee_unpaid_minor: 0,
-                    late_accrued_through: body.due_date,
-                    accepted_seq: seq,
-                },
-            )?;
-            set_status(connection, &body.invoice_id, InvoiceStatus::Financed)?;
+        if let Some(payout) = &allocation.payout {
             record_payout(
                 connection,
-                &body.payout,
+                payout,
                 currency,
-                "advance",
-                &body.invoice_id,
+                "settlement",
+                &allocation.invoice_id,
                 seq,
-            )
-        }
-        "payment.received" => {
-            let body: PaymentReceived = from_entry(entry)?;
-            let currency = currency(&body.currency)?;
-            let connection = context.connection()?;
-            for allocation in &body.allocations {
-                let principal = parse_amount(currency, &allocation.principal)?;
-                let late_fee = parse_amount(currency, &allocation.late_fee)?;
-                let supplier = parse_amount(currency, &allocation.supplier)?;
-                let mut row = invoice(connection, &allocation.invoice_id)?;
-                row.paid_minor += principal + late_fee + supplier;
-                row.status = allocation.status_after.clone();
-                if allocation.status_after == InvoiceStatus::Settled.as_str() {
-                    row.settled_on = Some(body.value_date);
-                }
-                fin_db::update_invoice(connection, &row)?;
-                if allocation.financed {
-                    let mut advance_row = advance(connection, &allocation.invoice_id)?;
-                    advance_row.principal_outstanding_minor -= principal;
-                    advance_row.late_fee_unpaid_minor +=
-                        parse_amount(currency, &allocation.late_fee_accrued)? - late_fee;
-                    advance_row.late_accrued_through =
-                        advance_row.late_accrued_through.max(body.value_date);
-                    fin_db::update_advance(connection, &advance_row)?;
-                }
-                if let Some(payout) = &allocation.payout {
-                    record_payout(
-                        connection,
-                        payout,
-                        currency,
-                        "settlement",
-                        &allocation.invoice_id,
-                        seq,
-                    )?;
-                }
-            }
-            if let Some(matched) = &body.bank_line {
-                crate::services::treasury::mark_line(
-                    connection,
-                    &matched.line_id,
-                    &matched.rule,
-                    &matched.matched_by,
-                    seq,
-                )?;
-            }
-            Ok(())
-        }
-        "invoice.overdue" => {
-            let body: InvoiceOverdue = from_entry(entry)?;
-            set_status(
-                context.connection()?,
-                &body.invoice_id,
-                InvoiceStatus::Overdue,
             )?;
-            Ok(())
         }
-        "invoice.defaulted" => {
-            let body: InvoiceDefaulted = from_entry(entry)?;
-            let currency = currency(&body.currency)?;
-            let connection = context.connection()?;
-            let mut row = set_status(connection, &body.invoice_id, InvoiceStatus::Defaulted)?;
-            row.defaulted_on = Some(body.as_of);
-            fin_db::update_invoice(connection, &row)?;
-            let mut advance_row = advance(connection, &body.invoice_id)?;
-            let shortfall = parse_amount(currency, &body.principal_shortfall)?;
-            advance_row.principal_outstanding_minor -= shortfall;
-            fin_db::update_advance(connection, &advance_row)?;
-            if let Some(debt_id) = body.debt_id {
-                fin_db::insert_debt(
-                    connection,
-                    &SupplierDebtRow {
-                        debt_id,
-                        supplier_id: row.supplier_id,
-                        funder_id: advance_row.funder_id,
-                        currency: currency.code().into(),
-                        invoice_id: body.invoice_id,
-                        amount_minor: shortfall,
-                        recovered_minor: 0,
-                        created_seq: seq,
-                    },
-                )?;
-            }
-            Ok(())
-        }
-        other => Err(LedgerError::Inconsistent(format!(
-            "no projection rule for entry kind {other:?}"
-        ))),
     }
+    if let Some(matched) = &body.bank_line {
+        crate::services::treasury::mark_line(
+            connection,
+            &matched.line_id,
+            &matched.rule,
+            &matched.matched_by,
+            seq,
+        )?;
+    }
+    Ok(())
+}
+
+fn invoice_overdue(connection: &mut DbConnection, body: InvoiceOverdue) -> Result<(), LedgerError> {
+    set_status(connection, &body.invoice_id, InvoiceStatus::Overdue)?;
+    Ok(())
+}
+
+fn invoice_defaulted(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: InvoiceDefaulted,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    let mut row = set_status(connection, &body.invoice_id, InvoiceStatus::Defaulted)?;
+    row.defaulted_on = Some(body.as_of);
+    fin_db::update_invoice(connection, &row)?;
+    let mut advance_row = advance(connection, &body.invoice_id)?;
+    let shortfall = parse_amount(currency, &body.principal_shortfall)?;
+    advance_row.principal_outstanding_minor -= shortfall;
+    fin_db::update_advance(connection, &advance_row)?;
+    if let Some(debt_id) = body.debt_id {
+        fin_db::insert_debt(
+            connection,
+            &SupplierDebtRow {
+                debt_id,
+                supplier_id: row.supplier_id,
+                funder_id: advance_row.funder_id,
+                currency: currency.code().into(),
+                invoice_id: body.invoice_id,
+                amount_minor: shortfall,
+                recovered_minor: 0,
+                created_seq: seq,
+            },
+        )?;
+    }
+    Ok(())
 }

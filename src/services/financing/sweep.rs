@@ -1,9 +1,10 @@
 //! The daily sweep: overdue past due date + grace, defaulted past that plus the
 //! programme's default period. The date comes from the caller's clock.
 
+use crate::services::events::Event;
 use chrono::{Duration, NaiveDate};
 
-use super::bodies::{to_body, InvoiceDefaulted, InvoiceOverdue};
+use super::bodies::{InvoiceDefaulted, InvoiceOverdue};
 use super::common::{
     accounts, amount_text, load_invoice, load_program, program_terms, reject, PostingsBuilder,
 };
@@ -41,13 +42,7 @@ impl Command for MarkOverdue {
             invoice_id: invoice.invoice_id,
             as_of: self.today,
         };
-        Ok(EntryDraft {
-            kind: "invoice.overdue".into(),
-            actor: "system".into(),
-            body: to_body(&body),
-            postings: vec![],
-            actor_sig: None,
-        })
+        Ok(Event::InvoiceOverdue(body).draft("system", vec![]))
     }
 }
 
@@ -111,13 +106,7 @@ impl Command for DefaultInvoice {
             principal_shortfall: amount_text(currency, shortfall),
             debt_id,
         };
-        Ok(EntryDraft {
-            kind: "invoice.defaulted".into(),
-            actor: "system".into(),
-            body: to_body(&body),
-            postings: postings.finish(),
-            actor_sig: None,
-        })
+        Ok(Event::InvoiceDefaulted(body).draft("system", postings.finish()))
     }
 }
 
