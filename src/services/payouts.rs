@@ -23,7 +23,6 @@ use crate::domain::iban::{parse_bic, parse_iban};
 use crate::domain::{Currency, Role};
 use crate::formats::pain001::{self, CreditTransfer, CreditTransferBatch};
 use crate::ledger::{BatchContext, Command, Entry, EntryDraft, LedgerError};
-use crate::services::financing::bodies::from_entry;
 use crate::services::financing::common::{
     accounts, amount_text, invalid, load_party, parse_amount, reject, PostingsBuilder,
 };
@@ -278,7 +277,12 @@ pub fn pain001_of(connection: &mut DbConnection, batch_id: &str) -> Result<Vec<u
     })?;
     let entry = Entry::from_canonical(canonical.as_bytes())
         .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
-    let body: PayoutBatchCreated = from_entry(&entry)?;
+    let Event::PayoutBatchCreated(body) = Event::of(&entry)? else {
+        return Err(LedgerError::Inconsistent(format!(
+            "batch {batch_id}: entry {} is a {}",
+            batch.created_seq, entry.kind
+        )));
+    };
     pain001::write(&transfer_batch(&body, entry.at)).map_err(LedgerError::Inconsistent)
 }
 

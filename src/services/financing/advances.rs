@@ -131,8 +131,11 @@ pub fn check_disclosures(connection: &mut DbConnection) -> Result<u64, String> {
                 .ok_or_else(|| format!("disclosure {seq}: no entry at seq {seq}"))?;
             let entry = crate::ledger::Entry::from_canonical(text.as_bytes())
                 .map_err(|e| format!("entry {seq}: {e}"))?;
-            let body: AdvanceAccepted =
-                super::bodies::from_entry(&entry).map_err(|e| e.to_string())?;
+            let crate::services::events::Event::AdvanceAccepted(body) =
+                crate::services::events::Event::of(&entry).map_err(|e| e.to_string())?
+            else {
+                return Err(format!("disclosure {seq}: entry {seq} is a {}", entry.kind));
+            };
             if body.confidential_inputs_sha256.as_deref() != Some(&disclosure_sha256(&row.document))
             {
                 return Err(format!(

@@ -1,29 +1,8 @@
-//! The bodies of the financing entries. Commands build them; the projector
-//! reads them back. Amounts are decimal strings in the entry's currency.
+//! The bodies of the financing entries, as `services::events::Event` carries
+//! them. Amounts are decimal strings in the entry's currency.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-
-use crate::ledger::{Entry, LedgerError};
-
-/// Serializes a body into an entry body object.
-pub fn to_body<T: Serialize>(body: &T) -> Map<String, Value> {
-    match serde_json::to_value(body).expect("bodies serialize") {
-        Value::Object(map) => map,
-        _ => unreachable!("bodies are structs"),
-    }
-}
-
-/// Reads an entry's body back into its struct.
-pub fn from_entry<T: for<'de> Deserialize<'de>>(entry: &Entry) -> Result<T, LedgerError> {
-    serde_json::from_value(Value::Object(entry.body.clone())).map_err(|e| {
-        LedgerError::Inconsistent(format!(
-            "seq {}: body of {} does not parse: {e}",
-            entry.seq, entry.kind
-        ))
-    })
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
