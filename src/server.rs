@@ -1,5 +1,6 @@
 //! Building and running the HTTP application. Tests build it on port 0.
 
+use crate::domain::ErrorCode;
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
@@ -121,8 +122,7 @@ async fn healthz() -> HttpResponse {
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if !state.ledger.is_running() {
         return Err(ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
+            ErrorCode::NotReady,
             "the sequencer is not running",
         ));
     }
@@ -145,11 +145,7 @@ async fn not_found(request: actix_web::HttpRequest) -> Result<HttpResponse, ApiE
     if wants_html && !request.path().starts_with("/api/") {
         return Ok(pages::not_found_page());
     }
-    Err(ApiError::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        "not_found",
-        "no such route",
-    ))
+    Err(ApiError::new(ErrorCode::NotFound, "no such route"))
 }
 
 /// HEAD is answered as GET without the body (actix-http leaves the body out
@@ -173,13 +169,11 @@ async fn refuse_hidden_characters(
     let target = request.uri().path_and_query().map_or("", |p| p.as_str());
     let decoded = percent_encoding::percent_decode_str(target).decode_utf8_lossy();
     if let Err(error) = crate::domain::text::check(&decoded) {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "invalid_text",
-            format!("the URL {error}"),
-        )
-        .with_field("url")
-        .into());
+        return Err(
+            ApiError::new(ErrorCode::InvalidPath, format!("the URL {error}"))
+                .with_field("url")
+                .into(),
+        );
     }
     next.call(request).await
 }

@@ -912,7 +912,7 @@ fn the_edges_answer_clearly_on(backend: &str) {
     let (status, problem) = w.supplier.get("/api/v1/invoices/%00");
     assert_eq!(
         (status, problem["code"].as_str()),
-        (400, Some("invalid_text")),
+        (400, Some("invalid_path")),
         "{problem}"
     );
     let register = |number: &str| {
@@ -952,4 +952,24 @@ fn a_past_due_invoice_is_registered_with_a_warning() {
     let (_, current) = w.supplier.post("/api/v1/invoices", &json!({"program_id": "prog-hansa", "invoice_number": "ON-TIME",
         "issue_date": "2026-01-01", "due_date": "2026-03-01", "currency": "EUR", "amount": "500.00"}));
     assert!(current.get("warnings").is_none(), "{current}");
+}
+
+/// docs/api.md lists every problem code with the status it answers with.
+#[test]
+fn the_documented_problem_codes_are_the_codes() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md"),
+    )
+    .unwrap();
+    let row = regex::Regex::new(r"^\| `([a-z0-9_]+)` \| (\d{3}) \|").unwrap();
+    let documented: std::collections::BTreeMap<String, u16> = docs
+        .lines()
+        .filter_map(|line| row.captures(line))
+        .map(|c| (c[1].to_string(), c[2].parse().unwrap()))
+        .collect();
+    let codes: std::collections::BTreeMap<String, u16> = scfledger::domain::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), c.http_status()))
+        .collect();
+    assert_eq!(documented, codes);
 }

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use common::*;
 use ed25519_dalek::Signer as _;
 use scfledger::db::{financing as fin_db, log as log_db};
+use scfledger::domain::ErrorCode;
 use scfledger::domain::{PartyId, Role};
 use scfledger::ledger::{Ledger, LedgerError, Receipt};
 use scfledger::services::financing::advances::AcceptAdvance;
@@ -565,7 +566,7 @@ fn fifty_racing_registrations_and_advances_of_one_invoice_produce_exactly_one() 
             .all(|e| matches!(
                 e,
                 LedgerError::Rejected {
-                    code: "duplicate_invoice",
+                    code: ErrorCode::DuplicateInvoice,
                     ..
                 }
             )));
@@ -703,7 +704,7 @@ fn a_retailer_with_a_key_must_sign_its_confirmations() {
             matches!(
                 unsigned,
                 LedgerError::Rejected {
-                    code: "signature_required",
+                    code: ErrorCode::SignatureRequired,
                     ..
                 }
             ),
@@ -729,7 +730,7 @@ fn a_retailer_with_a_key_must_sign_its_confirmations() {
             matches!(
                 forged,
                 LedgerError::Rejected {
-                    code: "bad_signature",
+                    code: ErrorCode::BadSignature,
                     ..
                 }
             ),
@@ -747,7 +748,7 @@ fn a_retailer_with_a_key_must_sign_its_confirmations() {
             matches!(
                 other,
                 LedgerError::Rejected {
-                    code: "not_found",
+                    code: ErrorCode::NotFound,
                     ..
                 }
             ),
@@ -864,7 +865,7 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
         assert!(matches!(
             s.submit(unknown).unwrap_err(),
             LedgerError::Rejected {
-                code: "unknown_party",
+                code: ErrorCode::UnknownParty,
                 ..
             }
         ));
@@ -885,7 +886,7 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
         assert!(matches!(
             another.err().unwrap(),
             LedgerError::Rejected {
-                code: "forbidden",
+                code: ErrorCode::Forbidden,
                 ..
             }
         ));

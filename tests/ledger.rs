@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use scfledger::db::{self, log as log_db};
+use scfledger::domain::ErrorCode;
 use scfledger::ledger::merkle::verify_inclusion;
 use scfledger::ledger::note::{Checkpoint, LedgerKey};
 use scfledger::ledger::{replay, verify, BatchContext, EntryDraft, LedgerError};
@@ -115,13 +116,13 @@ fn a_failed_command_writes_nothing_and_others_in_the_batch_land() {
         // A command that writes a projection row and then fails: its savepoint is rolled back.
         let failing = ledger.submit_blocking(|context: &mut BatchContext<'_>| -> Result<EntryDraft, LedgerError> {
             db::execute_raw(context.connection()?, "INSERT INTO balances (account, currency, balance_minor, last_seq) VALUES ('ghost', 'EUR', 5, 0)")?;
-            Err(LedgerError::Rejected { code: "test_rejected", field: Some("x".into()), message: "refused on purpose".into() })
+            Err(LedgerError::Rejected { code: ErrorCode::InvalidField, field: Some("x".into()), message: "refused on purpose".into() })
         });
         assert!(
             matches!(
                 failing,
                 Err(LedgerError::Rejected {
-                    code: "test_rejected",
+                    code: ErrorCode::InvalidField,
                     ..
                 })
             ),
@@ -556,7 +557,7 @@ fn a_balance_past_its_bound_refuses_one_command_and_records_the_rest() {
             match (index % 2, outcome) {
                 (0, Ok(_)) => heavy_recorded += 1,
                 (0, Err(LedgerError::Rejected { code, .. })) => {
-                    assert_eq!(*code, "balance_limit_exceeded", "{backend}");
+                    assert_eq!(*code, ErrorCode::BalanceLimitExceeded, "{backend}");
                     heavy_refused += 1;
                 }
                 (1, Ok(_)) => {}

@@ -2,6 +2,7 @@
 //! unreadable. POST handlers read bytes so that idempotency can hash exactly
 //! what was sent.
 
+use crate::domain::ErrorCode;
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
@@ -53,9 +54,7 @@ impl FromRequest for Body {
             };
             bytes.await.map(body).map_err(|error| {
                 if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
+                    ApiError::new(ErrorCode::BodyTooLarge,
                         format!(
                             "the body is larger than this route accepts ({} bytes for JSON, {} for e-invoices, {} for bank statements)",
                             limits::HTTP_JSON_BODY_BYTES_MAX,
@@ -64,9 +63,7 @@ impl FromRequest for Body {
                         ),
                     )
                 } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "unreadable_body",
+                    ApiError::new(ErrorCode::UnreadableBody,
                         error.to_string(),
                     )
                 }

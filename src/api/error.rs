@@ -2,6 +2,7 @@
 //! mapping lives here. Unexpected errors are logged with their cause and
 //! answered as an opaque 500.
 
+use crate::domain::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -16,25 +17,23 @@ pub struct Problem {
     pub type_uri: String,
     pub title: &'static str,
     pub status: u16,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
 
-/// An error answered to an API client.
+/// An error answered to an API client; its status is its code's.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     detail: String,
     field: Option<String>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         ApiError {
-            status,
             code,
             detail: detail.into(),
             field: None,
@@ -47,30 +46,24 @@ impl ApiError {
     }
 
     pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail).with_field(field)
+        Self::new(ErrorCode::InvalidField, detail).with_field(field)
     }
 
     /// Text holding a control or invisible formatting character.
     pub fn text(field: impl Into<String>, reason: impl std::fmt::Display) -> Self {
         let field = field.into();
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_text",
-            format!("{field} {reason}"),
-        )
-        .with_field(field)
+        Self::new(ErrorCode::InvalidText, format!("{field} {reason}")).with_field(field)
     }
 
     pub fn unauthorized() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "send a valid API key as `Authorization: Bearer scf_…`",
         )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        Self::new(ErrorCode::Forbidden, detail)
     }
 
     pub fn internal(error: &dyn std::error::Error) -> Self {
@@ -83,24 +76,23 @@ impl ApiError {
         }
         tracing::error!(error = %chain, "internal error");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "an internal error occurred; it has been logged",
         )
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        StatusCode::from_u16(self.code.http_status()).expect("codes map to valid statuses")
     }
 
     /// The status and problem document, for storing an idempotent answer.
     pub fn problem(&self) -> (StatusCode, serde_json::Value) {
         (
-            self.status,
+            self.status(),
             serde_json::to_value(self.to_problem()).expect("problems serialize"),
         )
     }
@@ -109,10 +101,10 @@ impl ApiError {
         Problem {
             type_uri: format!(
                 "https://scfledger.dev/problems/{}",
-                self.code.replace('_', "-")
+                self.code.as_str().replace('_', "-")
             ),
             title: self.title(),
-            status: self.status.as_u16(),
+            status: self.code.http_status(),
             code: self.code,
             detail: self.detail.clone(),
             field: self.field.clone(),
@@ -120,7 +112,7 @@ impl ApiError {
     }
 
     fn title(&self) -> &'static str {
-        self.status.canonical_reason().unwrap_or("Error")
+        self.status().canonical_reason().unwrap_or("Error")
     }
 }
 
@@ -132,11 +124,11 @@ impl std::fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
+        HttpResponse::build(self.status())
             .content_type("application/problem+json")
             .json(self.to_problem())
     }
@@ -150,20 +142,7 @@ impl From<LedgerError> for ApiError {
                 field,
                 message,
             } => {
-                // The one table of rejection codes to HTTP statuses.
-                let status = match code {
-                    "not_found" => StatusCode::NOT_FOUND,
-                    "forbidden" => StatusCode::FORBIDDEN,
-                    "duplicate_invoice"
-                    | "party_exists"
-                    | "program_exists"
-                    | "illegal_transition"
-                    | "payout_already_sent"
-                    | "already_enrolled"
-                    | "unchanged" => StatusCode::CONFLICT,
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                };
-                let api = ApiError::new(status, code, message);
+                let api = ApiError::new(code, message);
                 match field {
                     Some(field) => api.with_field(field),
                     None => api,
@@ -172,16 +151,10 @@ impl From<LedgerError> for ApiError {
             LedgerError::Entry(crate::ledger::entry::EntryError::Text { member, reason }) => {
                 ApiError::text(member, reason)
             }
-            LedgerError::Entry(entry) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_entry",
-                entry.to_string(),
-            ),
-            LedgerError::Closed => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the ledger is shutting down; retry",
-            ),
+            LedgerError::Entry(entry) => ApiError::new(ErrorCode::InvalidEntry, entry.to_string()),
+            LedgerError::Closed => {
+                ApiError::new(ErrorCode::Unavailable, "the ledger is shutting down; retry")
+            }
             other => ApiError::internal(&other),
         }
     }
@@ -192,12 +165,9 @@ impl From<crate::services::api_keys::CredentialError> for ApiError {
         use crate::services::api_keys::CredentialError;
         match error {
             CredentialError::Storage(storage) => ApiError::internal(&storage),
-            refusal => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                refusal.code(),
-                refusal.to_string(),
-            )
-            .with_field(refusal.field()),
+            refusal => {
+                ApiError::new(refusal.code(), refusal.to_string()).with_field(refusal.field())
+            }
         }
     }
 }
@@ -211,12 +181,8 @@ impl From<DbError> for ApiError {
 impl From<ReadError> for ApiError {
     fn from(error: ReadError) -> Self {
         match error {
-            ReadError::BadRequest(detail) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", detail)
-            }
-            ReadError::NotFound(detail) => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", detail)
-            }
+            ReadError::BadRequest(detail) => ApiError::new(ErrorCode::BadRequest, detail),
+            ReadError::NotFound(detail) => ApiError::new(ErrorCode::NotFound, detail),
             other => ApiError::internal(&other),
         }
     }
@@ -237,8 +203,7 @@ pub fn json_error_handler(
     let api = match &error {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                ErrorCode::BodyTooLarge,
                 format!(
                     "the body is larger than {} bytes",
                     crate::limits::HTTP_JSON_BODY_BYTES_MAX
@@ -246,11 +211,10 @@ pub fn json_error_handler(
             )
         }
         JsonPayloadError::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send Content-Type: application/json",
         ),
-        other => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", other.to_string()),
+        other => ApiError::new(ErrorCode::MalformedJson, other.to_string()),
     };
     api.into()
 }
@@ -262,8 +226,7 @@ pub fn path_error_handler(
     request: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         format!("nothing is at {}: {error}", request.path()),
     )
     .into()
@@ -274,5 +237,5 @@ pub fn query_error_handler(
     error: actix_web::error::QueryPayloadError,
     _: &actix_web::HttpRequest,
 ) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_query", error.to_string()).into()
+    ApiError::new(ErrorCode::BadQuery, error.to_string()).into()
 }

@@ -2,6 +2,7 @@
 //! what the first answered; the same key with another request is 409. Keys are
 //! scoped to the credential and kept for `IDEMPOTENCY_KEY_RETENTION_HOURS`.
 
+use crate::domain::ErrorCode;
 use std::future::Future;
 
 use actix_web::http::StatusCode;
@@ -109,7 +110,7 @@ fn stored_refusal(error: &LedgerError) -> Option<Answer> {
             field,
             message,
         } => LedgerError::Rejected {
-            code,
+            code: *code,
             field: field.clone(),
             message: message.clone(),
         },
@@ -158,8 +159,7 @@ where
         })
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "missing_idempotency_key",
+                ErrorCode::MissingIdempotencyKey,
                 format!(
                     "every POST needs an Idempotency-Key header of 1-{} visible ASCII characters",
                     limits::IDEMPOTENCY_KEY_LENGTH_MAX
@@ -194,17 +194,11 @@ where
         })
         .await?;
     if let Some(existing) = claimed {
-        let existing = existing.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_request_in_progress",
-                "retry",
-            )
-        })?;
+        let existing = existing
+            .ok_or_else(|| ApiError::new(ErrorCode::IdempotencyRequestInProgress, "retry"))?;
         if existing.request_sha256 != request_sha256 {
             return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_key_reused",
+                ErrorCode::IdempotencyKeyReused,
                 format!("Idempotency-Key {key:?} was already used with a different request"),
             )
             .with_field("Idempotency-Key"));
@@ -216,8 +210,7 @@ where
                 true,
             )),
             _ => Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_request_in_progress",
+                ErrorCode::IdempotencyRequestInProgress,
                 format!("a request with Idempotency-Key {key:?} is still running; retry shortly"),
             )),
         };
@@ -256,16 +249,14 @@ where
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &super::body::Body) -> Result<T, ApiError> {
     if !body.declared_json {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
         )
         .with_field("Content-Type"));
     }
     let malformed = |e: serde_json::Error| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ErrorCode::MalformedJson,
             format!("the body is not the expected JSON: {e}"),
         )
     };

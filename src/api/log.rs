@@ -2,6 +2,7 @@
 //! are for the operator and auditors; receipts and the event feed show each
 //! party the entries that concern it.
 
+use crate::domain::ErrorCode;
 use actix_web::{web, HttpResponse};
 
 use super::auth::Principal;
@@ -26,8 +27,7 @@ pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
             .content_type("text/plain; charset=utf-8")
             .body(note)),
         None => Err(ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "empty_log",
+            ErrorCode::EmptyLog,
             "nothing has been appended yet",
         )),
     }

@@ -1,5 +1,6 @@
 //! Parties, programmes, funder deposits and API keys: the operator's set-up.
 
+use crate::domain::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -230,8 +231,7 @@ pub async fn revoke_api_key(
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("no active API key {label:?}"),
         ))
     }

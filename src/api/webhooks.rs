@@ -1,5 +1,6 @@
 //! Webhook subscriptions and their delivery log, per party.
 
+use crate::domain::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -122,8 +123,7 @@ pub async fn unsubscribe(
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("no active subscription {label:?}"),
         ))
     }
@@ -158,13 +158,7 @@ pub async fn deliveries(
             Ok::<_, crate::db::DbError>(Some(out))
         })
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no subscription {label:?}"),
-            )
-        })?;
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no subscription {label:?}")))?;
     let answer: Vec<DeliveryResponse> = found
         .into_iter()
         .map(|(d, log)| DeliveryResponse {

@@ -1,6 +1,7 @@
 //! Pure domain types and rules. No I/O lives here.
 
 pub mod creditor_reference;
+pub mod error_code;
 pub mod iban;
 pub mod invoice;
 pub mod money;
@@ -11,6 +12,7 @@ pub mod terms;
 pub mod text;
 pub mod waterfall;
 
+pub use error_code::ErrorCode;
 pub use invoice::{InvoiceEvent, InvoiceStatus};
 pub use money::{Currency, Money, MoneyError};
 pub use party::{PartyId, Role};

@@ -7,6 +7,7 @@
 //! commits. Only then does each caller get its receipt: nothing acknowledged is
 //! ever lost, and a failed command leaves no trace.
 
+use crate::domain::ErrorCode;
 use std::collections::BTreeMap;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -31,7 +32,7 @@ pub enum LedgerError {
     /// The command broke a rule; `code` is stable, `field` names the input at fault.
     #[error("{message}")]
     Rejected {
-        code: &'static str,
+        code: crate::domain::ErrorCode,
         field: Option<String>,
         message: String,
     },
@@ -199,7 +200,7 @@ impl<'a> BatchContext<'a> {
                 .checked_add(posting.amount_minor)
                 .filter(|next| next.unsigned_abs() <= limits::BALANCE_MINOR_MAX as u64)
                 .ok_or_else(|| LedgerError::Rejected {
-                    code: "balance_limit_exceeded",
+                    code: ErrorCode::BalanceLimitExceeded,
                     field: Some("postings".into()),
                     message: format!(
                         "the entry would take the balance of {account} past {} {}",

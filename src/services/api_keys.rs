@@ -36,11 +36,12 @@ pub enum CredentialError {
 
 impl CredentialError {
     /// The stable code answered for the refusal.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::domain::ErrorCode {
+        use crate::domain::ErrorCode;
         match self {
-            CredentialError::UnknownParty(_) => "unknown_party",
-            CredentialError::RoleNotHeld { .. } => "role_not_held",
-            CredentialError::Storage(_) => "internal",
+            CredentialError::UnknownParty(_) => ErrorCode::UnknownParty,
+            CredentialError::RoleNotHeld { .. } => ErrorCode::RoleNotHeld,
+            CredentialError::Storage(_) => ErrorCode::Internal,
         }
     }
 

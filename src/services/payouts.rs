@@ -11,6 +11,7 @@
 //! confirms them. Each step is a log entry, so the file itself can be written
 //! again, byte for byte, from the log.
 
+use crate::domain::ErrorCode;
 use crate::services::events::Event;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -34,7 +35,7 @@ fn operator_only(actor: &Actor, what: &str) -> Result<(), LedgerError> {
         Ok(())
     } else {
         Err(reject(
-            "forbidden",
+            ErrorCode::Forbidden,
             None,
             format!("{what} is for treasury (an operator key)"),
         ))
@@ -88,14 +89,14 @@ impl Command for SetBankAccount {
         let connection = context.connection()?;
         let party = fin_db::party(connection, &self.body.party_id)?.ok_or_else(|| {
             reject(
-                "not_found",
+                ErrorCode::NotFound,
                 Some("party_id"),
                 format!("no party {}", self.body.party_id),
             )
         })?;
         if party.iban.as_deref() == Some(self.body.iban.as_str()) && party.bic == self.body.bic {
             return Err(reject(
-                "unchanged",
+                ErrorCode::Unchanged,
                 Some("iban"),
                 format!("party {} already has this bank account", party.party_id),
             ));
@@ -170,7 +171,7 @@ impl Command for CreateBatch {
         )?;
         let debtor_iban = operator.iban.clone().ok_or_else(|| {
             reject(
-                "no_bank_account",
+                ErrorCode::NoBankAccount,
                 Some("currency"),
                 format!(
                     "the operator {} has no bank account to pay from; record its IBAN first",
@@ -185,7 +186,7 @@ impl Command for CreateBatch {
         )?;
         if pending.is_empty() {
             return Err(reject(
-                "nothing_to_pay",
+                ErrorCode::NothingToPay,
                 Some("currency"),
                 format!("no pending {currency} payout to a party with a bank account"),
             ));
@@ -224,7 +225,7 @@ impl Command for CreateBatch {
         };
         // The file must be writable before the batch is recorded.
         pain001::write(&transfer_batch(&body, context.at))
-            .map_err(|e| reject("pain001_refused", None, e))?;
+            .map_err(|e| reject(ErrorCode::Pain001Refused, None, e))?;
         let mut postings = PostingsBuilder::new(currency);
         postings
             .debit(accounts::PAYOUTS_PENDING, total)
@@ -264,7 +265,7 @@ fn transfer_batch(
 pub fn pain001_of(connection: &mut DbConnection, batch_id: &str) -> Result<Vec<u8>, LedgerError> {
     let batch = payouts_db::batch(connection, batch_id)?.ok_or_else(|| {
         reject(
-            "not_found",
+            ErrorCode::NotFound,
             Some("batch_id"),
             format!("no payout batch {batch_id}"),
         )
@@ -319,14 +320,14 @@ impl Command for ConfirmPayouts {
         let connection = context.connection()?;
         let line = bank_db::line(connection, &self.line_id)?.ok_or_else(|| {
             reject(
-                "not_found",
+                ErrorCode::NotFound,
                 Some("line_id"),
                 format!("no bank line {}", self.line_id),
             )
         })?;
         if !unexplained_debit(&line) {
             return Err(reject(
-                "illegal_transition",
+                ErrorCode::IllegalTransition,
                 Some("line_id"),
                 format!(
                     "bank line {} is not an unexplained debit (it is a {} {} line)",
@@ -345,14 +346,14 @@ impl Command for ConfirmPayouts {
         for payout_id in &self.payout_ids {
             let payout = payouts_db::payout(connection, payout_id)?.ok_or_else(|| {
                 reject(
-                    "not_found",
+                    ErrorCode::NotFound,
                     Some("payout_ids"),
                     format!("no payout {payout_id}"),
                 )
             })?;
             if payout.status != "sent" || payout.currency != line.currency {
                 return Err(reject(
-                    "illegal_transition",
+                    ErrorCode::IllegalTransition,
                     Some("payout_ids"),
                     format!(
                         "payout {payout_id} is {} in {}; only a sent {} payout can be confirmed",

@@ -8,6 +8,7 @@
 //! amount agreeing) is applied at once by a `payment.received` entry that
 //! takes the money from `unapplied-cash` and runs the waterfall.
 
+use crate::domain::ErrorCode;
 use crate::services::events::Event;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -195,11 +196,16 @@ pub struct ImportBankLine {
 
 impl ImportBankLine {
     fn amount_minor(&self) -> Result<(Currency, i64), LedgerError> {
-        let currency = Currency::parse(&self.line.currency)
-            .map_err(|e| reject("unsupported_currency", Some("currency"), e.to_string()))?;
+        let currency = Currency::parse(&self.line.currency).map_err(|e| {
+            reject(
+                ErrorCode::UnsupportedCurrency,
+                Some("currency"),
+                e.to_string(),
+            )
+        })?;
         let minor = currency
             .parse_amount_padded(&self.line.amount)
-            .map_err(|e| reject("invalid_field", Some("amount"), e.to_string()))?;
+            .map_err(|e| reject(ErrorCode::InvalidField, Some("amount"), e.to_string()))?;
         Ok((currency, minor))
     }
 }
@@ -208,7 +214,7 @@ impl Command for ImportBankLine {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         if bank_db::line(context.connection()?, &self.line.line_id)?.is_some() {
             return Err(reject(
-                "already_imported",
+                ErrorCode::AlreadyImported,
                 Some("line_id"),
                 format!("bank line {} was imported already", self.line.line_id),
             ));
@@ -351,7 +357,7 @@ fn payment_of_line(
         Currency::parse(&line.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
     let value_date = line.value_date.or(line.booking_date).ok_or_else(|| {
         reject(
-            "invalid_field",
+            ErrorCode::InvalidField,
             Some("line_id"),
             "the bank line has no date",
         )
@@ -459,7 +465,7 @@ pub async fn match_by_hand(
     let line = || {
         line.clone().ok_or_else(|| {
             reject(
-                "not_found",
+                ErrorCode::NotFound,
                 Some("line_id"),
                 format!("no bank line {line_id:?}"),
             )
@@ -528,14 +534,19 @@ pub async fn import(
     actor: &Actor,
     bytes: Vec<u8>,
 ) -> Result<ImportReport, LedgerError> {
-    let document =
-        camt::parse(&bytes).map_err(|e| reject("camt_refused", Some("document"), e.to_string()))?;
+    let document = camt::parse(&bytes)
+        .map_err(|e| reject(ErrorCode::CamtRefused, Some("document"), e.to_string()))?;
     let kept = bank_db::StatementFileRow {
         sha256: document.sha256_hex.clone(),
         message_id: document.message_id.clone(),
         imported_at: crate::ledger::entry::truncate_to_micros(chrono::Utc::now()).naive_utc(),
-        document: String::from_utf8(bytes)
-            .map_err(|_| reject("camt_refused", Some("document"), "the file is not UTF-8"))?,
+        document: String::from_utf8(bytes).map_err(|_| {
+            reject(
+                ErrorCode::CamtRefused,
+                Some("document"),
+                "the file is not UTF-8",
+            )
+        })?,
     };
     let archive = pool.clone();
     actix_web::web::block(move || -> Result<(), LedgerError> {
@@ -568,11 +579,11 @@ pub async fn import(
                 imported.push(line_id);
             }
             Err(LedgerError::Rejected {
-                code: "already_imported",
+                code: ErrorCode::AlreadyImported,
                 ..
             }) => report.already_imported += 1,
             Err(LedgerError::Rejected {
-                code: "unsupported_currency",
+                code: ErrorCode::UnsupportedCurrency,
                 message,
                 ..
             }) => report.skipped.push(format!("{line_id}: {message}")),
@@ -713,14 +724,19 @@ impl Command for ReversePayment {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let connection = context.connection()?;
         let load = |connection: &mut DbConnection, id: &str, field: &str| {
-            bank_db::line(connection, id)?
-                .ok_or_else(|| reject("not_found", Some(field), format!("no bank line {id}")))
+            bank_db::line(connection, id)?.ok_or_else(|| {
+                reject(
+                    ErrorCode::NotFound,
+                    Some(field),
+                    format!("no bank line {id}"),
+                )
+            })
         };
         let reversal = load(connection, &self.line_id, "line_id")?;
         let original = load(connection, &self.reversed_line_id, "reverses_line_id")?;
         if !(reversal.status == "suspense" && reversal.reversal == 1 && reversal.credit == 0) {
             return Err(reject(
-                "illegal_transition",
+                ErrorCode::IllegalTransition,
                 Some("line_id"),
                 format!(
                     "bank line {} is not an open reversal of a credit",
@@ -733,7 +749,7 @@ impl Command for ReversePayment {
             || !matches!(original.status.as_str(), "unmatched" | "matched")
         {
             return Err(reject(
-                "illegal_transition",
+                ErrorCode::IllegalTransition,
                 Some("reverses_line_id"),
                 format!(
                     "bank line {} is not a credit that can be reversed",
@@ -773,7 +789,7 @@ impl Command for ReversePayment {
             })? as u64;
             let not_a_payment = || {
                 reject(
-                    "illegal_transition",
+                    ErrorCode::IllegalTransition,
                     Some("reverses_line_id"),
                     format!(
                         "bank line {} was not applied by a payment",
@@ -802,7 +818,7 @@ impl Command for ReversePayment {
                     })?;
                 if invoice.status != allocation.status_after || invoice.paid_minor < applied {
                     return Err(reject(
-                        "illegal_transition",
+                        ErrorCode::IllegalTransition,
                         Some("reverses_line_id"),
                         format!(
                             "invoice {} changed since the payment (it is {} now); undo by hand",
@@ -822,7 +838,7 @@ impl Command for ReversePayment {
                     match stored {
                         Some(row) if row.status != "pending" => {
                             return Err(reject(
-                                "payout_already_sent",
+                                ErrorCode::PayoutAlreadySent,
                                 Some("reverses_line_id"),
                                 format!(
                                     "payout {} of this payment is {} already; undo by hand",
@@ -1200,7 +1216,7 @@ pub fn reconcile_kept(
 ) -> Result<(CamtDocument, Vec<ReconciliationRow>), LedgerError> {
     let kept = bank_db::statement_file(connection, sha256)?.ok_or_else(|| {
         reject(
-            "not_found",
+            ErrorCode::NotFound,
             Some("sha256"),
             format!("no imported statement with SHA-256 {sha256}"),
         )

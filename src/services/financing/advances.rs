@@ -1,6 +1,7 @@
 //! The automatic advance decision: quote, then accept. Every rule is evaluated
 //! with its input and threshold, and an accepted advance records them all.
 
+use crate::domain::ErrorCode;
 use crate::services::events::Event;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
@@ -355,7 +356,7 @@ impl Command for AcceptAdvance {
         let invoice = load_invoice(context.connection()?, &self.invoice_id)?;
         if !self.actor.may_act_for(&invoice.supplier_id) {
             return Err(reject(
-                "not_found",
+                ErrorCode::NotFound,
                 Some("invoice_id"),
                 format!("no invoice {:?}", self.invoice_id),
             ));
@@ -380,7 +381,7 @@ impl Command for AcceptAdvance {
         })?;
         if !quote.eligible() {
             return Err(reject(
-                "advance_declined",
+                ErrorCode::AdvanceDeclined,
                 Some("invoice_id"),
                 quote.refusal(self.actor.role == Role::Operator),
             ));

@@ -1,6 +1,7 @@
 //! What the financing commands share: account names, postings, loaders with
 //! clear errors, and payout netting against supplier debts.
 
+use crate::domain::ErrorCode;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -15,7 +16,7 @@ use crate::domain::{AccountName, Currency, Posting, Role};
 use crate::ledger::LedgerError;
 
 /// A refusal with a stable code and the field at fault.
-pub fn reject(code: &'static str, field: Option<&str>, message: impl Into<String>) -> LedgerError {
+pub fn reject(code: ErrorCode, field: Option<&str>, message: impl Into<String>) -> LedgerError {
     LedgerError::Rejected {
         code,
         field: field.map(str::to_string),
@@ -25,7 +26,7 @@ pub fn reject(code: &'static str, field: Option<&str>, message: impl Into<String
 
 /// A bad input field.
 pub fn invalid(field: &str, message: impl Into<String>) -> LedgerError {
-    reject("invalid_field", Some(field), message)
+    reject(ErrorCode::InvalidField, Some(field), message)
 }
 
 /// The chart of accounts (docs/accounting.md).
@@ -103,14 +104,14 @@ pub fn check_unmatched_line(
 ) -> Result<(), LedgerError> {
     let line = crate::db::bank::line(connection, line_id)?.ok_or_else(|| {
         reject(
-            "not_found",
+            ErrorCode::NotFound,
             Some("line_id"),
             format!("no bank line {line_id:?}"),
         )
     })?;
     if line.status != "unmatched" {
         return Err(reject(
-            "illegal_transition",
+            ErrorCode::IllegalTransition,
             Some("line_id"),
             format!(
                 "bank line {} is {}, not unmatched",
@@ -161,14 +162,14 @@ pub fn load_party(
 ) -> Result<PartyRow, LedgerError> {
     let party = fin_db::party(connection, party_id)?.ok_or_else(|| {
         reject(
-            "unknown_party",
+            ErrorCode::UnknownParty,
             Some(field),
             format!("no party {party_id:?}"),
         )
     })?;
     if party.role != role.as_str() {
         return Err(reject(
-            "wrong_party_role",
+            ErrorCode::WrongPartyRole,
             Some(field),
             format!("party {party_id} is a {}, not a {role}", party.role),
         ));
@@ -182,7 +183,7 @@ pub fn load_program(
 ) -> Result<ProgramRow, LedgerError> {
     fin_db::program(connection, program_id)?.ok_or_else(|| {
         reject(
-            "unknown_program",
+            ErrorCode::UnknownProgram,
             Some("program_id"),
             format!("no programme {program_id:?}"),
         )
@@ -195,7 +196,7 @@ pub fn load_invoice(
 ) -> Result<InvoiceRow, LedgerError> {
     fin_db::invoice(connection, invoice_id)?.ok_or_else(|| {
         reject(
-            "not_found",
+            ErrorCode::NotFound,
             Some("invoice_id"),
             format!("no invoice {invoice_id:?}"),
         )

@@ -3,6 +3,7 @@
 use super::common::{invalid, reject};
 use super::invoices::{Actor, InvoiceFields, RegisterInvoice};
 use crate::domain::Currency;
+use crate::domain::ErrorCode;
 use crate::formats::einvoice::{self, Syntax};
 use crate::ledger::LedgerError;
 
@@ -14,8 +15,9 @@ pub fn register_command(
     supplier_id: &str,
     bytes: &[u8],
 ) -> Result<RegisterInvoice, LedgerError> {
-    let refused =
-        |e: einvoice::EInvoiceError| reject("einvoice_refused", Some("document"), e.to_string());
+    let refused = |e: einvoice::EInvoiceError| {
+        reject(ErrorCode::EinvoiceRefused, Some("document"), e.to_string())
+    };
     let document = einvoice::parse(bytes).map_err(refused)?;
     einvoice::check_financeable(&document).map_err(refused)?;
     let currency =
@@ -24,7 +26,7 @@ pub fn register_command(
         .parse_amount_padded(&document.payable_amount)
         .map_err(|e| {
             reject(
-                "einvoice_refused",
+                ErrorCode::EinvoiceRefused,
                 Some("document"),
                 format!("payable amount: {e}"),
             )

@@ -1,5 +1,6 @@
 //! The invoice lifecycle: register, confirm, dispute, reject, credit note.
 
+use crate::domain::ErrorCode;
 use crate::services::events::Event;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -34,14 +35,18 @@ impl Actor {
 /// A supplier registers invoices, and is financed, only in its programmes.
 pub fn not_enrolled(supplier_id: &str, program_id: &str) -> LedgerError {
     reject(
-        "not_enrolled",
+                ErrorCode::NotEnrolled,
         Some("program_id"),
         format!("{supplier_id} is not enrolled in programme {program_id}; the programme's operator or retailer enrols its suppliers"),
     )
 }
 
 fn forbidden(actor: &Actor, what: &str) -> LedgerError {
-    reject("forbidden", None, format!("{} may not {what}", actor.party))
+    reject(
+        ErrorCode::Forbidden,
+        None,
+        format!("{} may not {what}", actor.party),
+    )
 }
 
 fn status_of(invoice: &fin_db::InvoiceRow) -> Result<InvoiceStatus, LedgerError> {
@@ -52,7 +57,7 @@ fn check(invoice: &fin_db::InvoiceRow, event: InvoiceEvent) -> Result<InvoiceSta
     let status = status_of(invoice)?;
     status.check(event).map_err(|e| {
         reject(
-            "illegal_transition",
+            ErrorCode::IllegalTransition,
             Some("invoice_id"),
             format!("invoice {}: {e}", invoice.invoice_id),
         )
@@ -168,7 +173,7 @@ impl Command for RegisterInvoice {
         )?;
         if supplier.status != "active" {
             return Err(reject(
-                "supplier_inactive",
+                ErrorCode::SupplierInactive,
                 Some("supplier_id"),
                 format!("supplier {} is {}", supplier.party_id, supplier.status),
             ));
@@ -192,7 +197,7 @@ impl Command for RegisterInvoice {
             };
             if normalized(document) != normalized(registered) {
                 return Err(reject(
-                    "seller_mismatch",
+                    ErrorCode::SellerMismatch,
                     Some("supplier_id"),
                     format!(
                         "the document's seller tax id {document} is not {}'s ({registered})",
@@ -219,7 +224,7 @@ impl Command for RegisterInvoice {
         };
         if let Some(existing) = existing {
             return Err(reject(
-                "duplicate_invoice",
+                ErrorCode::DuplicateInvoice,
                 Some("invoice_number"),
                 format!("invoice {} of {} is already registered as {}; an invoice can be registered and financed once", self.fields.invoice_number, supplier.party_id, existing.invoice_id),
             ));
@@ -300,7 +305,7 @@ impl Command for RetailerDecision {
         // Only the retailer itself may decide on its payables; not even the operator.
         if self.actor.party.as_str() != invoice.retailer_id {
             return Err(reject(
-                "not_found",
+                ErrorCode::NotFound,
                 Some("invoice_id"),
                 format!("no invoice {:?}", self.invoice_id),
             ));
@@ -346,14 +351,14 @@ impl RetailerDecision {
     ) -> Result<ActorSignature, LedgerError> {
         let Some(signature_text) = &self.signature_base64 else {
             return Err(reject(
-                "signature_required",
+                ErrorCode::SignatureRequired,
                 Some("signature"),
                 "this retailer has a registered key: sign the confirmation",
             ));
         };
         let bad = || {
             reject(
-                "bad_signature",
+                ErrorCode::BadSignature,
                 Some("signature"),
                 "the signature does not verify with the retailer's registered key",
             )
@@ -423,7 +428,7 @@ impl Command for CreditNote {
             && self.actor.party.as_str() != invoice.retailer_id
         {
             return Err(reject(
-                "not_found",
+                ErrorCode::NotFound,
                 Some("invoice_id"),
                 format!("no invoice {:?}", self.invoice_id),
             ));

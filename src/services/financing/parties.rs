@@ -1,5 +1,6 @@
 //! Registering parties and programmes, and funders placing money.
 
+use crate::domain::ErrorCode;
 use crate::services::events::Event;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -90,7 +91,7 @@ impl Command for RegisterParty {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         if fin_db::party(context.connection()?, &self.body.party_id)?.is_some() {
             return Err(reject(
-                "party_exists",
+                ErrorCode::PartyExists,
                 Some("party_id"),
                 format!("party {} already exists", self.body.party_id),
             ));
@@ -231,7 +232,7 @@ impl Command for CreateProgram {
         let connection = context.connection()?;
         if fin_db::program(connection, &self.body.program_id)?.is_some() {
             return Err(reject(
-                "program_exists",
+                ErrorCode::ProgramExists,
                 Some("program_id"),
                 format!("programme {} already exists", self.body.program_id),
             ));
@@ -276,7 +277,7 @@ impl Command for EnrolSupplier {
         if !may_enrol {
             // A party outside the programme learns nothing of it.
             return Err(reject(
-                "not_found",
+                ErrorCode::NotFound,
                 Some("program_id"),
                 format!("no programme {:?}", self.program_id),
             ));
@@ -284,7 +285,7 @@ impl Command for EnrolSupplier {
         load_party(connection, &self.supplier_id, Role::Supplier, "supplier_id")?;
         if fin_db::is_member(connection, &self.program_id, &self.supplier_id)? {
             return Err(reject(
-                "already_enrolled",
+                ErrorCode::AlreadyEnrolled,
                 Some("supplier_id"),
                 format!(
                     "{} is already enrolled in programme {}",

@@ -1,5 +1,6 @@
 //! A retailer's payment: the waterfall over one or several invoices.
 
+use crate::domain::ErrorCode;
 use crate::limits::INVOICES_PER_PAYMENT_MAX;
 use crate::services::events::Event;
 use chrono::{Duration, NaiveDate};
@@ -42,7 +43,7 @@ impl ReceivePayment {
     ) -> Result<Self, LedgerError> {
         if actor.role != Role::Operator {
             return Err(reject(
-                "forbidden",
+                ErrorCode::Forbidden,
                 None,
                 "payments are recorded by treasury (an operator key)",
             ));
@@ -131,7 +132,7 @@ impl Command for ReceivePayment {
                 invoice.status.parse().map_err(LedgerError::Inconsistent)?;
             status.check(InvoiceEvent::Pay).map_err(|e| {
                 reject(
-                    "illegal_transition",
+                    ErrorCode::IllegalTransition,
                     Some("invoice_ids"),
                     format!("invoice {invoice_id}: {e}"),
                 )

@@ -1,6 +1,7 @@
 //! The daily sweep: overdue past due date + grace, defaulted past that plus the
 //! programme's default period. The date comes from the caller's clock.
 
+use crate::domain::ErrorCode;
 use crate::services::events::Event;
 use chrono::{Duration, NaiveDate};
 
@@ -24,13 +25,17 @@ impl Command for MarkOverdue {
         let connection = context.connection()?;
         let invoice = load_invoice(connection, &self.invoice_id)?;
         let status: InvoiceStatus = invoice.status.parse().map_err(LedgerError::Inconsistent)?;
-        status
-            .check(InvoiceEvent::MarkOverdue)
-            .map_err(|e| reject("illegal_transition", Some("invoice_id"), e.to_string()))?;
+        status.check(InvoiceEvent::MarkOverdue).map_err(|e| {
+            reject(
+                ErrorCode::IllegalTransition,
+                Some("invoice_id"),
+                e.to_string(),
+            )
+        })?;
         let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
         if self.today <= invoice.due_date + Duration::days(terms.grace_days) {
             return Err(reject(
-                "not_overdue",
+                ErrorCode::NotOverdue,
                 Some("invoice_id"),
                 format!(
                     "invoice {} is not past due date plus grace on {}",
@@ -59,13 +64,17 @@ impl Command for DefaultInvoice {
         let connection = context.connection()?;
         let invoice = load_invoice(connection, &self.invoice_id)?;
         let status: InvoiceStatus = invoice.status.parse().map_err(LedgerError::Inconsistent)?;
-        status
-            .check(InvoiceEvent::Default)
-            .map_err(|e| reject("illegal_transition", Some("invoice_id"), e.to_string()))?;
+        status.check(InvoiceEvent::Default).map_err(|e| {
+            reject(
+                ErrorCode::IllegalTransition,
+                Some("invoice_id"),
+                e.to_string(),
+            )
+        })?;
         let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
         if self.today <= invoice.due_date + Duration::days(terms.grace_days + terms.default_days) {
             return Err(reject(
-                "not_in_default",
+                ErrorCode::NotInDefault,
                 Some("invoice_id"),
                 format!(
                     "invoice {} is within its default period on {}",
@@ -75,7 +84,7 @@ impl Command for DefaultInvoice {
         }
         let advance = fin_db::advance(connection, &invoice.invoice_id)?.ok_or_else(|| {
             reject(
-                "not_financed",
+                ErrorCode::NotFinanced,
                 Some("invoice_id"),
                 "only financed invoices default",
             )

@@ -1,0 +1,252 @@
+//! Every refusal's stable code, and the HTTP status it answers with, in one
+//! place. A code is part of the API's contract: clients branch on it, so it
+//! never changes once published. `docs/api.md` lists them all, and a test
+//! checks that list against [`ErrorCode::ALL`].
+
+/// Why a request or a command was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    // The request itself.
+    BadQuery,
+    BadRequest,
+    BodyTooLarge,
+    InvalidPath,
+    MalformedJson,
+    MissingIdempotencyKey,
+    UnreadableBody,
+    UnsupportedMediaType,
+    // Who is asking.
+    Forbidden,
+    Unauthorized,
+    // What the request names.
+    EmptyLog,
+    NotFound,
+    // Repeats and races.
+    AlreadyEnrolled,
+    AlreadyImported,
+    DuplicateInvoice,
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
+    IllegalTransition,
+    PartyExists,
+    PayoutAlreadySent,
+    ProgramExists,
+    Unchanged,
+    // The content.
+    AdvanceDeclined,
+    BadSignature,
+    BalanceLimitExceeded,
+    CamtRefused,
+    EinvoiceRefused,
+    InvalidEntry,
+    InvalidField,
+    InvalidText,
+    NoBankAccount,
+    NotEnrolled,
+    NotFinanced,
+    NotInDefault,
+    NotOverdue,
+    NothingToPay,
+    Pain001Refused,
+    RoleNotHeld,
+    SellerMismatch,
+    SignatureRequired,
+    SupplierInactive,
+    UnknownParty,
+    UnknownProgram,
+    UnsupportedCurrency,
+    WrongPartyRole,
+    // The service.
+    Internal,
+    NotReady,
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// Every code, for the documentation check.
+    pub const ALL: [ErrorCode; 48] = [
+        ErrorCode::BadQuery,
+        ErrorCode::BadRequest,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::InvalidPath,
+        ErrorCode::MalformedJson,
+        ErrorCode::MissingIdempotencyKey,
+        ErrorCode::UnreadableBody,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Forbidden,
+        ErrorCode::Unauthorized,
+        ErrorCode::EmptyLog,
+        ErrorCode::NotFound,
+        ErrorCode::AlreadyEnrolled,
+        ErrorCode::AlreadyImported,
+        ErrorCode::DuplicateInvoice,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::IdempotencyRequestInProgress,
+        ErrorCode::IllegalTransition,
+        ErrorCode::PartyExists,
+        ErrorCode::PayoutAlreadySent,
+        ErrorCode::ProgramExists,
+        ErrorCode::Unchanged,
+        ErrorCode::AdvanceDeclined,
+        ErrorCode::BadSignature,
+        ErrorCode::BalanceLimitExceeded,
+        ErrorCode::CamtRefused,
+        ErrorCode::EinvoiceRefused,
+        ErrorCode::InvalidEntry,
+        ErrorCode::InvalidField,
+        ErrorCode::InvalidText,
+        ErrorCode::NoBankAccount,
+        ErrorCode::NotEnrolled,
+        ErrorCode::NotFinanced,
+        ErrorCode::NotInDefault,
+        ErrorCode::NotOverdue,
+        ErrorCode::NothingToPay,
+        ErrorCode::Pain001Refused,
+        ErrorCode::RoleNotHeld,
+        ErrorCode::SellerMismatch,
+        ErrorCode::SignatureRequired,
+        ErrorCode::SupplierInactive,
+        ErrorCode::UnknownParty,
+        ErrorCode::UnknownProgram,
+        ErrorCode::UnsupportedCurrency,
+        ErrorCode::WrongPartyRole,
+        ErrorCode::Internal,
+        ErrorCode::NotReady,
+        ErrorCode::Unavailable,
+    ];
+
+    /// The code as clients see it, in snake case.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadQuery => "bad_query",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::InvalidPath => "invalid_path",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MissingIdempotencyKey => "missing_idempotency_key",
+            ErrorCode::UnreadableBody => "unreadable_body",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::EmptyLog => "empty_log",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::AlreadyEnrolled => "already_enrolled",
+            ErrorCode::AlreadyImported => "already_imported",
+            ErrorCode::DuplicateInvoice => "duplicate_invoice",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::IdempotencyRequestInProgress => "idempotency_request_in_progress",
+            ErrorCode::IllegalTransition => "illegal_transition",
+            ErrorCode::PartyExists => "party_exists",
+            ErrorCode::PayoutAlreadySent => "payout_already_sent",
+            ErrorCode::ProgramExists => "program_exists",
+            ErrorCode::Unchanged => "unchanged",
+            ErrorCode::AdvanceDeclined => "advance_declined",
+            ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::BalanceLimitExceeded => "balance_limit_exceeded",
+            ErrorCode::CamtRefused => "camt_refused",
+            ErrorCode::EinvoiceRefused => "einvoice_refused",
+            ErrorCode::InvalidEntry => "invalid_entry",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::InvalidText => "invalid_text",
+            ErrorCode::NoBankAccount => "no_bank_account",
+            ErrorCode::NotEnrolled => "not_enrolled",
+            ErrorCode::NotFinanced => "not_financed",
+            ErrorCode::NotInDefault => "not_in_default",
+            ErrorCode::NotOverdue => "not_overdue",
+            ErrorCode::NothingToPay => "nothing_to_pay",
+            ErrorCode::Pain001Refused => "pain001_refused",
+            ErrorCode::RoleNotHeld => "role_not_held",
+            ErrorCode::SellerMismatch => "seller_mismatch",
+            ErrorCode::SignatureRequired => "signature_required",
+            ErrorCode::SupplierInactive => "supplier_inactive",
+            ErrorCode::UnknownParty => "unknown_party",
+            ErrorCode::UnknownProgram => "unknown_program",
+            ErrorCode::UnsupportedCurrency => "unsupported_currency",
+            ErrorCode::WrongPartyRole => "wrong_party_role",
+            ErrorCode::Internal => "internal",
+            ErrorCode::NotReady => "not_ready",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+
+    /// The HTTP status the code answers with.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadQuery
+            | ErrorCode::BadRequest
+            | ErrorCode::InvalidPath
+            | ErrorCode::MalformedJson
+            | ErrorCode::MissingIdempotencyKey
+            | ErrorCode::UnreadableBody => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::EmptyLog | ErrorCode::NotFound => 404,
+            ErrorCode::AlreadyEnrolled
+            | ErrorCode::AlreadyImported
+            | ErrorCode::DuplicateInvoice
+            | ErrorCode::IdempotencyKeyReused
+            | ErrorCode::IdempotencyRequestInProgress
+            | ErrorCode::IllegalTransition
+            | ErrorCode::PartyExists
+            | ErrorCode::PayoutAlreadySent
+            | ErrorCode::ProgramExists
+            | ErrorCode::Unchanged => 409,
+            ErrorCode::BodyTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::AdvanceDeclined
+            | ErrorCode::BadSignature
+            | ErrorCode::BalanceLimitExceeded
+            | ErrorCode::CamtRefused
+            | ErrorCode::EinvoiceRefused
+            | ErrorCode::InvalidEntry
+            | ErrorCode::InvalidField
+            | ErrorCode::InvalidText
+            | ErrorCode::NoBankAccount
+            | ErrorCode::NotEnrolled
+            | ErrorCode::NotFinanced
+            | ErrorCode::NotInDefault
+            | ErrorCode::NotOverdue
+            | ErrorCode::NothingToPay
+            | ErrorCode::Pain001Refused
+            | ErrorCode::RoleNotHeld
+            | ErrorCode::SellerMismatch
+            | ErrorCode::SignatureRequired
+            | ErrorCode::SupplierInactive
+            | ErrorCode::UnknownParty
+            | ErrorCode::UnknownProgram
+            | ErrorCode::UnsupportedCurrency
+            | ErrorCode::WrongPartyRole => 422,
+            ErrorCode::Internal => 500,
+            ErrorCode::NotReady | ErrorCode::Unavailable => 503,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_and_spelled_in_snake_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert!(code
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+        }
+    }
+}
