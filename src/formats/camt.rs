@@ -24,6 +24,7 @@
 //! ever involved. Text values are taken with the surrounding XML whitespace
 //! removed.
 
+use super::xml::XmlError;
 use crate::limits::{CAMT_AMOUNT_DIGITS_MAX, CAMT_AMOUNT_FRACTION_DIGITS_MAX};
 use std::collections::BTreeMap;
 
@@ -225,72 +226,9 @@ pub struct CurrencyTotals {
 /// Why a document was refused by [`parse`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CamtError {
-    /// The input exceeds [`BANK_STATEMENT_BYTES_MAX`](crate::limits::BANK_STATEMENT_BYTES_MAX);
-    /// it was not read.
-    #[error("document is larger than {limit} bytes ({size} bytes given)")]
-    TooLarge {
-        /// Bytes given.
-        size: usize,
-        /// Bytes accepted at most.
-        limit: usize,
-    },
-    /// The input is not valid UTF-8.
-    #[error("not UTF-8 at byte {position}: camt messages must be encoded in UTF-8")]
-    NotUtf8 {
-        /// Offset of the first byte that is not UTF-8.
-        position: usize,
-    },
-    /// A byte order mark or the XML declaration names another encoding.
-    #[error("unsupported encoding {encoding:?}: camt messages must be encoded in UTF-8")]
-    UnsupportedEncoding {
-        /// The encoding named.
-        encoding: String,
-    },
-    /// The document has a DOCTYPE, which could declare entities.
-    #[error(
-        "a DOCTYPE is not accepted: camt messages never need one, and entities are not expanded"
-    )]
-    DoctypeNotAccepted,
-    /// The input is not well-formed XML (or breaks the namespace rules).
-    #[error("not well-formed XML at byte {position}: {reason}")]
-    NotWellFormed {
-        /// Byte offset where the fault was found.
-        position: u64,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Elements are nested deeper than
-    /// [`XML_ELEMENT_DEPTH_MAX`](crate::limits::XML_ELEMENT_DEPTH_MAX).
-    #[error("too deeply nested: more than {limit} levels of elements at byte {position}")]
-    TooDeeplyNested {
-        /// Levels accepted at most.
-        limit: usize,
-        /// Byte offset of the element one level too deep.
-        position: u64,
-    },
-    /// An element has more than
-    /// [`XML_ATTRIBUTES_PER_ELEMENT_MAX`](crate::limits::XML_ATTRIBUTES_PER_ELEMENT_MAX)
-    /// attributes.
-    #[error("too many attributes: more than {limit} on the element at byte {position}")]
-    TooManyAttributes {
-        /// Attributes accepted at most.
-        limit: usize,
-        /// Byte offset of the element.
-        position: u64,
-    },
-    /// More than
-    /// [`XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX`](crate::limits::XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX)
-    /// namespace declarations are in scope.
-    #[error("too many namespace declarations: more than {limit} in scope at byte {position}")]
-    TooManyNamespaceDeclarations {
-        /// Declarations accepted in scope at most.
-        limit: usize,
-        /// Byte offset of the element whose declarations exceed the bound.
-        position: u64,
-    },
-    /// The input holds no element at all.
-    #[error("no root element: the input holds no XML element")]
-    NoRootElement,
+    /// The document is not XML this ledger reads (size, encoding, DOCTYPE, form, bounds).
+    #[error("{}", .0.describe("camt messages"))]
+    Xml(#[from] XmlError),
     /// The root element is not a camt `Document`.
     #[error(
         "unknown root element <{local_name}> {}: expected <Document> in a camt.053 or camt.054 namespace such as \"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"",
@@ -424,8 +362,6 @@ pub enum CamtError {
         within: String,
     },
 }
-
-xml::impl_from_xml_error!(CamtError);
 
 /// Parses a camt.053 statement or a camt.054 notification, versions 001.02 to
 /// 001.10.
@@ -1213,7 +1149,7 @@ impl Scanner {
     /// Checks the facts the message must state and builds the document.
     fn finish(self, sha256_hex: String) -> Result<CamtDocument, CamtError> {
         let Some(root) = self.root else {
-            return Err(CamtError::NoRootElement);
+            return Err(CamtError::Xml(XmlError::NoRootElement));
         };
         let kind = root.kind;
         let message = kind.message_element();
@@ -2975,14 +2911,17 @@ mod tests {
         );
         assert_eq!(
             parse(with_entity.as_bytes()),
-            Err(CamtError::DoctypeNotAccepted)
+            Err(CamtError::Xml(XmlError::DoctypeNotAccepted))
         );
         assert_eq!(
             message(parse(with_entity.as_bytes())),
             "a DOCTYPE is not accepted: camt messages never need one, and entities are not expanded"
         );
         let plain = statement(ENTRY).replace("<Document ", "<!DOCTYPE Document>\n<Document ");
-        assert_eq!(parse(plain.as_bytes()), Err(CamtError::DoctypeNotAccepted));
+        assert_eq!(
+            parse(plain.as_bytes()),
+            Err(CamtError::Xml(XmlError::DoctypeNotAccepted))
+        );
         // Without a DOCTYPE, an entity is simply undeclared.
         let undeclared = message(parse(
             statement(ENTRY).replace("MSG-1", "MSG&boom;").as_bytes(),
@@ -3064,10 +3003,10 @@ mod tests {
                 format!("053.001.{version:02}")
             );
         }
-        assert_eq!(parse(b""), Err(CamtError::NoRootElement));
+        assert_eq!(parse(b""), Err(CamtError::Xml(XmlError::NoRootElement)));
         assert_eq!(
             parse(b"<?xml version=\"1.0\"?>\n<!-- nothing -->\n"),
-            Err(CamtError::NoRootElement)
+            Err(CamtError::Xml(XmlError::NoRootElement))
         );
     }
 
@@ -3171,7 +3110,10 @@ mod tests {
         let mut invalid = statement(ENTRY).into_bytes();
         let position = invalid.len() - 20;
         invalid[position] = 0xFF;
-        assert_eq!(parse(&invalid), Err(CamtError::NotUtf8 { position }));
+        assert_eq!(
+            parse(&invalid),
+            Err(CamtError::Xml(XmlError::NotUtf8 { position }))
+        );
         let mut marked = vec![0xEF, 0xBB, 0xBF];
         marked.extend_from_slice(statement(ENTRY).as_bytes());
         assert_eq!(parse(&marked).expect("parses").message_id, "MSG-1");

@@ -20,6 +20,7 @@
 //! Amounts stay the exact decimal text of the document. Turning text into
 //! money, with the currency's scale, is the job of `domain::money`.
 
+use super::xml::XmlError;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
@@ -130,70 +131,9 @@ pub struct ParsedDocument {
 /// Why a document was refused, by [`parse`] or by [`check_financeable`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EInvoiceError {
-    /// The input exceeds [`EINVOICE_BYTES_MAX`](crate::limits::EINVOICE_BYTES_MAX);
-    /// it was not read.
-    #[error("document is larger than {limit} bytes ({size} bytes given)")]
-    TooLarge {
-        /// Bytes given.
-        size: usize,
-        /// Bytes accepted at most.
-        limit: usize,
-    },
-    /// The input is not valid UTF-8.
-    #[error("not UTF-8 at byte {position}: e-invoices must be encoded in UTF-8")]
-    NotUtf8 {
-        /// Offset of the first byte that is not UTF-8.
-        position: usize,
-    },
-    /// A byte order mark or the XML declaration names another encoding.
-    #[error("unsupported encoding {encoding:?}: e-invoices must be encoded in UTF-8")]
-    UnsupportedEncoding {
-        /// The encoding named.
-        encoding: String,
-    },
-    /// The document has a DOCTYPE, which could declare entities.
-    #[error("a DOCTYPE is not accepted: e-invoices never need one, and entities are not expanded")]
-    DoctypeNotAccepted,
-    /// The input is not well-formed XML (or breaks the namespace rules).
-    #[error("not well-formed XML at byte {position}: {reason}")]
-    NotWellFormed {
-        /// Byte offset where the fault was found.
-        position: u64,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Elements are nested deeper than
-    /// [`XML_ELEMENT_DEPTH_MAX`](crate::limits::XML_ELEMENT_DEPTH_MAX).
-    #[error("too deeply nested: more than {limit} levels of elements at byte {position}")]
-    TooDeeplyNested {
-        /// Levels accepted at most.
-        limit: usize,
-        /// Byte offset of the element one level too deep.
-        position: u64,
-    },
-    /// An element has more than
-    /// [`XML_ATTRIBUTES_PER_ELEMENT_MAX`](crate::limits::XML_ATTRIBUTES_PER_ELEMENT_MAX)
-    /// attributes.
-    #[error("too many attributes: more than {limit} on the element at byte {position}")]
-    TooManyAttributes {
-        /// Attributes accepted at most.
-        limit: usize,
-        /// Byte offset of the element.
-        position: u64,
-    },
-    /// More than
-    /// [`XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX`](crate::limits::XML_NAMESPACE_DECLARATIONS_IN_SCOPE_MAX)
-    /// namespace declarations are in scope.
-    #[error("too many namespace declarations: more than {limit} in scope at byte {position}")]
-    TooManyNamespaceDeclarations {
-        /// Declarations accepted in scope at most.
-        limit: usize,
-        /// Byte offset of the element whose declarations exceed the bound.
-        position: u64,
-    },
-    /// The input holds no element at all.
-    #[error("no root element: the input holds no XML element")]
-    NoRootElement,
+    /// The document is not XML this ledger reads (size, encoding, DOCTYPE, form, bounds).
+    #[error("{}", .0.describe("e-invoices"))]
+    Xml(#[from] XmlError),
     /// The root element is not one of the e-invoice roots.
     #[error(
         "unknown root element <{local_name}> {}: expected a UBL Invoice or CreditNote, or a CII CrossIndustryInvoice",
@@ -323,8 +263,6 @@ pub enum EInvoiceError {
     },
 }
 
-xml::impl_from_xml_error!(EInvoiceError);
-
 /// Parses a UBL 2.1 Invoice or CreditNote, or a CII D16B CrossIndustryInvoice.
 ///
 /// Pure: it looks at nothing but `bytes`.
@@ -333,7 +271,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedDocument, EInvoiceError> {
     xml::read(bytes, DOCUMENT_BYTES_MAX, &mut scanner)?;
     let Some(root) = scanner.root else {
         // `xml::read` succeeds only after the root has closed.
-        return Err(EInvoiceError::NoRootElement);
+        return Err(EInvoiceError::Xml(XmlError::NoRootElement));
     };
     assemble(root, scanner.facts, hex::encode(Sha256::digest(bytes)))
 }
@@ -1765,7 +1703,7 @@ mod tests {
         );
         assert_eq!(
             parse(document.as_bytes()),
-            Err(EInvoiceError::DoctypeNotAccepted)
+            Err(EInvoiceError::Xml(XmlError::DoctypeNotAccepted))
         );
         assert_eq!(
             message(parse(document.as_bytes())),
@@ -1776,7 +1714,7 @@ mod tests {
             ubl_invoice(MINIMAL_HEADER, "").replace("<Invoice ", "<!DOCTYPE Invoice>\n<Invoice ");
         assert_eq!(
             parse(plain.as_bytes()),
-            Err(EInvoiceError::DoctypeNotAccepted)
+            Err(EInvoiceError::Xml(XmlError::DoctypeNotAccepted))
         );
     }
 
@@ -1859,7 +1797,7 @@ mod tests {
             ),
             Err(EInvoiceError::UnknownRootElement { .. })
         ));
-        assert_eq!(parse(b""), Err(EInvoiceError::NoRootElement));
+        assert_eq!(parse(b""), Err(EInvoiceError::Xml(XmlError::NoRootElement)));
         assert_eq!(
             message(parse(
                 b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- nothing -->\n"
@@ -1984,10 +1922,13 @@ mod tests {
         let mut invalid = ubl_invoice(MINIMAL_HEADER, "").into_bytes();
         let position = invalid.len() - 20;
         invalid[position] = 0xFF;
-        assert_eq!(parse(&invalid), Err(EInvoiceError::NotUtf8 { position }));
+        assert_eq!(
+            parse(&invalid),
+            Err(EInvoiceError::Xml(XmlError::NotUtf8 { position }))
+        );
         assert!(matches!(
             parse(&[0xFF, 0xFE, b'<', 0]),
-            Err(EInvoiceError::UnsupportedEncoding { .. })
+            Err(EInvoiceError::Xml(XmlError::UnsupportedEncoding { .. }))
         ));
         // A UTF-8 byte order mark is fine.
         let mut marked = vec![0xEF, 0xBB, 0xBF];

@@ -32,10 +32,7 @@ use crate::limits::{
 };
 
 /// Why [`read`] refused a document, before any document rule was applied.
-///
-/// The parsers do not show this type: each converts it into its own error
-/// (through `impl_from_xml_error!`), which words the message for its
-/// documents.
+/// The camt and e-invoice errors wrap it (`CamtError::Xml`, `EInvoiceError::Xml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XmlError {
     /// The input exceeds the caller's limit; it was not read.
@@ -91,41 +88,47 @@ pub enum XmlError {
     NoRootElement,
 }
 
-/// Implements `From<XmlError>` for a parser's error enum, which must have
-/// variants of the same names and fields as [`XmlError`]. The parsers keep
-/// those variants because they are part of their public API and word the
-/// messages for their own documents; the mapping is written here once.
-macro_rules! impl_from_xml_error {
-    ($error:ty) => {
-        impl From<$crate::formats::xml::XmlError> for $error {
-            fn from(error: $crate::formats::xml::XmlError) -> Self {
-                use $crate::formats::xml::XmlError;
-                match error {
-                    XmlError::TooLarge { size, limit } => Self::TooLarge { size, limit },
-                    XmlError::NotUtf8 { position } => Self::NotUtf8 { position },
-                    XmlError::UnsupportedEncoding { encoding } => {
-                        Self::UnsupportedEncoding { encoding }
-                    }
-                    XmlError::DoctypeNotAccepted => Self::DoctypeNotAccepted,
-                    XmlError::NotWellFormed { position, reason } => {
-                        Self::NotWellFormed { position, reason }
-                    }
-                    XmlError::TooDeeplyNested { limit, position } => {
-                        Self::TooDeeplyNested { limit, position }
-                    }
-                    XmlError::TooManyAttributes { limit, position } => {
-                        Self::TooManyAttributes { limit, position }
-                    }
-                    XmlError::TooManyNamespaceDeclarations { limit, position } => {
-                        Self::TooManyNamespaceDeclarations { limit, position }
-                    }
-                    XmlError::NoRootElement => Self::NoRootElement,
-                }
+impl XmlError {
+    /// The message, naming what the documents are (`camt messages`,
+    /// `e-invoices`) where the rule is theirs.
+    pub fn describe(&self, documents: &str) -> String {
+        match self {
+            XmlError::TooLarge { size, limit } => {
+                format!("document is larger than {limit} bytes ({size} bytes given)")
             }
+            XmlError::NotUtf8 { position } => {
+                format!("not UTF-8 at byte {position}: {documents} must be encoded in UTF-8")
+            }
+            XmlError::UnsupportedEncoding { encoding } => {
+                format!("unsupported encoding {encoding:?}: {documents} must be encoded in UTF-8")
+            }
+            XmlError::DoctypeNotAccepted => format!(
+                "a DOCTYPE is not accepted: {documents} never need one, and entities are not expanded"
+            ),
+            XmlError::NotWellFormed { position, reason } => {
+                format!("not well-formed XML at byte {position}: {reason}")
+            }
+            XmlError::TooDeeplyNested { limit, position } => format!(
+                "too deeply nested: more than {limit} levels of elements at byte {position}"
+            ),
+            XmlError::TooManyAttributes { limit, position } => format!(
+                "too many attributes: more than {limit} on the element at byte {position}"
+            ),
+            XmlError::TooManyNamespaceDeclarations { limit, position } => format!(
+                "too many namespace declarations: more than {limit} in scope at byte {position}"
+            ),
+            XmlError::NoRootElement => "no root element: the input holds no XML element".into(),
         }
-    };
+    }
 }
-pub(crate) use impl_from_xml_error;
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe("documents"))
+    }
+}
+
+impl std::error::Error for XmlError {}
 
 /// The rules of one kind of document: what [`read`] tells it, in document
 /// order.
