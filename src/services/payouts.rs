@@ -28,7 +28,6 @@ use crate::services::financing::common::{
     accounts, amount_text, invalid, load_party, parse_amount, reject, PostingsBuilder,
 };
 use crate::services::financing::invoices::Actor;
-use crate::services::treasury::BANK_SUSPENSE;
 
 fn operator_only(actor: &Actor, what: &str) -> Result<(), LedgerError> {
     if actor.role == Role::Operator {
@@ -376,7 +375,7 @@ impl Command for ConfirmPayouts {
         let mut postings = PostingsBuilder::new(currency);
         postings
             .debit(accounts::PAYOUTS_SENT, total)
-            .credit(BANK_SUSPENSE, total);
+            .credit(accounts::BANK_SUSPENSE, total);
         let body = PayoutConfirmed {
             line_id: line.line_id,
             payout_ids: self.payout_ids.clone(),
@@ -507,7 +506,7 @@ pub fn project_confirmation(
         }
         payouts_db::update_batch(connection, &batch)?;
     }
-    crate::services::treasury::mark_line(
+    crate::services::financing::common::mark_line(
         connection,
         &body.line_id,
         &body.rule,

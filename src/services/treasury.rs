@@ -25,9 +25,6 @@ use crate::services::financing::common::{accounts, invalid, reject, PostingsBuil
 use crate::services::financing::invoices::Actor;
 use crate::services::financing::payments::{MatchedLine, ReceivePayment};
 
-/// Where bank debits and reversals wait for treasury.
-pub const BANK_SUSPENSE: &str = "bank-suspense";
-
 /// One booked transaction of a statement, as recorded in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -223,7 +220,7 @@ impl Command for ImportBankLine {
         let counter = if self.line.credit && !self.line.reversal {
             accounts::UNAPPLIED_CASH
         } else {
-            BANK_SUSPENSE
+            accounts::BANK_SUSPENSE
         };
         let mut postings = PostingsBuilder::new(currency);
         if self.line.credit {
@@ -658,24 +655,6 @@ pub async fn import(
     Ok(report)
 }
 
-/// Marks a line explained by the entry `seq` (a payment, a payout confirmation or a reversal).
-pub fn mark_line(
-    connection: &mut DbConnection,
-    line_id: &str,
-    rule: &str,
-    matched_by: &str,
-    seq: i64,
-) -> Result<(), LedgerError> {
-    let mut line = bank_db::line(connection, line_id)?
-        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no bank line {line_id}")))?;
-    line.status = "matched".into();
-    line.matched_by = Some(matched_by.into());
-    line.match_rule = Some(rule.into());
-    line.payment_seq = Some(seq);
-    bank_db::update(connection, &line)?;
-    Ok(())
-}
-
 /// What a reversal undid on one invoice.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -875,7 +854,7 @@ impl Command for ReversePayment {
         let mut moved = PostingsBuilder::new(currency);
         moved
             .debit(accounts::UNAPPLIED_CASH, reversal.amount_minor)
-            .credit(BANK_SUSPENSE, reversal.amount_minor);
+            .credit(accounts::BANK_SUSPENSE, reversal.amount_minor);
         postings.extend(moved.finish());
         Ok(Event::PaymentReversed(body).draft(self.actor.party.to_string(), postings))
     }
@@ -967,7 +946,13 @@ pub fn project_reversal(
     })?;
     original.status = "reversed".into();
     bank_db::update(connection, &original)?;
-    mark_line(connection, &body.line_id, &body.rule, &body.matched_by, seq)
+    crate::services::financing::common::mark_line(
+        connection,
+        &body.line_id,
+        &body.rule,
+        &body.matched_by,
+        seq,
+    )
 }
 
 /// Tries to explain debit and reversal lines: a reversal takes back the

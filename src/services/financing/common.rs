@@ -36,6 +36,8 @@ pub mod accounts {
     /// Payouts in a pain.001 batch the bank has not yet shown as debited.
     pub const PAYOUTS_SENT: &str = "payouts:sent";
     pub const UNAPPLIED_CASH: &str = "unapplied-cash";
+    /// Where bank debits and reversals wait for treasury.
+    pub const BANK_SUSPENSE: &str = "bank-suspense";
     pub fn funder_cash(funder: &str) -> String {
         format!("funder:{funder}:cash")
     }
@@ -290,4 +292,22 @@ pub fn net_payout(
         amount: amount_text(currency, remaining),
         recoveries,
     })
+}
+
+/// Marks a line explained by the entry `seq` (a payment, a payout confirmation or a reversal).
+pub fn mark_line(
+    connection: &mut DbConnection,
+    line_id: &str,
+    rule: &str,
+    matched_by: &str,
+    seq: i64,
+) -> Result<(), LedgerError> {
+    let mut line = crate::db::bank::line(connection, line_id)?
+        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no bank line {line_id}")))?;
+    line.status = "matched".into();
+    line.matched_by = Some(matched_by.into());
+    line.match_rule = Some(rule.into());
+    line.payment_seq = Some(seq);
+    crate::db::bank::update(connection, &line)?;
+    Ok(())
 }

@@ -209,7 +209,7 @@ fn funder_deposited(
     body: FunderDeposited,
 ) -> Result<(), LedgerError> {
     if let Some(matched) = &body.bank_line {
-        crate::services::treasury::mark_line(
+        crate::services::financing::common::mark_line(
             connection,
             &matched.line_id,
             &matched.rule,
@@ -432,7 +432,7 @@ fn payment_received(
         }
     }
     if let Some(matched) = &body.bank_line {
-        crate::services::treasury::mark_line(
+        crate::services::financing::common::mark_line(
             connection,
             &matched.line_id,
             &matched.rule,
