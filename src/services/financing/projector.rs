@@ -203,21 +203,30 @@ fn invoice_decided(
     Ok(())
 }
 
-fn funder_deposited(
+/// The bank line an entry applied, if any, is matched by it.
+fn mark_matched(
     connection: &mut DbConnection,
+    matched: Option<&MatchedLine>,
     seq: i64,
-    body: FunderDeposited,
 ) -> Result<(), LedgerError> {
-    if let Some(matched) = &body.bank_line {
-        crate::services::financing::common::mark_line(
+    match matched {
+        Some(matched) => crate::services::financing::common::mark_line(
             connection,
             &matched.line_id,
             &matched.rule,
             &matched.matched_by,
             seq,
-        )?;
+        ),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+fn funder_deposited(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: FunderDeposited,
+) -> Result<(), LedgerError> {
+    mark_matched(connection, body.bank_line.as_ref(), seq)
 }
 
 fn party_registered(
@@ -431,16 +440,7 @@ fn payment_received(
             )?;
         }
     }
-    if let Some(matched) = &body.bank_line {
-        crate::services::financing::common::mark_line(
-            connection,
-            &matched.line_id,
-            &matched.rule,
-            &matched.matched_by,
-            seq,
-        )?;
-    }
-    Ok(())
+    mark_matched(connection, body.bank_line.as_ref(), seq)
 }
 
 fn invoice_overdue(connection: &mut DbConnection, body: InvoiceOverdue) -> Result<(), LedgerError> {
