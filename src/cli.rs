@@ -242,135 +242,28 @@ fn register_operator_party_if_new(
 fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = cli.storage.settings()?;
     match cli.command {
-        Command::Init { name } => {
-            open(&settings)?;
-            let (key, created) = keyfile::load_or_create(&settings.key_file, &name)?;
-            let state = if created {
-                "created"
-            } else {
-                "kept the existing"
-            };
-            eprintln!(
-                "{state} ledger key {} (mode 0600); database ready at {}",
-                settings.key_file.display(),
-                cli.storage.database_url
+        Command::Init { name } => init(&settings, &cli.storage.database_url, &name),
+        Command::Serve { demo, listen } => {
+            serve(&settings, demo, &listen)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => seed_demo(&settings),
+        Command::Export { out } => export_log(&settings, &out),
+        Command::Pubkey => {
+            println!(
+                "{}",
+                keyfile::load(&settings.key_file)?.verifier().to_text()
             );
-            println!("{}", key.verifier().to_text());
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { demo, listen } => serve(&settings, demo, &listen)?,
-        Command::Demo => {
-            let mut connection = open(&settings)?;
-            let (key, _) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;
-            let (ledger, writer) = crate::services::financing::start_ledger(
-                &settings.database,
-                key,
-                settings.sequencer,
-            )?;
-            let seeded = demo::seed(
-                &mut connection,
-                &ledger,
-                key_folder(&settings.key_file),
-                Clock::system().today(),
-            )?;
-            drop(ledger);
-            let _ = writer.join();
-            report_seed(&seeded);
-        }
-        Command::Export { out } => {
-            let mut connection = open(&settings)?;
-            let count = export::export(&mut connection, &out)?;
-            eprintln!(
-                "exported {count} entries to {} and {}",
-                out.display(),
-                export::checkpoint_path(&out).display()
-            );
-        }
-        Command::Pubkey => println!(
-            "{}",
-            keyfile::load(&settings.key_file)?.verifier().to_text()
-        ),
         Command::Verify {
             export,
             checkpoint,
             key,
-        } => {
-            let outcome = match (export, checkpoint, key) {
-                (Some(export), Some(checkpoint), Some(key)) => verify_export(&export, &checkpoint, &key)?,
-                (None, None, None) => {
-                    let verifier = keyfile::load(&settings.key_file)?.verifier();
-                    let mut connection = open(&settings)?;
-                    verify::verify_database(&mut connection, &verifier).and_then(|report| {
-                        // Advance decisions' withheld inputs against their commitments.
-                        crate::services::financing::advances::check_disclosures(&mut connection)
-                            .map_err(verify::VerifyError::Disclosure)?;
-                        Ok(report)
-                    })
-                }
-                _ => anyhow::bail!("verify an export with all of --export, --checkpoint and --key, or the database with none"),
-            };
-            return Ok(match outcome {
-                Ok(report) => {
-                    println!(
-                        "verified {} entries, {} checkpoints and {} actor signatures; root {} (peak memory {})",
-                        report.entries,
-                        report.checkpoints,
-                        report.actor_signatures,
-                        crate::api::dto::hash_text(&report.root),
-                        crate::bench::peak_rss_mib()
-                            .map_or("unknown".into(), |mib| format!("{mib:.0} MiB"))
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(error) => {
-                    eprintln!("verify FAILED: {error}");
-                    ExitCode::FAILURE
-                }
-            });
-        }
-        Command::Replay { repair } => {
-            let mut connection = open(&settings)?;
-            let started = std::time::Instant::now();
-            let report = replay::replay(
-                &mut connection,
-                repair,
-                crate::services::financing::projector::apply,
-            )?;
-            if report.differences.is_empty() {
-                println!(
-                    "replayed {} entries in {:.2} s; projections match the log (peak memory {})",
-                    report.entries,
-                    started.elapsed().as_secs_f64(),
-                    crate::bench::peak_rss_mib()
-                        .map_or("unknown".into(), |mib| format!("{mib:.0} MiB"))
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            for difference in &report.differences {
-                eprintln!("replay: {difference}");
-            }
-            let repaired = if repair {
-                "; projections rebuilt from the log"
-            } else {
-                ""
-            };
-            eprintln!(
-                "replay FAILED: {} differences after {} entries{repaired}",
-                report.differences.len(),
-                report.entries
-            );
-            return Ok(ExitCode::FAILURE);
-        }
+        } => verify_command(&settings, export, checkpoint, key),
+        Command::Replay { repair } => replay_command(&settings, repair),
         Command::Apikey(ApiKeyCommand::Create { party, role, label }) => {
-            let party = PartyId::parse(&party).map_err(anyhow::Error::msg)?;
-            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let mut connection = open(&settings)?;
-            register_operator_party_if_new(&settings, &mut connection, &party, role)?;
-            let created = api_keys::create(&mut connection, &party, role, &label)?;
-            eprintln!(
-                "created API key {} for {party} ({role}); the token below is shown only once",
-                created.key_id
-            );
-            println!("{}", created.token);
+            create_api_key(&settings, &party, &role, &label)
         }
         Command::Apikey(ApiKeyCommand::Revoke { key_id }) => {
             let mut connection = open(&settings)?;
@@ -378,30 +271,10 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("no active API key with id {key_id}");
             }
             eprintln!("revoked API key {key_id}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Import(ImportCommand::Camt { file, operator }) => {
-            let bytes = std::fs::read(&file)
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
-            let party = PartyId::parse(&operator).map_err(anyhow::Error::msg)?;
-            open(&settings)?;
-            let key = keyfile::load(&settings.key_file)?;
-            let (ledger, writer) = crate::services::financing::start_ledger(
-                &settings.database,
-                key,
-                settings.sequencer,
-            )?;
-            let pool = db::read_pool(&settings.database, 2)?;
-            let actor = crate::services::financing::invoices::Actor {
-                party,
-                role: Role::Operator,
-            };
-            let report = actix_web::rt::System::new().block_on(crate::services::treasury::import(
-                &ledger, &pool, &actor, bytes,
-            ));
-            drop(ledger);
-            let _ = writer.join();
-            let report = report?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            import_camt(&settings, &file, &operator)
         }
         Command::Reconcile { file } => {
             let bytes = std::fs::read(&file)
@@ -410,64 +283,239 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut connection = open(&settings)?;
             let rows = crate::services::treasury::reconcile(&mut connection, &document)?;
             print!("{}", crate::services::treasury::reconciliation_csv(&rows)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::User(UserCommand::Create { email, party, role }) => {
-            let party = PartyId::parse(&party).map_err(anyhow::Error::msg)?;
-            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
-            let password = match std::env::var("SCFLEDGER_PASSWORD") {
-                Ok(password) => password,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_string()
-                }
-            };
-            let mut connection = open(&settings)?;
-            register_operator_party_if_new(&settings, &mut connection, &party, role)?;
-            let email =
-                crate::services::users::create(&mut connection, &email, &password, &party, role)?;
-            eprintln!("created web user {email} for {party} ({role})");
+            create_user(&settings, &email, &party, &role)
         }
-        Command::Bench(BenchCommand::Ledger {
+        Command::Bench(bench) => {
+            println!("{}", run_bench(bench)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `init`: the database and the ledger key.
+fn init(settings: &Settings, database_url: &str, name: &str) -> anyhow::Result<ExitCode> {
+    open(settings)?;
+    let (key, created) = keyfile::load_or_create(&settings.key_file, name)?;
+    let state = if created {
+        "created"
+    } else {
+        "kept the existing"
+    };
+    eprintln!(
+        "{state} ledger key {} (mode 0600); database ready at {database_url}",
+        settings.key_file.display(),
+    );
+    println!("{}", key.verifier().to_text());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `demo`: seeds an empty ledger with the demo.
+fn seed_demo(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut connection = open(settings)?;
+    let (key, _) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;
+    let (ledger, writer) =
+        crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
+    let seeded = demo::seed(
+        &mut connection,
+        &ledger,
+        key_folder(&settings.key_file),
+        Clock::system().today(),
+    )?;
+    drop(ledger);
+    let _ = writer.join();
+    report_seed(&seeded);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `export`: the log as JSON Lines beside its checkpoint.
+fn export_log(settings: &Settings, out: &Path) -> anyhow::Result<ExitCode> {
+    let mut connection = open(settings)?;
+    let count = export::export(&mut connection, out)?;
+    eprintln!(
+        "exported {count} entries to {} and {}",
+        out.display(),
+        export::checkpoint_path(out).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `verify`: an export with its checkpoint and key, or the database.
+fn verify_command(
+    settings: &Settings,
+    export: Option<PathBuf>,
+    checkpoint: Option<PathBuf>,
+    key: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let outcome = match (export, checkpoint, key) {
+        (Some(export), Some(checkpoint), Some(key)) => verify_export(&export, &checkpoint, &key)?,
+        (None, None, None) => {
+            let verifier = keyfile::load(&settings.key_file)?.verifier();
+            let mut connection = open(settings)?;
+            verify::verify_database(&mut connection, &verifier).and_then(|report| {
+                // Advance decisions' withheld inputs against their commitments.
+                crate::services::financing::advances::check_disclosures(&mut connection)
+                    .map_err(verify::VerifyError::Disclosure)?;
+                Ok(report)
+            })
+        }
+        _ => anyhow::bail!(
+            "verify an export with all of --export, --checkpoint and --key, or the database with none"
+        ),
+    };
+    Ok(match outcome {
+        Ok(report) => {
+            println!(
+                "verified {} entries, {} checkpoints and {} actor signatures; root {} (peak memory {})",
+                report.entries,
+                report.checkpoints,
+                report.actor_signatures,
+                crate::api::dto::hash_text(&report.root),
+                crate::bench::peak_rss_mib().map_or("unknown".into(), |mib| format!("{mib:.0} MiB"))
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("verify FAILED: {error}");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+/// `replay`: rebuilds the projections from the log and compares them.
+fn replay_command(settings: &Settings, repair: bool) -> anyhow::Result<ExitCode> {
+    let mut connection = open(settings)?;
+    let started = std::time::Instant::now();
+    let report = replay::replay(
+        &mut connection,
+        repair,
+        crate::services::financing::projector::apply,
+    )?;
+    if report.differences.is_empty() {
+        println!(
+            "replayed {} entries in {:.2} s; projections match the log (peak memory {})",
+            report.entries,
+            started.elapsed().as_secs_f64(),
+            crate::bench::peak_rss_mib().map_or("unknown".into(), |mib| format!("{mib:.0} MiB"))
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for difference in &report.differences {
+        eprintln!("replay: {difference}");
+    }
+    let repaired = if repair {
+        "; projections rebuilt from the log"
+    } else {
+        ""
+    };
+    eprintln!(
+        "replay FAILED: {} differences after {} entries{repaired}",
+        report.differences.len(),
+        report.entries
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+/// `apikey create`: a key for a registered party holding `role`.
+fn create_api_key(
+    settings: &Settings,
+    party: &str,
+    role: &str,
+    label: &str,
+) -> anyhow::Result<ExitCode> {
+    let party = PartyId::parse(party).map_err(anyhow::Error::msg)?;
+    let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+    let mut connection = open(settings)?;
+    register_operator_party_if_new(settings, &mut connection, &party, role)?;
+    let created = api_keys::create(&mut connection, &party, role, label)?;
+    eprintln!(
+        "created API key {} for {party} ({role}); the token below is shown only once",
+        created.key_id
+    );
+    println!("{}", created.token);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `import camt`: every booked line once, then automatic matching.
+fn import_camt(settings: &Settings, file: &Path, operator: &str) -> anyhow::Result<ExitCode> {
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+    let party = PartyId::parse(operator).map_err(anyhow::Error::msg)?;
+    open(settings)?;
+    let key = keyfile::load(&settings.key_file)?;
+    let (ledger, writer) =
+        crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
+    let pool = db::read_pool(&settings.database, 2)?;
+    let actor = crate::services::financing::invoices::Actor {
+        party,
+        role: Role::Operator,
+    };
+    let report = actix_web::rt::System::new().block_on(crate::services::treasury::import(
+        &ledger, &pool, &actor, bytes,
+    ));
+    drop(ledger);
+    let _ = writer.join();
+    let report = report?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `user create`: a web user of a registered party holding `role`; the
+/// password from SCFLEDGER_PASSWORD or the first line of standard input.
+fn create_user(
+    settings: &Settings,
+    email: &str,
+    party: &str,
+    role: &str,
+) -> anyhow::Result<ExitCode> {
+    let party = PartyId::parse(party).map_err(anyhow::Error::msg)?;
+    let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+    let password = match std::env::var("SCFLEDGER_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let mut connection = open(settings)?;
+    register_operator_party_if_new(settings, &mut connection, &party, role)?;
+    let email = crate::services::users::create(&mut connection, email, &password, &party, role)?;
+    eprintln!("created web user {email} for {party} ({role})");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bench …`: the report of one scenario.
+fn run_bench(bench: BenchCommand) -> anyhow::Result<String> {
+    Ok(match bench {
+        BenchCommand::Ledger {
             runs,
             entries,
             baseline_rows,
             postgres_url,
-        }) => {
-            let report = crate::bench::ledger::ledger(
-                runs,
-                entries,
-                baseline_rows,
-                postgres_url.as_deref(),
-            )?;
-            println!("{report}");
-        }
-        Command::Bench(BenchCommand::Advance {
+        } => crate::bench::ledger::ledger(runs, entries, baseline_rows, postgres_url.as_deref())?
+            .to_string(),
+        BenchCommand::Advance {
             runs,
             advances,
             clients,
             postgres_url,
-        }) => {
-            let report =
-                crate::bench::advance::advance(runs, advances, &clients, postgres_url.as_deref())?;
-            println!("{report}");
-        }
-        Command::Bench(BenchCommand::Settle {
+        } => crate::bench::advance::advance(runs, advances, &clients, postgres_url.as_deref())?
+            .to_string(),
+        BenchCommand::Settle {
             runs,
             entries,
             postgres_url,
-        }) => {
-            let report = crate::bench::settle::settle(runs, entries, postgres_url.as_deref())?;
-            println!("{report}");
+        } => crate::bench::settle::settle(runs, entries, postgres_url.as_deref())?.to_string(),
+        BenchCommand::Verify { runs, entries } => {
+            crate::bench::audit::verify(runs, entries)?.to_string()
         }
-        Command::Bench(BenchCommand::Verify { runs, entries }) => {
-            println!("{}", crate::bench::audit::verify(runs, entries)?);
+        BenchCommand::Replay { runs, entries } => {
+            crate::bench::audit::replay(runs, entries)?.to_string()
         }
-        Command::Bench(BenchCommand::Replay { runs, entries }) => {
-            println!("{}", crate::bench::audit::replay(runs, entries)?);
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn key_folder(key_file: &Path) -> &Path {
