@@ -154,7 +154,16 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
         let parties: Vec<String> = rows.into_iter().map(|row| row.party_id).collect();
         crate::services::webhooks::enqueue(connection, seq, &parties, entry.at.naive_utc())?;
     }
-    let connection = context.connection()?;
+    // A journal entry changes no projection beyond its postings: it opens no
+    // savepoint, which on PostgreSQL would cost two round trips per entry.
+    if matches!(event, Event::JournalPosted(_)) {
+        return Ok(());
+    }
+    project(context.connection()?, seq, event)
+}
+
+/// Applies one event to the projections, one function per kind.
+fn project(connection: &mut DbConnection, seq: i64, event: Event) -> Result<(), LedgerError> {
     match event {
         Event::JournalPosted(_) => Ok(()),
         Event::FunderDeposited(body) => funder_deposited(connection, seq, body),
