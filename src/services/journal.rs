@@ -2,7 +2,7 @@
 //! reversal. Each is one `journal.posted` entry with balanced postings.
 
 use crate::domain::{check_balanced, PartyId, Posting, PostingError};
-use crate::ledger::{EntryDraft, Ledger, LedgerError, Receipt};
+use crate::ledger::EntryDraft;
 use crate::limits;
 
 /// A journal entry parsed from its text fields.
@@ -84,18 +84,6 @@ impl JournalEntry {
 #[serde(deny_unknown_fields)]
 pub struct JournalPosted {
     pub memo: String,
-}
-
-/// Records a journal entry and returns its receipt.
-pub async fn post(
-    ledger: &Ledger,
-    actor: &PartyId,
-    entry: JournalEntry,
-) -> Result<Receipt, LedgerError> {
-    let draft = entry.draft(actor);
-    ledger
-        .submit(move |_: &mut crate::ledger::BatchContext<'_>| Ok(draft.clone()))
-        .await
 }
 
 #[cfg(test)]
