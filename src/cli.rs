@@ -219,8 +219,8 @@ fn register_operator_party_if_new(
     let key = keyfile::load(&settings.key_file)
         .map_err(|e| anyhow::anyhow!("{e} (run `scfledger init` first)"))?;
     let (ledger, writer) =
-        crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
-    let command = crate::services::financing::parties::RegisterParty::parse(
+        crate::services::start_ledger(&settings.database, key, settings.sequencer)?;
+    let command = crate::services::party::RegisterParty::parse(
         party,
         party.as_str(),
         "operator",
@@ -317,7 +317,7 @@ fn seed_demo(settings: &Settings) -> anyhow::Result<ExitCode> {
     let mut connection = open(settings)?;
     let (key, _) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;
     let (ledger, writer) =
-        crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
+        crate::services::start_ledger(&settings.database, key, settings.sequencer)?;
     let seeded = demo::seed(
         &mut connection,
         &ledger,
@@ -356,7 +356,7 @@ fn verify_command(
             let mut connection = open(settings)?;
             verify::verify_database(&mut connection, &verifier).and_then(|report| {
                 // Advance decisions' withheld inputs against their commitments.
-                crate::services::financing::advances::check_disclosures(&mut connection)
+                crate::services::advance::disclosure::check_disclosures(&mut connection)
                     .map_err(verify::VerifyError::Disclosure)?;
                 Ok(report)
             })
@@ -388,11 +388,7 @@ fn verify_command(
 fn replay_command(settings: &Settings, repair: bool) -> anyhow::Result<ExitCode> {
     let mut connection = open(settings)?;
     let started = std::time::Instant::now();
-    let report = replay::replay(
-        &mut connection,
-        repair,
-        crate::services::financing::projector::apply,
-    )?;
+    let report = replay::replay(&mut connection, repair, crate::services::projector::apply)?;
     if report.differences.is_empty() {
         println!(
             "replayed {} entries in {:.2} s; projections match the log (peak memory {})",
@@ -446,9 +442,9 @@ fn import_camt(settings: &Settings, file: &Path, operator: &str) -> anyhow::Resu
     open(settings)?;
     let key = keyfile::load(&settings.key_file)?;
     let (ledger, writer) =
-        crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
+        crate::services::start_ledger(&settings.database, key, settings.sequencer)?;
     let pool = db::read_pool(&settings.database, 2)?;
-    let actor = crate::services::financing::invoices::Actor {
+    let actor = crate::services::common::Actor {
         party,
         role: Role::Operator,
     };
@@ -568,7 +564,7 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
     let verifier = key.verifier().to_text();
     let clock = Clock::system();
     let (ledger, writer) =
-        crate::services::financing::start_ledger(&settings.database, key, settings.sequencer)?;
+        crate::services::start_ledger(&settings.database, key, settings.sequencer)?;
     if seed_demo {
         report_seed(&demo::seed(
             &mut connection,
@@ -630,7 +626,7 @@ fn start_sweeper(
 ) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
     every(
         SWEEP_INTERVAL,
-        move || match crate::services::financing::sweep::sweep(
+        move || match crate::services::invoice::sweep::sweep(
             &mut connection,
             &ledger,
             clock.today(),

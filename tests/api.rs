@@ -599,7 +599,7 @@ fn unfinished_keys_are_freed_at_start_and_json_counts_by_content() {
         let (ledger, writer) = start(&db);
         ledger
             .submit_blocking(
-                scfledger::services::financing::parties::RegisterParty::parse(
+                scfledger::services::party::RegisterParty::parse(
                     &operator,
                     "op-treasury",
                     "operator",
@@ -817,7 +817,7 @@ fn a_supplier_never_sees_other_parties_figures() {
         );
         let mut connection = w._db.connect();
         assert_eq!(
-            scfledger::services::financing::advances::check_disclosures(&mut connection),
+            scfledger::services::advance::disclosure::check_disclosures(&mut connection),
             Ok(1),
             "{backend}"
         );

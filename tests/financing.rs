@@ -13,15 +13,16 @@ use scfledger::db::{financing as fin_db, log as log_db};
 use scfledger::domain::ErrorCode;
 use scfledger::domain::{PartyId, Role};
 use scfledger::ledger::{Ledger, LedgerError, Receipt};
-use scfledger::services::financing::advances::AcceptAdvance;
-use scfledger::services::financing::invoices::{
-    request_signing_bytes, Actor, CreditNote, InvoiceFields, RegisterInvoice, RetailerDecision,
+use scfledger::services::advance::AcceptAdvance;
+use scfledger::services::common::Actor;
+use scfledger::services::deposit::FunderDeposit;
+use scfledger::services::invoice::sweep;
+use scfledger::services::invoice::{
+    request_signing_bytes, CreditNote, InvoiceFields, RegisterInvoice, RetailerDecision,
 };
-use scfledger::services::financing::parties::{
-    CreateProgram, EnrolSupplier, FunderDeposit, ProgramFields, RegisterParty,
-};
-use scfledger::services::financing::payments::ReceivePayment;
-use scfledger::services::financing::sweep;
+use scfledger::services::party::RegisterParty;
+use scfledger::services::payment::ReceivePayment;
+use scfledger::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
 
 fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()

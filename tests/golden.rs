@@ -15,7 +15,8 @@ use common::*;
 use scfledger::db::financing::{self as fin_db, InvoiceFilter};
 use scfledger::domain::{PartyId, Role};
 use scfledger::ledger::SequencerConfig;
-use scfledger::services::financing::invoices::{Actor, CreditNote};
+use scfledger::services::common::Actor;
+use scfledger::services::invoice::CreditNote;
 
 /// Every entry kind the ledger writes; the golden ledger holds each.
 const KINDS: [&str; 19] = [
@@ -74,8 +75,7 @@ fn record(db: &TestDb) -> Vec<String> {
         fixed_time: Some(Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap()),
         ..SequencerConfig::default()
     };
-    let (ledger, writer) =
-        scfledger::services::financing::start_ledger(&db.url, test_key(), config).unwrap();
+    let (ledger, writer) = scfledger::services::start_ledger(&db.url, test_key(), config).unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
     let mut connection = db.connect();
     // The demo: parties, bank accounts, a programme and its members, a
@@ -233,7 +233,7 @@ fn check_golden(backend: &str) {
     assert_eq!(report.entries as usize, golden_lines.len());
     assert_consistent(&db);
     assert_eq!(
-        scfledger::services::financing::advances::check_disclosures(&mut db.connect()),
+        scfledger::services::advance::disclosure::check_disclosures(&mut db.connect()),
         Ok(5),
         "every advance's withheld inputs match its commitment"
     );

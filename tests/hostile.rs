@@ -124,7 +124,7 @@ proptest! {
         let document = mutate(pick.get(&samples("camt")).clone(), &mutations);
         if let Ok(statement) = scfledger::formats::camt::parse(&document) {
             // What parses also splits into ledger lines without a panic.
-            let _ = scfledger::services::treasury::lines_of(&statement);
+            let _ = scfledger::services::bank_line::lines_of(&statement);
         }
     }
 

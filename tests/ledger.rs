@@ -98,7 +98,7 @@ fn concurrent_appends_get_receipts_that_verify_offline() {
             replay::replay(
                 &mut connection,
                 false,
-                scfledger::services::financing::projector::apply
+                scfledger::services::projector::apply
             )
             .unwrap()
             .differences,
@@ -326,7 +326,7 @@ fn replay_names_an_altered_balance_and_repair_restores_it() {
         let report = replay::replay(
             &mut connection,
             false,
-            scfledger::services::financing::projector::apply,
+            scfledger::services::projector::apply,
         )
         .unwrap();
         assert_eq!(
@@ -338,12 +338,8 @@ fn replay_names_an_altered_balance_and_repair_restores_it() {
             "{backend}"
         );
         db::execute_raw(&mut connection, "DELETE FROM postings WHERE seq = 6").unwrap();
-        let report = replay::replay(
-            &mut connection,
-            true,
-            scfledger::services::financing::projector::apply,
-        )
-        .unwrap();
+        let report =
+            replay::replay(&mut connection, true, scfledger::services::projector::apply).unwrap();
         assert_eq!(
             report.differences.len(),
             2,
@@ -358,7 +354,7 @@ fn replay_names_an_altered_balance_and_repair_restores_it() {
             replay::replay(
                 &mut connection,
                 false,
-                scfledger::services::financing::projector::apply
+                scfledger::services::projector::apply
             )
             .unwrap()
             .differences,
@@ -422,7 +418,7 @@ fn restart_continues_the_same_tree() {
         drop(ledger);
         writer.join().unwrap();
         // A sequencer with another key refuses the ledger.
-        let error = scfledger::services::financing::start_ledger(
+        let error = scfledger::services::start_ledger(
             &db.url,
             LedgerKey::from_seed("scfledger.test/ledger", [1; 32]).unwrap(),
             Default::default(),

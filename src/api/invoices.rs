@@ -16,11 +16,9 @@ use crate::domain::Role;
 use crate::ledger::LedgerError;
 use crate::limits;
 use crate::server::AppState;
-use crate::services::financing::advances::AcceptAdvance;
-use crate::services::financing::invoices::{
-    CreditNote, InvoiceFields, RegisterInvoice, RetailerDecision,
-};
-use crate::services::financing::reads;
+use crate::services::advance::AcceptAdvance;
+use crate::services::invoice::{CreditNote, InvoiceFields, RegisterInvoice, RetailerDecision};
+use crate::services::reads;
 
 fn register_command(
     principal: &Principal,
@@ -360,7 +358,7 @@ async fn decide_with_reason(
     request: HttpRequest,
     body: Body,
     decision: fn(
-        crate::services::financing::invoices::Actor,
+        crate::services::common::Actor,
         &str,
         &str,
     ) -> Result<RetailerDecision, LedgerError>,
@@ -504,7 +502,7 @@ pub async fn register_einvoice(
             .supplier_id
             .clone()
             .unwrap_or_else(|| principal.party.to_string());
-        let command = crate::services::financing::einvoices::register_command(
+        let command = crate::services::invoice::einvoice::register_command(
             actor(&principal),
             &query.program_id,
             &supplier_id,

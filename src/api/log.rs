@@ -10,8 +10,8 @@ use super::dto::*;
 use super::error::ApiError;
 use crate::domain::Role;
 use crate::server::AppState;
-use crate::services::financing::reads;
 use crate::services::log_reads;
+use crate::services::reads;
 
 fn parse_entry(text: &str) -> Result<serde_json::Value, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::internal(&e))

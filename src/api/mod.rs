@@ -22,7 +22,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::ledger::Receipt;
 use crate::services::api_keys::Principal;
-use crate::services::financing::invoices::Actor;
+use crate::services::common::Actor;
 
 /// The acting party of a request.
 pub fn actor(principal: &Principal) -> Actor {

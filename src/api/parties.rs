@@ -13,10 +13,10 @@ use super::{actor, recorded};
 use crate::domain::{PartyId, Role};
 use crate::server::AppState;
 use crate::services::api_keys;
-use crate::services::financing::parties::{
-    CreateProgram, EnrolSupplier, FunderDeposit, ProgramFields, RegisterParty,
-};
-use crate::services::financing::reads;
+use crate::services::deposit::FunderDeposit;
+use crate::services::party::RegisterParty;
+use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
+use crate::services::reads;
 
 /// Register a party.
 #[utoipa::path(post, path = "/api/v1/parties", tag = "set-up", request_body = PartyRequest,

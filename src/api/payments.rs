@@ -10,9 +10,9 @@ use super::idempotency::{self, parse_json};
 use super::{actor, recorded};
 use crate::domain::{Currency, Role};
 use crate::server::AppState;
-use crate::services::financing::invoices::parse_date;
-use crate::services::financing::payments::ReceivePayment;
-use crate::services::financing::reads;
+use crate::services::common::parse_date;
+use crate::services::payment::ReceivePayment;
+use crate::services::reads;
 
 /// Record a retailer's payment and settle the invoices it pays (treasury).
 #[utoipa::path(post, path = "/api/v1/payments", tag = "settlement", request_body = PaymentRequest,

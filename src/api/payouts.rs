@@ -16,7 +16,8 @@ use crate::db::financing::{self as fin_db, PayoutRow};
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
 use crate::domain::{Currency, Role};
 use crate::server::AppState;
-use crate::services::payouts::{CreateBatch, SetBankAccount};
+use crate::services::party::SetBankAccount;
+use crate::services::payout::CreateBatch;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -255,7 +256,7 @@ pub async fn pain001(
     let batch_id = path.into_inner();
     let id = batch_id.clone();
     let bytes = state
-        .read(move |c| crate::services::payouts::pain001_of(c, &id))
+        .read(move |c| crate::services::payout::pain001_of(c, &id))
         .await?;
     Ok(HttpResponse::build(StatusCode::OK)
         .content_type("application/xml")

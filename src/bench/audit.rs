@@ -66,7 +66,7 @@ pub fn write_export(
         getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("random: {e}"))?;
         let signing = ed25519_dalek::SigningKey::from_bytes(&secret);
         let public = signing.verifying_key().to_bytes();
-        let key_id = crate::services::financing::parties::request_key_id(&public);
+        let key_id = crate::services::party::request_key_id(&public);
         retailers.push((format!("ret-{n}"), key_id, BASE64.encode(public), signing));
     }
     let journal = bank_charges()?;
@@ -284,11 +284,8 @@ pub fn replay(runs: usize, entries: u64) -> anyhow::Result<ReplayBenchReport> {
         let mut connection = url.connect()?;
         crate::db::run_migrations(&mut connection)?;
     }
-    let (ledger, writer) = crate::services::financing::start_ledger(
-        &url,
-        key,
-        crate::ledger::SequencerConfig::default(),
-    )?;
+    let (ledger, writer) =
+        crate::services::start_ledger(&url, key, crate::ledger::SequencerConfig::default())?;
     let journal = bank_charges()?;
     let operator = crate::domain::PartyId::parse("op-treasury").map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_current_thread()

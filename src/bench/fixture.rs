@@ -12,14 +12,13 @@ use crate::db::{self, DatabaseUrl};
 use crate::domain::{PartyId, Role};
 use crate::ledger::note::LedgerKey;
 use crate::ledger::{Command, Ledger, SequencerConfig};
+use crate::services::advance::AcceptAdvance;
 use crate::services::clock::Clock;
-use crate::services::financing::advances::AcceptAdvance;
-use crate::services::financing::invoices::{
-    Actor, InvoiceFields, RegisterInvoice, RetailerDecision,
-};
-use crate::services::financing::parties::{
-    CreateProgram, EnrolSupplier, FunderDeposit, ProgramFields, RegisterParty,
-};
+use crate::services::common::Actor;
+use crate::services::deposit::FunderDeposit;
+use crate::services::invoice::{InvoiceFields, RegisterInvoice, RetailerDecision};
+use crate::services::party::RegisterParty;
+use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
 
 pub const OPERATOR: &str = "op-bench";
 pub const RETAILER: &str = "ret-bench";
@@ -53,7 +52,7 @@ impl Fixture {
         db::run_migrations(&mut connection)?;
         let key = LedgerKey::generate("bench.scfledger.local/ledger")?;
         let (ledger, writer) =
-            crate::services::financing::start_ledger(&url, key, SequencerConfig::default())?;
+            crate::services::start_ledger(&url, key, SequencerConfig::default())?;
         let fixture = Fixture {
             url,
             today: NaiveDate::from_ymd_opt(2026, 11, 2).expect("a date"),

@@ -68,8 +68,7 @@ fn sequencer_run(url: &DatabaseUrl, entries: u64) -> anyhow::Result<(f64, u64)> 
     let mut connection = url.connect()?;
     db::run_migrations(&mut connection)?;
     let key = LedgerKey::generate("bench.scfledger.local/ledger")?;
-    let (ledger, writer) =
-        crate::services::financing::start_ledger(url, key, SequencerConfig::default())?;
+    let (ledger, writer) = crate::services::start_ledger(url, key, SequencerConfig::default())?;
     let entry = JournalEntry::parse(
         "Advance to supplier for invoice INV-2026-000123",
         &[

@@ -61,6 +61,51 @@ pub struct EntryDraft {
     pub actor_sig: Option<ActorSignature>,
 }
 
+/// A typed entry body: the kind it is recorded as, and its members. Each
+/// aggregate's events implement it (`services::*::events`), and
+/// `services::events::Event` reads every kind back.
+pub trait EntryBody: serde::Serialize {
+    /// The entry kind, as the log spells it.
+    const KIND: &'static str;
+
+    /// The entry draft recording this body for `actor`.
+    fn draft(&self, actor: impl Into<String>, postings: Vec<Posting>) -> EntryDraft {
+        self.signed_draft(actor, postings, None)
+    }
+
+    /// The draft with the actor's signature over its request.
+    fn signed_draft(
+        &self,
+        actor: impl Into<String>,
+        postings: Vec<Posting>,
+        actor_sig: Option<ActorSignature>,
+    ) -> EntryDraft {
+        let body = match serde_json::to_value(self).expect("entry bodies serialize") {
+            Value::Object(body) => body,
+            _ => unreachable!("entry bodies serialize as JSON objects"),
+        };
+        EntryDraft {
+            kind: Self::KIND.into(),
+            actor: actor.into(),
+            body,
+            postings,
+            actor_sig,
+        }
+    }
+}
+
+impl Entry {
+    /// The body read as `T`, when the entry is of `T`'s kind; `None` when it is another kind.
+    pub fn body_as<T: EntryBody + serde::de::DeserializeOwned>(
+        &self,
+    ) -> Result<Option<T>, serde_json::Error> {
+        if self.kind != T::KIND {
+            return Ok(None);
+        }
+        serde_json::from_value(Value::Object(self.body.clone())).map(Some)
+    }
+}
+
 /// One entry of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {

@@ -10,5 +10,5 @@ pub mod replay;
 pub mod sequencer;
 pub mod verify;
 
-pub use entry::{Entry, EntryDraft};
+pub use entry::{Entry, EntryBody, EntryDraft};
 pub use sequencer::{BatchContext, Command, Ledger, LedgerError, Receipt, SequencerConfig};

@@ -11,18 +11,18 @@ use chrono::{Duration, NaiveDate};
 use crate::db::{log as log_db, DbConnection};
 use crate::domain::{PartyId, Role};
 use crate::ledger::{Command, Ledger, LedgerError};
+use crate::services::advance::AcceptAdvance;
 use crate::services::api_keys;
-use crate::services::financing::advances::AcceptAdvance;
-use crate::services::financing::invoices::{
-    Actor, InvoiceFields, RegisterInvoice, RetailerDecision,
-};
-use crate::services::financing::parties::{
-    CreateProgram, EnrolSupplier, FunderDeposit, ProgramFields, RegisterParty,
-};
-use crate::services::financing::payments::ReceivePayment;
-use crate::services::financing::sweep;
+use crate::services::common::Actor;
+use crate::services::deposit::FunderDeposit;
+use crate::services::invoice::sweep;
+use crate::services::invoice::{InvoiceFields, RegisterInvoice, RetailerDecision};
 use crate::services::journal::{JournalEntry, PostingText};
-use crate::services::payouts::{CreateBatch, SetBankAccount};
+use crate::services::party::RegisterParty;
+use crate::services::party::SetBankAccount;
+use crate::services::payment::ReceivePayment;
+use crate::services::payout::CreateBatch;
+use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
 
 /// What the demo seed did.
 pub struct DemoSeed {

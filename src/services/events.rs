@@ -1,19 +1,24 @@
 //! Every entry kind the application writes, as one closed enum. A command
-//! builds its entry from an [`Event`]; the projector reads an entry back as
-//! one and matches on it exhaustively, so a new kind fails to compile
-//! wherever it must be handled. Each variant's body serializes to exactly the
+//! drafts its entry from its aggregate's body ([`EntryBody`]); the projector
+//! reads an entry back as an [`Event`] and matches on it exhaustively, so a
+//! new kind fails to compile wherever it must be handled. Each variant's body serializes to exactly the
 //! entry body it always had (`tests/golden.rs` holds the bytes).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use crate::domain::Posting;
-use crate::ledger::entry::ActorSignature;
-use crate::ledger::{Entry, EntryDraft, LedgerError};
-use crate::services::financing::bodies::*;
+use crate::ledger::{Entry, EntryBody, LedgerError};
+use crate::services::advance::AdvanceAccepted;
+use crate::services::bank_line::BankLineImported;
+use crate::services::deposit::FunderDeposited;
+use crate::services::invoice::{
+    InvoiceConfirmed, InvoiceCredited, InvoiceDefaulted, InvoiceDisputed, InvoiceOverdue,
+    InvoiceRegistered, InvoiceRejected,
+};
 use crate::services::journal::JournalPosted;
-use crate::services::payouts::{BankAccountSet, PayoutBatchCreated, PayoutConfirmed};
-use crate::services::treasury::{BankLineImported, PaymentReversed};
+use crate::services::party::{BankAccountSet, PartyRegistered};
+use crate::services::payment::{PaymentReceived, PaymentReversed};
+use crate::services::payout::{PayoutBatchCreated, PayoutConfirmed};
+use crate::services::program::{ProgramCreated, SupplierEnrolled};
 
 /// One fact of the ledger: its kind (the serde tag) and its body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,11 +39,11 @@ pub enum Event {
     #[serde(rename = "invoice.registered")]
     InvoiceRegistered(InvoiceRegistered),
     #[serde(rename = "invoice.confirmed")]
-    InvoiceConfirmed(InvoiceDecision),
+    InvoiceConfirmed(InvoiceConfirmed),
     #[serde(rename = "invoice.disputed")]
-    InvoiceDisputed(InvoiceDecision),
+    InvoiceDisputed(InvoiceDisputed),
     #[serde(rename = "invoice.rejected")]
-    InvoiceRejected(InvoiceDecision),
+    InvoiceRejected(InvoiceRejected),
     #[serde(rename = "invoice.credited")]
     InvoiceCredited(InvoiceCredited),
     #[serde(rename = "invoice.overdue")]
@@ -63,25 +68,25 @@ impl Event {
     /// The entry kind, as the log spells it.
     pub fn kind(&self) -> &'static str {
         match self {
-            Event::JournalPosted(_) => "journal.posted",
-            Event::PartyRegistered(_) => "party.registered",
-            Event::BankAccountSet(_) => "party.bank_account_set",
-            Event::ProgramCreated(_) => "program.created",
-            Event::SupplierEnrolled(_) => "program.supplier_enrolled",
-            Event::FunderDeposited(_) => "funder.deposited",
-            Event::InvoiceRegistered(_) => "invoice.registered",
-            Event::InvoiceConfirmed(_) => "invoice.confirmed",
-            Event::InvoiceDisputed(_) => "invoice.disputed",
-            Event::InvoiceRejected(_) => "invoice.rejected",
-            Event::InvoiceCredited(_) => "invoice.credited",
-            Event::InvoiceOverdue(_) => "invoice.overdue",
-            Event::InvoiceDefaulted(_) => "invoice.defaulted",
-            Event::AdvanceAccepted(_) => "advance.accepted",
-            Event::PaymentReceived(_) => "payment.received",
-            Event::PaymentReversed(_) => "payment.reversed",
-            Event::BankLineImported(_) => "bank.line_imported",
-            Event::PayoutBatchCreated(_) => "payout.batch_created",
-            Event::PayoutConfirmed(_) => "payout.confirmed",
+            Event::JournalPosted(_) => JournalPosted::KIND,
+            Event::PartyRegistered(_) => PartyRegistered::KIND,
+            Event::BankAccountSet(_) => BankAccountSet::KIND,
+            Event::ProgramCreated(_) => ProgramCreated::KIND,
+            Event::SupplierEnrolled(_) => SupplierEnrolled::KIND,
+            Event::FunderDeposited(_) => FunderDeposited::KIND,
+            Event::InvoiceRegistered(_) => InvoiceRegistered::KIND,
+            Event::InvoiceConfirmed(_) => InvoiceConfirmed::KIND,
+            Event::InvoiceDisputed(_) => InvoiceDisputed::KIND,
+            Event::InvoiceRejected(_) => InvoiceRejected::KIND,
+            Event::InvoiceCredited(_) => InvoiceCredited::KIND,
+            Event::InvoiceOverdue(_) => InvoiceOverdue::KIND,
+            Event::InvoiceDefaulted(_) => InvoiceDefaulted::KIND,
+            Event::AdvanceAccepted(_) => AdvanceAccepted::KIND,
+            Event::PaymentReceived(_) => PaymentReceived::KIND,
+            Event::PaymentReversed(_) => PaymentReversed::KIND,
+            Event::BankLineImported(_) => BankLineImported::KIND,
+            Event::PayoutBatchCreated(_) => PayoutBatchCreated::KIND,
+            Event::PayoutConfirmed(_) => PayoutConfirmed::KIND,
         }
     }
 
@@ -94,40 +99,5 @@ impl Event {
                 entry.seq, entry.kind
             ))
         })
-    }
-
-    /// The body as the entry holds it.
-    pub fn body(&self) -> Map<String, Value> {
-        match serde_json::to_value(self).expect("events serialize") {
-            Value::Object(mut tagged) => match tagged.remove("body") {
-                Some(Value::Object(body)) => body,
-                _ => unreachable!("every event has an object body"),
-            },
-            _ => unreachable!("events serialize as objects"),
-        }
-    }
-
-    /// The entry draft recording this event for `actor`.
-    pub fn draft(&self, actor: impl Into<String>, postings: Vec<Posting>) -> EntryDraft {
-        EntryDraft {
-            kind: self.kind().into(),
-            actor: actor.into(),
-            body: self.body(),
-            postings,
-            actor_sig: None,
-        }
-    }
-
-    /// The draft with the actor's signature over its request.
-    pub fn signed_draft(
-        &self,
-        actor: impl Into<String>,
-        postings: Vec<Posting>,
-        actor_sig: Option<ActorSignature>,
-    ) -> EntryDraft {
-        EntryDraft {
-            actor_sig,
-            ..self.draft(actor, postings)
-        }
     }
 }

@@ -10,9 +10,8 @@ use super::session::{PageError, Session};
 use crate::db::financing::{self as fin_db, PartyRow, ProgramRow};
 use crate::domain::{PartyId, Role};
 use crate::server::AppState;
-use crate::services::financing::parties::{
-    CreateProgram, EnrolSupplier, ProgramFields, RegisterParty,
-};
+use crate::services::party::RegisterParty;
+use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
 use crate::services::{api_keys, users};
 
 #[derive(Template)]

@@ -7,7 +7,7 @@ use super::session::{PageError, Session};
 use crate::domain::{Currency, Role};
 use crate::ledger::LedgerError;
 use crate::services::api_keys::Principal;
-use crate::services::financing::invoices::Actor;
+use crate::services::common::Actor;
 use crate::services::log_reads::ReadError;
 
 /// The header of every signed-in page.

@@ -11,8 +11,8 @@ use super::pages::{
 use super::session::{PageError, Session};
 use crate::domain::Role;
 use crate::server::AppState;
-use crate::services::financing::invoices::RetailerDecision;
-use crate::services::financing::reads;
+use crate::services::invoice::RetailerDecision;
+use crate::services::reads;
 
 pub struct PayableLine {
     pub invoice_id: String,

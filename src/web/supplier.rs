@@ -16,10 +16,11 @@ use super::session::{PageError, Session};
 use crate::db::financing::ProgramRow;
 use crate::domain::{Currency, Role};
 use crate::server::AppState;
-use crate::services::financing::advances::AcceptAdvance;
-use crate::services::financing::invoices::{InvoiceFields, RegisterInvoice};
-use crate::services::financing::{einvoices, reads};
+use crate::services::advance::AcceptAdvance;
+use crate::services::invoice::einvoice;
+use crate::services::invoice::{InvoiceFields, RegisterInvoice};
 use crate::services::log_reads;
+use crate::services::reads;
 
 pub struct PositionLine {
     pub program_id: String,
@@ -277,7 +278,7 @@ pub async fn upload(
     session.require(Role::Supplier)?;
     session.check_csrf(&form.csrf)?;
     let supplier_id = session.0.party.to_string();
-    let outcome = match einvoices::register_command(
+    let outcome = match einvoice::register_command(
         actor(&session),
         &form.program_id,
         &supplier_id,

@@ -19,7 +19,7 @@ use crate::db::payouts as payouts_db;
 use crate::domain::Role;
 use crate::ledger::LedgerError;
 use crate::server::AppState;
-use crate::services::payouts::CreateBatch;
+use crate::services::payout::CreateBatch;
 use crate::services::treasury::{self, ManualMatch, ReconciliationRow};
 
 /// One bar of a chart.
@@ -534,14 +534,13 @@ pub async fn pain001(
     session.require(Role::Operator)?;
     let batch_id = path.into_inner();
     let id = batch_id.clone();
-    let bytes = read(
-        &state,
-        move |c| match crate::services::payouts::pain001_of(c, &id) {
+    let bytes = read(&state, move |c| {
+        match crate::services::payout::pain001_of(c, &id) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(LedgerError::Rejected { .. }) => Ok(None),
             Err(other) => Err(other),
-        },
-    )
+        }
+    })
     .await?;
     match bytes {
         Some(bytes) => Ok(HttpResponse::Ok()

@@ -107,8 +107,7 @@ pub fn test_key() -> LedgerKey {
 
 /// A running sequencer on `db`; join the handle after dropping the ledger.
 pub fn start(db: &TestDb) -> (Ledger, std::thread::JoinHandle<()>) {
-    scfledger::services::financing::start_ledger(&db.url, test_key(), SequencerConfig::default())
-        .unwrap()
+    scfledger::services::start_ledger(&db.url, test_key(), SequencerConfig::default()).unwrap()
 }
 
 /// A journal entry moving `amount` EUR from `from` to `to`.
@@ -166,7 +165,7 @@ pub fn assert_consistent(db: &TestDb) {
     let report = scfledger::ledger::replay::replay(
         &mut connection,
         false,
-        scfledger::services::financing::projector::apply,
+        scfledger::services::projector::apply,
     )
     .unwrap();
     assert_eq!(
@@ -187,7 +186,7 @@ pub fn spawn_app(db: &TestDb, clock: scfledger::services::clock::Clock) -> (Stri
         .unwrap()
         .is_some();
     if !exists {
-        let register = scfledger::services::financing::parties::RegisterParty::parse(
+        let register = scfledger::services::party::RegisterParty::parse(
             &operator_party,
             "op-treasury",
             "operator",

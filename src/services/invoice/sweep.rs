@@ -1,18 +1,16 @@
 //! The daily sweep: overdue past due date + grace, defaulted past that plus the
 //! programme's default period. The date comes from the caller's clock.
 
-use crate::domain::ErrorCode;
-use crate::services::events::Event;
 use chrono::{Duration, NaiveDate};
 
-use super::bodies::{InvoiceDefaulted, InvoiceOverdue};
-use super::common::{
-    accounts, amount_text, load_invoice, load_program, program_terms, reject, PostingsBuilder,
-};
+use super::events::{InvoiceDefaulted, InvoiceOverdue};
 use crate::db::financing as fin_db;
 use crate::db::DbConnection;
-use crate::domain::{Currency, InvoiceEvent, InvoiceStatus};
-use crate::ledger::{BatchContext, Command, EntryDraft, Ledger, LedgerError};
+use crate::domain::{Currency, ErrorCode, InvoiceEvent, InvoiceStatus};
+use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, Ledger, LedgerError};
+use crate::services::common::{
+    accounts, amount_text, load_invoice, load_program, program_terms, reject, PostingsBuilder,
+};
 
 /// `invoice.overdue`.
 pub struct MarkOverdue {
@@ -47,7 +45,7 @@ impl Command for MarkOverdue {
             invoice_id: invoice.invoice_id,
             as_of: self.today,
         };
-        Ok(Event::InvoiceOverdue(body).draft("system", vec![]))
+        Ok(body.draft("system", vec![]))
     }
 }
 
@@ -115,7 +113,7 @@ impl Command for DefaultInvoice {
             principal_shortfall: amount_text(currency, shortfall),
             debt_id,
         };
-        Ok(Event::InvoiceDefaulted(body).draft("system", postings.finish()))
+        Ok(body.draft("system", postings.finish()))
     }
 }
 

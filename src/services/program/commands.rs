@@ -1,104 +1,14 @@
-//! Registering parties and programmes, and funders placing money.
+//! Creating a programme and enrolling its suppliers.
 
-use crate::domain::ErrorCode;
-use crate::services::events::Event;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 
-use super::bodies::{FunderDeposited, PartyRegistered, ProgramCreated, SupplierEnrolled};
-use super::common::{
-    accounts, check_unmatched_line, invalid, load_party, load_program, positive_amount, reject,
-    PostingsBuilder,
-};
-use super::invoices::Actor;
+use super::errors::terms_error;
+use super::events::{ProgramCreated, SupplierEnrolled};
 use crate::db::financing as fin_db;
 use crate::domain::terms::{parse_rate, DayCount, TermsError};
-use crate::domain::{Currency, PartyId, Role};
-use crate::ledger::{BatchContext, Command, EntryDraft, LedgerError};
-
-/// The key id of a party's Ed25519 request key: first 8 bytes of SHA-256(key), hex.
-pub fn request_key_id(public_key: &[u8; 32]) -> String {
-    hex::encode(&Sha256::digest(public_key)[..8])
-}
-
-/// `party.registered`: a supplier, retailer, funder or operator joins.
-pub struct RegisterParty {
-    body: PartyRegistered,
-    actor: PartyId,
-}
-
-impl RegisterParty {
-    pub fn parse(
-        actor: &PartyId,
-        party_id: &str,
-        role: &str,
-        name: &str,
-        tax_id: Option<&str>,
-        public_key_base64: Option<&str>,
-    ) -> Result<Self, LedgerError> {
-        let party_id = PartyId::parse(party_id).map_err(|e| invalid("party_id", e))?;
-        let role: Role = role.parse().map_err(|e: String| invalid("role", e))?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > crate::limits::PARTY_NAME_LENGTH_MAX {
-            return Err(invalid("name", "name must be 1-200 characters"));
-        }
-        let tax_id = tax_id.map(str::trim).filter(|t| !t.is_empty());
-        if role == Role::Supplier && tax_id.is_none() {
-            return Err(invalid(
-                "tax_id",
-                "a supplier needs its tax id (it identifies its invoices)",
-            ));
-        }
-        if tax_id.is_some_and(|t| t.len() > crate::limits::TAX_ID_LENGTH_MAX) {
-            return Err(invalid("tax_id", "tax_id must be at most 64 characters"));
-        }
-        let (public_key, key_id) = match public_key_base64 {
-            None => (None, None),
-            Some(text) => {
-                let bytes: [u8; 32] = BASE64
-                    .decode(text)
-                    .ok()
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or_else(|| {
-                        invalid(
-                            "public_key",
-                            "public_key must be a base64 Ed25519 public key (32 bytes)",
-                        )
-                    })?;
-                ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| {
-                    invalid("public_key", "public_key is not a valid Ed25519 point")
-                })?;
-                (Some(text.to_string()), Some(request_key_id(&bytes)))
-            }
-        };
-        Ok(RegisterParty {
-            body: PartyRegistered {
-                party_id: party_id.to_string(),
-                role: role.as_str().into(),
-                name: name.into(),
-                tax_id: tax_id.map(str::to_string),
-                public_key,
-                key_id,
-            },
-            actor: actor.clone(),
-        })
-    }
-}
-
-impl Command for RegisterParty {
-    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        if fin_db::party(context.connection()?, &self.body.party_id)?.is_some() {
-            return Err(reject(
-                ErrorCode::PartyExists,
-                Some("party_id"),
-                format!("party {} already exists", self.body.party_id),
-            ));
-        }
-        Ok(Event::PartyRegistered(self.body.clone()).draft(self.actor.to_string(), vec![]))
-    }
-}
+use crate::domain::{Currency, ErrorCode, PartyId, Role};
+use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::services::common::{invalid, load_party, load_program, positive_amount, reject, Actor};
 
 /// Text fields of a programme, as a form or the API sends them.
 #[derive(Debug, Clone, Default)]
@@ -120,16 +30,6 @@ pub struct ProgramFields<'a> {
     pub retailer_limit: &'a str,
     pub supplier_limit_fixed: Option<&'a str>,
     pub supplier_limit_multiple: Option<&'a str>,
-}
-
-fn terms_error(error: TermsError) -> LedgerError {
-    let field = match &error {
-        TermsError::Rate { field, .. } | TermsError::OutOfRange { field, .. } => field,
-        TermsError::DayCount(_) => "day_count",
-        TermsError::SupplierLimitRule => "supplier_limit_fixed",
-        TermsError::Tenor => "tenor_min_days",
-    };
-    invalid(field, error.to_string())
 }
 
 /// `program.created`: one retailer, one funder, one currency and their terms.
@@ -244,7 +144,7 @@ impl Command for CreateProgram {
             "retailer_id",
         )?;
         load_party(connection, &self.body.funder_id, Role::Funder, "funder_id")?;
-        Ok(Event::ProgramCreated(self.body.clone()).draft(self.actor.to_string(), vec![]))
+        Ok(self.body.clone().draft(self.actor.to_string(), vec![]))
     }
 }
 
@@ -298,69 +198,6 @@ impl Command for EnrolSupplier {
             supplier_id: self.supplier_id.clone(),
             retailer_id: program.retailer_id,
         };
-        Ok(Event::SupplierEnrolled(body).draft(self.actor.party.to_string(), vec![]))
-    }
-}
-
-/// `funder.deposited`: a funder's money arrives in the platform's bank account.
-pub struct FunderDeposit {
-    body: FunderDeposited,
-    currency: Currency,
-    amount_minor: i64,
-    actor: PartyId,
-}
-
-impl FunderDeposit {
-    pub fn parse(
-        actor: &PartyId,
-        funder_id: &str,
-        currency: &str,
-        amount: &str,
-    ) -> Result<Self, LedgerError> {
-        let currency = Currency::parse(currency).map_err(|e| invalid("currency", e.to_string()))?;
-        let amount_minor = positive_amount("amount", currency, amount)?;
-        Ok(FunderDeposit {
-            body: FunderDeposited {
-                funder_id: funder_id.into(),
-                currency: currency.code().into(),
-                amount: currency.format_amount(amount_minor),
-                bank_line: None,
-            },
-            currency,
-            amount_minor,
-            actor: actor.clone(),
-        })
-    }
-
-    /// The money is an imported bank line's, waiting in `unapplied-cash`.
-    pub fn from_bank_line(mut self, line: super::bodies::MatchedLine) -> Self {
-        self.body.bank_line = Some(line);
-        self
-    }
-}
-
-impl Command for FunderDeposit {
-    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let connection = context.connection()?;
-        load_party(connection, &self.body.funder_id, Role::Funder, "funder_id")?;
-        let from = match &self.body.bank_line {
-            None => accounts::BANK,
-            Some(matched) => {
-                check_unmatched_line(
-                    connection,
-                    &matched.line_id,
-                    self.currency,
-                    self.amount_minor,
-                )?;
-                accounts::UNAPPLIED_CASH
-            }
-        };
-        let mut postings = PostingsBuilder::new(self.currency);
-        postings.debit(from, self.amount_minor).credit(
-            &accounts::funder_cash(&self.body.funder_id),
-            self.amount_minor,
-        );
-        Ok(Event::FunderDeposited(self.body.clone())
-            .draft(self.actor.to_string(), postings.finish()))
+        Ok(body.draft(self.actor.party.to_string(), vec![]))
     }
 }

@@ -1,19 +1,35 @@
-//! What the financing commands share: account names, postings, loaders with
-//! clear errors, and payout netting against supplier debts.
+//! What the commands of every aggregate share: who acts, refusals with their
+//! code, account names, postings, amounts, and loaders with clear errors.
+//! `stored` holds the projections' own loaders, whose failures mean the
+//! projections disagree with the log.
 
-use crate::domain::ErrorCode;
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::bodies::{DebtRecovery, PayoutInstruction};
 use crate::db::financing::{self as fin_db, InvoiceRow, PartyRow, ProgramRow};
 use crate::db::DbConnection;
 use crate::domain::terms::{
     DayCount, ProgramTerms, SupplierLimitRule, TRADING_HISTORY_WINDOW_DAYS,
 };
-use crate::domain::{AccountName, Currency, Posting, Role};
+use crate::domain::ErrorCode;
+use crate::domain::{AccountName, Currency, PartyId, Posting, Role};
 use crate::ledger::LedgerError;
+
+/// Who asks: a party and the role its credential carries.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub party: PartyId,
+    pub role: Role,
+}
+
+impl Actor {
+    /// The operator acts for anyone; a party only for itself.
+    pub fn may_act_for(&self, party_id: &str) -> bool {
+        self.role == Role::Operator || self.party.as_str() == party_id
+    }
+}
 
 /// A refusal with a stable code and the field at fault.
 pub fn reject(code: ErrorCode, field: Option<&str>, message: impl Into<String>) -> LedgerError {
@@ -94,40 +110,6 @@ impl PostingsBuilder {
     pub fn finish(self) -> Vec<Posting> {
         self.lines
     }
-}
-
-/// Checks that an imported bank line can be applied whole: it exists, is an
-/// unmatched credit, and has this currency and amount.
-pub fn check_unmatched_line(
-    connection: &mut DbConnection,
-    line_id: &str,
-    currency: Currency,
-    amount_minor: i64,
-) -> Result<(), LedgerError> {
-    let line = crate::db::bank::line(connection, line_id)?.ok_or_else(|| {
-        reject(
-            ErrorCode::NotFound,
-            Some("line_id"),
-            format!("no bank line {line_id:?}"),
-        )
-    })?;
-    if line.status != "unmatched" {
-        return Err(reject(
-            ErrorCode::IllegalTransition,
-            Some("line_id"),
-            format!(
-                "bank line {} is {}, not unmatched",
-                line.line_id, line.status
-            ),
-        ));
-    }
-    if line.amount_minor != amount_minor || line.currency != currency.code() {
-        return Err(invalid(
-            "amount",
-            "the bank line is applied whole: amount and currency must be the line's",
-        ));
-    }
-    Ok(())
 }
 
 /// An amount as written in entry bodies.
@@ -245,69 +227,76 @@ pub fn program_terms(program: &ProgramRow) -> Result<ProgramTerms, LedgerError> 
     })
 }
 
-/// Nets a supplier's open debts (oldest first) from a payout and posts both:
-/// the payout to `payouts:pending`, each recovery back to its funder.
-/// `debts_already_taken` lets several payouts of one entry net the same debts.
-pub fn net_payout(
-    connection: &mut DbConnection,
-    supplier_id: &str,
-    currency: Currency,
-    gross_minor: i64,
-    payout_id: String,
-    debts_already_taken: &mut Vec<(String, i64)>,
-    postings: &mut PostingsBuilder,
-) -> Result<PayoutInstruction, LedgerError> {
-    let mut remaining = gross_minor;
-    let mut recoveries = Vec::new();
-    for debt in fin_db::open_debts(connection, supplier_id, currency.code())? {
-        if remaining == 0 {
-            break;
-        }
-        let taken: i64 = debts_already_taken
-            .iter()
-            .filter(|(id, _)| *id == debt.debt_id)
-            .map(|(_, a)| a)
-            .sum();
-        let open = debt.amount_minor - debt.recovered_minor - taken;
-        let recovered = open.min(remaining);
-        if recovered <= 0 {
-            continue;
-        }
-        remaining -= recovered;
-        debts_already_taken.push((debt.debt_id.clone(), recovered));
-        postings
-            .credit(&accounts::supplier_debt(supplier_id), recovered)
-            .debit(&accounts::funder_principal(&debt.funder_id), recovered)
-            .credit(&accounts::funder_cash(&debt.funder_id), recovered);
-        recoveries.push(DebtRecovery {
-            debt_id: debt.debt_id,
-            funder_id: debt.funder_id,
-            amount: amount_text(currency, recovered),
-        });
-    }
-    postings.credit(accounts::PAYOUTS_PENDING, remaining);
-    Ok(PayoutInstruction {
-        payout_id,
-        party_id: supplier_id.to_string(),
-        amount: amount_text(currency, remaining),
-        recoveries,
+/// Parses a `YYYY-MM-DD` date field.
+pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, LedgerError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        invalid(
+            field,
+            format!("{field} must be a date as YYYY-MM-DD, got {text:?}"),
+        )
     })
 }
 
-/// Marks a line explained by the entry `seq` (a payment, a payout confirmation or a reversal).
-pub fn mark_line(
-    connection: &mut DbConnection,
-    line_id: &str,
-    rule: &str,
-    matched_by: &str,
-    seq: i64,
-) -> Result<(), LedgerError> {
-    let mut line = crate::db::bank::line(connection, line_id)?
-        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no bank line {line_id}")))?;
-    line.status = "matched".into();
-    line.matched_by = Some(matched_by.into());
-    line.match_rule = Some(rule.into());
-    line.payment_seq = Some(seq);
-    crate::db::bank::update(connection, &line)?;
-    Ok(())
+pub fn operator_only(actor: &Actor, what: &str) -> Result<(), LedgerError> {
+    if actor.role == Role::Operator {
+        Ok(())
+    } else {
+        Err(reject(
+            ErrorCode::Forbidden,
+            None,
+            format!("{what} is for treasury (an operator key)"),
+        ))
+    }
+}
+
+/// The projections' loaders: a missing row means the projections disagree with the log.
+pub mod stored {
+    use crate::db::financing::{self as fin_db, AdvanceRow, InvoiceRow};
+    use crate::db::DbConnection;
+    use crate::domain::{Currency, InvoiceStatus};
+    use crate::ledger::LedgerError;
+
+    pub fn currency(code: &str) -> Result<Currency, LedgerError> {
+        Currency::parse(code).map_err(|e| LedgerError::Inconsistent(e.to_string()))
+    }
+
+    pub fn invoice(
+        connection: &mut DbConnection,
+        invoice_id: &str,
+    ) -> Result<InvoiceRow, LedgerError> {
+        fin_db::invoice(connection, invoice_id)?
+            .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no invoice {invoice_id}")))
+    }
+
+    pub fn advance(
+        connection: &mut DbConnection,
+        invoice_id: &str,
+    ) -> Result<AdvanceRow, LedgerError> {
+        fin_db::advance(connection, invoice_id)?.ok_or_else(|| {
+            LedgerError::Inconsistent(format!("projector: no advance on {invoice_id}"))
+        })
+    }
+
+    pub fn set_status(
+        connection: &mut DbConnection,
+        invoice_id: &str,
+        status: InvoiceStatus,
+    ) -> Result<InvoiceRow, LedgerError> {
+        let mut row = invoice(connection, invoice_id)?;
+        row.status = status.to_string();
+        fin_db::update_invoice(connection, &row)?;
+        Ok(row)
+    }
+
+    /// `a + b`, or an inconsistency naming what overflowed.
+    pub fn add(a: i64, b: i64, what: &str) -> Result<i64, LedgerError> {
+        a.checked_add(b)
+            .ok_or_else(|| LedgerError::Inconsistent(format!("projector: {what} overflows")))
+    }
+
+    /// `a - b`, or an inconsistency naming what overflowed.
+    pub fn sub(a: i64, b: i64, what: &str) -> Result<i64, LedgerError> {
+        a.checked_sub(b)
+            .ok_or_else(|| LedgerError::Inconsistent(format!("projector: {what} overflows")))
+    }
 }

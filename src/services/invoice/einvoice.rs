@@ -1,11 +1,10 @@
-//! Registering invoices from UBL 2.1 / PEPPOL BIS 3.0 and UN/CEFACT CII files.
+//! Registering an invoice from a UBL or CII e-invoice.
 
-use super::common::{invalid, reject};
-use super::invoices::{Actor, InvoiceFields, RegisterInvoice};
-use crate::domain::Currency;
-use crate::domain::ErrorCode;
+use super::commands::{InvoiceFields, RegisterInvoice};
+use crate::domain::{Currency, ErrorCode};
 use crate::formats::einvoice::{self, Syntax};
 use crate::ledger::LedgerError;
+use crate::services::common::{invalid, reject, Actor};
 
 /// Parses an e-invoice and builds its registration: the document's number,
 /// dates, currency and payable amount exactly, its SHA-256 kept in the entry.

@@ -1,45 +1,25 @@
-//! The invoice lifecycle: register, confirm, dispute, reject, credit note.
+//! Registering an invoice, the retailer's decision, and credit notes.
 
-use crate::domain::ErrorCode;
-use crate::services::events::Event;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::NaiveDate;
 use serde_json::json;
 
-use super::bodies::{InvoiceCredited, InvoiceDecision, InvoiceRegistered};
-use super::common::{
-    accounts, amount_text, invalid, load_invoice, load_party, load_program, positive_amount,
-    reject, PostingsBuilder,
+use super::events::{
+    InvoiceConfirmed, InvoiceCredited, InvoiceDecision, InvoiceDisputed, InvoiceRegistered,
+    InvoiceRejected,
 };
 use crate::db::financing as fin_db;
 use crate::domain::invoice::{fingerprint, fingerprint_v1, FingerprintFacts};
-use crate::domain::{Currency, InvoiceEvent, InvoiceStatus, PartyId, Role};
+use crate::domain::{Currency, ErrorCode, InvoiceEvent, InvoiceStatus, Role};
+pub use crate::ledger::entry::request_signing_bytes;
 use crate::ledger::entry::ActorSignature;
-use crate::ledger::{BatchContext, Command, EntryDraft, LedgerError};
-
-/// Who asks: a party and the role its credential carries.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub party: PartyId,
-    pub role: Role,
-}
-
-impl Actor {
-    /// The operator acts for anyone; a party only for itself.
-    pub fn may_act_for(&self, party_id: &str) -> bool {
-        self.role == Role::Operator || self.party.as_str() == party_id
-    }
-}
-
-/// A supplier registers invoices, and is financed, only in its programmes.
-pub fn not_enrolled(supplier_id: &str, program_id: &str) -> LedgerError {
-    reject(
-                ErrorCode::NotEnrolled,
-        Some("program_id"),
-        format!("{supplier_id} is not enrolled in programme {program_id}; the programme's operator or retailer enrols its suppliers"),
-    )
-}
+use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::services::common::{
+    accounts, amount_text, invalid, load_invoice, load_party, load_program, parse_date,
+    positive_amount, reject, Actor, PostingsBuilder,
+};
+use crate::services::program::errors::not_enrolled;
 
 fn forbidden(actor: &Actor, what: &str) -> LedgerError {
     reject(
@@ -63,16 +43,6 @@ fn check(invoice: &fin_db::InvoiceRow, event: InvoiceEvent) -> Result<InvoiceSta
         )
     })?;
     Ok(status)
-}
-
-/// Parses a `YYYY-MM-DD` date field.
-pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, LedgerError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        invalid(
-            field,
-            format!("{field} must be a date as YYYY-MM-DD, got {text:?}"),
-        )
-    })
 }
 
 /// Text fields of a new invoice.
@@ -236,17 +206,46 @@ impl Command for RegisterInvoice {
             fingerprint,
             ..self.fields.clone()
         };
-        Ok(Event::InvoiceRegistered(body).draft(self.actor.party.to_string(), vec![]))
+        Ok(body.draft(self.actor.party.to_string(), vec![]))
     }
 }
 
-pub use crate::ledger::entry::request_signing_bytes;
+/// Which of the three kinds a retailer's decision is recorded as.
+#[derive(Debug, Clone, Copy)]
+enum Decision {
+    Confirmed,
+    Disputed,
+    Rejected,
+}
+
+impl Decision {
+    fn kind(self) -> &'static str {
+        match self {
+            Decision::Confirmed => InvoiceConfirmed::KIND,
+            Decision::Disputed => InvoiceDisputed::KIND,
+            Decision::Rejected => InvoiceRejected::KIND,
+        }
+    }
+
+    fn draft(
+        self,
+        body: InvoiceDecision,
+        actor: String,
+        actor_sig: Option<ActorSignature>,
+    ) -> EntryDraft {
+        match self {
+            Decision::Confirmed => InvoiceConfirmed(body).signed_draft(actor, vec![], actor_sig),
+            Decision::Disputed => InvoiceDisputed(body).signed_draft(actor, vec![], actor_sig),
+            Decision::Rejected => InvoiceRejected(body).signed_draft(actor, vec![], actor_sig),
+        }
+    }
+}
 
 /// `invoice.confirmed`, `invoice.disputed` or `invoice.rejected` by the retailer.
 pub struct RetailerDecision {
     actor: Actor,
-    /// The event this decision records.
-    recorded_as: fn(InvoiceDecision) -> Event,
+    /// The entry kind this decision records.
+    recorded_as: Decision,
     event: InvoiceEvent,
     invoice_id: String,
     reason: Option<String>,
@@ -259,7 +258,7 @@ impl RetailerDecision {
     pub fn confirm(actor: Actor, invoice_id: &str, signature_base64: Option<String>) -> Self {
         RetailerDecision {
             actor,
-            recorded_as: Event::InvoiceConfirmed,
+            recorded_as: Decision::Confirmed,
             event: InvoiceEvent::Confirm,
             invoice_id: invoice_id.into(),
             reason: None,
@@ -270,7 +269,7 @@ impl RetailerDecision {
     pub fn dispute(actor: Actor, invoice_id: &str, reason: &str) -> Result<Self, LedgerError> {
         Ok(RetailerDecision {
             actor,
-            recorded_as: Event::InvoiceDisputed,
+            recorded_as: Decision::Disputed,
             event: InvoiceEvent::Dispute,
             invoice_id: invoice_id.into(),
             reason: Some(check_reason(reason)?),
@@ -281,11 +280,51 @@ impl RetailerDecision {
     pub fn reject(actor: Actor, invoice_id: &str, reason: &str) -> Result<Self, LedgerError> {
         Ok(RetailerDecision {
             actor,
-            recorded_as: Event::InvoiceRejected,
+            recorded_as: Decision::Rejected,
             event: InvoiceEvent::Reject,
             invoice_id: invoice_id.into(),
             reason: Some(check_reason(reason)?),
             signature_base64: None,
+        })
+    }
+}
+
+impl RetailerDecision {
+    fn verify_signature(
+        &self,
+        public_key: &str,
+        key_id: String,
+    ) -> Result<ActorSignature, LedgerError> {
+        let Some(signature_text) = &self.signature_base64 else {
+            return Err(reject(
+                ErrorCode::SignatureRequired,
+                Some("signature"),
+                "this retailer has a registered key: sign the confirmation",
+            ));
+        };
+        let bad = || {
+            reject(
+                ErrorCode::BadSignature,
+                Some("signature"),
+                "the signature does not verify with the retailer's registered key",
+            )
+        };
+        let key_bytes: [u8; 32] = BASE64
+            .decode(public_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| LedgerError::Inconsistent("stored public key".into()))?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
+            .map_err(|_| LedgerError::Inconsistent("stored public key".into()))?;
+        let signature_bytes = BASE64.decode(signature_text).map_err(|_| bad())?;
+        let signature =
+            ed25519_dalek::Signature::from_slice(&signature_bytes).map_err(|_| bad())?;
+        let kind = self.recorded_as.kind();
+        let message = request_signing_bytes(kind, &json!({"invoice_id": self.invoice_id}));
+        key.verify_strict(&message, &signature).map_err(|_| bad())?;
+        Ok(ActorSignature {
+            key_id,
+            signature: signature_text.clone(),
         })
     }
 }
@@ -339,52 +378,9 @@ impl Command for RetailerDecision {
             creditor_reference,
             reason: self.reason.clone(),
         };
-        Ok((self.recorded_as)(body).signed_draft(self.actor.party.to_string(), vec![], actor_sig))
-    }
-}
-
-impl RetailerDecision {
-    fn verify_signature(
-        &self,
-        public_key: &str,
-        key_id: String,
-    ) -> Result<ActorSignature, LedgerError> {
-        let Some(signature_text) = &self.signature_base64 else {
-            return Err(reject(
-                ErrorCode::SignatureRequired,
-                Some("signature"),
-                "this retailer has a registered key: sign the confirmation",
-            ));
-        };
-        let bad = || {
-            reject(
-                ErrorCode::BadSignature,
-                Some("signature"),
-                "the signature does not verify with the retailer's registered key",
-            )
-        };
-        let key_bytes: [u8; 32] = BASE64
-            .decode(public_key)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| LedgerError::Inconsistent("stored public key".into()))?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
-            .map_err(|_| LedgerError::Inconsistent("stored public key".into()))?;
-        let signature_bytes = BASE64.decode(signature_text).map_err(|_| bad())?;
-        let signature =
-            ed25519_dalek::Signature::from_slice(&signature_bytes).map_err(|_| bad())?;
-        let kind = (self.recorded_as)(InvoiceDecision {
-            invoice_id: String::new(),
-            creditor_reference: None,
-            reason: None,
-        })
-        .kind();
-        let message = request_signing_bytes(kind, &json!({"invoice_id": self.invoice_id}));
-        key.verify_strict(&message, &signature).map_err(|_| bad())?;
-        Ok(ActorSignature {
-            key_id,
-            signature: signature_text.clone(),
-        })
+        Ok(self
+            .recorded_as
+            .draft(body, self.actor.party.to_string(), actor_sig))
     }
 }
 
@@ -480,6 +476,6 @@ impl Command for CreditNote {
             debt_id,
             funder_id,
         };
-        Ok(Event::InvoiceCredited(body).draft(self.actor.party.to_string(), postings.finish()))
+        Ok(body.draft(self.actor.party.to_string(), postings.finish()))
     }
 }

@@ -2,7 +2,7 @@
 //! reversal. Each is one `journal.posted` entry with balanced postings.
 
 use crate::domain::{check_balanced, PartyId, Posting, PostingError};
-use crate::ledger::EntryDraft;
+use crate::ledger::{EntryBody, EntryDraft};
 use crate::limits;
 
 /// A journal entry parsed from its text fields.
@@ -72,9 +72,9 @@ impl JournalEntry {
 
     /// The draft entry recorded for `actor`.
     pub fn draft(&self, actor: &PartyId) -> EntryDraft {
-        crate::services::events::Event::JournalPosted(JournalPosted {
+        JournalPosted {
             memo: self.memo.clone(),
-        })
+        }
         .draft(actor.as_str(), self.postings.clone())
     }
 }
@@ -84,6 +84,10 @@ impl JournalEntry {
 #[serde(deny_unknown_fields)]
 pub struct JournalPosted {
     pub memo: String,
+}
+
+impl EntryBody for JournalPosted {
+    const KIND: &'static str = "journal.posted";
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 
 use chrono::NaiveDate;
 
-use super::advances::{self, Quote};
 use crate::db::financing::{
     self as fin_db, AdvanceRow, InvoiceFilter, InvoiceRow, PartyRow, ProgramRow,
 };
@@ -13,6 +12,7 @@ use crate::db::{DbConnection, DbError};
 use crate::domain::Role;
 use crate::ledger::LedgerError;
 use crate::limits;
+use crate::services::advance::{self, Quote};
 use crate::services::api_keys::Principal;
 use crate::services::log_reads::ReadError;
 
@@ -127,14 +127,13 @@ pub fn quote(
     {
         return Err(not_found("invoice", invoice_id));
     }
-    let mut quote =
-        advances::quote(connection, invoice_id, today).map_err(|error| match error {
-            LedgerError::Storage(storage) => ReadError::Storage(storage),
-            other => ReadError::BadRequest(other.to_string()),
-        })?;
+    let mut quote = advance::quote(connection, invoice_id, today).map_err(|error| match error {
+        LedgerError::Storage(storage) => ReadError::Storage(storage),
+        other => ReadError::BadRequest(other.to_string()),
+    })?;
     // A party sees its own figures only (DESIGN.md section 3).
     if !sees_everything(principal) {
-        quote.rules = advances::withhold_confidential(&quote.rules);
+        quote.rules = advance::disclosure::withhold_confidential(&quote.rules);
     }
     Ok(quote)
 }
@@ -313,7 +312,7 @@ pub fn supplier_overview(
     for program_id in programs {
         let program = fin_db::program(connection, &program_id)?
             .ok_or_else(|| not_found("programme", &program_id))?;
-        let terms = super::common::program_terms(&program)
+        let terms = crate::services::common::program_terms(&program)
             .map_err(|e| ReadError::BadRequest(e.to_string()))?;
         let used_minor =
             fin_db::outstanding_principal_minor(connection, &program_id, Some(supplier_id), None)?;

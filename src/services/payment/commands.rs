@@ -1,22 +1,20 @@
-//! A retailer's payment: the waterfall over one or several invoices.
+//! `payment.received`: the waterfall over one or several invoices.
 
-use crate::domain::ErrorCode;
-use crate::limits::INVOICES_PER_PAYMENT_MAX;
-use crate::services::events::Event;
 use chrono::{Duration, NaiveDate};
 
-pub use super::bodies::MatchedLine;
-use super::bodies::{PaymentAllocation, PaymentReceived};
-use super::common::{
-    accounts, amount_text, check_unmatched_line, invalid, load_invoice, load_party, load_program,
-    net_payout, positive_amount, program_terms, reject, PostingsBuilder,
-};
-use super::invoices::Actor;
+use super::events::{PaymentAllocation, PaymentReceived};
 use crate::db::financing as fin_db;
 use crate::domain::pricing::interest_minor;
 use crate::domain::waterfall::{allocate, InvoicePosition};
-use crate::domain::{Currency, InvoiceEvent, InvoiceStatus, Role};
-use crate::ledger::{BatchContext, Command, EntryDraft, LedgerError};
+use crate::domain::{Currency, ErrorCode, InvoiceEvent, InvoiceStatus, Role};
+use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::limits::INVOICES_PER_PAYMENT_MAX;
+use crate::services::bank_line::{check_unmatched_line, MatchedLine};
+use crate::services::common::{
+    accounts, amount_text, invalid, load_invoice, load_party, load_program, positive_amount,
+    program_terms, reject, Actor, PostingsBuilder,
+};
+use crate::services::payout::net_payout;
 
 /// `payment.received`: money from a retailer, applied to `invoice_ids` in order,
 /// each up to its open amount; the rest is unapplied cash for treasury.
@@ -233,6 +231,6 @@ impl Command for ReceivePayment {
             unapplied: money(remaining),
             bank_line: self.bank_line.clone(),
         };
-        Ok(Event::PaymentReceived(body).draft(self.actor.party.to_string(), postings.finish()))
+        Ok(body.draft(self.actor.party.to_string(), postings.finish()))
     }
 }

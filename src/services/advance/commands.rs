@@ -1,0 +1,126 @@
+//! `advance.accepted`: the supplier accepts the quote.
+
+use super::decision::evaluate;
+use super::disclosure::{disclosure_document, disclosure_sha256, withhold_confidential};
+use super::events::AdvanceAccepted;
+use crate::db::financing as fin_db;
+use crate::domain::{Currency, ErrorCode, Role};
+use chrono::NaiveDate;
+
+use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::services::common::{
+    accounts, amount_text, load_invoice, load_program, reject, Actor, PostingsBuilder,
+};
+use crate::services::payout::net_payout;
+use crate::services::program::errors::not_enrolled;
+
+/// `advance.accepted`: re-evaluates every rule at sequencing time, so of many
+/// racing requests for one invoice or one limit exactly the allowed ones win.
+pub struct AcceptAdvance {
+    pub actor: Actor,
+    pub invoice_id: String,
+    pub today: NaiveDate,
+}
+
+impl Command for AcceptAdvance {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let seq = context.seq;
+        let pending_cash = |context: &mut BatchContext<'_>, funder: &str, currency: Currency| {
+            context.balance_minor(&accounts::funder_cash(funder), currency)
+        };
+        // The funder's cash including this batch's earlier commands.
+        let invoice = load_invoice(context.connection()?, &self.invoice_id)?;
+        if !self.actor.may_act_for(&invoice.supplier_id) {
+            return Err(reject(
+                ErrorCode::NotFound,
+                Some("invoice_id"),
+                format!("no invoice {:?}", self.invoice_id),
+            ));
+        }
+        let program = load_program(context.connection()?, &invoice.program_id)?;
+        if !crate::db::financing::is_member(
+            context.connection()?,
+            &program.program_id,
+            &invoice.supplier_id,
+        )? {
+            return Err(not_enrolled(&invoice.supplier_id, &program.program_id));
+        }
+        let currency = Currency::parse(&program.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let available = -pending_cash(context, &program.funder_id, currency)?;
+        let connection = context.connection()?;
+        let quote = evaluate(connection, &self.invoice_id, self.today, &mut |_, _, _| {
+            Ok(available)
+        })?;
+        if !quote.eligible() {
+            return Err(reject(
+                ErrorCode::AdvanceDeclined,
+                Some("invoice_id"),
+                quote.refusal(self.actor.role == Role::Operator),
+            ));
+        }
+        let (invoice, pricing) = (&quote.invoice, &quote.pricing);
+        let reserve = quote.face_open_minor - pricing.principal_minor;
+        let mut postings = PostingsBuilder::new(currency);
+        postings
+            .debit(
+                &accounts::retailer_receivable(&invoice.retailer_id),
+                quote.face_open_minor,
+            )
+            .debit(
+                &accounts::funder_cash(&program.funder_id),
+                pricing.net_minor,
+            )
+            .credit(
+                &accounts::funder_principal(&program.funder_id),
+                pricing.principal_minor,
+            )
+            .credit(&accounts::supplier_reserve(&invoice.supplier_id), reserve);
+        let payout = net_payout(
+            connection,
+            &invoice.supplier_id,
+            currency,
+            pricing.net_minor,
+            format!("po-{seq}-0"),
+            &mut Vec::new(),
+            &mut postings,
+        )?;
+        let body = AdvanceAccepted {
+            invoice_id: invoice.invoice_id.clone(),
+            program_id: program.program_id.clone(),
+            supplier_id: invoice.supplier_id.clone(),
+            retailer_id: invoice.retailer_id.clone(),
+            funder_id: program.funder_id.clone(),
+            currency: currency.code().into(),
+            face_open: amount_text(currency, quote.face_open_minor),
+            principal: amount_text(currency, pricing.principal_minor),
+            fee: amount_text(currency, pricing.fee_minor),
+            net: amount_text(currency, pricing.net_minor),
+            value_date: pricing.value_date,
+            due_date: pricing.due_date,
+            days: pricing.days,
+            advance_rate: quote.terms.advance_rate.to_string(),
+            discount_rate: quote.terms.discount_rate.to_string(),
+            day_count: quote.terms.day_count.as_str().into(),
+            decision: withhold_confidential(&quote.rules),
+            payout,
+            confidential_inputs_sha256: None,
+        };
+        // Derived from the ledger key and the seq: unguessable without the
+        // key, and the same when the same log is recorded again.
+        let salt = context.derived_bytes("disclosure-salt");
+        let document = disclosure_document(&hex::encode(salt), &quote.rules);
+        let body = AdvanceAccepted {
+            confidential_inputs_sha256: Some(disclosure_sha256(&document)),
+            ..body
+        };
+        fin_db::insert_disclosure(
+            context.connection()?,
+            &fin_db::DisclosureRow {
+                seq: seq as i64,
+                document,
+            },
+        )?;
+        Ok(body.draft(self.actor.party.to_string(), postings.finish()))
+    }
+}

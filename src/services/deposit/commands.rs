@@ -1,0 +1,72 @@
+//! `funder.deposited`.
+
+use super::events::FunderDeposited;
+use crate::domain::{Currency, PartyId, Role};
+use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::services::bank_line::{check_unmatched_line, MatchedLine};
+use crate::services::common::{accounts, invalid, load_party, positive_amount, PostingsBuilder};
+
+/// `funder.deposited`: a funder's money arrives in the platform's bank account.
+pub struct FunderDeposit {
+    body: FunderDeposited,
+    currency: Currency,
+    amount_minor: i64,
+    actor: PartyId,
+}
+
+impl FunderDeposit {
+    pub fn parse(
+        actor: &PartyId,
+        funder_id: &str,
+        currency: &str,
+        amount: &str,
+    ) -> Result<Self, LedgerError> {
+        let currency = Currency::parse(currency).map_err(|e| invalid("currency", e.to_string()))?;
+        let amount_minor = positive_amount("amount", currency, amount)?;
+        Ok(FunderDeposit {
+            body: FunderDeposited {
+                funder_id: funder_id.into(),
+                currency: currency.code().into(),
+                amount: currency.format_amount(amount_minor),
+                bank_line: None,
+            },
+            currency,
+            amount_minor,
+            actor: actor.clone(),
+        })
+    }
+
+    /// The money is an imported bank line's, waiting in `unapplied-cash`.
+    pub fn from_bank_line(mut self, line: MatchedLine) -> Self {
+        self.body.bank_line = Some(line);
+        self
+    }
+}
+
+impl Command for FunderDeposit {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let connection = context.connection()?;
+        load_party(connection, &self.body.funder_id, Role::Funder, "funder_id")?;
+        let from = match &self.body.bank_line {
+            None => accounts::BANK,
+            Some(matched) => {
+                check_unmatched_line(
+                    connection,
+                    &matched.line_id,
+                    self.currency,
+                    self.amount_minor,
+                )?;
+                accounts::UNAPPLIED_CASH
+            }
+        };
+        let mut postings = PostingsBuilder::new(self.currency);
+        postings.debit(from, self.amount_minor).credit(
+            &accounts::funder_cash(&self.body.funder_id),
+            self.amount_minor,
+        );
+        Ok(self
+            .body
+            .clone()
+            .draft(self.actor.to_string(), postings.finish()))
+    }
+}

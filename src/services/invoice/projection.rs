@@ -1,0 +1,137 @@
+//! Applies the invoice's entries to the `invoices` projection (and, for a credit note or a default, the advance and the supplier's debt).
+
+use super::events::{
+    InvoiceCredited, InvoiceDecision, InvoiceDefaulted, InvoiceOverdue, InvoiceRegistered,
+};
+use crate::db::financing::{self as fin_db, InvoiceRow, SupplierDebtRow};
+use crate::db::DbConnection;
+use crate::domain::InvoiceStatus;
+use crate::ledger::LedgerError;
+use crate::services::common::parse_amount;
+use crate::services::common::stored::{self, advance, currency, invoice, set_status};
+
+pub fn invoice_registered(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: InvoiceRegistered,
+) -> Result<(), LedgerError> {
+    let amount_minor = parse_amount(currency(&body.currency)?, &body.amount)?;
+    let row = InvoiceRow {
+        invoice_id: body.invoice_id,
+        program_id: body.program_id,
+        supplier_id: body.supplier_id,
+        retailer_id: body.retailer_id,
+        funder_id: body.funder_id,
+        invoice_number: body.invoice_number,
+        issue_date: body.issue_date,
+        due_date: body.due_date,
+        currency: body.currency,
+        amount_minor,
+        credited_minor: 0,
+        paid_minor: 0,
+        status: InvoiceStatus::Registered.to_string(),
+        fingerprint: body.fingerprint,
+        registered_seq: seq,
+        settled_on: None,
+        defaulted_on: None,
+        creditor_reference: None,
+    };
+    fin_db::insert_invoice(connection, &row)?;
+    Ok(())
+}
+
+pub fn invoice_decided(
+    connection: &mut DbConnection,
+    status: InvoiceStatus,
+    body: InvoiceDecision,
+) -> Result<(), LedgerError> {
+    let mut row = set_status(connection, &body.invoice_id, status)?;
+    if body.creditor_reference.is_some() {
+        row.creditor_reference = body.creditor_reference;
+        fin_db::update_invoice(connection, &row)?;
+    }
+    Ok(())
+}
+
+pub fn invoice_credited(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: InvoiceCredited,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    let mut row = invoice(connection, &body.invoice_id)?;
+    row.credited_minor = stored::add(
+        row.credited_minor,
+        parse_amount(currency, &body.amount)?,
+        "credited amount",
+    )?;
+    fin_db::update_invoice(connection, &row)?;
+    let debt_minor = parse_amount(currency, &body.supplier_debt)?;
+    if let (Some(debt_id), Some(funder_id)) = (body.debt_id, body.funder_id) {
+        let mut advance_row = advance(connection, &body.invoice_id)?;
+        // The funder's claim moves from the retailer to the supplier.
+        advance_row.principal_outstanding_minor = stored::sub(
+            advance_row.principal_outstanding_minor,
+            debt_minor,
+            "principal outstanding",
+        )?;
+        fin_db::update_advance(connection, &advance_row)?;
+        fin_db::insert_debt(
+            connection,
+            &SupplierDebtRow {
+                debt_id,
+                supplier_id: row.supplier_id,
+                funder_id,
+                currency: currency.code().into(),
+                invoice_id: body.invoice_id,
+                amount_minor: debt_minor,
+                recovered_minor: 0,
+                created_seq: seq,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+pub fn invoice_overdue(
+    connection: &mut DbConnection,
+    body: InvoiceOverdue,
+) -> Result<(), LedgerError> {
+    set_status(connection, &body.invoice_id, InvoiceStatus::Overdue)?;
+    Ok(())
+}
+
+pub fn invoice_defaulted(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: InvoiceDefaulted,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    let mut row = set_status(connection, &body.invoice_id, InvoiceStatus::Defaulted)?;
+    row.defaulted_on = Some(body.as_of);
+    fin_db::update_invoice(connection, &row)?;
+    let mut advance_row = advance(connection, &body.invoice_id)?;
+    let shortfall = parse_amount(currency, &body.principal_shortfall)?;
+    advance_row.principal_outstanding_minor = stored::sub(
+        advance_row.principal_outstanding_minor,
+        shortfall,
+        "principal outstanding",
+    )?;
+    fin_db::update_advance(connection, &advance_row)?;
+    if let Some(debt_id) = body.debt_id {
+        fin_db::insert_debt(
+            connection,
+            &SupplierDebtRow {
+                debt_id,
+                supplier_id: row.supplier_id,
+                funder_id: advance_row.funder_id,
+                currency: currency.code().into(),
+                invoice_id: body.invoice_id,
+                amount_minor: shortfall,
+                recovered_minor: 0,
+                created_seq: seq,
+            },
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Applies a payment, or its reversal, to the invoices, advances, payouts and debts.
+
+use super::events::{PaymentReceived, PaymentReversed};
+use crate::db::bank as bank_db;
+use crate::db::financing as fin_db;
+use crate::db::DbConnection;
+use crate::domain::{Currency, InvoiceStatus};
+use crate::ledger::LedgerError;
+use crate::services::bank_line::projection::{mark_line, mark_matched};
+use crate::services::common::parse_amount;
+use crate::services::common::stored::{self, advance, currency, invoice};
+use crate::services::payout::projection::record_payout;
+
+pub fn payment_received(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PaymentReceived,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    for allocation in &body.allocations {
+        let principal = parse_amount(currency, &allocation.principal)?;
+        let late_fee = parse_amount(currency, &allocation.late_fee)?;
+        let supplier = parse_amount(currency, &allocation.supplier)?;
+        let mut row = invoice(connection, &allocation.invoice_id)?;
+        let applied = stored::add(
+            stored::add(principal, late_fee, "payment")?,
+            supplier,
+            "payment",
+        )?;
+        row.paid_minor = stored::add(row.paid_minor, applied, "paid amount")?;
+        row.status = allocation.status_after.clone();
+        if allocation.status_after == InvoiceStatus::Settled.as_str() {
+            row.settled_on = Some(body.value_date);
+        }
+        fin_db::update_invoice(connection, &row)?;
+        if allocation.financed {
+            let mut advance_row = advance(connection, &allocation.invoice_id)?;
+            advance_row.principal_outstanding_minor = stored::sub(
+                advance_row.principal_outstanding_minor,
+                principal,
+                "principal outstanding",
+            )?;
+            let accrued = parse_amount(currency, &allocation.late_fee_accrued)?;
+            advance_row.late_fee_unpaid_minor = stored::add(
+                advance_row.late_fee_unpaid_minor,
+                stored::sub(accrued, late_fee, "late fee")?,
+                "late fee unpaid",
+            )?;
+            advance_row.late_accrued_through =
+                advance_row.late_accrued_through.max(body.value_date);
+            fin_db::update_advance(connection, &advance_row)?;
+        }
+        if let Some(payout) = &allocation.payout {
+            record_payout(
+                connection,
+                payout,
+                currency,
+                "settlement",
+                &allocation.invoice_id,
+                seq,
+            )?;
+        }
+    }
+    mark_matched(connection, body.bank_line.as_ref(), seq)
+}
+
+/// Applies a `payment.reversed` entry to the projections.
+pub fn project_reversal(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PaymentReversed,
+) -> Result<(), LedgerError> {
+    let currency =
+        Currency::parse(&body.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    let amount = |text: &str| {
+        currency
+            .parse_amount_exact(text)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))
+    };
+    for allocation in &body.allocations {
+        let (principal, late_fee) = (
+            amount(&allocation.principal)?,
+            amount(&allocation.late_fee)?,
+        );
+        let mut invoice =
+            fin_db::invoice(connection, &allocation.invoice_id)?.ok_or_else(|| {
+                LedgerError::Inconsistent(format!(
+                    "projector: no invoice {}",
+                    allocation.invoice_id
+                ))
+            })?;
+        let applied = stored::add(
+            stored::add(principal, late_fee, "payment")?,
+            amount(&allocation.supplier)?,
+            "payment",
+        )?;
+        invoice.paid_minor = stored::sub(invoice.paid_minor, applied, "paid amount")?;
+        invoice.status = allocation.status_after.clone();
+        invoice.settled_on = None;
+        fin_db::update_invoice(connection, &invoice)?;
+        if let Some(mut advance) = fin_db::advance(connection, &allocation.invoice_id)? {
+            // The late fee accrued up to the payment stays owed; what it paid is owed again.
+            advance.principal_outstanding_minor = stored::add(
+                advance.principal_outstanding_minor,
+                principal,
+                "principal outstanding",
+            )?;
+            advance.late_fee_unpaid_minor =
+                stored::add(advance.late_fee_unpaid_minor, late_fee, "late fee unpaid")?;
+            fin_db::update_advance(connection, &advance)?;
+        }
+    }
+    for payout_id in &body.cancelled_payouts {
+        let mut payout = crate::db::payouts::payout(connection, payout_id)?.ok_or_else(|| {
+            LedgerError::Inconsistent(format!("projector: no payout {payout_id}"))
+        })?;
+        payout.status = "cancelled".into();
+        crate::db::payouts::update_payout(connection, &payout)?;
+    }
+    for restored in &body.restored_debts {
+        let mut debt = fin_db::debt(connection, &restored.debt_id)?.ok_or_else(|| {
+            LedgerError::Inconsistent(format!("projector: no debt {}", restored.debt_id))
+        })?;
+        debt.recovered_minor = stored::sub(
+            debt.recovered_minor,
+            amount(&restored.amount)?,
+            "recovered debt",
+        )?;
+        fin_db::update_debt(connection, &debt)?;
+    }
+    let mut original = bank_db::line(connection, &body.reversed_line_id)?.ok_or_else(|| {
+        LedgerError::Inconsistent(format!("projector: no bank line {}", body.reversed_line_id))
+    })?;
+    original.status = "reversed".into();
+    bank_db::update(connection, &original)?;
+    mark_line(connection, &body.line_id, &body.rule, &body.matched_by, seq)
+}

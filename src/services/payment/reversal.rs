@@ -1,0 +1,213 @@
+//! `payment.reversed`: the bank took back a credit; whatever the credit paid is undone.
+
+use super::events::{PaymentReceived, PaymentReversed, ReversedAllocation};
+use crate::db::bank::{self as bank_db, BankLineRow};
+use crate::db::financing as fin_db;
+use crate::db::DbConnection;
+use crate::domain::{Currency, ErrorCode};
+use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::services::common::{accounts, invalid, reject, Actor, PostingsBuilder};
+
+/// Undoes a credit line (and the payment it made) because of a reversal line.
+pub struct ReversePayment {
+    pub actor: Actor,
+    pub line_id: String,
+    pub reversed_line_id: String,
+    pub rule: String,
+    pub matched_by: String,
+}
+
+impl Command for ReversePayment {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let connection = context.connection()?;
+        let load = |connection: &mut DbConnection, id: &str, field: &str| {
+            bank_db::line(connection, id)?.ok_or_else(|| {
+                reject(
+                    ErrorCode::NotFound,
+                    Some(field),
+                    format!("no bank line {id}"),
+                )
+            })
+        };
+        let reversal = load(connection, &self.line_id, "line_id")?;
+        let original = load(connection, &self.reversed_line_id, "reverses_line_id")?;
+        if !(reversal.status == "suspense" && reversal.reversal == 1 && reversal.credit == 0) {
+            return Err(reject(
+                ErrorCode::IllegalTransition,
+                Some("line_id"),
+                format!(
+                    "bank line {} is not an open reversal of a credit",
+                    reversal.line_id
+                ),
+            ));
+        }
+        if original.credit != 1
+            || original.reversal != 0
+            || !matches!(original.status.as_str(), "unmatched" | "matched")
+        {
+            return Err(reject(
+                ErrorCode::IllegalTransition,
+                Some("reverses_line_id"),
+                format!(
+                    "bank line {} is not a credit that can be reversed",
+                    original.line_id
+                ),
+            ));
+        }
+        if original.currency != reversal.currency || original.amount_minor != reversal.amount_minor
+        {
+            return Err(invalid(
+                "reverses_line_id",
+                "a reversal takes back the whole credit: currency and amount must agree",
+            ));
+        }
+        let currency = Currency::parse(&reversal.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let money = |minor| currency.format_amount(minor);
+        let mut postings = Vec::new();
+        let mut body = PaymentReversed {
+            line_id: reversal.line_id.clone(),
+            reversed_line_id: original.line_id.clone(),
+            currency: currency.code().into(),
+            amount: money(reversal.amount_minor),
+            payment_seq: None,
+            allocations: Vec::new(),
+            cancelled_payouts: Vec::new(),
+            restored_debts: Vec::new(),
+            rule: self.rule.clone(),
+            matched_by: self.matched_by.clone(),
+        };
+        if original.status == "matched" {
+            let seq = original.payment_seq.ok_or_else(|| {
+                LedgerError::Inconsistent(format!(
+                    "line {} matched without a seq",
+                    original.line_id
+                ))
+            })? as u64;
+            let not_a_payment = || {
+                reject(
+                    ErrorCode::IllegalTransition,
+                    Some("reverses_line_id"),
+                    format!(
+                        "bank line {} was not applied by a payment",
+                        original.line_id
+                    ),
+                )
+            };
+            let payment_entry = context.entry(seq)?.ok_or_else(not_a_payment)?;
+            let Some(payment) = payment_entry
+                .body_as::<PaymentReceived>()
+                .map_err(|e| LedgerError::Inconsistent(format!("seq {seq}: {e}")))?
+            else {
+                return Err(not_a_payment());
+            };
+            let connection = context.connection()?;
+            for allocation in &payment.allocations {
+                let applied = [
+                    &allocation.principal,
+                    &allocation.late_fee,
+                    &allocation.supplier,
+                ]
+                .into_iter()
+                .map(|a| currency.parse_amount_exact(a))
+                .sum::<Result<i64, _>>()
+                .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+                let invoice =
+                    fin_db::invoice(connection, &allocation.invoice_id)?.ok_or_else(|| {
+                        LedgerError::Inconsistent(format!("no invoice {}", allocation.invoice_id))
+                    })?;
+                if invoice.status != allocation.status_after || invoice.paid_minor < applied {
+                    return Err(reject(
+                        ErrorCode::IllegalTransition,
+                        Some("reverses_line_id"),
+                        format!(
+                            "invoice {} changed since the payment (it is {} now); undo by hand",
+                            invoice.invoice_id, invoice.status
+                        ),
+                    ));
+                }
+                let status_after = if invoice.paid_minor > applied {
+                    "partially_paid"
+                } else if allocation.financed {
+                    "financed"
+                } else {
+                    "confirmed"
+                };
+                if let Some(payout) = &allocation.payout {
+                    let stored = crate::db::payouts::payout(connection, &payout.payout_id)?;
+                    match stored {
+                        Some(row) if row.status != "pending" => {
+                            return Err(reject(
+                                ErrorCode::PayoutAlreadySent,
+                                Some("reverses_line_id"),
+                                format!(
+                                    "payout {} of this payment is {} already; undo by hand",
+                                    row.payout_id, row.status
+                                ),
+                            ))
+                        }
+                        Some(row) => body.cancelled_payouts.push(row.payout_id),
+                        None => {}
+                    }
+                    body.restored_debts
+                        .extend(payout.recoveries.iter().cloned());
+                }
+                body.allocations.push(ReversedAllocation {
+                    invoice_id: allocation.invoice_id.clone(),
+                    principal: allocation.principal.clone(),
+                    late_fee: allocation.late_fee.clone(),
+                    supplier: allocation.supplier.clone(),
+                    status_after: status_after.into(),
+                });
+            }
+            body.payment_seq = Some(seq);
+            postings.extend(
+                payment_entry
+                    .postings
+                    .iter()
+                    .map(|p| crate::domain::Posting {
+                        account: p.account.clone(),
+                        currency: p.currency,
+                        amount_minor: -p.amount_minor,
+                    }),
+            );
+        }
+        let mut moved = PostingsBuilder::new(currency);
+        moved
+            .debit(accounts::UNAPPLIED_CASH, reversal.amount_minor)
+            .credit(accounts::BANK_SUSPENSE, reversal.amount_minor);
+        postings.extend(moved.finish());
+        Ok(body.draft(self.actor.party.to_string(), postings))
+    }
+}
+
+/// The credit line a reversal line takes back, when exactly one agrees in
+/// currency and amount and shares its EndToEndId, a structured reference or
+/// the bank's reference.
+pub fn auto_reverse(
+    connection: &mut DbConnection,
+    line: &BankLineRow,
+) -> Result<Option<String>, LedgerError> {
+    if !(line.status == "suspense" && line.reversal == 1 && line.credit == 0) {
+        return Ok(None);
+    }
+    let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+    let candidates: Vec<BankLineRow> =
+        bank_db::credits_of_amount(connection, &line.currency, line.amount_minor)?
+            .into_iter()
+            .filter(|c| matches!(c.status.as_str(), "unmatched" | "matched"))
+            .filter(|c| {
+                same(&c.end_to_end_id, &line.end_to_end_id)
+                    || same(
+                        &c.account_servicer_reference,
+                        &line.account_servicer_reference,
+                    )
+                    || (!c.structured_references.is_empty()
+                        && c.structured_references == line.structured_references)
+            })
+            .collect();
+    Ok(match candidates.as_slice() {
+        [only] => Some(only.line_id.clone()),
+        _ => None,
+    })
+}

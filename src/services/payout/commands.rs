@@ -1,0 +1,298 @@
+//! Netting a payout, batching payouts, and confirming them from the bank's debit.
+
+use chrono::NaiveDate;
+
+use super::events::{
+    BatchedPayout, DebtRecovery, PayoutBatchCreated, PayoutConfirmed, PayoutInstruction,
+};
+use super::pain001::transfer_batch;
+use crate::db::bank::{self as bank_db, BankLineRow};
+use crate::db::financing as fin_db;
+use crate::db::payouts::{self as payouts_db};
+use crate::db::DbConnection;
+use crate::domain::{Currency, ErrorCode, Role};
+use crate::formats::pain001;
+use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::services::common::{
+    accounts, amount_text, invalid, load_party, operator_only, reject, Actor, PostingsBuilder,
+};
+
+/// Nets a supplier's open debts (oldest first) from a payout and posts both:
+/// the payout to `payouts:pending`, each recovery back to its funder.
+/// `debts_already_taken` lets several payouts of one entry net the same debts.
+pub fn net_payout(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    currency: Currency,
+    gross_minor: i64,
+    payout_id: String,
+    debts_already_taken: &mut Vec<(String, i64)>,
+    postings: &mut PostingsBuilder,
+) -> Result<PayoutInstruction, LedgerError> {
+    let mut remaining = gross_minor;
+    let mut recoveries = Vec::new();
+    for debt in fin_db::open_debts(connection, supplier_id, currency.code())? {
+        if remaining == 0 {
+            break;
+        }
+        let taken: i64 = debts_already_taken
+            .iter()
+            .filter(|(id, _)| *id == debt.debt_id)
+            .map(|(_, a)| a)
+            .sum();
+        let open = debt.amount_minor - debt.recovered_minor - taken;
+        let recovered = open.min(remaining);
+        if recovered <= 0 {
+            continue;
+        }
+        remaining -= recovered;
+        debts_already_taken.push((debt.debt_id.clone(), recovered));
+        postings
+            .credit(&accounts::supplier_debt(supplier_id), recovered)
+            .debit(&accounts::funder_principal(&debt.funder_id), recovered)
+            .credit(&accounts::funder_cash(&debt.funder_id), recovered);
+        recoveries.push(DebtRecovery {
+            debt_id: debt.debt_id,
+            funder_id: debt.funder_id,
+            amount: amount_text(currency, recovered),
+        });
+    }
+    postings.credit(accounts::PAYOUTS_PENDING, remaining);
+    Ok(PayoutInstruction {
+        payout_id,
+        party_id: supplier_id.to_string(),
+        amount: amount_text(currency, remaining),
+        recoveries,
+    })
+}
+
+/// Gathers the pending payouts of one currency (oldest first, at most
+/// [`crate::limits::PAYOUTS_PER_BATCH_MAX`]) whose party has a bank account.
+pub struct CreateBatch {
+    actor: Actor,
+    currency: Currency,
+    requested_execution_date: NaiveDate,
+}
+
+impl CreateBatch {
+    pub fn parse(
+        actor: Actor,
+        currency: &str,
+        requested_execution_date: NaiveDate,
+    ) -> Result<Self, LedgerError> {
+        operator_only(&actor, "creating a payout batch")?;
+        let currency = Currency::parse(currency).map_err(|e| invalid("currency", e.to_string()))?;
+        Ok(CreateBatch {
+            actor,
+            currency,
+            requested_execution_date,
+        })
+    }
+}
+
+impl Command for CreateBatch {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let seq = context.seq;
+        let currency = self.currency;
+        let connection = context.connection()?;
+        let operator = load_party(
+            connection,
+            self.actor.party.as_str(),
+            Role::Operator,
+            "actor",
+        )?;
+        let debtor_iban = operator.iban.clone().ok_or_else(|| {
+            reject(
+                ErrorCode::NoBankAccount,
+                Some("currency"),
+                format!(
+                    "the operator {} has no bank account to pay from; record its IBAN first",
+                    operator.party_id
+                ),
+            )
+        })?;
+        let pending = payouts_db::payable_payouts(
+            connection,
+            currency.code(),
+            crate::limits::PAYOUTS_PER_BATCH_MAX as i64,
+        )?;
+        if pending.is_empty() {
+            return Err(reject(
+                ErrorCode::NothingToPay,
+                Some("currency"),
+                format!("no pending {currency} payout to a party with a bank account"),
+            ));
+        }
+        let mut total = 0i64;
+        let mut payouts = Vec::with_capacity(pending.len());
+        for payout in pending {
+            let party = load_party(connection, &payout.party_id, Role::Supplier, "party_id")?;
+            let iban = party.iban.clone().ok_or_else(|| {
+                LedgerError::Inconsistent(format!(
+                    "payable payout {} lost its IBAN",
+                    payout.payout_id
+                ))
+            })?;
+            total += payout.amount_minor;
+            let about = payout.invoice_id.as_deref().unwrap_or("-");
+            payouts.push(BatchedPayout {
+                remittance: format!("{} {} {about}", payout.payout_id, payout.reason),
+                payout_id: payout.payout_id,
+                party_id: party.party_id,
+                name: party.name,
+                iban,
+                bic: party.bic,
+                amount: amount_text(currency, payout.amount_minor),
+            });
+        }
+        let body = PayoutBatchCreated {
+            batch_id: format!("pb-{seq}"),
+            currency: currency.code().into(),
+            total: amount_text(currency, total),
+            requested_execution_date: self.requested_execution_date,
+            debtor_name: operator.name,
+            debtor_iban,
+            debtor_bic: operator.bic,
+            payouts,
+        };
+        // The file must be writable before the batch is recorded.
+        pain001::write(&transfer_batch(&body, context.at))
+            .map_err(|e| reject(ErrorCode::Pain001Refused, None, e))?;
+        let mut postings = PostingsBuilder::new(currency);
+        postings
+            .debit(accounts::PAYOUTS_PENDING, total)
+            .credit(accounts::PAYOUTS_SENT, total);
+        Ok(body.draft(self.actor.party.to_string(), postings.finish()))
+    }
+}
+
+pub struct ConfirmPayouts {
+    pub actor: Actor,
+    pub line_id: String,
+    pub payout_ids: Vec<String>,
+    pub rule: String,
+    pub matched_by: String,
+}
+
+/// A debit line's status allows a payout to be confirmed by it.
+fn unexplained_debit(line: &BankLineRow) -> bool {
+    line.status == "suspense" && line.credit == 0 && line.reversal == 0
+}
+
+impl Command for ConfirmPayouts {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        operator_only(&self.actor, "confirming payouts")?;
+        let connection = context.connection()?;
+        let line = bank_db::line(connection, &self.line_id)?.ok_or_else(|| {
+            reject(
+                ErrorCode::NotFound,
+                Some("line_id"),
+                format!("no bank line {}", self.line_id),
+            )
+        })?;
+        if !unexplained_debit(&line) {
+            return Err(reject(
+                ErrorCode::IllegalTransition,
+                Some("line_id"),
+                format!(
+                    "bank line {} is not an unexplained debit (it is a {} {} line)",
+                    line.line_id,
+                    line.status,
+                    if line.credit == 1 { "credit" } else { "debit" }
+                ),
+            ));
+        }
+        if self.payout_ids.is_empty() {
+            return Err(invalid("payout_ids", "name at least one payout"));
+        }
+        let currency = Currency::parse(&line.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let mut total = 0i64;
+        for payout_id in &self.payout_ids {
+            let payout = payouts_db::payout(connection, payout_id)?.ok_or_else(|| {
+                reject(
+                    ErrorCode::NotFound,
+                    Some("payout_ids"),
+                    format!("no payout {payout_id}"),
+                )
+            })?;
+            if payout.status != "sent" || payout.currency != line.currency {
+                return Err(reject(
+                    ErrorCode::IllegalTransition,
+                    Some("payout_ids"),
+                    format!(
+                        "payout {payout_id} is {} in {}; only a sent {} payout can be confirmed",
+                        payout.status, payout.currency, line.currency
+                    ),
+                ));
+            }
+            total += payout.amount_minor;
+        }
+        if total != line.amount_minor {
+            return Err(invalid(
+                "payout_ids",
+                format!(
+                    "the payouts add up to {}, the debit is {}",
+                    amount_text(currency, total),
+                    amount_text(currency, line.amount_minor)
+                ),
+            ));
+        }
+        let mut postings = PostingsBuilder::new(currency);
+        postings
+            .debit(accounts::PAYOUTS_SENT, total)
+            .credit(accounts::BANK_SUSPENSE, total);
+        let body = PayoutConfirmed {
+            line_id: line.line_id,
+            payout_ids: self.payout_ids.clone(),
+            currency: currency.code().into(),
+            amount: amount_text(currency, total),
+            rule: self.rule.clone(),
+            matched_by: self.matched_by.clone(),
+        };
+        Ok(body.draft(self.actor.party.to_string(), postings.finish()))
+    }
+}
+
+/// The payouts an imported debit line pays, and by which rule, when certain:
+/// its EndToEndId is a sent payout of the same amount, or its payment
+/// information id (or EndToEndId) names a sent batch whose unconfirmed
+/// payouts add up to the line.
+pub fn auto_confirm(
+    connection: &mut DbConnection,
+    line: &BankLineRow,
+) -> Result<Option<(Vec<String>, &'static str)>, LedgerError> {
+    if !unexplained_debit(line) {
+        return Ok(None);
+    }
+    if let Some(end_to_end) = &line.end_to_end_id {
+        if let Some(payout) = payouts_db::payout(connection, end_to_end)? {
+            if payout.status == "sent"
+                && payout.currency == line.currency
+                && payout.amount_minor == line.amount_minor
+            {
+                return Ok(Some((vec![payout.payout_id], "end_to_end_id")));
+            }
+        }
+    }
+    for reference in [&line.payment_information_id, &line.end_to_end_id]
+        .into_iter()
+        .flatten()
+    {
+        if payouts_db::batch(connection, reference)?.is_none() {
+            continue;
+        }
+        let sent: Vec<_> = payouts_db::payouts_of_batch(connection, reference)?
+            .into_iter()
+            .filter(|p| p.status == "sent" && p.currency == line.currency)
+            .collect();
+        let total: i64 = sent.iter().map(|p| p.amount_minor).sum();
+        if !sent.is_empty() && total == line.amount_minor {
+            return Ok(Some((
+                sent.into_iter().map(|p| p.payout_id).collect(),
+                "payment_information_id",
+            )));
+        }
+    }
+    Ok(None)
+}

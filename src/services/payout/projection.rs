@@ -1,0 +1,131 @@
+//! Applies payouts: created by advances and payments, batched, confirmed.
+
+use super::events::{PayoutBatchCreated, PayoutConfirmed, PayoutInstruction};
+use crate::db::financing::{self as fin_db, PayoutRow};
+use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
+use crate::db::DbConnection;
+use crate::domain::Currency;
+use crate::ledger::LedgerError;
+use crate::services::bank_line::projection::mark_line;
+use crate::services::common::parse_amount;
+use crate::services::common::stored;
+
+pub fn record_payout(
+    connection: &mut DbConnection,
+    payout: &PayoutInstruction,
+    currency: Currency,
+    reason: &str,
+    invoice_id: &str,
+    seq: i64,
+) -> Result<(), LedgerError> {
+    for recovery in &payout.recoveries {
+        let mut debt = fin_db::open_debts(connection, &payout.party_id, currency.code())?
+            .into_iter()
+            .find(|d| d.debt_id == recovery.debt_id)
+            .ok_or_else(|| {
+                LedgerError::Inconsistent(format!("projector: no open debt {}", recovery.debt_id))
+            })?;
+        debt.recovered_minor = stored::add(
+            debt.recovered_minor,
+            parse_amount(currency, &recovery.amount)?,
+            "recovered debt",
+        )?;
+        fin_db::update_debt(connection, &debt)?;
+    }
+    let amount_minor = parse_amount(currency, &payout.amount)?;
+    if amount_minor > 0 {
+        fin_db::insert_payout(
+            connection,
+            &PayoutRow {
+                payout_id: payout.payout_id.clone(),
+                party_id: payout.party_id.clone(),
+                currency: currency.code().into(),
+                amount_minor,
+                reason: reason.into(),
+                invoice_id: Some(invoice_id.into()),
+                status: "pending".into(),
+                created_seq: seq,
+                batch_id: None,
+                confirmed_seq: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// `payout.batch_created`: the batch and its payouts, now sent.
+pub fn project_batch(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PayoutBatchCreated,
+) -> Result<(), LedgerError> {
+    let currency =
+        Currency::parse(&body.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    for batched in &body.payouts {
+        let mut payout = stored_payout(connection, &batched.payout_id)?;
+        payout.status = "sent".into();
+        payout.batch_id = Some(body.batch_id.clone());
+        payouts_db::update_payout(connection, &payout)?;
+    }
+    payouts_db::insert_batch(
+        connection,
+        &PayoutBatchRow {
+            batch_id: body.batch_id,
+            currency: body.currency,
+            total_minor: parse_amount(currency, &body.total)?,
+            payout_count: body.payouts.len() as i32,
+            debtor_iban: body.debtor_iban,
+            requested_execution_date: body.requested_execution_date,
+            status: "sent".into(),
+            confirmed_minor: 0,
+            created_seq: seq,
+        },
+    )?;
+    Ok(())
+}
+
+/// `payout.confirmed`: the bank's debit confirms payouts and their batches.
+pub fn project_confirmation(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: PayoutConfirmed,
+) -> Result<(), LedgerError> {
+    let mut batches: Vec<PayoutBatchRow> = Vec::new();
+    for payout_id in &body.payout_ids {
+        let mut payout = stored_payout(connection, payout_id)?;
+        payout.status = "confirmed".into();
+        payout.confirmed_seq = Some(seq);
+        payouts_db::update_payout(connection, &payout)?;
+        let batch_id = payout.batch_id.clone().unwrap_or_default();
+        let index = match batches.iter().position(|b| b.batch_id == batch_id) {
+            Some(index) => index,
+            None => {
+                batches.push(payouts_db::batch(connection, &batch_id)?.ok_or_else(|| {
+                    LedgerError::Inconsistent(format!("projector: no batch {batch_id}"))
+                })?);
+                batches.len() - 1
+            }
+        };
+        batches[index].confirmed_minor = stored::add(
+            batches[index].confirmed_minor,
+            payout.amount_minor,
+            "confirmed amount",
+        )?;
+    }
+    for mut batch in batches {
+        if batch.confirmed_minor == batch.total_minor {
+            batch.status = "confirmed".into();
+        }
+        payouts_db::update_batch(connection, &batch)?;
+    }
+    mark_line(connection, &body.line_id, &body.rule, &body.matched_by, seq)?;
+    Ok(())
+}
+
+pub fn stored_payout(
+    connection: &mut DbConnection,
+    payout_id: &str,
+) -> Result<fin_db::PayoutRow, LedgerError> {
+    payouts_db::payout(connection, payout_id)?
+        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no payout {payout_id}")))
+}

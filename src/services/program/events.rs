@@ -1,0 +1,47 @@
+//! The programme's entries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::EntryBody;
+
+/// `program.supplier_enrolled`: a supplier joins a programme.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierEnrolled {
+    pub program_id: String,
+    pub supplier_id: String,
+    /// The programme's retailer, so that the entry concerns it too.
+    pub retailer_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramCreated {
+    pub program_id: String,
+    pub retailer_id: String,
+    pub funder_id: String,
+    pub currency: String,
+    pub advance_rate: String,
+    pub discount_rate: String,
+    pub day_count: String,
+    pub tenor_min_days: i64,
+    pub tenor_max_days: i64,
+    pub grace_days: i64,
+    pub late_rate: String,
+    pub default_days: i64,
+    pub recourse: bool,
+    pub program_limit: String,
+    pub retailer_limit: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub supplier_limit_fixed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub supplier_limit_multiple: Option<String>,
+}
+
+impl EntryBody for ProgramCreated {
+    const KIND: &'static str = "program.created";
+}
+
+impl EntryBody for SupplierEnrolled {
+    const KIND: &'static str = "program.supplier_enrolled";
+}

@@ -1,0 +1,10 @@
+//! A financing programme: one retailer, one funder, one currency, its terms
+//! and limits, and the suppliers enrolled in it.
+
+pub mod commands;
+pub mod errors;
+pub mod events;
+pub mod projection;
+
+pub use commands::{CreateProgram, EnrolSupplier, ProgramFields};
+pub use events::{ProgramCreated, SupplierEnrolled};

@@ -1,0 +1,59 @@
+//! Applies the programme's entries to the `programs` and `program_members` projections.
+
+use super::events::{ProgramCreated, SupplierEnrolled};
+use crate::db::financing::{self as fin_db, ProgramRow};
+use crate::db::DbConnection;
+use crate::ledger::LedgerError;
+use crate::services::common::parse_amount;
+use crate::services::common::stored::currency;
+
+pub fn program_created(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: ProgramCreated,
+) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    let fixed = body
+        .supplier_limit_fixed
+        .as_deref()
+        .map(|a| parse_amount(currency, a))
+        .transpose()?;
+    let row = ProgramRow {
+        program_id: body.program_id,
+        retailer_id: body.retailer_id,
+        funder_id: body.funder_id,
+        currency: body.currency,
+        advance_rate: body.advance_rate,
+        discount_rate: body.discount_rate,
+        day_count: body.day_count,
+        tenor_min_days: body.tenor_min_days as i32,
+        tenor_max_days: body.tenor_max_days as i32,
+        grace_days: body.grace_days as i32,
+        late_rate: body.late_rate,
+        default_days: body.default_days as i32,
+        recourse: i32::from(body.recourse),
+        program_limit_minor: parse_amount(currency, &body.program_limit)?,
+        retailer_limit_minor: parse_amount(currency, &body.retailer_limit)?,
+        supplier_limit_fixed_minor: fixed,
+        supplier_limit_multiple: body.supplier_limit_multiple,
+        created_seq: seq,
+    };
+    fin_db::insert_program(connection, &row)?;
+    Ok(())
+}
+
+pub fn supplier_enrolled(
+    connection: &mut DbConnection,
+    seq: i64,
+    body: SupplierEnrolled,
+) -> Result<(), LedgerError> {
+    fin_db::insert_member(
+        connection,
+        &fin_db::ProgramMemberRow {
+            program_id: body.program_id,
+            supplier_id: body.supplier_id,
+            enrolled_seq: seq,
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,420 @@
+//! Treasury: importing bank statements (camt.053 / camt.054), matching the
+//! lines to what they pay, the queue of what did not match, reconciliation
+//! and the dashboard. It writes through the aggregates' commands only.
+//!
+//! A credit that matches (RF reference, then EndToEndId, then an invoice
+//! number in the remittance text with the amount agreeing) is applied at once
+//! by a `payment.received` entry that takes the money from `unapplied-cash`
+//! and runs the waterfall.
+
+pub mod dashboard;
+pub mod matching;
+pub mod reconcile;
+
+pub use dashboard::{dashboard, Dashboard, AGEING_BUCKETS};
+pub use matching::{auto_match, suggestions};
+pub use reconcile::{reconcile, reconcile_kept, reconciliation_csv, ReconciliationRow};
+
+use serde::Serialize;
+
+use crate::db::bank::{self as bank_db, BankLineRow};
+use crate::db::financing as fin_db;
+use crate::domain::{Currency, ErrorCode};
+use crate::formats::camt;
+use crate::ledger::{Command, Ledger, LedgerError};
+use crate::services::bank_line::{lines_of, ImportBankLine, MatchedLine};
+use crate::services::common::{invalid, reject, Actor};
+use crate::services::deposit::FunderDeposit;
+use crate::services::payment::{auto_reverse, ReceivePayment, ReversePayment};
+use crate::services::payout::{auto_confirm, ConfirmPayouts};
+
+/// What one import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub lines_imported: usize,
+    pub already_imported: usize,
+    pub matched: Vec<(String, String, String)>,
+    pub unmatched: Vec<String>,
+    pub suspense: Vec<String>,
+    /// Lines not booked (PDNG, INFO) or in a currency the ledger does not keep.
+    pub skipped: Vec<String>,
+}
+
+/// The payment that applies an unmatched credit line to `invoice_ids` (in order).
+fn payment_of_line(
+    actor: &Actor,
+    line: &BankLineRow,
+    invoice_ids: Vec<String>,
+    retailer_id: String,
+    rule: &str,
+    by: &str,
+) -> Result<ReceivePayment, LedgerError> {
+    let currency =
+        Currency::parse(&line.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    let value_date = line.value_date.or(line.booking_date).ok_or_else(|| {
+        reject(
+            ErrorCode::InvalidField,
+            Some("line_id"),
+            "the bank line has no date",
+        )
+    })?;
+    let reference = line
+        .end_to_end_id
+        .clone()
+        .unwrap_or_else(|| line.line_id.clone());
+    Ok(ReceivePayment::parse(
+        actor.clone(),
+        &retailer_id,
+        currency.code(),
+        &currency.format_amount(line.amount_minor),
+        value_date,
+        &reference,
+        invoice_ids,
+    )?
+    .from_bank_line(MatchedLine {
+        line_id: line.line_id.clone(),
+        rule: rule.into(),
+        matched_by: by.into(),
+    }))
+}
+
+/// Applies an unmatched credit line to `invoice_ids` (in order), as `actor`.
+async fn apply_line(
+    ledger: &Ledger,
+    actor: &Actor,
+    line: &BankLineRow,
+    invoice_ids: Vec<String>,
+    retailer_id: String,
+    rule: &str,
+    by: &str,
+) -> Result<crate::ledger::Receipt, LedgerError> {
+    ledger
+        .submit(payment_of_line(
+            actor,
+            line,
+            invoice_ids,
+            retailer_id,
+            rule,
+            by,
+        )?)
+        .await
+}
+
+/// What treasury says a line is, when it matches one by hand.
+#[derive(Debug, Clone)]
+pub enum ManualMatch {
+    /// A credit paying these invoices, in order (a split).
+    Invoices(Vec<String>),
+    /// A credit that is this funder's deposit.
+    Deposit(String),
+    /// A debit paying these sent payouts.
+    Payouts(Vec<String>),
+    /// A reversal taking back this credit line.
+    Reverses(String),
+}
+
+/// Explains a line by hand, as `actor`: the entry records rule `manual` and
+/// the actor's party as who matched it. The API and the pages both come here.
+pub async fn match_by_hand(
+    ledger: &Ledger,
+    pool: &crate::db::Pool,
+    actor: &Actor,
+    line_id: &str,
+    how: ManualMatch,
+) -> Result<crate::ledger::Receipt, LedgerError> {
+    let by = actor.party.to_string();
+    let (first_invoice, reading) = match &how {
+        ManualMatch::Invoices(ids) => (
+            Some(ids.first().cloned().ok_or_else(|| {
+                invalid(
+                    "invoice_ids",
+                    "name at least one invoice, for example inv-12",
+                )
+            })?),
+            true,
+        ),
+        ManualMatch::Deposit(_) => (None, true),
+        ManualMatch::Payouts(_) | ManualMatch::Reverses(_) => (None, false),
+    };
+    let (line, retailer) = if reading {
+        let (reader, id) = (pool.clone(), line_id.to_string());
+        actix_web::web::block(move || -> Result<_, LedgerError> {
+            let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+            let line = bank_db::line(&mut connection, &id)?;
+            let retailer = match first_invoice {
+                Some(invoice_id) => Some(
+                    fin_db::invoice(&mut connection, &invoice_id)?
+                        .map(|i| i.retailer_id)
+                        .ok_or_else(|| {
+                            invalid("invoice_ids", format!("no invoice {invoice_id:?}"))
+                        })?,
+                ),
+                None => None,
+            };
+            Ok((line, retailer))
+        })
+        .await
+        .map_err(|e| LedgerError::Inconsistent(e.to_string()))??
+    } else {
+        (None, None)
+    };
+    let line = || {
+        line.clone().ok_or_else(|| {
+            reject(
+                ErrorCode::NotFound,
+                Some("line_id"),
+                format!("no bank line {line_id:?}"),
+            )
+        })
+    };
+    match how {
+        ManualMatch::Invoices(invoice_ids) => {
+            let retailer = retailer.unwrap_or_default();
+            apply_line(
+                ledger,
+                actor,
+                &line()?,
+                invoice_ids,
+                retailer,
+                "manual",
+                &by,
+            )
+            .await
+        }
+        ManualMatch::Deposit(funder_id) => {
+            let line = line()?;
+            let currency = Currency::parse(&line.currency)
+                .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+            let deposit = FunderDeposit::parse(
+                &actor.party,
+                &funder_id,
+                currency.code(),
+                &currency.format_amount(line.amount_minor),
+            )?
+            .from_bank_line(MatchedLine {
+                line_id: line.line_id.clone(),
+                rule: "manual".into(),
+                matched_by: by,
+            });
+            ledger.submit(deposit).await
+        }
+        ManualMatch::Payouts(payout_ids) => {
+            ledger
+                .submit(ConfirmPayouts {
+                    actor: actor.clone(),
+                    line_id: line_id.to_string(),
+                    payout_ids,
+                    rule: "manual".into(),
+                    matched_by: by,
+                })
+                .await
+        }
+        ManualMatch::Reverses(reversed_line_id) => {
+            ledger
+                .submit(ReversePayment {
+                    actor: actor.clone(),
+                    line_id: line_id.to_string(),
+                    reversed_line_id,
+                    rule: "manual".into(),
+                    matched_by: by,
+                })
+                .await
+        }
+    }
+}
+
+/// Imports a statement file: every booked line once, then the automatic matching.
+pub async fn import(
+    ledger: &Ledger,
+    pool: &crate::db::Pool,
+    actor: &Actor,
+    bytes: Vec<u8>,
+) -> Result<ImportReport, LedgerError> {
+    let document = camt::parse(&bytes)
+        .map_err(|e| reject(ErrorCode::CamtRefused, Some("document"), e.to_string()))?;
+    let kept = bank_db::StatementFileRow {
+        sha256: document.sha256_hex.clone(),
+        message_id: document.message_id.clone(),
+        imported_at: crate::ledger::entry::truncate_to_micros(chrono::Utc::now()).naive_utc(),
+        document: String::from_utf8(bytes).map_err(|_| {
+            reject(
+                ErrorCode::CamtRefused,
+                Some("document"),
+                "the file is not UTF-8",
+            )
+        })?,
+    };
+    let archive = pool.clone();
+    actix_web::web::block(move || -> Result<(), LedgerError> {
+        let mut connection = archive.get().map_err(crate::db::DbError::from)?;
+        Ok(bank_db::keep_statement_file(&mut connection, &kept)?)
+    })
+    .await
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
+    let (lines, skipped) = lines_of(&document);
+    let mut report = ImportReport {
+        skipped,
+        ..Default::default()
+    };
+    // 1. Every line, in file order, submitted together so that they share commits.
+    let line_ids: Vec<String> = lines.iter().map(|l| l.line_id.clone()).collect();
+    let commands: Vec<Box<dyn Command>> = lines
+        .into_iter()
+        .map(|line| {
+            Box::new(ImportBankLine {
+                actor: actor.party.clone(),
+                line,
+            }) as Box<dyn Command>
+        })
+        .collect();
+    let mut imported = Vec::new();
+    for (line_id, outcome) in line_ids.into_iter().zip(ledger.submit_all(commands).await) {
+        match outcome {
+            Ok(_) => {
+                report.lines_imported += 1;
+                imported.push(line_id);
+            }
+            Err(LedgerError::Rejected {
+                code: ErrorCode::AlreadyImported,
+                ..
+            }) => report.already_imported += 1,
+            Err(LedgerError::Rejected {
+                code: ErrorCode::UnsupportedCurrency,
+                message,
+                ..
+            }) => report.skipped.push(format!("{line_id}: {message}")),
+            Err(other) => return Err(other),
+        }
+    }
+    // 2. Credits: the invoice each pays, when certain, applied together.
+    let reader = pool.clone();
+    let ids = imported.clone();
+    let rows = actix_web::web::block(move || -> Result<_, LedgerError> {
+        let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = bank_db::line(&mut connection, &id)?
+                .ok_or_else(|| LedgerError::Inconsistent(format!("bank line {id} vanished")))?;
+            let matched = if row.status == "unmatched" {
+                match auto_match(&mut connection, &row)? {
+                    Some((invoice_id, rule)) => fin_db::invoice(&mut connection, &invoice_id)?
+                        .map(|i| (invoice_id, rule, i.retailer_id)),
+                    None => None,
+                }
+            } else {
+                None
+            };
+            found.push((row, matched));
+        }
+        Ok(found)
+    })
+    .await
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
+    let mut payments: Vec<Box<dyn Command>> = Vec::new();
+    let mut paid = Vec::new();
+    let mut debits = Vec::new();
+    for (row, matched) in rows {
+        match matched {
+            Some((invoice_id, rule, retailer_id)) => {
+                match payment_of_line(
+                    actor,
+                    &row,
+                    vec![invoice_id.clone()],
+                    retailer_id,
+                    rule,
+                    "system",
+                ) {
+                    Ok(payment) => {
+                        payments.push(Box::new(payment));
+                        paid.push((row.line_id, invoice_id, rule));
+                    }
+                    Err(_) => report.unmatched.push(row.line_id),
+                }
+            }
+            None if row.status == "unmatched" => report.unmatched.push(row.line_id),
+            None => debits.push(row),
+        }
+    }
+    for ((line_id, invoice_id, rule), outcome) in
+        paid.into_iter().zip(ledger.submit_all(payments).await)
+    {
+        match outcome {
+            Ok(_) => report.matched.push((line_id, invoice_id, rule.to_string())),
+            Err(LedgerError::Rejected { .. }) => report.unmatched.push(line_id),
+            Err(other) => return Err(other),
+        }
+    }
+    // 3. Debits and reversals, once the payments they may undo are applied.
+    for (line_id, explained) in explain_debits(ledger, pool, actor, debits).await? {
+        match explained {
+            Some((target, rule)) => report.matched.push((line_id, target, rule.into())),
+            None => report.suspense.push(line_id),
+        }
+    }
+    Ok(report)
+}
+
+/// Tries to explain debit and reversal lines: a reversal takes back the
+/// credit it names, a debit confirms the payouts it pays. Returns, per line,
+/// what it matched and by which rule.
+async fn explain_debits(
+    ledger: &Ledger,
+    pool: &crate::db::Pool,
+    actor: &Actor,
+    rows: Vec<BankLineRow>,
+) -> Result<Vec<(String, Option<(String, &'static str)>)>, LedgerError> {
+    let reader = pool.clone();
+    let lines = rows.clone();
+    let found = actix_web::web::block(move || -> Result<_, LedgerError> {
+        let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+        let mut found = Vec::with_capacity(lines.len());
+        for line in &lines {
+            found.push((
+                auto_reverse(&mut connection, line)?,
+                auto_confirm(&mut connection, line)?,
+            ));
+        }
+        Ok(found)
+    })
+    .await
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
+    let mut commands: Vec<Box<dyn Command>> = Vec::new();
+    let mut targets = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, (reversed, payouts)) in rows.into_iter().zip(found) {
+        if let Some(reversed_line_id) = reversed {
+            commands.push(Box::new(ReversePayment {
+                actor: actor.clone(),
+                line_id: row.line_id.clone(),
+                reversed_line_id: reversed_line_id.clone(),
+                rule: "references".into(),
+                matched_by: "system".into(),
+            }));
+            targets.push((out.len(), (reversed_line_id, "reversal")));
+        } else if let Some((payout_ids, rule)) = payouts {
+            let target = row
+                .payment_information_id
+                .clone()
+                .filter(|_| rule == "payment_information_id")
+                .unwrap_or_else(|| payout_ids.join(" "));
+            commands.push(Box::new(ConfirmPayouts {
+                actor: actor.clone(),
+                line_id: row.line_id.clone(),
+                payout_ids,
+                rule: rule.into(),
+                matched_by: "system".into(),
+            }));
+            targets.push((out.len(), (target, rule)));
+        }
+        out.push((row.line_id, None));
+    }
+    for ((index, target), outcome) in targets.into_iter().zip(ledger.submit_all(commands).await) {
+        match outcome {
+            Ok(_) => out[index].1 = Some(target),
+            // Refused (a payout already sent, an invoice changed): treasury decides.
+            Err(LedgerError::Rejected { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(out)
+}
