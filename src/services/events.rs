@@ -101,3 +101,32 @@ impl Event {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every entry of the golden ledger (which holds every kind) reads back as
+    /// an event whose kind is the entry's, and whose body serializes to the
+    /// entry's body: the serde tags and the bodies' `KIND`s agree.
+    #[test]
+    fn every_golden_entry_reads_back_as_its_event() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ledger.jsonl");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let entry = Entry::from_canonical(line.as_bytes()).unwrap();
+            let event = Event::of(&entry).unwrap();
+            assert_eq!(event.kind(), entry.kind, "seq {}", entry.seq);
+            let tagged = serde_json::to_value(&event).unwrap();
+            assert_eq!(tagged["kind"], entry.kind.as_str());
+            assert_eq!(
+                tagged["body"],
+                serde_json::Value::Object(entry.body.clone())
+            );
+            kinds.insert(entry.kind.clone());
+        }
+        assert_eq!(kinds.len(), 19, "the golden ledger holds every kind");
+    }
+}
