@@ -423,7 +423,7 @@ pub async fn quote(
         .await?;
     let money = |minor| quote.currency.format_amount(minor);
     Ok(HttpResponse::Ok().json(QuoteResponse {
-        invoice_id: quote.invoice.invoice_id.clone(),
+        invoice_id: quote.invoice.invoice_id.to_string(),
         currency: quote.currency.code().into(),
         eligible: quote.eligible(),
         principal: money(quote.pricing.principal_minor),

@@ -14,6 +14,7 @@ use super::idempotency::{self, parse_json};
 use super::{actor, recorded};
 use crate::db::financing::{self as fin_db, PayoutRow};
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
+use crate::domain::PayoutStatus;
 use crate::domain::{Currency, Role};
 use crate::server::AppState;
 use crate::services::party::SetBankAccount;
@@ -87,13 +88,13 @@ impl From<PayoutRow> for PayoutResponse {
             amount: Currency::parse(&row.currency)
                 .map(|c| c.format_amount(row.amount_minor))
                 .unwrap_or_default(),
-            payout_id: row.payout_id,
-            party_id: row.party_id,
+            payout_id: String::from(row.payout_id),
+            party_id: String::from(row.party_id),
             currency: row.currency,
             reason: row.reason,
-            invoice_id: row.invoice_id,
-            status: row.status,
-            batch_id: row.batch_id,
+            invoice_id: row.invoice_id.map(String::from),
+            status: row.status.to_string(),
+            batch_id: row.batch_id.map(String::from),
             created_seq: row.created_seq,
             confirmed_seq: row.confirmed_seq,
         }
@@ -109,23 +110,22 @@ pub async fn list(
     principal: Principal,
     query: web::Query<PayoutsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = query
-        .into_inner()
-        .status
-        .unwrap_or_else(|| "pending".into());
-    if !["pending", "sent", "confirmed", "cancelled"].contains(&status.as_str()) {
-        return Err(ApiError::invalid(
-            "status",
-            "status must be pending, sent, confirmed or cancelled",
-        ));
-    }
+    let status = match query.into_inner().status {
+        None => PayoutStatus::Pending,
+        Some(text) => PayoutStatus::parse(&text).ok_or_else(|| {
+            ApiError::invalid(
+                "status",
+                "status must be pending, sent, confirmed or cancelled",
+            )
+        })?,
+    };
     let rows = match principal.role {
         Role::Operator | Role::Auditor => {
             state
                 .read(move |c| {
                     payouts_db::payouts_with_status(
                         c,
-                        &status,
+                        status,
                         None,
                         crate::limits::API_PAYOUTS_LISTED_MAX,
                     )
@@ -190,12 +190,12 @@ impl From<PayoutBatchRow> for PayoutBatchResponse {
             total: money(row.total_minor),
             confirmed: money(row.confirmed_minor),
             pain001: format!("/api/v1/payout-batches/{}/pain001", row.batch_id),
-            batch_id: row.batch_id,
+            batch_id: String::from(row.batch_id),
             currency: row.currency,
             payout_count: row.payout_count,
             debtor_iban: row.debtor_iban,
             requested_execution_date: row.requested_execution_date,
-            status: row.status,
+            status: row.status.to_string(),
             created_seq: row.created_seq,
         }
     }

@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::idempotency::{self, parse_json};
 use super::{actor, recorded};
 use crate::db::bank as bank_db;
+use crate::domain::BankLineStatus;
 use crate::domain::Role;
 use crate::server::AppState;
 use crate::services::treasury::{self, ManualMatch};
@@ -117,23 +118,22 @@ pub async fn lines(
     query: web::Query<LinesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_treasury_or_auditor("bank lines are")?;
-    let status = query
-        .into_inner()
-        .status
-        .unwrap_or_else(|| "unmatched".into());
-    if !["unmatched", "matched", "suspense", "reversed"].contains(&status.as_str()) {
-        return Err(ApiError::invalid(
-            "status",
-            "status must be unmatched, matched, suspense or reversed",
-        ));
-    }
+    let status = match query.into_inner().status {
+        None => BankLineStatus::Unmatched,
+        Some(text) => BankLineStatus::parse(&text).ok_or_else(|| {
+            ApiError::invalid(
+                "status",
+                "status must be unmatched, matched, suspense or reversed",
+            )
+        })?,
+    };
     let rows = state
         .read(move |c| {
             let mut out = Vec::new();
             for row in
-                bank_db::lines_with_status(c, &status, crate::limits::API_BANK_LINES_LISTED_MAX)?
+                bank_db::lines_with_status(c, status, crate::limits::API_BANK_LINES_LISTED_MAX)?
             {
-                let suggestions = if row.status == "unmatched" {
+                let suggestions = if row.status == BankLineStatus::Unmatched {
                     treasury::suggestions(c, &row)?
                 } else {
                     Vec::new()
@@ -149,17 +149,17 @@ pub async fn lines(
             amount: crate::domain::Currency::parse(&r.currency)
                 .map(|c| c.format_amount(r.amount_minor))
                 .unwrap_or_default(),
-            line_id: r.line_id,
+            line_id: String::from(r.line_id),
             account: r.account,
             currency: r.currency,
-            credit: r.credit == 1,
-            reversal: r.reversal == 1,
+            credit: r.credit,
+            reversal: r.reversal,
             value_date: r.value_date.map(|d| d.to_string()),
             end_to_end_id: r.end_to_end_id,
             structured_references: r.structured_references,
             remittance: r.remittance,
             debtor_name: r.debtor_name,
-            status: r.status,
+            status: r.status.to_string(),
             match_rule: r.match_rule,
             matched_by: r.matched_by,
             payment_seq: r.payment_seq,

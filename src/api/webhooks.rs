@@ -36,7 +36,7 @@ impl From<SubscriptionRow> for WebhookResponse {
             subscription_id: row.subscription_id,
             url: row.url,
             created_at: row.created_at.and_utc().to_rfc3339(),
-            active: row.active == 1,
+            active: row.active,
         }
     }
 }
@@ -164,7 +164,7 @@ pub async fn deliveries(
         .map(|(d, log)| DeliveryResponse {
             delivery_id: d.delivery_id,
             seq: d.seq,
-            status: d.status,
+            status: d.status.to_string(),
             attempts: d.attempts,
             next_attempt_at: d.next_attempt_at.and_utc().to_rfc3339(),
             delivered_at: d.delivered_at.map(|t| t.and_utc().to_rfc3339()),

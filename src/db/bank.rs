@@ -5,17 +5,18 @@ use diesel::prelude::*;
 
 use super::schema::{bank_lines, bank_statement_files};
 use super::{DbConnection, DbError};
+use crate::domain::{BankLineId, BankLineStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
 #[diesel(table_name = bank_lines, treat_none_as_null = true)]
 pub struct BankLineRow {
-    pub line_id: String,
+    pub line_id: BankLineId,
     pub message_id: String,
     pub account: String,
     pub currency: String,
     pub amount_minor: i64,
-    pub credit: i32,
-    pub reversal: i32,
+    pub credit: bool,
+    pub reversal: bool,
     pub booking_date: Option<NaiveDate>,
     pub value_date: Option<NaiveDate>,
     pub end_to_end_id: Option<String>,
@@ -27,7 +28,7 @@ pub struct BankLineRow {
     pub debtor_name: Option<String>,
     /// `unmatched`, `matched`, or `suspense` (debits and reversals for treasury);
     /// a suspense line explained by a payout or a reversal becomes `matched`.
-    pub status: String,
+    pub status: BankLineStatus,
     pub matched_by: Option<String>,
     pub match_rule: Option<String>,
     /// The entry that applied the line: a payment, a payout confirmation or a reversal.
@@ -61,7 +62,7 @@ pub fn line(connection: &mut DbConnection, line_id: &str) -> Result<Option<BankL
 /// Lines with `status`, oldest first.
 pub fn lines_with_status(
     connection: &mut DbConnection,
-    status: &str,
+    status: BankLineStatus,
     limit: i64,
 ) -> Result<Vec<BankLineRow>, DbError> {
     Ok(bank_lines::table
@@ -89,8 +90,8 @@ pub fn credits_of_amount(
     Ok(bank_lines::table
         .filter(bank_lines::currency.eq(currency))
         .filter(bank_lines::amount_minor.eq(amount_minor))
-        .filter(bank_lines::credit.eq(1))
-        .filter(bank_lines::reversal.eq(0))
+        .filter(bank_lines::credit.eq(true))
+        .filter(bank_lines::reversal.eq(false))
         .order(bank_lines::imported_seq)
         .limit(crate::limits::MATCH_CANDIDATES_MAX)
         .select(BankLineRow::as_select())
@@ -126,7 +127,7 @@ pub fn bank_balance_at_end_of(
         .filter(|(seq, _)| !from_statements.contains(seq))
         .map(|(_, amount)| amount)
         .collect();
-    let lines: Vec<(i32, i64, Option<NaiveDate>, Option<NaiveDate>)> = bank_lines::table
+    let lines: Vec<(bool, i64, Option<NaiveDate>, Option<NaiveDate>)> = bank_lines::table
         .filter(bank_lines::currency.eq(currency))
         .select((
             bank_lines::credit,
@@ -138,7 +139,7 @@ pub fn bank_balance_at_end_of(
     let from_lines: i64 = lines
         .into_iter()
         .filter(|(_, _, booked, valued)| booked.or(*valued).is_some_and(|d| d <= date))
-        .map(|(credit, amount, _, _)| if credit == 1 { amount } else { -amount })
+        .map(|(credit, amount, _, _)| if credit { amount } else { -amount })
         .sum();
     Ok(without_line.iter().sum::<i64>() + from_lines)
 }

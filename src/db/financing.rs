@@ -8,17 +8,21 @@ use super::schema::{
     programs, supplier_debts,
 };
 use super::{DbConnection, DbError};
+use crate::domain::{
+    BatchId, DebtId, InvoiceId, InvoiceStatus, PartyId, PartyStatus, PayoutId, PayoutStatus,
+    ProgramId,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
 #[diesel(table_name = parties, treat_none_as_null = true)]
 pub struct PartyRow {
-    pub party_id: String,
+    pub party_id: PartyId,
     pub role: String,
     pub name: String,
     pub tax_id: Option<String>,
     pub public_key: Option<String>,
     pub key_id: Option<String>,
-    pub status: String,
+    pub status: PartyStatus,
     pub registered_seq: i64,
     pub iban: Option<String>,
     pub bic: Option<String>,
@@ -27,9 +31,9 @@ pub struct PartyRow {
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = programs)]
 pub struct ProgramRow {
-    pub program_id: String,
-    pub retailer_id: String,
-    pub funder_id: String,
+    pub program_id: ProgramId,
+    pub retailer_id: PartyId,
+    pub funder_id: PartyId,
     pub currency: String,
     pub advance_rate: String,
     pub discount_rate: String,
@@ -39,7 +43,7 @@ pub struct ProgramRow {
     pub grace_days: i32,
     pub late_rate: String,
     pub default_days: i32,
-    pub recourse: i32,
+    pub recourse: bool,
     pub program_limit_minor: i64,
     pub retailer_limit_minor: i64,
     pub supplier_limit_fixed_minor: Option<i64>,
@@ -50,11 +54,11 @@ pub struct ProgramRow {
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
 #[diesel(table_name = invoices, treat_none_as_null = true)]
 pub struct InvoiceRow {
-    pub invoice_id: String,
-    pub program_id: String,
-    pub supplier_id: String,
-    pub retailer_id: String,
-    pub funder_id: String,
+    pub invoice_id: InvoiceId,
+    pub program_id: ProgramId,
+    pub supplier_id: PartyId,
+    pub retailer_id: PartyId,
+    pub funder_id: PartyId,
     pub invoice_number: String,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
@@ -62,7 +66,7 @@ pub struct InvoiceRow {
     pub amount_minor: i64,
     pub credited_minor: i64,
     pub paid_minor: i64,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub fingerprint: String,
     pub registered_seq: i64,
     pub settled_on: Option<NaiveDate>,
@@ -81,11 +85,11 @@ impl InvoiceRow {
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
 #[diesel(table_name = advances)]
 pub struct AdvanceRow {
-    pub invoice_id: String,
-    pub program_id: String,
-    pub supplier_id: String,
-    pub retailer_id: String,
-    pub funder_id: String,
+    pub invoice_id: InvoiceId,
+    pub program_id: ProgramId,
+    pub supplier_id: PartyId,
+    pub retailer_id: PartyId,
+    pub funder_id: PartyId,
     pub currency: String,
     pub principal_minor: i64,
     pub fee_minor: i64,
@@ -101,27 +105,27 @@ pub struct AdvanceRow {
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
 #[diesel(table_name = payouts, treat_none_as_null = true)]
 pub struct PayoutRow {
-    pub payout_id: String,
-    pub party_id: String,
+    pub payout_id: PayoutId,
+    pub party_id: PartyId,
     pub currency: String,
     pub amount_minor: i64,
     pub reason: String,
-    pub invoice_id: Option<String>,
+    pub invoice_id: Option<InvoiceId>,
     /// `pending`, `sent` (in a pain.001 batch), `confirmed` (debited on a statement) or `cancelled`.
-    pub status: String,
+    pub status: PayoutStatus,
     pub created_seq: i64,
-    pub batch_id: Option<String>,
+    pub batch_id: Option<BatchId>,
     pub confirmed_seq: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
 #[diesel(table_name = supplier_debts)]
 pub struct SupplierDebtRow {
-    pub debt_id: String,
-    pub supplier_id: String,
-    pub funder_id: String,
+    pub debt_id: DebtId,
+    pub supplier_id: PartyId,
+    pub funder_id: PartyId,
     pub currency: String,
-    pub invoice_id: String,
+    pub invoice_id: InvoiceId,
     pub amount_minor: i64,
     pub recovered_minor: i64,
     pub created_seq: i64,
@@ -206,7 +210,7 @@ pub fn invoice_by_fingerprint(
 /// Invoices in any of `statuses`, oldest due first (for the sweep).
 pub fn invoices_in_status(
     connection: &mut DbConnection,
-    statuses: &[&str],
+    statuses: &[InvoiceStatus],
     limit: i64,
 ) -> Result<Vec<InvoiceRow>, DbError> {
     Ok(invoices::table
@@ -227,7 +231,7 @@ pub fn settled_volume_minor(
     let amounts: Vec<i64> = invoices::table
         .filter(invoices::supplier_id.eq(supplier_id))
         .filter(invoices::currency.eq(currency))
-        .filter(invoices::status.eq("settled"))
+        .filter(invoices::status.eq(InvoiceStatus::Settled))
         .filter(invoices::settled_on.ge(since))
         .select(invoices::amount_minor - invoices::credited_minor)
         .load(connection)?;
@@ -294,8 +298,8 @@ pub fn disclosures_after(
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = program_members)]
 pub struct ProgramMemberRow {
-    pub program_id: String,
-    pub supplier_id: String,
+    pub program_id: ProgramId,
+    pub supplier_id: PartyId,
     pub enrolled_seq: i64,
 }
 
@@ -332,11 +336,19 @@ pub fn programs_of_member(
         .load(connection)?)
 }
 
+/// The statuses in which an invoice can still be paid.
+const PAYABLE: [InvoiceStatus; 4] = [
+    InvoiceStatus::Confirmed,
+    InvoiceStatus::Financed,
+    InvoiceStatus::PartiallyPaid,
+    InvoiceStatus::Overdue,
+];
+
 /// Principal outstanding of a programme, and of one party in it (`*`: the programme).
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = exposures)]
 pub struct ExposureRow {
-    pub program_id: String,
+    pub program_id: ProgramId,
     pub party_id: String,
     pub principal_outstanding_minor: i64,
 }
@@ -483,7 +495,7 @@ pub fn open_debts(
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = entry_parties)]
 pub struct EntryPartyRow {
-    pub party_id: String,
+    pub party_id: PartyId,
     pub seq: i64,
 }
 
@@ -707,7 +719,7 @@ pub fn open_invoices_numbered(
 ) -> Result<Vec<InvoiceRow>, DbError> {
     let mut query = invoices::table
         .filter(invoices::invoice_number.eq(invoice_number))
-        .filter(invoices::status.eq_any(["confirmed", "financed", "partially_paid", "overdue"]))
+        .filter(invoices::status.eq_any(PAYABLE))
         .into_boxed();
     if let Some(retailer_id) = retailer_id {
         query = query.filter(invoices::retailer_id.eq(retailer_id));
@@ -724,7 +736,7 @@ pub fn open_invoices_with_open_amount(
 ) -> Result<Vec<InvoiceRow>, DbError> {
     Ok(invoices::table
         .filter(invoices::currency.eq(currency))
-        .filter(invoices::status.eq_any(["confirmed", "financed", "partially_paid", "overdue"]))
+        .filter(invoices::status.eq_any(PAYABLE))
         .filter(
             (invoices::amount_minor - invoices::credited_minor - invoices::paid_minor)
                 .eq(open_minor),

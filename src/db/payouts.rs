@@ -6,18 +6,19 @@ use diesel::prelude::*;
 use super::financing::PayoutRow;
 use super::schema::{parties, payout_batches, payouts};
 use super::{DbConnection, DbError};
+use crate::domain::{BatchId, BatchStatus, PayoutStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
 #[diesel(table_name = payout_batches)]
 pub struct PayoutBatchRow {
-    pub batch_id: String,
+    pub batch_id: BatchId,
     pub currency: String,
     pub total_minor: i64,
     pub payout_count: i32,
     pub debtor_iban: String,
     pub requested_execution_date: NaiveDate,
     /// `sent`, then `confirmed` when every payout in it is.
-    pub status: String,
+    pub status: BatchStatus,
     pub confirmed_minor: i64,
     pub created_seq: i64,
 }
@@ -76,7 +77,7 @@ pub fn update_payout(connection: &mut DbConnection, row: &PayoutRow) -> Result<(
 /// Payouts with `status`, oldest first, optionally in one currency.
 pub fn payouts_with_status(
     connection: &mut DbConnection,
-    status: &str,
+    status: PayoutStatus,
     currency: Option<&str>,
     limit: i64,
 ) -> Result<Vec<PayoutRow>, DbError> {
@@ -100,7 +101,7 @@ pub fn payable_payouts(
 ) -> Result<Vec<PayoutRow>, DbError> {
     Ok(payouts::table
         .inner_join(parties::table.on(parties::party_id.eq(payouts::party_id)))
-        .filter(payouts::status.eq("pending"))
+        .filter(payouts::status.eq(PayoutStatus::Pending))
         .filter(payouts::currency.eq(currency))
         .filter(parties::iban.is_not_null())
         .order(payouts::created_seq)

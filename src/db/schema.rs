@@ -96,7 +96,7 @@ diesel::table! {
         grace_days -> Integer,
         late_rate -> Text,
         default_days -> Integer,
-        recourse -> Integer,
+        recourse -> Bool,
         program_limit_minor -> BigInt,
         retailer_limit_minor -> BigInt,
         supplier_limit_fixed_minor -> Nullable<BigInt>,
@@ -251,7 +251,7 @@ diesel::table! {
         party_id -> Text,
         url -> Text,
         created_at -> Timestamp,
-        active -> Integer,
+        active -> Bool,
     }
 }
 
@@ -284,7 +284,7 @@ diesel::table! {
         role -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
-        disabled -> Integer,
+        disabled -> Bool,
     }
 }
 
@@ -307,8 +307,8 @@ diesel::table! {
         account -> Text,
         currency -> Text,
         amount_minor -> BigInt,
-        credit -> Integer,
-        reversal -> Integer,
+        credit -> Bool,
+        reversal -> Bool,
         booking_date -> Nullable<Date>,
         value_date -> Nullable<Date>,
         end_to_end_id -> Nullable<Text>,

@@ -5,16 +5,17 @@ use diesel::prelude::*;
 
 use super::schema::{sessions, users};
 use super::{DbConnection, DbError};
+use crate::domain::PartyId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub email: String,
-    pub party_id: String,
+    pub party_id: PartyId,
     pub role: String,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
-    pub disabled: i32,
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
@@ -73,7 +74,7 @@ pub fn session(
                 .eq(session_sha256_hex)
                 .and(sessions::expires_at.gt(now)),
         )
-        .filter(users::disabled.eq(0))
+        .filter(users::disabled.eq(false))
         .select((SessionRow::as_select(), UserRow::as_select()))
         .first(connection)
         .optional()?)

@@ -5,15 +5,16 @@ use diesel::prelude::*;
 
 use super::schema::{webhook_attempts, webhook_deliveries, webhook_subscriptions};
 use super::{DbConnection, DbError};
+use crate::domain::{DeliveryStatus, PartyId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = webhook_subscriptions)]
 pub struct SubscriptionRow {
     pub subscription_id: String,
-    pub party_id: String,
+    pub party_id: PartyId,
     pub url: String,
     pub created_at: NaiveDateTime,
-    pub active: i32,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
@@ -23,7 +24,7 @@ pub struct DeliveryRow {
     pub subscription_id: String,
     pub seq: i64,
     /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub delivered_at: Option<NaiveDateTime>,
@@ -69,7 +70,7 @@ pub fn active_subscriptions(
         .filter(
             webhook_subscriptions::party_id
                 .eq(party_id)
-                .and(webhook_subscriptions::active.eq(1)),
+                .and(webhook_subscriptions::active.eq(true)),
         )
         .order(webhook_subscriptions::subscription_id)
         .select(SubscriptionRow::as_select())
@@ -84,7 +85,7 @@ pub fn count_active_subscriptions(
         .filter(
             webhook_subscriptions::party_id
                 .eq(party_id)
-                .and(webhook_subscriptions::active.eq(1)),
+                .and(webhook_subscriptions::active.eq(true)),
         )
         .count()
         .get_result(connection)?)
@@ -100,9 +101,9 @@ pub fn deactivate(
         webhook_subscriptions::table
             .filter(webhook_subscriptions::subscription_id.eq(subscription_id))
             .filter(webhook_subscriptions::party_id.eq(party_id))
-            .filter(webhook_subscriptions::active.eq(1)),
+            .filter(webhook_subscriptions::active.eq(true)),
     )
-    .set(webhook_subscriptions::active.eq(0))
+    .set(webhook_subscriptions::active.eq(false))
     .execute(connection)?;
     Ok(changed == 1)
 }
@@ -130,7 +131,7 @@ pub fn due_deliveries(
     Ok(webhook_deliveries::table
         .filter(
             webhook_deliveries::status
-                .eq("pending")
+                .eq(DeliveryStatus::Pending)
                 .and(webhook_deliveries::next_attempt_at.le(now)),
         )
         .order((webhook_deliveries::next_attempt_at, webhook_deliveries::seq))

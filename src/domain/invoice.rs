@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 use super::money::Currency;
 
 /// Where an invoice stands. No transition is an edit: each is a new entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum InvoiceStatus {
     Registered,
     Confirmed,
@@ -43,7 +44,29 @@ pub struct IllegalTransition {
     pub event: &'static str,
 }
 
+super::ids::text_status_sql!(InvoiceStatus);
+
+/// Entry bodies spell a status as its text (`"partially_paid"`).
+impl serde::Serialize for InvoiceStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InvoiceStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        InvoiceStatus::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an invoice status")))
+    }
+}
+
 impl InvoiceStatus {
+    /// Parses a stored spelling.
+    pub fn parse(text: &str) -> Option<InvoiceStatus> {
+        InvoiceStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     pub const ALL: [InvoiceStatus; 9] = [
         InvoiceStatus::Registered,
         InvoiceStatus::Confirmed,

@@ -222,24 +222,6 @@ impl fmt::Display for Currency {
     }
 }
 
-/// An exact amount of one currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Money {
-    pub amount_minor: i64,
-    pub currency: Currency,
-}
-
-impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}",
-            self.currency.format_amount(self.amount_minor),
-            self.currency
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,8 +51,24 @@ impl FromStr for Role {
 }
 
 /// A party identifier such as `op-treasury` or `sup-acme`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[serde(transparent)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct PartyId(String);
+
+super::ids::text_id_impls!(PartyId);
 
 impl PartyId {
     /// Parses 1-64 characters of a-z, 0-9, '-' and '_'.

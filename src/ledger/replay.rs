@@ -196,34 +196,34 @@ fn snapshot_differences(rebuilt: &FinancingSnapshot, stored: &FinancingSnapshot)
             |r| format!("{} {}", r.party_id, r.seq),
         ),
         compare("bank_lines", &rebuilt.bank_lines, &stored.bank_lines, |r| {
-            r.line_id.clone()
+            r.line_id.to_string()
         }),
         compare("parties", &rebuilt.parties, &stored.parties, |r| {
-            r.party_id.clone()
+            r.party_id.to_string()
         }),
         compare("programs", &rebuilt.programs, &stored.programs, |r| {
-            r.program_id.clone()
+            r.program_id.to_string()
         }),
         compare("invoices", &rebuilt.invoices, &stored.invoices, |r| {
-            r.invoice_id.clone()
+            r.invoice_id.to_string()
         }),
         compare("advances", &rebuilt.advances, &stored.advances, |r| {
-            r.invoice_id.clone()
+            r.invoice_id.to_string()
         }),
         compare("payouts", &rebuilt.payouts, &stored.payouts, |r| {
-            r.payout_id.clone()
+            r.payout_id.to_string()
         }),
         compare(
             "payout_batches",
             &rebuilt.payout_batches,
             &stored.payout_batches,
-            |r| r.batch_id.clone(),
+            |r| r.batch_id.to_string(),
         ),
         compare("exposures", &rebuilt.exposures, &stored.exposures, |r| {
             format!("{} {}", r.program_id, r.party_id)
         }),
         compare("supplier_debts", &rebuilt.debts, &stored.debts, |r| {
-            r.debt_id.clone()
+            r.debt_id.to_string()
         }),
         compare("program_members", &rebuilt.members, &stored.members, |r| {
             format!("{} {}", r.program_id, r.supplier_id)

@@ -220,7 +220,7 @@ pub fn program_terms(program: &ProgramRow) -> Result<ProgramTerms, LedgerError> 
         grace_days: i64::from(program.grace_days),
         late_rate: decimal(&program.late_rate, "late rate")?,
         default_days: i64::from(program.default_days),
-        recourse: program.recourse != 0,
+        recourse: program.recourse,
         program_limit_minor: program.program_limit_minor,
         retailer_limit_minor: program.retailer_limit_minor,
         supplier_limit,
@@ -283,7 +283,7 @@ pub mod stored {
         status: InvoiceStatus,
     ) -> Result<InvoiceRow, LedgerError> {
         let mut row = invoice(connection, invoice_id)?;
-        row.status = status.to_string();
+        row.status = status;
         fin_db::update_invoice(connection, &row)?;
         Ok(row)
     }

@@ -68,7 +68,14 @@ mod tests {
 
     /// The aggregates, each a folder of services/.
     const AGGREGATES: [&str; 9] = [
-        "advance", "bank_line", "deposit", "invoice", "journal", "party", "payment", "payout",
+        "advance",
+        "bank_line",
+        "deposit",
+        "invoice",
+        "journal",
+        "party",
+        "payment",
+        "payout",
         "program",
     ];
 

@@ -6,6 +6,7 @@
 use crate::db::financing as fin_db;
 use crate::db::DbConnection;
 use crate::domain::InvoiceStatus;
+use crate::domain::PartyId;
 use crate::ledger::{BatchContext, Entry, LedgerError};
 use crate::services::events::Event;
 use crate::services::{advance, bank_line, deposit, invoice, party, payment, payout, program};
@@ -64,7 +65,9 @@ pub fn parties_of(
     collect_invoice_ids(&body, &mut invoice_ids);
     for invoice_id in invoice_ids {
         if let Some(invoice) = fin_db::invoice(connection, &invoice_id)? {
-            parties.extend([invoice.supplier_id, invoice.retailer_id, invoice.funder_id]);
+            parties.extend(
+                [invoice.supplier_id, invoice.retailer_id, invoice.funder_id].map(String::from),
+            );
         }
     }
     if entry.actor != "system" {
@@ -82,11 +85,14 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
         let connection = context.connection()?;
         let rows: Vec<fin_db::EntryPartyRow> = parties_of(connection, entry)?
             .into_iter()
-            .map(|party_id| fin_db::EntryPartyRow { party_id, seq })
+            .map(|party_id| fin_db::EntryPartyRow {
+                party_id: PartyId::from(party_id),
+                seq,
+            })
             .collect();
         fin_db::insert_entry_parties(connection, &rows)?;
         // The outbox row is written in the entry's transaction: no entry without its webhooks.
-        let parties: Vec<String> = rows.into_iter().map(|row| row.party_id).collect();
+        let parties: Vec<String> = rows.into_iter().map(|row| row.party_id.into()).collect();
         crate::services::webhooks::enqueue(connection, seq, &parties, entry.at.naive_utc())?;
     }
     // A journal entry changes no projection beyond its postings: it opens no

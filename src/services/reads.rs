@@ -9,6 +9,7 @@ use crate::db::financing::{
 };
 use crate::db::log::{self as log_db, BalanceRow, PostingRow};
 use crate::db::{DbConnection, DbError};
+use crate::domain::InvoiceStatus;
 use crate::domain::Role;
 use crate::ledger::LedgerError;
 use crate::limits;
@@ -306,7 +307,7 @@ pub fn supplier_overview(
         crate::limits::SUPPLIER_PAGE_INVOICES_MAX,
     )?;
     let mut overview = SupplierOverview::default();
-    let mut programs: Vec<String> = invoices.iter().map(|i| i.program_id.clone()).collect();
+    let mut programs: Vec<String> = invoices.iter().map(|i| i.program_id.to_string()).collect();
     programs.sort();
     programs.dedup();
     for program_id in programs {
@@ -344,18 +345,18 @@ pub fn supplier_overview(
             continue;
         };
         let open = invoice.open_minor();
-        let arrival = match invoice.status.as_str() {
-            "financed" | "partially_paid" | "overdue" => {
+        let arrival = match invoice.status {
+            InvoiceStatus::Financed | InvoiceStatus::PartiallyPaid | InvoiceStatus::Overdue => {
                 let principal = fin_db::advance(connection, &invoice.invoice_id)?
                     .map_or(0, |a| a.principal_outstanding_minor);
                 Some((open - principal, "reserve, when the retailer pays"))
             }
-            "confirmed" => Some((open, "the invoice, when the retailer pays")),
+            InvoiceStatus::Confirmed => Some((open, "the invoice, when the retailer pays")),
             _ => None,
         };
         if let Some((amount_minor, what)) = arrival.filter(|(amount, _)| *amount > 0) {
             overview.arrivals.push(Arrival {
-                invoice_id: invoice.invoice_id.clone(),
+                invoice_id: invoice.invoice_id.to_string(),
                 invoice_number: invoice.invoice_number.clone(),
                 due_date: invoice.due_date,
                 currency,
@@ -402,6 +403,6 @@ pub fn programs_for_registration(
     let mine = fin_db::programs_of_member(connection, principal.party.as_str())?;
     Ok(programs
         .into_iter()
-        .filter(|p| mine.contains(&p.program_id))
+        .filter(|p| mine.iter().any(|m| p.program_id == *m))
         .collect())
 }

@@ -90,11 +90,11 @@ pub fn create(
         connection,
         &UserRow {
             email: email.clone(),
-            party_id: party.to_string(),
+            party_id: PartyId::from(party.to_string()),
             role: role.as_str().into(),
             password_hash,
             created_at: Utc::now().naive_utc(),
-            disabled: 0,
+            disabled: false,
         },
     )?;
     Ok(email)
@@ -125,7 +125,7 @@ pub fn check_password(
     let valid = Argon2::default()
         .verify_password(password.as_bytes(), &hash)
         .is_ok();
-    Ok((valid && user.disabled == 0).then_some(user))
+    Ok((valid && !user.disabled).then_some(user))
 }
 
 fn session_digest(secret: &str) -> String {

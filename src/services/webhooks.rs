@@ -14,6 +14,7 @@ use chrono::{Duration, NaiveDateTime, Utc};
 
 use crate::db::webhooks::{self as hook_db, AttemptRow, DeliveryRow, SubscriptionRow};
 use crate::db::{log as log_db, DbConnection, DbError};
+use crate::domain::DeliveryStatus;
 use crate::ledger::note::LedgerKey;
 use crate::limits;
 
@@ -177,7 +178,7 @@ pub fn subscribe(
         party_id: party_id.into(),
         url: url.into(),
         created_at: Utc::now().naive_utc(),
-        active: 1,
+        active: true,
     };
     hook_db::insert_subscription(connection, &row)?;
     Ok(row)
@@ -199,7 +200,7 @@ pub fn enqueue(
                     delivery_id: format!("{seq}-{}", subscription.subscription_id),
                     subscription_id: subscription.subscription_id,
                     seq,
-                    status: "pending".into(),
+                    status: DeliveryStatus::Pending,
                     attempts: 0,
                     next_attempt_at: at,
                     delivered_at: None,
@@ -227,7 +228,7 @@ pub fn deliver_due(
         let subscription = hook_db::subscription(connection, &delivery.subscription_id)?;
         let entry = log_db::entry(connection, delivery.seq)?;
         let (status_code, error) = match (subscription, entry) {
-            (Some(subscription), Some(entry)) if subscription.active == 1 => send(
+            (Some(subscription), Some(entry)) if subscription.active => send(
                 client,
                 key,
                 &subscription.url,
@@ -249,12 +250,12 @@ pub fn deliver_due(
         )?;
         let delivered = status_code.is_some_and(|code| (200..300).contains(&code));
         if delivered {
-            delivery.status = "delivered".into();
+            delivery.status = DeliveryStatus::Delivered;
             delivery.delivered_at = Some(now);
         } else if delivery.attempts >= limits::WEBHOOK_ATTEMPTS_MAX
             || error.as_deref() == Some("subscription removed")
         {
-            delivery.status = "failed".into();
+            delivery.status = DeliveryStatus::Failed;
         } else {
             delivery.next_attempt_at = now + Duration::seconds(backoff_seconds(delivery.attempts));
         }

@@ -147,7 +147,7 @@ pub async fn enrol_supplier(
             let notice = format!(
                 "{supplier} can now register invoices in programme {} (buyer {}).",
                 form.program_id,
-                names.1.unwrap_or_default()
+                names.1.map(String::from).unwrap_or_default()
             );
             page(&state, &session, Some(notice), None, None).await
         }

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use super::session::{PageError, Session};
+use crate::domain::InvoiceStatus;
 use crate::domain::{Currency, Role};
 use crate::ledger::LedgerError;
 use crate::services::api_keys::Principal;
@@ -79,12 +80,16 @@ pub fn money(currency: &str, minor: i64) -> String {
 /// "22 Nov 2026": day, month name and year cannot be confused.
 /// An invoice's status as its reader needs it: an invoice not yet financed
 /// or paid whose due date has passed reads "overdue".
-pub fn shown_status(status: &str, due_date: NaiveDate, today: NaiveDate) -> String {
-    let open = matches!(status, "registered" | "confirmed" | "disputed");
+pub fn shown_status(status: InvoiceStatus, due_date: NaiveDate, today: NaiveDate) -> String {
+    let open = matches!(
+        status,
+        InvoiceStatus::Registered | InvoiceStatus::Confirmed | InvoiceStatus::Disputed
+    );
+    let text = status.as_str().replace('_', " ");
     if open && due_date < today {
-        format!("{} · overdue", status.replace('_', " "))
+        format!("{text} · overdue")
     } else {
-        status.replace('_', " ")
+        text
     }
 }
 

@@ -9,6 +9,7 @@ use super::pages::{
     actor, date, html, money, principal, read, refusal, see_other, shown_status, Layout,
 };
 use super::session::{PageError, Session};
+use crate::domain::InvoiceStatus;
 use crate::domain::Role;
 use crate::server::AppState;
 use crate::services::invoice::RetailerDecision;
@@ -56,14 +57,14 @@ async fn payables_page(
         payables: rows
             .into_iter()
             .map(|(i, _)| PayableLine {
-                awaiting: i.status == "registered",
+                awaiting: i.status == InvoiceStatus::Registered,
                 pay_with: i.creditor_reference.clone().unwrap_or_default(),
                 amount: money(&i.currency, i.amount_minor),
                 issued: date(i.issue_date),
                 due: date(i.due_date),
-                status: shown_status(&i.status, i.due_date, today),
-                invoice_id: i.invoice_id,
-                supplier_id: i.supplier_id,
+                status: shown_status(i.status, i.due_date, today),
+                invoice_id: String::from(i.invoice_id),
+                supplier_id: String::from(i.supplier_id),
                 invoice_number: i.invoice_number,
             })
             .collect(),

@@ -14,6 +14,7 @@ use super::pages::{
 };
 use super::session::{PageError, Session};
 use crate::db::financing::ProgramRow;
+use crate::domain::InvoiceStatus;
 use crate::domain::{Currency, Role};
 use crate::server::AppState;
 use crate::services::advance::AcceptAdvance;
@@ -166,8 +167,8 @@ async fn invoices_page(
                 amount: money(&i.currency, i.amount_minor),
                 issued: date(i.issue_date),
                 due: date(i.due_date),
-                status: shown_status(&i.status, i.due_date, today),
-                invoice_id: i.invoice_id,
+                status: shown_status(i.status, i.due_date, today),
+                invoice_id: String::from(i.invoice_id),
                 invoice_number: i.invoice_number,
             })
             .collect(),
@@ -325,14 +326,14 @@ pub async fn financing(
     let rows = read(&state, move |c| reads::invoices_of(c, &who)).await?;
     let invoices = rows
         .into_iter()
-        .filter(|(i, advance)| i.status == "confirmed" && advance.is_none())
+        .filter(|(i, advance)| i.status == InvoiceStatus::Confirmed && advance.is_none())
         .map(|(i, _)| InvoiceLine {
             open: money(&i.currency, i.open_minor()),
             amount: money(&i.currency, i.amount_minor),
             issued: date(i.issue_date),
             due: date(i.due_date),
-            status: i.status.clone(),
-            invoice_id: i.invoice_id,
+            status: i.status.clone().to_string(),
+            invoice_id: String::from(i.invoice_id),
             invoice_number: i.invoice_number,
         })
         .collect();

@@ -17,6 +17,7 @@ use crate::db::financing as fin_db;
 use crate::db::log as log_db;
 use crate::db::payouts as payouts_db;
 use crate::domain::Role;
+use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::ledger::LedgerError;
 use crate::server::AppState;
 use crate::services::payout::CreateBatch;
@@ -170,7 +171,7 @@ pub struct LinesPage {
 
 fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
     LineView {
-        line_id: line.line_id.clone(),
+        line_id: line.line_id.to_string(),
         value_date: line
             .value_date
             .or(line.booking_date)
@@ -178,7 +179,7 @@ fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
             .unwrap_or_default(),
         amount: money(
             &line.currency,
-            if line.credit == 1 {
+            if line.credit {
                 line.amount_minor
             } else {
                 -line.amount_minor
@@ -199,8 +200,8 @@ fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
             .match_rule
             .clone()
             .map(|r| format!("{r} by {}", line.matched_by.clone().unwrap_or_default()))
-            .unwrap_or_else(|| line.status.clone()),
-        explain_with: if line.reversal == 1 {
+            .unwrap_or_else(|| line.status.clone().to_string()),
+        explain_with: if line.reversal {
             "reverses_line_id"
         } else {
             "payout_ids"
@@ -216,26 +217,38 @@ async fn lines_page(
 ) -> Result<HttpResponse, PageError> {
     let (unmatched, suspense, recent) = read(state, |c| {
         let mut unmatched = Vec::new();
-        for line in
-            bank_db::lines_with_status(c, "unmatched", crate::limits::TREASURY_PAGE_LINES_SHOWN)?
-        {
+        for line in bank_db::lines_with_status(
+            c,
+            BankLineStatus::Unmatched,
+            crate::limits::TREASURY_PAGE_LINES_SHOWN,
+        )? {
             let suggestions = treasury::suggestions(c, &line)?;
             unmatched.push(view(&line, suggestions));
         }
-        let suspense: Vec<LineView> =
-            bank_db::lines_with_status(c, "suspense", crate::limits::TREASURY_PAGE_LINES_SHOWN)?
-                .iter()
-                .map(|l| view(l, vec![]))
-                .collect();
-        let mut recent: Vec<LineView> =
-            bank_db::lines_with_status(c, "matched", crate::limits::TREASURY_PAGE_LINES_SHOWN)?
-                .iter()
-                .map(|l| view(l, vec![]))
-                .collect();
+        let suspense: Vec<LineView> = bank_db::lines_with_status(
+            c,
+            BankLineStatus::Suspense,
+            crate::limits::TREASURY_PAGE_LINES_SHOWN,
+        )?
+        .iter()
+        .map(|l| view(l, vec![]))
+        .collect();
+        let mut recent: Vec<LineView> = bank_db::lines_with_status(
+            c,
+            BankLineStatus::Matched,
+            crate::limits::TREASURY_PAGE_LINES_SHOWN,
+        )?
+        .iter()
+        .map(|l| view(l, vec![]))
+        .collect();
         recent.extend(
-            bank_db::lines_with_status(c, "reversed", crate::limits::TREASURY_PAGE_LINES_SHOWN)?
-                .iter()
-                .map(|l| view(l, vec![])),
+            bank_db::lines_with_status(
+                c,
+                BankLineStatus::Reversed,
+                crate::limits::TREASURY_PAGE_LINES_SHOWN,
+            )?
+            .iter()
+            .map(|l| view(l, vec![])),
         );
         Ok::<_, LedgerError>((unmatched, suspense, recent))
     })
@@ -396,7 +409,7 @@ async fn payouts_page(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (pending, sent, batches) = read(state, |c| {
-        let mut views = |status: &str| -> Result<Vec<PayoutView>, crate::db::DbError> {
+        let mut views = |status: PayoutStatus| -> Result<Vec<PayoutView>, crate::db::DbError> {
             let mut out = Vec::new();
             for p in payouts_db::payouts_with_status(
                 c,
@@ -407,23 +420,27 @@ async fn payouts_page(
                 let party = fin_db::party(c, &p.party_id)?;
                 out.push(PayoutView {
                     amount: money(&p.currency, p.amount_minor),
-                    reason: format!("{} {}", p.reason, p.invoice_id.clone().unwrap_or_default()),
+                    reason: format!(
+                        "{} {}",
+                        p.reason,
+                        p.invoice_id.as_deref().unwrap_or_default()
+                    ),
                     status: match &p.batch_id {
                         Some(batch) => format!("{} in {batch}", p.status),
-                        None => p.status.clone(),
+                        None => p.status.clone().to_string(),
                     },
                     iban: party
                         .as_ref()
                         .and_then(|party| party.iban.clone())
                         .unwrap_or_else(|| "no bank account yet".into()),
-                    party: party.map_or(p.party_id.clone(), |party| party.name),
-                    payout_id: p.payout_id,
+                    party: party.map_or(p.party_id.to_string(), |party| party.name),
+                    payout_id: String::from(p.payout_id),
                 });
             }
             Ok(out)
         };
-        let pending = views("pending")?;
-        let sent = views("sent")?;
+        let pending = views(PayoutStatus::Pending)?;
+        let sent = views(PayoutStatus::Sent)?;
         let batches = payouts_db::all_batches(c)?;
         Ok::<_, crate::db::DbError>((pending, sent, batches))
     })
@@ -446,8 +463,8 @@ async fn payouts_page(
             count: b.payout_count,
             total: money(&b.currency, b.total_minor),
             confirmed: money(&b.currency, b.confirmed_minor),
-            status: b.status,
-            batch_id: b.batch_id,
+            status: b.status.to_string(),
+            batch_id: String::from(b.batch_id),
         })
         .collect();
     let status = if error.is_some() {

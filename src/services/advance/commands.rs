@@ -86,11 +86,11 @@ impl Command for AcceptAdvance {
             &mut postings,
         )?;
         let body = AdvanceAccepted {
-            invoice_id: invoice.invoice_id.clone(),
-            program_id: program.program_id.clone(),
-            supplier_id: invoice.supplier_id.clone(),
-            retailer_id: invoice.retailer_id.clone(),
-            funder_id: program.funder_id.clone(),
+            invoice_id: invoice.invoice_id.to_string(),
+            program_id: program.program_id.to_string(),
+            supplier_id: invoice.supplier_id.to_string(),
+            retailer_id: invoice.retailer_id.to_string(),
+            funder_id: program.funder_id.to_string(),
             currency: currency.code().into(),
             face_open: amount_text(currency, quote.face_open_minor),
             principal: amount_text(currency, pricing.principal_minor),

@@ -10,6 +10,7 @@ use crate::db::financing::{self as fin_db, InvoiceRow, ProgramRow};
 use crate::db::{log as log_db, DbConnection};
 use crate::domain::pricing::{price, round_minor, Pricing};
 use crate::domain::terms::{ProgramTerms, SupplierLimitRule, DEFAULT_LOOKBACK_DAYS};
+use crate::domain::PartyStatus;
 use crate::domain::{Currency, InvoiceStatus, Role};
 use crate::ledger::LedgerError;
 use crate::services::common::{
@@ -88,7 +89,7 @@ pub fn evaluate(
     let terms = program_terms(&program)?;
     let currency = terms.currency;
     let money = |minor: i64| amount_text(currency, minor);
-    let status: InvoiceStatus = invoice.status.parse().map_err(LedgerError::Inconsistent)?;
+    let status = invoice.status;
     let face_open = invoice.amount_minor - invoice.credited_minor - invoice.paid_minor;
     let pricing = price(face_open, &terms, today, invoice.due_date).ok_or_else(|| {
         LedgerError::Inconsistent(format!("pricing invoice {invoice_id} overflows"))
@@ -128,9 +129,9 @@ pub fn evaluate(
     )?;
     rules.push(rule(
         "supplier_active",
-        supplier.status.clone(),
+        supplier.status.clone().to_string(),
         "active".into(),
-        supplier.status == "active",
+        supplier.status == PartyStatus::Active,
     ));
     let since = today - Duration::days(DEFAULT_LOOKBACK_DAYS);
     let defaulted = fin_db::supplier_defaulted_since(connection, &invoice.supplier_id, since)?;

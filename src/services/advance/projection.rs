@@ -4,6 +4,7 @@ use super::events::AdvanceAccepted;
 use crate::db::financing::{self as fin_db, AdvanceRow};
 use crate::db::DbConnection;
 use crate::domain::InvoiceStatus;
+use crate::domain::{InvoiceId, PartyId, ProgramId};
 use crate::ledger::LedgerError;
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{currency, set_status};
@@ -19,11 +20,11 @@ pub fn advance_accepted(
     fin_db::insert_advance(
         connection,
         &AdvanceRow {
-            invoice_id: body.invoice_id.clone(),
-            program_id: body.program_id,
-            supplier_id: body.supplier_id,
-            retailer_id: body.retailer_id,
-            funder_id: body.funder_id,
+            invoice_id: InvoiceId::from(body.invoice_id.clone()),
+            program_id: ProgramId::from(body.program_id),
+            supplier_id: PartyId::from(body.supplier_id),
+            retailer_id: PartyId::from(body.retailer_id),
+            funder_id: PartyId::from(body.funder_id),
             currency: body.currency.clone(),
             principal_minor,
             fee_minor: parse_amount(currency, &body.fee)?,

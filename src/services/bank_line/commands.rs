@@ -3,6 +3,7 @@
 use super::events::BankLineImported;
 use crate::db::bank as bank_db;
 use crate::db::DbConnection;
+use crate::domain::BankLineStatus;
 use crate::domain::{Currency, ErrorCode, PartyId};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{accounts, invalid, reject, PostingsBuilder};
@@ -76,7 +77,7 @@ pub fn check_unmatched_line(
             format!("no bank line {line_id:?}"),
         )
     })?;
-    if line.status != "unmatched" {
+    if line.status != BankLineStatus::Unmatched {
         return Err(reject(
             ErrorCode::IllegalTransition,
             Some("line_id"),

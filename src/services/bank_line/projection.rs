@@ -4,6 +4,7 @@ use super::events::{BankLineImported, MatchedLine};
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::DbConnection;
 use crate::domain::Currency;
+use crate::domain::{BankLineId, BankLineStatus};
 use crate::ledger::LedgerError;
 
 /// Applies a `bank.line_imported` entry to the bank-line projection.
@@ -21,18 +22,17 @@ pub fn project_line(
         connection,
         &BankLineRow {
             status: if line.credit && !line.reversal {
-                "unmatched"
+                BankLineStatus::Unmatched
             } else {
-                "suspense"
-            }
-            .into(),
-            line_id: line.line_id,
+                BankLineStatus::Suspense
+            },
+            line_id: BankLineId::from(line.line_id),
             message_id: line.message_id,
             account: line.account,
             currency: line.currency,
             amount_minor,
-            credit: i32::from(line.credit),
-            reversal: i32::from(line.reversal),
+            credit: line.credit,
+            reversal: line.reversal,
             booking_date: line.booking_date,
             value_date: line.value_date,
             end_to_end_id: line.end_to_end_id,
@@ -60,7 +60,7 @@ pub fn mark_line(
 ) -> Result<(), LedgerError> {
     let mut line = crate::db::bank::line(connection, line_id)?
         .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no bank line {line_id}")))?;
-    line.status = "matched".into();
+    line.status = BankLineStatus::Matched;
     line.matched_by = Some(matched_by.into());
     line.match_rule = Some(rule.into());
     line.payment_seq = Some(seq);

@@ -11,6 +11,7 @@ use super::events::{
 };
 use crate::db::financing as fin_db;
 use crate::domain::invoice::{fingerprint, fingerprint_v1, FingerprintFacts};
+use crate::domain::PartyStatus;
 use crate::domain::{Currency, ErrorCode, InvoiceEvent, InvoiceStatus, Role};
 pub use crate::ledger::entry::request_signing_bytes;
 use crate::ledger::entry::ActorSignature;
@@ -29,12 +30,8 @@ fn forbidden(actor: &Actor, what: &str) -> LedgerError {
     )
 }
 
-fn status_of(invoice: &fin_db::InvoiceRow) -> Result<InvoiceStatus, LedgerError> {
-    invoice.status.parse().map_err(LedgerError::Inconsistent)
-}
-
 fn check(invoice: &fin_db::InvoiceRow, event: InvoiceEvent) -> Result<InvoiceStatus, LedgerError> {
-    let status = status_of(invoice)?;
+    let status = invoice.status;
     status.check(event).map_err(|e| {
         reject(
             ErrorCode::IllegalTransition,
@@ -141,7 +138,7 @@ impl Command for RegisterInvoice {
             Role::Supplier,
             "supplier_id",
         )?;
-        if supplier.status != "active" {
+        if supplier.status != PartyStatus::Active {
             return Err(reject(
                 ErrorCode::SupplierInactive,
                 Some("supplier_id"),
@@ -201,8 +198,8 @@ impl Command for RegisterInvoice {
         }
         let body = InvoiceRegistered {
             invoice_id,
-            retailer_id: program.retailer_id.clone(),
-            funder_id: program.funder_id.clone(),
+            retailer_id: program.retailer_id.to_string(),
+            funder_id: program.funder_id.to_string(),
             fingerprint,
             ..self.fields.clone()
         };
@@ -342,7 +339,7 @@ impl Command for RetailerDecision {
         let connection = context.connection()?;
         let invoice = load_invoice(connection, &self.invoice_id)?;
         // Only the retailer itself may decide on its payables; not even the operator.
-        if self.actor.party.as_str() != invoice.retailer_id {
+        if self.actor.party != invoice.retailer_id {
             return Err(reject(
                 ErrorCode::NotFound,
                 Some("invoice_id"),
@@ -420,8 +417,7 @@ impl Command for CreditNote {
         let seq = context.seq;
         let connection = context.connection()?;
         let invoice = load_invoice(connection, &self.invoice_id)?;
-        if !self.actor.may_act_for(&invoice.supplier_id)
-            && self.actor.party.as_str() != invoice.retailer_id
+        if !self.actor.may_act_for(&invoice.supplier_id) && self.actor.party != invoice.retailer_id
         {
             return Err(reject(
                 ErrorCode::NotFound,
@@ -467,14 +463,14 @@ impl Command for CreditNote {
             }
         }
         let body = InvoiceCredited {
-            invoice_id: invoice.invoice_id,
+            invoice_id: String::from(invoice.invoice_id),
             credit_note_number: self.credit_note_number.clone(),
             currency: currency.code().into(),
             amount: amount_text(currency, credit),
             reserve_reduced: amount_text(currency, reserve_reduced),
             supplier_debt: amount_text(currency, supplier_debt),
             debt_id,
-            funder_id,
+            funder_id: funder_id.map(String::from),
         };
         Ok(body.draft(self.actor.party.to_string(), postings.finish()))
     }

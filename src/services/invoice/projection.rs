@@ -5,7 +5,9 @@ use super::events::{
 };
 use crate::db::financing::{self as fin_db, InvoiceRow, SupplierDebtRow};
 use crate::db::DbConnection;
+use crate::domain::DebtId;
 use crate::domain::InvoiceStatus;
+use crate::domain::{InvoiceId, PartyId, ProgramId};
 use crate::ledger::LedgerError;
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{self, advance, currency, invoice, set_status};
@@ -17,11 +19,11 @@ pub fn invoice_registered(
 ) -> Result<(), LedgerError> {
     let amount_minor = parse_amount(currency(&body.currency)?, &body.amount)?;
     let row = InvoiceRow {
-        invoice_id: body.invoice_id,
-        program_id: body.program_id,
-        supplier_id: body.supplier_id,
-        retailer_id: body.retailer_id,
-        funder_id: body.funder_id,
+        invoice_id: InvoiceId::from(body.invoice_id),
+        program_id: ProgramId::from(body.program_id),
+        supplier_id: PartyId::from(body.supplier_id),
+        retailer_id: PartyId::from(body.retailer_id),
+        funder_id: PartyId::from(body.funder_id),
         invoice_number: body.invoice_number,
         issue_date: body.issue_date,
         due_date: body.due_date,
@@ -29,7 +31,7 @@ pub fn invoice_registered(
         amount_minor,
         credited_minor: 0,
         paid_minor: 0,
-        status: InvoiceStatus::Registered.to_string(),
+        status: InvoiceStatus::Registered,
         fingerprint: body.fingerprint,
         registered_seq: seq,
         settled_on: None,
@@ -79,11 +81,11 @@ pub fn invoice_credited(
         fin_db::insert_debt(
             connection,
             &SupplierDebtRow {
-                debt_id,
+                debt_id: DebtId::from(debt_id),
                 supplier_id: row.supplier_id,
-                funder_id,
+                funder_id: PartyId::from(funder_id),
                 currency: currency.code().into(),
-                invoice_id: body.invoice_id,
+                invoice_id: InvoiceId::from(body.invoice_id),
                 amount_minor: debt_minor,
                 recovered_minor: 0,
                 created_seq: seq,
@@ -122,11 +124,11 @@ pub fn invoice_defaulted(
         fin_db::insert_debt(
             connection,
             &SupplierDebtRow {
-                debt_id,
+                debt_id: DebtId::from(debt_id),
                 supplier_id: row.supplier_id,
                 funder_id: advance_row.funder_id,
                 currency: currency.code().into(),
-                invoice_id: body.invoice_id,
+                invoice_id: InvoiceId::from(body.invoice_id),
                 amount_minor: shortfall,
                 recovered_minor: 0,
                 created_seq: seq,

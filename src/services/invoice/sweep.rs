@@ -22,7 +22,7 @@ impl Command for MarkOverdue {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let connection = context.connection()?;
         let invoice = load_invoice(connection, &self.invoice_id)?;
-        let status: InvoiceStatus = invoice.status.parse().map_err(LedgerError::Inconsistent)?;
+        let status = invoice.status;
         status.check(InvoiceEvent::MarkOverdue).map_err(|e| {
             reject(
                 ErrorCode::IllegalTransition,
@@ -42,7 +42,7 @@ impl Command for MarkOverdue {
             ));
         }
         let body = InvoiceOverdue {
-            invoice_id: invoice.invoice_id,
+            invoice_id: String::from(invoice.invoice_id),
             as_of: self.today,
         };
         Ok(body.draft("system", vec![]))
@@ -61,7 +61,7 @@ impl Command for DefaultInvoice {
         let seq = context.seq;
         let connection = context.connection()?;
         let invoice = load_invoice(connection, &self.invoice_id)?;
-        let status: InvoiceStatus = invoice.status.parse().map_err(LedgerError::Inconsistent)?;
+        let status = invoice.status;
         status.check(InvoiceEvent::Default).map_err(|e| {
             reject(
                 ErrorCode::IllegalTransition,
@@ -104,7 +104,7 @@ impl Command for DefaultInvoice {
             None
         };
         let body = InvoiceDefaulted {
-            invoice_id: invoice.invoice_id,
+            invoice_id: String::from(invoice.invoice_id),
             as_of: self.today,
             recourse: terms.recourse,
             currency: currency.code().into(),
@@ -133,31 +133,37 @@ pub fn sweep(
     let mut report = SweepReport::default();
     for invoice in fin_db::invoices_in_status(
         connection,
-        &["confirmed", "financed", "partially_paid"],
+        &[
+            InvoiceStatus::Confirmed,
+            InvoiceStatus::Financed,
+            InvoiceStatus::PartiallyPaid,
+        ],
         crate::limits::SWEEP_INVOICES_MAX,
     )? {
         let grace = program_terms(&load_program(connection, &invoice.program_id)?)?.grace_days;
         if today > invoice.due_date + Duration::days(grace) {
             ledger.submit_blocking(MarkOverdue {
-                invoice_id: invoice.invoice_id.clone(),
+                invoice_id: invoice.invoice_id.to_string(),
                 today,
             })?;
-            report.overdue.push(invoice.invoice_id);
+            report.overdue.push(String::from(invoice.invoice_id));
         }
     }
-    for invoice in
-        fin_db::invoices_in_status(connection, &["overdue"], crate::limits::SWEEP_INVOICES_MAX)?
-    {
+    for invoice in fin_db::invoices_in_status(
+        connection,
+        &[InvoiceStatus::Overdue],
+        crate::limits::SWEEP_INVOICES_MAX,
+    )? {
         let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
         let financed = fin_db::advance(connection, &invoice.invoice_id)?.is_some();
         if financed
             && today > invoice.due_date + Duration::days(terms.grace_days + terms.default_days)
         {
             ledger.submit_blocking(DefaultInvoice {
-                invoice_id: invoice.invoice_id.clone(),
+                invoice_id: invoice.invoice_id.to_string(),
                 today,
             })?;
-            report.defaulted.push(invoice.invoice_id);
+            report.defaulted.push(String::from(invoice.invoice_id));
         }
     }
     Ok(report)

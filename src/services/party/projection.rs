@@ -3,6 +3,7 @@
 use super::events::{BankAccountSet, PartyRegistered};
 use crate::db::financing::{self as fin_db, PartyRow};
 use crate::db::DbConnection;
+use crate::domain::{PartyId, PartyStatus};
 use crate::ledger::LedgerError;
 
 pub fn party_registered(
@@ -13,13 +14,13 @@ pub fn party_registered(
     fin_db::insert_party(
         connection,
         &PartyRow {
-            party_id: body.party_id,
+            party_id: PartyId::from(body.party_id),
             role: body.role,
             name: body.name,
             tax_id: body.tax_id,
             public_key: body.public_key,
             key_id: body.key_id,
-            status: "active".into(),
+            status: PartyStatus::Active,
             registered_seq: seq,
             iban: None,
             bic: None,

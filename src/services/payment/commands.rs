@@ -126,8 +126,7 @@ impl Command for ReceivePayment {
                     ),
                 ));
             }
-            let status: InvoiceStatus =
-                invoice.status.parse().map_err(LedgerError::Inconsistent)?;
+            let status: InvoiceStatus = invoice.status;
             status.check(InvoiceEvent::Pay).map_err(|e| {
                 reject(
                     ErrorCode::IllegalTransition,
@@ -206,16 +205,14 @@ impl Command for ReceivePayment {
             };
             allocations.push(PaymentAllocation {
                 invoice_id: invoice_id.clone(),
-                supplier_id: invoice.supplier_id.clone(),
-                funder_id: advance.as_ref().map(|a| a.funder_id.clone()),
+                supplier_id: invoice.supplier_id.to_string(),
+                funder_id: advance.as_ref().map(|a| a.funder_id.to_string()),
                 financed: advance.is_some(),
                 principal: money(allocation.principal_minor),
                 late_fee_accrued: money(late_fee_accrued),
                 late_fee: money(allocation.late_fee_minor),
                 supplier: money(allocation.supplier_minor),
-                status_after: status
-                    .after_payment(open - allocation.applied_minor())
-                    .to_string(),
+                status_after: status.after_payment(open - allocation.applied_minor()),
                 payout,
             });
         }

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::InvoiceStatus;
 use crate::ledger::EntryBody;
 use crate::services::bank_line::MatchedLine;
 use crate::services::payout::{DebtRecovery, PayoutInstruction};
@@ -21,7 +22,7 @@ pub struct PaymentAllocation {
     pub late_fee_accrued: String,
     pub late_fee: String,
     pub supplier: String,
-    pub status_after: String,
+    pub status_after: InvoiceStatus,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub payout: Option<PayoutInstruction>,
 }
@@ -51,7 +52,7 @@ pub struct ReversedAllocation {
     pub principal: String,
     pub late_fee: String,
     pub supplier: String,
-    pub status_after: String,
+    pub status_after: InvoiceStatus,
 }
 
 /// `payment.reversed`: the bank took back a credit; whatever the credit paid is undone.

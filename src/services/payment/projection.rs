@@ -4,6 +4,7 @@ use super::events::{PaymentReceived, PaymentReversed};
 use crate::db::bank as bank_db;
 use crate::db::financing as fin_db;
 use crate::db::DbConnection;
+use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, InvoiceStatus};
 use crate::ledger::LedgerError;
 use crate::services::bank_line::projection::{mark_line, mark_matched};
@@ -28,8 +29,8 @@ pub fn payment_received(
             "payment",
         )?;
         row.paid_minor = stored::add(row.paid_minor, applied, "paid amount")?;
-        row.status = allocation.status_after.clone();
-        if allocation.status_after == InvoiceStatus::Settled.as_str() {
+        row.status = allocation.status_after;
+        if allocation.status_after == InvoiceStatus::Settled {
             row.settled_on = Some(body.value_date);
         }
         fin_db::update_invoice(connection, &row)?;
@@ -95,7 +96,7 @@ pub fn project_reversal(
             "payment",
         )?;
         invoice.paid_minor = stored::sub(invoice.paid_minor, applied, "paid amount")?;
-        invoice.status = allocation.status_after.clone();
+        invoice.status = allocation.status_after;
         invoice.settled_on = None;
         fin_db::update_invoice(connection, &invoice)?;
         if let Some(mut advance) = fin_db::advance(connection, &allocation.invoice_id)? {
@@ -114,7 +115,7 @@ pub fn project_reversal(
         let mut payout = crate::db::payouts::payout(connection, payout_id)?.ok_or_else(|| {
             LedgerError::Inconsistent(format!("projector: no payout {payout_id}"))
         })?;
-        payout.status = "cancelled".into();
+        payout.status = PayoutStatus::Cancelled;
         crate::db::payouts::update_payout(connection, &payout)?;
     }
     for restored in &body.restored_debts {
@@ -131,7 +132,7 @@ pub fn project_reversal(
     let mut original = bank_db::line(connection, &body.reversed_line_id)?.ok_or_else(|| {
         LedgerError::Inconsistent(format!("projector: no bank line {}", body.reversed_line_id))
     })?;
-    original.status = "reversed".into();
+    original.status = BankLineStatus::Reversed;
     bank_db::update(connection, &original)?;
     mark_line(connection, &body.line_id, &body.rule, &body.matched_by, seq)
 }

@@ -4,6 +4,8 @@ use super::events::{PaymentReceived, PaymentReversed, ReversedAllocation};
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing as fin_db;
 use crate::db::DbConnection;
+use crate::domain::InvoiceStatus;
+use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, ErrorCode};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{accounts, invalid, reject, Actor, PostingsBuilder};
@@ -31,7 +33,7 @@ impl Command for ReversePayment {
         };
         let reversal = load(connection, &self.line_id, "line_id")?;
         let original = load(connection, &self.reversed_line_id, "reverses_line_id")?;
-        if !(reversal.status == "suspense" && reversal.reversal == 1 && reversal.credit == 0) {
+        if !(reversal.status == BankLineStatus::Suspense && reversal.reversal && !reversal.credit) {
             return Err(reject(
                 ErrorCode::IllegalTransition,
                 Some("line_id"),
@@ -41,9 +43,12 @@ impl Command for ReversePayment {
                 ),
             ));
         }
-        if original.credit != 1
-            || original.reversal != 0
-            || !matches!(original.status.as_str(), "unmatched" | "matched")
+        if !original.credit
+            || original.reversal
+            || !matches!(
+                original.status,
+                BankLineStatus::Unmatched | BankLineStatus::Matched
+            )
         {
             return Err(reject(
                 ErrorCode::IllegalTransition,
@@ -66,8 +71,8 @@ impl Command for ReversePayment {
         let money = |minor| currency.format_amount(minor);
         let mut postings = Vec::new();
         let mut body = PaymentReversed {
-            line_id: reversal.line_id.clone(),
-            reversed_line_id: original.line_id.clone(),
+            line_id: reversal.line_id.to_string(),
+            reversed_line_id: original.line_id.to_string(),
             currency: currency.code().into(),
             amount: money(reversal.amount_minor),
             payment_seq: None,
@@ -77,7 +82,7 @@ impl Command for ReversePayment {
             rule: self.rule.clone(),
             matched_by: self.matched_by.clone(),
         };
-        if original.status == "matched" {
+        if original.status == BankLineStatus::Matched {
             let seq = original.payment_seq.ok_or_else(|| {
                 LedgerError::Inconsistent(format!(
                     "line {} matched without a seq",
@@ -127,16 +132,16 @@ impl Command for ReversePayment {
                     ));
                 }
                 let status_after = if invoice.paid_minor > applied {
-                    "partially_paid"
+                    InvoiceStatus::PartiallyPaid
                 } else if allocation.financed {
-                    "financed"
+                    InvoiceStatus::Financed
                 } else {
-                    "confirmed"
+                    InvoiceStatus::Confirmed
                 };
                 if let Some(payout) = &allocation.payout {
                     let stored = crate::db::payouts::payout(connection, &payout.payout_id)?;
                     match stored {
-                        Some(row) if row.status != "pending" => {
+                        Some(row) if row.status != PayoutStatus::Pending => {
                             return Err(reject(
                                 ErrorCode::PayoutAlreadySent,
                                 Some("reverses_line_id"),
@@ -146,7 +151,7 @@ impl Command for ReversePayment {
                                 ),
                             ))
                         }
-                        Some(row) => body.cancelled_payouts.push(row.payout_id),
+                        Some(row) => body.cancelled_payouts.push(String::from(row.payout_id)),
                         None => {}
                     }
                     body.restored_debts
@@ -157,7 +162,7 @@ impl Command for ReversePayment {
                     principal: allocation.principal.clone(),
                     late_fee: allocation.late_fee.clone(),
                     supplier: allocation.supplier.clone(),
-                    status_after: status_after.into(),
+                    status_after,
                 });
             }
             body.payment_seq = Some(seq);
@@ -188,14 +193,19 @@ pub fn auto_reverse(
     connection: &mut DbConnection,
     line: &BankLineRow,
 ) -> Result<Option<String>, LedgerError> {
-    if !(line.status == "suspense" && line.reversal == 1 && line.credit == 0) {
+    if !(line.status == BankLineStatus::Suspense && line.reversal && !line.credit) {
         return Ok(None);
     }
     let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
     let candidates: Vec<BankLineRow> =
         bank_db::credits_of_amount(connection, &line.currency, line.amount_minor)?
             .into_iter()
-            .filter(|c| matches!(c.status.as_str(), "unmatched" | "matched"))
+            .filter(|c| {
+                matches!(
+                    c.status,
+                    BankLineStatus::Unmatched | BankLineStatus::Matched
+                )
+            })
             .filter(|c| {
                 same(&c.end_to_end_id, &line.end_to_end_id)
                     || same(
@@ -207,7 +217,7 @@ pub fn auto_reverse(
             })
             .collect();
     Ok(match candidates.as_slice() {
-        [only] => Some(only.line_id.clone()),
+        [only] => Some(only.line_id.to_string()),
         _ => None,
     })
 }

@@ -10,6 +10,7 @@ use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing as fin_db;
 use crate::db::payouts::{self as payouts_db};
 use crate::db::DbConnection;
+use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, ErrorCode, Role};
 use crate::formats::pain001;
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
@@ -46,14 +47,14 @@ pub fn net_payout(
             continue;
         }
         remaining -= recovered;
-        debts_already_taken.push((debt.debt_id.clone(), recovered));
+        debts_already_taken.push((debt.debt_id.to_string(), recovered));
         postings
             .credit(&accounts::supplier_debt(supplier_id), recovered)
             .debit(&accounts::funder_principal(&debt.funder_id), recovered)
             .credit(&accounts::funder_cash(&debt.funder_id), recovered);
         recoveries.push(DebtRecovery {
-            debt_id: debt.debt_id,
-            funder_id: debt.funder_id,
+            debt_id: String::from(debt.debt_id),
+            funder_id: String::from(debt.funder_id),
             amount: amount_text(currency, recovered),
         });
     }
@@ -137,8 +138,8 @@ impl Command for CreateBatch {
             let about = payout.invoice_id.as_deref().unwrap_or("-");
             payouts.push(BatchedPayout {
                 remittance: format!("{} {} {about}", payout.payout_id, payout.reason),
-                payout_id: payout.payout_id,
-                party_id: party.party_id,
+                payout_id: String::from(payout.payout_id),
+                party_id: String::from(party.party_id),
                 name: party.name,
                 iban,
                 bic: party.bic,
@@ -176,7 +177,7 @@ pub struct ConfirmPayouts {
 
 /// A debit line's status allows a payout to be confirmed by it.
 fn unexplained_debit(line: &BankLineRow) -> bool {
-    line.status == "suspense" && line.credit == 0 && line.reversal == 0
+    line.status == BankLineStatus::Suspense && !line.credit && !line.reversal
 }
 
 impl Command for ConfirmPayouts {
@@ -198,7 +199,7 @@ impl Command for ConfirmPayouts {
                     "bank line {} is not an unexplained debit (it is a {} {} line)",
                     line.line_id,
                     line.status,
-                    if line.credit == 1 { "credit" } else { "debit" }
+                    if line.credit { "credit" } else { "debit" }
                 ),
             ));
         }
@@ -216,7 +217,7 @@ impl Command for ConfirmPayouts {
                     format!("no payout {payout_id}"),
                 )
             })?;
-            if payout.status != "sent" || payout.currency != line.currency {
+            if payout.status != PayoutStatus::Sent || payout.currency != line.currency {
                 return Err(reject(
                     ErrorCode::IllegalTransition,
                     Some("payout_ids"),
@@ -243,7 +244,7 @@ impl Command for ConfirmPayouts {
             .debit(accounts::PAYOUTS_SENT, total)
             .credit(accounts::BANK_SUSPENSE, total);
         let body = PayoutConfirmed {
-            line_id: line.line_id,
+            line_id: String::from(line.line_id),
             payout_ids: self.payout_ids.clone(),
             currency: currency.code().into(),
             amount: amount_text(currency, total),
@@ -267,11 +268,14 @@ pub fn auto_confirm(
     }
     if let Some(end_to_end) = &line.end_to_end_id {
         if let Some(payout) = payouts_db::payout(connection, end_to_end)? {
-            if payout.status == "sent"
+            if payout.status == PayoutStatus::Sent
                 && payout.currency == line.currency
                 && payout.amount_minor == line.amount_minor
             {
-                return Ok(Some((vec![payout.payout_id], "end_to_end_id")));
+                return Ok(Some((
+                    vec![String::from(payout.payout_id)],
+                    "end_to_end_id",
+                )));
             }
         }
     }
@@ -284,12 +288,12 @@ pub fn auto_confirm(
         }
         let sent: Vec<_> = payouts_db::payouts_of_batch(connection, reference)?
             .into_iter()
-            .filter(|p| p.status == "sent" && p.currency == line.currency)
+            .filter(|p| p.status == PayoutStatus::Sent && p.currency == line.currency)
             .collect();
         let total: i64 = sent.iter().map(|p| p.amount_minor).sum();
         if !sent.is_empty() && total == line.amount_minor {
             return Ok(Some((
-                sent.into_iter().map(|p| p.payout_id).collect(),
+                sent.into_iter().map(|p| p.payout_id.into()).collect(),
                 "payment_information_id",
             )));
         }

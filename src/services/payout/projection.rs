@@ -5,6 +5,7 @@ use crate::db::financing::{self as fin_db, PayoutRow};
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
 use crate::db::DbConnection;
 use crate::domain::Currency;
+use crate::domain::{BatchId, BatchStatus, PartyId, PayoutId, PayoutStatus};
 use crate::ledger::LedgerError;
 use crate::services::bank_line::projection::mark_line;
 use crate::services::common::parse_amount;
@@ -37,13 +38,13 @@ pub fn record_payout(
         fin_db::insert_payout(
             connection,
             &PayoutRow {
-                payout_id: payout.payout_id.clone(),
-                party_id: payout.party_id.clone(),
+                payout_id: PayoutId::from(payout.payout_id.clone()),
+                party_id: PartyId::from(payout.party_id.clone()),
                 currency: currency.code().into(),
                 amount_minor,
                 reason: reason.into(),
                 invoice_id: Some(invoice_id.into()),
-                status: "pending".into(),
+                status: PayoutStatus::Pending,
                 created_seq: seq,
                 batch_id: None,
                 confirmed_seq: None,
@@ -63,20 +64,20 @@ pub fn project_batch(
         Currency::parse(&body.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
     for batched in &body.payouts {
         let mut payout = stored_payout(connection, &batched.payout_id)?;
-        payout.status = "sent".into();
-        payout.batch_id = Some(body.batch_id.clone());
+        payout.status = PayoutStatus::Sent;
+        payout.batch_id = Some(BatchId::from(body.batch_id.clone()));
         payouts_db::update_payout(connection, &payout)?;
     }
     payouts_db::insert_batch(
         connection,
         &PayoutBatchRow {
-            batch_id: body.batch_id,
+            batch_id: BatchId::from(body.batch_id),
             currency: body.currency,
             total_minor: parse_amount(currency, &body.total)?,
             payout_count: body.payouts.len() as i32,
             debtor_iban: body.debtor_iban,
             requested_execution_date: body.requested_execution_date,
-            status: "sent".into(),
+            status: BatchStatus::Sent,
             confirmed_minor: 0,
             created_seq: seq,
         },
@@ -93,10 +94,12 @@ pub fn project_confirmation(
     let mut batches: Vec<PayoutBatchRow> = Vec::new();
     for payout_id in &body.payout_ids {
         let mut payout = stored_payout(connection, payout_id)?;
-        payout.status = "confirmed".into();
+        payout.status = PayoutStatus::Confirmed;
         payout.confirmed_seq = Some(seq);
         payouts_db::update_payout(connection, &payout)?;
-        let batch_id = payout.batch_id.clone().unwrap_or_default();
+        let batch_id = payout.batch_id.clone().ok_or_else(|| {
+            LedgerError::Inconsistent(format!("projector: payout {payout_id} is in no batch"))
+        })?;
         let index = match batches.iter().position(|b| b.batch_id == batch_id) {
             Some(index) => index,
             None => {
@@ -114,7 +117,7 @@ pub fn project_confirmation(
     }
     for mut batch in batches {
         if batch.confirmed_minor == batch.total_minor {
-            batch.status = "confirmed".into();
+            batch.status = BatchStatus::Confirmed;
         }
         payouts_db::update_batch(connection, &batch)?;
     }

@@ -172,8 +172,7 @@ impl Command for EnrolSupplier {
         let connection = context.connection()?;
         let program = load_program(connection, &self.program_id)?;
         let may_enrol = self.actor.role == Role::Operator
-            || (self.actor.role == Role::Retailer
-                && self.actor.party.as_str() == program.retailer_id);
+            || (self.actor.role == Role::Retailer && self.actor.party == program.retailer_id);
         if !may_enrol {
             // A party outside the programme learns nothing of it.
             return Err(reject(
@@ -194,9 +193,9 @@ impl Command for EnrolSupplier {
             ));
         }
         let body = SupplierEnrolled {
-            program_id: program.program_id,
+            program_id: String::from(program.program_id),
             supplier_id: self.supplier_id.clone(),
-            retailer_id: program.retailer_id,
+            retailer_id: String::from(program.retailer_id),
         };
         Ok(body.draft(self.actor.party.to_string(), vec![]))
     }

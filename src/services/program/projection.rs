@@ -3,6 +3,7 @@
 use super::events::{ProgramCreated, SupplierEnrolled};
 use crate::db::financing::{self as fin_db, ProgramRow};
 use crate::db::DbConnection;
+use crate::domain::{PartyId, ProgramId};
 use crate::ledger::LedgerError;
 use crate::services::common::parse_amount;
 use crate::services::common::stored::currency;
@@ -19,9 +20,9 @@ pub fn program_created(
         .map(|a| parse_amount(currency, a))
         .transpose()?;
     let row = ProgramRow {
-        program_id: body.program_id,
-        retailer_id: body.retailer_id,
-        funder_id: body.funder_id,
+        program_id: ProgramId::from(body.program_id),
+        retailer_id: PartyId::from(body.retailer_id),
+        funder_id: PartyId::from(body.funder_id),
         currency: body.currency,
         advance_rate: body.advance_rate,
         discount_rate: body.discount_rate,
@@ -31,7 +32,7 @@ pub fn program_created(
         grace_days: body.grace_days as i32,
         late_rate: body.late_rate,
         default_days: body.default_days as i32,
-        recourse: i32::from(body.recourse),
+        recourse: body.recourse,
         program_limit_minor: parse_amount(currency, &body.program_limit)?,
         retailer_limit_minor: parse_amount(currency, &body.retailer_limit)?,
         supplier_limit_fixed_minor: fixed,
@@ -50,8 +51,8 @@ pub fn supplier_enrolled(
     fin_db::insert_member(
         connection,
         &fin_db::ProgramMemberRow {
-            program_id: body.program_id,
-            supplier_id: body.supplier_id,
+            program_id: ProgramId::from(body.program_id),
+            supplier_id: PartyId::from(body.supplier_id),
             enrolled_seq: seq,
         },
     )?;

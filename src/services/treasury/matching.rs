@@ -3,7 +3,7 @@
 use crate::db::bank::BankLineRow;
 use crate::db::financing as fin_db;
 use crate::db::DbConnection;
-use crate::domain::creditor_reference;
+use crate::domain::{creditor_reference, InvoiceStatus};
 use crate::ledger::LedgerError;
 
 /// The invoice a credit line pays, and by which rule, when one is certain.
@@ -11,19 +11,25 @@ pub fn auto_match(
     connection: &mut DbConnection,
     line: &BankLineRow,
 ) -> Result<Option<(String, &'static str)>, LedgerError> {
-    let payable = |status: &str| {
+    let payable = |status: InvoiceStatus| {
         matches!(
             status,
-            "confirmed" | "financed" | "partially_paid" | "overdue"
+            InvoiceStatus::Confirmed
+                | InvoiceStatus::Financed
+                | InvoiceStatus::PartiallyPaid
+                | InvoiceStatus::Overdue
         )
     };
     // 1. An RF creditor reference we issued.
     for reference in line.structured_references.split_whitespace() {
         if let Ok(reference) = creditor_reference::parse(reference) {
             if let Some(invoice) = fin_db::invoice_by_creditor_reference(connection, &reference)?
-                .filter(|i| payable(&i.status))
+                .filter(|i| payable(i.status))
             {
-                return Ok(Some((invoice.invoice_id, "creditor_reference")));
+                return Ok(Some((
+                    String::from(invoice.invoice_id),
+                    "creditor_reference",
+                )));
             }
         }
     }
@@ -31,19 +37,19 @@ pub fn auto_match(
     if let Some(end_to_end) = &line.end_to_end_id {
         if let Ok(reference) = creditor_reference::parse(end_to_end) {
             if let Some(invoice) = fin_db::invoice_by_creditor_reference(connection, &reference)?
-                .filter(|i| payable(&i.status))
+                .filter(|i| payable(i.status))
             {
-                return Ok(Some((invoice.invoice_id, "end_to_end_id")));
+                return Ok(Some((String::from(invoice.invoice_id), "end_to_end_id")));
             }
         }
         if let Some(invoice) =
-            fin_db::invoice(connection, end_to_end)?.filter(|i| payable(&i.status))
+            fin_db::invoice(connection, end_to_end)?.filter(|i| payable(i.status))
         {
-            return Ok(Some((invoice.invoice_id, "end_to_end_id")));
+            return Ok(Some((String::from(invoice.invoice_id), "end_to_end_id")));
         }
         if let [invoice] = fin_db::open_invoices_numbered(connection, None, end_to_end)?.as_slice()
         {
-            return Ok(Some((invoice.invoice_id.clone(), "end_to_end_id")));
+            return Ok(Some((invoice.invoice_id.to_string(), "end_to_end_id")));
         }
     }
     // 3. An invoice number in the remittance text, with the amount agreeing.
@@ -58,7 +64,7 @@ pub fn auto_match(
             .collect();
         if let [invoice] = candidates.as_slice() {
             return Ok(Some((
-                invoice.invoice_id.clone(),
+                invoice.invoice_id.to_string(),
                 "invoice_number_and_amount",
             )));
         }
@@ -79,16 +85,17 @@ pub fn suggestions(
         .filter(|t| t.len() >= 3)
     {
         for invoice in fin_db::open_invoices_numbered(connection, None, token)? {
-            if invoice.currency == line.currency && !found.contains(&invoice.invoice_id) {
-                found.push(invoice.invoice_id);
+            if invoice.currency == line.currency && !found.iter().any(|f| invoice.invoice_id == *f)
+            {
+                found.push(String::from(invoice.invoice_id));
             }
         }
     }
     for invoice in
         fin_db::open_invoices_with_open_amount(connection, &line.currency, line.amount_minor, 5)?
     {
-        if !found.contains(&invoice.invoice_id) {
-            found.push(invoice.invoice_id);
+        if !found.iter().any(|f| invoice.invoice_id == *f) {
+            found.push(String::from(invoice.invoice_id));
         }
     }
     found.truncate(10);

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing as fin_db;
+use crate::domain::BankLineStatus;
 use crate::domain::{Currency, ErrorCode};
 use crate::formats::camt;
 use crate::ledger::{Command, Ledger, LedgerError};
@@ -61,7 +62,7 @@ fn payment_of_line(
     let reference = line
         .end_to_end_id
         .clone()
-        .unwrap_or_else(|| line.line_id.clone());
+        .unwrap_or_else(|| line.line_id.to_string());
     Ok(ReceivePayment::parse(
         actor.clone(),
         &retailer_id,
@@ -72,7 +73,7 @@ fn payment_of_line(
         invoice_ids,
     )?
     .from_bank_line(MatchedLine {
-        line_id: line.line_id.clone(),
+        line_id: line.line_id.to_string(),
         rule: rule.into(),
         matched_by: by.into(),
     }))
@@ -169,7 +170,7 @@ pub async fn match_by_hand(
     };
     match how {
         ManualMatch::Invoices(invoice_ids) => {
-            let retailer = retailer.unwrap_or_default();
+            let retailer = retailer.map(String::from).unwrap_or_default();
             apply_line(
                 ledger,
                 actor,
@@ -192,7 +193,7 @@ pub async fn match_by_hand(
                 &currency.format_amount(line.amount_minor),
             )?
             .from_bank_line(MatchedLine {
-                line_id: line.line_id.clone(),
+                line_id: line.line_id.to_string(),
                 rule: "manual".into(),
                 matched_by: by,
             });
@@ -295,7 +296,7 @@ pub async fn import(
         for id in ids {
             let row = bank_db::line(&mut connection, &id)?
                 .ok_or_else(|| LedgerError::Inconsistent(format!("bank line {id} vanished")))?;
-            let matched = if row.status == "unmatched" {
+            let matched = if row.status == BankLineStatus::Unmatched {
                 match auto_match(&mut connection, &row)? {
                     Some((invoice_id, rule)) => fin_db::invoice(&mut connection, &invoice_id)?
                         .map(|i| (invoice_id, rule, i.retailer_id)),
@@ -320,7 +321,7 @@ pub async fn import(
                     actor,
                     &row,
                     vec![invoice_id.clone()],
-                    retailer_id,
+                    String::from(retailer_id),
                     rule,
                     "system",
                 ) {
@@ -328,10 +329,12 @@ pub async fn import(
                         payments.push(Box::new(payment));
                         paid.push((row.line_id, invoice_id, rule));
                     }
-                    Err(_) => report.unmatched.push(row.line_id),
+                    Err(_) => report.unmatched.push(String::from(row.line_id)),
                 }
             }
-            None if row.status == "unmatched" => report.unmatched.push(row.line_id),
+            None if row.status == BankLineStatus::Unmatched => {
+                report.unmatched.push(String::from(row.line_id))
+            }
             None => debits.push(row),
         }
     }
@@ -339,8 +342,10 @@ pub async fn import(
         paid.into_iter().zip(ledger.submit_all(payments).await)
     {
         match outcome {
-            Ok(_) => report.matched.push((line_id, invoice_id, rule.to_string())),
-            Err(LedgerError::Rejected { .. }) => report.unmatched.push(line_id),
+            Ok(_) => report
+                .matched
+                .push((String::from(line_id), invoice_id, rule.to_string())),
+            Err(LedgerError::Rejected { .. }) => report.unmatched.push(String::from(line_id)),
             Err(other) => return Err(other),
         }
     }
@@ -385,7 +390,7 @@ async fn explain_debits(
         if let Some(reversed_line_id) = reversed {
             commands.push(Box::new(ReversePayment {
                 actor: actor.clone(),
-                line_id: row.line_id.clone(),
+                line_id: row.line_id.to_string(),
                 reversed_line_id: reversed_line_id.clone(),
                 rule: "references".into(),
                 matched_by: "system".into(),
@@ -399,14 +404,14 @@ async fn explain_debits(
                 .unwrap_or_else(|| payout_ids.join(" "));
             commands.push(Box::new(ConfirmPayouts {
                 actor: actor.clone(),
-                line_id: row.line_id.clone(),
+                line_id: row.line_id.to_string(),
                 payout_ids,
                 rule: rule.into(),
                 matched_by: "system".into(),
             }));
             targets.push((out.len(), (target, rule)));
         }
-        out.push((row.line_id, None));
+        out.push((row.line_id.into(), None));
     }
     for ((index, target), outcome) in targets.into_iter().zip(ledger.submit_all(commands).await) {
         match outcome {

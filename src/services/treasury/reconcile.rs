@@ -105,7 +105,7 @@ pub fn reconcile(
         let (mut imported_credits, mut imported_debits) = (0i64, 0i64);
         for line in &report_lines {
             match bank_db::line(connection, &line.line_id)? {
-                Some(stored) if stored.credit == 1 => imported_credits += stored.amount_minor,
+                Some(stored) if stored.credit => imported_credits += stored.amount_minor,
                 Some(stored) => imported_debits += stored.amount_minor,
                 None => {
                     let amount = Decimal::from_str(&line.amount).unwrap_or_default();
