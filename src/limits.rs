@@ -177,6 +177,28 @@ pub const PARTIES_LISTED_MAX: i64 = 10_000;
 pub const CHART_ROWS_READ_MAX: i64 = 100_000;
 /// Earlier credits considered when matching a reversal or a suggestion.
 pub const MATCH_CANDIDATES_MAX: i64 = 50;
+/// Longest tenor and default period a programme may set, in days (ten years).
+pub const PROGRAM_TERM_DAYS_MAX: i64 = 3_650;
+/// Longest grace period after the due date a programme may set, in days.
+pub const GRACE_DAYS_MAX: i64 = 365;
+/// Highest annual discount or late rate a programme may set (5 = 500%).
+pub const ANNUAL_RATE_MAX: i64 = 5;
+/// Highest multiple of its trading history a supplier's limit may be.
+pub const SUPPLIER_LIMIT_MULTIPLE_MAX: i64 = 100;
+/// Longest e-mail address (RFC 5321's path limit less the angle brackets).
+pub const EMAIL_LENGTH_MAX: usize = 254;
+/// Invoices suggested beside an unmatched bank line, and of those the ones
+/// found by their open amount alone.
+pub const MATCH_SUGGESTIONS_MAX: usize = 10;
+pub const MATCH_SUGGESTIONS_BY_AMOUNT_MAX: i64 = 5;
+/// Disclosures `verify` reads per query.
+pub const DISCLOSURES_PER_READ: i64 = 1_000;
+/// Imported statement files listed on the treasury page.
+pub const STATEMENT_FILES_SHOWN: i64 = 100;
+/// ISO 20022's `Max140Text`, the longest name or remittance text in a pain.001 file.
+pub const PAIN001_TEXT_LENGTH_MAX: usize = 140;
+/// How long a starting writer waits for an earlier writer's lock (PostgreSQL).
+pub const WRITER_LOCK_WAIT_SECONDS: u64 = 30;
 
 // Bounds that depend on each other.
 const _: () =
@@ -193,3 +215,6 @@ const _: () = assert!(
 );
 const _: () = assert!(INVOICE_NUMBER_LENGTH_MAX <= PAYMENT_REFERENCE_LENGTH_MAX);
 const _: () = assert!(HTML_FORM_BYTES_MAX <= HTTP_JSON_BODY_BYTES_MAX);
+const _: () = assert!(GRACE_DAYS_MAX <= PROGRAM_TERM_DAYS_MAX);
+const _: () = assert!(MATCH_SUGGESTIONS_BY_AMOUNT_MAX as usize <= MATCH_SUGGESTIONS_MAX);
+const _: () = assert!(PAYMENT_REFERENCE_LENGTH_MAX <= PAIN001_TEXT_LENGTH_MAX);

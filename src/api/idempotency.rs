@@ -136,6 +136,60 @@ fn request_sha256(request: &HttpRequest, body: &[u8]) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// The request's Idempotency-Key: 1 to 255 visible ASCII characters.
+fn idempotency_key(request: &HttpRequest) -> Result<String, ApiError> {
+    request
+        .headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= limits::IDEMPOTENCY_KEY_LENGTH_MAX
+                && k.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MissingIdempotencyKey,
+                format!(
+                    "every POST needs an Idempotency-Key header of 1-{} visible ASCII characters",
+                    limits::IDEMPOTENCY_KEY_LENGTH_MAX
+                ),
+            )
+            .with_field("Idempotency-Key")
+        })
+}
+
+/// The answer to a key already claimed: the stored answer, or a refusal
+/// when the request differs or the first one is still running.
+fn replay(
+    existing: Option<IdempotencyRow>,
+    request_sha256: &str,
+    key: &str,
+) -> Result<HttpResponse, ApiError> {
+    let existing =
+        existing.ok_or_else(|| ApiError::new(ErrorCode::IdempotencyRequestInProgress, "retry"))?;
+    if existing.request_sha256 != request_sha256 {
+        return Err(ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            format!("Idempotency-Key {key:?} was already used with a different request"),
+        )
+        .with_field("Idempotency-Key"));
+    }
+    match (existing.status_code, existing.response_body) {
+        (Some(status), Some(body)) => Ok(respond(
+            StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
+            body,
+            true,
+        )),
+        _ => Err(ApiError::new(
+            ErrorCode::IdempotencyRequestInProgress,
+            format!("a request with Idempotency-Key {key:?} is still running; retry shortly"),
+        )),
+    }
+}
+
 /// Runs `handler` at most once per (credential, Idempotency-Key).
 pub async fn run<F, Fut>(
     state: &web::Data<AppState>,
@@ -147,27 +201,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Answer, ApiError>>,
 {
-    let key = request
-        .headers()
-        .get("Idempotency-Key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| {
-            !k.is_empty()
-                && k.len() <= limits::IDEMPOTENCY_KEY_LENGTH_MAX
-                && k.bytes().all(|b| b.is_ascii_graphic())
-        })
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::MissingIdempotencyKey,
-                format!(
-                    "every POST needs an Idempotency-Key header of 1-{} visible ASCII characters",
-                    limits::IDEMPOTENCY_KEY_LENGTH_MAX
-                ),
-            )
-            .with_field("Idempotency-Key")
-        })?
-        .to_string();
+    let key = idempotency_key(request)?;
     let credential = request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -194,26 +228,7 @@ where
         })
         .await?;
     if let Some(existing) = claimed {
-        let existing = existing
-            .ok_or_else(|| ApiError::new(ErrorCode::IdempotencyRequestInProgress, "retry"))?;
-        if existing.request_sha256 != request_sha256 {
-            return Err(ApiError::new(
-                ErrorCode::IdempotencyKeyReused,
-                format!("Idempotency-Key {key:?} was already used with a different request"),
-            )
-            .with_field("Idempotency-Key"));
-        }
-        return match (existing.status_code, existing.response_body) {
-            (Some(status), Some(body)) => Ok(respond(
-                StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK),
-                body,
-                true,
-            )),
-            _ => Err(ApiError::new(
-                ErrorCode::IdempotencyRequestInProgress,
-                format!("a request with Idempotency-Key {key:?} is still running; retry shortly"),
-            )),
-        };
+        return replay(existing, &request_sha256, &key);
     }
     let claim = std::rc::Rc::new(Claim {
         scope: scope.clone(),

@@ -51,6 +51,7 @@ pub fn recorded_with(id: String, receipt: Receipt, warnings: Vec<String>) -> ide
 }
 
 /// Every `/api/v1` route, the OpenAPI document and the browsable `/docs`.
+// Long: the route table, one line per route, read top to bottom.
 pub fn routes(config: &mut web::ServiceConfig) {
     // The document's route goes first: the /api/v1 scope would answer 404 for it.
     config

@@ -5,8 +5,8 @@
 //! on read, not a string that matches nothing.
 //!
 //! An id read from storage is not parsed again: the log it came from checked
-//! it when the command was accepted. A payment has no id of its own: it is
-//! the entry that records it, named by its seq.
+//! it when the command was accepted. A payment's id (`pmt-<seq>`) lives in
+//! its entry's body only: no projection row holds it, so it has no row type.
 
 use std::fmt;
 

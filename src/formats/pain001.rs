@@ -56,7 +56,9 @@ pub struct CreditTransfer {
 
 /// Text cut to the schema's length for a `Max140Text`, on a character boundary.
 fn max_140(text: &str) -> String {
-    text.chars().take(140).collect()
+    text.chars()
+        .take(crate::limits::PAIN001_TEXT_LENGTH_MAX)
+        .collect()
 }
 
 struct Out {

@@ -240,46 +240,8 @@ impl Entry {
             Some(Value::Object(body)) => body,
             _ => return Err(EntryError::Member("body")),
         };
-        let postings = match object.remove("postings") {
-            None => Vec::new(),
-            Some(Value::Array(items)) if !items.is_empty() => items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    let field = |name: &'static str| {
-                        item.get(name)
-                            .and_then(Value::as_str)
-                            .ok_or(EntryError::Member("postings"))
-                    };
-                    if item.as_object().map_or(0, Map::len) != 3 {
-                        return Err(EntryError::Member("postings"));
-                    }
-                    Ok(Posting::parse(
-                        index,
-                        field("account")?,
-                        field("currency")?,
-                        field("amount")?,
-                    )?)
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(EntryError::Member("postings")),
-        };
-        let actor_sig = match object.remove("actor_sig") {
-            None => None,
-            Some(Value::Object(sig)) if sig.len() == 2 => Some(ActorSignature {
-                key_id: sig
-                    .get("key_id")
-                    .and_then(Value::as_str)
-                    .ok_or(EntryError::Member("actor_sig"))?
-                    .to_string(),
-                signature: sig
-                    .get("sig")
-                    .and_then(Value::as_str)
-                    .ok_or(EntryError::Member("actor_sig"))?
-                    .to_string(),
-            }),
-            Some(_) => return Err(EntryError::Member("actor_sig")),
-        };
+        let postings = parse_postings(object.remove("postings"))?;
+        let actor_sig = parse_actor_sig(object.remove("actor_sig"))?;
         if let Some(name) = object.keys().next() {
             return Err(EntryError::UnknownMember(name.clone()));
         }
@@ -292,6 +254,53 @@ impl Entry {
         };
         draft.check()?;
         Ok(draft.into_entry(seq, at))
+    }
+}
+
+/// The `postings` member: absent, or a non-empty array of exactly
+/// `{account, currency, amount}` objects.
+fn parse_postings(value: Option<Value>) -> Result<Vec<Posting>, EntryError> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let field = |name: &'static str| {
+                    item.get(name)
+                        .and_then(Value::as_str)
+                        .ok_or(EntryError::Member("postings"))
+                };
+                if item.as_object().map_or(0, Map::len) != 3 {
+                    return Err(EntryError::Member("postings"));
+                }
+                Ok(Posting::parse(
+                    index,
+                    field("account")?,
+                    field("currency")?,
+                    field("amount")?,
+                )?)
+            })
+            .collect(),
+        Some(_) => Err(EntryError::Member("postings")),
+    }
+}
+
+/// The `actor_sig` member: absent, or exactly `{key_id, sig}`.
+fn parse_actor_sig(value: Option<Value>) -> Result<Option<ActorSignature>, EntryError> {
+    let text = |sig: &Map<String, Value>, name: &str| {
+        sig.get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or(EntryError::Member("actor_sig"))
+    };
+    match value {
+        None => Ok(None),
+        Some(Value::Object(sig)) if sig.len() == 2 => Ok(Some(ActorSignature {
+            key_id: text(&sig, "key_id")?,
+            signature: text(&sig, "sig")?,
+        })),
+        Some(_) => Err(EntryError::Member("actor_sig")),
     }
 }
 

@@ -39,18 +39,10 @@ pub fn replay(
 ) -> Result<ReplayReport, ReplayError> {
     let mut scratch = DatabaseUrl::Sqlite(":memory:".into()).connect()?;
     db::run_migrations(&mut scratch)?;
-    let no_pending: BTreeMap<(String, crate::domain::Currency), i64> = BTreeMap::new();
     let mut report = ReplayReport::default();
-    let mut balances: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut balances = Balances::new();
     let mut rebuilt_postings: Vec<PostingRow> = Vec::new();
-    let mut extra = 0usize;
-    let mut note = |report: &mut ReplayReport, text: String| {
-        if report.differences.len() < crate::limits::REPLAY_DIFFERENCES_LISTED_MAX {
-            report.differences.push(text);
-        } else {
-            extra += 1;
-        }
-    };
+    let mut differences = Differences::default();
     loop {
         let from = report.entries as i64;
         let rows = log_db::entries_from(connection, from, limits::SCAN_CHUNK_ENTRIES)?;
@@ -58,88 +50,33 @@ pub fn replay(
             break;
         }
         let to = from + rows.len() as i64;
-        let mut expected: Vec<PostingRow> = Vec::new();
-        for row in &rows {
-            let seq = row.seq as u64;
-            let entry = Entry::from_canonical(row.canonical.as_bytes()).map_err(|e| {
-                ReplayError::Entry {
-                    seq,
-                    problem: e.to_string(),
-                }
-            })?;
-            projector(
-                &mut BatchContext::for_replay(&mut scratch, &no_pending, seq, entry.at),
-                &entry,
-            )
-            .map_err(|e| ReplayError::Entry {
-                seq,
-                problem: e.to_string(),
-            })?;
-            for (index, posting) in entry.postings.iter().enumerate() {
-                let key = (
-                    posting.account.as_str().to_string(),
-                    posting.currency.code().to_string(),
-                );
-                let (balance, last_seq) = balances.entry(key.clone()).or_insert((0, 0));
-                *balance = balance.checked_add(posting.amount_minor).ok_or_else(|| {
-                    ReplayError::Entry {
-                        seq,
-                        problem: format!("balance of {} overflows", key.0),
-                    }
-                })?;
-                *last_seq = row.seq;
-                expected.push(PostingRow {
-                    seq: row.seq,
-                    posting_index: index as i32,
-                    account: key.0,
-                    currency: key.1,
-                    amount_minor: posting.amount_minor,
-                });
-            }
-            report.entries += 1;
-        }
+        let expected = replay_chunk(&rows, &mut scratch, projector, &mut balances)?;
+        report.entries += rows.len() as u64;
         let stored = log_db::postings_between(connection, from, to)?;
         if stored != expected {
-            let first_bad = expected
-                .iter()
-                .zip(stored.iter())
-                .find(|(a, b)| a != b)
-                .map(|(a, _)| a.seq)
-                .or_else(|| expected.get(stored.len()).map(|p| p.seq))
-                .or_else(|| stored.get(expected.len()).map(|p| p.seq))
-                .unwrap_or(from);
-            note(
-                &mut report,
-                format!("postings projection differs from the log at seq {first_bad}"),
-            );
+            let first_bad = first_differing_seq(&expected, &stored).unwrap_or(from);
+            differences.push(format!(
+                "postings projection differs from the log at seq {first_bad}"
+            ));
         }
         if repair {
             rebuilt_postings.extend(expected);
         }
     }
-    let stored_balances = log_db::all_balances(connection)?;
-    let mut stored_map: BTreeMap<(String, String), i64> = stored_balances
-        .into_iter()
-        .map(|b| ((b.account, b.currency), b.balance_minor))
-        .collect();
-    for ((account, currency), (balance, _)) in &balances {
-        match stored_map.remove(&(account.clone(), currency.clone())) {
-            Some(stored) if stored == *balance => {}
-            Some(stored) => note(&mut report, format!("balance {account} {currency}: the log gives {balance} minor units, the projection {stored}")),
-            None => note(&mut report, format!("balance {account} {currency}: the log gives {balance} minor units, the projection has none")),
-        }
-    }
-    for ((account, currency), stored) in stored_map {
-        note(&mut report, format!("balance {account} {currency}: the projection has {stored} minor units, the log none"));
-    }
+    balance_differences(
+        &balances,
+        log_db::all_balances(connection)?,
+        &mut differences,
+    );
     let rebuilt = fin_db::snapshot(&mut scratch)?;
     for difference in snapshot_differences(&rebuilt, &fin_db::snapshot(connection)?) {
-        note(&mut report, difference);
+        differences.push(difference);
     }
-    if extra > 0 {
+    report.differences = differences.listed;
+    if differences.extra > 0 {
         report
             .differences
-            .push(format!("... and {extra} more differences"));
+            .push(format!("... and {} more differences", differences.extra));
     }
     if repair && !report.differences.is_empty() {
         let balance_rows: Vec<BalanceRow> = balances
@@ -159,6 +96,103 @@ pub fn replay(
         })?;
     }
     Ok(report)
+}
+
+/// The differences found: the first ones listed, the rest counted.
+#[derive(Default)]
+struct Differences {
+    listed: Vec<String>,
+    extra: usize,
+}
+
+impl Differences {
+    fn push(&mut self, text: String) {
+        if self.listed.len() < crate::limits::REPLAY_DIFFERENCES_LISTED_MAX {
+            self.listed.push(text);
+        } else {
+            self.extra += 1;
+        }
+    }
+}
+
+/// Balance and last seq per (account, currency), as the log gives them.
+type Balances = BTreeMap<(String, String), (i64, i64)>;
+
+/// Projects one chunk of the log into `scratch` and adds its postings to
+/// `balances`; returns the postings rows the chunk should have stored.
+fn replay_chunk(
+    rows: &[log_db::LogEntryRow],
+    scratch: &mut DbConnection,
+    projector: Projector,
+    balances: &mut Balances,
+) -> Result<Vec<PostingRow>, ReplayError> {
+    let no_pending: BTreeMap<(String, crate::domain::Currency), i64> = BTreeMap::new();
+    let mut expected: Vec<PostingRow> = Vec::new();
+    for row in rows {
+        let seq = row.seq as u64;
+        let problem = |problem: String| ReplayError::Entry { seq, problem };
+        let entry =
+            Entry::from_canonical(row.canonical.as_bytes()).map_err(|e| problem(e.to_string()))?;
+        projector(
+            &mut BatchContext::for_replay(scratch, &no_pending, seq, entry.at),
+            &entry,
+        )
+        .map_err(|e| problem(e.to_string()))?;
+        for (index, posting) in entry.postings.iter().enumerate() {
+            let key = (
+                posting.account.as_str().to_string(),
+                posting.currency.code().to_string(),
+            );
+            let (balance, last_seq) = balances.entry(key.clone()).or_insert((0, 0));
+            *balance = balance
+                .checked_add(posting.amount_minor)
+                .ok_or_else(|| problem(format!("balance of {} overflows", key.0)))?;
+            *last_seq = row.seq;
+            expected.push(PostingRow {
+                seq: row.seq,
+                posting_index: index as i32,
+                account: key.0,
+                currency: key.1,
+                amount_minor: posting.amount_minor,
+            });
+        }
+    }
+    Ok(expected)
+}
+
+/// The seq of the first postings row where the two lists part.
+fn first_differing_seq(expected: &[PostingRow], stored: &[PostingRow]) -> Option<i64> {
+    expected
+        .iter()
+        .zip(stored.iter())
+        .find(|(a, b)| a != b)
+        .map(|(a, _)| a.seq)
+        .or_else(|| expected.get(stored.len()).map(|p| p.seq))
+        .or_else(|| stored.get(expected.len()).map(|p| p.seq))
+}
+
+/// One line per balance the stored projection holds differently from the log.
+fn balance_differences(
+    balances: &Balances,
+    stored: Vec<BalanceRow>,
+    differences: &mut Differences,
+) {
+    let mut stored_map: BTreeMap<(String, String), i64> = stored
+        .into_iter()
+        .map(|b| ((b.account, b.currency), b.balance_minor))
+        .collect();
+    for ((account, currency), (balance, _)) in balances {
+        match stored_map.remove(&(account.clone(), currency.clone())) {
+            Some(stored) if stored == *balance => {}
+            Some(stored) => differences.push(format!("balance {account} {currency}: the log gives {balance} minor units, the projection {stored}")),
+            None => differences.push(format!("balance {account} {currency}: the log gives {balance} minor units, the projection has none")),
+        }
+    }
+    for ((account, currency), stored) in stored_map {
+        differences.push(format!(
+            "balance {account} {currency}: the projection has {stored} minor units, the log none"
+        ));
+    }
 }
 
 /// One line per table whose stored rows differ from the rebuilt ones, naming the first differing row.

@@ -260,6 +260,7 @@ impl Chain {
 }
 
 /// Verifies the ledger in the database.
+// Long: one pass over the log that keeps entries, stored nodes and checkpoints in step.
 pub fn verify_database(
     connection: &mut DbConnection,
     verifier: &NoteVerifier,

@@ -154,10 +154,23 @@ const INVOICES: &[DemoInvoice] = &[
     },
 ];
 
-fn submit(ledger: &Ledger, command: impl Command, count: &mut u64) -> Result<u64, LedgerError> {
-    let receipt = ledger.submit_blocking(command)?;
-    *count += 1;
-    Ok(receipt.seq)
+/// Submits the seed's commands one by one, counting the entries written.
+struct Seeder<'a> {
+    ledger: &'a Ledger,
+    operator: Actor,
+    count: u64,
+}
+
+impl Seeder<'_> {
+    fn submit(&mut self, command: impl Command) -> Result<u64, LedgerError> {
+        let receipt = self.ledger.submit_blocking(command)?;
+        self.count += 1;
+        Ok(receipt.seq)
+    }
+
+    fn operator_id(&self) -> PartyId {
+        self.operator.party.clone()
+    }
 }
 
 /// Seeds the demo into an empty ledger as of `today`; does nothing to a ledger with entries.
@@ -173,12 +186,43 @@ pub fn seed(
             entries_written: 0,
         });
     }
-    let operator_id = PartyId::parse(OPERATOR).expect("a valid party id");
-    let operator = Actor {
-        party: operator_id.clone(),
-        role: Role::Operator,
+    let mut seeder = Seeder {
+        ledger,
+        operator: Actor {
+            party: PartyId::parse(OPERATOR).expect("a valid party id"),
+            role: Role::Operator,
+        },
+        count: 0,
     };
-    let mut count = 0;
+    seed_parties(&mut seeder)?;
+    let api_key_file = seed_credentials(connection, &seeder, key_folder)?;
+    seed_bank_accounts(&mut seeder)?;
+    seed_program(&mut seeder)?;
+    let payments = seed_invoices(&mut seeder, today)?;
+    for (value_date, invoice_id, amount) in payments {
+        let reference = format!("Hansa Retail payment {invoice_id}");
+        let payment = ReceivePayment::parse(
+            seeder.operator.clone(),
+            RETAILER,
+            "EUR",
+            amount,
+            value_date,
+            &reference,
+            vec![invoice_id],
+        )?;
+        seeder.submit(payment)?;
+    }
+    let swept = sweep::sweep(connection, ledger, today)?;
+    seeder.count += (swept.overdue.len() + swept.defaulted.len()) as u64;
+    // One pain.001 batch of what was pending until now; later payouts stay pending.
+    seeder.submit(CreateBatch::parse(seeder.operator.clone(), "EUR", today)?)?;
+    Ok(DemoSeed {
+        api_key_file: Some(api_key_file),
+        entries_written: seeder.count,
+    })
+}
+
+fn seed_parties(seeder: &mut Seeder<'_>) -> Result<(), LedgerError> {
     let parties: [(&str, &str, &str, Option<&str>); 6] = [
         (OPERATOR, "operator", "scfledger Treasury", None),
         (RETAILER, "retailer", "Hansa Retail AG", None),
@@ -202,17 +246,30 @@ pub fn seed(
             Some("IT01234567897"),
         ),
     ];
+    let operator_id = seeder.operator_id();
     for (id, role, name, tax_id) in parties {
-        submit(
-            ledger,
-            RegisterParty::parse(&operator_id, id, role, name, tax_id, None)?,
-            &mut count,
-        )?;
+        seeder.submit(RegisterParty::parse(
+            &operator_id,
+            id,
+            role,
+            name,
+            tax_id,
+            None,
+        )?)?;
     }
-    // Credentials belong to registered parties, so they come after them.
+    Ok(())
+}
+
+/// The operator's API key (written to a 0600 file) and the demo's web users.
+/// Credentials belong to registered parties, so they come after them.
+fn seed_credentials(
+    connection: &mut DbConnection,
+    seeder: &Seeder<'_>,
+    key_folder: &Path,
+) -> Result<std::path::PathBuf, LedgerError> {
     let key = api_keys::create(
         connection,
-        &operator_id,
+        &seeder.operator.party,
         Role::Operator,
         "demo operator key",
     )
@@ -221,14 +278,17 @@ pub fn seed(
     write_secret(&api_key_file, &key.token).map_err(|e| {
         LedgerError::Inconsistent(format!("writing {}: {e}", api_key_file.display()))
     })?;
-
     for (email, password, party, role) in DEMO_USERS {
         let party = PartyId::parse(party).expect("a valid party id");
         crate::services::users::create(connection, email, password, &party, role)
             .map_err(|e| LedgerError::Inconsistent(format!("demo user {email}: {e}")))?;
     }
-    // Bank accounts: the operator's (batches are paid from it) and two of the
-    // three suppliers'; Cobalt's payouts wait until it gives one.
+    Ok(api_key_file)
+}
+
+/// Bank accounts: the operator's (batches are paid from it) and two of the
+/// three suppliers'; Cobalt's payouts wait until it gives one.
+fn seed_bank_accounts(seeder: &mut Seeder<'_>) -> Result<(), LedgerError> {
     let accounts: [(&str, &str, Option<&str>); 3] = [
         (OPERATOR, "DE89 3704 0044 0532 0130 00", Some("COBADEFFXXX")),
         ("sup-acme", "DE44 5001 0517 5407 3249 31", None),
@@ -239,12 +299,19 @@ pub fn seed(
         ),
     ];
     for (party, iban, bic) in accounts {
-        submit(
-            ledger,
-            SetBankAccount::parse(operator.clone(), party, iban, bic)?,
-            &mut count,
-        )?;
+        seeder.submit(SetBankAccount::parse(
+            seeder.operator.clone(),
+            party,
+            iban,
+            bic,
+        )?)?;
     }
+    Ok(())
+}
+
+/// The programme, its three suppliers, the funder's deposit and one
+/// operator journal entry (the bank's monthly fee).
+fn seed_program(seeder: &mut Seeder<'_>) -> Result<(), LedgerError> {
     let program = ProgramFields {
         program_id: PROGRAM,
         retailer_id: RETAILER,
@@ -264,23 +331,21 @@ pub fn seed(
         supplier_limit_fixed: Some("250000.00"),
         supplier_limit_multiple: None,
     };
-    submit(
-        ledger,
-        CreateProgram::parse(&operator_id, &program)?,
-        &mut count,
-    )?;
+    let operator_id = seeder.operator_id();
+    seeder.submit(CreateProgram::parse(&operator_id, &program)?)?;
     for supplier in ["sup-acme", "sup-baltic", "sup-cobalt"] {
-        submit(
-            ledger,
-            EnrolSupplier::parse(operator.clone(), PROGRAM, supplier)?,
-            &mut count,
-        )?;
+        seeder.submit(EnrolSupplier::parse(
+            seeder.operator.clone(),
+            PROGRAM,
+            supplier,
+        )?)?;
     }
-    submit(
-        ledger,
-        FunderDeposit::parse(&operator_id, "fund-nord", "EUR", "750000.00")?,
-        &mut count,
-    )?;
+    seeder.submit(FunderDeposit::parse(
+        &operator_id,
+        "fund-nord",
+        "EUR",
+        "750000.00",
+    )?)?;
     let fee = JournalEntry::parse(
         "Monthly bank account fee",
         &[
@@ -298,12 +363,16 @@ pub fn seed(
     )
     .expect("a balanced demo entry");
     let fee_draft = fee.draft(&operator_id);
-    submit(
-        ledger,
-        move |_: &mut crate::ledger::BatchContext<'_>| Ok(fee_draft.clone()),
-        &mut count,
-    )?;
+    seeder.submit(move |_: &mut crate::ledger::BatchContext<'_>| Ok(fee_draft.clone()))?;
+    Ok(())
+}
 
+/// Registers the demo invoices, oldest first, each taken as far as its fate;
+/// returns the retailer's payments to record, in date order.
+fn seed_invoices(
+    seeder: &mut Seeder<'_>,
+    today: NaiveDate,
+) -> Result<Vec<(NaiveDate, String, &'static str)>, LedgerError> {
     let retailer = Actor {
         party: PartyId::parse(RETAILER).expect("valid"),
         role: Role::Retailer,
@@ -330,81 +399,45 @@ pub fn seed(
             channel: "form",
             document_sha256: None,
         };
-        let seq = submit(
-            ledger,
-            RegisterInvoice::parse(supplier.clone(), &fields)?,
-            &mut count,
-        )?;
+        let seq = seeder.submit(RegisterInvoice::parse(supplier.clone(), &fields)?)?;
         let invoice_id = format!("inv-{seq}");
         match invoice.fate {
             Fate::Registered => {}
             Fate::Disputed(reason) => {
-                submit(
-                    ledger,
-                    RetailerDecision::dispute(retailer.clone(), &invoice_id, reason)?,
-                    &mut count,
-                )?;
+                seeder.submit(RetailerDecision::dispute(
+                    retailer.clone(),
+                    &invoice_id,
+                    reason,
+                )?)?;
             }
             Fate::Rejected(reason) => {
-                submit(
-                    ledger,
-                    RetailerDecision::reject(retailer.clone(), &invoice_id, reason)?,
-                    &mut count,
-                )?;
+                seeder.submit(RetailerDecision::reject(
+                    retailer.clone(),
+                    &invoice_id,
+                    reason,
+                )?)?;
             }
             Fate::Confirmed | Fate::Financed(_) => {
-                submit(
-                    ledger,
-                    RetailerDecision::confirm(retailer.clone(), &invoice_id, None),
-                    &mut count,
-                )?;
+                seeder.submit(RetailerDecision::confirm(
+                    retailer.clone(),
+                    &invoice_id,
+                    None,
+                ))?;
                 if let Fate::Financed(payment) = invoice.fate {
-                    submit(
-                        ledger,
-                        AcceptAdvance {
-                            actor: supplier.clone(),
-                            invoice_id: invoice_id.clone(),
-                            today: issued,
-                        },
-                        &mut count,
-                    )?;
+                    seeder.submit(AcceptAdvance {
+                        actor: supplier.clone(),
+                        invoice_id: invoice_id.clone(),
+                        today: issued,
+                    })?;
                     if let Some((amount, after_days)) = payment {
-                        payments.push((
-                            issued + Duration::days(after_days),
-                            invoice_id.clone(),
-                            amount,
-                        ));
+                        payments.push((issued + Duration::days(after_days), invoice_id, amount));
                     }
                 }
             }
         }
     }
     payments.sort();
-    for (value_date, invoice_id, amount) in payments {
-        let reference = format!("Hansa Retail payment {invoice_id}");
-        let payment = ReceivePayment::parse(
-            operator.clone(),
-            RETAILER,
-            "EUR",
-            amount,
-            value_date,
-            &reference,
-            vec![invoice_id],
-        )?;
-        submit(ledger, payment, &mut count)?;
-    }
-    let swept = sweep::sweep(connection, ledger, today)?;
-    count += (swept.overdue.len() + swept.defaulted.len()) as u64;
-    // One pain.001 batch of what was pending until now; later payouts stay pending.
-    submit(
-        ledger,
-        CreateBatch::parse(operator.clone(), "EUR", today)?,
-        &mut count,
-    )?;
-    Ok(DemoSeed {
-        api_key_file: Some(api_key_file),
-        entries_written: count,
-    })
+    Ok(payments)
 }
 
 fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {

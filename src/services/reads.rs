@@ -317,22 +317,9 @@ pub fn supplier_overview(
             .map_err(|e| ReadError::BadRequest(e.to_string()))?;
         let used_minor =
             fin_db::outstanding_principal_minor(connection, &program_id, Some(supplier_id), None)?;
-        let limit_minor = match &terms.supplier_limit {
-            crate::domain::terms::SupplierLimitRule::Fixed { cap_minor } => *cap_minor,
-            crate::domain::terms::SupplierLimitRule::TradingHistory {
-                multiple,
-                window_days,
-            } => {
-                let volume = fin_db::settled_volume_minor(
-                    connection,
-                    supplier_id,
-                    terms.currency.code(),
-                    today - chrono::Duration::days(*window_days),
-                )?;
-                crate::domain::pricing::round_minor(rust_decimal::Decimal::from(volume) * multiple)
-                    .unwrap_or(i64::MAX)
-            }
-        };
+        let limit_minor =
+            advance::decision::supplier_limit_minor(connection, supplier_id, &terms, today)
+                .map_err(|e| ReadError::BadRequest(e.to_string()))?;
         overview.positions.push(ProgramPosition {
             program_id,
             currency: terms.currency,

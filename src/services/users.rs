@@ -47,7 +47,7 @@ fn random_hex(bytes: usize) -> Result<String, DbError> {
 /// Normalizes and checks an e-mail address (lower case, one @, a dot after it).
 pub fn parse_email(text: &str) -> Result<String, UserError> {
     let email = text.trim().to_lowercase();
-    let valid = email.len() <= 254
+    let valid = email.len() <= crate::limits::EMAIL_LENGTH_MAX
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
         })

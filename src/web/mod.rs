@@ -20,6 +20,7 @@ use crate::server::AppState;
 use crate::services::log_reads;
 
 /// Every HTML route.
+// Long: the route table, one line per route, read top to bottom.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
         .app_data(

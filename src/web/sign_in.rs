@@ -95,6 +95,17 @@ pub struct SignInForm {
     pub csrf: String,
 }
 
+/// Whether the form's token is the cookie's, compared in constant time.
+fn same_token(cookie_token: &str, form_token: &str) -> bool {
+    !cookie_token.is_empty()
+        && cookie_token.len() == form_token.len()
+        && cookie_token
+            .bytes()
+            .zip(form_token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 pub async fn sign_in(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -111,14 +122,7 @@ pub async fn sign_in(
         .cookie(SIGN_IN_COOKIE)
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    let form_matches_cookie = !cookie_token.is_empty()
-        && cookie_token.len() == form.csrf.len()
-        && cookie_token
-            .bytes()
-            .zip(form.csrf.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !form_matches_cookie {
+    if !same_token(&cookie_token, &form.csrf) {
         return sign_in_page(
             &request,
             actix_web::http::StatusCode::FORBIDDEN,

@@ -332,7 +332,7 @@ pub async fn financing(
             amount: money(&i.currency, i.amount_minor),
             issued: date(i.issue_date),
             due: date(i.due_date),
-            status: i.status.clone().to_string(),
+            status: i.status.to_string(),
             invoice_id: String::from(i.invoice_id),
             invoice_number: i.invoice_number,
         })

@@ -200,7 +200,7 @@ fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
             .match_rule
             .clone()
             .map(|r| format!("{r} by {}", line.matched_by.clone().unwrap_or_default()))
-            .unwrap_or_else(|| line.status.clone().to_string()),
+            .unwrap_or_else(|| line.status.to_string()),
         explain_with: if line.reversal {
             "reverses_line_id"
         } else {
@@ -402,6 +402,41 @@ pub struct PayoutsPage {
     pub error: Option<String>,
 }
 
+/// The payouts in `status`, as the payouts page lists them.
+fn payout_views(
+    c: &mut crate::db::DbConnection,
+    status: PayoutStatus,
+) -> Result<Vec<PayoutView>, crate::db::DbError> {
+    let mut out = Vec::new();
+    for p in payouts_db::payouts_with_status(
+        c,
+        status,
+        None,
+        crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN,
+    )? {
+        let party = fin_db::party(c, &p.party_id)?;
+        out.push(PayoutView {
+            amount: money(&p.currency, p.amount_minor),
+            reason: format!(
+                "{} {}",
+                p.reason,
+                p.invoice_id.as_deref().unwrap_or_default()
+            ),
+            status: match &p.batch_id {
+                Some(batch) => format!("{} in {batch}", p.status),
+                None => p.status.to_string(),
+            },
+            iban: party
+                .as_ref()
+                .and_then(|party| party.iban.clone())
+                .unwrap_or_else(|| "no bank account yet".into()),
+            party: party.map_or(p.party_id.to_string(), |party| party.name),
+            payout_id: p.payout_id.into(),
+        });
+    }
+    Ok(out)
+}
+
 async fn payouts_page(
     state: &web::Data<AppState>,
     session: &Session,
@@ -409,38 +444,8 @@ async fn payouts_page(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (pending, sent, batches) = read(state, |c| {
-        let mut views = |status: PayoutStatus| -> Result<Vec<PayoutView>, crate::db::DbError> {
-            let mut out = Vec::new();
-            for p in payouts_db::payouts_with_status(
-                c,
-                status,
-                None,
-                crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN,
-            )? {
-                let party = fin_db::party(c, &p.party_id)?;
-                out.push(PayoutView {
-                    amount: money(&p.currency, p.amount_minor),
-                    reason: format!(
-                        "{} {}",
-                        p.reason,
-                        p.invoice_id.as_deref().unwrap_or_default()
-                    ),
-                    status: match &p.batch_id {
-                        Some(batch) => format!("{} in {batch}", p.status),
-                        None => p.status.clone().to_string(),
-                    },
-                    iban: party
-                        .as_ref()
-                        .and_then(|party| party.iban.clone())
-                        .unwrap_or_else(|| "no bank account yet".into()),
-                    party: party.map_or(p.party_id.to_string(), |party| party.name),
-                    payout_id: String::from(p.payout_id),
-                });
-            }
-            Ok(out)
-        };
-        let pending = views(PayoutStatus::Pending)?;
-        let sent = views(PayoutStatus::Sent)?;
+        let pending = payout_views(c, PayoutStatus::Pending)?;
+        let sent = payout_views(c, PayoutStatus::Sent)?;
         let batches = payouts_db::all_batches(c)?;
         Ok::<_, crate::db::DbError>((pending, sent, batches))
     })
@@ -598,7 +603,7 @@ pub async fn reconciliation(
     session.require(Role::Operator)?;
     let wanted = query.into_inner().statement;
     let (statements, shown) = read(&state, move |c| {
-        let statements = bank_db::statement_files(c, 100)?;
+        let statements = bank_db::statement_files(c, crate::limits::STATEMENT_FILES_SHOWN)?;
         let chosen = wanted.or_else(|| statements.first().map(|s| s.0.clone()));
         let shown = match chosen {
             Some(sha256) => match treasury::reconcile_kept(c, &sha256) {

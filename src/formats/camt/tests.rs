@@ -612,6 +612,7 @@ fn every_sample_file_has_an_expectation_and_every_expectation_a_file() {
     assert_eq!(on_disk.len(), 12);
 }
 
+// Long: one block of assertions per figure the expectation table holds.
 #[test]
 fn every_sample_parses_to_the_figures_written_in_it() {
     for expected in EXPECTED {

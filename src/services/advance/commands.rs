@@ -1,6 +1,6 @@
 //! `advance.accepted`: the supplier accepts the quote.
 
-use super::decision::evaluate;
+use super::decision::{evaluate, Quote};
 use super::disclosure::{disclosure_document, disclosure_sha256, withhold_confidential};
 use super::events::AdvanceAccepted;
 use crate::db::financing as fin_db;
@@ -22,13 +22,10 @@ pub struct AcceptAdvance {
     pub today: NaiveDate,
 }
 
-impl Command for AcceptAdvance {
-    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let seq = context.seq;
-        let pending_cash = |context: &mut BatchContext<'_>, funder: &str, currency: Currency| {
-            context.balance_minor(&accounts::funder_cash(funder), currency)
-        };
-        // The funder's cash including this batch's earlier commands.
+impl AcceptAdvance {
+    /// The quote as of this batch, refused when a rule fails. The funder's
+    /// cash includes this batch's earlier commands.
+    fn eligible_quote(&self, context: &mut BatchContext<'_>) -> Result<Quote, LedgerError> {
         let invoice = load_invoice(context.connection()?, &self.invoice_id)?;
         if !self.actor.may_act_for(&invoice.supplier_id) {
             return Err(reject(
@@ -47,11 +44,14 @@ impl Command for AcceptAdvance {
         }
         let currency = Currency::parse(&program.currency)
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
-        let available = -pending_cash(context, &program.funder_id, currency)?;
-        let connection = context.connection()?;
-        let quote = evaluate(connection, &self.invoice_id, self.today, &mut |_, _, _| {
-            Ok(available)
-        })?;
+        let available =
+            -context.balance_minor(&accounts::funder_cash(&program.funder_id), currency)?;
+        let quote = evaluate(
+            context.connection()?,
+            &self.invoice_id,
+            self.today,
+            &mut |_, _, _| Ok(available),
+        )?;
         if !quote.eligible() {
             return Err(reject(
                 ErrorCode::AdvanceDeclined,
@@ -59,25 +59,36 @@ impl Command for AcceptAdvance {
                 quote.refusal(self.actor.role == Role::Operator),
             ));
         }
-        let (invoice, pricing) = (&quote.invoice, &quote.pricing);
-        let reserve = quote.face_open_minor - pricing.principal_minor;
-        let mut postings = PostingsBuilder::new(currency);
-        postings
-            .debit(
-                &accounts::retailer_receivable(&invoice.retailer_id),
-                quote.face_open_minor,
-            )
-            .debit(
-                &accounts::funder_cash(&program.funder_id),
-                pricing.net_minor,
-            )
-            .credit(
-                &accounts::funder_principal(&program.funder_id),
-                pricing.principal_minor,
-            )
-            .credit(&accounts::supplier_reserve(&invoice.supplier_id), reserve);
+        Ok(quote)
+    }
+}
+
+/// The advance's postings: the retailer owes the face value, the funder pays
+/// the net and is owed the principal, and the rest is the supplier's reserve.
+fn advance_postings(quote: &Quote) -> PostingsBuilder {
+    let (invoice, pricing, funder) = (&quote.invoice, &quote.pricing, &quote.program.funder_id);
+    let reserve = quote.face_open_minor - pricing.principal_minor;
+    let mut postings = PostingsBuilder::new(quote.currency);
+    postings
+        .debit(
+            &accounts::retailer_receivable(&invoice.retailer_id),
+            quote.face_open_minor,
+        )
+        .debit(&accounts::funder_cash(funder), pricing.net_minor)
+        .credit(&accounts::funder_principal(funder), pricing.principal_minor)
+        .credit(&accounts::supplier_reserve(&invoice.supplier_id), reserve);
+    postings
+}
+
+impl Command for AcceptAdvance {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let seq = context.seq;
+        let quote = self.eligible_quote(context)?;
+        let (invoice, program, pricing) = (&quote.invoice, &quote.program, &quote.pricing);
+        let currency = quote.currency;
+        let mut postings = advance_postings(&quote);
         let payout = net_payout(
-            connection,
+            context.connection()?,
             &invoice.supplier_id,
             currency,
             pricing.net_minor,
@@ -85,6 +96,10 @@ impl Command for AcceptAdvance {
             &mut Vec::new(),
             &mut postings,
         )?;
+        // Derived from the ledger key and the seq: unguessable without the
+        // key, and the same when the same log is recorded again.
+        let salt = context.derived_bytes("disclosure-salt");
+        let document = disclosure_document(&hex::encode(salt), &quote.rules);
         let body = AdvanceAccepted {
             invoice_id: invoice.invoice_id.to_string(),
             program_id: program.program_id.to_string(),
@@ -104,15 +119,7 @@ impl Command for AcceptAdvance {
             day_count: quote.terms.day_count.as_str().into(),
             decision: withhold_confidential(&quote.rules),
             payout,
-            confidential_inputs_sha256: None,
-        };
-        // Derived from the ledger key and the seq: unguessable without the
-        // key, and the same when the same log is recorded again.
-        let salt = context.derived_bytes("disclosure-salt");
-        let document = disclosure_document(&hex::encode(salt), &quote.rules);
-        let body = AdvanceAccepted {
             confidential_inputs_sha256: Some(disclosure_sha256(&document)),
-            ..body
         };
         fin_db::insert_disclosure(
             context.connection()?,

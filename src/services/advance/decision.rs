@@ -88,12 +88,47 @@ pub fn evaluate(
     let program = load_program(connection, &invoice.program_id)?;
     let terms = program_terms(&program)?;
     let currency = terms.currency;
-    let money = |minor: i64| amount_text(currency, minor);
-    let status = invoice.status;
     let face_open = invoice.amount_minor - invoice.credited_minor - invoice.paid_minor;
     let pricing = price(face_open, &terms, today, invoice.due_date).ok_or_else(|| {
         LedgerError::Inconsistent(format!("pricing invoice {invoice_id} overflows"))
     })?;
+    let mut rules = eligibility_rules(connection, &invoice, &terms, &pricing, today)?;
+    rules.extend(limit_rules(
+        connection,
+        &invoice,
+        &terms,
+        pricing.principal_minor,
+        today,
+    )?);
+    let available = funder_available(connection, &program, currency)?;
+    rules.push(rule(
+        "funder_liquidity",
+        format!("{} available", amount_text(currency, available)),
+        format!("net {}", amount_text(currency, pricing.net_minor)),
+        available >= pricing.net_minor,
+    ));
+    Ok(Quote {
+        invoice,
+        program,
+        terms,
+        currency,
+        face_open_minor: face_open,
+        pricing,
+        rules,
+    })
+}
+
+/// The rules about the invoice and its supplier: confirmed, not disputed, not
+/// financed yet, within the tenor, an active supplier without a recent
+/// default, and something to advance.
+fn eligibility_rules(
+    connection: &mut DbConnection,
+    invoice: &InvoiceRow,
+    terms: &ProgramTerms,
+    pricing: &Pricing,
+    today: NaiveDate,
+) -> Result<Vec<RuleOutcome>, LedgerError> {
+    let status = invoice.status;
     let mut rules = vec![
         rule(
             "confirmed",
@@ -108,7 +143,7 @@ pub fn evaluate(
             !matches!(status, InvoiceStatus::Disputed | InvoiceStatus::Rejected),
         ),
     ];
-    let financed = fin_db::advance(connection, invoice_id)?.is_some();
+    let financed = fin_db::advance(connection, &invoice.invoice_id)?.is_some();
     rules.push(rule(
         "not_financed",
         if financed { "financed" } else { "not financed" }.into(),
@@ -129,7 +164,7 @@ pub fn evaluate(
     )?;
     rules.push(rule(
         "supplier_active",
-        supplier.status.clone().to_string(),
+        supplier.status.to_string(),
         "active".into(),
         supplier.status == PartyStatus::Active,
     ));
@@ -141,20 +176,24 @@ pub fn evaluate(
         format!("no default since {since}"),
         !defaulted,
     ));
-    let principal = pricing.principal_minor;
     rules.push(rule(
         "positive_principal",
-        money(principal),
+        amount_text(terms.currency, pricing.principal_minor),
         "more than 0".into(),
-        principal > 0,
+        pricing.principal_minor > 0,
     ));
-    let supplier_used = fin_db::outstanding_principal_minor(
-        connection,
-        &program.program_id,
-        Some(&invoice.supplier_id),
-        None,
-    )?;
-    let supplier_limit = match &terms.supplier_limit {
+    Ok(rules)
+}
+
+/// The supplier's limit under the programme's rule: a fixed cap, or a
+/// multiple of what it settled in the trading-history window.
+pub fn supplier_limit_minor(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    terms: &ProgramTerms,
+    today: NaiveDate,
+) -> Result<i64, LedgerError> {
+    Ok(match &terms.supplier_limit {
         SupplierLimitRule::Fixed { cap_minor } => *cap_minor,
         SupplierLimitRule::TradingHistory {
             multiple,
@@ -162,13 +201,25 @@ pub fn evaluate(
         } => {
             let volume = fin_db::settled_volume_minor(
                 connection,
-                &invoice.supplier_id,
-                currency.code(),
+                supplier_id,
+                terms.currency.code(),
                 today - Duration::days(*window_days),
             )?;
             round_minor(Decimal::from(volume) * multiple).unwrap_or(i64::MAX)
         }
-    };
+    })
+}
+
+/// The supplier, retailer and programme limits, each with what is used, plus
+/// this principal, against the limit.
+fn limit_rules(
+    connection: &mut DbConnection,
+    invoice: &InvoiceRow,
+    terms: &ProgramTerms,
+    principal: i64,
+    today: NaiveDate,
+) -> Result<Vec<RuleOutcome>, LedgerError> {
+    let money = |minor: i64| amount_text(terms.currency, minor);
     let limit_rule = |name: &str, used: i64, limit: i64| {
         let after = used.saturating_add(principal);
         rule(
@@ -183,41 +234,26 @@ pub fn evaluate(
             after <= limit,
         )
     };
-    rules.push(limit_rule("supplier_limit", supplier_used, supplier_limit));
+    let program_id = &invoice.program_id;
+    let supplier_used = fin_db::outstanding_principal_minor(
+        connection,
+        program_id,
+        Some(&invoice.supplier_id),
+        None,
+    )?;
+    let supplier_limit = supplier_limit_minor(connection, &invoice.supplier_id, terms, today)?;
     let retailer_used = fin_db::outstanding_principal_minor(
         connection,
-        &program.program_id,
+        program_id,
         None,
         Some(&invoice.retailer_id),
     )?;
-    rules.push(limit_rule(
-        "retailer_limit",
-        retailer_used,
-        terms.retailer_limit_minor,
-    ));
-    let program_used =
-        fin_db::outstanding_principal_minor(connection, &program.program_id, None, None)?;
-    rules.push(limit_rule(
-        "program_limit",
-        program_used,
-        terms.program_limit_minor,
-    ));
-    let available = funder_available(connection, &program, currency)?;
-    rules.push(rule(
-        "funder_liquidity",
-        format!("{} available", money(available)),
-        format!("net {}", money(pricing.net_minor)),
-        available >= pricing.net_minor,
-    ));
-    Ok(Quote {
-        invoice,
-        program,
-        terms,
-        currency,
-        face_open_minor: face_open,
-        pricing,
-        rules,
-    })
+    let program_used = fin_db::outstanding_principal_minor(connection, program_id, None, None)?;
+    Ok(vec![
+        limit_rule("supplier_limit", supplier_used, supplier_limit),
+        limit_rule("retailer_limit", retailer_used, terms.retailer_limit_minor),
+        limit_rule("program_limit", program_used, terms.program_limit_minor),
+    ])
 }
 
 /// A quote from stored state (read-only; nothing is written).

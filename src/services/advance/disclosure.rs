@@ -60,7 +60,8 @@ pub fn check_disclosures(connection: &mut DbConnection) -> Result<u64, String> {
     let mut after = -1;
     loop {
         let rows =
-            fin_db::disclosures_after(connection, after, 1_000).map_err(|e| e.to_string())?;
+            fin_db::disclosures_after(connection, after, crate::limits::DISCLOSURES_PER_READ)
+                .map_err(|e| e.to_string())?;
         let Some(last) = rows.last() else {
             return Ok(checked);
         };

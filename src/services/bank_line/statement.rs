@@ -24,11 +24,7 @@ pub fn lines_of_reports(
     let mut lines = Vec::new();
     let mut skipped = Vec::new();
     for report in reports {
-        let account = report
-            .account_iban
-            .clone()
-            .or_else(|| report.account_other_id.clone())
-            .unwrap_or_else(|| format!("report {}", report.id));
+        let account = report_account(report);
         for (index, entry) in report.entries.iter().enumerate() {
             let anchor = entry
                 .account_servicer_reference
@@ -38,68 +34,92 @@ pub fn lines_of_reports(
                 skipped.push(format!("{anchor}: status {} is not booked", entry.status));
                 continue;
             }
-            let per_transaction = splits_into_transactions(entry);
-            let parts: Vec<(String, String, Option<&camt::Transaction>)> = if per_transaction {
-                entry
-                    .transactions
-                    .iter()
-                    .map(|t| {
-                        (
-                            t.amount.clone().unwrap_or_default(),
-                            t.currency.clone().unwrap_or_else(|| entry.currency.clone()),
-                            Some(t),
-                        )
-                    })
-                    .collect()
-            } else {
-                vec![(
-                    entry.amount.clone(),
-                    entry.currency.clone(),
-                    entry.transactions.first(),
-                )]
-            };
-            for (position, (amount, currency, transaction)) in parts.into_iter().enumerate() {
-                let (mut structured, mut remittance) = (Vec::new(), Vec::new());
-                if per_transaction {
-                    if let Some(t) = transaction {
-                        structured.extend(t.structured_references.iter().cloned());
-                        remittance.extend(t.unstructured.iter().cloned());
-                    }
-                } else {
-                    for t in &entry.transactions {
-                        structured.extend(t.structured_references.iter().cloned());
-                        remittance.extend(t.unstructured.iter().cloned());
-                    }
-                }
-                remittance.extend(entry.additional_info.iter().cloned());
-                lines.push(BankLineImported {
-                    line_id: line_id(&account, &anchor, position),
-                    message_id: document.message_id.clone(),
-                    account: account.clone(),
-                    currency,
-                    amount,
-                    credit: entry.credit,
-                    reversal: entry.reversal,
-                    booking_date: entry.booking_date,
-                    value_date: entry.value_date,
-                    end_to_end_id: transaction
-                        .and_then(|t| t.end_to_end_id.clone())
-                        .filter(|e| e != "NOTPROVIDED"),
-                    account_servicer_reference: transaction
-                        .and_then(|t| t.account_servicer_reference.clone())
-                        .or_else(|| entry.account_servicer_reference.clone()),
-                    structured_references: structured,
-                    remittance,
-                    debtor_name: transaction.and_then(|t| t.debtor_name.clone()),
-                    document_sha256: document.sha256_hex.clone(),
-                    payment_information_id: transaction
-                        .and_then(|t| t.payment_information_id.clone())
-                        .or_else(|| entry.batch_payment_information_id.clone()),
-                });
-            }
+            lines.extend(entry_lines(document, &account, &anchor, entry));
         }
     }
     (lines, skipped)
+}
+
+/// The lines of one booked entry: one per transaction when it splits into
+/// them, else the entry's own amount with all its references.
+fn entry_lines(
+    document: &CamtDocument,
+    account: &str,
+    anchor: &str,
+    entry: &camt::Entry,
+) -> Vec<BankLineImported> {
+    let per_transaction = splits_into_transactions(entry);
+    let parts: Vec<(String, String, Option<&camt::Transaction>)> = if per_transaction {
+        entry
+            .transactions
+            .iter()
+            .map(|t| {
+                (
+                    t.amount.clone().unwrap_or_default(),
+                    t.currency.clone().unwrap_or_else(|| entry.currency.clone()),
+                    Some(t),
+                )
+            })
+            .collect()
+    } else {
+        vec![(
+            entry.amount.clone(),
+            entry.currency.clone(),
+            entry.transactions.first(),
+        )]
+    };
+    let mut lines = Vec::with_capacity(parts.len());
+    for (position, (amount, currency, transaction)) in parts.into_iter().enumerate() {
+        // A split line carries its own references; a whole entry all of them.
+        let described: Vec<&camt::Transaction> = if per_transaction {
+            transaction.into_iter().collect()
+        } else {
+            entry.transactions.iter().collect()
+        };
+        let structured = described
+            .iter()
+            .flat_map(|t| t.structured_references.iter().cloned())
+            .collect();
+        let mut remittance: Vec<String> = described
+            .iter()
+            .flat_map(|t| t.unstructured.iter().cloned())
+            .collect();
+        remittance.extend(entry.additional_info.iter().cloned());
+        lines.push(BankLineImported {
+            line_id: line_id(account, anchor, position),
+            message_id: document.message_id.clone(),
+            account: account.to_string(),
+            currency,
+            amount,
+            credit: entry.credit,
+            reversal: entry.reversal,
+            booking_date: entry.booking_date,
+            value_date: entry.value_date,
+            end_to_end_id: transaction
+                .and_then(|t| t.end_to_end_id.clone())
+                .filter(|e| e != "NOTPROVIDED"),
+            account_servicer_reference: transaction
+                .and_then(|t| t.account_servicer_reference.clone())
+                .or_else(|| entry.account_servicer_reference.clone()),
+            structured_references: structured,
+            remittance,
+            debtor_name: transaction.and_then(|t| t.debtor_name.clone()),
+            document_sha256: document.sha256_hex.clone(),
+            payment_information_id: transaction
+                .and_then(|t| t.payment_information_id.clone())
+                .or_else(|| entry.batch_payment_information_id.clone()),
+        });
+    }
+    lines
+}
+
+/// The account a report is of: its IBAN, its other id, or the report's own id.
+pub fn report_account(report: &camt::Report) -> String {
+    report
+        .account_iban
+        .clone()
+        .or_else(|| report.account_other_id.clone())
+        .unwrap_or_else(|| format!("report {}", report.id))
 }
 
 /// Whether a batch entry is booked as one line per transaction: only when it

@@ -127,6 +127,34 @@ impl RegisterInvoice {
     }
 }
 
+impl RegisterInvoice {
+    /// An e-invoice's seller must be the supplier: their tax ids agree, in
+    /// letters and digits, when both are known.
+    fn check_seller(&self, supplier: &fin_db::PartyRow) -> Result<(), LedgerError> {
+        let (Some(document), Some(registered)) = (&self.document_seller_tax_id, &supplier.tax_id)
+        else {
+            return Ok(());
+        };
+        let normalized = |text: &str| {
+            text.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_uppercase)
+                .collect::<String>()
+        };
+        if normalized(document) != normalized(registered) {
+            return Err(reject(
+                ErrorCode::SellerMismatch,
+                Some("supplier_id"),
+                format!(
+                    "the document's seller tax id {document} is not {}'s ({registered})",
+                    supplier.party_id
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Command for RegisterInvoice {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let invoice_id = format!("inv-{}", context.seq);
@@ -154,25 +182,7 @@ impl Command for RegisterInvoice {
                 ),
             ));
         }
-        if let (Some(document), Some(registered)) = (&self.document_seller_tax_id, &supplier.tax_id)
-        {
-            let normalized = |text: &str| {
-                text.chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .flat_map(char::to_uppercase)
-                    .collect::<String>()
-            };
-            if normalized(document) != normalized(registered) {
-                return Err(reject(
-                    ErrorCode::SellerMismatch,
-                    Some("supplier_id"),
-                    format!(
-                        "the document's seller tax id {document} is not {}'s ({registered})",
-                        supplier.party_id
-                    ),
-                ));
-            }
-        }
+        self.check_seller(&supplier)?;
         if !fin_db::is_member(connection, &program.program_id, &supplier.party_id)? {
             return Err(not_enrolled(&supplier.party_id, &program.program_id));
         }

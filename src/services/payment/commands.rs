@@ -3,10 +3,11 @@
 use chrono::{Duration, NaiveDate};
 
 use super::events::{PaymentAllocation, PaymentReceived};
-use crate::db::financing as fin_db;
+use crate::db::financing::{self as fin_db, AdvanceRow, InvoiceRow};
+use crate::db::DbConnection;
 use crate::domain::pricing::interest_minor;
-use crate::domain::waterfall::{allocate, InvoicePosition};
-use crate::domain::{Currency, ErrorCode, InvoiceEvent, InvoiceStatus, Role};
+use crate::domain::waterfall::{allocate, Allocation, InvoicePosition};
+use crate::domain::{Currency, ErrorCode, InvoiceEvent, Role};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::limits::INVOICES_PER_PAYMENT_MAX;
 use crate::services::bank_line::{check_unmatched_line, MatchedLine};
@@ -88,6 +89,112 @@ impl ReceivePayment {
     }
 }
 
+impl ReceivePayment {
+    /// The invoice at `invoice_id`, when this payment may pay it.
+    fn payable_invoice(
+        &self,
+        connection: &mut DbConnection,
+        invoice_id: &str,
+    ) -> Result<InvoiceRow, LedgerError> {
+        let invoice = load_invoice(connection, invoice_id)?;
+        if invoice.retailer_id != self.retailer_id {
+            return Err(invalid(
+                "invoice_ids",
+                format!(
+                    "invoice {invoice_id} is not payable by {}",
+                    self.retailer_id
+                ),
+            ));
+        }
+        if invoice.currency != self.currency.code() {
+            return Err(invalid(
+                "currency",
+                format!(
+                    "invoice {invoice_id} is in {}, the payment in {}",
+                    invoice.currency, self.currency
+                ),
+            ));
+        }
+        invoice.status.check(InvoiceEvent::Pay).map_err(|e| {
+            reject(
+                ErrorCode::IllegalTransition,
+                Some("invoice_ids"),
+                format!("invoice {invoice_id}: {e}"),
+            )
+        })?;
+        Ok(invoice)
+    }
+
+    /// What the waterfall sees of an invoice on the payment's value date:
+    /// its open amount, the funder's principal, and the late fee owed
+    /// (unpaid before, plus accrued since), with the late fee accrued.
+    fn position(
+        &self,
+        connection: &mut DbConnection,
+        invoice: &InvoiceRow,
+        advance: Option<&AdvanceRow>,
+    ) -> Result<(InvoicePosition, i64), LedgerError> {
+        let Some(advance) = advance else {
+            let position = InvoicePosition {
+                open_minor: invoice.open_minor(),
+                principal_outstanding_minor: 0,
+                late_fee_due_minor: 0,
+            };
+            return Ok((position, 0));
+        };
+        let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
+        let late_from = advance
+            .late_accrued_through
+            .max(invoice.due_date + Duration::days(terms.grace_days));
+        let days_late = (self.value_date - late_from).num_days();
+        let accrued = interest_minor(
+            advance.principal_outstanding_minor,
+            terms.late_rate,
+            terms.day_count,
+            days_late,
+        )
+        .ok_or_else(|| LedgerError::Inconsistent("late fee overflows".into()))?;
+        let position = InvoicePosition {
+            open_minor: invoice.open_minor(),
+            principal_outstanding_minor: advance.principal_outstanding_minor,
+            late_fee_due_minor: advance.late_fee_unpaid_minor + accrued,
+        };
+        Ok((position, accrued))
+    }
+}
+
+/// Posts one invoice's share of a payment; returns what is the supplier's.
+/// A financed invoice repays the funder's principal and late fee first and
+/// releases the rest of the reserve; an unfinanced one is all the supplier's.
+fn post_allocation(
+    postings: &mut PostingsBuilder,
+    invoice: &InvoiceRow,
+    advance: Option<&AdvanceRow>,
+    allocation: &Allocation,
+) -> i64 {
+    let Some(advance) = advance else {
+        return allocation.applied_minor();
+    };
+    postings
+        .credit(
+            &accounts::retailer_receivable(&invoice.retailer_id),
+            allocation.applied_minor(),
+        )
+        .debit(
+            &accounts::funder_principal(&advance.funder_id),
+            allocation.principal_minor,
+        )
+        .credit(
+            &accounts::funder_cash(&advance.funder_id),
+            allocation.principal_minor + allocation.late_fee_minor,
+        )
+        .debit(
+            &accounts::supplier_reserve(&invoice.supplier_id),
+            allocation.late_fee_minor + allocation.supplier_minor,
+        );
+    allocation.supplier_minor
+}
+
 impl Command for ReceivePayment {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
@@ -107,95 +214,20 @@ impl Command for ReceivePayment {
         let mut allocations = Vec::with_capacity(self.invoice_ids.len());
         let mut debts_taken = Vec::new();
         for (position, invoice_id) in self.invoice_ids.iter().enumerate() {
-            let invoice = load_invoice(connection, invoice_id)?;
-            if invoice.retailer_id != self.retailer_id {
-                return Err(invalid(
-                    "invoice_ids",
-                    format!(
-                        "invoice {invoice_id} is not payable by {}",
-                        self.retailer_id
-                    ),
-                ));
-            }
-            if invoice.currency != currency.code() {
-                return Err(invalid(
-                    "currency",
-                    format!(
-                        "invoice {invoice_id} is in {}, the payment in {currency}",
-                        invoice.currency
-                    ),
-                ));
-            }
-            let status: InvoiceStatus = invoice.status;
-            status.check(InvoiceEvent::Pay).map_err(|e| {
-                reject(
-                    ErrorCode::IllegalTransition,
-                    Some("invoice_ids"),
-                    format!("invoice {invoice_id}: {e}"),
-                )
-            })?;
-            let open = invoice.open_minor();
+            let invoice = self.payable_invoice(connection, invoice_id)?;
             let advance = fin_db::advance(connection, invoice_id)?;
-            let (principal_outstanding, late_fee_accrued, late_fee_unpaid) = match &advance {
-                None => (0, 0, 0),
-                Some(advance) => {
-                    let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
-                    let late_from = advance
-                        .late_accrued_through
-                        .max(invoice.due_date + Duration::days(terms.grace_days));
-                    let days_late = (self.value_date - late_from).num_days();
-                    let accrued = interest_minor(
-                        advance.principal_outstanding_minor,
-                        terms.late_rate,
-                        terms.day_count,
-                        days_late,
-                    )
-                    .ok_or_else(|| LedgerError::Inconsistent("late fee overflows".into()))?;
-                    (
-                        advance.principal_outstanding_minor,
-                        accrued,
-                        advance.late_fee_unpaid_minor,
-                    )
-                }
-            };
-            let allocation = allocate(
-                remaining,
-                InvoicePosition {
-                    open_minor: open,
-                    principal_outstanding_minor: principal_outstanding,
-                    late_fee_due_minor: late_fee_unpaid + late_fee_accrued,
-                },
-            );
+            let (standing, late_fee_accrued) =
+                self.position(connection, &invoice, advance.as_ref())?;
+            let allocation = allocate(remaining, standing);
             remaining -= allocation.applied_minor();
-            let payout = match &advance {
-                Some(advance) => {
-                    postings
-                        .credit(
-                            &accounts::retailer_receivable(&invoice.retailer_id),
-                            allocation.applied_minor(),
-                        )
-                        .debit(
-                            &accounts::funder_principal(&advance.funder_id),
-                            allocation.principal_minor,
-                        )
-                        .credit(
-                            &accounts::funder_cash(&advance.funder_id),
-                            allocation.principal_minor + allocation.late_fee_minor,
-                        )
-                        .debit(
-                            &accounts::supplier_reserve(&invoice.supplier_id),
-                            allocation.late_fee_minor + allocation.supplier_minor,
-                        );
-                    allocation.supplier_minor
-                }
-                None => allocation.applied_minor(),
-            };
-            let payout = if payout > 0 {
+            let supplier_share =
+                post_allocation(&mut postings, &invoice, advance.as_ref(), &allocation);
+            let payout = if supplier_share > 0 {
                 Some(net_payout(
                     connection,
                     &invoice.supplier_id,
                     currency,
-                    payout,
+                    supplier_share,
                     format!("po-{seq}-{position}"),
                     &mut debts_taken,
                     &mut postings,
@@ -212,7 +244,9 @@ impl Command for ReceivePayment {
                 late_fee_accrued: money(late_fee_accrued),
                 late_fee: money(allocation.late_fee_minor),
                 supplier: money(allocation.supplier_minor),
-                status_after: status.after_payment(open - allocation.applied_minor()),
+                status_after: invoice
+                    .status
+                    .after_payment(standing.open_minor - allocation.applied_minor()),
                 payout,
             });
         }

@@ -1,13 +1,13 @@
 //! `payment.reversed`: the bank took back a credit; whatever the credit paid is undone.
 
-use super::events::{PaymentReceived, PaymentReversed, ReversedAllocation};
+use super::events::{PaymentAllocation, PaymentReceived, PaymentReversed, ReversedAllocation};
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing as fin_db;
 use crate::db::DbConnection;
 use crate::domain::InvoiceStatus;
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, ErrorCode};
-use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::ledger::{BatchContext, Command, Entry, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{accounts, invalid, reject, Actor, PostingsBuilder};
 
 /// Undoes a credit line (and the payment it made) because of a reversal line.
@@ -19,9 +19,12 @@ pub struct ReversePayment {
     pub matched_by: String,
 }
 
-impl Command for ReversePayment {
-    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let connection = context.connection()?;
+impl ReversePayment {
+    /// The reversal line and the credit it takes back, when the one may take back the other.
+    fn lines(
+        &self,
+        connection: &mut DbConnection,
+    ) -> Result<(BankLineRow, BankLineRow), LedgerError> {
         let load = |connection: &mut DbConnection, id: &str, field: &str| {
             bank_db::line(connection, id)?.ok_or_else(|| {
                 reject(
@@ -66,15 +69,114 @@ impl Command for ReversePayment {
                 "a reversal takes back the whole credit: currency and amount must agree",
             ));
         }
+        Ok((reversal, original))
+    }
+}
+
+/// The payment entry that applied a matched credit line.
+fn payment_of(
+    context: &mut BatchContext<'_>,
+    original: &BankLineRow,
+) -> Result<(u64, Entry, PaymentReceived), LedgerError> {
+    let seq = original.payment_seq.ok_or_else(|| {
+        LedgerError::Inconsistent(format!("line {} matched without a seq", original.line_id))
+    })? as u64;
+    let not_a_payment = || {
+        reject(
+            ErrorCode::IllegalTransition,
+            Some("reverses_line_id"),
+            format!(
+                "bank line {} was not applied by a payment",
+                original.line_id
+            ),
+        )
+    };
+    let entry = context.entry(seq)?.ok_or_else(not_a_payment)?;
+    let Some(payment) = entry
+        .body_as::<PaymentReceived>()
+        .map_err(|e| LedgerError::Inconsistent(format!("seq {seq}: {e}")))?
+    else {
+        return Err(not_a_payment());
+    };
+    Ok((seq, entry, payment))
+}
+
+/// Undoes what a payment applied to one invoice, into `body`: refused when
+/// the invoice moved on since, or when the payout it made was already sent.
+fn undo_allocation(
+    connection: &mut DbConnection,
+    currency: Currency,
+    allocation: &PaymentAllocation,
+    body: &mut PaymentReversed,
+) -> Result<(), LedgerError> {
+    let applied = [
+        &allocation.principal,
+        &allocation.late_fee,
+        &allocation.supplier,
+    ]
+    .into_iter()
+    .map(|a| currency.parse_amount_exact(a))
+    .sum::<Result<i64, _>>()
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    let invoice = fin_db::invoice(connection, &allocation.invoice_id)?.ok_or_else(|| {
+        LedgerError::Inconsistent(format!("no invoice {}", allocation.invoice_id))
+    })?;
+    if invoice.status != allocation.status_after || invoice.paid_minor < applied {
+        return Err(reject(
+            ErrorCode::IllegalTransition,
+            Some("reverses_line_id"),
+            format!(
+                "invoice {} changed since the payment (it is {} now); undo by hand",
+                invoice.invoice_id, invoice.status
+            ),
+        ));
+    }
+    let status_after = if invoice.paid_minor > applied {
+        InvoiceStatus::PartiallyPaid
+    } else if allocation.financed {
+        InvoiceStatus::Financed
+    } else {
+        InvoiceStatus::Confirmed
+    };
+    if let Some(payout) = &allocation.payout {
+        match crate::db::payouts::payout(connection, &payout.payout_id)? {
+            Some(row) if row.status != PayoutStatus::Pending => {
+                return Err(reject(
+                    ErrorCode::PayoutAlreadySent,
+                    Some("reverses_line_id"),
+                    format!(
+                        "payout {} of this payment is {} already; undo by hand",
+                        row.payout_id, row.status
+                    ),
+                ))
+            }
+            Some(row) => body.cancelled_payouts.push(row.payout_id.into()),
+            None => {}
+        }
+        body.restored_debts
+            .extend(payout.recoveries.iter().cloned());
+    }
+    body.allocations.push(ReversedAllocation {
+        invoice_id: allocation.invoice_id.clone(),
+        principal: allocation.principal.clone(),
+        late_fee: allocation.late_fee.clone(),
+        supplier: allocation.supplier.clone(),
+        status_after,
+    });
+    Ok(())
+}
+
+impl Command for ReversePayment {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let (reversal, original) = self.lines(context.connection()?)?;
         let currency = Currency::parse(&reversal.currency)
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
-        let money = |minor| currency.format_amount(minor);
         let mut postings = Vec::new();
         let mut body = PaymentReversed {
             line_id: reversal.line_id.to_string(),
             reversed_line_id: original.line_id.to_string(),
             currency: currency.code().into(),
-            amount: money(reversal.amount_minor),
+            amount: currency.format_amount(reversal.amount_minor),
             payment_seq: None,
             allocations: Vec::new(),
             cancelled_payouts: Vec::new(),
@@ -83,89 +185,13 @@ impl Command for ReversePayment {
             matched_by: self.matched_by.clone(),
         };
         if original.status == BankLineStatus::Matched {
-            let seq = original.payment_seq.ok_or_else(|| {
-                LedgerError::Inconsistent(format!(
-                    "line {} matched without a seq",
-                    original.line_id
-                ))
-            })? as u64;
-            let not_a_payment = || {
-                reject(
-                    ErrorCode::IllegalTransition,
-                    Some("reverses_line_id"),
-                    format!(
-                        "bank line {} was not applied by a payment",
-                        original.line_id
-                    ),
-                )
-            };
-            let payment_entry = context.entry(seq)?.ok_or_else(not_a_payment)?;
-            let Some(payment) = payment_entry
-                .body_as::<PaymentReceived>()
-                .map_err(|e| LedgerError::Inconsistent(format!("seq {seq}: {e}")))?
-            else {
-                return Err(not_a_payment());
-            };
+            let (seq, payment_entry, payment) = payment_of(context, &original)?;
             let connection = context.connection()?;
             for allocation in &payment.allocations {
-                let applied = [
-                    &allocation.principal,
-                    &allocation.late_fee,
-                    &allocation.supplier,
-                ]
-                .into_iter()
-                .map(|a| currency.parse_amount_exact(a))
-                .sum::<Result<i64, _>>()
-                .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
-                let invoice =
-                    fin_db::invoice(connection, &allocation.invoice_id)?.ok_or_else(|| {
-                        LedgerError::Inconsistent(format!("no invoice {}", allocation.invoice_id))
-                    })?;
-                if invoice.status != allocation.status_after || invoice.paid_minor < applied {
-                    return Err(reject(
-                        ErrorCode::IllegalTransition,
-                        Some("reverses_line_id"),
-                        format!(
-                            "invoice {} changed since the payment (it is {} now); undo by hand",
-                            invoice.invoice_id, invoice.status
-                        ),
-                    ));
-                }
-                let status_after = if invoice.paid_minor > applied {
-                    InvoiceStatus::PartiallyPaid
-                } else if allocation.financed {
-                    InvoiceStatus::Financed
-                } else {
-                    InvoiceStatus::Confirmed
-                };
-                if let Some(payout) = &allocation.payout {
-                    let stored = crate::db::payouts::payout(connection, &payout.payout_id)?;
-                    match stored {
-                        Some(row) if row.status != PayoutStatus::Pending => {
-                            return Err(reject(
-                                ErrorCode::PayoutAlreadySent,
-                                Some("reverses_line_id"),
-                                format!(
-                                    "payout {} of this payment is {} already; undo by hand",
-                                    row.payout_id, row.status
-                                ),
-                            ))
-                        }
-                        Some(row) => body.cancelled_payouts.push(String::from(row.payout_id)),
-                        None => {}
-                    }
-                    body.restored_debts
-                        .extend(payout.recoveries.iter().cloned());
-                }
-                body.allocations.push(ReversedAllocation {
-                    invoice_id: allocation.invoice_id.clone(),
-                    principal: allocation.principal.clone(),
-                    late_fee: allocation.late_fee.clone(),
-                    supplier: allocation.supplier.clone(),
-                    status_after,
-                });
+                undo_allocation(connection, currency, allocation, &mut body)?;
             }
             body.payment_seq = Some(seq);
+            // The payment's postings, each the other way round.
             postings.extend(
                 payment_entry
                     .postings

@@ -8,6 +8,7 @@ use crate::db::financing as fin_db;
 use crate::domain::terms::{parse_rate, DayCount, TermsError};
 use crate::domain::{Currency, ErrorCode, PartyId, Role};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::limits;
 use crate::services::common::{invalid, load_party, load_program, positive_amount, reject, Actor};
 
 /// Text fields of a programme, as a form or the API sends them.
@@ -38,70 +39,82 @@ pub struct CreateProgram {
     actor: PartyId,
 }
 
+/// A day count field within 0..=max.
+fn days(field: &str, value: i64, max: i64) -> Result<i64, LedgerError> {
+    if (0..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            field,
+            format!("{field} must be 0-{max} days, got {value}"),
+        ))
+    }
+}
+
+/// The supplier limit rule: exactly one of a fixed cap and a multiple of
+/// trading history, as the entry spells them.
+fn supplier_limit(
+    fields: &ProgramFields<'_>,
+    currency: Currency,
+) -> Result<(Option<String>, Option<String>), LedgerError> {
+    match (fields.supplier_limit_fixed, fields.supplier_limit_multiple) {
+        (Some(cap), None) => {
+            let cap = positive_amount("supplier_limit_fixed", currency, cap)?;
+            Ok((Some(currency.format_amount(cap)), None))
+        }
+        (None, Some(multiple)) => {
+            let k = parse_rate(
+                "supplier_limit_multiple",
+                multiple,
+                Decimal::ZERO,
+                Decimal::from(limits::SUPPLIER_LIMIT_MULTIPLE_MAX),
+            )
+            .map_err(terms_error)?;
+            Ok((None, Some(k.to_string())))
+        }
+        _ => Err(terms_error(TermsError::SupplierLimitRule)),
+    }
+}
+
 impl CreateProgram {
     pub fn parse(actor: &PartyId, fields: &ProgramFields<'_>) -> Result<Self, LedgerError> {
         let program_id = PartyId::parse(fields.program_id)
             .map_err(|e| invalid("program_id", e.replace("party id", "programme id")))?;
         let currency =
             Currency::parse(fields.currency).map_err(|e| invalid("currency", e.to_string()))?;
-        let one = Decimal::ONE;
-        let max_annual = Decimal::from(5);
-        let rate = |field, text| parse_rate(field, text, Decimal::ZERO, one).map_err(terms_error);
-        let advance_rate = rate("advance_rate", fields.advance_rate)?;
+        let annual = |field, text| {
+            parse_rate(
+                field,
+                text,
+                Decimal::ZERO,
+                Decimal::from(limits::ANNUAL_RATE_MAX),
+            )
+            .map_err(terms_error)
+        };
+        let advance_rate = parse_rate(
+            "advance_rate",
+            fields.advance_rate,
+            Decimal::ZERO,
+            Decimal::ONE,
+        )
+        .map_err(terms_error)?;
         if advance_rate.is_zero() {
             return Err(invalid("advance_rate", "advance_rate must be above 0"));
         }
-        let discount_rate = parse_rate(
-            "discount_rate",
-            fields.discount_rate,
-            Decimal::ZERO,
-            max_annual,
-        )
-        .map_err(terms_error)?;
-        let late_rate = parse_rate("late_rate", fields.late_rate, Decimal::ZERO, max_annual)
-            .map_err(terms_error)?;
+        let discount_rate = annual("discount_rate", fields.discount_rate)?;
+        let late_rate = annual("late_rate", fields.late_rate)?;
         let day_count: DayCount = fields.day_count.parse().map_err(terms_error)?;
-        let days = |field: &str, value: i64, max: i64| {
-            if (0..=max).contains(&value) {
-                Ok(value)
-            } else {
-                Err(invalid(
-                    field,
-                    format!("{field} must be 0-{max} days, got {value}"),
-                ))
-            }
-        };
-        let tenor_min_days = days("tenor_min_days", fields.tenor_min_days, 3_650)?;
-        let tenor_max_days = days("tenor_max_days", fields.tenor_max_days, 3_650)?;
+        let term_max = limits::PROGRAM_TERM_DAYS_MAX;
+        let tenor_min_days = days("tenor_min_days", fields.tenor_min_days, term_max)?;
+        let tenor_max_days = days("tenor_max_days", fields.tenor_max_days, term_max)?;
         if tenor_min_days > tenor_max_days {
             return Err(terms_error(TermsError::Tenor));
         }
-        let grace_days = days("grace_days", fields.grace_days, 365)?;
-        let default_days = days("default_days", fields.default_days, 3_650)?;
+        let grace_days = days("grace_days", fields.grace_days, limits::GRACE_DAYS_MAX)?;
+        let default_days = days("default_days", fields.default_days, term_max)?;
         let program_limit = positive_amount("program_limit", currency, fields.program_limit)?;
         let retailer_limit = positive_amount("retailer_limit", currency, fields.retailer_limit)?;
-        let (fixed, multiple) = match (fields.supplier_limit_fixed, fields.supplier_limit_multiple)
-        {
-            (Some(cap), None) => (
-                Some(currency.format_amount(positive_amount(
-                    "supplier_limit_fixed",
-                    currency,
-                    cap,
-                )?)),
-                None,
-            ),
-            (None, Some(multiple)) => {
-                let k = parse_rate(
-                    "supplier_limit_multiple",
-                    multiple,
-                    Decimal::ZERO,
-                    Decimal::from(100),
-                )
-                .map_err(terms_error)?;
-                (None, Some(k.to_string()))
-            }
-            _ => return Err(terms_error(TermsError::SupplierLimitRule)),
-        };
+        let (fixed, multiple) = supplier_limit(fields, currency)?;
         Ok(CreateProgram {
             body: ProgramCreated {
                 program_id: program_id.to_string(),

@@ -91,13 +91,16 @@ pub fn suggestions(
             }
         }
     }
-    for invoice in
-        fin_db::open_invoices_with_open_amount(connection, &line.currency, line.amount_minor, 5)?
-    {
+    for invoice in fin_db::open_invoices_with_open_amount(
+        connection,
+        &line.currency,
+        line.amount_minor,
+        crate::limits::MATCH_SUGGESTIONS_BY_AMOUNT_MAX,
+    )? {
         if !found.iter().any(|f| invoice.invoice_id == *f) {
             found.push(String::from(invoice.invoice_id));
         }
     }
-    found.truncate(10);
+    found.truncate(crate::limits::MATCH_SUGGESTIONS_MAX);
     Ok(found)
 }

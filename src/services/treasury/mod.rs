@@ -19,11 +19,12 @@ use serde::Serialize;
 
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing as fin_db;
+use crate::db::DbConnection;
 use crate::domain::BankLineStatus;
 use crate::domain::{Currency, ErrorCode};
 use crate::formats::camt;
 use crate::ledger::{Command, Ledger, LedgerError};
-use crate::services::bank_line::{lines_of, ImportBankLine, MatchedLine};
+use crate::services::bank_line::{lines_of, BankLineImported, ImportBankLine, MatchedLine};
 use crate::services::common::{invalid, reject, Actor};
 use crate::services::deposit::FunderDeposit;
 use crate::services::payment::{auto_reverse, ReceivePayment, ReversePayment};
@@ -114,6 +115,28 @@ pub enum ManualMatch {
     Reverses(String),
 }
 
+/// Runs `read` on a pooled connection, off the async threads.
+async fn on_pool<T: Send + 'static>(
+    pool: &crate::db::Pool,
+    read: impl FnOnce(&mut DbConnection) -> Result<T, LedgerError> + Send + 'static,
+) -> Result<T, LedgerError> {
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut connection = pool.get().map_err(crate::db::DbError::from)?;
+        read(&mut connection)
+    })
+    .await
+    .map_err(|e| LedgerError::Inconsistent(e.to_string()))?
+}
+
+fn no_line(line_id: &str) -> LedgerError {
+    reject(
+        ErrorCode::NotFound,
+        Some("line_id"),
+        format!("no bank line {line_id:?}"),
+    )
+}
+
 /// Explains a line by hand, as `actor`: the entry records rule `manual` and
 /// the actor's party as who matched it. The API and the pages both come here.
 pub async fn match_by_hand(
@@ -124,66 +147,31 @@ pub async fn match_by_hand(
     how: ManualMatch,
 ) -> Result<crate::ledger::Receipt, LedgerError> {
     let by = actor.party.to_string();
-    let (first_invoice, reading) = match &how {
-        ManualMatch::Invoices(ids) => (
-            Some(ids.first().cloned().ok_or_else(|| {
+    let id = line_id.to_string();
+    match how {
+        ManualMatch::Invoices(invoice_ids) => {
+            let first = invoice_ids.first().cloned().ok_or_else(|| {
                 invalid(
                     "invoice_ids",
                     "name at least one invoice, for example inv-12",
                 )
-            })?),
-            true,
-        ),
-        ManualMatch::Deposit(_) => (None, true),
-        ManualMatch::Payouts(_) | ManualMatch::Reverses(_) => (None, false),
-    };
-    let (line, retailer) = if reading {
-        let (reader, id) = (pool.clone(), line_id.to_string());
-        actix_web::web::block(move || -> Result<_, LedgerError> {
-            let mut connection = reader.get().map_err(crate::db::DbError::from)?;
-            let line = bank_db::line(&mut connection, &id)?;
-            let retailer = match first_invoice {
-                Some(invoice_id) => Some(
-                    fin_db::invoice(&mut connection, &invoice_id)?
-                        .map(|i| i.retailer_id)
-                        .ok_or_else(|| {
-                            invalid("invoice_ids", format!("no invoice {invoice_id:?}"))
-                        })?,
-                ),
-                None => None,
-            };
-            Ok((line, retailer))
-        })
-        .await
-        .map_err(|e| LedgerError::Inconsistent(e.to_string()))??
-    } else {
-        (None, None)
-    };
-    let line = || {
-        line.clone().ok_or_else(|| {
-            reject(
-                ErrorCode::NotFound,
-                Some("line_id"),
-                format!("no bank line {line_id:?}"),
-            )
-        })
-    };
-    match how {
-        ManualMatch::Invoices(invoice_ids) => {
-            let retailer = retailer.map(String::from).unwrap_or_default();
-            apply_line(
-                ledger,
-                actor,
-                &line()?,
-                invoice_ids,
-                retailer,
-                "manual",
-                &by,
-            )
-            .await
+            })?;
+            let (line, retailer) = on_pool(pool, move |connection| {
+                let line = bank_db::line(connection, &id)?;
+                let retailer = fin_db::invoice(connection, &first)?
+                    .map(|i| i.retailer_id)
+                    .ok_or_else(|| invalid("invoice_ids", format!("no invoice {first:?}")))?;
+                Ok((line.ok_or_else(|| no_line(&id))?, retailer))
+            })
+            .await?;
+            let retailer = retailer.to_string();
+            apply_line(ledger, actor, &line, invoice_ids, retailer, "manual", &by).await
         }
         ManualMatch::Deposit(funder_id) => {
-            let line = line()?;
+            let line = on_pool(pool, move |connection| {
+                bank_db::line(connection, &id)?.ok_or_else(|| no_line(&id))
+            })
+            .await?;
             let currency = Currency::parse(&line.currency)
                 .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
             let deposit = FunderDeposit::parse(
@@ -203,7 +191,7 @@ pub async fn match_by_hand(
             ledger
                 .submit(ConfirmPayouts {
                     actor: actor.clone(),
-                    line_id: line_id.to_string(),
+                    line_id: id,
                     payout_ids,
                     rule: "manual".into(),
                     matched_by: by,
@@ -214,7 +202,7 @@ pub async fn match_by_hand(
             ledger
                 .submit(ReversePayment {
                     actor: actor.clone(),
-                    line_id: line_id.to_string(),
+                    line_id: id,
                     reversed_line_id,
                     rule: "manual".into(),
                     matched_by: by,
@@ -233,6 +221,30 @@ pub async fn import(
 ) -> Result<ImportReport, LedgerError> {
     let document = camt::parse(&bytes)
         .map_err(|e| reject(ErrorCode::CamtRefused, Some("document"), e.to_string()))?;
+    keep_file(pool, &document, bytes).await?;
+    let (lines, skipped) = lines_of(&document);
+    let mut report = ImportReport {
+        skipped,
+        ..Default::default()
+    };
+    let imported = import_lines(ledger, actor, lines, &mut report).await?;
+    let debits = apply_credits(ledger, pool, actor, imported, &mut report).await?;
+    // Debits and reversals, once the payments they may undo are applied.
+    for (line_id, explained) in explain_debits(ledger, pool, actor, debits).await? {
+        match explained {
+            Some((target, rule)) => report.matched.push((line_id, target, rule.into())),
+            None => report.suspense.push(line_id),
+        }
+    }
+    Ok(report)
+}
+
+/// Keeps the statement file as imported (the log holds its SHA-256).
+async fn keep_file(
+    pool: &crate::db::Pool,
+    document: &camt::CamtDocument,
+    bytes: Vec<u8>,
+) -> Result<(), LedgerError> {
     let kept = bank_db::StatementFileRow {
         sha256: document.sha256_hex.clone(),
         message_id: document.message_id.clone(),
@@ -245,19 +257,20 @@ pub async fn import(
             )
         })?,
     };
-    let archive = pool.clone();
-    actix_web::web::block(move || -> Result<(), LedgerError> {
-        let mut connection = archive.get().map_err(crate::db::DbError::from)?;
-        Ok(bank_db::keep_statement_file(&mut connection, &kept)?)
+    on_pool(pool, move |connection| {
+        Ok(bank_db::keep_statement_file(connection, &kept)?)
     })
     .await
-    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
-    let (lines, skipped) = lines_of(&document);
-    let mut report = ImportReport {
-        skipped,
-        ..Default::default()
-    };
-    // 1. Every line, in file order, submitted together so that they share commits.
+}
+
+/// Records every line, in file order, submitted together so that they share
+/// commits; returns the ids of the lines recorded now.
+async fn import_lines(
+    ledger: &Ledger,
+    actor: &Actor,
+    lines: Vec<BankLineImported>,
+    report: &mut ImportReport,
+) -> Result<Vec<String>, LedgerError> {
     let line_ids: Vec<String> = lines.iter().map(|l| l.line_id.clone()).collect();
     let commands: Vec<Box<dyn Command>> = lines
         .into_iter()
@@ -287,53 +300,54 @@ pub async fn import(
             Err(other) => return Err(other),
         }
     }
-    // 2. Credits: the invoice each pays, when certain, applied together.
-    let reader = pool.clone();
-    let ids = imported.clone();
-    let rows = actix_web::web::block(move || -> Result<_, LedgerError> {
-        let mut connection = reader.get().map_err(crate::db::DbError::from)?;
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = bank_db::line(&mut connection, &id)?
+    Ok(imported)
+}
+
+/// Applies each credit to the invoice it pays, when that is certain, all
+/// submitted together; returns the debit and reversal lines left to explain.
+async fn apply_credits(
+    ledger: &Ledger,
+    pool: &crate::db::Pool,
+    actor: &Actor,
+    imported: Vec<String>,
+    report: &mut ImportReport,
+) -> Result<Vec<BankLineRow>, LedgerError> {
+    let rows = on_pool(pool, move |connection| {
+        let mut found = Vec::with_capacity(imported.len());
+        for id in imported {
+            let row = bank_db::line(connection, &id)?
                 .ok_or_else(|| LedgerError::Inconsistent(format!("bank line {id} vanished")))?;
-            let matched = if row.status == BankLineStatus::Unmatched {
-                match auto_match(&mut connection, &row)? {
-                    Some((invoice_id, rule)) => fin_db::invoice(&mut connection, &invoice_id)?
+            let matched = match row.status {
+                BankLineStatus::Unmatched => match auto_match(connection, &row)? {
+                    Some((invoice_id, rule)) => fin_db::invoice(connection, &invoice_id)?
                         .map(|i| (invoice_id, rule, i.retailer_id)),
                     None => None,
-                }
-            } else {
-                None
+                },
+                _ => None,
             };
             found.push((row, matched));
         }
         Ok(found)
     })
-    .await
-    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
+    .await?;
     let mut payments: Vec<Box<dyn Command>> = Vec::new();
     let mut paid = Vec::new();
     let mut debits = Vec::new();
     for (row, matched) in rows {
         match matched {
             Some((invoice_id, rule, retailer_id)) => {
-                match payment_of_line(
-                    actor,
-                    &row,
-                    vec![invoice_id.clone()],
-                    String::from(retailer_id),
-                    rule,
-                    "system",
-                ) {
+                let invoice_ids = vec![invoice_id.clone()];
+                let retailer_id = retailer_id.to_string();
+                match payment_of_line(actor, &row, invoice_ids, retailer_id, rule, "system") {
                     Ok(payment) => {
                         payments.push(Box::new(payment));
                         paid.push((row.line_id, invoice_id, rule));
                     }
-                    Err(_) => report.unmatched.push(String::from(row.line_id)),
+                    Err(_) => report.unmatched.push(row.line_id.into()),
                 }
             }
             None if row.status == BankLineStatus::Unmatched => {
-                report.unmatched.push(String::from(row.line_id))
+                report.unmatched.push(row.line_id.into())
             }
             None => debits.push(row),
         }
@@ -344,19 +358,12 @@ pub async fn import(
         match outcome {
             Ok(_) => report
                 .matched
-                .push((String::from(line_id), invoice_id, rule.to_string())),
-            Err(LedgerError::Rejected { .. }) => report.unmatched.push(String::from(line_id)),
+                .push((line_id.into(), invoice_id, rule.to_string())),
+            Err(LedgerError::Rejected { .. }) => report.unmatched.push(line_id.into()),
             Err(other) => return Err(other),
         }
     }
-    // 3. Debits and reversals, once the payments they may undo are applied.
-    for (line_id, explained) in explain_debits(ledger, pool, actor, debits).await? {
-        match explained {
-            Some((target, rule)) => report.matched.push((line_id, target, rule.into())),
-            None => report.suspense.push(line_id),
-        }
-    }
-    Ok(report)
+    Ok(debits)
 }
 
 /// Tries to explain debit and reversal lines: a reversal takes back the
@@ -368,21 +375,18 @@ async fn explain_debits(
     actor: &Actor,
     rows: Vec<BankLineRow>,
 ) -> Result<Vec<(String, Option<(String, &'static str)>)>, LedgerError> {
-    let reader = pool.clone();
     let lines = rows.clone();
-    let found = actix_web::web::block(move || -> Result<_, LedgerError> {
-        let mut connection = reader.get().map_err(crate::db::DbError::from)?;
+    let found = on_pool(pool, move |connection| {
         let mut found = Vec::with_capacity(lines.len());
         for line in &lines {
             found.push((
-                auto_reverse(&mut connection, line)?,
-                auto_confirm(&mut connection, line)?,
+                auto_reverse(connection, line)?,
+                auto_confirm(connection, line)?,
             ));
         }
         Ok(found)
     })
-    .await
-    .map_err(|e| LedgerError::Inconsistent(e.to_string()))??;
+    .await?;
     let mut commands: Vec<Box<dyn Command>> = Vec::new();
     let mut targets = Vec::new();
     let mut out = Vec::with_capacity(rows.len());

@@ -1,5 +1,8 @@
 //! A statement reconciled with the ledger.
 
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::db::bank as bank_db;
@@ -7,8 +10,7 @@ use crate::db::DbConnection;
 use crate::domain::{Currency, ErrorCode};
 use crate::formats::camt::{self, CamtDocument};
 use crate::ledger::LedgerError;
-use crate::services::bank_line::events::BankLineImported;
-use crate::services::bank_line::statement::lines_of_reports;
+use crate::services::bank_line::statement::{lines_of_reports, report_account};
 use crate::services::common::reject;
 
 /// One row of a statement's reconciliation; amounts are signed decimal text
@@ -23,10 +25,9 @@ pub struct ReconciliationRow {
     pub difference: String,
 }
 
-fn signed(balance: &camt::Balance) -> Result<rust_decimal::Decimal, LedgerError> {
-    use std::str::FromStr;
-    let amount = rust_decimal::Decimal::from_str(&balance.amount)
-        .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+fn signed(balance: &camt::Balance) -> Result<Decimal, LedgerError> {
+    let amount =
+        Decimal::from_str(&balance.amount).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
     Ok(if balance.credit { amount } else { -amount })
 }
 
@@ -38,122 +39,167 @@ pub fn reconcile(
     connection: &mut DbConnection,
     document: &CamtDocument,
 ) -> Result<Vec<ReconciliationRow>, LedgerError> {
-    use rust_decimal::Decimal;
-    use std::str::FromStr;
     let mut rows = Vec::new();
     for report in &document.reports {
-        // The lines of this report alone (their ids do not depend on the other reports).
-        let (lines, _) = lines_of_reports(document, std::slice::from_ref(report));
-        let account = report
-            .account_iban
-            .clone()
-            .or_else(|| report.account_other_id.clone())
-            .unwrap_or_else(|| format!("report {}", report.id));
-        let totals = camt::report_totals(report);
-        let currency_code = report
-            .closing_balance
-            .as_ref()
-            .map(|b| b.currency.clone())
-            .or_else(|| report.account_currency.clone())
-            .or_else(|| totals.per_currency.keys().next().cloned())
-            .unwrap_or_default();
-        let Ok(currency) = Currency::parse(&currency_code) else {
-            rows.push(ReconciliationRow {
-                account,
-                currency: currency_code,
-                item: "currency not kept by the ledger".into(),
-                statement: String::new(),
-                ledger: String::new(),
-                difference: String::new(),
-            });
-            continue;
-        };
-        let scale = currency.minor_digits() as usize;
+        rows.extend(reconcile_report(connection, document, report)?);
+    }
+    Ok(rows)
+}
+
+/// The rows of one report, in one account and currency.
+struct ReportRows {
+    account: String,
+    currency: Currency,
+    rows: Vec<ReconciliationRow>,
+}
+
+impl ReportRows {
+    fn push(&mut self, item: &str, statement: Decimal, ledger: Decimal) {
+        let scale = self.currency.minor_digits() as usize;
         let text = |value: Decimal| format!("{value:.scale$}");
-        let row = |item: &str, statement: Decimal, ledger: Decimal| ReconciliationRow {
-            account: account.clone(),
-            currency: currency.code().into(),
+        self.rows.push(ReconciliationRow {
+            account: self.account.clone(),
+            currency: self.currency.code().into(),
             item: item.into(),
             statement: text(statement),
             ledger: text(ledger),
             difference: text(statement - ledger),
-        };
-        // The statement's own arithmetic.
-        let (credits, debits) =
-            totals
-                .per_currency
-                .get(currency.code())
-                .map_or((Decimal::ZERO, Decimal::ZERO), |t| {
-                    (
-                        Decimal::from_str(&t.credits).unwrap_or_default(),
-                        Decimal::from_str(&t.debits).unwrap_or_default(),
-                    )
-                });
-        if let (Some(opening), Some(closing)) = (&report.opening_balance, &report.closing_balance) {
-            let computed = signed(opening)? + credits - debits;
-            rows.push(row(
-                "closing balance: stated, and opening + credits - debits",
-                signed(closing)?,
-                computed,
-            ));
-        }
-        // Every booked line of this report against what the ledger holds.
-        let report_lines: Vec<&BankLineImported> = lines
-            .iter()
-            .filter(|l| l.account == account && l.currency == currency.code())
-            .collect();
-        let (mut imported_credits, mut imported_debits) = (0i64, 0i64);
-        for line in &report_lines {
-            match bank_db::line(connection, &line.line_id)? {
-                Some(stored) if stored.credit => imported_credits += stored.amount_minor,
-                Some(stored) => imported_debits += stored.amount_minor,
-                None => {
-                    let amount = Decimal::from_str(&line.amount).unwrap_or_default();
-                    let amount = if line.credit { amount } else { -amount };
-                    rows.push(row(
-                        &format!("line {} is not in the ledger", line.line_id),
-                        amount,
-                        Decimal::ZERO,
-                    ));
-                }
+        });
+    }
+
+    fn minor(&self, value: i64) -> Decimal {
+        Decimal::new(value, self.currency.minor_digits())
+    }
+}
+
+fn reconcile_report(
+    connection: &mut DbConnection,
+    document: &CamtDocument,
+    report: &camt::Report,
+) -> Result<Vec<ReconciliationRow>, LedgerError> {
+    let account = report_account(report);
+    let totals = camt::report_totals(report);
+    let currency_code = report
+        .closing_balance
+        .as_ref()
+        .map(|b| b.currency.clone())
+        .or_else(|| report.account_currency.clone())
+        .or_else(|| totals.per_currency.keys().next().cloned())
+        .unwrap_or_default();
+    let Ok(currency) = Currency::parse(&currency_code) else {
+        return Ok(vec![ReconciliationRow {
+            account,
+            currency: currency_code,
+            item: "currency not kept by the ledger".into(),
+            statement: String::new(),
+            ledger: String::new(),
+            difference: String::new(),
+        }]);
+    };
+    let mut rows = ReportRows {
+        account,
+        currency,
+        rows: Vec::new(),
+    };
+    // The statement's own arithmetic.
+    let (credits, debits) =
+        totals
+            .per_currency
+            .get(currency.code())
+            .map_or((Decimal::ZERO, Decimal::ZERO), |t| {
+                (
+                    Decimal::from_str(&t.credits).unwrap_or_default(),
+                    Decimal::from_str(&t.debits).unwrap_or_default(),
+                )
+            });
+    if let (Some(opening), Some(closing)) = (&report.opening_balance, &report.closing_balance) {
+        let computed = signed(opening)? + credits - debits;
+        rows.push(
+            "closing balance: stated, and opening + credits - debits",
+            signed(closing)?,
+            computed,
+        );
+    }
+    booked_lines(connection, document, report, &mut rows, credits, debits)?;
+    bank_balances(connection, report, &mut rows)?;
+    Ok(rows.rows)
+}
+
+/// Every booked line of the report against what the ledger holds, and the
+/// booked totals both ways.
+fn booked_lines(
+    connection: &mut DbConnection,
+    document: &CamtDocument,
+    report: &camt::Report,
+    rows: &mut ReportRows,
+    credits: Decimal,
+    debits: Decimal,
+) -> Result<(), LedgerError> {
+    // The lines of this report alone (their ids do not depend on the other reports).
+    let (lines, _) = lines_of_reports(document, std::slice::from_ref(report));
+    let (mut imported_credits, mut imported_debits) = (0i64, 0i64);
+    let (account, currency) = (rows.account.clone(), rows.currency);
+    for line in lines
+        .iter()
+        .filter(|l| l.account == account && l.currency == currency.code())
+    {
+        match bank_db::line(connection, &line.line_id)? {
+            Some(stored) if stored.credit => imported_credits += stored.amount_minor,
+            Some(stored) => imported_debits += stored.amount_minor,
+            None => {
+                let amount = Decimal::from_str(&line.amount).unwrap_or_default();
+                let amount = if line.credit { amount } else { -amount };
+                rows.push(
+                    &format!("line {} is not in the ledger", line.line_id),
+                    amount,
+                    Decimal::ZERO,
+                );
             }
         }
-        let minor = |value: i64| Decimal::new(value, currency.minor_digits());
-        rows.push(row(
-            "booked credits: statement, ledger",
-            credits,
-            minor(imported_credits),
-        ));
-        rows.push(row(
-            "booked debits: statement, ledger",
-            debits,
-            minor(imported_debits),
-        ));
-        // The bank account in the ledger against the opening balance (the
-        // end of the day before) and the closing balance (the end of its day).
-        if let Some(opening) = &report.opening_balance {
-            let day_before = opening.date.pred_opt().unwrap_or(opening.date);
-            let ledger = bank_db::bank_balance_at_end_of(connection, currency.code(), day_before)?;
-            rows.push(row(
-                &format!("opening balance against bank:main at the end of {day_before}"),
-                signed(opening)?,
-                minor(ledger),
-            ));
-        }
-        if let Some(closing) = &report.closing_balance {
-            let ledger =
-                bank_db::bank_balance_at_end_of(connection, currency.code(), closing.date)?;
-            rows.push(row(
-                &format!(
-                    "closing balance against bank:main at the end of {}",
-                    closing.date
-                ),
-                signed(closing)?,
-                minor(ledger),
-            ));
-        }
     }
-    Ok(rows)
+    let (imported_credits, imported_debits) =
+        (rows.minor(imported_credits), rows.minor(imported_debits));
+    rows.push(
+        "booked credits: statement, ledger",
+        credits,
+        imported_credits,
+    );
+    rows.push("booked debits: statement, ledger", debits, imported_debits);
+    Ok(())
+}
+
+/// The bank account in the ledger against the opening balance (the end of
+/// the day before) and the closing balance (the end of its day).
+fn bank_balances(
+    connection: &mut DbConnection,
+    report: &camt::Report,
+    rows: &mut ReportRows,
+) -> Result<(), LedgerError> {
+    let currency = rows.currency;
+    let code = currency.code();
+    if let Some(opening) = &report.opening_balance {
+        let day_before = opening.date.pred_opt().unwrap_or(opening.date);
+        let ledger = bank_db::bank_balance_at_end_of(connection, code, day_before)?;
+        let ledger = rows.minor(ledger);
+        rows.push(
+            &format!("opening balance against bank:main at the end of {day_before}"),
+            signed(opening)?,
+            ledger,
+        );
+    }
+    if let Some(closing) = &report.closing_balance {
+        let ledger = bank_db::bank_balance_at_end_of(connection, code, closing.date)?;
+        let ledger = rows.minor(ledger);
+        rows.push(
+            &format!(
+                "closing balance against bank:main at the end of {}",
+                closing.date
+            ),
+            signed(closing)?,
+            ledger,
+        );
+    }
+    Ok(())
 }
 
 /// Reconciles a kept statement file (by its SHA-256) with the ledger.
