@@ -216,19 +216,23 @@ impl Scenario {
     }
 
     /// Stops the writer and checks verify and replay.
-    fn finish(mut self) {
-        let Scenario { db, ledger, .. } = &mut self;
-        drop(std::mem::replace(ledger, start(db).0));
-        // The replacement ledger above is dropped with self; verify and replay read the database.
-        assert_consistent(&self.db);
+    fn finish(self) {
+        let Scenario {
+            db, ledger, writer, ..
+        } = self;
+        // The writer stops once its last handle is gone; verify and replay read the database.
+        drop(ledger);
+        if let Some(writer) = writer {
+            writer.join().unwrap();
+        }
+        assert_consistent(&db);
         // Money is conserved: every currency's balances sum to zero.
-        let sum: i64 = log_db::all_balances(&mut self.db.connect())
+        let sum: i64 = log_db::all_balances(&mut db.connect())
             .unwrap()
             .iter()
             .map(|b| b.balance_minor)
             .sum();
-        assert_eq!(sum, 0, "{}: balances do not sum to zero", self.db.backend());
-        let _ = self.writer.take();
+        assert_eq!(sum, 0, "{}: balances do not sum to zero", db.backend());
     }
 }
 

@@ -582,3 +582,41 @@ fn a_balance_past_its_bound_refuses_one_command_and_records_the_rest() {
         assert_consistent(&db);
     }
 }
+
+/// On PostgreSQL a writer waits for the writer before it to let go of the
+/// database (a killed writer's last batch may still commit), and loads the
+/// log only then.
+#[test]
+fn a_new_writer_waits_for_the_last_one_to_let_go() {
+    for backend in backends() {
+        if backend != "postgres" {
+            continue;
+        }
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        append_numbered(&ledger, 2);
+        drop(ledger);
+        writer.join().unwrap();
+        // An earlier writer's session that still holds the lock.
+        let mut earlier = db.connect();
+        db::take_writer_lock(&mut earlier).unwrap();
+        let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let releasing = released.clone();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            releasing.store(true, std::sync::atomic::Ordering::SeqCst);
+            drop(earlier);
+        });
+        let (ledger, writer) = start(&db);
+        assert!(
+            released.load(std::sync::atomic::Ordering::SeqCst),
+            "{backend}: the writer started while the earlier one held the lock"
+        );
+        holder.join().unwrap();
+        let next = append(&ledger, transfer("after the wait", "a", "b", "1.00")).unwrap();
+        assert_eq!(next.seq, 2, "{backend}");
+        drop(ledger);
+        writer.join().unwrap();
+        assert_consistent(&db);
+    }
+}

@@ -56,6 +56,10 @@ pub enum DbError {
     Migration(String),
     #[error("connection pool: {0}")]
     Pool(#[from] r2d2::Error),
+    #[error(
+        "another writer holds this ledger's database (waited {0} s); stop it before starting this one"
+    )]
+    WriterLocked(u64),
     #[error("cannot create the database folder {path}: {source}")]
     Folder {
         path: PathBuf,
@@ -211,6 +215,41 @@ pub fn without_flush<T>(
             connection.batch_execute("SET LOCAL synchronous_commit = off")?;
             work(connection)
         }),
+    }
+}
+
+/// The advisory lock key of a ledger's writer ("scfledgr" in ASCII).
+const WRITER_LOCK_KEY: i64 = 0x7363_666c_6564_6772;
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+/// Takes the writer's lock for as long as `connection` lives. On PostgreSQL
+/// it is a session advisory lock: a killed writer's session keeps it until
+/// its last transaction has committed or rolled back, so a new writer never
+/// loads the log while an old batch may still land, and a second live writer
+/// is refused after `limits::WRITER_LOCK_WAIT_SECONDS`. On SQLite the
+/// database file's own lock does this, and a dead process holds nothing.
+pub fn take_writer_lock(connection: &mut DbConnection) -> Result<(), DbError> {
+    let DbConnection::Postgres(postgres) = connection else {
+        return Ok(());
+    };
+    let wait = crate::limits::WRITER_LOCK_WAIT_SECONDS;
+    let deadline = std::time::Instant::now() + Duration::from_secs(wait);
+    loop {
+        let Locked { locked } = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+            .bind::<diesel::sql_types::BigInt, _>(WRITER_LOCK_KEY)
+            .get_result(postgres)?;
+        if locked {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(DbError::WriterLocked(wait));
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

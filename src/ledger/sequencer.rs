@@ -9,10 +9,13 @@
 
 use crate::domain::ErrorCode;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use diesel::connection::{Connection, InstrumentationEvent};
 use tokio::sync::{mpsc, oneshot};
 
 use super::entry::{entry_leaf_hash, truncate_to_micros, Entry, EntryDraft, EntryError};
@@ -299,9 +302,47 @@ impl SequencerConfig {
 pub struct Ledger {
     sender: mpsc::Sender<Submission>,
     verifier: NoteVerifier,
+    counters: Arc<WriterCounters>,
+}
+
+/// What the writer has done since it started: batches, commands, and the SQL
+/// statements it sent (counted by diesel's instrumentation on its connection).
+#[derive(Debug, Default)]
+struct WriterCounters {
+    batches: AtomicU64,
+    commands: AtomicU64,
+    statements: Arc<AtomicU64>,
+}
+
+/// A reading of the writer's counters (`scfledger bench` reports statements per batch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterCounts {
+    pub batches: u64,
+    pub commands: u64,
+    pub statements: u64,
+}
+
+impl WriterCounts {
+    /// What happened between `earlier` and this reading.
+    pub fn since(self, earlier: WriterCounts) -> WriterCounts {
+        WriterCounts {
+            batches: self.batches - earlier.batches,
+            commands: self.commands - earlier.commands,
+            statements: self.statements - earlier.statements,
+        }
+    }
 }
 
 impl Ledger {
+    /// The writer's counters now.
+    pub fn counts(&self) -> WriterCounts {
+        WriterCounts {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            commands: self.counters.commands.load(Ordering::Relaxed),
+            statements: self.counters.statements.load(Ordering::Relaxed),
+        }
+    }
+
     /// Sends a command and waits for its receipt (or its error).
     pub async fn submit(&self, command: impl Command) -> Result<Receipt, LedgerError> {
         self.submit_with(Box::new(command), None).await
@@ -400,7 +441,16 @@ pub fn start(
 ) -> Result<(Ledger, JoinHandle<()>), LedgerError> {
     let config = config.bounded();
     let mut connection = url.connect()?;
+    // Before the log is read: an earlier writer's last batch may still commit.
+    db::take_writer_lock(&mut connection)?;
     let state = load_state(&mut connection, &key)?;
+    let counters = Arc::new(WriterCounters::default());
+    let statements = counters.statements.clone();
+    connection.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            statements.fetch_add(1, Ordering::Relaxed);
+        }
+    });
     let (sender, receiver) = mpsc::channel(config.queue_depth);
     let verifier = key.verifier();
     let writer = Writer {
@@ -409,6 +459,7 @@ pub fn start(
         frontier: state,
         config,
         projector,
+        counters: counters.clone(),
     };
     let handle = std::thread::Builder::new()
         .name("scfledger-sequencer".into())
@@ -416,7 +467,14 @@ pub fn start(
         .map_err(|e| {
             LedgerError::Inconsistent(format!("cannot start the sequencer thread: {e}"))
         })?;
-    Ok((Ledger { sender, verifier }, handle))
+    Ok((
+        Ledger {
+            sender,
+            verifier,
+            counters,
+        },
+        handle,
+    ))
 }
 
 /// Loads the tree and checks it against the latest signed checkpoint.
@@ -447,6 +505,7 @@ struct Writer {
     frontier: Frontier,
     config: SequencerConfig,
     projector: Projector,
+    counters: Arc<WriterCounters>,
 }
 
 impl Writer {
@@ -486,6 +545,10 @@ impl Writer {
             .map(|s| ((s.command, s.recorder), s.reply))
             .unzip();
         let mut outcomes: Vec<Result<Receipt, LedgerError>> = Vec::with_capacity(commands.len());
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .commands
+            .fetch_add(commands.len() as u64, Ordering::Relaxed);
         match self.run_batch(commands, &mut outcomes) {
             Ok(()) => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -511,6 +574,8 @@ impl Writer {
     /// nodes, postings and balances, the signed checkpoint, and the answers
     /// the callers asked to store. `outcomes` gets one result per command, in
     /// order, with receipts against the batch's checkpoint.
+    // Long: the transaction's steps in their order (docs/architecture.md); split, they
+    // would pass the frontier, the node cache and the staged rows between them.
     fn run_batch(
         &mut self,
         commands: Vec<(Box<dyn Command>, Option<AnswerRecorder>)>,
