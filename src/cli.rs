@@ -159,6 +159,19 @@ pub enum BenchCommand {
         #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
         postgres_url: Option<String>,
     },
+    /// POST /api/v1/journal over HTTP at several numbers of connections, beside GET /healthz.
+    Api {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Requests per concurrency level and run.
+        #[arg(long, default_value_t = 4_000)]
+        requests: usize,
+        /// Concurrent connections, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,8,32,128")]
+        connections: Vec<usize>,
+        #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
     /// Import, match and settle a camt.053 of retailer payments.
     Settle {
         #[arg(long, default_value_t = 3)]
@@ -499,6 +512,13 @@ fn run_bench(bench: BenchCommand) -> anyhow::Result<String> {
             clients,
             postgres_url,
         } => crate::bench::advance::advance(runs, advances, &clients, postgres_url.as_deref())?
+            .to_string(),
+        BenchCommand::Api {
+            runs,
+            requests,
+            connections,
+            postgres_url,
+        } => crate::bench::api::api(runs, requests, &connections, postgres_url.as_deref())?
             .to_string(),
         BenchCommand::Settle {
             runs,

@@ -24,6 +24,8 @@ pub struct Level {
     pub baseline_p50_ms: Vec<f64>,
     pub baseline_p99_ms: Vec<f64>,
     pub baseline_per_second: Vec<f64>,
+    pub commands_per_batch: Vec<f64>,
+    pub statements_per_command: Vec<f64>,
 }
 
 pub struct AdvanceBenchReport {
@@ -35,13 +37,13 @@ impl fmt::Display for AdvanceBenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "advance over HTTP (quote + accept), {} advances per level and run; baseline: quote + read, no write", self.advances)?;
         writeln!(f)?;
-        writeln!(f, "| backend | clients | p50 ms | p99 ms | advances/s | baseline p50 ms | baseline p99 ms | baseline pairs/s | p99 per run |")?;
-        writeln!(f, "|---|---|---|---|---|---|---|---|---|")?;
+        writeln!(f, "| backend | clients | p50 ms | p99 ms | advances/s | baseline p50 ms | baseline p99 ms | baseline pairs/s | commands per batch | SQL per command | p99 per run |")?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|---|---|---|")?;
         for (backend, levels) in &self.backends {
             for l in levels {
                 writeln!(
                     f,
-                    "| {backend} | {} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} | {} |",
+                    "| {backend} | {} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} | {:.1} | {:.1} | {} |",
                     l.clients,
                     median(&l.p50_ms),
                     median(&l.p99_ms),
@@ -49,6 +51,8 @@ impl fmt::Display for AdvanceBenchReport {
                     median(&l.baseline_p50_ms),
                     median(&l.baseline_p99_ms),
                     median(&l.baseline_per_second),
+                    median(&l.commands_per_batch),
+                    median(&l.statements_per_command),
                     joined(&l.p99_ms, 2),
                 )?;
             }
@@ -158,8 +162,17 @@ fn run(
             clients,
             false,
         ))?;
+        let before = fixture.ledger.counts();
         let (latencies, rate) =
             runtime.block_on(drive(&http, &base, &token, invoices, clients, true))?;
+        let counts = fixture.ledger.counts().since(before);
+        let per = |numerator: u64, denominator: u64| numerator as f64 / denominator.max(1) as f64;
+        level
+            .commands_per_batch
+            .push(per(counts.commands, counts.batches));
+        level
+            .statements_per_command
+            .push(per(counts.statements, counts.commands));
         level.clients = clients;
         level.p50_ms.push(quantile(&latencies, 0.50));
         level.p99_ms.push(quantile(&latencies, 0.99));

@@ -4,6 +4,9 @@
 //! - [`ledger`]: appends per second, beside one transaction per row;
 //! - [`advance`]: quote + accept over HTTP at 1, 16 and 128 clients, beside an
 //!   authenticated read;
+//! - [`api`]: `POST /api/v1/journal` over HTTP at 1, 8, 32 and 128
+//!   connections, beside `GET /healthz`, with the writer's SQL statements per
+//!   batch;
 //! - [`settle`]: a 10,000-entry camt.053 imported, matched and settled, beside
 //!   parsing it;
 //! - [`audit`]: verifying a 1,000,000-entry export (both cores, batch
@@ -11,6 +14,7 @@
 //!   replaying 1,000,000 entries with the peak memory.
 
 pub mod advance;
+pub mod api;
 pub mod audit;
 pub mod fixture;
 pub mod ledger;
