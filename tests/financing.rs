@@ -1168,3 +1168,30 @@ fn racing_advances_never_exceed_a_supplier_limit_or_the_funders_cash() {
         s.finish();
     }
 }
+
+/// Invoices 10, 100 and 1000 of one supplier, one day and one amount are
+/// three invoices; `INV-0100` and `INV-l00` (letter l) are `INV-100` again.
+#[test]
+fn numbers_that_differ_by_a_zero_after_a_one_are_different_invoices() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        for number in ["INV-10", "INV-100", "INV-1000"] {
+            let command = s
+                .register(number, "500.00", "2026-01-05", "2026-03-05")
+                .unwrap();
+            assert!(s.submit(command).is_ok(), "{backend}: {number} was refused");
+        }
+        for same in ["INV-0100", "INV-l00"] {
+            let command = s
+                .register(same, "500.00", "2026-01-05", "2026-03-05")
+                .unwrap();
+            match s.submit(command) {
+                Err(LedgerError::Rejected { code, .. }) => {
+                    assert_eq!(code, ErrorCode::DuplicateInvoice, "{backend}: {same}")
+                }
+                other => panic!("{backend}: {same} was not refused as a duplicate: {other:?}"),
+            }
+        }
+        s.finish();
+    }
+}

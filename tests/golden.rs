@@ -238,3 +238,20 @@ fn check_golden(backend: &str) {
         "every advance's withheld inputs match its commitment"
     );
 }
+
+/// The golden export recorded before fingerprints moved to version 3 (its
+/// `invoice.registered` entries hold `scfledger-invoice-v2` fingerprints)
+/// still verifies: a change of what new entries hold never makes old ones invalid.
+#[test]
+fn the_export_recorded_before_fingerprint_v3_still_verifies() {
+    let folder = golden_folder().join("v2-fingerprints");
+    let export = std::fs::read_to_string(folder.join("ledger.jsonl")).unwrap();
+    let note = std::fs::read_to_string(folder.join("ledger.jsonl.checkpoint")).unwrap();
+    let report = scfledger::ledger::verify::verify_export(
+        std::io::BufReader::new(export.as_bytes()),
+        &note,
+        &test_key().verifier(),
+    )
+    .unwrap();
+    assert_eq!(report.entries as usize, export.lines().count());
+}

@@ -231,8 +231,8 @@ struct Locked {
 /// it is a session advisory lock: a killed writer's session keeps it until
 /// its last transaction has committed or rolled back, so a new writer never
 /// loads the log while an old batch may still land, and a second live writer
-/// is refused after `limits::WRITER_LOCK_WAIT_SECONDS`. On SQLite the
-/// database file's own lock does this, and a dead process holds nothing.
+/// is refused after `limits::WRITER_LOCK_WAIT_SECONDS`. On SQLite a dead
+/// process leaves no transaction behind, so there is nothing to wait for.
 pub fn take_writer_lock(connection: &mut DbConnection) -> Result<(), DbError> {
     let DbConnection::Postgres(postgres) = connection else {
         return Ok(());

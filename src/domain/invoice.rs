@@ -200,9 +200,32 @@ fn normalize(text: &str) -> String {
 /// the form two spellings of one number share ([`crate::domain::text::fold_for_matching`]),
 /// so `RD-77`, `РD-77` (Cyrillic), `ＲＤ-77` (fullwidth) and `RD-077` collide.
 pub fn fingerprint(facts: &FingerprintFacts<'_>) -> String {
-    let fold = crate::domain::text::fold_for_matching;
+    folded_fingerprint(
+        "scfledger-invoice-v3",
+        crate::domain::text::fold_for_matching,
+        facts,
+    )
+}
+
+/// The fingerprint invoices were registered under in version 2, whose fold
+/// broke digit runs at every 1 ([`crate::domain::text::fold_for_matching_v2`]).
+/// Registration looks it up, and takes a match for the same invoice only when
+/// the numbers fold alike under version 3.
+pub fn fingerprint_v2(facts: &FingerprintFacts<'_>) -> String {
+    folded_fingerprint(
+        "scfledger-invoice-v2",
+        crate::domain::text::fold_for_matching_v2,
+        facts,
+    )
+}
+
+fn folded_fingerprint(
+    version: &str,
+    fold: fn(&str) -> String,
+    facts: &FingerprintFacts<'_>,
+) -> String {
     let text = format!(
-        "scfledger-invoice-v2\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{version}\n{}\n{}\n{}\n{}\n{}\n{}",
         fold(facts.supplier_tax_id),
         facts.retailer_id,
         fold(facts.invoice_number),

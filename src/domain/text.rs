@@ -109,13 +109,29 @@ pub fn check_json(value: &serde_json::Value) -> Result<(), (String, TextError)> 
 /// only, and with leading zeros dropped from every run of digits (`RD-077` is
 /// `RD-77`): docs/accounting.md says why leading zeros are not significant.
 pub fn fold_for_matching(text: &str) -> String {
+    fold(text, true)
+}
+
+/// The fold of version-2 fingerprints, kept only to find invoices registered
+/// under them. It read the skeleton's `l` (which digit one becomes) as a
+/// letter, so a run of digits broke at every 1 and the zeros after it lost
+/// their meaning: `BENCH-10`, `BENCH-100` and `BENCH-1000` folded alike.
+pub fn fold_for_matching_v2(text: &str) -> String {
+    fold(text, false)
+}
+
+fn fold(text: &str, one_is_a_digit: bool) -> String {
     let upper: String = text.nfkc().flat_map(char::to_uppercase).collect();
     let skeleton: String = unicode_security::confusable_detection::skeleton(&upper)
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_uppercase)
-        // The skeleton writes digit zero as letter O; read it back as a digit
-        // so that runs of digits keep their meaning.
-        .map(|c| if c == 'O' { '0' } else { c })
+        // The skeleton writes digit zero as letter O and digit one as letter
+        // l; read them back as digits so that runs of digits keep their meaning.
+        .map(|c| match c {
+            'O' => '0',
+            'L' if one_is_a_digit => '1',
+            c => c,
+        })
         .collect();
     let mut folded = String::with_capacity(skeleton.len());
     let mut in_digits = false;
@@ -204,6 +220,18 @@ mod tests {
         assert_eq!(fold_for_matching("INV-0"), fold_for_matching("INV-00"));
         assert_ne!(fold_for_matching("RD-78"), plain);
         assert_ne!(fold_for_matching("RD-770"), plain);
+        // A 1 is a digit: the zeros after it count.
+        for (a, b) in [
+            ("BENCH-10", "BENCH-100"),
+            ("INV-2010", "INV-20100"),
+            ("INV-101", "INV-1001"),
+        ] {
+            assert_ne!(fold_for_matching(a), fold_for_matching(b), "{a} {b}");
+            assert_eq!(fold_for_matching_v2(a), fold_for_matching_v2(b), "{a} {b}");
+        }
+        assert_eq!(fold_for_matching("BENCH-100"), "BENCH100");
+        assert_eq!(fold_for_matching("INV-l00"), fold_for_matching("INV-100"));
+        assert_eq!(fold_for_matching("INV-I01"), fold_for_matching("INV-101"));
         assert_eq!(fold_for_matching("INV-1O0"), fold_for_matching("INV-100"));
     }
 }

@@ -10,7 +10,8 @@ use super::events::{
     InvoiceRejected,
 };
 use crate::db::financing as fin_db;
-use crate::domain::invoice::{fingerprint, fingerprint_v1, FingerprintFacts};
+use crate::domain::invoice::{fingerprint, fingerprint_v1, fingerprint_v2, FingerprintFacts};
+use crate::domain::text::fold_for_matching;
 use crate::domain::PartyStatus;
 use crate::domain::{Currency, ErrorCode, InvoiceEvent, InvoiceStatus, Role};
 pub use crate::ledger::entry::request_signing_bytes;
@@ -195,10 +196,25 @@ impl Command for RegisterInvoice {
             currency: self.currency,
         };
         let fingerprint = fingerprint(&facts);
-        let existing = match fin_db::invoice_by_fingerprint(connection, &fingerprint)? {
-            Some(existing) => Some(existing),
-            None => fin_db::invoice_by_fingerprint(connection, &fingerprint_v1(&facts))?,
+        let mut existing = fin_db::invoice_by_fingerprint(connection, &fingerprint)?;
+        // Registered under an earlier fingerprint: the same invoice only when
+        // its number and its supplier's tax id fold alike now (version 2
+        // folded some distinct numbers alike).
+        let folded = |number: &str, tax_id: Option<&str>| {
+            (fold_for_matching(number), tax_id.map(fold_for_matching))
         };
+        let this = folded(&self.fields.invoice_number, supplier.tax_id.as_deref());
+        for earlier in [fingerprint_v2(&facts), fingerprint_v1(&facts)] {
+            if existing.is_some() {
+                break;
+            }
+            if let Some(row) = fin_db::invoice_by_fingerprint(connection, &earlier)? {
+                let tax_id = fin_db::party(connection, &row.supplier_id)?.and_then(|p| p.tax_id);
+                if folded(&row.invoice_number, tax_id.as_deref()) == this {
+                    existing = Some(row);
+                }
+            }
+        }
         if let Some(existing) = existing {
             return Err(reject(
                 ErrorCode::DuplicateInvoice,
