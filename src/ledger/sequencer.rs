@@ -23,7 +23,8 @@ use super::merkle::{self, Frontier, Hash, MemoryNodes, ProofError};
 use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
 use crate::db::idempotency as idempotency_db;
 use crate::db::log::{
-    self as log_db, BatchRows, CheckpointRow, DbNodes, NewLogEntry, NewMerkleNode, PostingRow,
+    self as log_db, BalanceRow, BatchRows, CheckpointRow, DbNodes, NewLogEntry, NewMerkleNode,
+    PostingRow,
 };
 use crate::db::{self, DatabaseUrl, DbConnection, DbError};
 use crate::domain::Currency;
@@ -653,16 +654,27 @@ impl Writer {
             let note = if rows.entries.is_empty() {
                 None
             } else {
-                for ((account, currency), delta) in &pending {
-                    let last_seq = last_seq_of[&(account.clone(), *currency)] as i64;
-                    log_db::apply_balance_delta(
-                        connection,
-                        account,
-                        currency.code(),
-                        *delta,
-                        last_seq,
-                    )?;
+                // Every account moved was read while its postings were checked.
+                let mut balances = Vec::with_capacity(pending.len());
+                for (key, delta) in &pending {
+                    let (account, currency) = key;
+                    let committed = match stored_balances.get(key) {
+                        Some(committed) => *committed,
+                        None => log_db::balance(connection, account, currency.code())?,
+                    };
+                    let balance_minor = committed.checked_add(*delta).ok_or_else(|| {
+                        LedgerError::Inconsistent(format!(
+                            "balance of {account} {currency} overflows"
+                        ))
+                    })?;
+                    balances.push(BalanceRow {
+                        account: account.clone(),
+                        currency: currency.code().to_string(),
+                        balance_minor,
+                        last_seq: last_seq_of[key] as i64,
+                    });
                 }
+                log_db::upsert_balances(connection, &balances)?;
                 let checkpoint = Checkpoint {
                     origin: key.name().to_string(),
                     size: frontier.size(),
