@@ -153,6 +153,31 @@ pub fn balance(
         .unwrap_or(0))
 }
 
+/// The balances of several (account, currency) pairs in one query; a pair
+/// that never moved is zero.
+pub fn balances_of(
+    connection: &mut DbConnection,
+    pairs: &[(&str, &str)],
+) -> Result<Vec<i64>, DbError> {
+    let accounts: Vec<&str> = pairs.iter().map(|(account, _)| *account).collect();
+    let rows: Vec<(String, String, i64)> = balances::table
+        .filter(balances::account.eq_any(&accounts))
+        .select((
+            balances::account,
+            balances::currency,
+            balances::balance_minor,
+        ))
+        .load(connection)?;
+    Ok(pairs
+        .iter()
+        .map(|(account, currency)| {
+            rows.iter()
+                .find(|(a, c, _)| a == account && c == currency)
+                .map_or(0, |(_, _, balance)| *balance)
+        })
+        .collect())
+}
+
 /// Every balance, ordered by account and currency.
 pub fn all_balances(connection: &mut DbConnection) -> Result<Vec<BalanceRow>, DbError> {
     Ok(balances::table

@@ -180,6 +180,22 @@ impl<'a> BatchContext<'a> {
         entry: &Entry,
         stored: &mut BTreeMap<(String, Currency), i64>,
     ) -> Result<(), LedgerError> {
+        // The committed balances not read yet in this batch, in one query.
+        let mut unread: Vec<(String, Currency)> = Vec::new();
+        for posting in &entry.postings {
+            let key = (posting.account.as_str().to_string(), posting.currency);
+            if !stored.contains_key(&key) && !unread.contains(&key) {
+                unread.push(key);
+            }
+        }
+        if !unread.is_empty() {
+            let pairs: Vec<(&str, &str)> = unread
+                .iter()
+                .map(|(account, currency)| (account.as_str(), currency.code()))
+                .collect();
+            let read = log_db::balances_of(self.connection, &pairs)?;
+            stored.extend(unread.into_iter().zip(read));
+        }
         let mut after: BTreeMap<(&str, Currency), i64> = BTreeMap::new();
         for posting in &entry.postings {
             let account = posting.account.as_str();
@@ -188,16 +204,7 @@ impl<'a> BatchContext<'a> {
                 Some(balance) => *balance,
                 None => {
                     let owned = (account.to_string(), posting.currency);
-                    let committed = match stored.get(&owned) {
-                        Some(committed) => *committed,
-                        None => {
-                            let read =
-                                log_db::balance(self.connection, account, posting.currency.code())?;
-                            stored.insert(owned.clone(), read);
-                            read
-                        }
-                    };
-                    committed + self.pending_balances.get(&owned).copied().unwrap_or(0)
+                    stored[&owned] + self.pending_balances.get(&owned).copied().unwrap_or(0)
                 }
             };
             let next = balance
