@@ -166,13 +166,12 @@ fn run(
         let (latencies, rate) =
             runtime.block_on(drive(&http, &base, &token, invoices, clients, true))?;
         let counts = fixture.ledger.counts().since(before);
-        let per = |numerator: u64, denominator: u64| numerator as f64 / denominator.max(1) as f64;
         level
             .commands_per_batch
-            .push(per(counts.commands, counts.batches));
+            .push(super::per(counts.commands, counts.batches));
         level
             .statements_per_command
-            .push(per(counts.statements, counts.commands));
+            .push(super::per(counts.statements, counts.commands));
         level.clients = clients;
         level.p50_ms.push(quantile(&latencies, 0.50));
         level.p99_ms.push(quantile(&latencies, 0.99));
@@ -195,12 +194,8 @@ pub fn advance(
     client_levels: &[usize],
     postgres_url: Option<&str>,
 ) -> anyhow::Result<AdvanceBenchReport> {
-    let mut targets: Vec<(&'static str, Option<&str>)> = vec![("sqlite", None)];
-    if let Some(url) = postgres_url {
-        targets.push(("postgres", Some(url)));
-    }
     let mut backends = Vec::new();
-    for (backend, admin) in targets {
+    for (backend, admin) in super::backends(postgres_url) {
         let mut levels = vec![Level::default(); client_levels.len()];
         for n in 0..runs.max(1) {
             run(

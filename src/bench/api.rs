@@ -173,7 +173,6 @@ fn run(
             &level_tag,
         ))?;
         let counts = fixture.ledger.counts().since(before);
-        let per = |numerator: u64, denominator: u64| numerator as f64 / denominator.max(1) as f64;
         level.connections = connections;
         level.p50_ms.push(quantile(&latencies, 0.50));
         level.p99_ms.push(quantile(&latencies, 0.99));
@@ -183,19 +182,19 @@ fn run(
         level.baseline_per_second.push(baseline_rate);
         level
             .commands_per_batch
-            .push(per(counts.commands, counts.batches));
+            .push(super::per(counts.commands, counts.batches));
         level
             .statements_per_batch
-            .push(per(counts.statements, counts.batches));
+            .push(super::per(counts.statements, counts.batches));
         level
             .statements_per_command
-            .push(per(counts.statements, counts.commands));
+            .push(super::per(counts.statements, counts.commands));
         eprintln!(
             "{tag}: {connections} connections: p50 {:.2} ms, p99 {:.2} ms, {rate:.0} writes/s, {:.1} SQL statements per batch of {:.1}",
             quantile(&latencies, 0.50),
             quantile(&latencies, 0.99),
-            per(counts.statements, counts.batches),
-            per(counts.commands, counts.batches),
+            super::per(counts.statements, counts.batches),
+            super::per(counts.commands, counts.batches),
         );
     }
     Ok(())
@@ -207,12 +206,8 @@ pub fn api(
     connection_levels: &[usize],
     postgres_url: Option<&str>,
 ) -> anyhow::Result<ApiBenchReport> {
-    let mut targets: Vec<(&'static str, Option<&str>)> = vec![("sqlite", None)];
-    if let Some(url) = postgres_url {
-        targets.push(("postgres", Some(url)));
-    }
     let mut backends = Vec::new();
-    for (backend, admin) in targets {
+    for (backend, admin) in super::backends(postgres_url) {
         let mut levels = vec![Level::default(); connection_levels.len()];
         for n in 0..runs.max(1) {
             run(

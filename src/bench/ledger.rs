@@ -140,11 +140,7 @@ pub fn ledger(
     postgres_url: Option<&str>,
 ) -> anyhow::Result<LedgerBenchReport> {
     let mut backends = Vec::new();
-    let mut targets: Vec<(&'static str, Option<&str>)> = vec![("sqlite", None)];
-    if let Some(url) = postgres_url {
-        targets.push(("postgres", Some(url)));
-    }
-    for (backend, admin) in targets {
+    for (backend, admin) in super::backends(postgres_url) {
         let mut figures = BackendFigures {
             backend,
             appends_per_second: vec![],

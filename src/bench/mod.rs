@@ -43,6 +43,20 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
+/// The backends a benchmark runs on: SQLite, and PostgreSQL when a server is given.
+pub fn backends(postgres_url: Option<&str>) -> Vec<(&'static str, Option<&str>)> {
+    let mut targets = vec![("sqlite", None)];
+    if let Some(url) = postgres_url {
+        targets.push(("postgres", Some(url)));
+    }
+    targets
+}
+
+/// `numerator / denominator`, with nothing to divide by counting as one.
+pub fn per(numerator: u64, denominator: u64) -> f64 {
+    numerator as f64 / denominator.max(1) as f64
+}
+
 /// Runs' values joined for a table cell.
 pub fn joined(values: &[f64], decimals: usize) -> String {
     values

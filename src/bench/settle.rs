@@ -100,13 +100,9 @@ pub fn settle(
     entries: usize,
     postgres_url: Option<&str>,
 ) -> anyhow::Result<SettleBenchReport> {
-    let mut targets: Vec<(&'static str, Option<&str>)> = vec![("sqlite", None)];
-    if let Some(url) = postgres_url {
-        targets.push(("postgres", Some(url)));
-    }
     let mut backends = Vec::new();
     let mut size = 0;
-    for (backend, admin) in targets {
+    for (backend, admin) in super::backends(postgres_url) {
         let (mut settle, mut parse) = (Vec::new(), Vec::new());
         for n in 0..runs.max(1) {
             let (seconds, parse_seconds, bytes) = run(admin, &format!("set{n}"), entries)?;

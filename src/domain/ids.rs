@@ -10,8 +10,32 @@
 
 use std::fmt;
 
+/// `ToSql` as TEXT for a type with `as_str`, on every backend (the ids and the statuses).
+macro_rules! text_to_sql {
+    ($name:ident) => {
+        impl<DB> ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB> for $name
+        where
+            DB: ::diesel::backend::Backend,
+            str: ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut ::diesel::serialize::Output<'b, '_, DB>,
+            ) -> ::diesel::serialize::Result {
+                <str as ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+    };
+}
+
+pub(crate) use text_to_sql;
+
 /// Declares a text identifier: a newtype over `String`, stored as TEXT,
-/// serialized as its text, readable as `&str`.
+/// serialized as its text, readable as `&str` (also [`PartyId`](super::PartyId),
+/// which adds the parsing of what a command accepts).
 macro_rules! text_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -39,20 +63,12 @@ macro_rules! text_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
 
-        text_id_impls!($name);
-    };
-}
-
-/// The conversions and diesel mappings of a text identifier (also used by
-/// [`PartyId`](super::PartyId), which parses its text).
-macro_rules! text_id_impls {
-    ($name:ident) => {
         impl From<String> for $name {
             /// An id the log already holds (a command parses what it accepts).
             fn from(text: String) -> Self {
@@ -121,21 +137,7 @@ macro_rules! text_id_impls {
             }
         }
 
-        impl<DB> ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB> for $name
-        where
-            DB: ::diesel::backend::Backend,
-            str: ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB>,
-        {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut ::diesel::serialize::Output<'b, '_, DB>,
-            ) -> ::diesel::serialize::Result {
-                <str as ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB>>::to_sql(
-                    self.0.as_str(),
-                    out,
-                )
-            }
-        }
+        $crate::domain::ids::text_to_sql!($name);
 
         impl<DB> ::diesel::deserialize::FromSql<::diesel::sql_types::Text, DB> for $name
         where
@@ -152,7 +154,7 @@ macro_rules! text_id_impls {
     };
 }
 
-pub(crate) use text_id_impls;
+pub(crate) use text_id;
 
 text_id! {
     /// An invoice, such as `inv-12`.
@@ -220,7 +222,7 @@ macro_rules! text_status {
             }
         }
 
-        text_status_sql!($name);
+        $crate::domain::ids::text_status_sql!($name);
     };
 }
 
@@ -240,21 +242,7 @@ macro_rules! text_status_sql {
             }
         }
 
-        impl<DB> ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB> for $name
-        where
-            DB: ::diesel::backend::Backend,
-            str: ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB>,
-        {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut ::diesel::serialize::Output<'b, '_, DB>,
-            ) -> ::diesel::serialize::Result {
-                <str as ::diesel::serialize::ToSql<::diesel::sql_types::Text, DB>>::to_sql(
-                    self.as_str(),
-                    out,
-                )
-            }
-        }
+        $crate::domain::ids::text_to_sql!($name);
 
         impl<DB> ::diesel::deserialize::FromSql<::diesel::sql_types::Text, DB> for $name
         where

@@ -50,25 +50,10 @@ impl FromStr for Role {
     }
 }
 
-/// A party identifier such as `op-treasury` or `sup-acme`.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[serde(transparent)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub struct PartyId(String);
-
-super::ids::text_id_impls!(PartyId);
+super::ids::text_id! {
+    /// A party identifier such as `op-treasury` or `sup-acme`.
+    PartyId
+}
 
 impl PartyId {
     /// Parses 1-64 characters of a-z, 0-9, '-' and '_'.
@@ -84,16 +69,5 @@ impl PartyId {
         } else {
             Err(format!("party id {text:?} must be 1-64 characters of a-z, 0-9, '-' and '_' (and not \"system\")"))
         }
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for PartyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }

@@ -18,18 +18,22 @@ pub struct MarkOverdue {
     pub today: NaiveDate,
 }
 
+/// Whether the invoice's status allows what the sweep would do to it.
+fn allowed(invoice: &fin_db::InvoiceRow, event: InvoiceEvent) -> Result<(), LedgerError> {
+    invoice.status.check(event).map_err(|e| {
+        reject(
+            ErrorCode::IllegalTransition,
+            Some("invoice_id"),
+            e.to_string(),
+        )
+    })
+}
+
 impl Command for MarkOverdue {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let connection = context.connection()?;
         let invoice = load_invoice(connection, &self.invoice_id)?;
-        let status = invoice.status;
-        status.check(InvoiceEvent::MarkOverdue).map_err(|e| {
-            reject(
-                ErrorCode::IllegalTransition,
-                Some("invoice_id"),
-                e.to_string(),
-            )
-        })?;
+        allowed(&invoice, InvoiceEvent::MarkOverdue)?;
         let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
         if self.today <= invoice.due_date + Duration::days(terms.grace_days) {
             return Err(reject(
@@ -61,14 +65,7 @@ impl Command for DefaultInvoice {
         let seq = context.seq;
         let connection = context.connection()?;
         let invoice = load_invoice(connection, &self.invoice_id)?;
-        let status = invoice.status;
-        status.check(InvoiceEvent::Default).map_err(|e| {
-            reject(
-                ErrorCode::IllegalTransition,
-                Some("invoice_id"),
-                e.to_string(),
-            )
-        })?;
+        allowed(&invoice, InvoiceEvent::Default)?;
         let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
         if self.today <= invoice.due_date + Duration::days(terms.grace_days + terms.default_days) {
             return Err(reject(

@@ -80,28 +80,6 @@ fn payment_of_line(
     }))
 }
 
-/// Applies an unmatched credit line to `invoice_ids` (in order), as `actor`.
-async fn apply_line(
-    ledger: &Ledger,
-    actor: &Actor,
-    line: &BankLineRow,
-    invoice_ids: Vec<String>,
-    retailer_id: String,
-    rule: &str,
-    by: &str,
-) -> Result<crate::ledger::Receipt, LedgerError> {
-    ledger
-        .submit(payment_of_line(
-            actor,
-            line,
-            invoice_ids,
-            retailer_id,
-            rule,
-            by,
-        )?)
-        .await
-}
-
 /// What treasury says a line is, when it matches one by hand.
 #[derive(Debug, Clone)]
 pub enum ManualMatch {
@@ -165,7 +143,8 @@ pub async fn match_by_hand(
             })
             .await?;
             let retailer = retailer.to_string();
-            apply_line(ledger, actor, &line, invoice_ids, retailer, "manual", &by).await
+            let payment = payment_of_line(actor, &line, invoice_ids, retailer, "manual", &by)?;
+            ledger.submit(payment).await
         }
         ManualMatch::Deposit(funder_id) => {
             let line = on_pool(pool, move |connection| {
