@@ -24,6 +24,10 @@ pub const AMOUNT_MINOR_MAX: i64 = 1_000_000_000_000_000;
 /// `i64::MAX` keeps every sum of a batch's deltas exact.
 pub const BALANCE_MINOR_MAX: i64 = 1_000_000_000_000_000_000;
 
+/// Most (account, currency) balances the ledger holds. The writer keeps every
+/// one in memory (`ledger::state`), about 100 bytes each: 100 MB at the bound.
+pub const ACCOUNTS_MAX: usize = 1_000_000;
+
 const _: () = assert!(AMOUNT_MINOR_MAX * (POSTINGS_PER_ENTRY_MAX as i64) <= BALANCE_MINOR_MAX);
 const _: () = assert!(BALANCE_MINOR_MAX <= i64::MAX / 4);
 
@@ -57,10 +61,18 @@ const _: () = assert!(SEQUENCER_BATCH_WINDOW_US_DEFAULT <= SEQUENCER_BATCH_WINDO
 // A page of maximal entries must fit comfortably in memory.
 const _: () = assert!(LOG_PAGE_ENTRIES_MAX as usize * ENTRY_BYTES_MAX <= 64 * 1024 * 1024);
 
+/// Seconds between reloads of the in-memory API keys, for keys another
+/// process (the CLI) created or revoked; one revoked through the server is
+/// refused at once.
+pub const API_KEY_RELOAD_SECONDS: u64 = 1;
 /// Hours an Idempotency-Key's answer is kept.
 pub const IDEMPOTENCY_KEY_RETENTION_HOURS: i64 = 24;
 /// Longest Idempotency-Key.
 pub const IDEMPOTENCY_KEY_LENGTH_MAX: usize = 255;
+/// Stored Idempotency-Keys the API indexes in memory (16 bytes of digest
+/// each, about 40 MB at the bound with the set's overhead); past it every
+/// claim reads the database (`api::idempotency::IdempotencyKeys`).
+pub const IDEMPOTENCY_KEYS_INDEXED_MAX: usize = 2_000_000;
 /// Most items in one batch request (invoices, confirmations).
 pub const BATCH_ITEMS_MAX: usize = 100;
 /// Most rows one API page returns.

@@ -8,11 +8,14 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 
 use crate::api;
 use crate::api::error::ApiError;
+use crate::api::idempotency::IdempotencyKeys;
 use crate::db::{DbConnection, DbError, Pool};
 use crate::ledger::Ledger;
 use crate::limits;
+use crate::services::api_keys::KeyRing;
 use crate::services::clock::Clock;
 use crate::web as pages;
+use std::sync::Arc;
 
 /// What every handler shares.
 pub struct AppState {
@@ -22,6 +25,10 @@ pub struct AppState {
     pub clock: Clock,
     /// Failed sign-ins per address and e-mail.
     pub sign_in_limiter: crate::services::users::SignInLimiter,
+    /// The active API keys, in memory.
+    pub keys: Arc<KeyRing>,
+    /// The Idempotency-Keys claimed and stored, in memory.
+    pub idempotency: Arc<IdempotencyKeys>,
 }
 
 impl AppState {
@@ -58,23 +65,27 @@ impl Application {
         let port = listener.local_addr()?.port();
         // Idempotency-Keys left unfinished by an earlier process wrote
         // nothing, or are safe to run again: free them before serving.
-        let freed = pool
-            .get()
-            .map_err(std::io::Error::other)
-            .and_then(|mut c| {
-                crate::db::idempotency::release_unfinished(&mut c).map_err(std::io::Error::other)
-            })?;
+        let mut connection = pool.get().map_err(std::io::Error::other)?;
+        let freed = crate::db::idempotency::release_unfinished(&mut connection)
+            .map_err(std::io::Error::other)?;
         if freed > 0 {
             tracing::warn!(
                 freed,
-                "freed Idempotency-Keys left unfinished by an earlier process"
+                "freed Idempotency-Keys left unfinished by an earlier release"
             );
         }
+        let keys = Arc::new(KeyRing::load(&mut connection).map_err(std::io::Error::other)?);
+        let idempotency =
+            Arc::new(IdempotencyKeys::load(&mut connection).map_err(std::io::Error::other)?);
+        drop(connection);
+        reload_keys_while_serving(&keys, pool.clone())?;
         let state = web::Data::new(AppState {
             ledger,
             pool,
             clock,
             sign_in_limiter: Default::default(),
+            keys,
+            idempotency,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -113,6 +124,28 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Reloads the key ring every `API_KEY_RELOAD_SECONDS`, for keys another
+/// process (the CLI) created or revoked; stops once the server is gone.
+fn reload_keys_while_serving(keys: &Arc<KeyRing>, pool: Pool) -> std::io::Result<()> {
+    let keys = Arc::downgrade(keys);
+    std::thread::Builder::new()
+        .name("scfledger-key-ring".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(
+                limits::API_KEY_RELOAD_SECONDS,
+            ));
+            let Some(keys) = keys.upgrade() else { return };
+            let reloaded = pool
+                .get()
+                .map_err(DbError::from)
+                .and_then(|mut c| keys.reload(&mut c));
+            if let Err(error) = reloaded {
+                tracing::warn!(error = %error, "reloading the API keys failed; the last ones stay");
+            }
+        })?;
+    Ok(())
 }
 
 async fn healthz() -> HttpResponse {

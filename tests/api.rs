@@ -622,8 +622,9 @@ fn unfinished_keys_are_freed_at_start_and_json_counts_by_content() {
         .unwrap()
         .token;
         let scope = hex::encode(Sha256::digest(format!("Bearer {token}").as_bytes()));
-        // What a SIGKILL between claiming the key and committing leaves behind.
-        let claimed = scfledger::db::idempotency::claim(
+        // What a SIGKILL between claiming the key and committing left behind
+        // in a release that stored claims.
+        let claimed = scfledger::db::idempotency::insert_answer(
             &mut connection,
             &scfledger::db::idempotency::IdempotencyRow {
                 scope,
@@ -972,4 +973,106 @@ fn the_documented_problem_codes_are_the_codes() {
         .map(|c| (c.as_str().to_string(), c.http_status()))
         .collect();
     assert_eq!(documented, codes);
+}
+
+/// Claims live in memory: the same key sent by eight clients at once gives
+/// one command, and every other answer is the stored one or "still running".
+#[test]
+fn one_key_sent_at_once_by_eight_clients_records_one_entry() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let clock = scfledger::services::clock::Clock::fixed_at(
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        );
+        let (base, token) = spawn_app(&db, clock);
+        let entries_before = scfledger::db::log::entry_count(&mut db.connect()).unwrap();
+        let body = json!({"memo": "once", "postings": [
+            {"account": "a", "currency": "EUR", "amount": "2.50"},
+            {"account": "b", "currency": "EUR", "amount": "-2.50"}]});
+        let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let answers: Vec<((u16, Value), bool)> = (0..8)
+            .map(|_| {
+                let (client, body, start) =
+                    (Client::new(&base, &token), body.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    client.post_with_key("/api/v1/journal", &body, "same-key")
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        let fresh: Vec<_> = answers
+            .iter()
+            .filter(|((s, _), r)| *s == 201 && !r)
+            .collect();
+        assert_eq!(fresh.len(), 1, "{backend}: {answers:?}");
+        for ((status, answer), replayed) in &answers {
+            match (status, replayed) {
+                (201, _) => assert_eq!(answer, &fresh[0].0 .1, "{backend}: the same answer"),
+                (409, false) => assert_eq!(
+                    answer["code"], "idempotency_request_in_progress",
+                    "{backend}: {answer}"
+                ),
+                _ => panic!("{backend}: {status} {answer}"),
+            }
+        }
+        assert_eq!(
+            scfledger::db::log::entry_count(&mut db.connect()).unwrap(),
+            entries_before + 1,
+            "{backend}: one entry"
+        );
+        // Afterwards the key replays its answer, and refuses another request.
+        let client = Client::new(&base, &token);
+        let ((status, answer), replayed) =
+            client.post_with_key("/api/v1/journal", &body, "same-key");
+        assert_eq!((status, replayed), (201, true), "{backend}: {answer}");
+        assert_eq!(answer, fresh[0].0 .1, "{backend}");
+        let other = json!({"memo": "another", "postings": body["postings"]});
+        let ((status, answer), _) = client.post_with_key("/api/v1/journal", &other, "same-key");
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (409, Some("idempotency_key_reused")),
+            "{backend}"
+        );
+    }
+}
+
+/// Keys are checked in memory. One revoked or created by another process
+/// (the CLI, straight in the database) counts within the ring's reload.
+#[test]
+fn a_key_revoked_or_created_by_the_cli_counts_once_the_ring_reloads() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let clock = scfledger::services::clock::Clock::fixed_at(
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        );
+        let (base, token) = spawn_app(&db, clock);
+        let operator = Client::new(&base, &token);
+        assert_eq!(operator.get("/api/v1/balances").0, 200, "{backend}");
+        let party = scfledger::domain::PartyId::parse("op-treasury").unwrap();
+        let created = scfledger::services::api_keys::create(
+            &mut db.connect(),
+            &party,
+            scfledger::domain::Role::Operator,
+            "made by the CLI",
+        )
+        .unwrap();
+        let key_id = token.split('_').nth(1).unwrap();
+        assert!(scfledger::services::api_keys::revoke(&mut db.connect(), key_id).unwrap());
+        let cli_key = Client::new(&base, &created.token);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while (
+            operator.get("/api/v1/balances").0,
+            cli_key.get("/api/v1/balances").0,
+        ) != (401, 200)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{backend}: the ring never reloaded"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
 }

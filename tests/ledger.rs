@@ -620,3 +620,92 @@ fn a_new_writer_waits_for_the_last_one_to_let_go() {
         assert_consistent(&db);
     }
 }
+
+/// The writer's in-memory state moves only with a committed batch: a refused
+/// command leaves it as it was, and so does a batch whose commit fails. After
+/// both it equals a fresh load from the projections, and the next command
+/// gets the seq the failed batch did not use.
+#[test]
+fn a_refused_command_and_a_failed_commit_leave_the_writer_state_as_it_was() {
+    use scfledger::domain::Currency;
+    use scfledger::ledger::state::WriterState;
+    let eur = Currency::parse("EUR").unwrap();
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        append_numbered(&ledger, 2);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let in_memory = || runtime.block_on(ledger.state()).unwrap();
+        let stored = || WriterState::load(&mut db.connect()).unwrap();
+        let before = in_memory();
+        assert_eq!(
+            before,
+            stored(),
+            "{backend}: loaded at start, kept up since"
+        );
+        assert_eq!(before.balance("supplier:s1:bank", eur), 300, "{backend}");
+        assert_eq!(before.balance("funder:f1:cash", eur), -300, "{backend}");
+
+        let refused = ledger.submit_blocking(|_: &mut BatchContext<'_>| {
+            let mut draft = transfer("unbalanced", "supplier:s1:bank", "funder:f1:cash", "5.00")
+                .draft(&scfledger::domain::PartyId::parse("op-test").unwrap());
+            draft.postings[0].amount_minor += 1;
+            Ok(draft)
+        });
+        assert!(
+            matches!(refused, Err(LedgerError::Entry(_))),
+            "{backend}: {refused:?}"
+        );
+        assert_eq!(in_memory(), before, "{backend}: a refused command");
+
+        // A commit that fails: on PostgreSQL a deferred trigger refuses the
+        // COMMIT itself; SQLite has none, so its trigger refuses the batch's
+        // last insert, the checkpoint, just before the commit.
+        let (refuse, allow) = match backend {
+            "postgres" => (
+                "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'commit refused on purpose'; END $$; \
+                 CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON checkpoints \
+                 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
+                "DROP TRIGGER refuse_commit ON checkpoints; DROP FUNCTION refuse_commit();",
+            ),
+            _ => (
+                "CREATE TRIGGER refuse_commit BEFORE INSERT ON checkpoints \
+                 BEGIN SELECT RAISE(ABORT, 'commit refused on purpose'); END;",
+                "DROP TRIGGER refuse_commit;",
+            ),
+        };
+        db::execute_raw(&mut db.connect(), refuse).unwrap();
+        let failed = append(
+            &ledger,
+            transfer("lost", "supplier:s1:bank", "funder:f1:cash", "7.00"),
+        );
+        assert!(
+            matches!(&failed, Err(LedgerError::Inconsistent(message)) if message.contains("batch not committed")),
+            "{backend}: {failed:?}"
+        );
+        assert_eq!(in_memory(), before, "{backend}: a failed commit");
+        assert_eq!(stored(), before, "{backend}: nothing of it was written");
+
+        db::execute_raw(&mut db.connect(), allow).unwrap();
+        let next = append(
+            &ledger,
+            transfer("kept", "supplier:s1:bank", "funder:f1:cash", "7.00"),
+        )
+        .unwrap();
+        assert_eq!(next.seq, 2, "{backend}: the failed batch used no seq");
+        let after = in_memory();
+        assert_eq!(after.balance("supplier:s1:bank", eur), 1000, "{backend}");
+        assert_eq!(after, stored(), "{backend}: memory and projections agree");
+        assert_eq!(
+            after.differences(&before).len(),
+            2,
+            "{backend}: two accounts moved"
+        );
+        drop(ledger);
+        writer.join().unwrap();
+        assert_consistent(&db);
+    }
+}

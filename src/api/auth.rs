@@ -28,12 +28,10 @@ impl FromRequest for Principal {
             let state = state.ok_or_else(|| {
                 ApiError::internal(&std::io::Error::other("application state missing"))
             })?;
-            let found = web::block(move || {
-                let mut connection = state.pool.get()?;
-                crate::services::api_keys::authenticate(&mut connection, &token)
-            })
-            .await??;
-            found.ok_or_else(ApiError::unauthorized)
+            state
+                .keys
+                .authenticate(&token)
+                .ok_or_else(ApiError::unauthorized)
         })
     }
 }

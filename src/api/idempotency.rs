@@ -34,14 +34,129 @@ fn respond(status: StatusCode, body: String, replayed: bool) -> HttpResponse {
     response.body(body)
 }
 
+/// The Idempotency-Keys this process knows, in memory, so that claiming a
+/// key reads nothing from the database:
+/// - the keys whose first request is still running (`in_flight`), with its
+///   fingerprint: a second request with one of them is refused at once;
+/// - a digest of every key with a stored answer (`stored`): a key not among
+///   them is new, and only a key among them costs a read, for its answer.
+///
+/// One process serves a database (DESIGN.md section 1), so what it holds is
+/// the whole truth. Answers are written to the database in the writer's batch
+/// (or, for a request that made no command, right after it) before the key
+/// leaves `in_flight`, so a retry always finds one or the other.
+#[derive(Default)]
+pub struct IdempotencyKeys {
+    in_flight: std::sync::Mutex<std::collections::HashMap<(String, String), String>>,
+    stored: std::sync::Mutex<StoredKeys>,
+}
+
+#[derive(Default)]
+struct StoredKeys {
+    digests: std::collections::HashSet<u128>,
+    /// False once more keys were stored than `IDEMPOTENCY_KEYS_INDEXED_MAX`:
+    /// from then on every claim asks the database.
+    overflowed: bool,
+}
+
+fn key_digest(scope: &str, key: &str) -> u128 {
+    let digest = Sha256::new()
+        .chain_update(scope)
+        .chain_update(b"\n")
+        .chain_update(key)
+        .finalize();
+    u128::from_be_bytes(digest[..16].try_into().expect("16 bytes"))
+}
+
+impl IdempotencyKeys {
+    /// Indexes the answers stored in the database.
+    pub fn load(connection: &mut crate::db::DbConnection) -> Result<Self, crate::db::DbError> {
+        let keys = Self::default();
+        for (scope, key) in idem_db::all_keys(connection)? {
+            keys.remember(&scope, &key);
+        }
+        Ok(keys)
+    }
+
+    /// Notes that (scope, key) has a stored answer (or is about to).
+    fn remember(&self, scope: &str, key: &str) {
+        let mut stored = self.stored.lock().expect("idempotency index");
+        if stored.overflowed {
+            return;
+        }
+        if stored.digests.len() >= limits::IDEMPOTENCY_KEYS_INDEXED_MAX {
+            tracing::warn!(
+                indexed = stored.digests.len(),
+                "more Idempotency-Keys stored than the in-memory index holds; \
+                 claims read the database from now on"
+            );
+            stored.digests = Default::default();
+            stored.overflowed = true;
+            return;
+        }
+        stored.digests.insert(key_digest(scope, key));
+    }
+
+    /// Whether (scope, key) may have a stored answer.
+    fn maybe_stored(&self, scope: &str, key: &str) -> bool {
+        let stored = self.stored.lock().expect("idempotency index");
+        stored.overflowed || stored.digests.contains(&key_digest(scope, key))
+    }
+
+    /// Claims (scope, key) for a request with fingerprint `request_sha256`;
+    /// the claim holds until the returned guard is dropped. A key already
+    /// claimed gives back the fingerprint of the request that holds it.
+    fn claim(
+        self: &std::sync::Arc<Self>,
+        scope: &str,
+        key: &str,
+        request_sha256: &str,
+    ) -> Result<std::sync::Arc<InFlight>, String> {
+        let mut in_flight = self.in_flight.lock().expect("idempotency claims");
+        let id = (scope.to_string(), key.to_string());
+        if let Some(holder) = in_flight.get(&id) {
+            return Err(holder.clone());
+        }
+        in_flight.insert(id.clone(), request_sha256.to_string());
+        Ok(std::sync::Arc::new(InFlight {
+            keys: self.clone(),
+            id,
+        }))
+    }
+
+    /// How many keys are claimed and how many stored ones are indexed.
+    pub fn counts(&self) -> (usize, usize) {
+        let in_flight = self.in_flight.lock().expect("idempotency claims").len();
+        let stored = self.stored.lock().expect("idempotency index").digests.len();
+        (in_flight, stored)
+    }
+}
+
+/// A key's claim; dropping the last handle frees the key. The handler holds
+/// one and the writer another, so a command still queued when its client
+/// gave up keeps its key claimed until it is recorded or refused.
+pub struct InFlight {
+    keys: std::sync::Arc<IdempotencyKeys>,
+    id: (String, String),
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.keys.in_flight.lock() {
+            in_flight.remove(&self.id);
+        }
+    }
+}
+
 /// The Idempotency-Key a handler runs under. A handler that makes one ledger
-/// command submits it through [`submit`], so the writer stores the
-/// answer in the same transaction as the command: after a crash the key
-/// holds the committed answer, or nothing was written and the key is freed
-/// at the next start (`db::idempotency::release_unfinished`).
+/// command submits it through [`submit`], so the writer stores the answer in
+/// the same transaction as the command: after a crash the key holds the
+/// committed answer, or nothing was written and the key is free.
 pub struct Claim {
     scope: String,
     key: String,
+    request_sha256: String,
+    held: std::sync::Arc<InFlight>,
     stored_by_writer: std::sync::atomic::AtomicBool,
 }
 
@@ -77,19 +192,27 @@ impl Claim {
         let answer = std::sync::Arc::new(answer);
         let for_writer = answer.clone();
         let (scope, idempotency_key) = (self.scope.clone(), self.key.clone());
+        let request_sha256 = self.request_sha256.clone();
+        let keys = self.held.keys.clone();
         let recorder: AnswerRecorder = Box::new(move |outcome| {
             let (status, value) = match outcome {
                 Ok(receipt) => for_writer(receipt.clone()),
                 Err(error) => stored_refusal(error)?,
             };
+            // Before the claim is freed; if the batch fails after all, the
+            // index only costs the key's next claim one read.
+            keys.remember(&scope, &idempotency_key);
             Some(StoredAnswer {
                 scope,
                 idempotency_key,
+                request_sha256,
                 status_code: i32::from(status.as_u16()),
                 body: value.to_string(),
             })
         });
-        let outcome = ledger.submit_answered(command, recorder).await;
+        let outcome = ledger
+            .submit_answered(command, recorder, Box::new(self.held.clone()))
+            .await;
         if matches!(
             outcome,
             Ok(_) | Err(LedgerError::Rejected { .. }) | Err(LedgerError::Entry(_))
@@ -161,21 +284,34 @@ fn idempotency_key(request: &HttpRequest) -> Result<String, ApiError> {
         })
 }
 
-/// The answer to a key already claimed: the stored answer, or a refusal
-/// when the request differs or the first one is still running.
+fn reused(key: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::IdempotencyKeyReused,
+        format!("Idempotency-Key {key:?} was already used with a different request"),
+    )
+    .with_field("Idempotency-Key")
+}
+
+/// The answer to a key whose first request is still running.
+fn in_progress(holder_sha256: &str, request_sha256: &str, key: &str) -> ApiError {
+    if holder_sha256 != request_sha256 {
+        return reused(key);
+    }
+    ApiError::new(
+        ErrorCode::IdempotencyRequestInProgress,
+        format!("a request with Idempotency-Key {key:?} is still running; retry shortly"),
+    )
+}
+
+/// The answer to a key already answered: the stored answer, or a refusal
+/// when the request differs.
 fn replay(
-    existing: Option<IdempotencyRow>,
+    existing: IdempotencyRow,
     request_sha256: &str,
     key: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let existing =
-        existing.ok_or_else(|| ApiError::new(ErrorCode::IdempotencyRequestInProgress, "retry"))?;
     if existing.request_sha256 != request_sha256 {
-        return Err(ApiError::new(
-            ErrorCode::IdempotencyKeyReused,
-            format!("Idempotency-Key {key:?} was already used with a different request"),
-        )
-        .with_field("Idempotency-Key"));
+        return Err(reused(key));
     }
     match (existing.status_code, existing.response_body) {
         (Some(status), Some(body)) => Ok(respond(
@@ -183,10 +319,7 @@ fn replay(
             body,
             true,
         )),
-        _ => Err(ApiError::new(
-            ErrorCode::IdempotencyRequestInProgress,
-            format!("a request with Idempotency-Key {key:?} is still running; retry shortly"),
-        )),
+        _ => Err(in_progress(&existing.request_sha256, request_sha256, key)),
     }
 }
 
@@ -210,29 +343,24 @@ where
     let scope = hex::encode(Sha256::digest(&credential));
     let request_sha256 = request_sha256(request, body);
 
-    let row = IdempotencyRow {
-        scope: scope.clone(),
-        idempotency_key: key.clone(),
-        request_sha256: request_sha256.clone(),
-        status_code: None,
-        response_body: None,
-        created_at: Utc::now().naive_utc(),
-    };
-    let (scope_read, key_read) = (scope.clone(), key.clone());
-    let claimed = state
-        .read(move |c| {
-            if idem_db::claim(c, &row)? {
-                return Ok(None);
-            }
-            idem_db::find(c, &scope_read, &key_read).map(Some)
-        })
-        .await?;
-    if let Some(existing) = claimed {
-        return replay(existing, &request_sha256, &key);
+    let held = state
+        .idempotency
+        .claim(&scope, &key, &request_sha256)
+        .map_err(|holder| in_progress(&holder, &request_sha256, &key))?;
+    if state.idempotency.maybe_stored(&scope, &key) {
+        let (scope, key_read) = (scope.clone(), key.clone());
+        if let Some(existing) = state
+            .read(move |c| idem_db::find(c, &scope, &key_read))
+            .await?
+        {
+            return replay(existing, &request_sha256, &key);
+        }
     }
     let claim = std::rc::Rc::new(Claim {
         scope: scope.clone(),
         key: key.clone(),
+        request_sha256: request_sha256.clone(),
+        held,
         stored_by_writer: Default::default(),
     });
     request.extensions_mut().insert(claim.clone());
@@ -240,11 +368,9 @@ where
     request.extensions_mut().remove::<std::rc::Rc<Claim>>();
     let (status, value) = match outcome {
         Ok(answer) => answer,
-        Err(error) if error.status().is_server_error() => {
-            // Unexpected failures are not remembered: the client may retry.
-            let _ = state.read(move |c| idem_db::release(c, &scope, &key)).await;
-            return Err(error);
-        }
+        // Unexpected failures are not remembered: the client may retry once
+        // the claim is dropped.
+        Err(error) if error.status().is_server_error() => return Err(error),
         Err(error) => error.problem(),
     };
     let body = value.to_string();
@@ -252,10 +378,16 @@ where
         .stored_by_writer
         .load(std::sync::atomic::Ordering::Relaxed)
     {
-        let stored = body.clone();
-        state
-            .read(move |c| idem_db::complete(c, &scope, &key, i32::from(status.as_u16()), &stored))
-            .await?;
+        let row = IdempotencyRow {
+            scope: scope.clone(),
+            idempotency_key: key.clone(),
+            request_sha256,
+            status_code: Some(i32::from(status.as_u16())),
+            response_body: Some(body.clone()),
+            created_at: Utc::now().naive_utc(),
+        };
+        state.read(move |c| idem_db::insert_answer(c, &row)).await?;
+        state.idempotency.remember(&scope, &key);
     }
     Ok(respond(status, body, false))
 }

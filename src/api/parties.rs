@@ -200,8 +200,13 @@ pub async fn create_api_key(
             .parse()
             .map_err(|e: String| ApiError::invalid("role", e))?;
         let label = input.label.clone();
+        let ring = state.keys.clone();
         let created = state
-            .read(move |c| api_keys::create(c, &party, role, &label))
+            .read(move |c| {
+                let created = api_keys::create(c, &party, role, &label)?;
+                ring.reload(c)?;
+                Ok::<_, api_keys::CredentialError>(created)
+            })
             .await?;
         let answer = ApiKeyResponse {
             key_id: created.key_id,
@@ -227,7 +232,9 @@ pub async fn revoke_api_key(
     principal.require(Role::Operator)?;
     let key_id = path.into_inner();
     let label = key_id.clone();
+    let revoked = key_id.clone();
     if state.read(move |c| api_keys::revoke(c, &key_id)).await? {
+        state.keys.forget(&revoked);
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::new(

@@ -42,6 +42,14 @@ pub fn find_active(
         .optional()?)
 }
 
+/// Every active (not revoked) key.
+pub fn all_active(connection: &mut DbConnection) -> Result<Vec<ApiKeyRow>, DbError> {
+    Ok(api_keys::table
+        .filter(api_keys::revoked_at.is_null())
+        .select(ApiKeyRow::as_select())
+        .load(connection)?)
+}
+
 /// Revokes a key; returns whether an active key was revoked.
 pub fn revoke(
     connection: &mut DbConnection,

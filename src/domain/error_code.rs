@@ -33,6 +33,7 @@ pub enum ErrorCode {
     ProgramExists,
     Unchanged,
     // The content.
+    AccountLimitReached,
     AdvanceDeclined,
     BadSignature,
     BalanceLimitExceeded,
@@ -64,7 +65,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the documentation check.
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 49] = [
         ErrorCode::BadQuery,
         ErrorCode::BadRequest,
         ErrorCode::BodyTooLarge,
@@ -87,6 +88,7 @@ impl ErrorCode {
         ErrorCode::PayoutAlreadySent,
         ErrorCode::ProgramExists,
         ErrorCode::Unchanged,
+        ErrorCode::AccountLimitReached,
         ErrorCode::AdvanceDeclined,
         ErrorCode::BadSignature,
         ErrorCode::BalanceLimitExceeded,
@@ -140,6 +142,7 @@ impl ErrorCode {
             ErrorCode::PayoutAlreadySent => "payout_already_sent",
             ErrorCode::ProgramExists => "program_exists",
             ErrorCode::Unchanged => "unchanged",
+            ErrorCode::AccountLimitReached => "account_limit_reached",
             ErrorCode::AdvanceDeclined => "advance_declined",
             ErrorCode::BadSignature => "bad_signature",
             ErrorCode::BalanceLimitExceeded => "balance_limit_exceeded",
@@ -193,7 +196,8 @@ impl ErrorCode {
             | ErrorCode::Unchanged => 409,
             ErrorCode::BodyTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::AdvanceDeclined
+            ErrorCode::AccountLimitReached
+            | ErrorCode::AdvanceDeclined
             | ErrorCode::BadSignature
             | ErrorCode::BalanceLimitExceeded
             | ErrorCode::CamtRefused

@@ -8,6 +8,7 @@ pub mod merkle;
 pub mod note;
 pub mod replay;
 pub mod sequencer;
+pub mod state;
 pub mod verify;
 
 pub use entry::{Entry, EntryBody, EntryDraft};

@@ -127,6 +127,7 @@ fn replay_chunk(
     balances: &mut Balances,
 ) -> Result<Vec<PostingRow>, ReplayError> {
     let no_pending: BTreeMap<(String, crate::domain::Currency), i64> = BTreeMap::new();
+    let no_state = super::state::WriterState::default();
     let mut expected: Vec<PostingRow> = Vec::new();
     for row in rows {
         let seq = row.seq as u64;
@@ -134,7 +135,7 @@ fn replay_chunk(
         let entry =
             Entry::from_canonical(row.canonical.as_bytes()).map_err(|e| problem(e.to_string()))?;
         projector(
-            &mut BatchContext::for_replay(scratch, &no_pending, seq, entry.at),
+            &mut BatchContext::for_replay(scratch, &no_state, &no_pending, seq, entry.at),
             &entry,
         )
         .map_err(|e| problem(e.to_string()))?;

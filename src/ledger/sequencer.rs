@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::entry::{entry_leaf_hash, truncate_to_micros, Entry, EntryDraft, EntryError};
 use super::merkle::{self, Frontier, Hash, MemoryNodes, ProofError};
 use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
+use super::state::{BalanceKey, WriterState};
 use crate::db::idempotency as idempotency_db;
 use crate::db::log::{
     self as log_db, BalanceRow, BatchRows, CheckpointRow, DbNodes, NewLogEntry, NewMerkleNode,
@@ -80,12 +81,18 @@ pub struct Receipt {
     pub inclusion_proof: Vec<Hash>,
 }
 
-/// The database and the batch's pending balance changes, as a command sees them.
+/// The database, the writer's state and the batch's pending balance changes,
+/// as a command sees them.
 pub struct BatchContext<'a> {
     connection: &'a mut DbConnection,
     /// Whether this command opened its savepoint (on its first use of the database).
     savepoint_open: bool,
-    pending_balances: &'a BTreeMap<(String, Currency), i64>,
+    /// The committed state, as of the batch's start.
+    state: &'a WriterState,
+    /// What earlier commands of this batch moved, per account.
+    pending_balances: &'a BTreeMap<BalanceKey, i64>,
+    /// Accounts earlier commands of this batch opened.
+    opened_accounts: usize,
     /// Entries appended by earlier commands of this batch, not yet written.
     batch_entries: &'a [NewLogEntry],
     /// A secret of the ledger key's, for values that must be unguessable
@@ -98,17 +105,21 @@ pub struct BatchContext<'a> {
 }
 
 impl<'a> BatchContext<'a> {
-    /// A context outside the sequencer, for replaying entries into a scratch database.
+    /// A context outside the sequencer, for replaying entries into a scratch
+    /// database: projections read no balances, so `state` may be empty.
     pub fn for_replay(
         connection: &'a mut DbConnection,
-        pending_balances: &'a BTreeMap<(String, Currency), i64>,
+        state: &'a WriterState,
+        pending_balances: &'a BTreeMap<BalanceKey, i64>,
         seq: u64,
         at: DateTime<Utc>,
     ) -> Self {
         BatchContext {
             connection,
             savepoint_open: true,
+            state,
             pending_balances,
+            opened_accounts: 0,
             batch_entries: &[],
             derivation_secret: [0; 32],
             seq,
@@ -158,45 +169,27 @@ impl<'a> BatchContext<'a> {
             .transpose()
     }
 
-    /// An account's balance including earlier commands of this batch.
-    pub fn balance_minor(&mut self, account: &str, currency: Currency) -> Result<i64, LedgerError> {
-        let stored = log_db::balance(self.connection, account, currency.code())?;
+    /// An account's balance including earlier commands of this batch, from
+    /// memory.
+    pub fn balance_minor(&self, account: &str, currency: Currency) -> Result<i64, LedgerError> {
         let pending = self
             .pending_balances
             .get(&(account.to_string(), currency))
             .copied()
             .unwrap_or(0);
-        stored
+        self.state
+            .balance(account, currency)
             .checked_add(pending)
             .ok_or_else(|| LedgerError::Inconsistent(format!("balance of {account} overflows")))
     }
 
     /// Refuses an entry that would take any account's balance past
-    /// `limits::BALANCE_MINOR_MAX` either way. Checked before the entry is
-    /// staged, so the one command is refused and the rest of its batch is
-    /// recorded; `stored` caches the committed balances read in this batch.
-    fn check_balances_in_range(
-        &mut self,
-        entry: &Entry,
-        stored: &mut BTreeMap<(String, Currency), i64>,
-    ) -> Result<(), LedgerError> {
-        // The committed balances not read yet in this batch, in one query.
-        let mut unread: Vec<(String, Currency)> = Vec::new();
-        for posting in &entry.postings {
-            let key = (posting.account.as_str().to_string(), posting.currency);
-            if !stored.contains_key(&key) && !unread.contains(&key) {
-                unread.push(key);
-            }
-        }
-        if !unread.is_empty() {
-            let pairs: Vec<(&str, &str)> = unread
-                .iter()
-                .map(|(account, currency)| (account.as_str(), currency.code()))
-                .collect();
-            let read = log_db::balances_of(self.connection, &pairs)?;
-            stored.extend(unread.into_iter().zip(read));
-        }
+    /// `limits::BALANCE_MINOR_MAX` either way, or open an account beyond
+    /// `limits::ACCOUNTS_MAX`. Checked before the entry is staged, so the one
+    /// command is refused and the rest of its batch is recorded.
+    fn check_balances_in_range(&self, entry: &Entry) -> Result<(), LedgerError> {
         let mut after: BTreeMap<(&str, Currency), i64> = BTreeMap::new();
+        let mut opening = 0;
         for posting in &entry.postings {
             let account = posting.account.as_str();
             let key = (account, posting.currency);
@@ -204,7 +197,10 @@ impl<'a> BatchContext<'a> {
                 Some(balance) => *balance,
                 None => {
                     let owned = (account.to_string(), posting.currency);
-                    stored[&owned] + self.pending_balances.get(&owned).copied().unwrap_or(0)
+                    if !self.state.holds(&owned) && !self.pending_balances.contains_key(&owned) {
+                        opening += 1;
+                    }
+                    self.balance_minor(account, posting.currency)?
                 }
             };
             let next = balance
@@ -221,7 +217,7 @@ impl<'a> BatchContext<'a> {
                 })?;
             after.insert(key, next);
         }
-        Ok(())
+        self.state.check_room(self.opened_accounts, opening)
     }
 }
 
@@ -252,6 +248,8 @@ where
 pub struct StoredAnswer {
     pub scope: String,
     pub idempotency_key: String,
+    /// The fingerprint of the request answered, to tell a retry from a reuse.
+    pub request_sha256: String,
     pub status_code: i32,
     pub body: String,
 }
@@ -261,10 +259,24 @@ pub struct StoredAnswer {
 pub type AnswerRecorder =
     Box<dyn FnOnce(&Result<Receipt, LedgerError>) -> Option<StoredAnswer> + Send + 'static>;
 
+/// Something a caller keeps alive until its command's outcome is durable or
+/// its batch failed, even if the caller itself gives up waiting: an
+/// Idempotency-Key's in-flight claim, which must not be freed while the
+/// command may still commit.
+pub type Held = Box<dyn std::any::Any + Send>;
+
 struct Submission {
     command: Box<dyn Command>,
     recorder: Option<AnswerRecorder>,
+    held: Option<Held>,
     reply: oneshot::Sender<Result<Receipt, LedgerError>>,
+}
+
+/// What the writer's queue carries.
+enum Request {
+    Command(Submission),
+    /// A copy of the writer's state once every command queued before is done.
+    State(oneshot::Sender<WriterState>),
 }
 
 /// Sequencer settings.
@@ -308,7 +320,7 @@ impl SequencerConfig {
 /// The handle through which everything writes to the ledger. Cheap to clone.
 #[derive(Clone)]
 pub struct Ledger {
-    sender: mpsc::Sender<Submission>,
+    sender: mpsc::Sender<Request>,
     verifier: NoteVerifier,
     counters: Arc<WriterCounters>,
 }
@@ -353,36 +365,52 @@ impl Ledger {
 
     /// Sends a command and waits for its receipt (or its error).
     pub async fn submit(&self, command: impl Command) -> Result<Receipt, LedgerError> {
-        self.submit_with(Box::new(command), None).await
+        self.submit_with(Box::new(command), None, None).await
     }
 
     /// Sends a command whose answer `recorder` builds; the writer stores that
     /// answer in the batch transaction that records the command (or its
     /// refusal). If the batch is not committed, the caller gets an
-    /// `Inconsistent` error and nothing is stored.
+    /// `Inconsistent` error and nothing is stored. The writer drops `held`
+    /// once the outcome is settled, whether or not the caller still waits.
     pub async fn submit_answered(
         &self,
         command: impl Command,
         recorder: AnswerRecorder,
+        held: Held,
     ) -> Result<Receipt, LedgerError> {
-        self.submit_with(Box::new(command), Some(recorder)).await
+        self.submit_with(Box::new(command), Some(recorder), Some(held))
+            .await
     }
 
     async fn submit_with(
         &self,
         command: Box<dyn Command>,
         recorder: Option<AnswerRecorder>,
+        held: Option<Held>,
     ) -> Result<Receipt, LedgerError> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .send(Submission {
+            .send(Request::Command(Submission {
                 command,
                 recorder,
+                held,
                 reply,
-            })
+            }))
             .await
             .map_err(|_| LedgerError::Closed)?;
         answer.await.map_err(|_| LedgerError::Closed)?
+    }
+
+    /// A copy of the writer's in-memory state, once every command sent
+    /// before has been recorded or refused (for replay and tests).
+    pub async fn state(&self) -> Result<WriterState, LedgerError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(Request::State(reply))
+            .await
+            .map_err(|_| LedgerError::Closed)?;
+        answer.await.map_err(|_| LedgerError::Closed)
     }
 
     /// Submits every command in order before waiting for any, so that they
@@ -397,11 +425,12 @@ impl Ledger {
             let (reply, answer) = oneshot::channel();
             let sent = self
                 .sender
-                .send(Submission {
+                .send(Request::Command(Submission {
                     command,
                     recorder: None,
+                    held: None,
                     reply,
-                })
+                }))
                 .await;
             answers.push(sent.ok().map(|_| answer));
         }
@@ -419,11 +448,12 @@ impl Ledger {
     pub fn submit_blocking(&self, command: impl Command) -> Result<Receipt, LedgerError> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .blocking_send(Submission {
+            .blocking_send(Request::Command(Submission {
                 command: Box::new(command),
                 recorder: None,
+                held: None,
                 reply,
-            })
+            }))
             .map_err(|_| LedgerError::Closed)?;
         answer.blocking_recv().map_err(|_| LedgerError::Closed)?
     }
@@ -451,7 +481,8 @@ pub fn start(
     let mut connection = url.connect()?;
     // Before the log is read: an earlier writer's last batch may still commit.
     db::take_writer_lock(&mut connection)?;
-    let state = load_state(&mut connection, &key)?;
+    let frontier = load_frontier(&mut connection, &key)?;
+    let state = WriterState::load(&mut connection)?;
     let counters = Arc::new(WriterCounters::default());
     let statements = counters.statements.clone();
     connection.set_instrumentation(move |event: InstrumentationEvent<'_>| {
@@ -464,7 +495,8 @@ pub fn start(
     let writer = Writer {
         connection,
         key,
-        frontier: state,
+        frontier,
+        state,
         config,
         projector,
         counters: counters.clone(),
@@ -486,7 +518,7 @@ pub fn start(
 }
 
 /// Loads the tree and checks it against the latest signed checkpoint.
-fn load_state(connection: &mut DbConnection, key: &LedgerKey) -> Result<Frontier, LedgerError> {
+fn load_frontier(connection: &mut DbConnection, key: &LedgerKey) -> Result<Frontier, LedgerError> {
     let latest = log_db::latest_checkpoint(connection)?;
     let size = latest.as_ref().map_or(0, |c| c.tree_size as u64);
     let count = log_db::entry_count(connection)? as u64;
@@ -511,23 +543,34 @@ struct Writer {
     connection: DbConnection,
     key: LedgerKey,
     frontier: Frontier,
+    /// What the rules read, kept in memory (`ledger::state`).
+    state: WriterState,
     config: SequencerConfig,
     projector: Projector,
     counters: Arc<WriterCounters>,
 }
 
 impl Writer {
-    fn run(mut self, mut receiver: mpsc::Receiver<Submission>) {
+    fn run(mut self, mut receiver: mpsc::Receiver<Request>) {
         let timer = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("a timer runtime");
-        while let Some(first) = receiver.blocking_recv() {
+        while let Some(request) = receiver.blocking_recv() {
+            let first = match request {
+                Request::Command(submission) => submission,
+                Request::State(reply) => {
+                    let _ = reply.send(self.state.clone());
+                    continue;
+                }
+            };
             let mut batch = vec![first];
+            // A state request ends the batch; it is answered after it.
+            let mut state_wanted = None;
             let deadline = Instant::now() + self.config.batch_window;
-            while batch.len() < self.config.batch_size_max {
-                match receiver.try_recv() {
-                    Ok(submission) => batch.push(submission),
+            while batch.len() < self.config.batch_size_max && state_wanted.is_none() {
+                let next = match receiver.try_recv() {
+                    Ok(request) => request,
                     Err(mpsc::error::TryRecvError::Disconnected) => break,
                     Err(mpsc::error::TryRecvError::Empty) => {
                         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -535,37 +578,55 @@ impl Writer {
                             break;
                         }
                         match timer.block_on(tokio::time::timeout(remaining, receiver.recv())) {
-                            Ok(Some(submission)) => batch.push(submission),
+                            Ok(Some(request)) => request,
                             Ok(None) | Err(_) => break,
                         }
                     }
+                };
+                match next {
+                    Request::Command(submission) => batch.push(submission),
+                    Request::State(reply) => state_wanted = Some(reply),
                 }
             }
             self.process(batch);
+            if let Some(reply) = state_wanted {
+                let _ = reply.send(self.state.clone());
+            }
         }
         tracing::info!("sequencer stopped");
     }
 
     fn process(&mut self, batch: Vec<Submission>) {
         let frontier_before = self.frontier.clone();
-        let (commands, replies): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|s| ((s.command, s.recorder), s.reply))
-            .unzip();
+        let mut commands = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        // Dropped once the batch is settled, before any caller hears of it,
+        // so that a caller's next request finds its claim freed (see `Held`).
+        let mut held = Vec::new();
+        for submission in batch {
+            commands.push((submission.command, submission.recorder));
+            replies.push(submission.reply);
+            held.extend(submission.held);
+        }
         let mut outcomes: Vec<Result<Receipt, LedgerError>> = Vec::with_capacity(commands.len());
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters
             .commands
             .fetch_add(commands.len() as u64, Ordering::Relaxed);
         match self.run_batch(commands, &mut outcomes) {
-            Ok(()) => {
+            Ok(committed) => {
+                // Only now that the batch is durable does the state move.
+                self.state.apply(committed);
+                drop(held);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
                 }
             }
             Err(error) => {
                 tracing::error!(error = %error, "batch failed; nothing of it was written");
+                // The state was never touched; the tree goes back to before.
                 self.frontier = frontier_before;
+                drop(held);
                 let message = error.to_string();
                 // Nothing was stored, not even a refusal's answer: every
                 // caller learns that the batch failed and may retry.
@@ -581,18 +642,20 @@ impl Writer {
     /// Runs the batch in one transaction: every command's entry, the Merkle
     /// nodes, postings and balances, the signed checkpoint, and the answers
     /// the callers asked to store. `outcomes` gets one result per command, in
-    /// order, with receipts against the batch's checkpoint.
+    /// order, with receipts against the batch's checkpoint. Returns the
+    /// balances the batch wrote, for the state once the batch has committed.
     // Long: the transaction's steps in their order (docs/architecture.md); split, they
     // would pass the frontier, the node cache and the staged rows between them.
     fn run_batch(
         &mut self,
         commands: Vec<(Box<dyn Command>, Option<AnswerRecorder>)>,
         outcomes: &mut Vec<Result<Receipt, LedgerError>>,
-    ) -> Result<(), LedgerError> {
+    ) -> Result<Vec<(BalanceKey, i64)>, LedgerError> {
         let at = truncate_to_micros(self.config.fixed_time.unwrap_or_else(Utc::now));
         let derivation_secret = self.key.derivation_secret();
         let frontier = &mut self.frontier;
         let key = &self.key;
+        let state = &self.state;
         let projector = self.projector;
         let mut nodes = MemoryNodes::default();
         for node in frontier.perfect_nodes() {
@@ -600,19 +663,21 @@ impl Writer {
         }
         db::transaction(&mut self.connection, |connection| {
             let mut rows = BatchRows::default();
-            let mut pending: BTreeMap<(String, Currency), i64> = BTreeMap::new();
-            let mut last_seq_of: BTreeMap<(String, Currency), u64> = BTreeMap::new();
-            let mut stored_balances: BTreeMap<(String, Currency), i64> = BTreeMap::new();
+            let mut pending: BTreeMap<BalanceKey, i64> = BTreeMap::new();
+            let mut last_seq_of: BTreeMap<BalanceKey, u64> = BTreeMap::new();
             // Appended commands first carry their (seq, leaf); receipts are
             // filled in once the batch's checkpoint is signed.
             let mut appended: Vec<Result<(u64, Hash), LedgerError>> =
                 Vec::with_capacity(commands.len());
             for (command, _) in &commands {
                 let seq = frontier.size();
+                let opened_accounts = pending.keys().filter(|key| !state.holds(key)).count();
                 let mut context = BatchContext {
                     connection: &mut *connection,
                     savepoint_open: false,
+                    state,
                     pending_balances: &pending,
+                    opened_accounts,
                     batch_entries: &rows.entries,
                     derivation_secret,
                     seq,
@@ -622,7 +687,7 @@ impl Writer {
                     draft.check()?;
                     let entry = draft.into_entry(seq, at);
                     let canonical = entry.canonical_bytes()?;
-                    context.check_balances_in_range(&entry, &mut stored_balances)?;
+                    context.check_balances_in_range(&entry)?;
                     projector(&mut context, &entry)?;
                     Ok::<_, LedgerError>((entry, canonical))
                 });
@@ -658,28 +723,28 @@ impl Writer {
                 });
                 appended.push(Ok((seq, leaf)));
             }
+            let mut committed = Vec::with_capacity(pending.len());
             let note = if rows.entries.is_empty() {
                 None
             } else {
-                // Every account moved was read while its postings were checked.
                 let mut balances = Vec::with_capacity(pending.len());
-                for (key, delta) in &pending {
-                    let (account, currency) = key;
-                    let committed = match stored_balances.get(key) {
-                        Some(committed) => *committed,
-                        None => log_db::balance(connection, account, currency.code())?,
-                    };
-                    let balance_minor = committed.checked_add(*delta).ok_or_else(|| {
-                        LedgerError::Inconsistent(format!(
-                            "balance of {account} {currency} overflows"
-                        ))
-                    })?;
+                for (key, delta) in pending {
+                    let balance_minor = state
+                        .balance(&key.0, key.1)
+                        .checked_add(delta)
+                        .ok_or_else(|| {
+                            LedgerError::Inconsistent(format!(
+                                "balance of {} {} overflows",
+                                key.0, key.1
+                            ))
+                        })?;
                     balances.push(BalanceRow {
-                        account: account.clone(),
-                        currency: currency.code().to_string(),
+                        account: key.0.clone(),
+                        currency: key.1.code().to_string(),
                         balance_minor,
-                        last_seq: last_seq_of[key] as i64,
+                        last_seq: last_seq_of[&key] as i64,
                     });
+                    committed.push((key, balance_minor));
                 }
                 log_db::upsert_balances(connection, &balances)?;
                 let checkpoint = Checkpoint {
@@ -715,8 +780,8 @@ impl Writer {
                 }
                 outcomes.push(outcome);
             }
-            idempotency_db::complete_all(connection, &answers)?;
-            Ok(())
+            idempotency_db::insert_answers(connection, &answers, at.naive_utc())?;
+            Ok(committed)
         })
     }
 }
@@ -725,8 +790,8 @@ impl Writer {
 fn stage_postings(
     entry: &Entry,
     rows: &mut BatchRows,
-    pending: &mut BTreeMap<(String, Currency), i64>,
-    last_seq_of: &mut BTreeMap<(String, Currency), u64>,
+    pending: &mut BTreeMap<BalanceKey, i64>,
+    last_seq_of: &mut BTreeMap<BalanceKey, u64>,
 ) -> Result<(), LedgerError> {
     for (index, posting) in entry.postings.iter().enumerate() {
         let key = (posting.account.as_str().to_string(), posting.currency);

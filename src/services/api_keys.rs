@@ -117,39 +117,87 @@ pub fn create(
     })
 }
 
-/// Checks a bearer token; `None` for anything unknown, revoked or malformed.
-pub fn authenticate(
-    connection: &mut DbConnection,
-    token: &str,
-) -> Result<Option<Principal>, DbError> {
-    let Some((key_id, secret)) = token
-        .strip_prefix("scf_")
-        .and_then(|rest| rest.split_once('_'))
-    else {
-        return Ok(None);
-    };
-    if key_id.len() != 16 || secret.len() != 64 {
-        return Ok(None);
+/// Every active API key, in memory, so that authenticating a request reads
+/// nothing from the database. Loaded at start; a key created or revoked
+/// through this process changes it at once, and [`KeyRing::reload`] (every
+/// `API_KEY_RELOAD_SECONDS` while serving) picks up what another process,
+/// the CLI, changed.
+#[derive(Default)]
+pub struct KeyRing {
+    keys: std::sync::RwLock<std::collections::HashMap<String, ActiveKey>>,
+}
+
+struct ActiveKey {
+    secret_sha256_hex: String,
+    principal: Principal,
+}
+
+impl KeyRing {
+    /// The active keys stored in the database.
+    pub fn load(connection: &mut DbConnection) -> Result<Self, DbError> {
+        let ring = KeyRing::default();
+        ring.reload(connection)?;
+        Ok(ring)
     }
-    let Some(row) = keys_db::find_active(connection, key_id)? else {
-        return Ok(None);
-    };
-    if !constant_time_eq(
-        secret_digest(secret).as_bytes(),
-        row.secret_sha256_hex.as_bytes(),
-    ) {
-        return Ok(None);
+
+    /// Replaces what the ring holds by the active keys stored now.
+    pub fn reload(&self, connection: &mut DbConnection) -> Result<(), DbError> {
+        let mut keys = std::collections::HashMap::new();
+        for row in keys_db::all_active(connection)? {
+            let (Ok(party), Ok(role)) = (PartyId::parse(&row.party_id), row.role.parse::<Role>())
+            else {
+                return Err(DbError::Corrupt(format!(
+                    "API key {} has a bad party or role",
+                    row.key_id
+                )));
+            };
+            keys.insert(
+                row.key_id.clone(),
+                ActiveKey {
+                    secret_sha256_hex: row.secret_sha256_hex,
+                    principal: Principal {
+                        key_id: row.key_id,
+                        party,
+                        role,
+                    },
+                },
+            );
+        }
+        *self.keys.write().expect("key ring") = keys;
+        Ok(())
     }
-    let (Ok(party), Ok(role)) = (PartyId::parse(&row.party_id), row.role.parse::<Role>()) else {
-        return Err(DbError::Corrupt(format!(
-            "API key {key_id} has a bad party or role"
-        )));
-    };
-    Ok(Some(Principal {
-        key_id: row.key_id,
-        party,
-        role,
-    }))
+
+    /// Checks a bearer token; `None` for anything unknown, revoked or malformed.
+    pub fn authenticate(&self, token: &str) -> Option<Principal> {
+        let (key_id, secret) = token
+            .strip_prefix("scf_")
+            .and_then(|rest| rest.split_once('_'))?;
+        if key_id.len() != 16 || secret.len() != 64 {
+            return None;
+        }
+        let keys = self.keys.read().expect("key ring");
+        let key = keys.get(key_id)?;
+        constant_time_eq(
+            secret_digest(secret).as_bytes(),
+            key.secret_sha256_hex.as_bytes(),
+        )
+        .then(|| key.principal.clone())
+    }
+
+    /// Forgets a key revoked through this process, before the revocation is answered.
+    pub fn forget(&self, key_id: &str) {
+        self.keys.write().expect("key ring").remove(key_id);
+    }
+
+    /// How many active keys the ring holds.
+    pub fn len(&self) -> usize {
+        self.keys.read().expect("key ring").len()
+    }
+
+    /// Whether the ring holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Revokes a key by id.

@@ -295,9 +295,10 @@ pub async fn create_key(
         Ok(parsed) => parsed,
         Err(message) => return page(&state, &session, None, Some(message), None).await,
     };
+    let ring = state.keys.clone();
     let created = read(&state, move |c| {
         match api_keys::create(c, &party, role, &form.label) {
-            Ok(created) => Ok(Ok(created)),
+            Ok(created) => ring.reload(c).map(|()| Ok(created)),
             Err(api_keys::CredentialError::Storage(e)) => Err(e),
             Err(refusal) => Ok(Err(refusal.to_string())),
         }
