@@ -172,6 +172,19 @@ pub enum BenchCommand {
         #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
         postgres_url: Option<String>,
     },
+    /// Register invoices 100 a request over HTTP, then confirm them 100 signed a request.
+    Register {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Invoices registered and confirmed per run.
+        #[arg(long, default_value_t = 100_000)]
+        invoices: usize,
+        /// Concurrent connections for both steps.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
     /// Import, match and settle a camt.053 of retailer payments.
     Settle {
         #[arg(long, default_value_t = 3)]
@@ -520,6 +533,15 @@ fn run_bench(bench: BenchCommand) -> anyhow::Result<String> {
             postgres_url,
         } => crate::bench::api::api(runs, requests, &connections, postgres_url.as_deref())?
             .to_string(),
+        BenchCommand::Register {
+            runs,
+            invoices,
+            connections,
+            postgres_url,
+        } => {
+            crate::bench::register::register(runs, invoices, connections, postgres_url.as_deref())?
+                .to_string()
+        }
         BenchCommand::Settle {
             runs,
             entries,

@@ -27,6 +27,9 @@ pub const BALANCE_MINOR_MAX: i64 = 1_000_000_000_000_000_000;
 /// Most (account, currency) balances the ledger holds. The writer keeps every
 /// one in memory (`ledger::state`), about 100 bytes each: 100 MB at the bound.
 pub const ACCOUNTS_MAX: usize = 1_000_000;
+/// Most invoices the ledger holds. The writer keeps every one in memory
+/// (`ledger::records`; docs/performance.md measures the bytes per invoice).
+pub const INVOICES_MAX: usize = 2_000_000;
 
 const _: () = assert!(AMOUNT_MINOR_MAX * (POSTINGS_PER_ENTRY_MAX as i64) <= BALANCE_MINOR_MAX);
 const _: () = assert!(BALANCE_MINOR_MAX <= i64::MAX / 4);

@@ -709,3 +709,159 @@ fn a_refused_command_and_a_failed_commit_leave_the_writer_state_as_it_was() {
         assert_consistent(&db);
     }
 }
+
+/// Parties, programmes, memberships and invoices live in the writer's
+/// memory. A refused command's changes never reach it, a failed commit
+/// leaves it as it was, and after every batch it equals what the projections
+/// load, which replay rebuilds from the log alone.
+#[test]
+fn records_in_memory_follow_only_what_commits() {
+    use scfledger::domain::{PartyId, Role};
+    use scfledger::ledger::state::WriterState;
+    use scfledger::ledger::Command;
+    use scfledger::services::common::Actor;
+    use scfledger::services::invoice::{InvoiceFields, RegisterInvoice, RetailerDecision};
+    use scfledger::services::party::RegisterParty;
+    use scfledger::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
+    let operator = PartyId::parse("op-test").unwrap();
+    let actor = |party: &str, role| Actor {
+        party: PartyId::parse(party).unwrap(),
+        role,
+    };
+    let register = |number: &str| -> Box<dyn Command> {
+        Box::new(
+            RegisterInvoice::parse(
+                actor("sup-a", Role::Supplier),
+                &InvoiceFields {
+                    program_id: "prog-r",
+                    supplier_id: "sup-a",
+                    invoice_number: number,
+                    issue_date: "2026-01-01",
+                    due_date: "2026-03-01",
+                    currency: "EUR",
+                    amount: "100.00",
+                    channel: "api",
+                    document_sha256: None,
+                },
+            )
+            .unwrap(),
+        )
+    };
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let submit_all = |commands| runtime.block_on(ledger.submit_all(commands));
+        let in_memory = || runtime.block_on(ledger.state()).unwrap();
+        let stored = || WriterState::load(&mut db.connect()).unwrap();
+        let mut setup: Vec<Box<dyn Command>> = Vec::new();
+        for (id, role, tax_id) in [
+            ("op-test", "operator", None),
+            ("ret-r", "retailer", None),
+            ("fund-r", "funder", None),
+            ("sup-a", "supplier", Some("DE1")),
+        ] {
+            setup.push(Box::new(
+                RegisterParty::parse(&operator, id, role, id, tax_id, None).unwrap(),
+            ));
+        }
+        setup.push(Box::new(
+            CreateProgram::parse(
+                &operator,
+                &ProgramFields {
+                    program_id: "prog-r",
+                    retailer_id: "ret-r",
+                    funder_id: "fund-r",
+                    currency: "EUR",
+                    advance_rate: "0.9",
+                    discount_rate: "0.1",
+                    day_count: "ACT/360",
+                    tenor_min_days: 1,
+                    tenor_max_days: 120,
+                    grace_days: 0,
+                    late_rate: "0.1",
+                    default_days: 10,
+                    recourse: true,
+                    program_limit: "1000.00",
+                    retailer_limit: "1000.00",
+                    supplier_limit_fixed: Some("1000.00"),
+                    supplier_limit_multiple: None,
+                },
+            )
+            .unwrap(),
+        ));
+        setup.push(Box::new(
+            EnrolSupplier::parse(actor("op-test", Role::Operator), "prog-r", "sup-a").unwrap(),
+        ));
+        // The enrolment reads the party and programme registered just before
+        // it, in the same batch, from the batch's changes.
+        for outcome in submit_all(setup) {
+            outcome.unwrap();
+        }
+        // In one batch: an invoice, the same invoice again, another one.
+        let outcomes = submit_all(vec![register("R-1"), register("R-1"), register("R-2")]);
+        assert!(
+            outcomes[0].is_ok() && outcomes[2].is_ok(),
+            "{backend}: {outcomes:?}"
+        );
+        assert!(
+            matches!(
+                &outcomes[1],
+                Err(LedgerError::Rejected {
+                    code: ErrorCode::DuplicateInvoice,
+                    ..
+                })
+            ),
+            "{backend}: the batch's own first R-1 is found: {:?}",
+            outcomes[1]
+        );
+        let before = in_memory();
+        assert_eq!(before.records.invoice_count(), 2, "{backend}");
+        assert_eq!(before, stored(), "{backend}: memory and projections agree");
+
+        let (refuse, allow) = match backend {
+            "postgres" => (
+                "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'commit refused on purpose'; END $$; \
+                 CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON invoices \
+                 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
+                "DROP TRIGGER refuse_commit ON invoices; DROP FUNCTION refuse_commit();",
+            ),
+            _ => (
+                "CREATE TRIGGER refuse_commit BEFORE INSERT ON invoices \
+                 BEGIN SELECT RAISE(ABORT, 'commit refused on purpose'); END;",
+                "DROP TRIGGER refuse_commit;",
+            ),
+        };
+        db::execute_raw(&mut db.connect(), refuse).unwrap();
+        let failed = submit_all(vec![register("R-3")]);
+        assert!(
+            matches!(&failed[0], Err(LedgerError::Inconsistent(_))),
+            "{backend}: {failed:?}"
+        );
+        assert_eq!(in_memory(), before, "{backend}: a failed commit");
+        db::execute_raw(&mut db.connect(), allow).unwrap();
+        let third = submit_all(vec![register("R-3")]).remove(0).unwrap();
+        let confirmed = ledger
+            .submit_blocking(RetailerDecision::confirm(
+                actor("ret-r", Role::Retailer),
+                "inv-6",
+                None,
+            ))
+            .unwrap();
+        assert_eq!((third.seq, confirmed.seq), (8, 9), "{backend}");
+        let after = in_memory();
+        assert_eq!(after.records.invoice_count(), 3, "{backend}");
+        assert_eq!(after, stored(), "{backend}: memory and projections agree");
+        let row = scfledger::db::financing::invoice(&mut db.connect(), "inv-6")
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status.to_string(), "confirmed", "{backend}");
+        assert!(row.creditor_reference.is_some(), "{backend}");
+        drop(ledger);
+        writer.join().unwrap();
+        assert_consistent(&db);
+    }
+}

@@ -139,8 +139,9 @@ fn run(
     levels: &mut [Level],
 ) -> anyhow::Result<()> {
     let mut fixture = Fixture::new(postgres_admin, tag)?;
-    let base = fixture.serve(8)?;
+    // Keys first: the server loads them when it starts.
     let token = fixture.api_key(SUPPLIER, Role::Supplier)?;
+    let base = fixture.serve(8)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

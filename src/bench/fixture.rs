@@ -192,7 +192,7 @@ impl Fixture {
         Ok(())
     }
 
-    /// An API key for `party`.
+    /// An API key for `party`; create it before [`Fixture::serve`], which loads the keys.
     pub fn api_key(&self, party: &str, role: Role) -> anyhow::Result<String> {
         let mut connection = self.url.connect()?;
         let party = PartyId::parse(party).map_err(anyhow::Error::msg)?;

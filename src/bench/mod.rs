@@ -7,6 +7,8 @@
 //! - [`api`]: `POST /api/v1/journal` over HTTP at 1, 8, 32 and 128
 //!   connections, beside `GET /healthz`, with the writer's SQL statements per
 //!   batch;
+//! - [`register`]: invoices registered 100 a request over HTTP, then confirmed
+//!   100 signed confirmations a request, beside reading 100 invoices;
 //! - [`settle`]: a 10,000-entry camt.053 imported, matched and settled, beside
 //!   parsing it;
 //! - [`audit`]: verifying a 1,000,000-entry export (both cores, batch
@@ -18,6 +20,7 @@ pub mod api;
 pub mod audit;
 pub mod fixture;
 pub mod ledger;
+pub mod register;
 pub mod settle;
 
 use crate::db::{scratch, DatabaseUrl};

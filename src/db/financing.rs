@@ -499,17 +499,105 @@ pub struct EntryPartyRow {
     pub seq: i64,
 }
 
-/// Records which parties an entry concerns.
+/// Records which parties entries concern: one multi-row insert per
+/// `DB_INSERT_CHUNK_ROWS` rows.
 pub fn insert_entry_parties(
     connection: &mut DbConnection,
     rows: &[EntryPartyRow],
 ) -> Result<(), DbError> {
-    for row in rows {
-        diesel::insert_into(entry_parties::table)
-            .values(row)
-            .execute(connection)?;
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            entry_parties::table
+        )
+        .values(chunk)
+        .execute(inner))?;
     }
     Ok(())
+}
+
+/// Writes new images of parties (the writer's changed records): their old
+/// rows deleted in one statement, the new ones inserted in one per chunk.
+pub fn replace_parties(connection: &mut DbConnection, rows: &[PartyRow]) -> Result<(), DbError> {
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        let ids: Vec<&PartyId> = chunk.iter().map(|row| &row.party_id).collect();
+        diesel::delete(parties::table.filter(parties::party_id.eq_any(ids))).execute(connection)?;
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            parties::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    Ok(())
+}
+
+/// Writes new images of programmes, as [`replace_parties`] does.
+pub fn replace_programs(connection: &mut DbConnection, rows: &[ProgramRow]) -> Result<(), DbError> {
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        let ids: Vec<&ProgramId> = chunk.iter().map(|row| &row.program_id).collect();
+        diesel::delete(programs::table.filter(programs::program_id.eq_any(ids)))
+            .execute(connection)?;
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            programs::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    Ok(())
+}
+
+/// Writes new images of invoices, as [`replace_parties`] does.
+pub fn replace_invoices(connection: &mut DbConnection, rows: &[InvoiceRow]) -> Result<(), DbError> {
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        let ids: Vec<&InvoiceId> = chunk.iter().map(|row| &row.invoice_id).collect();
+        diesel::delete(invoices::table.filter(invoices::invoice_id.eq_any(ids)))
+            .execute(connection)?;
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            invoices::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    Ok(())
+}
+
+/// Inserts new memberships (a membership never changes once made).
+pub fn insert_members(
+    connection: &mut DbConnection,
+    rows: &[ProgramMemberRow],
+) -> Result<(), DbError> {
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            program_members::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    Ok(())
+}
+
+/// Every party, programme, membership and invoice: the writer's records.
+pub fn every_party(connection: &mut DbConnection) -> Result<Vec<PartyRow>, DbError> {
+    Ok(parties::table
+        .select(PartyRow::as_select())
+        .load(connection)?)
+}
+
+pub fn every_program(connection: &mut DbConnection) -> Result<Vec<ProgramRow>, DbError> {
+    Ok(programs::table
+        .select(ProgramRow::as_select())
+        .load(connection)?)
+}
+
+pub fn every_member(connection: &mut DbConnection) -> Result<Vec<ProgramMemberRow>, DbError> {
+    Ok(program_members::table
+        .select(ProgramMemberRow::as_select())
+        .load(connection)?)
+}
+
+pub fn every_invoice(connection: &mut DbConnection) -> Result<Vec<InvoiceRow>, DbError> {
+    Ok(invoices::table
+        .select(InvoiceRow::as_select())
+        .load(connection)?)
 }
 
 /// Canonical entries concerning `party_id` with seq above `after`, oldest first.

@@ -108,6 +108,68 @@ pub fn deactivate(
     Ok(changed == 1)
 }
 
+/// Enqueues a delivery to every active subscription of every party each
+/// entry concerns: `fanouts` holds (seq, parties, time) per entry. One query
+/// for the subscriptions of all the parties, one multi-row insert per chunk.
+pub fn enqueue_deliveries(
+    connection: &mut DbConnection,
+    fanouts: &[(i64, Vec<String>, NaiveDateTime)],
+) -> Result<(), DbError> {
+    let mut parties: Vec<&str> = fanouts
+        .iter()
+        .flat_map(|(_, parties, _)| parties.iter().map(String::as_str))
+        .collect();
+    parties.sort_unstable();
+    parties.dedup();
+    if parties.is_empty() {
+        return Ok(());
+    }
+    let mut subscriptions: Vec<SubscriptionRow> = Vec::new();
+    for chunk in parties.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        subscriptions.extend(
+            webhook_subscriptions::table
+                .filter(
+                    webhook_subscriptions::party_id
+                        .eq_any(chunk)
+                        .and(webhook_subscriptions::active.eq(true)),
+                )
+                .order(webhook_subscriptions::subscription_id)
+                .select(SubscriptionRow::as_select())
+                .load(connection)?,
+        );
+    }
+    if subscriptions.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for (seq, entry_parties, at) in fanouts {
+        for party in entry_parties {
+            for subscription in subscriptions
+                .iter()
+                .filter(|s| s.party_id.as_str() == party)
+            {
+                rows.push(DeliveryRow {
+                    delivery_id: format!("{seq}-{}", subscription.subscription_id),
+                    subscription_id: subscription.subscription_id.clone(),
+                    seq: *seq,
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
+                    next_attempt_at: *at,
+                    delivered_at: None,
+                });
+            }
+        }
+    }
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            webhook_deliveries::table
+        )
+        .values(chunk)
+        .execute(inner))?;
+    }
+    Ok(())
+}
+
 pub fn insert_delivery(connection: &mut DbConnection, row: &DeliveryRow) -> Result<(), DbError> {
     diesel::insert_into(webhook_deliveries::table)
         .values(row)

@@ -33,7 +33,7 @@ pub enum ErrorCode {
     ProgramExists,
     Unchanged,
     // The content.
-    AccountLimitReached,
+    CapacityReached,
     AdvanceDeclined,
     BadSignature,
     BalanceLimitExceeded,
@@ -88,7 +88,7 @@ impl ErrorCode {
         ErrorCode::PayoutAlreadySent,
         ErrorCode::ProgramExists,
         ErrorCode::Unchanged,
-        ErrorCode::AccountLimitReached,
+        ErrorCode::CapacityReached,
         ErrorCode::AdvanceDeclined,
         ErrorCode::BadSignature,
         ErrorCode::BalanceLimitExceeded,
@@ -142,7 +142,7 @@ impl ErrorCode {
             ErrorCode::PayoutAlreadySent => "payout_already_sent",
             ErrorCode::ProgramExists => "program_exists",
             ErrorCode::Unchanged => "unchanged",
-            ErrorCode::AccountLimitReached => "account_limit_reached",
+            ErrorCode::CapacityReached => "capacity_reached",
             ErrorCode::AdvanceDeclined => "advance_declined",
             ErrorCode::BadSignature => "bad_signature",
             ErrorCode::BalanceLimitExceeded => "balance_limit_exceeded",
@@ -196,7 +196,7 @@ impl ErrorCode {
             | ErrorCode::Unchanged => 409,
             ErrorCode::BodyTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::AccountLimitReached
+            ErrorCode::CapacityReached
             | ErrorCode::AdvanceDeclined
             | ErrorCode::BadSignature
             | ErrorCode::BalanceLimitExceeded

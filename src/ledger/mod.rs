@@ -6,6 +6,7 @@ pub mod jcs;
 pub mod keyfile;
 pub mod merkle;
 pub mod note;
+pub mod records;
 pub mod replay;
 pub mod sequencer;
 pub mod state;

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::entry::Entry;
+use super::records::{Changes, Records};
 use super::sequencer::{BatchContext, LedgerError, Projector};
+use super::state::WriterState;
 use crate::db::financing::{self as fin_db, FinancingSnapshot};
 use crate::db::log::{self as log_db, BalanceRow, PostingRow};
 use crate::db::{self, DatabaseUrl, DbConnection, DbError};
@@ -43,6 +45,8 @@ pub fn replay(
     let mut balances = Balances::new();
     let mut rebuilt_postings: Vec<PostingRow> = Vec::new();
     let mut differences = Differences::default();
+    // The writer's in-memory records, rebuilt from the log alone.
+    let mut rebuilt_state = WriterState::default();
     loop {
         let from = report.entries as i64;
         let rows = log_db::entries_from(connection, from, limits::SCAN_CHUNK_ENTRIES)?;
@@ -50,7 +54,13 @@ pub fn replay(
             break;
         }
         let to = from + rows.len() as i64;
-        let expected = replay_chunk(&rows, &mut scratch, projector, &mut balances)?;
+        let expected = replay_chunk(
+            &rows,
+            &mut scratch,
+            projector,
+            &mut balances,
+            &mut rebuilt_state,
+        )?;
         report.entries += rows.len() as u64;
         let stored = log_db::postings_between(connection, from, to)?;
         if stored != expected {
@@ -68,6 +78,13 @@ pub fn replay(
         log_db::all_balances(connection)?,
         &mut differences,
     );
+    // What the writer would load at its next start, against what the log gives.
+    let loaded = Records::load(connection)?;
+    for difference in rebuilt_state.records.differences(&loaded) {
+        differences.push(format!(
+            "writer's records (the log's first, the projections' second): {difference}"
+        ));
+    }
     let rebuilt = fin_db::snapshot(&mut scratch)?;
     for difference in snapshot_differences(&rebuilt, &fin_db::snapshot(connection)?) {
         differences.push(difference);
@@ -125,20 +142,24 @@ fn replay_chunk(
     scratch: &mut DbConnection,
     projector: Projector,
     balances: &mut Balances,
+    state: &mut WriterState,
 ) -> Result<Vec<PostingRow>, ReplayError> {
     let no_pending: BTreeMap<(String, crate::domain::Currency), i64> = BTreeMap::new();
-    let no_state = super::state::WriterState::default();
     let mut expected: Vec<PostingRow> = Vec::new();
     for row in rows {
         let seq = row.seq as u64;
         let problem = |problem: String| ReplayError::Entry { seq, problem };
         let entry =
             Entry::from_canonical(row.canonical.as_bytes()).map_err(|e| problem(e.to_string()))?;
-        projector(
-            &mut BatchContext::for_replay(scratch, &no_state, &no_pending, seq, entry.at),
-            &entry,
-        )
-        .map_err(|e| problem(e.to_string()))?;
+        // Each entry is a batch of its own: its changes are written to the
+        // scratch database and join the rebuilt records before the next.
+        let mut no_batch = Changes::default();
+        let mut context =
+            BatchContext::for_replay(scratch, state, &mut no_batch, &no_pending, seq, entry.at);
+        projector(&mut context, &entry).map_err(|e| problem(e.to_string()))?;
+        let mut changes = context.into_changes();
+        changes.write(scratch)?;
+        state.records.apply(changes);
         for (index, posting) in entry.postings.iter().enumerate() {
             let key = (
                 posting.account.as_str().to_string(),

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::entry::{entry_leaf_hash, truncate_to_micros, Entry, EntryDraft, EntryError};
 use super::merkle::{self, Frontier, Hash, MemoryNodes, ProofError};
 use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
+use super::records::{Changes, View};
 use super::state::{BalanceKey, WriterState};
 use crate::db::idempotency as idempotency_db;
 use crate::db::log::{
@@ -93,6 +94,10 @@ pub struct BatchContext<'a> {
     pending_balances: &'a BTreeMap<BalanceKey, i64>,
     /// Accounts earlier commands of this batch opened.
     opened_accounts: usize,
+    /// This command's changes to the in-memory records (`ledger::records`).
+    changes: Changes,
+    /// The changes of the batch's earlier commands.
+    batch_changes: &'a mut Changes,
     /// Entries appended by earlier commands of this batch, not yet written.
     batch_entries: &'a [NewLogEntry],
     /// A secret of the ledger key's, for values that must be unguessable
@@ -110,6 +115,7 @@ impl<'a> BatchContext<'a> {
     pub fn for_replay(
         connection: &'a mut DbConnection,
         state: &'a WriterState,
+        batch_changes: &'a mut Changes,
         pending_balances: &'a BTreeMap<BalanceKey, i64>,
         seq: u64,
         at: DateTime<Utc>,
@@ -120,6 +126,8 @@ impl<'a> BatchContext<'a> {
             state,
             pending_balances,
             opened_accounts: 0,
+            changes: Changes::default(),
+            batch_changes,
             batch_entries: &[],
             derivation_secret: [0; 32],
             seq,
@@ -144,15 +152,39 @@ impl<'a> BatchContext<'a> {
         bytes
     }
 
-    /// The batch transaction. The first call opens this command's savepoint, so
-    /// whatever the command writes is undone if it fails; commands that never
-    /// touch the database pay nothing.
+    /// The batch transaction. The first call writes the batch's changes to
+    /// the records so far and opens this command's savepoint, so whatever the
+    /// command writes is undone if it fails; every call writes this command's
+    /// own changes so far, so that SQL reads what the records say. Commands
+    /// that never touch the database pay nothing.
     pub fn connection(&mut self) -> Result<&mut DbConnection, LedgerError> {
         if !self.savepoint_open {
+            self.batch_changes.write(self.connection)?;
             db::begin_savepoint(self.connection)?;
             self.savepoint_open = true;
         }
+        self.changes.write(self.connection)?;
         Ok(self.connection)
+    }
+
+    /// The in-memory records as this command sees them: its own changes,
+    /// the batch's, then the committed ones.
+    pub fn records(&self) -> View<'_> {
+        View {
+            command: &self.changes,
+            batch: self.batch_changes,
+            committed: &self.state.records,
+        }
+    }
+
+    /// Where this command changes the records (a projection's writes).
+    pub fn changes(&mut self) -> &mut Changes {
+        &mut self.changes
+    }
+
+    /// This command's changes, for replay to apply once the entry is projected.
+    pub fn into_changes(self) -> Changes {
+        self.changes
     }
 
     /// The entry `seq`, including earlier commands of this batch.
@@ -614,9 +646,10 @@ impl Writer {
             .commands
             .fetch_add(commands.len() as u64, Ordering::Relaxed);
         match self.run_batch(commands, &mut outcomes) {
-            Ok(committed) => {
+            Ok((balances, records)) => {
                 // Only now that the batch is durable does the state move.
-                self.state.apply(committed);
+                self.state.apply(balances);
+                self.state.records.apply(records);
                 drop(held);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
@@ -650,7 +683,7 @@ impl Writer {
         &mut self,
         commands: Vec<(Box<dyn Command>, Option<AnswerRecorder>)>,
         outcomes: &mut Vec<Result<Receipt, LedgerError>>,
-    ) -> Result<Vec<(BalanceKey, i64)>, LedgerError> {
+    ) -> Result<(Vec<(BalanceKey, i64)>, Changes), LedgerError> {
         let at = truncate_to_micros(self.config.fixed_time.unwrap_or_else(Utc::now));
         let derivation_secret = self.key.derivation_secret();
         let frontier = &mut self.frontier;
@@ -665,6 +698,7 @@ impl Writer {
             let mut rows = BatchRows::default();
             let mut pending: BTreeMap<BalanceKey, i64> = BTreeMap::new();
             let mut last_seq_of: BTreeMap<BalanceKey, u64> = BTreeMap::new();
+            let mut batch_changes = Changes::default();
             // Appended commands first carry their (seq, leaf); receipts are
             // filled in once the batch's checkpoint is signed.
             let mut appended: Vec<Result<(u64, Hash), LedgerError>> =
@@ -678,6 +712,8 @@ impl Writer {
                     state,
                     pending_balances: &pending,
                     opened_accounts,
+                    changes: Changes::default(),
+                    batch_changes: &mut batch_changes,
                     batch_entries: &rows.entries,
                     derivation_secret,
                     seq,
@@ -691,11 +727,16 @@ impl Writer {
                     projector(&mut context, &entry)?;
                     Ok::<_, LedgerError>((entry, canonical))
                 });
-                if context.savepoint_open {
+                let savepoint_open = context.savepoint_open;
+                let changes = context.into_changes();
+                if savepoint_open {
                     match attempt {
                         Ok(_) => db::release_savepoint(connection)?,
                         Err(_) => db::rollback_savepoint(connection)?,
                     }
+                }
+                if attempt.is_ok() {
+                    batch_changes.absorb(changes);
                 }
                 let (entry, canonical) = match attempt {
                     Ok(done) => done,
@@ -747,6 +788,7 @@ impl Writer {
                     committed.push((key, balance_minor));
                 }
                 log_db::upsert_balances(connection, &balances)?;
+                batch_changes.write(connection)?;
                 let checkpoint = Checkpoint {
                     origin: key.name().to_string(),
                     size: frontier.size(),
@@ -781,7 +823,7 @@ impl Writer {
                 outcomes.push(outcome);
             }
             idempotency_db::insert_answers(connection, &answers, at.naive_utc())?;
-            Ok(committed)
+            Ok((committed, batch_changes))
         })
     }
 }

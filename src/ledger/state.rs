@@ -1,15 +1,18 @@
 //! What the writer keeps in memory, so that checking an entry reads nothing
-//! from the database: today every account's committed balance.
+//! from the database: every account's committed balance, and the records of
+//! `ledger::records`.
 //!
 //! It is loaded from the projections when the writer starts and kept up by
 //! the writer itself. A batch reads it and stages its changes beside it; the
 //! changes are applied only once the batch has committed, so a command that
 //! fails, or a batch whose commit fails, leaves the state exactly as it was.
 //! Its size is bounded by `limits::ACCOUNTS_MAX`: an entry that would open
-//! one account more is refused with `account_limit_reached`.
+//! one account more is refused with `capacity_reached`; so is an invoice
+//! beyond `limits::INVOICES_MAX`.
 
 use std::collections::HashMap;
 
+use super::records::Records;
 use super::sequencer::LedgerError;
 use crate::db::log as log_db;
 use crate::db::DbConnection;
@@ -23,6 +26,8 @@ pub type BalanceKey = (String, Currency);
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct WriterState {
     balances: HashMap<BalanceKey, i64>,
+    /// Parties, programmes, memberships and invoices (`ledger::records`).
+    pub records: Records,
 }
 
 impl WriterState {
@@ -44,7 +49,16 @@ impl WriterState {
             })?;
             balances.insert((row.account, currency), row.balance_minor);
         }
-        Ok(WriterState { balances })
+        let records = Records::load(connection)?;
+        if records.invoice_count() > limits::INVOICES_MAX {
+            return Err(LedgerError::Inconsistent(format!(
+                "the ledger holds {} invoices, more than the {} the writer keeps in memory \
+                 (limits::INVOICES_MAX)",
+                records.invoice_count(),
+                limits::INVOICES_MAX
+            )));
+        }
+        Ok(WriterState { balances, records })
     }
 
     /// The committed balance of `account` in `currency`; zero if it never moved.
@@ -73,7 +87,7 @@ impl WriterState {
             return Ok(());
         }
         Err(LedgerError::Rejected {
-            code: ErrorCode::AccountLimitReached,
+            code: ErrorCode::CapacityReached,
             field: Some("postings".into()),
             message: format!(
                 "the ledger already holds {} accounts, as many as it keeps; \
@@ -98,7 +112,7 @@ impl WriterState {
 
     /// Where `self` and `other` disagree, one line per balance (for replay and tests).
     pub fn differences(&self, other: &WriterState) -> Vec<String> {
-        let mut lines = Vec::new();
+        let mut lines = self.records.differences(&other.records);
         let mut keys: Vec<&BalanceKey> =
             self.balances.keys().chain(other.balances.keys()).collect();
         keys.sort();

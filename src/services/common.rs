@@ -15,7 +15,7 @@ use crate::domain::terms::{
 };
 use crate::domain::ErrorCode;
 use crate::domain::{AccountName, Currency, PartyId, Posting, Role};
-use crate::ledger::LedgerError;
+use crate::ledger::{BatchContext, LedgerError};
 
 /// Who asks: a party and the role its credential carries.
 #[derive(Debug, Clone)]
@@ -187,6 +187,66 @@ pub fn load_invoice(
     })
 }
 
+/// A party of `role`, from the writer's records (inside a command).
+pub fn find_party(
+    context: &BatchContext<'_>,
+    party_id: &str,
+    role: Role,
+    field: &str,
+) -> Result<PartyRow, LedgerError> {
+    let party = context.records().party(party_id).cloned().ok_or_else(|| {
+        reject(
+            ErrorCode::UnknownParty,
+            Some(field),
+            format!("no party {party_id:?}"),
+        )
+    })?;
+    if party.role != role.as_str() {
+        return Err(reject(
+            ErrorCode::WrongPartyRole,
+            Some(field),
+            format!("party {party_id} is a {}, not a {role}", party.role),
+        ));
+    }
+    Ok(party)
+}
+
+/// A programme, from the writer's records (inside a command).
+pub fn find_program(
+    context: &BatchContext<'_>,
+    program_id: &str,
+) -> Result<ProgramRow, LedgerError> {
+    context
+        .records()
+        .program(program_id)
+        .cloned()
+        .ok_or_else(|| {
+            reject(
+                ErrorCode::UnknownProgram,
+                Some("program_id"),
+                format!("no programme {program_id:?}"),
+            )
+        })
+}
+
+/// An invoice, from the writer's records (inside a command).
+pub fn find_invoice(
+    context: &BatchContext<'_>,
+    invoice_id: &str,
+) -> Result<InvoiceRow, LedgerError> {
+    context
+        .records()
+        .invoice(invoice_id)
+        .cloned()
+        .ok_or_else(|| {
+            reject(
+                ErrorCode::NotFound,
+                Some("invoice_id"),
+                format!("no invoice {invoice_id:?}"),
+            )
+        })
+}
+
 /// The typed terms of a stored programme.
 pub fn program_terms(program: &ProgramRow) -> Result<ProgramTerms, LedgerError> {
     let corrupt = |what: &str| {
@@ -254,17 +314,21 @@ pub mod stored {
     use crate::db::financing::{self as fin_db, AdvanceRow, InvoiceRow};
     use crate::db::DbConnection;
     use crate::domain::{Currency, InvoiceStatus};
-    use crate::ledger::LedgerError;
+    use crate::ledger::{BatchContext, LedgerError};
 
     pub fn currency(code: &str) -> Result<Currency, LedgerError> {
         Currency::parse(code).map_err(|e| LedgerError::Inconsistent(e.to_string()))
     }
 
+    /// The invoice, from the writer's records.
     pub fn invoice(
-        connection: &mut DbConnection,
+        context: &BatchContext<'_>,
         invoice_id: &str,
     ) -> Result<InvoiceRow, LedgerError> {
-        fin_db::invoice(connection, invoice_id)?
+        context
+            .records()
+            .invoice(invoice_id)
+            .cloned()
             .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no invoice {invoice_id}")))
     }
 
@@ -277,14 +341,15 @@ pub mod stored {
         })
     }
 
+    /// Sets the invoice's status in the writer's records; returns the new row.
     pub fn set_status(
-        connection: &mut DbConnection,
+        context: &mut BatchContext<'_>,
         invoice_id: &str,
         status: InvoiceStatus,
     ) -> Result<InvoiceRow, LedgerError> {
-        let mut row = invoice(connection, invoice_id)?;
+        let mut row = invoice(context, invoice_id)?;
         row.status = status;
-        fin_db::update_invoice(connection, &row)?;
+        context.changes().put_invoice(row.clone());
         Ok(row)
     }
 

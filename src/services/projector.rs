@@ -4,9 +4,9 @@
 //! and the bookkeeping every entry shares (who it concerns, its webhooks).
 
 use crate::db::financing as fin_db;
-use crate::db::DbConnection;
 use crate::domain::InvoiceStatus;
 use crate::domain::PartyId;
+use crate::ledger::records::Fanout;
 use crate::ledger::{BatchContext, Entry, LedgerError};
 use crate::services::events::Event;
 use crate::services::{advance, bank_line, deposit, invoice, party, payment, payout, program};
@@ -55,7 +55,7 @@ fn collect_invoice_ids(value: &serde_json::Value, ids: &mut std::collections::BT
 /// The parties an entry concerns: its actor, every party its body names, and
 /// the supplier, retailer and funder of every invoice it names.
 pub fn parties_of(
-    connection: &mut DbConnection,
+    context: &BatchContext<'_>,
     entry: &Entry,
 ) -> Result<std::collections::BTreeSet<String>, LedgerError> {
     let body = serde_json::Value::Object(entry.body.clone());
@@ -64,9 +64,14 @@ pub fn parties_of(
     let mut invoice_ids = std::collections::BTreeSet::new();
     collect_invoice_ids(&body, &mut invoice_ids);
     for invoice_id in invoice_ids {
-        if let Some(invoice) = fin_db::invoice(connection, &invoice_id)? {
+        if let Some(invoice) = context.records().invoice(&invoice_id) {
             parties.extend(
-                [invoice.supplier_id, invoice.retailer_id, invoice.funder_id].map(String::from),
+                [
+                    &invoice.supplier_id,
+                    &invoice.retailer_id,
+                    &invoice.funder_id,
+                ]
+                .map(|id| id.to_string()),
             );
         }
     }
@@ -81,73 +86,68 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
     let seq = entry.seq as i64;
     let event = Event::of(entry)?;
     // Operator journal entries concern the operator only, who reads the whole log.
-    if !matches!(event, Event::JournalPosted(_)) {
-        let connection = context.connection()?;
-        let rows: Vec<fin_db::EntryPartyRow> = parties_of(connection, entry)?
-            .into_iter()
-            .map(|party_id| fin_db::EntryPartyRow {
-                party_id: PartyId::from(party_id),
-                seq,
-            })
-            .collect();
-        fin_db::insert_entry_parties(connection, &rows)?;
-        // The outbox row is written in the entry's transaction: no entry without its webhooks.
-        let parties: Vec<String> = rows.into_iter().map(|row| row.party_id.into()).collect();
-        crate::services::webhooks::enqueue(connection, seq, &parties, entry.at.naive_utc())?;
-    }
-    // A journal entry changes no projection beyond its postings: it opens no
-    // savepoint, which on PostgreSQL would cost two round trips per entry.
     if matches!(event, Event::JournalPosted(_)) {
         return Ok(());
     }
-    project(context.connection()?, seq, event)
+    let parties: Vec<String> = parties_of(context, entry)?.into_iter().collect();
+    let changes = context.changes();
+    changes.add_entry_parties(
+        parties
+            .iter()
+            .map(|party_id| fin_db::EntryPartyRow {
+                party_id: PartyId::from(party_id.as_str()),
+                seq,
+            })
+            .collect(),
+    );
+    // The outbox rows are written in the entry's transaction: no entry without its webhooks.
+    changes.add_fanout(Fanout {
+        seq,
+        parties,
+        at: entry.at.naive_utc(),
+    });
+    project(context, seq, event)
 }
 
-/// Applies one event to the projections: each kind by its aggregate.
-fn project(connection: &mut DbConnection, seq: i64, event: Event) -> Result<(), LedgerError> {
+/// Applies one event to the projections: each kind by its aggregate. The
+/// kinds whose projections are all in the writer's records take the context;
+/// the others still write with SQL, on its connection.
+fn project(context: &mut BatchContext<'_>, seq: i64, event: Event) -> Result<(), LedgerError> {
     match event {
         Event::JournalPosted(_) => Ok(()),
-        Event::PartyRegistered(body) => party::projection::party_registered(connection, seq, body),
-        Event::BankAccountSet(body) => party::projection::project_bank_account(connection, body),
-        Event::ProgramCreated(body) => program::projection::program_created(connection, seq, body),
-        Event::SupplierEnrolled(body) => {
-            program::projection::supplier_enrolled(connection, seq, body)
-        }
+        Event::PartyRegistered(body) => party::projection::party_registered(context, seq, body),
+        Event::BankAccountSet(body) => party::projection::project_bank_account(context, body),
+        Event::ProgramCreated(body) => program::projection::program_created(context, seq, body),
+        Event::SupplierEnrolled(body) => program::projection::supplier_enrolled(context, seq, body),
         Event::FunderDeposited(body) => {
-            deposit::projection::funder_deposited(connection, seq, body)
+            deposit::projection::funder_deposited(context.connection()?, seq, body)
         }
         Event::InvoiceRegistered(body) => {
-            invoice::projection::invoice_registered(connection, seq, body)
+            invoice::projection::invoice_registered(context, seq, body)
         }
         Event::InvoiceConfirmed(body) => {
-            invoice::projection::invoice_decided(connection, InvoiceStatus::Confirmed, body.0)
+            invoice::projection::invoice_decided(context, InvoiceStatus::Confirmed, body.0)
         }
         Event::InvoiceDisputed(body) => {
-            invoice::projection::invoice_decided(connection, InvoiceStatus::Disputed, body.0)
+            invoice::projection::invoice_decided(context, InvoiceStatus::Disputed, body.0)
         }
         Event::InvoiceRejected(body) => {
-            invoice::projection::invoice_decided(connection, InvoiceStatus::Rejected, body.0)
+            invoice::projection::invoice_decided(context, InvoiceStatus::Rejected, body.0)
         }
-        Event::InvoiceCredited(body) => {
-            invoice::projection::invoice_credited(connection, seq, body)
+        Event::InvoiceCredited(body) => invoice::projection::invoice_credited(context, seq, body),
+        Event::InvoiceOverdue(body) => invoice::projection::invoice_overdue(context, body),
+        Event::InvoiceDefaulted(body) => invoice::projection::invoice_defaulted(context, seq, body),
+        Event::AdvanceAccepted(body) => advance::projection::advance_accepted(context, seq, body),
+        Event::PaymentReceived(body) => payment::projection::payment_received(context, seq, body),
+        Event::PaymentReversed(body) => payment::projection::project_reversal(context, seq, body),
+        Event::BankLineImported(line) => {
+            bank_line::projection::project_line(context.connection()?, seq, line)
         }
-        Event::InvoiceOverdue(body) => invoice::projection::invoice_overdue(connection, body),
-        Event::InvoiceDefaulted(body) => {
-            invoice::projection::invoice_defaulted(connection, seq, body)
+        Event::PayoutBatchCreated(body) => {
+            payout::projection::project_batch(context.connection()?, seq, body)
         }
-        Event::AdvanceAccepted(body) => {
-            advance::projection::advance_accepted(connection, seq, body)
-        }
-        Event::PaymentReceived(body) => {
-            payment::projection::payment_received(connection, seq, body)
-        }
-        Event::PaymentReversed(body) => {
-            payment::projection::project_reversal(connection, seq, body)
-        }
-        Event::BankLineImported(line) => bank_line::projection::project_line(connection, seq, line),
-        Event::PayoutBatchCreated(body) => payout::projection::project_batch(connection, seq, body),
         Event::PayoutConfirmed(body) => {
-            payout::projection::project_confirmation(connection, seq, body)
+            payout::projection::project_confirmation(context.connection()?, seq, body)
         }
     }
 }

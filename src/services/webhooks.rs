@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::{Duration, NaiveDateTime, Utc};
 
-use crate::db::webhooks::{self as hook_db, AttemptRow, DeliveryRow, SubscriptionRow};
+use crate::db::webhooks::{self as hook_db, AttemptRow, SubscriptionRow};
 use crate::db::{log as log_db, DbConnection, DbError};
 use crate::domain::DeliveryStatus;
 use crate::ledger::note::LedgerKey;
@@ -182,33 +182,6 @@ pub fn subscribe(
     };
     hook_db::insert_subscription(connection, &row)?;
     Ok(row)
-}
-
-/// Queues one delivery per active subscription of each party (called by the
-/// projector inside the entry's transaction).
-pub fn enqueue(
-    connection: &mut DbConnection,
-    seq: i64,
-    parties: &[String],
-    at: NaiveDateTime,
-) -> Result<(), DbError> {
-    for party_id in parties {
-        for subscription in hook_db::active_subscriptions(connection, party_id)? {
-            hook_db::insert_delivery(
-                connection,
-                &DeliveryRow {
-                    delivery_id: format!("{seq}-{}", subscription.subscription_id),
-                    subscription_id: subscription.subscription_id,
-                    seq,
-                    status: DeliveryStatus::Pending,
-                    attempts: 0,
-                    next_attempt_at: at,
-                    delivered_at: None,
-                },
-            )?;
-        }
-    }
-    Ok(())
 }
 
 /// Seconds to wait after `attempts` failed attempts: 2, 4, 8, … up to the bound.

@@ -2,23 +2,22 @@
 
 use super::events::AdvanceAccepted;
 use crate::db::financing::{self as fin_db, AdvanceRow};
-use crate::db::DbConnection;
 use crate::domain::InvoiceStatus;
 use crate::domain::{InvoiceId, PartyId, ProgramId};
-use crate::ledger::LedgerError;
+use crate::ledger::{BatchContext, LedgerError};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{currency, set_status};
 use crate::services::payout::projection::record_payout;
 
 pub fn advance_accepted(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: AdvanceAccepted,
 ) -> Result<(), LedgerError> {
     let currency = currency(&body.currency)?;
     let principal_minor = parse_amount(currency, &body.principal)?;
     fin_db::insert_advance(
-        connection,
+        context.connection()?,
         &AdvanceRow {
             invoice_id: InvoiceId::from(body.invoice_id.clone()),
             program_id: ProgramId::from(body.program_id),
@@ -37,9 +36,9 @@ pub fn advance_accepted(
             accepted_seq: seq,
         },
     )?;
-    set_status(connection, &body.invoice_id, InvoiceStatus::Financed)?;
+    set_status(context, &body.invoice_id, InvoiceStatus::Financed)?;
     record_payout(
-        connection,
+        context.connection()?,
         &body.payout,
         currency,
         "advance",

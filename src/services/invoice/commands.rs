@@ -18,8 +18,8 @@ pub use crate::ledger::entry::request_signing_bytes;
 use crate::ledger::entry::ActorSignature;
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{
-    accounts, amount_text, invalid, load_invoice, load_party, load_program, parse_date,
-    positive_amount, reject, Actor, PostingsBuilder,
+    accounts, amount_text, find_invoice, find_party, find_program, invalid, load_invoice,
+    parse_date, positive_amount, reject, Actor, PostingsBuilder,
 };
 use crate::services::program::errors::not_enrolled;
 
@@ -159,10 +159,9 @@ impl RegisterInvoice {
 impl Command for RegisterInvoice {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let invoice_id = format!("inv-{}", context.seq);
-        let connection = context.connection()?;
-        let program = load_program(connection, &self.fields.program_id)?;
-        let supplier = load_party(
-            connection,
+        let program = find_program(context, &self.fields.program_id)?;
+        let supplier = find_party(
+            context,
             &self.fields.supplier_id,
             Role::Supplier,
             "supplier_id",
@@ -184,7 +183,8 @@ impl Command for RegisterInvoice {
             ));
         }
         self.check_seller(&supplier)?;
-        if !fin_db::is_member(connection, &program.program_id, &supplier.party_id)? {
+        let records = context.records();
+        if !records.is_member(program.program_id.as_str(), supplier.party_id.as_str()) {
             return Err(not_enrolled(&supplier.party_id, &program.program_id));
         }
         let facts = FingerprintFacts {
@@ -196,7 +196,17 @@ impl Command for RegisterInvoice {
             currency: self.currency,
         };
         let fingerprint = fingerprint(&facts);
-        let mut existing = fin_db::invoice_by_fingerprint(connection, &fingerprint)?;
+        if records.invoice_count() >= crate::limits::INVOICES_MAX {
+            return Err(reject(
+                ErrorCode::CapacityReached,
+                Some("invoice_number"),
+                format!(
+                    "the ledger already holds {} invoices, as many as it keeps",
+                    crate::limits::INVOICES_MAX
+                ),
+            ));
+        }
+        let mut existing = records.invoice_by_fingerprint(&fingerprint).cloned();
         // Registered under an earlier fingerprint: the same invoice only when
         // its number and its supplier's tax id fold alike now (version 2
         // folded some distinct numbers alike).
@@ -208,10 +218,12 @@ impl Command for RegisterInvoice {
             if existing.is_some() {
                 break;
             }
-            if let Some(row) = fin_db::invoice_by_fingerprint(connection, &earlier)? {
-                let tax_id = fin_db::party(connection, &row.supplier_id)?.and_then(|p| p.tax_id);
-                if folded(&row.invoice_number, tax_id.as_deref()) == this {
-                    existing = Some(row);
+            if let Some(row) = records.invoice_by_fingerprint(&earlier) {
+                let tax_id = records
+                    .party(row.supplier_id.as_str())
+                    .and_then(|p| p.tax_id.as_deref());
+                if folded(&row.invoice_number, tax_id) == this {
+                    existing = Some(row.clone());
                 }
             }
         }
@@ -362,8 +374,7 @@ fn check_reason(reason: &str) -> Result<String, LedgerError> {
 
 impl Command for RetailerDecision {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let connection = context.connection()?;
-        let invoice = load_invoice(connection, &self.invoice_id)?;
+        let invoice = find_invoice(context, &self.invoice_id)?;
         // Only the retailer itself may decide on its payables; not even the operator.
         if self.actor.party != invoice.retailer_id {
             return Err(reject(
@@ -373,12 +384,7 @@ impl Command for RetailerDecision {
             ));
         }
         check(&invoice, self.event)?;
-        let retailer = load_party(
-            connection,
-            &invoice.retailer_id,
-            Role::Retailer,
-            "retailer_id",
-        )?;
+        let retailer = find_party(context, &invoice.retailer_id, Role::Retailer, "retailer_id")?;
         let actor_sig = match (&retailer.public_key, self.event) {
             (Some(public_key), InvoiceEvent::Confirm) => Some(
                 self.verify_signature(public_key, retailer.key_id.clone().unwrap_or_default())?,

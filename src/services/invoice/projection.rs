@@ -4,16 +4,15 @@ use super::events::{
     InvoiceCredited, InvoiceDecision, InvoiceDefaulted, InvoiceOverdue, InvoiceRegistered,
 };
 use crate::db::financing::{self as fin_db, InvoiceRow, SupplierDebtRow};
-use crate::db::DbConnection;
 use crate::domain::DebtId;
 use crate::domain::InvoiceStatus;
 use crate::domain::{InvoiceId, PartyId, ProgramId};
-use crate::ledger::LedgerError;
+use crate::ledger::{BatchContext, LedgerError};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{self, advance, currency, invoice, set_status};
 
 pub fn invoice_registered(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: InvoiceRegistered,
 ) -> Result<(), LedgerError> {
@@ -38,36 +37,37 @@ pub fn invoice_registered(
         defaulted_on: None,
         creditor_reference: None,
     };
-    fin_db::insert_invoice(connection, &row)?;
+    context.changes().put_invoice(row);
     Ok(())
 }
 
 pub fn invoice_decided(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     status: InvoiceStatus,
     body: InvoiceDecision,
 ) -> Result<(), LedgerError> {
-    let mut row = set_status(connection, &body.invoice_id, status)?;
+    let mut row = set_status(context, &body.invoice_id, status)?;
     if body.creditor_reference.is_some() {
         row.creditor_reference = body.creditor_reference;
-        fin_db::update_invoice(connection, &row)?;
+        context.changes().put_invoice(row);
     }
     Ok(())
 }
 
 pub fn invoice_credited(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: InvoiceCredited,
 ) -> Result<(), LedgerError> {
     let currency = currency(&body.currency)?;
-    let mut row = invoice(connection, &body.invoice_id)?;
+    let mut row = invoice(context, &body.invoice_id)?;
     row.credited_minor = stored::add(
         row.credited_minor,
         parse_amount(currency, &body.amount)?,
         "credited amount",
     )?;
-    fin_db::update_invoice(connection, &row)?;
+    context.changes().put_invoice(row.clone());
+    let connection = context.connection()?;
     let debt_minor = parse_amount(currency, &body.supplier_debt)?;
     if let (Some(debt_id), Some(funder_id)) = (body.debt_id, body.funder_id) {
         let mut advance_row = advance(connection, &body.invoice_id)?;
@@ -96,22 +96,23 @@ pub fn invoice_credited(
 }
 
 pub fn invoice_overdue(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     body: InvoiceOverdue,
 ) -> Result<(), LedgerError> {
-    set_status(connection, &body.invoice_id, InvoiceStatus::Overdue)?;
+    set_status(context, &body.invoice_id, InvoiceStatus::Overdue)?;
     Ok(())
 }
 
 pub fn invoice_defaulted(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: InvoiceDefaulted,
 ) -> Result<(), LedgerError> {
     let currency = currency(&body.currency)?;
-    let mut row = set_status(connection, &body.invoice_id, InvoiceStatus::Defaulted)?;
+    let mut row = set_status(context, &body.invoice_id, InvoiceStatus::Defaulted)?;
     row.defaulted_on = Some(body.as_of);
-    fin_db::update_invoice(connection, &row)?;
+    context.changes().put_invoice(row.clone());
+    let connection = context.connection()?;
     let mut advance_row = advance(connection, &body.invoice_id)?;
     let shortfall = parse_amount(currency, &body.principal_shortfall)?;
     advance_row.principal_outstanding_minor = stored::sub(

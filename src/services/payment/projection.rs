@@ -3,17 +3,16 @@
 use super::events::{PaymentReceived, PaymentReversed};
 use crate::db::bank as bank_db;
 use crate::db::financing as fin_db;
-use crate::db::DbConnection;
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, InvoiceStatus};
-use crate::ledger::LedgerError;
+use crate::ledger::{BatchContext, LedgerError};
 use crate::services::bank_line::projection::{mark_line, mark_matched};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{self, advance, currency, invoice};
 use crate::services::payout::projection::record_payout;
 
 pub fn payment_received(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: PaymentReceived,
 ) -> Result<(), LedgerError> {
@@ -22,7 +21,7 @@ pub fn payment_received(
         let principal = parse_amount(currency, &allocation.principal)?;
         let late_fee = parse_amount(currency, &allocation.late_fee)?;
         let supplier = parse_amount(currency, &allocation.supplier)?;
-        let mut row = invoice(connection, &allocation.invoice_id)?;
+        let mut row = invoice(context, &allocation.invoice_id)?;
         let applied = stored::add(
             stored::add(principal, late_fee, "payment")?,
             supplier,
@@ -33,7 +32,8 @@ pub fn payment_received(
         if allocation.status_after == InvoiceStatus::Settled {
             row.settled_on = Some(body.value_date);
         }
-        fin_db::update_invoice(connection, &row)?;
+        context.changes().put_invoice(row);
+        let connection = context.connection()?;
         if allocation.financed {
             let mut advance_row = advance(connection, &allocation.invoice_id)?;
             advance_row.principal_outstanding_minor = stored::sub(
@@ -62,12 +62,12 @@ pub fn payment_received(
             )?;
         }
     }
-    mark_matched(connection, body.bank_line.as_ref(), seq)
+    mark_matched(context.connection()?, body.bank_line.as_ref(), seq)
 }
 
 /// Applies a `payment.reversed` entry to the projections.
 pub fn project_reversal(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: PaymentReversed,
 ) -> Result<(), LedgerError> {
@@ -83,13 +83,7 @@ pub fn project_reversal(
             amount(&allocation.principal)?,
             amount(&allocation.late_fee)?,
         );
-        let mut invoice =
-            fin_db::invoice(connection, &allocation.invoice_id)?.ok_or_else(|| {
-                LedgerError::Inconsistent(format!(
-                    "projector: no invoice {}",
-                    allocation.invoice_id
-                ))
-            })?;
+        let mut invoice = invoice(context, &allocation.invoice_id)?;
         let applied = stored::add(
             stored::add(principal, late_fee, "payment")?,
             amount(&allocation.supplier)?,
@@ -98,7 +92,8 @@ pub fn project_reversal(
         invoice.paid_minor = stored::sub(invoice.paid_minor, applied, "paid amount")?;
         invoice.status = allocation.status_after;
         invoice.settled_on = None;
-        fin_db::update_invoice(connection, &invoice)?;
+        context.changes().put_invoice(invoice);
+        let connection = context.connection()?;
         if let Some(mut advance) = fin_db::advance(connection, &allocation.invoice_id)? {
             // The late fee accrued up to the payment stays owed; what it paid is owed again.
             advance.principal_outstanding_minor = stored::add(
@@ -111,6 +106,7 @@ pub fn project_reversal(
             fin_db::update_advance(connection, &advance)?;
         }
     }
+    let connection = context.connection()?;
     for payout_id in &body.cancelled_payouts {
         let mut payout = crate::db::payouts::payout(connection, payout_id)?.ok_or_else(|| {
             LedgerError::Inconsistent(format!("projector: no payout {payout_id}"))

@@ -1,15 +1,15 @@
-//! Applies the programme's entries to the `programs` and `program_members` projections.
+//! Applies the programme's entries to the `programs` and `program_members`
+//! projections, through the writer's records (`ledger::records`).
 
 use super::events::{ProgramCreated, SupplierEnrolled};
 use crate::db::financing::{self as fin_db, ProgramRow};
-use crate::db::DbConnection;
 use crate::domain::{PartyId, ProgramId};
-use crate::ledger::LedgerError;
+use crate::ledger::{BatchContext, LedgerError};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::currency;
 
 pub fn program_created(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: ProgramCreated,
 ) -> Result<(), LedgerError> {
@@ -39,22 +39,19 @@ pub fn program_created(
         supplier_limit_multiple: body.supplier_limit_multiple,
         created_seq: seq,
     };
-    fin_db::insert_program(connection, &row)?;
+    context.changes().put_program(row);
     Ok(())
 }
 
 pub fn supplier_enrolled(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: SupplierEnrolled,
 ) -> Result<(), LedgerError> {
-    fin_db::insert_member(
-        connection,
-        &fin_db::ProgramMemberRow {
-            program_id: ProgramId::from(body.program_id),
-            supplier_id: PartyId::from(body.supplier_id),
-            enrolled_seq: seq,
-        },
-    )?;
+    context.changes().put_member(fin_db::ProgramMemberRow {
+        program_id: ProgramId::from(body.program_id),
+        supplier_id: PartyId::from(body.supplier_id),
+        enrolled_seq: seq,
+    });
     Ok(())
 }
