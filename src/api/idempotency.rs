@@ -123,13 +123,6 @@ impl IdempotencyKeys {
             id,
         }))
     }
-
-    /// How many keys are claimed and how many stored ones are indexed.
-    pub fn counts(&self) -> (usize, usize) {
-        let in_flight = self.in_flight.lock().expect("idempotency claims").len();
-        let stored = self.stored.lock().expect("idempotency index").digests.len();
-        (in_flight, stored)
-    }
 }
 
 /// A key's claim; dropping the last handle frees the key. The handler holds

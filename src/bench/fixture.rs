@@ -38,6 +38,30 @@ pub struct Fixture {
     _scratch: Scratch,
 }
 
+/// The benches' programme terms: room for any number of advances, funded by
+/// [`FUNDER`].
+pub fn program_terms<'a>(program_id: &'a str, retailer_id: &'a str) -> ProgramFields<'a> {
+    ProgramFields {
+        program_id,
+        retailer_id,
+        funder_id: FUNDER,
+        currency: "EUR",
+        advance_rate: "0.90",
+        discount_rate: "0.12",
+        day_count: "ACT/360",
+        tenor_min_days: 10,
+        tenor_max_days: 120,
+        grace_days: 5,
+        late_rate: "0.18",
+        default_days: 30,
+        recourse: true,
+        program_limit: "100000000000.00",
+        retailer_limit: "100000000000.00",
+        supplier_limit_fixed: Some("100000000000.00"),
+        supplier_limit_multiple: None,
+    }
+}
+
 fn actor(party: &str, role: Role) -> Actor {
     Actor {
         party: PartyId::parse(party).expect("a valid party id"),
@@ -76,25 +100,7 @@ impl Fixture {
                 &operator, id, role, name, tax_id, None,
             )?));
         }
-        let program = ProgramFields {
-            program_id: PROGRAM,
-            retailer_id: RETAILER,
-            funder_id: FUNDER,
-            currency: "EUR",
-            advance_rate: "0.90",
-            discount_rate: "0.12",
-            day_count: "ACT/360",
-            tenor_min_days: 10,
-            tenor_max_days: 120,
-            grace_days: 5,
-            late_rate: "0.18",
-            default_days: 30,
-            recourse: true,
-            program_limit: "100000000000.00",
-            retailer_limit: "100000000000.00",
-            supplier_limit_fixed: Some("100000000000.00"),
-            supplier_limit_multiple: None,
-        };
+        let program = program_terms(PROGRAM, RETAILER);
         setup.push(Box::new(CreateProgram::parse(&operator, &program)?));
         let operator_actor = Actor {
             party: operator.clone(),

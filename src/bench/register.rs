@@ -19,14 +19,14 @@ use base64::Engine as _;
 use chrono::Duration;
 use ed25519_dalek::Signer as _;
 
-use super::fixture::{Fixture, FUNDER, OPERATOR, SUPPLIER};
+use super::fixture::{program_terms, Fixture, OPERATOR, SUPPLIER};
 use super::{joined, median, quantile};
 use crate::domain::{PartyId, Role};
 use crate::ledger::Command;
 use crate::limits;
 use crate::services::common::Actor;
 use crate::services::party::RegisterParty;
-use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
+use crate::services::program::{CreateProgram, EnrolSupplier};
 
 const SIGNING_RETAILER: &str = "ret-bench-signed";
 const SIGNING_PROGRAM: &str = "prog-bench-signed";
@@ -187,25 +187,7 @@ fn signing_programme(fixture: &Fixture) -> anyhow::Result<ed25519_dalek::Signing
     let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
     let public = BASE64.encode(key.verifying_key().as_bytes());
     let operator = PartyId::parse(OPERATOR).map_err(anyhow::Error::msg)?;
-    let program = ProgramFields {
-        program_id: SIGNING_PROGRAM,
-        retailer_id: SIGNING_RETAILER,
-        funder_id: FUNDER,
-        currency: "EUR",
-        advance_rate: "0.90",
-        discount_rate: "0.12",
-        day_count: "ACT/360",
-        tenor_min_days: 10,
-        tenor_max_days: 120,
-        grace_days: 5,
-        late_rate: "0.18",
-        default_days: 30,
-        recourse: true,
-        program_limit: "100000000000.00",
-        retailer_limit: "100000000000.00",
-        supplier_limit_fixed: Some("100000000000.00"),
-        supplier_limit_multiple: None,
-    };
+    let program = program_terms(SIGNING_PROGRAM, SIGNING_RETAILER);
     let setup: Vec<Box<dyn Command>> = vec![
         Box::new(RegisterParty::parse(
             &operator,

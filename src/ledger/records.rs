@@ -61,10 +61,6 @@ impl<K: Eq + Hash + Clone, R: Clone> Table<K, R> {
         let keys: Vec<K> = self.unwritten.drain().collect();
         keys.iter().map(|key| self.rows[key].clone()).collect()
     }
-
-    fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
 }
 
 /// A webhook fan-out to write: the parties entry `seq` concerns.
@@ -148,16 +144,6 @@ impl Changes {
         crate::db::webhooks::enqueue_deliveries(connection, &fanouts)?;
         Ok(())
     }
-
-    /// Whether nothing changed.
-    pub fn is_empty(&self) -> bool {
-        self.parties.is_empty()
-            && self.programs.is_empty()
-            && self.members.is_empty()
-            && self.invoices.is_empty()
-            && self.entry_parties.is_empty()
-            && self.fanouts.is_empty()
-    }
 }
 
 /// The committed records.
@@ -204,30 +190,6 @@ impl Records {
         self.members.extend(changes.members.rows.into_keys());
         self.fingerprints.extend(changes.fingerprints);
         self.invoices.extend(changes.invoices.rows);
-    }
-
-    /// Bytes the records take in memory, roughly: each row's own size, its
-    /// texts, and the maps' slots.
-    pub fn approximate_bytes(&self) -> (usize, usize) {
-        let invoice_bytes: usize = self
-            .invoices
-            .values()
-            .map(|row| {
-                std::mem::size_of::<InvoiceRow>()
-                    + row.invoice_id.as_str().len() * 2
-                    + row.program_id.as_str().len()
-                    + row.supplier_id.as_str().len()
-                    + row.retailer_id.as_str().len()
-                    + row.funder_id.as_str().len()
-                    + row.invoice_number.len()
-                    + row.currency.len()
-                    + row.fingerprint.len() * 2
-                    + row.creditor_reference.as_ref().map_or(0, String::len)
-                    + 2 * std::mem::size_of::<String>()
-            })
-            .sum();
-        let other = (self.parties.len() + self.programs.len()) * 512 + self.members.len() * 64;
-        (invoice_bytes, other)
     }
 
     /// Where `self` and `other` disagree, one line per row (for replay).

@@ -102,14 +102,6 @@ impl WriterState {
         self.balances.extend(committed);
     }
 
-    /// Bytes the state takes in memory, roughly: each entry's key, value and
-    /// account name, plus the map's spare capacity.
-    pub fn approximate_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(BalanceKey, i64)>() + 1;
-        let names: usize = self.balances.keys().map(|(account, _)| account.len()).sum();
-        self.balances.capacity() * slot + names
-    }
-
     /// Where `self` and `other` disagree, one line per balance (for replay and tests).
     pub fn differences(&self, other: &WriterState) -> Vec<String> {
         let mut lines = self.records.differences(&other.records);

@@ -188,16 +188,6 @@ impl KeyRing {
     pub fn forget(&self, key_id: &str) {
         self.keys.write().expect("key ring").remove(key_id);
     }
-
-    /// How many active keys the ring holds.
-    pub fn len(&self) -> usize {
-        self.keys.read().expect("key ring").len()
-    }
-
-    /// Whether the ring holds no key.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Revokes a key by id.

@@ -144,7 +144,17 @@ pub fn load_party(
     role: Role,
     field: &str,
 ) -> Result<PartyRow, LedgerError> {
-    let party = fin_db::party(connection, party_id)?.ok_or_else(|| {
+    holding_role(fin_db::party(connection, party_id)?, party_id, role, field)
+}
+
+/// The party found for `party_id`, refused when missing or not a `role`.
+fn holding_role(
+    party: Option<PartyRow>,
+    party_id: &str,
+    role: Role,
+    field: &str,
+) -> Result<PartyRow, LedgerError> {
+    let party = party.ok_or_else(|| {
         reject(
             ErrorCode::UnknownParty,
             Some(field),
@@ -194,21 +204,12 @@ pub fn find_party(
     role: Role,
     field: &str,
 ) -> Result<PartyRow, LedgerError> {
-    let party = context.records().party(party_id).cloned().ok_or_else(|| {
-        reject(
-            ErrorCode::UnknownParty,
-            Some(field),
-            format!("no party {party_id:?}"),
-        )
-    })?;
-    if party.role != role.as_str() {
-        return Err(reject(
-            ErrorCode::WrongPartyRole,
-            Some(field),
-            format!("party {party_id} is a {}, not a {role}", party.role),
-        ));
-    }
-    Ok(party)
+    holding_role(
+        context.records().party(party_id).cloned(),
+        party_id,
+        role,
+        field,
+    )
 }
 
 /// A programme, from the writer's records (inside a command).
