@@ -30,6 +30,8 @@ pub const ACCOUNTS_MAX: usize = 1_000_000;
 /// Most invoices the ledger holds. The writer keeps every one in memory
 /// (`ledger::records`; docs/performance.md measures the bytes per invoice).
 pub const INVOICES_MAX: usize = 2_000_000;
+/// Most bank lines the ledger holds, kept in memory as invoices are.
+pub const BANK_LINES_MAX: usize = 2_000_000;
 
 const _: () = assert!(AMOUNT_MINOR_MAX * (POSTINGS_PER_ENTRY_MAX as i64) <= BALANCE_MINOR_MAX);
 const _: () = assert!(BALANCE_MINOR_MAX <= i64::MAX / 4);
@@ -225,8 +227,8 @@ const _: () = assert!(TREASURY_PAGE_LINES_SHOWN <= API_BANK_LINES_LISTED_MAX);
 const _: () = assert!(LEDGER_PAGE_ENTRIES_SHOWN <= LOG_PAGE_ENTRIES_MAX);
 const _: () = assert!(VERIFY_ENTRIES_PER_CHUNK as i64 <= SCAN_CHUNK_ENTRIES);
 const _: () = assert!(
-    DB_INSERT_CHUNK_ROWS * 6 < 32_766,
-    "SQLite's bound parameters per statement"
+    DB_INSERT_CHUNK_ROWS * 20 < 32_766,
+    "SQLite's bound parameters per statement, for the widest row written in chunks (a bank line)"
 );
 const _: () = assert!(INVOICE_NUMBER_LENGTH_MAX <= PAYMENT_REFERENCE_LENGTH_MAX);
 const _: () = assert!(HTML_FORM_BYTES_MAX <= HTTP_JSON_BODY_BYTES_MAX);

@@ -12,6 +12,8 @@ use ed25519_dalek::Signer as _;
 use scfledger::db::{financing as fin_db, log as log_db};
 use scfledger::domain::ErrorCode;
 use scfledger::domain::{PartyId, Role};
+use scfledger::ledger::records::Tally;
+use scfledger::ledger::state::WriterState;
 use scfledger::ledger::{Ledger, LedgerError, Receipt};
 use scfledger::services::advance::AcceptAdvance;
 use scfledger::services::common::Actor;
@@ -216,7 +218,38 @@ impl Scenario {
     }
 
     /// Stops the writer and checks verify and replay.
+    /// Principal outstanding in the programme, as stored and as the writer
+    /// holds it in memory: (programme, supplier, retailer).
+    fn exposures(&self) -> [(i64, i64); 3] {
+        let in_memory = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(self.ledger.state())
+            .unwrap();
+        let mut connection = self.db.connect();
+        ["*", "sup-acme", "ret-hansa"].map(|party| {
+            let stored = fin_db::exposure_minor(&mut connection, "prog-hansa", party).unwrap();
+            let tally = Tally::exposure("prog-hansa", party);
+            (stored, in_memory.records.tally(tally.clone()..=tally))
+        })
+    }
+
     fn finish(self) {
+        // What the writer holds in memory is what a fresh load of the
+        // projections gives.
+        let in_memory = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(self.ledger.state())
+            .unwrap();
+        let loaded = WriterState::load(&mut self.db.connect()).unwrap();
+        assert_eq!(
+            in_memory.records.differences(&loaded.records),
+            Vec::<String>::new(),
+            "{}",
+            self.db.backend()
+        );
+        assert_eq!(in_memory, loaded, "{}", self.db.backend());
         let Scenario {
             db, ledger, writer, ..
         } = self;
@@ -350,8 +383,11 @@ fn short_payment_with_recourse_becomes_a_supplier_debt_netted_from_the_next_payo
                 ("advance".to_string(), 436_500)
             ]
         );
+        // 9,000.00 and 4,500.00 principal.
+        assert_eq!(s.exposures(), [(1_350_000, 1_350_000); 3], "{backend}");
         s.pay("6000.00", "2026-03-02", &[&a]);
         assert_eq!(s.invoice(&a).status, "partially_paid");
+        assert_eq!(s.exposures(), [(750_000, 750_000); 3], "{backend}");
         // Nothing happens before due + grace + default days (2 March + 5 + 30 = 6 April).
         let report = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-03-05")).unwrap();
         assert_eq!(report, sweep::SweepReport::default());
@@ -364,6 +400,8 @@ fn short_payment_with_recourse_becomes_a_supplier_debt_netted_from_the_next_payo
             vec![c.clone()],
             "{backend}: C is past 1 April + 5 too"
         );
+        // A's 3,000.00 left the exposures for the supplier's debt; C's 4,500.00 stays.
+        assert_eq!(s.exposures(), [(450_000, 450_000); 3], "{backend}");
         // Open 4,000.00 written off: reserve 1,000.00 forfeited, 3,000.00 principal now owed by the supplier.
         assert_eq!(s.balance("supplier:sup-acme:debt"), 300_000);
         assert_eq!(

@@ -37,18 +37,27 @@ pub struct BankLineRow {
     pub payment_information_id: Option<String>,
 }
 
-pub fn insert(connection: &mut DbConnection, row: &BankLineRow) -> Result<(), DbError> {
-    diesel::insert_into(bank_lines::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
+/// Writes new images of bank lines (the writer's changed records).
+pub fn replace_lines(connection: &mut DbConnection, rows: &[BankLineRow]) -> Result<(), DbError> {
+    replace_rows!(connection, bank_lines, line_id, rows)
 }
 
-pub fn update(connection: &mut DbConnection, row: &BankLineRow) -> Result<(), DbError> {
-    diesel::update(bank_lines::table.find(&row.line_id))
-        .set(row)
-        .execute(connection)?;
-    Ok(())
+/// The lines with these ids, in no particular order: one query per
+/// `DB_INSERT_CHUNK_ROWS` ids.
+pub fn lines(
+    connection: &mut DbConnection,
+    line_ids: &[String],
+) -> Result<Vec<BankLineRow>, DbError> {
+    let mut found = Vec::with_capacity(line_ids.len());
+    for chunk in line_ids.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        found.extend(
+            bank_lines::table
+                .filter(bank_lines::line_id.eq_any(chunk))
+                .select(BankLineRow::as_select())
+                .load(connection)?,
+        );
+    }
+    Ok(found)
 }
 
 pub fn line(connection: &mut DbConnection, line_id: &str) -> Result<Option<BankLineRow>, DbError> {

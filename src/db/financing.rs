@@ -131,33 +131,12 @@ pub struct SupplierDebtRow {
     pub created_seq: i64,
 }
 
-pub fn insert_party(connection: &mut DbConnection, row: &PartyRow) -> Result<(), DbError> {
-    diesel::insert_into(parties::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
-}
-
-pub fn update_party(connection: &mut DbConnection, row: &PartyRow) -> Result<(), DbError> {
-    diesel::update(parties::table.find(&row.party_id))
-        .set(row)
-        .execute(connection)?;
-    Ok(())
-}
-
 pub fn party(connection: &mut DbConnection, party_id: &str) -> Result<Option<PartyRow>, DbError> {
     Ok(parties::table
         .find(party_id)
         .select(PartyRow::as_select())
         .first(connection)
         .optional()?)
-}
-
-pub fn insert_program(connection: &mut DbConnection, row: &ProgramRow) -> Result<(), DbError> {
-    diesel::insert_into(programs::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
 }
 
 pub fn program(
@@ -169,20 +148,6 @@ pub fn program(
         .select(ProgramRow::as_select())
         .first(connection)
         .optional()?)
-}
-
-pub fn insert_invoice(connection: &mut DbConnection, row: &InvoiceRow) -> Result<(), DbError> {
-    diesel::insert_into(invoices::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
-}
-
-pub fn update_invoice(connection: &mut DbConnection, row: &InvoiceRow) -> Result<(), DbError> {
-    diesel::update(invoices::table.find(&row.invoice_id))
-        .set(row)
-        .execute(connection)?;
-    Ok(())
 }
 
 pub fn invoice(
@@ -260,16 +225,6 @@ pub struct DisclosureRow {
     pub document: String,
 }
 
-pub fn insert_disclosure(
-    connection: &mut DbConnection,
-    row: &DisclosureRow,
-) -> Result<(), DbError> {
-    diesel::insert_into(super::schema::decision_disclosures::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
-}
-
 pub fn disclosure(connection: &mut DbConnection, seq: i64) -> Result<Option<String>, DbError> {
     use super::schema::decision_disclosures;
     Ok(decision_disclosures::table
@@ -301,13 +256,6 @@ pub struct ProgramMemberRow {
     pub program_id: ProgramId,
     pub supplier_id: PartyId,
     pub enrolled_seq: i64,
-}
-
-pub fn insert_member(connection: &mut DbConnection, row: &ProgramMemberRow) -> Result<(), DbError> {
-    diesel::insert_into(program_members::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
 }
 
 /// Whether `supplier_id` is enrolled in `program_id`.
@@ -354,55 +302,7 @@ pub struct ExposureRow {
 }
 
 /// The key of a programme's own exposure row.
-const WHOLE_PROGRAM: &str = "*";
-
-/// Adds `delta` to the exposures an advance counts in: its supplier's, its
-/// retailer's and its programme's.
-fn add_exposure(
-    connection: &mut DbConnection,
-    advance: &AdvanceRow,
-    delta: i64,
-) -> Result<(), DbError> {
-    for party in [&advance.supplier_id, &advance.retailer_id, WHOLE_PROGRAM] {
-        let key = exposures::table.find((&advance.program_id, party));
-        let updated = diesel::update(key)
-            .set(
-                exposures::principal_outstanding_minor
-                    .eq(exposures::principal_outstanding_minor + delta),
-            )
-            .execute(connection)?;
-        if updated == 0 {
-            diesel::insert_into(exposures::table)
-                .values(&ExposureRow {
-                    program_id: advance.program_id.clone(),
-                    party_id: party.to_string(),
-                    principal_outstanding_minor: delta,
-                })
-                .execute(connection)?;
-        }
-    }
-    Ok(())
-}
-
-/// Records an advance; its principal joins the exposures.
-pub fn insert_advance(connection: &mut DbConnection, row: &AdvanceRow) -> Result<(), DbError> {
-    diesel::insert_into(advances::table)
-        .values(row)
-        .execute(connection)?;
-    add_exposure(connection, row, row.principal_outstanding_minor)
-}
-
-/// Updates an advance; the change of its principal outstanding moves the exposures.
-pub fn update_advance(connection: &mut DbConnection, row: &AdvanceRow) -> Result<(), DbError> {
-    let before: i64 = advances::table
-        .find(&row.invoice_id)
-        .select(advances::principal_outstanding_minor)
-        .first(connection)?;
-    diesel::update(advances::table.find(&row.invoice_id))
-        .set(row)
-        .execute(connection)?;
-    add_exposure(connection, row, row.principal_outstanding_minor - before)
-}
+pub const WHOLE_PROGRAM: &str = "*";
 
 pub fn advance(
     connection: &mut DbConnection,
@@ -415,27 +315,19 @@ pub fn advance(
         .optional()?)
 }
 
-/// Principal outstanding in a programme, or of one supplier or retailer in it.
-pub fn outstanding_principal_minor(
+/// Principal outstanding in a programme, of one supplier or retailer in it
+/// or, with [`WHOLE_PROGRAM`], of all of it.
+pub fn exposure_minor(
     connection: &mut DbConnection,
     program_id: &str,
-    supplier_id: Option<&str>,
-    retailer_id: Option<&str>,
+    party: &str,
 ) -> Result<i64, DbError> {
-    let party = supplier_id.or(retailer_id).unwrap_or(WHOLE_PROGRAM);
     Ok(exposures::table
         .find((program_id, party))
         .select(exposures::principal_outstanding_minor)
         .first(connection)
         .optional()?
         .unwrap_or(0))
-}
-
-pub fn insert_payout(connection: &mut DbConnection, row: &PayoutRow) -> Result<(), DbError> {
-    diesel::insert_into(payouts::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
 }
 
 pub fn payouts_of(
@@ -447,20 +339,6 @@ pub fn payouts_of(
         .order(payouts::created_seq)
         .select(PayoutRow::as_select())
         .load(connection)?)
-}
-
-pub fn insert_debt(connection: &mut DbConnection, row: &SupplierDebtRow) -> Result<(), DbError> {
-    diesel::insert_into(supplier_debts::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
-}
-
-pub fn update_debt(connection: &mut DbConnection, row: &SupplierDebtRow) -> Result<(), DbError> {
-    diesel::update(supplier_debts::table.find(&row.debt_id))
-        .set(row)
-        .execute(connection)?;
-    Ok(())
 }
 
 pub fn debt(
@@ -499,65 +377,12 @@ pub struct EntryPartyRow {
     pub seq: i64,
 }
 
-/// Records which parties entries concern: one multi-row insert per
-/// `DB_INSERT_CHUNK_ROWS` rows.
+/// Records which parties entries concern.
 pub fn insert_entry_parties(
     connection: &mut DbConnection,
     rows: &[EntryPartyRow],
 ) -> Result<(), DbError> {
-    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-        on_backend!(&mut *connection, |inner| diesel::insert_into(
-            entry_parties::table
-        )
-        .values(chunk)
-        .execute(inner))?;
-    }
-    Ok(())
-}
-
-/// Writes new images of parties (the writer's changed records): their old
-/// rows deleted in one statement, the new ones inserted in one per chunk.
-pub fn replace_parties(connection: &mut DbConnection, rows: &[PartyRow]) -> Result<(), DbError> {
-    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-        let ids: Vec<&PartyId> = chunk.iter().map(|row| &row.party_id).collect();
-        diesel::delete(parties::table.filter(parties::party_id.eq_any(ids))).execute(connection)?;
-        on_backend!(&mut *connection, |inner| diesel::insert_into(
-            parties::table
-        )
-        .values(chunk)
-        .execute(inner))?;
-    }
-    Ok(())
-}
-
-/// Writes new images of programmes, as [`replace_parties`] does.
-pub fn replace_programs(connection: &mut DbConnection, rows: &[ProgramRow]) -> Result<(), DbError> {
-    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-        let ids: Vec<&ProgramId> = chunk.iter().map(|row| &row.program_id).collect();
-        diesel::delete(programs::table.filter(programs::program_id.eq_any(ids)))
-            .execute(connection)?;
-        on_backend!(&mut *connection, |inner| diesel::insert_into(
-            programs::table
-        )
-        .values(chunk)
-        .execute(inner))?;
-    }
-    Ok(())
-}
-
-/// Writes new images of invoices, as [`replace_parties`] does.
-pub fn replace_invoices(connection: &mut DbConnection, rows: &[InvoiceRow]) -> Result<(), DbError> {
-    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-        let ids: Vec<&InvoiceId> = chunk.iter().map(|row| &row.invoice_id).collect();
-        diesel::delete(invoices::table.filter(invoices::invoice_id.eq_any(ids)))
-            .execute(connection)?;
-        on_backend!(&mut *connection, |inner| diesel::insert_into(
-            invoices::table
-        )
-        .values(chunk)
-        .execute(inner))?;
-    }
-    Ok(())
+    insert_rows!(connection, entry_parties, rows)
 }
 
 /// Inserts new memberships (a membership never changes once made).
@@ -565,12 +390,74 @@ pub fn insert_members(
     connection: &mut DbConnection,
     rows: &[ProgramMemberRow],
 ) -> Result<(), DbError> {
-    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-        on_backend!(&mut *connection, |inner| diesel::insert_into(
-            program_members::table
-        )
-        .values(chunk)
-        .execute(inner))?;
+    insert_rows!(connection, program_members, rows)
+}
+
+/// Inserts new payouts (later changed by SQL: batched, confirmed, cancelled).
+pub fn insert_payouts(connection: &mut DbConnection, rows: &[PayoutRow]) -> Result<(), DbError> {
+    insert_rows!(connection, payouts, rows)
+}
+
+/// Inserts advance decisions' confidential inputs.
+pub fn insert_disclosures(
+    connection: &mut DbConnection,
+    rows: &[DisclosureRow],
+) -> Result<(), DbError> {
+    use super::schema::decision_disclosures;
+    insert_rows!(connection, decision_disclosures, rows)
+}
+
+pub fn replace_parties(connection: &mut DbConnection, rows: &[PartyRow]) -> Result<(), DbError> {
+    replace_rows!(connection, parties, party_id, rows)
+}
+
+pub fn replace_programs(connection: &mut DbConnection, rows: &[ProgramRow]) -> Result<(), DbError> {
+    replace_rows!(connection, programs, program_id, rows)
+}
+
+pub fn replace_invoices(connection: &mut DbConnection, rows: &[InvoiceRow]) -> Result<(), DbError> {
+    replace_rows!(connection, invoices, invoice_id, rows)
+}
+
+pub fn replace_advances(connection: &mut DbConnection, rows: &[AdvanceRow]) -> Result<(), DbError> {
+    replace_rows!(connection, advances, invoice_id, rows)
+}
+
+pub fn replace_debts(
+    connection: &mut DbConnection,
+    rows: &[SupplierDebtRow],
+) -> Result<(), DbError> {
+    replace_rows!(connection, supplier_debts, debt_id, rows)
+}
+
+/// Adds each row's principal to the stored exposure of its key, creating
+/// the row if there is none: one multi-row upsert per chunk on PostgreSQL,
+/// one per row on SQLite (diesel writes no multi-row `ON CONFLICT` there).
+pub fn add_exposures(connection: &mut DbConnection, rows: &[ExposureRow]) -> Result<(), DbError> {
+    use diesel::upsert::excluded;
+    let outstanding = exposures::principal_outstanding_minor;
+    let key = (exposures::program_id, exposures::party_id);
+    match connection {
+        DbConnection::Postgres(inner) => {
+            for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+                diesel::insert_into(exposures::table)
+                    .values(chunk)
+                    .on_conflict(key)
+                    .do_update()
+                    .set(outstanding.eq(outstanding + excluded(outstanding)))
+                    .execute(inner)?;
+            }
+        }
+        DbConnection::Sqlite(inner) => {
+            for row in rows {
+                diesel::insert_into(exposures::table)
+                    .values(row)
+                    .on_conflict(key)
+                    .do_update()
+                    .set(outstanding.eq(outstanding + excluded(outstanding)))
+                    .execute(inner)?;
+            }
+        }
     }
     Ok(())
 }
@@ -591,6 +478,18 @@ pub fn every_program(connection: &mut DbConnection) -> Result<Vec<ProgramRow>, D
 pub fn every_member(connection: &mut DbConnection) -> Result<Vec<ProgramMemberRow>, DbError> {
     Ok(program_members::table
         .select(ProgramMemberRow::as_select())
+        .load(connection)?)
+}
+
+pub fn every_advance(connection: &mut DbConnection) -> Result<Vec<AdvanceRow>, DbError> {
+    Ok(advances::table
+        .select(AdvanceRow::as_select())
+        .load(connection)?)
+}
+
+pub fn every_debt(connection: &mut DbConnection) -> Result<Vec<SupplierDebtRow>, DbError> {
+    Ok(supplier_debts::table
+        .select(SupplierDebtRow::as_select())
         .load(connection)?)
 }
 
@@ -690,40 +589,24 @@ pub fn replace_snapshot(
     diesel::delete(payouts::table).execute(connection)?;
     diesel::delete(super::schema::payout_batches::table).execute(connection)?;
     diesel::delete(advances::table).execute(connection)?;
-    // Rebuilt below by inserting the advances.
     diesel::delete(exposures::table).execute(connection)?;
     diesel::delete(invoices::table).execute(connection)?;
     diesel::delete(programs::table).execute(connection)?;
     diesel::delete(parties::table).execute(connection)?;
     diesel::delete(program_members::table).execute(connection)?;
-    for row in &snapshot.members {
-        insert_member(connection, row)?;
-    }
+    insert_members(connection, &snapshot.members)?;
     insert_entry_parties(connection, &snapshot.entry_parties)?;
-    for row in &snapshot.bank_lines {
-        super::bank::insert(connection, row)?;
-    }
-    for row in &snapshot.parties {
-        insert_party(connection, row)?;
-    }
-    for row in &snapshot.programs {
-        insert_program(connection, row)?;
-    }
-    for row in &snapshot.invoices {
-        insert_invoice(connection, row)?;
-    }
-    for row in &snapshot.advances {
-        insert_advance(connection, row)?;
-    }
-    for row in &snapshot.payouts {
-        insert_payout(connection, row)?;
-    }
+    super::bank::replace_lines(connection, &snapshot.bank_lines)?;
+    insert_rows!(connection, parties, &snapshot.parties)?;
+    insert_rows!(connection, programs, &snapshot.programs)?;
+    insert_rows!(connection, invoices, &snapshot.invoices)?;
+    insert_rows!(connection, advances, &snapshot.advances)?;
+    insert_rows!(connection, exposures, &snapshot.exposures)?;
+    insert_payouts(connection, &snapshot.payouts)?;
     for row in &snapshot.payout_batches {
         super::payouts::insert_batch(connection, row)?;
     }
-    for row in &snapshot.debts {
-        insert_debt(connection, row)?;
-    }
+    insert_rows!(connection, supplier_debts, &snapshot.debts)?;
     Ok(())
 }
 
@@ -797,6 +680,27 @@ pub fn invoice_by_creditor_reference(
         .select(InvoiceRow::as_select())
         .first(connection)
         .optional()?)
+}
+
+/// The invoices issued these RF references, by reference: one query per
+/// `DB_INSERT_CHUNK_ROWS` references.
+pub fn invoices_by_creditor_references(
+    connection: &mut DbConnection,
+    references: &[String],
+) -> Result<std::collections::HashMap<String, InvoiceRow>, DbError> {
+    let mut found = std::collections::HashMap::with_capacity(references.len());
+    for chunk in references.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        let rows: Vec<InvoiceRow> = invoices::table
+            .filter(invoices::creditor_reference.eq_any(chunk))
+            .select(InvoiceRow::as_select())
+            .load(connection)?;
+        for row in rows {
+            if let Some(reference) = row.creditor_reference.clone() {
+                found.insert(reference, row);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// A retailer's open invoices with this number (for matching remittance text).

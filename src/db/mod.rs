@@ -12,6 +12,38 @@ macro_rules! on_backend {
     };
 }
 
+/// Inserts `$rows` into `$table` with one multi-row statement per
+/// `DB_INSERT_CHUNK_ROWS` rows.
+macro_rules! insert_rows {
+    ($connection:expr, $table:ident, $rows:expr) => {{
+        for chunk in $rows.chunks($crate::limits::DB_INSERT_CHUNK_ROWS) {
+            on_backend!(&mut *$connection, |inner| diesel::insert_into(
+                $table::table
+            )
+            .values(chunk)
+            .execute(inner))?;
+        }
+        Ok::<(), $crate::db::DbError>(())
+    }};
+}
+
+/// Writes new images of rows keyed by `$key` (the writer's changed records):
+/// per chunk, one statement deletes the old rows and one inserts the new.
+macro_rules! replace_rows {
+    ($connection:expr, $table:ident, $key:ident, $rows:expr) => {{
+        for chunk in $rows.chunks($crate::limits::DB_INSERT_CHUNK_ROWS) {
+            let keys: Vec<_> = chunk.iter().map(|row| &row.$key).collect();
+            diesel::delete($table::table.filter($table::$key.eq_any(keys))).execute($connection)?;
+            on_backend!(&mut *$connection, |inner| diesel::insert_into(
+                $table::table
+            )
+            .values(chunk)
+            .execute(inner))?;
+        }
+        Ok::<(), $crate::db::DbError>(())
+    }};
+}
+
 pub mod api_keys;
 pub mod bank;
 pub mod financing;

@@ -1,7 +1,9 @@
 //! The projection rows the writer keeps in memory: parties, programmes and
-//! their members, and invoices with their fingerprints. Commands read them
-//! from here, not from the database, and projections change them here; the
-//! changed rows reach the database in a few multi-row statements per batch.
+//! their members, invoices with their fingerprints, advances, supplier
+//! debts and bank lines, and the tallies the advance rules read (exposures, defaults,
+//! settled volume). Commands read them from here, not from the database, and
+//! projections change them here; the changed rows reach the database in a
+//! few multi-row statements per batch.
 //!
 //! Three layers answer a read, newest first: the changes of the command at
 //! hand, those of the batch's earlier commands, and the committed records. A
@@ -12,14 +14,19 @@
 //! asks `BatchContext::connection` for the connection, which first writes
 //! every change not yet written: the database is then what the records say.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
+use std::ops::RangeInclusive;
 
+use chrono::NaiveDate;
+
+use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing::{
-    self as fin_db, EntryPartyRow, InvoiceRow, PartyRow, ProgramMemberRow, ProgramRow,
+    self as fin_db, AdvanceRow, DisclosureRow, EntryPartyRow, ExposureRow, InvoiceRow, PartyRow,
+    PayoutRow, ProgramMemberRow, ProgramRow, SupplierDebtRow, WHOLE_PROGRAM,
 };
 use crate::db::{DbConnection, DbError};
-use crate::domain::{InvoiceId, PartyId, ProgramId};
+use crate::domain::{BankLineId, DebtId, InvoiceId, InvoiceStatus, PartyId, ProgramId};
 
 /// Rows by key, and the keys whose row is not written yet.
 #[derive(Debug, Clone)]
@@ -63,6 +70,107 @@ impl<K: Eq + Hash + Clone, R: Clone> Table<K, R> {
     }
 }
 
+/// A sum the advance rules read, kept up from the rows it sums: when a row
+/// changes, its old contributions are taken out and its new ones put in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tally {
+    /// Principal outstanding of the advances in a programme, of one
+    /// supplier's or retailer's in it, or (`party` `*`) of all of them.
+    Exposure { program: ProgramId, party: String },
+    /// How many of a supplier's invoices defaulted on a day.
+    Defaulted { supplier: PartyId, on: NaiveDate },
+    /// Face value less credit notes of a supplier's invoices settled on a
+    /// day, in a currency.
+    Settled {
+        supplier: PartyId,
+        currency: String,
+        on: NaiveDate,
+    },
+}
+
+impl Tally {
+    /// The tallies of a supplier's defaults on or after `since`.
+    pub fn defaults_since(supplier: &str, since: NaiveDate) -> RangeInclusive<Tally> {
+        let supplier = PartyId::from(supplier);
+        Tally::Defaulted {
+            supplier: supplier.clone(),
+            on: since,
+        }..=Tally::Defaulted {
+            supplier,
+            on: NaiveDate::MAX,
+        }
+    }
+
+    /// The tallies of a supplier's volume settled on or after `since`.
+    pub fn settled_since(
+        supplier: &str,
+        currency: &str,
+        since: NaiveDate,
+    ) -> RangeInclusive<Tally> {
+        let (supplier, currency) = (PartyId::from(supplier), currency.to_string());
+        Tally::Settled {
+            supplier: supplier.clone(),
+            currency: currency.clone(),
+            on: since,
+        }..=Tally::Settled {
+            supplier,
+            currency,
+            on: NaiveDate::MAX,
+        }
+    }
+
+    /// The tally of the principal outstanding in `program`, of `party` or,
+    /// with [`WHOLE_PROGRAM`], of the whole programme.
+    pub fn exposure(program: &str, party: &str) -> Tally {
+        Tally::Exposure {
+            program: ProgramId::from(program),
+            party: party.to_string(),
+        }
+    }
+}
+
+/// What an invoice row adds to the tallies.
+fn invoice_tallies(row: &InvoiceRow) -> Vec<(Tally, i64)> {
+    let mut tallies = Vec::new();
+    if let Some(on) = row.defaulted_on {
+        let supplier = row.supplier_id.clone();
+        tallies.push((Tally::Defaulted { supplier, on }, 1));
+    }
+    if let (InvoiceStatus::Settled, Some(on)) = (row.status, row.settled_on) {
+        let tally = Tally::Settled {
+            supplier: row.supplier_id.clone(),
+            currency: row.currency.clone(),
+            on,
+        };
+        tallies.push((tally, row.amount_minor - row.credited_minor));
+    }
+    tallies
+}
+
+/// What an advance row adds to the tallies: its principal outstanding, to
+/// its supplier's, its retailer's and its programme's exposure.
+fn advance_tallies(row: &AdvanceRow) -> Vec<(Tally, i64)> {
+    [&row.supplier_id, &row.retailer_id, WHOLE_PROGRAM]
+        .into_iter()
+        .map(|party| {
+            let tally = Tally::exposure(&row.program_id, party);
+            (tally, row.principal_outstanding_minor)
+        })
+        .collect()
+}
+
+/// Adds `delta` to `tally` in `tallies`, dropping a sum that comes to zero.
+fn add_tally(tallies: &mut BTreeMap<Tally, i64>, tally: Tally, delta: i64) {
+    if delta == 0 {
+        return;
+    }
+    let sum = tallies.entry(tally.clone()).or_insert(0);
+    *sum += delta;
+    if *sum == 0 {
+        tallies.remove(&tally);
+    }
+}
+
 /// A webhook fan-out to write: the parties entry `seq` concerns.
 #[derive(Debug, Clone)]
 pub struct Fanout {
@@ -79,9 +187,19 @@ pub struct Changes {
     members: Table<(ProgramId, PartyId), ProgramMemberRow>,
     invoices: Table<InvoiceId, InvoiceRow>,
     fingerprints: HashMap<String, InvoiceId>,
-    /// Appended rows: which parties each entry concerns, and webhook fan-outs.
+    advances: Table<InvoiceId, AdvanceRow>,
+    debts: Table<DebtId, SupplierDebtRow>,
+    bank_lines: Table<BankLineId, BankLineRow>,
+    /// What these changes add to each tally.
+    tallies: BTreeMap<Tally, i64>,
+    /// What they add to the stored exposures and is not written yet.
+    unwritten_exposures: BTreeMap<Tally, i64>,
+    /// Appended rows: which parties each entry concerns, webhook fan-outs,
+    /// payouts and decision disclosures.
     entry_parties: Vec<EntryPartyRow>,
     fanouts: Vec<Fanout>,
+    payouts: Vec<PayoutRow>,
+    disclosures: Vec<DisclosureRow>,
 }
 
 impl Changes {
@@ -98,10 +216,50 @@ impl Changes {
             .put((row.program_id.clone(), row.supplier_id.clone()), row);
     }
 
-    pub fn put_invoice(&mut self, row: InvoiceRow) {
+    /// Puts the new image of an invoice; `before` is its image as the
+    /// layers below see it (none for a new invoice).
+    pub fn put_invoice(&mut self, row: InvoiceRow, before: Option<&InvoiceRow>) {
+        self.retally(before.map(invoice_tallies), invoice_tallies(&row));
         self.fingerprints
             .insert(row.fingerprint.clone(), row.invoice_id.clone());
         self.invoices.put(row.invoice_id.clone(), row);
+    }
+
+    /// Puts the new image of an advance, as [`Changes::put_invoice`] does.
+    pub fn put_advance(&mut self, row: AdvanceRow, before: Option<&AdvanceRow>) {
+        self.retally(before.map(advance_tallies), advance_tallies(&row));
+        self.advances.put(row.invoice_id.clone(), row);
+    }
+
+    pub fn put_debt(&mut self, row: SupplierDebtRow) {
+        self.debts.put(row.debt_id.clone(), row);
+    }
+
+    pub fn put_bank_line(&mut self, row: BankLineRow) {
+        self.bank_lines.put(row.line_id.clone(), row);
+    }
+
+    pub fn add_payout(&mut self, row: PayoutRow) {
+        self.payouts.push(row);
+    }
+
+    pub fn add_disclosure(&mut self, row: DisclosureRow) {
+        self.disclosures.push(row);
+    }
+
+    /// Takes a row's old contributions out of the tallies and puts its new
+    /// ones in.
+    fn retally(&mut self, before: Option<Vec<(Tally, i64)>>, after: Vec<(Tally, i64)>) {
+        let taken_out = before
+            .into_iter()
+            .flatten()
+            .map(|(tally, sum)| (tally, -sum));
+        for (tally, delta) in taken_out.chain(after) {
+            if let Tally::Exposure { .. } = tally {
+                add_tally(&mut self.unwritten_exposures, tally.clone(), delta);
+            }
+            add_tally(&mut self.tallies, tally, delta);
+        }
     }
 
     pub fn add_entry_parties(&mut self, rows: Vec<EntryPartyRow>) {
@@ -119,8 +277,19 @@ impl Changes {
         self.members.absorb(later.members);
         self.invoices.absorb(later.invoices);
         self.fingerprints.extend(later.fingerprints);
+        self.advances.absorb(later.advances);
+        self.debts.absorb(later.debts);
+        self.bank_lines.absorb(later.bank_lines);
+        for (tally, delta) in later.tallies {
+            add_tally(&mut self.tallies, tally, delta);
+        }
+        for (tally, delta) in later.unwritten_exposures {
+            add_tally(&mut self.unwritten_exposures, tally, delta);
+        }
         self.entry_parties.extend(later.entry_parties);
         self.fanouts.extend(later.fanouts);
+        self.payouts.extend(later.payouts);
+        self.disclosures.extend(later.disclosures);
     }
 
     /// Writes every change not written yet: per table, one statement that
@@ -135,6 +304,26 @@ impl Changes {
         fin_db::insert_members(connection, &members)?;
         let invoices = self.invoices.take_unwritten();
         fin_db::replace_invoices(connection, &invoices)?;
+        let advances = self.advances.take_unwritten();
+        fin_db::replace_advances(connection, &advances)?;
+        let debts = self.debts.take_unwritten();
+        fin_db::replace_debts(connection, &debts)?;
+        let bank_lines = self.bank_lines.take_unwritten();
+        bank_db::replace_lines(connection, &bank_lines)?;
+        let exposures: Vec<ExposureRow> = std::mem::take(&mut self.unwritten_exposures)
+            .into_iter()
+            .filter_map(|(tally, delta)| match tally {
+                Tally::Exposure { program, party } => Some(ExposureRow {
+                    program_id: program,
+                    party_id: party,
+                    principal_outstanding_minor: delta,
+                }),
+                Tally::Defaulted { .. } | Tally::Settled { .. } => None,
+            })
+            .collect();
+        fin_db::add_exposures(connection, &exposures)?;
+        fin_db::insert_payouts(connection, &std::mem::take(&mut self.payouts))?;
+        fin_db::insert_disclosures(connection, &std::mem::take(&mut self.disclosures))?;
         fin_db::insert_entry_parties(connection, &std::mem::take(&mut self.entry_parties))?;
         let fanouts: Vec<(i64, Vec<String>, chrono::NaiveDateTime)> =
             std::mem::take(&mut self.fanouts)
@@ -154,10 +343,17 @@ pub struct Records {
     members: HashSet<(ProgramId, PartyId)>,
     invoices: HashMap<InvoiceId, InvoiceRow>,
     fingerprints: HashMap<String, InvoiceId>,
+    advances: HashMap<InvoiceId, AdvanceRow>,
+    debts: HashMap<DebtId, SupplierDebtRow>,
+    /// Each supplier's debts, for netting them from its payouts.
+    debts_of: HashMap<PartyId, BTreeSet<DebtId>>,
+    bank_lines: HashMap<BankLineId, BankLineRow>,
+    tallies: BTreeMap<Tally, i64>,
 }
 
 impl Records {
-    /// Loads every party, programme, membership and invoice.
+    /// Loads every party, programme, membership, invoice, advance, debt and
+    /// bank line, and sums the tallies from them.
     pub fn load(connection: &mut DbConnection) -> Result<Self, DbError> {
         let mut records = Records::default();
         for row in fin_db::every_party(connection)? {
@@ -173,14 +369,47 @@ impl Records {
             records
                 .fingerprints
                 .insert(row.fingerprint.clone(), row.invoice_id.clone());
+            for (tally, sum) in invoice_tallies(&row) {
+                add_tally(&mut records.tallies, tally, sum);
+            }
             records.invoices.insert(row.invoice_id.clone(), row);
         }
+        for row in fin_db::every_advance(connection)? {
+            for (tally, sum) in advance_tallies(&row) {
+                add_tally(&mut records.tallies, tally, sum);
+            }
+            records.advances.insert(row.invoice_id.clone(), row);
+        }
+        for row in fin_db::every_debt(connection)? {
+            records.put_debt(row);
+        }
+        for row in bank_db::all_lines(connection)? {
+            records.bank_lines.insert(row.line_id.clone(), row);
+        }
         Ok(records)
+    }
+
+    fn put_debt(&mut self, row: SupplierDebtRow) {
+        self.debts_of
+            .entry(row.supplier_id.clone())
+            .or_default()
+            .insert(row.debt_id.clone());
+        self.debts.insert(row.debt_id.clone(), row);
     }
 
     /// How many invoices the records hold.
     pub fn invoice_count(&self) -> usize {
         self.invoices.len()
+    }
+
+    /// The sum of the committed tallies in `range`.
+    pub fn tally(&self, range: RangeInclusive<Tally>) -> i64 {
+        self.tallies.range(range).map(|(_, sum)| sum).sum()
+    }
+
+    /// How many bank lines the records hold.
+    pub fn bank_line_count(&self) -> usize {
+        self.bank_lines.len()
     }
 
     /// Takes on a committed batch's changes.
@@ -190,6 +419,14 @@ impl Records {
         self.members.extend(changes.members.rows.into_keys());
         self.fingerprints.extend(changes.fingerprints);
         self.invoices.extend(changes.invoices.rows);
+        self.advances.extend(changes.advances.rows);
+        for row in changes.debts.rows.into_values() {
+            self.put_debt(row);
+        }
+        self.bank_lines.extend(changes.bank_lines.rows);
+        for (tally, delta) in changes.tallies {
+            add_tally(&mut self.tallies, tally, delta);
+        }
     }
 
     /// Where `self` and `other` disagree, one line per row (for replay).
@@ -198,6 +435,21 @@ impl Records {
         differ("party", &self.parties, &other.parties, &mut lines);
         differ("programme", &self.programs, &other.programs, &mut lines);
         differ("invoice", &self.invoices, &other.invoices, &mut lines);
+        differ(
+            "advance on invoice",
+            &self.advances,
+            &other.advances,
+            &mut lines,
+        );
+        differ("debt", &self.debts, &other.debts, &mut lines);
+        differ("bank line", &self.bank_lines, &other.bank_lines, &mut lines);
+        let tallies = |records: &Records| -> HashMap<String, i64> {
+            let tallies = records.tallies.iter();
+            tallies
+                .map(|(tally, sum)| (format!("{tally:?}"), *sum))
+                .collect()
+        };
+        differ("tally", &tallies(self), &tallies(other), &mut lines);
         let mut members: Vec<_> = self.members.symmetric_difference(&other.members).collect();
         members.sort();
         for (program, supplier) in members {
@@ -286,5 +538,77 @@ impl View<'_> {
             .or_else(|| self.batch.fingerprints.get(fingerprint))
             .or_else(|| self.committed.fingerprints.get(fingerprint))?;
         self.invoice(id.as_str())
+    }
+
+    pub fn advance(&self, invoice_id: &str) -> Option<&AdvanceRow> {
+        self.command
+            .advances
+            .get(invoice_id)
+            .or_else(|| self.batch.advances.get(invoice_id))
+            .or_else(|| self.committed.advances.get(invoice_id))
+    }
+
+    pub fn debt(&self, debt_id: &str) -> Option<&SupplierDebtRow> {
+        self.command
+            .debts
+            .get(debt_id)
+            .or_else(|| self.batch.debts.get(debt_id))
+            .or_else(|| self.committed.debts.get(debt_id))
+    }
+
+    pub fn bank_line(&self, line_id: &str) -> Option<&BankLineRow> {
+        self.command
+            .bank_lines
+            .get(line_id)
+            .or_else(|| self.batch.bank_lines.get(line_id))
+            .or_else(|| self.committed.bank_lines.get(line_id))
+    }
+
+    /// Bank lines held, counting each one the batch or command changed as
+    /// new (an upper bound, for the capacity check).
+    pub fn bank_line_count(&self) -> usize {
+        self.committed.bank_lines.len()
+            + self.batch.bank_lines.rows.len()
+            + self.command.bank_lines.rows.len()
+    }
+
+    /// A supplier's debts in `currency` with something left to recover,
+    /// oldest first.
+    pub fn open_debts(&self, supplier_id: &str, currency: &str) -> Vec<SupplierDebtRow> {
+        let committed = self
+            .committed
+            .debts_of
+            .get(supplier_id)
+            .into_iter()
+            .flatten();
+        let newer = self
+            .batch
+            .debts
+            .rows
+            .keys()
+            .chain(self.command.debts.rows.keys());
+        let ids: BTreeSet<&DebtId> = committed.chain(newer).collect();
+        let mut debts: Vec<SupplierDebtRow> = ids
+            .into_iter()
+            .filter_map(|id| self.debt(id))
+            .filter(|debt| debt.supplier_id.as_str() == supplier_id)
+            .filter(|debt| debt.currency == currency && debt.recovered_minor < debt.amount_minor)
+            .cloned()
+            .collect();
+        debts.sort_by_key(|debt| debt.created_seq);
+        debts
+    }
+
+    /// The sum of the tallies in `range`, through the three layers.
+    pub fn tally(&self, range: RangeInclusive<Tally>) -> i64 {
+        [
+            &self.command.tallies,
+            &self.batch.tallies,
+            &self.committed.tallies,
+        ]
+        .into_iter()
+        .flat_map(|tallies| tallies.range(range.clone()))
+        .map(|(_, sum)| sum)
+        .sum()
     }
 }

@@ -23,6 +23,7 @@ use super::merkle::{self, Frontier, Hash, MemoryNodes, ProofError};
 use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
 use super::records::{Changes, View};
 use super::state::{BalanceKey, WriterState};
+use crate::db::financing::{AdvanceRow, InvoiceRow};
 use crate::db::idempotency as idempotency_db;
 use crate::db::log::{
     self as log_db, BalanceRow, BatchRows, CheckpointRow, DbNodes, NewLogEntry, NewMerkleNode,
@@ -180,6 +181,18 @@ impl<'a> BatchContext<'a> {
     /// Where this command changes the records (a projection's writes).
     pub fn changes(&mut self) -> &mut Changes {
         &mut self.changes
+    }
+
+    /// Puts the new image of an invoice into this command's changes.
+    pub fn put_invoice(&mut self, row: InvoiceRow) {
+        let before = self.records().invoice(&row.invoice_id).cloned();
+        self.changes.put_invoice(row, before.as_ref());
+    }
+
+    /// Puts the new image of an advance into this command's changes.
+    pub fn put_advance(&mut self, row: AdvanceRow) {
+        let before = self.records().advance(&row.invoice_id).cloned();
+        self.changes.put_advance(row, before.as_ref());
     }
 
     /// This command's changes, for replay to apply once the entry is projected.

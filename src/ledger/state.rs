@@ -8,7 +8,8 @@
 //! fails, or a batch whose commit fails, leaves the state exactly as it was.
 //! Its size is bounded by `limits::ACCOUNTS_MAX`: an entry that would open
 //! one account more is refused with `capacity_reached`; so is an invoice
-//! beyond `limits::INVOICES_MAX`.
+//! beyond `limits::INVOICES_MAX` and a bank line beyond
+//! `limits::BANK_LINES_MAX`.
 
 use std::collections::HashMap;
 
@@ -50,13 +51,26 @@ impl WriterState {
             balances.insert((row.account, currency), row.balance_minor);
         }
         let records = Records::load(connection)?;
-        if records.invoice_count() > limits::INVOICES_MAX {
-            return Err(LedgerError::Inconsistent(format!(
-                "the ledger holds {} invoices, more than the {} the writer keeps in memory \
-                 (limits::INVOICES_MAX)",
+        for (what, held, bound, name) in [
+            (
+                "invoices",
                 records.invoice_count(),
-                limits::INVOICES_MAX
-            )));
+                limits::INVOICES_MAX,
+                "INVOICES_MAX",
+            ),
+            (
+                "bank lines",
+                records.bank_line_count(),
+                limits::BANK_LINES_MAX,
+                "BANK_LINES_MAX",
+            ),
+        ] {
+            if held > bound {
+                return Err(LedgerError::Inconsistent(format!(
+                    "the ledger holds {held} {what}, more than the {bound} the writer keeps \
+                     in memory (limits::{name})"
+                )));
+            }
         }
         Ok(WriterState { balances, records })
     }

@@ -312,8 +312,7 @@ pub fn operator_only(actor: &Actor, what: &str) -> Result<(), LedgerError> {
 
 /// The projections' loaders: a missing row means the projections disagree with the log.
 pub mod stored {
-    use crate::db::financing::{self as fin_db, AdvanceRow, InvoiceRow};
-    use crate::db::DbConnection;
+    use crate::db::financing::{AdvanceRow, InvoiceRow, SupplierDebtRow};
     use crate::domain::{Currency, InvoiceStatus};
     use crate::ledger::{BatchContext, LedgerError};
 
@@ -333,13 +332,27 @@ pub mod stored {
             .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no invoice {invoice_id}")))
     }
 
+    /// The advance on the invoice, from the writer's records.
     pub fn advance(
-        connection: &mut DbConnection,
+        context: &BatchContext<'_>,
         invoice_id: &str,
     ) -> Result<AdvanceRow, LedgerError> {
-        fin_db::advance(connection, invoice_id)?.ok_or_else(|| {
-            LedgerError::Inconsistent(format!("projector: no advance on {invoice_id}"))
-        })
+        context
+            .records()
+            .advance(invoice_id)
+            .cloned()
+            .ok_or_else(|| {
+                LedgerError::Inconsistent(format!("projector: no advance on {invoice_id}"))
+            })
+    }
+
+    /// The supplier debt, from the writer's records.
+    pub fn debt(context: &BatchContext<'_>, debt_id: &str) -> Result<SupplierDebtRow, LedgerError> {
+        context
+            .records()
+            .debt(debt_id)
+            .cloned()
+            .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no debt {debt_id}")))
     }
 
     /// Sets the invoice's status in the writer's records; returns the new row.
@@ -350,7 +363,7 @@ pub mod stored {
     ) -> Result<InvoiceRow, LedgerError> {
         let mut row = invoice(context, invoice_id)?;
         row.status = status;
-        context.changes().put_invoice(row.clone());
+        context.put_invoice(row.clone());
         Ok(row)
     }
 

@@ -119,9 +119,7 @@ fn project(context: &mut BatchContext<'_>, seq: i64, event: Event) -> Result<(),
         Event::BankAccountSet(body) => party::projection::project_bank_account(context, body),
         Event::ProgramCreated(body) => program::projection::program_created(context, seq, body),
         Event::SupplierEnrolled(body) => program::projection::supplier_enrolled(context, seq, body),
-        Event::FunderDeposited(body) => {
-            deposit::projection::funder_deposited(context.connection()?, seq, body)
-        }
+        Event::FunderDeposited(body) => deposit::projection::funder_deposited(context, seq, body),
         Event::InvoiceRegistered(body) => {
             invoice::projection::invoice_registered(context, seq, body)
         }
@@ -140,14 +138,12 @@ fn project(context: &mut BatchContext<'_>, seq: i64, event: Event) -> Result<(),
         Event::AdvanceAccepted(body) => advance::projection::advance_accepted(context, seq, body),
         Event::PaymentReceived(body) => payment::projection::payment_received(context, seq, body),
         Event::PaymentReversed(body) => payment::projection::project_reversal(context, seq, body),
-        Event::BankLineImported(line) => {
-            bank_line::projection::project_line(context.connection()?, seq, line)
-        }
+        Event::BankLineImported(line) => bank_line::projection::project_line(context, seq, line),
         Event::PayoutBatchCreated(body) => {
             payout::projection::project_batch(context.connection()?, seq, body)
         }
         Event::PayoutConfirmed(body) => {
-            payout::projection::project_confirmation(context.connection()?, seq, body)
+            payout::projection::project_confirmation(context, seq, body)
         }
     }
 }

@@ -315,8 +315,7 @@ pub fn supplier_overview(
             .ok_or_else(|| not_found("programme", &program_id))?;
         let terms = crate::services::common::program_terms(&program)
             .map_err(|e| ReadError::BadRequest(e.to_string()))?;
-        let used_minor =
-            fin_db::outstanding_principal_minor(connection, &program_id, Some(supplier_id), None)?;
+        let used_minor = fin_db::exposure_minor(connection, &program_id, supplier_id)?;
         let limit_minor =
             advance::decision::supplier_limit_minor(connection, supplier_id, &terms, today)
                 .map_err(|e| ReadError::BadRequest(e.to_string()))?;

@@ -3,13 +3,13 @@
 use super::decision::{evaluate, Quote};
 use super::disclosure::{disclosure_document, disclosure_sha256, withhold_confidential};
 use super::events::AdvanceAccepted;
-use crate::db::financing as fin_db;
-use crate::domain::{Currency, ErrorCode, Role};
+use crate::db::financing::DisclosureRow;
+use crate::domain::{ErrorCode, Role};
 use chrono::NaiveDate;
 
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{
-    accounts, amount_text, load_invoice, load_program, reject, Actor, PostingsBuilder,
+    accounts, amount_text, find_invoice, reject, Actor, PostingsBuilder,
 };
 use crate::services::payout::net_payout;
 use crate::services::program::errors::not_enrolled;
@@ -26,7 +26,7 @@ impl AcceptAdvance {
     /// The quote as of this batch, refused when a rule fails. The funder's
     /// cash includes this batch's earlier commands.
     fn eligible_quote(&self, context: &mut BatchContext<'_>) -> Result<Quote, LedgerError> {
-        let invoice = load_invoice(context.connection()?, &self.invoice_id)?;
+        let invoice = find_invoice(context, &self.invoice_id)?;
         if !self.actor.may_act_for(&invoice.supplier_id) {
             return Err(reject(
                 ErrorCode::NotFound,
@@ -34,24 +34,13 @@ impl AcceptAdvance {
                 format!("no invoice {:?}", self.invoice_id),
             ));
         }
-        let program = load_program(context.connection()?, &invoice.program_id)?;
-        if !crate::db::financing::is_member(
-            context.connection()?,
-            &program.program_id,
-            &invoice.supplier_id,
-        )? {
-            return Err(not_enrolled(&invoice.supplier_id, &program.program_id));
+        if !context
+            .records()
+            .is_member(&invoice.program_id, &invoice.supplier_id)
+        {
+            return Err(not_enrolled(&invoice.supplier_id, &invoice.program_id));
         }
-        let currency = Currency::parse(&program.currency)
-            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
-        let available =
-            -context.balance_minor(&accounts::funder_cash(&program.funder_id), currency)?;
-        let quote = evaluate(
-            context.connection()?,
-            &self.invoice_id,
-            self.today,
-            &mut |_, _, _| Ok(available),
-        )?;
+        let quote = evaluate(context, &self.invoice_id, self.today)?;
         if !quote.eligible() {
             return Err(reject(
                 ErrorCode::AdvanceDeclined,
@@ -88,7 +77,7 @@ impl Command for AcceptAdvance {
         let currency = quote.currency;
         let mut postings = advance_postings(&quote);
         let payout = net_payout(
-            context.connection()?,
+            &context.records(),
             &invoice.supplier_id,
             currency,
             pricing.net_minor,
@@ -121,13 +110,10 @@ impl Command for AcceptAdvance {
             payout,
             confidential_inputs_sha256: Some(disclosure_sha256(&document)),
         };
-        fin_db::insert_disclosure(
-            context.connection()?,
-            &fin_db::DisclosureRow {
-                seq: seq as i64,
-                document,
-            },
-        )?;
+        context.changes().add_disclosure(DisclosureRow {
+            seq: seq as i64,
+            document,
+        });
         Ok(body.draft(self.actor.party.to_string(), postings.finish()))
     }
 }

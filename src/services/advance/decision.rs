@@ -6,15 +6,18 @@ use rust_decimal::Decimal;
 
 use super::disclosure::withhold_confidential;
 use super::events::RuleOutcome;
-use crate::db::financing::{self as fin_db, InvoiceRow, ProgramRow};
+use crate::db::financing::{self as fin_db, InvoiceRow, PartyRow, ProgramRow, WHOLE_PROGRAM};
 use crate::db::{log as log_db, DbConnection};
 use crate::domain::pricing::{price, round_minor, Pricing};
 use crate::domain::terms::{ProgramTerms, SupplierLimitRule, DEFAULT_LOOKBACK_DAYS};
 use crate::domain::PartyStatus;
 use crate::domain::{Currency, InvoiceStatus, Role};
+use crate::ledger::records::Tally;
+use crate::ledger::BatchContext;
 use crate::ledger::LedgerError;
 use crate::services::common::{
-    accounts, amount_text, load_invoice, load_party, load_program, program_terms,
+    accounts, amount_text, find_invoice, find_party, find_program, load_invoice, load_party,
+    load_program, program_terms,
 };
 
 /// A quote: the price and every rule's outcome.
@@ -72,35 +75,179 @@ fn rule(rule: &str, input: String, threshold: String, passed: bool) -> RuleOutco
     }
 }
 
-/// Evaluates the decision for `invoice_id` on `today`. `funder_available_minor`
-/// is the funder's undeployed cash (including the batch's pending changes).
+/// What the decision reads. The writer answers from its records in memory
+/// ([`BatchContext`]), a quote from the database ([`DbConnection`]); the
+/// rules are the same.
+pub trait DecisionFacts {
+    fn invoice(&mut self, invoice_id: &str) -> Result<InvoiceRow, LedgerError>;
+    fn program(&mut self, program_id: &str) -> Result<ProgramRow, LedgerError>;
+    fn supplier(&mut self, supplier_id: &str) -> Result<PartyRow, LedgerError>;
+    /// Whether the invoice has an advance already.
+    fn financed(&mut self, invoice_id: &str) -> Result<bool, LedgerError>;
+    /// Whether one of the supplier's invoices defaulted on or after `since`.
+    fn defaulted_since(&mut self, supplier_id: &str, since: NaiveDate)
+        -> Result<bool, LedgerError>;
+    /// Face less credits of the supplier's invoices settled on or after `since`.
+    fn settled_volume_minor(
+        &mut self,
+        supplier_id: &str,
+        currency: Currency,
+        since: NaiveDate,
+    ) -> Result<i64, LedgerError>;
+    /// Principal outstanding in the programme, of `party` or, with
+    /// [`WHOLE_PROGRAM`], of all of it.
+    fn outstanding_principal_minor(
+        &mut self,
+        program_id: &str,
+        party: &str,
+    ) -> Result<i64, LedgerError>;
+    /// The funder's undeployed cash.
+    fn funder_available_minor(
+        &mut self,
+        funder_id: &str,
+        currency: Currency,
+    ) -> Result<i64, LedgerError>;
+}
+
+/// The writer's facts: its records and balances, including the batch's
+/// earlier commands. Nothing is read from the database.
+impl DecisionFacts for BatchContext<'_> {
+    fn invoice(&mut self, invoice_id: &str) -> Result<InvoiceRow, LedgerError> {
+        find_invoice(self, invoice_id)
+    }
+
+    fn program(&mut self, program_id: &str) -> Result<ProgramRow, LedgerError> {
+        find_program(self, program_id)
+    }
+
+    fn supplier(&mut self, supplier_id: &str) -> Result<PartyRow, LedgerError> {
+        find_party(self, supplier_id, Role::Supplier, "supplier_id")
+    }
+
+    fn financed(&mut self, invoice_id: &str) -> Result<bool, LedgerError> {
+        Ok(self.records().advance(invoice_id).is_some())
+    }
+
+    fn defaulted_since(
+        &mut self,
+        supplier_id: &str,
+        since: NaiveDate,
+    ) -> Result<bool, LedgerError> {
+        Ok(self
+            .records()
+            .tally(Tally::defaults_since(supplier_id, since))
+            > 0)
+    }
+
+    fn settled_volume_minor(
+        &mut self,
+        supplier_id: &str,
+        currency: Currency,
+        since: NaiveDate,
+    ) -> Result<i64, LedgerError> {
+        let range = Tally::settled_since(supplier_id, currency.code(), since);
+        Ok(self.records().tally(range))
+    }
+
+    fn outstanding_principal_minor(
+        &mut self,
+        program_id: &str,
+        party: &str,
+    ) -> Result<i64, LedgerError> {
+        let tally = Tally::exposure(program_id, party);
+        Ok(self.records().tally(tally.clone()..=tally))
+    }
+
+    fn funder_available_minor(
+        &mut self,
+        funder_id: &str,
+        currency: Currency,
+    ) -> Result<i64, LedgerError> {
+        Ok(-self.balance_minor(&accounts::funder_cash(funder_id), currency)?)
+    }
+}
+
+/// The stored facts, for a quote outside the writer.
+impl DecisionFacts for DbConnection {
+    fn invoice(&mut self, invoice_id: &str) -> Result<InvoiceRow, LedgerError> {
+        load_invoice(self, invoice_id)
+    }
+
+    fn program(&mut self, program_id: &str) -> Result<ProgramRow, LedgerError> {
+        load_program(self, program_id)
+    }
+
+    fn supplier(&mut self, supplier_id: &str) -> Result<PartyRow, LedgerError> {
+        load_party(self, supplier_id, Role::Supplier, "supplier_id")
+    }
+
+    fn financed(&mut self, invoice_id: &str) -> Result<bool, LedgerError> {
+        Ok(fin_db::advance(self, invoice_id)?.is_some())
+    }
+
+    fn defaulted_since(
+        &mut self,
+        supplier_id: &str,
+        since: NaiveDate,
+    ) -> Result<bool, LedgerError> {
+        Ok(fin_db::supplier_defaulted_since(self, supplier_id, since)?)
+    }
+
+    fn settled_volume_minor(
+        &mut self,
+        supplier_id: &str,
+        currency: Currency,
+        since: NaiveDate,
+    ) -> Result<i64, LedgerError> {
+        Ok(fin_db::settled_volume_minor(
+            self,
+            supplier_id,
+            currency.code(),
+            since,
+        )?)
+    }
+
+    fn outstanding_principal_minor(
+        &mut self,
+        program_id: &str,
+        party: &str,
+    ) -> Result<i64, LedgerError> {
+        Ok(fin_db::exposure_minor(self, program_id, party)?)
+    }
+
+    fn funder_available_minor(
+        &mut self,
+        funder_id: &str,
+        currency: Currency,
+    ) -> Result<i64, LedgerError> {
+        let account = accounts::funder_cash(funder_id);
+        Ok(-log_db::balance(self, &account, currency.code())?)
+    }
+}
+
+/// Evaluates the decision for `invoice_id` on `today` from `facts`.
 pub fn evaluate(
-    connection: &mut DbConnection,
+    facts: &mut dyn DecisionFacts,
     invoice_id: &str,
     today: NaiveDate,
-    funder_available: &mut dyn FnMut(
-        &mut DbConnection,
-        &ProgramRow,
-        Currency,
-    ) -> Result<i64, LedgerError>,
 ) -> Result<Quote, LedgerError> {
-    let invoice = load_invoice(connection, invoice_id)?;
-    let program = load_program(connection, &invoice.program_id)?;
+    let invoice = facts.invoice(invoice_id)?;
+    let program = facts.program(&invoice.program_id)?;
     let terms = program_terms(&program)?;
     let currency = terms.currency;
     let face_open = invoice.amount_minor - invoice.credited_minor - invoice.paid_minor;
     let pricing = price(face_open, &terms, today, invoice.due_date).ok_or_else(|| {
         LedgerError::Inconsistent(format!("pricing invoice {invoice_id} overflows"))
     })?;
-    let mut rules = eligibility_rules(connection, &invoice, &terms, &pricing, today)?;
+    let mut rules = eligibility_rules(facts, &invoice, &terms, &pricing, today)?;
     rules.extend(limit_rules(
-        connection,
+        facts,
         &invoice,
         &terms,
         pricing.principal_minor,
         today,
     )?);
-    let available = funder_available(connection, &program, currency)?;
+    let available = facts.funder_available_minor(&program.funder_id, currency)?;
     rules.push(rule(
         "funder_liquidity",
         format!("{} available", amount_text(currency, available)),
@@ -117,12 +264,11 @@ pub fn evaluate(
         rules,
     })
 }
-
 /// The rules about the invoice and its supplier: confirmed, not disputed, not
 /// financed yet, within the tenor, an active supplier without a recent
 /// default, and something to advance.
 fn eligibility_rules(
-    connection: &mut DbConnection,
+    facts: &mut dyn DecisionFacts,
     invoice: &InvoiceRow,
     terms: &ProgramTerms,
     pricing: &Pricing,
@@ -143,7 +289,7 @@ fn eligibility_rules(
             !matches!(status, InvoiceStatus::Disputed | InvoiceStatus::Rejected),
         ),
     ];
-    let financed = fin_db::advance(connection, &invoice.invoice_id)?.is_some();
+    let financed = facts.financed(&invoice.invoice_id)?;
     rules.push(rule(
         "not_financed",
         if financed { "financed" } else { "not financed" }.into(),
@@ -156,12 +302,7 @@ fn eligibility_rules(
         format!("{}-{} days", terms.tenor_min_days, terms.tenor_max_days),
         (terms.tenor_min_days..=terms.tenor_max_days).contains(&pricing.days),
     ));
-    let supplier = load_party(
-        connection,
-        &invoice.supplier_id,
-        Role::Supplier,
-        "supplier_id",
-    )?;
+    let supplier = facts.supplier(&invoice.supplier_id)?;
     rules.push(rule(
         "supplier_active",
         supplier.status.to_string(),
@@ -169,7 +310,7 @@ fn eligibility_rules(
         supplier.status == PartyStatus::Active,
     ));
     let since = today - Duration::days(DEFAULT_LOOKBACK_DAYS);
-    let defaulted = fin_db::supplier_defaulted_since(connection, &invoice.supplier_id, since)?;
+    let defaulted = facts.defaulted_since(&invoice.supplier_id, since)?;
     rules.push(rule(
         "no_default_365_days",
         if defaulted { "defaulted" } else { "none" }.into(),
@@ -188,7 +329,7 @@ fn eligibility_rules(
 /// The supplier's limit under the programme's rule: a fixed cap, or a
 /// multiple of what it settled in the trading-history window.
 pub fn supplier_limit_minor(
-    connection: &mut DbConnection,
+    facts: &mut dyn DecisionFacts,
     supplier_id: &str,
     terms: &ProgramTerms,
     today: NaiveDate,
@@ -199,12 +340,8 @@ pub fn supplier_limit_minor(
             multiple,
             window_days,
         } => {
-            let volume = fin_db::settled_volume_minor(
-                connection,
-                supplier_id,
-                terms.currency.code(),
-                today - Duration::days(*window_days),
-            )?;
+            let since = today - Duration::days(*window_days);
+            let volume = facts.settled_volume_minor(supplier_id, terms.currency, since)?;
             round_minor(Decimal::from(volume) * multiple).unwrap_or(i64::MAX)
         }
     })
@@ -213,7 +350,7 @@ pub fn supplier_limit_minor(
 /// The supplier, retailer and programme limits, each with what is used, plus
 /// this principal, against the limit.
 fn limit_rules(
-    connection: &mut DbConnection,
+    facts: &mut dyn DecisionFacts,
     invoice: &InvoiceRow,
     terms: &ProgramTerms,
     principal: i64,
@@ -235,20 +372,10 @@ fn limit_rules(
         )
     };
     let program_id = &invoice.program_id;
-    let supplier_used = fin_db::outstanding_principal_minor(
-        connection,
-        program_id,
-        Some(&invoice.supplier_id),
-        None,
-    )?;
-    let supplier_limit = supplier_limit_minor(connection, &invoice.supplier_id, terms, today)?;
-    let retailer_used = fin_db::outstanding_principal_minor(
-        connection,
-        program_id,
-        None,
-        Some(&invoice.retailer_id),
-    )?;
-    let program_used = fin_db::outstanding_principal_minor(connection, program_id, None, None)?;
+    let supplier_used = facts.outstanding_principal_minor(program_id, &invoice.supplier_id)?;
+    let supplier_limit = supplier_limit_minor(facts, &invoice.supplier_id, terms, today)?;
+    let retailer_used = facts.outstanding_principal_minor(program_id, &invoice.retailer_id)?;
+    let program_used = facts.outstanding_principal_minor(program_id, WHOLE_PROGRAM)?;
     Ok(vec![
         limit_rule("supplier_limit", supplier_used, supplier_limit),
         limit_rule("retailer_limit", retailer_used, terms.retailer_limit_minor),
@@ -262,16 +389,5 @@ pub fn quote(
     invoice_id: &str,
     today: NaiveDate,
 ) -> Result<Quote, LedgerError> {
-    evaluate(
-        connection,
-        invoice_id,
-        today,
-        &mut |connection, program, currency| {
-            Ok(-log_db::balance(
-                connection,
-                &accounts::funder_cash(&program.funder_id),
-                currency.code(),
-            )?)
-        },
-    )
+    evaluate(connection, invoice_id, today)
 }

@@ -1,11 +1,11 @@
 //! `bank.line_imported`, and the check every entry explaining a line makes.
 
 use super::events::BankLineImported;
-use crate::db::bank as bank_db;
-use crate::db::DbConnection;
 use crate::domain::BankLineStatus;
 use crate::domain::{Currency, ErrorCode, PartyId};
+use crate::ledger::records::View;
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
+use crate::limits;
 use crate::services::common::{accounts, invalid, reject, PostingsBuilder};
 
 /// `bank.line_imported`.
@@ -32,11 +32,22 @@ impl ImportBankLine {
 
 impl Command for ImportBankLine {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        if bank_db::line(context.connection()?, &self.line.line_id)?.is_some() {
+        let records = context.records();
+        if records.bank_line(&self.line.line_id).is_some() {
             return Err(reject(
                 ErrorCode::AlreadyImported,
                 Some("line_id"),
                 format!("bank line {} was imported already", self.line.line_id),
+            ));
+        }
+        if records.bank_line_count() >= limits::BANK_LINES_MAX {
+            return Err(reject(
+                ErrorCode::CapacityReached,
+                Some("line_id"),
+                format!(
+                    "the ledger holds {} bank lines, the most it keeps (limits::BANK_LINES_MAX)",
+                    limits::BANK_LINES_MAX
+                ),
             ));
         }
         let (currency, amount) = self.amount_minor()?;
@@ -65,12 +76,12 @@ impl Command for ImportBankLine {
 /// Checks that an imported bank line can be applied whole: it exists, is an
 /// unmatched credit, and has this currency and amount.
 pub fn check_unmatched_line(
-    connection: &mut DbConnection,
+    records: &View<'_>,
     line_id: &str,
     currency: Currency,
     amount_minor: i64,
 ) -> Result<(), LedgerError> {
-    let line = crate::db::bank::line(connection, line_id)?.ok_or_else(|| {
+    let line = records.bank_line(line_id).ok_or_else(|| {
         reject(
             ErrorCode::NotFound,
             Some("line_id"),

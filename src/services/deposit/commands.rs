@@ -4,7 +4,7 @@ use super::events::FunderDeposited;
 use crate::domain::{Currency, PartyId, Role};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::bank_line::{check_unmatched_line, MatchedLine};
-use crate::services::common::{accounts, invalid, load_party, positive_amount, PostingsBuilder};
+use crate::services::common::{accounts, find_party, invalid, positive_amount, PostingsBuilder};
 
 /// `funder.deposited`: a funder's money arrives in the platform's bank account.
 pub struct FunderDeposit {
@@ -45,13 +45,12 @@ impl FunderDeposit {
 
 impl Command for FunderDeposit {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let connection = context.connection()?;
-        load_party(connection, &self.body.funder_id, Role::Funder, "funder_id")?;
+        find_party(context, &self.body.funder_id, Role::Funder, "funder_id")?;
         let from = match &self.body.bank_line {
             None => accounts::BANK,
             Some(matched) => {
                 check_unmatched_line(
-                    connection,
+                    &context.records(),
                     &matched.line_id,
                     self.currency,
                     self.amount_minor,

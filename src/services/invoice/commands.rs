@@ -18,8 +18,8 @@ pub use crate::ledger::entry::request_signing_bytes;
 use crate::ledger::entry::ActorSignature;
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{
-    accounts, amount_text, find_invoice, find_party, find_program, invalid, load_invoice,
-    parse_date, positive_amount, reject, Actor, PostingsBuilder,
+    accounts, amount_text, find_invoice, find_party, find_program, invalid, parse_date,
+    positive_amount, reject, Actor, PostingsBuilder,
 };
 use crate::services::program::errors::not_enrolled;
 
@@ -447,8 +447,7 @@ impl CreditNote {
 impl Command for CreditNote {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
-        let connection = context.connection()?;
-        let invoice = load_invoice(connection, &self.invoice_id)?;
+        let invoice = find_invoice(context, &self.invoice_id)?;
         if !self.actor.may_act_for(&invoice.supplier_id) && self.actor.party != invoice.retailer_id
         {
             return Err(reject(
@@ -475,7 +474,7 @@ impl Command for CreditNote {
         let mut postings = PostingsBuilder::new(currency);
         let (mut reserve_reduced, mut supplier_debt, mut debt_id, mut funder_id) =
             (0, 0, None, None);
-        if let Some(advance) = fin_db::advance(connection, &invoice.invoice_id)? {
+        if let Some(advance) = context.records().advance(&invoice.invoice_id).cloned() {
             let reserve_open = (open - advance.principal_outstanding_minor).max(0);
             reserve_reduced = credit.min(reserve_open);
             supplier_debt = credit - reserve_reduced;

@@ -3,7 +3,7 @@
 use super::events::{
     InvoiceCredited, InvoiceDecision, InvoiceDefaulted, InvoiceOverdue, InvoiceRegistered,
 };
-use crate::db::financing::{self as fin_db, InvoiceRow, SupplierDebtRow};
+use crate::db::financing::{InvoiceRow, SupplierDebtRow};
 use crate::domain::DebtId;
 use crate::domain::InvoiceStatus;
 use crate::domain::{InvoiceId, PartyId, ProgramId};
@@ -37,7 +37,7 @@ pub fn invoice_registered(
         defaulted_on: None,
         creditor_reference: None,
     };
-    context.changes().put_invoice(row);
+    context.put_invoice(row);
     Ok(())
 }
 
@@ -49,7 +49,7 @@ pub fn invoice_decided(
     let mut row = set_status(context, &body.invoice_id, status)?;
     if body.creditor_reference.is_some() {
         row.creditor_reference = body.creditor_reference;
-        context.changes().put_invoice(row);
+        context.put_invoice(row);
     }
     Ok(())
 }
@@ -66,31 +66,27 @@ pub fn invoice_credited(
         parse_amount(currency, &body.amount)?,
         "credited amount",
     )?;
-    context.changes().put_invoice(row.clone());
-    let connection = context.connection()?;
+    context.put_invoice(row.clone());
     let debt_minor = parse_amount(currency, &body.supplier_debt)?;
     if let (Some(debt_id), Some(funder_id)) = (body.debt_id, body.funder_id) {
-        let mut advance_row = advance(connection, &body.invoice_id)?;
+        let mut advance_row = advance(context, &body.invoice_id)?;
         // The funder's claim moves from the retailer to the supplier.
         advance_row.principal_outstanding_minor = stored::sub(
             advance_row.principal_outstanding_minor,
             debt_minor,
             "principal outstanding",
         )?;
-        fin_db::update_advance(connection, &advance_row)?;
-        fin_db::insert_debt(
-            connection,
-            &SupplierDebtRow {
-                debt_id: DebtId::from(debt_id),
-                supplier_id: row.supplier_id,
-                funder_id: PartyId::from(funder_id),
-                currency: currency.code().into(),
-                invoice_id: InvoiceId::from(body.invoice_id),
-                amount_minor: debt_minor,
-                recovered_minor: 0,
-                created_seq: seq,
-            },
-        )?;
+        context.put_advance(advance_row);
+        context.changes().put_debt(SupplierDebtRow {
+            debt_id: DebtId::from(debt_id),
+            supplier_id: row.supplier_id,
+            funder_id: PartyId::from(funder_id),
+            currency: currency.code().into(),
+            invoice_id: InvoiceId::from(body.invoice_id),
+            amount_minor: debt_minor,
+            recovered_minor: 0,
+            created_seq: seq,
+        });
     }
     Ok(())
 }
@@ -111,30 +107,27 @@ pub fn invoice_defaulted(
     let currency = currency(&body.currency)?;
     let mut row = set_status(context, &body.invoice_id, InvoiceStatus::Defaulted)?;
     row.defaulted_on = Some(body.as_of);
-    context.changes().put_invoice(row.clone());
-    let connection = context.connection()?;
-    let mut advance_row = advance(connection, &body.invoice_id)?;
+    context.put_invoice(row.clone());
+    let mut advance_row = advance(context, &body.invoice_id)?;
     let shortfall = parse_amount(currency, &body.principal_shortfall)?;
     advance_row.principal_outstanding_minor = stored::sub(
         advance_row.principal_outstanding_minor,
         shortfall,
         "principal outstanding",
     )?;
-    fin_db::update_advance(connection, &advance_row)?;
+    let funder_id = advance_row.funder_id.clone();
+    context.put_advance(advance_row);
     if let Some(debt_id) = body.debt_id {
-        fin_db::insert_debt(
-            connection,
-            &SupplierDebtRow {
-                debt_id: DebtId::from(debt_id),
-                supplier_id: row.supplier_id,
-                funder_id: advance_row.funder_id,
-                currency: currency.code().into(),
-                invoice_id: InvoiceId::from(body.invoice_id),
-                amount_minor: shortfall,
-                recovered_minor: 0,
-                created_seq: seq,
-            },
-        )?;
+        context.changes().put_debt(SupplierDebtRow {
+            debt_id: DebtId::from(debt_id),
+            supplier_id: row.supplier_id,
+            funder_id,
+            currency: currency.code().into(),
+            invoice_id: InvoiceId::from(body.invoice_id),
+            amount_minor: shortfall,
+            recovered_minor: 0,
+            created_seq: seq,
+        });
     }
     Ok(())
 }

@@ -9,7 +9,8 @@ use crate::db::DbConnection;
 use crate::domain::{Currency, ErrorCode, InvoiceEvent, InvoiceStatus};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, Ledger, LedgerError};
 use crate::services::common::{
-    accounts, amount_text, load_invoice, load_program, program_terms, reject, PostingsBuilder,
+    accounts, amount_text, find_invoice, find_program, load_program, program_terms, reject,
+    PostingsBuilder,
 };
 
 /// `invoice.overdue`.
@@ -31,10 +32,9 @@ fn allowed(invoice: &fin_db::InvoiceRow, event: InvoiceEvent) -> Result<(), Ledg
 
 impl Command for MarkOverdue {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let connection = context.connection()?;
-        let invoice = load_invoice(connection, &self.invoice_id)?;
+        let invoice = find_invoice(context, &self.invoice_id)?;
         allowed(&invoice, InvoiceEvent::MarkOverdue)?;
-        let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
+        let terms = program_terms(&find_program(context, &invoice.program_id)?)?;
         if self.today <= invoice.due_date + Duration::days(terms.grace_days) {
             return Err(reject(
                 ErrorCode::NotOverdue,
@@ -63,10 +63,9 @@ pub struct DefaultInvoice {
 impl Command for DefaultInvoice {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
-        let connection = context.connection()?;
-        let invoice = load_invoice(connection, &self.invoice_id)?;
+        let invoice = find_invoice(context, &self.invoice_id)?;
         allowed(&invoice, InvoiceEvent::Default)?;
-        let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
+        let terms = program_terms(&find_program(context, &invoice.program_id)?)?;
         if self.today <= invoice.due_date + Duration::days(terms.grace_days + terms.default_days) {
             return Err(reject(
                 ErrorCode::NotInDefault,
@@ -77,13 +76,17 @@ impl Command for DefaultInvoice {
                 ),
             ));
         }
-        let advance = fin_db::advance(connection, &invoice.invoice_id)?.ok_or_else(|| {
-            reject(
-                ErrorCode::NotFinanced,
-                Some("invoice_id"),
-                "only financed invoices default",
-            )
-        })?;
+        let advance = context
+            .records()
+            .advance(&invoice.invoice_id)
+            .cloned()
+            .ok_or_else(|| {
+                reject(
+                    ErrorCode::NotFinanced,
+                    Some("invoice_id"),
+                    "only financed invoices default",
+                )
+            })?;
         let currency = Currency::parse(&invoice.currency)
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
         let open = invoice.open_minor();

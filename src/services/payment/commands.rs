@@ -3,8 +3,7 @@
 use chrono::{Duration, NaiveDate};
 
 use super::events::{PaymentAllocation, PaymentReceived};
-use crate::db::financing::{self as fin_db, AdvanceRow, InvoiceRow};
-use crate::db::DbConnection;
+use crate::db::financing::{AdvanceRow, InvoiceRow};
 use crate::domain::pricing::interest_minor;
 use crate::domain::waterfall::{allocate, Allocation, InvoicePosition};
 use crate::domain::{Currency, ErrorCode, InvoiceEvent, Role};
@@ -12,7 +11,7 @@ use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::limits::INVOICES_PER_PAYMENT_MAX;
 use crate::services::bank_line::{check_unmatched_line, MatchedLine};
 use crate::services::common::{
-    accounts, amount_text, invalid, load_invoice, load_party, load_program, positive_amount,
+    accounts, amount_text, find_invoice, find_party, find_program, invalid, positive_amount,
     program_terms, reject, Actor, PostingsBuilder,
 };
 use crate::services::payout::net_payout;
@@ -93,10 +92,10 @@ impl ReceivePayment {
     /// The invoice at `invoice_id`, when this payment may pay it.
     fn payable_invoice(
         &self,
-        connection: &mut DbConnection,
+        context: &BatchContext<'_>,
         invoice_id: &str,
     ) -> Result<InvoiceRow, LedgerError> {
-        let invoice = load_invoice(connection, invoice_id)?;
+        let invoice = find_invoice(context, invoice_id)?;
         if invoice.retailer_id != self.retailer_id {
             return Err(invalid(
                 "invoice_ids",
@@ -130,7 +129,7 @@ impl ReceivePayment {
     /// (unpaid before, plus accrued since), with the late fee accrued.
     fn position(
         &self,
-        connection: &mut DbConnection,
+        context: &BatchContext<'_>,
         invoice: &InvoiceRow,
         advance: Option<&AdvanceRow>,
     ) -> Result<(InvoicePosition, i64), LedgerError> {
@@ -142,7 +141,7 @@ impl ReceivePayment {
             };
             return Ok((position, 0));
         };
-        let terms = program_terms(&load_program(connection, &invoice.program_id)?)?;
+        let terms = program_terms(&find_program(context, &invoice.program_id)?)?;
         let late_from = advance
             .late_accrued_through
             .max(invoice.due_date + Duration::days(terms.grace_days));
@@ -198,15 +197,19 @@ fn post_allocation(
 impl Command for ReceivePayment {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
-        let connection = context.connection()?;
-        load_party(connection, &self.retailer_id, Role::Retailer, "retailer_id")?;
+        find_party(context, &self.retailer_id, Role::Retailer, "retailer_id")?;
         let currency = self.currency;
         let money = |minor| amount_text(currency, minor);
         let mut postings = PostingsBuilder::new(currency);
         match &self.bank_line {
             None => postings.debit(accounts::BANK, self.amount_minor),
             Some(matched) => {
-                check_unmatched_line(connection, &matched.line_id, currency, self.amount_minor)?;
+                check_unmatched_line(
+                    &context.records(),
+                    &matched.line_id,
+                    currency,
+                    self.amount_minor,
+                )?;
                 postings.debit(accounts::UNAPPLIED_CASH, self.amount_minor)
             }
         };
@@ -214,17 +217,17 @@ impl Command for ReceivePayment {
         let mut allocations = Vec::with_capacity(self.invoice_ids.len());
         let mut debts_taken = Vec::new();
         for (position, invoice_id) in self.invoice_ids.iter().enumerate() {
-            let invoice = self.payable_invoice(connection, invoice_id)?;
-            let advance = fin_db::advance(connection, invoice_id)?;
+            let invoice = self.payable_invoice(context, invoice_id)?;
+            let advance = context.records().advance(invoice_id).cloned();
             let (standing, late_fee_accrued) =
-                self.position(connection, &invoice, advance.as_ref())?;
+                self.position(context, &invoice, advance.as_ref())?;
             let allocation = allocate(remaining, standing);
             remaining -= allocation.applied_minor();
             let supplier_share =
                 post_allocation(&mut postings, &invoice, advance.as_ref(), &allocation);
             let payout = if supplier_share > 0 {
                 Some(net_payout(
-                    connection,
+                    &context.records(),
                     &invoice.supplier_id,
                     currency,
                     supplier_share,

@@ -1,14 +1,12 @@
 //! Applies a payment, or its reversal, to the invoices, advances, payouts and debts.
 
 use super::events::{PaymentReceived, PaymentReversed};
-use crate::db::bank as bank_db;
-use crate::db::financing as fin_db;
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, InvoiceStatus};
 use crate::ledger::{BatchContext, LedgerError};
-use crate::services::bank_line::projection::{mark_line, mark_matched};
+use crate::services::bank_line::projection::{mark_line, mark_matched, stored_line};
 use crate::services::common::parse_amount;
-use crate::services::common::stored::{self, advance, currency, invoice};
+use crate::services::common::stored::{self, advance, currency, debt, invoice};
 use crate::services::payout::projection::record_payout;
 
 pub fn payment_received(
@@ -32,10 +30,9 @@ pub fn payment_received(
         if allocation.status_after == InvoiceStatus::Settled {
             row.settled_on = Some(body.value_date);
         }
-        context.changes().put_invoice(row);
-        let connection = context.connection()?;
+        context.put_invoice(row);
         if allocation.financed {
-            let mut advance_row = advance(connection, &allocation.invoice_id)?;
+            let mut advance_row = advance(context, &allocation.invoice_id)?;
             advance_row.principal_outstanding_minor = stored::sub(
                 advance_row.principal_outstanding_minor,
                 principal,
@@ -49,11 +46,11 @@ pub fn payment_received(
             )?;
             advance_row.late_accrued_through =
                 advance_row.late_accrued_through.max(body.value_date);
-            fin_db::update_advance(connection, &advance_row)?;
+            context.put_advance(advance_row);
         }
         if let Some(payout) = &allocation.payout {
             record_payout(
-                connection,
+                context,
                 payout,
                 currency,
                 "settlement",
@@ -62,7 +59,7 @@ pub fn payment_received(
             )?;
         }
     }
-    mark_matched(context.connection()?, body.bank_line.as_ref(), seq)
+    mark_matched(context, body.bank_line.as_ref(), seq)
 }
 
 /// Applies a `payment.reversed` entry to the projections.
@@ -92,9 +89,8 @@ pub fn project_reversal(
         invoice.paid_minor = stored::sub(invoice.paid_minor, applied, "paid amount")?;
         invoice.status = allocation.status_after;
         invoice.settled_on = None;
-        context.changes().put_invoice(invoice);
-        let connection = context.connection()?;
-        if let Some(mut advance) = fin_db::advance(connection, &allocation.invoice_id)? {
+        context.put_invoice(invoice);
+        if let Some(mut advance) = context.records().advance(&allocation.invoice_id).cloned() {
             // The late fee accrued up to the payment stays owed; what it paid is owed again.
             advance.principal_outstanding_minor = stored::add(
                 advance.principal_outstanding_minor,
@@ -103,8 +99,17 @@ pub fn project_reversal(
             )?;
             advance.late_fee_unpaid_minor =
                 stored::add(advance.late_fee_unpaid_minor, late_fee, "late fee unpaid")?;
-            fin_db::update_advance(connection, &advance)?;
+            context.put_advance(advance);
         }
+    }
+    for restored in &body.restored_debts {
+        let mut debt = debt(context, &restored.debt_id)?;
+        debt.recovered_minor = stored::sub(
+            debt.recovered_minor,
+            amount(&restored.amount)?,
+            "recovered debt",
+        )?;
+        context.changes().put_debt(debt);
     }
     let connection = context.connection()?;
     for payout_id in &body.cancelled_payouts {
@@ -114,21 +119,8 @@ pub fn project_reversal(
         payout.status = PayoutStatus::Cancelled;
         crate::db::payouts::update_payout(connection, &payout)?;
     }
-    for restored in &body.restored_debts {
-        let mut debt = fin_db::debt(connection, &restored.debt_id)?.ok_or_else(|| {
-            LedgerError::Inconsistent(format!("projector: no debt {}", restored.debt_id))
-        })?;
-        debt.recovered_minor = stored::sub(
-            debt.recovered_minor,
-            amount(&restored.amount)?,
-            "recovered debt",
-        )?;
-        fin_db::update_debt(connection, &debt)?;
-    }
-    let mut original = bank_db::line(connection, &body.reversed_line_id)?.ok_or_else(|| {
-        LedgerError::Inconsistent(format!("projector: no bank line {}", body.reversed_line_id))
-    })?;
+    let mut original = stored_line(context, &body.reversed_line_id)?;
     original.status = BankLineStatus::Reversed;
-    bank_db::update(connection, &original)?;
-    mark_line(connection, &body.line_id, &body.rule, &body.matched_by, seq)
+    context.changes().put_bank_line(original);
+    mark_line(context, &body.line_id, &body.rule, &body.matched_by, seq)
 }

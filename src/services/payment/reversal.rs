@@ -7,6 +7,7 @@ use crate::db::DbConnection;
 use crate::domain::InvoiceStatus;
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, ErrorCode};
+use crate::ledger::records::View;
 use crate::ledger::{BatchContext, Command, Entry, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{accounts, invalid, reject, Actor, PostingsBuilder};
 
@@ -21,12 +22,9 @@ pub struct ReversePayment {
 
 impl ReversePayment {
     /// The reversal line and the credit it takes back, when the one may take back the other.
-    fn lines(
-        &self,
-        connection: &mut DbConnection,
-    ) -> Result<(BankLineRow, BankLineRow), LedgerError> {
-        let load = |connection: &mut DbConnection, id: &str, field: &str| {
-            bank_db::line(connection, id)?.ok_or_else(|| {
+    fn lines(&self, records: &View<'_>) -> Result<(BankLineRow, BankLineRow), LedgerError> {
+        let load = |id: &str, field: &str| {
+            records.bank_line(id).cloned().ok_or_else(|| {
                 reject(
                     ErrorCode::NotFound,
                     Some(field),
@@ -34,8 +32,8 @@ impl ReversePayment {
                 )
             })
         };
-        let reversal = load(connection, &self.line_id, "line_id")?;
-        let original = load(connection, &self.reversed_line_id, "reverses_line_id")?;
+        let reversal = load(&self.line_id, "line_id")?;
+        let original = load(&self.reversed_line_id, "reverses_line_id")?;
         if !(reversal.status == BankLineStatus::Suspense && reversal.reversal && !reversal.credit) {
             return Err(reject(
                 ErrorCode::IllegalTransition,
@@ -168,7 +166,7 @@ fn undo_allocation(
 
 impl Command for ReversePayment {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let (reversal, original) = self.lines(context.connection()?)?;
+        let (reversal, original) = self.lines(&context.records())?;
         let currency = Currency::parse(&reversal.currency)
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
         let mut postings = Vec::new();

@@ -6,13 +6,13 @@ use super::events::{
     BatchedPayout, DebtRecovery, PayoutBatchCreated, PayoutConfirmed, PayoutInstruction,
 };
 use super::pain001::transfer_batch;
-use crate::db::bank::{self as bank_db, BankLineRow};
-use crate::db::financing as fin_db;
+use crate::db::bank::BankLineRow;
 use crate::db::payouts::{self as payouts_db};
 use crate::db::DbConnection;
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, ErrorCode, Role};
 use crate::formats::pain001;
+use crate::ledger::records::View;
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{
     accounts, amount_text, invalid, load_party, operator_only, reject, Actor, PostingsBuilder,
@@ -22,7 +22,7 @@ use crate::services::common::{
 /// the payout to `payouts:pending`, each recovery back to its funder.
 /// `debts_already_taken` lets several payouts of one entry net the same debts.
 pub fn net_payout(
-    connection: &mut DbConnection,
+    records: &View<'_>,
     supplier_id: &str,
     currency: Currency,
     gross_minor: i64,
@@ -32,7 +32,7 @@ pub fn net_payout(
 ) -> Result<PayoutInstruction, LedgerError> {
     let mut remaining = gross_minor;
     let mut recoveries = Vec::new();
-    for debt in fin_db::open_debts(connection, supplier_id, currency.code())? {
+    for debt in records.open_debts(supplier_id, currency.code()) {
         if remaining == 0 {
             break;
         }
@@ -183,14 +183,18 @@ fn unexplained_debit(line: &BankLineRow) -> bool {
 impl Command for ConfirmPayouts {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         operator_only(&self.actor, "confirming payouts")?;
+        let line = context
+            .records()
+            .bank_line(&self.line_id)
+            .cloned()
+            .ok_or_else(|| {
+                reject(
+                    ErrorCode::NotFound,
+                    Some("line_id"),
+                    format!("no bank line {}", self.line_id),
+                )
+            })?;
         let connection = context.connection()?;
-        let line = bank_db::line(connection, &self.line_id)?.ok_or_else(|| {
-            reject(
-                ErrorCode::NotFound,
-                Some("line_id"),
-                format!("no bank line {}", self.line_id),
-            )
-        })?;
         if !unexplained_debit(&line) {
             return Err(reject(
                 ErrorCode::IllegalTransition,

@@ -1,18 +1,20 @@
 //! Applies payouts: created by advances and payments, batched, confirmed.
 
 use super::events::{PayoutBatchCreated, PayoutConfirmed, PayoutInstruction};
-use crate::db::financing::{self as fin_db, PayoutRow};
+use crate::db::financing::PayoutRow;
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
 use crate::db::DbConnection;
 use crate::domain::Currency;
 use crate::domain::{BatchId, BatchStatus, PartyId, PayoutId, PayoutStatus};
-use crate::ledger::LedgerError;
+use crate::ledger::{BatchContext, LedgerError};
 use crate::services::bank_line::projection::mark_line;
 use crate::services::common::parse_amount;
 use crate::services::common::stored;
 
+/// A payout from an advance or a settlement: the debts it recovered, and
+/// the payout itself, in the writer's records.
 pub fn record_payout(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     payout: &PayoutInstruction,
     currency: Currency,
     reason: &str,
@@ -20,36 +22,34 @@ pub fn record_payout(
     seq: i64,
 ) -> Result<(), LedgerError> {
     for recovery in &payout.recoveries {
-        let mut debt = fin_db::open_debts(connection, &payout.party_id, currency.code())?
-            .into_iter()
-            .find(|d| d.debt_id == recovery.debt_id)
-            .ok_or_else(|| {
-                LedgerError::Inconsistent(format!("projector: no open debt {}", recovery.debt_id))
-            })?;
+        let mut debt = stored::debt(context, &recovery.debt_id)?;
+        if debt.recovered_minor >= debt.amount_minor {
+            return Err(LedgerError::Inconsistent(format!(
+                "projector: no open debt {}",
+                recovery.debt_id
+            )));
+        }
         debt.recovered_minor = stored::add(
             debt.recovered_minor,
             parse_amount(currency, &recovery.amount)?,
             "recovered debt",
         )?;
-        fin_db::update_debt(connection, &debt)?;
+        context.changes().put_debt(debt);
     }
     let amount_minor = parse_amount(currency, &payout.amount)?;
     if amount_minor > 0 {
-        fin_db::insert_payout(
-            connection,
-            &PayoutRow {
-                payout_id: PayoutId::from(payout.payout_id.clone()),
-                party_id: PartyId::from(payout.party_id.clone()),
-                currency: currency.code().into(),
-                amount_minor,
-                reason: reason.into(),
-                invoice_id: Some(invoice_id.into()),
-                status: PayoutStatus::Pending,
-                created_seq: seq,
-                batch_id: None,
-                confirmed_seq: None,
-            },
-        )?;
+        context.changes().add_payout(PayoutRow {
+            payout_id: PayoutId::from(payout.payout_id.clone()),
+            party_id: PartyId::from(payout.party_id.clone()),
+            currency: currency.code().into(),
+            amount_minor,
+            reason: reason.into(),
+            invoice_id: Some(invoice_id.into()),
+            status: PayoutStatus::Pending,
+            created_seq: seq,
+            batch_id: None,
+            confirmed_seq: None,
+        });
     }
     Ok(())
 }
@@ -87,10 +87,11 @@ pub fn project_batch(
 
 /// `payout.confirmed`: the bank's debit confirms payouts and their batches.
 pub fn project_confirmation(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: PayoutConfirmed,
 ) -> Result<(), LedgerError> {
+    let connection = context.connection()?;
     let mut batches: Vec<PayoutBatchRow> = Vec::new();
     for payout_id in &body.payout_ids {
         let mut payout = stored_payout(connection, payout_id)?;
@@ -121,14 +122,14 @@ pub fn project_confirmation(
         }
         payouts_db::update_batch(connection, &batch)?;
     }
-    mark_line(connection, &body.line_id, &body.rule, &body.matched_by, seq)?;
+    mark_line(context, &body.line_id, &body.rule, &body.matched_by, seq)?;
     Ok(())
 }
 
 pub fn stored_payout(
     connection: &mut DbConnection,
     payout_id: &str,
-) -> Result<fin_db::PayoutRow, LedgerError> {
+) -> Result<PayoutRow, LedgerError> {
     payouts_db::payout(connection, payout_id)?
         .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no payout {payout_id}")))
 }

@@ -1,25 +1,62 @@
 //! Which invoice a credit line pays: the automatic rules, and the suggestions shown beside an unmatched line.
 
 use crate::db::bank::BankLineRow;
-use crate::db::financing as fin_db;
+use crate::db::financing::{self as fin_db, InvoiceRow};
 use crate::db::DbConnection;
 use crate::domain::{creditor_reference, InvoiceStatus};
 use crate::ledger::LedgerError;
+
+/// The statuses in which an invoice can be paid by a bank line.
+fn payable(status: InvoiceStatus) -> bool {
+    matches!(
+        status,
+        InvoiceStatus::Confirmed
+            | InvoiceStatus::Financed
+            | InvoiceStatus::PartiallyPaid
+            | InvoiceStatus::Overdue
+    )
+}
+
+/// [`auto_match`] for many credit lines at once, with the invoice found for
+/// each. The RF references of all of them, the common case, are looked up in
+/// one query per chunk; a line whose references find nothing goes through
+/// every rule on its own.
+pub fn auto_match_lines(
+    connection: &mut DbConnection,
+    lines: &[BankLineRow],
+) -> Result<Vec<Option<(InvoiceRow, &'static str)>>, LedgerError> {
+    let references_of = |line: &BankLineRow| -> Vec<String> {
+        let references = line.structured_references.split_whitespace();
+        references
+            .filter_map(|reference| creditor_reference::parse(reference).ok())
+            .collect()
+    };
+    let wanted: Vec<String> = lines.iter().flat_map(references_of).collect();
+    let by_reference = fin_db::invoices_by_creditor_references(connection, &wanted)?;
+    let mut found = Vec::with_capacity(lines.len());
+    for line in lines {
+        let by_rf = references_of(line)
+            .iter()
+            .filter_map(|reference| by_reference.get(reference))
+            .find(|invoice| payable(invoice.status));
+        found.push(match by_rf {
+            Some(invoice) => Some((invoice.clone(), "creditor_reference")),
+            None => match auto_match(connection, line)? {
+                Some((invoice_id, rule)) => {
+                    fin_db::invoice(connection, &invoice_id)?.map(|invoice| (invoice, rule))
+                }
+                None => None,
+            },
+        });
+    }
+    Ok(found)
+}
 
 /// The invoice a credit line pays, and by which rule, when one is certain.
 pub fn auto_match(
     connection: &mut DbConnection,
     line: &BankLineRow,
 ) -> Result<Option<(String, &'static str)>, LedgerError> {
-    let payable = |status: InvoiceStatus| {
-        matches!(
-            status,
-            InvoiceStatus::Confirmed
-                | InvoiceStatus::Financed
-                | InvoiceStatus::PartiallyPaid
-                | InvoiceStatus::Overdue
-        )
-    };
     // 1. An RF creditor reference we issued.
     for reference in line.structured_references.split_whitespace() {
         if let Ok(reference) = creditor_reference::parse(reference) {

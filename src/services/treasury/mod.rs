@@ -12,8 +12,10 @@ pub mod matching;
 pub mod reconcile;
 
 pub use dashboard::{dashboard, Dashboard, AGEING_BUCKETS};
-pub use matching::{auto_match, suggestions};
+pub use matching::{auto_match, auto_match_lines, suggestions};
 pub use reconcile::{reconcile, reconcile_kept, reconciliation_csv, ReconciliationRow};
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -292,21 +294,31 @@ async fn apply_credits(
     report: &mut ImportReport,
 ) -> Result<Vec<BankLineRow>, LedgerError> {
     let rows = on_pool(pool, move |connection| {
-        let mut found = Vec::with_capacity(imported.len());
-        for id in imported {
-            let row = bank_db::line(connection, &id)?
-                .ok_or_else(|| LedgerError::Inconsistent(format!("bank line {id} vanished")))?;
-            let matched = match row.status {
-                BankLineStatus::Unmatched => match auto_match(connection, &row)? {
-                    Some((invoice_id, rule)) => fin_db::invoice(connection, &invoice_id)?
-                        .map(|i| (invoice_id, rule, i.retailer_id)),
-                    None => None,
-                },
-                _ => None,
-            };
-            found.push((row, matched));
-        }
-        Ok(found)
+        let mut by_id: HashMap<String, BankLineRow> = bank_db::lines(connection, &imported)?
+            .into_iter()
+            .map(|row| (row.line_id.to_string(), row))
+            .collect();
+        let rows = imported
+            .iter()
+            .map(|id| {
+                by_id
+                    .remove(id)
+                    .ok_or_else(|| LedgerError::Inconsistent(format!("bank line {id} vanished")))
+            })
+            .collect::<Result<Vec<BankLineRow>, LedgerError>>()?;
+        let (credits, others): (Vec<BankLineRow>, Vec<BankLineRow>) = rows
+            .into_iter()
+            .partition(|row| row.status == BankLineStatus::Unmatched);
+        let matches = auto_match_lines(connection, &credits)?;
+        let credits = credits.into_iter().zip(matches).map(|(row, matched)| {
+            let matched = matched.map(|(invoice, rule)| {
+                (String::from(invoice.invoice_id), rule, invoice.retailer_id)
+            });
+            (row, matched)
+        });
+        Ok(credits
+            .chain(others.into_iter().map(|row| (row, None)))
+            .collect::<Vec<_>>())
     })
     .await?;
     let mut payments: Vec<Box<dyn Command>> = Vec::new();
