@@ -195,6 +195,16 @@ pub enum BenchCommand {
         #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
         postgres_url: Option<String>,
     },
+    /// Load the writer's in-memory state from projections of many invoices.
+    State {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Open invoices in the projections; every other one is financed.
+        #[arg(long, default_value_t = 1_000_000)]
+        invoices: usize,
+        #[arg(long, env = "SCFLEDGER_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
+    },
     /// Verify a generated export, on every core with batched signatures and on one core.
     Verify {
         #[arg(long, default_value_t = 3)]
@@ -547,6 +557,11 @@ fn run_bench(bench: BenchCommand) -> anyhow::Result<String> {
             entries,
             postgres_url,
         } => crate::bench::settle::settle(runs, entries, postgres_url.as_deref())?.to_string(),
+        BenchCommand::State {
+            runs,
+            invoices,
+            postgres_url,
+        } => crate::bench::state::state(runs, invoices, postgres_url.as_deref())?.to_string(),
         BenchCommand::Verify { runs, entries } => {
             crate::bench::audit::verify(runs, entries)?.to_string()
         }

@@ -11,6 +11,8 @@
 //!   100 signed confirmations a request, beside reading 100 invoices;
 //! - [`settle`]: a 10,000-entry camt.053 imported, matched and settled, beside
 //!   parsing it;
+//! - [`state`]: the writer's in-memory state loaded from 1,000,000 invoices,
+//!   with the memory it holds, beside reading the same rows;
 //! - [`audit`]: verifying a 1,000,000-entry export (both cores, batch
 //!   signature checks) beside one core checking signatures one by one, and
 //!   replaying 1,000,000 entries with the peak memory.
@@ -22,6 +24,7 @@ pub mod fixture;
 pub mod ledger;
 pub mod register;
 pub mod settle;
+pub mod state;
 
 use crate::db::{scratch, DatabaseUrl};
 

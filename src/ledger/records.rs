@@ -256,7 +256,9 @@ impl Changes {
             .map(|(tally, sum)| (tally, -sum));
         for (tally, delta) in taken_out.chain(after) {
             if let Tally::Exposure { .. } = tally {
-                add_tally(&mut self.unwritten_exposures, tally.clone(), delta);
+                // Kept at zero too: a stored exposure row exists for every
+                // key ever touched, however the entries fell into batches.
+                *self.unwritten_exposures.entry(tally.clone()).or_insert(0) += delta;
             }
             add_tally(&mut self.tallies, tally, delta);
         }
@@ -284,7 +286,7 @@ impl Changes {
             add_tally(&mut self.tallies, tally, delta);
         }
         for (tally, delta) in later.unwritten_exposures {
-            add_tally(&mut self.unwritten_exposures, tally, delta);
+            *self.unwritten_exposures.entry(tally).or_insert(0) += delta;
         }
         self.entry_parties.extend(later.entry_parties);
         self.fanouts.extend(later.fanouts);

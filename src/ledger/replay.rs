@@ -146,20 +146,20 @@ fn replay_chunk(
 ) -> Result<Vec<PostingRow>, ReplayError> {
     let no_pending: BTreeMap<(String, crate::domain::Currency), i64> = BTreeMap::new();
     let mut expected: Vec<PostingRow> = Vec::new();
+    let mut chunk = Changes::default();
     for row in rows {
         let seq = row.seq as u64;
         let problem = |problem: String| ReplayError::Entry { seq, problem };
         let entry =
             Entry::from_canonical(row.canonical.as_bytes()).map_err(|e| problem(e.to_string()))?;
-        // Each entry is a batch of its own: its changes are written to the
-        // scratch database and join the rebuilt records before the next.
-        let mut no_batch = Changes::default();
+        // The chunk is one batch, as in the writer: each entry's changes
+        // join the chunk's, which are written to the scratch database in a
+        // few multi-row statements and join the rebuilt records at its end.
         let mut context =
-            BatchContext::for_replay(scratch, state, &mut no_batch, &no_pending, seq, entry.at);
+            BatchContext::for_replay(scratch, state, &mut chunk, &no_pending, seq, entry.at);
         projector(&mut context, &entry).map_err(|e| problem(e.to_string()))?;
-        let mut changes = context.into_changes();
-        changes.write(scratch)?;
-        state.records.apply(changes);
+        let changes = context.into_changes();
+        chunk.absorb(changes);
         for (index, posting) in entry.postings.iter().enumerate() {
             let key = (
                 posting.account.as_str().to_string(),
@@ -179,6 +179,8 @@ fn replay_chunk(
             });
         }
     }
+    chunk.write(scratch)?;
+    state.records.apply(chunk);
     Ok(expected)
 }
 

@@ -159,8 +159,9 @@ impl<'a> BatchContext<'a> {
     /// own changes so far, so that SQL reads what the records say. Commands
     /// that never touch the database pay nothing.
     pub fn connection(&mut self) -> Result<&mut DbConnection, LedgerError> {
+        // Writes nothing once written: a command cannot change the batch's.
+        self.batch_changes.write(self.connection)?;
         if !self.savepoint_open {
-            self.batch_changes.write(self.connection)?;
             db::begin_savepoint(self.connection)?;
             self.savepoint_open = true;
         }
