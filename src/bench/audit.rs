@@ -3,7 +3,8 @@
 //! - verify: an export of 1,000,000 entries, one in ten a retailer's signed
 //!   confirmation, checked on every core with batched signature checks,
 //!   beside one core checking each signature alone (the baseline) in the same run;
-//! - replay: 1,000,000 entries appended through the sequencer, then
+//! - replay: 1,000,000 financing entries (each invoice registered,
+//!   confirmed, financed and paid) appended through the sequencer, then
 //!   `scfledger replay` run as a child process, which reports its time and its
 //!   peak resident memory; the baseline is `scfledger verify` on the same
 //!   database in the same run.
@@ -19,12 +20,12 @@ use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::Signer;
 use serde_json::json;
 
-use super::{joined, median, Scratch};
+use super::fixture::Fixture;
+use super::{joined, median};
 use crate::ledger::entry::{entry_leaf_hash, request_signing_bytes, ActorSignature, EntryDraft};
 use crate::ledger::merkle::Frontier;
 use crate::ledger::note::{Checkpoint, LedgerKey, NoteVerifier};
 use crate::ledger::verify::{verify_export_with, VerifyOptions};
-use crate::ledger::{BatchContext, Command};
 use crate::services::journal::{JournalEntry, PostingText};
 
 /// The journal entry the generated ledgers repeat.
@@ -273,43 +274,30 @@ fn child(arguments: &[&str]) -> anyhow::Result<(f64, Option<f64>)> {
 }
 
 pub fn replay(runs: usize, entries: u64) -> anyhow::Result<ReplayBenchReport> {
-    let (_scratch, url) = Scratch::create(None, "replay")?;
-    let key_file = match &url {
-        crate::db::DatabaseUrl::Sqlite(path) => path.with_file_name("ledger.key"),
-        _ => anyhow::bail!("replay is measured on SQLite"),
-    };
+    let key_folder = tempfile::tempdir()?;
+    let key_file = key_folder.path().join("ledger.key");
     let (key, _) =
         crate::ledger::keyfile::load_or_create(&key_file, "bench.scfledger.local/ledger")?;
-    {
-        let mut connection = url.connect()?;
-        crate::db::run_migrations(&mut connection)?;
-    }
-    let (ledger, writer) =
-        crate::services::start_ledger(&url, key, crate::ledger::SequencerConfig::default())?;
-    let journal = bank_charges()?;
-    let operator = crate::domain::PartyId::parse("op-treasury").map_err(anyhow::Error::msg)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let mut fixture = Fixture::with_key(None, "replay", key)?;
+    let url = fixture.url.clone();
     let started = Instant::now();
+    // Four entries an invoice: registered, confirmed, financed, paid.
+    let invoices = (entries / 4).max(1) as usize;
     let mut written = 0;
-    while written < entries {
-        let count = (entries - written).min(20_000);
-        let commands: Vec<Box<dyn Command>> = (0..count)
-            .map(|_| {
-                let draft = journal.draft(&operator);
-                Box::new(move |_: &mut BatchContext<'_>| Ok(draft.clone())) as Box<dyn Command>
-            })
+    while written < invoices {
+        let count = (invoices - written).min(20_000);
+        let ids: Vec<String> = fixture
+            .confirmed_invoices(count, "1000.00")?
+            .into_iter()
+            .map(|(id, _)| id)
             .collect();
-        for outcome in runtime.block_on(ledger.submit_all(commands)) {
-            outcome?;
-        }
+        fixture.finance(&ids)?;
+        fixture.pay(&ids, "1000.00")?;
         written += count;
     }
-    drop(ledger);
-    let _ = writer.join();
+    let entries = fixture.ledger.counts().commands;
     eprintln!(
-        "appended {entries} entries in {:.1} s",
+        "appended {entries} financing entries ({invoices} invoices) in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     let database = match &url {

@@ -18,6 +18,7 @@ use crate::services::common::Actor;
 use crate::services::deposit::FunderDeposit;
 use crate::services::invoice::{InvoiceFields, RegisterInvoice, RetailerDecision};
 use crate::services::party::RegisterParty;
+use crate::services::payment::ReceivePayment;
 use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
 
 pub const OPERATOR: &str = "op-bench";
@@ -71,10 +72,20 @@ fn actor(party: &str, role: Role) -> Actor {
 
 impl Fixture {
     pub fn new(postgres_admin: Option<&str>, tag: &str) -> anyhow::Result<Fixture> {
+        let key = LedgerKey::generate("bench.scfledger.local/ledger")?;
+        Fixture::with_key(postgres_admin, tag, key)
+    }
+
+    /// A fixture whose ledger signs with `key` (one kept in a file, for a
+    /// bench that runs `scfledger` itself on the database afterwards).
+    pub fn with_key(
+        postgres_admin: Option<&str>,
+        tag: &str,
+        key: LedgerKey,
+    ) -> anyhow::Result<Fixture> {
         let (scratch, url) = Scratch::create(postgres_admin, tag)?;
         let mut connection = url.connect()?;
         db::run_migrations(&mut connection)?;
-        let key = LedgerKey::generate("bench.scfledger.local/ledger")?;
         let (ledger, writer) =
             crate::services::start_ledger(&url, key, SequencerConfig::default())?;
         let fixture = Fixture {
@@ -195,6 +206,26 @@ impl Fixture {
                 })
                 .collect(),
         )?;
+        Ok(())
+    }
+
+    /// Pays each invoice in full on its due date, by a retailer's payment of
+    /// `amount` EUR that treasury records.
+    pub fn pay(&self, invoice_ids: &[String], amount: &str) -> anyhow::Result<()> {
+        let due = self.today + Duration::days(60);
+        let mut payments: Vec<Box<dyn Command>> = Vec::with_capacity(invoice_ids.len());
+        for id in invoice_ids {
+            payments.push(Box::new(ReceivePayment::parse(
+                Fixture::operator(),
+                RETAILER,
+                "EUR",
+                amount,
+                due,
+                id,
+                vec![id.clone()],
+            )?));
+        }
+        self.submit_all(payments)?;
         Ok(())
     }
 
