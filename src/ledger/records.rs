@@ -492,21 +492,31 @@ pub struct View<'a> {
     pub committed: &'a Records,
 }
 
-impl View<'_> {
-    pub fn party(&self, id: &str) -> Option<&PartyRow> {
-        self.command
-            .parties
-            .get(id)
-            .or_else(|| self.batch.parties.get(id))
-            .or_else(|| self.committed.parties.get(id))
+impl<'a> View<'a> {
+    /// The newest row of `key` in one table of the three layers.
+    fn find<K, R, Q>(
+        &self,
+        table: impl Fn(&'a Changes) -> &'a Table<K, R>,
+        committed: impl Fn(&'a Records) -> &'a HashMap<K, R>,
+        key: &Q,
+    ) -> Option<&'a R>
+    where
+        K: Eq + Hash + Clone + std::borrow::Borrow<Q> + 'a,
+        R: Clone + 'a,
+        Q: Eq + Hash + ?Sized,
+    {
+        table(self.command)
+            .get(key)
+            .or_else(|| table(self.batch).get(key))
+            .or_else(|| committed(self.committed).get(key))
     }
 
-    pub fn program(&self, id: &str) -> Option<&ProgramRow> {
-        self.command
-            .programs
-            .get(id)
-            .or_else(|| self.batch.programs.get(id))
-            .or_else(|| self.committed.programs.get(id))
+    pub fn party(&self, id: &str) -> Option<&'a PartyRow> {
+        self.find(|c| &c.parties, |r| &r.parties, id)
+    }
+
+    pub fn program(&self, id: &str) -> Option<&'a ProgramRow> {
+        self.find(|c| &c.programs, |r| &r.programs, id)
     }
 
     pub fn is_member(&self, program_id: &str, supplier_id: &str) -> bool {
@@ -516,12 +526,8 @@ impl View<'_> {
             || self.committed.members.contains(&key)
     }
 
-    pub fn invoice(&self, id: &str) -> Option<&InvoiceRow> {
-        self.command
-            .invoices
-            .get(id)
-            .or_else(|| self.batch.invoices.get(id))
-            .or_else(|| self.committed.invoices.get(id))
+    pub fn invoice(&self, id: &str) -> Option<&'a InvoiceRow> {
+        self.find(|c| &c.invoices, |r| &r.invoices, id)
     }
 
     /// Invoices held, counting each one the batch or command changed as
@@ -542,28 +548,16 @@ impl View<'_> {
         self.invoice(id.as_str())
     }
 
-    pub fn advance(&self, invoice_id: &str) -> Option<&AdvanceRow> {
-        self.command
-            .advances
-            .get(invoice_id)
-            .or_else(|| self.batch.advances.get(invoice_id))
-            .or_else(|| self.committed.advances.get(invoice_id))
+    pub fn advance(&self, invoice_id: &str) -> Option<&'a AdvanceRow> {
+        self.find(|c| &c.advances, |r| &r.advances, invoice_id)
     }
 
-    pub fn debt(&self, debt_id: &str) -> Option<&SupplierDebtRow> {
-        self.command
-            .debts
-            .get(debt_id)
-            .or_else(|| self.batch.debts.get(debt_id))
-            .or_else(|| self.committed.debts.get(debt_id))
+    pub fn debt(&self, debt_id: &str) -> Option<&'a SupplierDebtRow> {
+        self.find(|c| &c.debts, |r| &r.debts, debt_id)
     }
 
-    pub fn bank_line(&self, line_id: &str) -> Option<&BankLineRow> {
-        self.command
-            .bank_lines
-            .get(line_id)
-            .or_else(|| self.batch.bank_lines.get(line_id))
-            .or_else(|| self.committed.bank_lines.get(line_id))
+    pub fn bank_line(&self, line_id: &str) -> Option<&'a BankLineRow> {
+        self.find(|c| &c.bank_lines, |r| &r.bank_lines, line_id)
     }
 
     /// Bank lines held, counting each one the batch or command changed as
