@@ -72,12 +72,17 @@ pub fn joined(values: &[f64], decimals: usize) -> String {
         .join(", ")
 }
 
-/// The process's peak resident memory so far (`VmHWM`), in MiB, where Linux tells it.
-pub fn peak_rss_mib() -> Option<f64> {
+/// A memory figure of this process from `/proc/self/status` (`VmHWM`,
+/// `VmRSS`), in KiB, where Linux tells it.
+pub fn status_kib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The process's peak resident memory so far (`VmHWM`), in MiB.
+pub fn peak_rss_mib() -> Option<f64> {
+    Some(status_kib("VmHWM:")? / 1024.0)
 }
 
 /// Scratch storage for one run, removed when dropped.

@@ -65,16 +65,9 @@ impl fmt::Display for StateBenchReport {
     }
 }
 
-/// The process's resident memory now (`VmRSS`), in bytes, where Linux tells it.
+/// The process's resident memory now, in bytes.
 fn rss_bytes() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    kib * 1024.0
+    super::status_kib("VmRSS:").unwrap_or(0.0) * 1024.0
 }
 
 fn party(id: &str, role: &str) -> PartyRow {

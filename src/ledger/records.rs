@@ -216,18 +216,31 @@ impl Changes {
             .put((row.program_id.clone(), row.supplier_id.clone()), row);
     }
 
-    /// Puts the new image of an invoice; `before` is its image as the
-    /// layers below see it (none for a new invoice).
-    pub fn put_invoice(&mut self, row: InvoiceRow, before: Option<&InvoiceRow>) {
-        self.retally(before.map(invoice_tallies), invoice_tallies(&row));
+    /// Puts the new image of an invoice into these changes (a command's),
+    /// over the `batch`'s and the `committed` records: the tallies lose the
+    /// old image's contributions and gain the new one's.
+    pub fn put_invoice(&mut self, row: InvoiceRow, batch: &Changes, committed: &Records) {
+        let view = View {
+            command: self,
+            batch,
+            committed,
+        };
+        let before = view.invoice(&row.invoice_id).map(invoice_tallies);
+        self.retally(before, invoice_tallies(&row));
         self.fingerprints
             .insert(row.fingerprint.clone(), row.invoice_id.clone());
         self.invoices.put(row.invoice_id.clone(), row);
     }
 
     /// Puts the new image of an advance, as [`Changes::put_invoice`] does.
-    pub fn put_advance(&mut self, row: AdvanceRow, before: Option<&AdvanceRow>) {
-        self.retally(before.map(advance_tallies), advance_tallies(&row));
+    pub fn put_advance(&mut self, row: AdvanceRow, batch: &Changes, committed: &Records) {
+        let view = View {
+            command: self,
+            batch,
+            committed,
+        };
+        let before = view.advance(&row.invoice_id).map(advance_tallies);
+        self.retally(before, advance_tallies(&row));
         self.advances.put(row.invoice_id.clone(), row);
     }
 

@@ -186,14 +186,14 @@ impl<'a> BatchContext<'a> {
 
     /// Puts the new image of an invoice into this command's changes.
     pub fn put_invoice(&mut self, row: InvoiceRow) {
-        let before = self.records().invoice(&row.invoice_id).cloned();
-        self.changes.put_invoice(row, before.as_ref());
+        let committed = &self.state.records;
+        self.changes.put_invoice(row, self.batch_changes, committed);
     }
 
     /// Puts the new image of an advance into this command's changes.
     pub fn put_advance(&mut self, row: AdvanceRow) {
-        let before = self.records().advance(&row.invoice_id).cloned();
-        self.changes.put_advance(row, before.as_ref());
+        let committed = &self.state.records;
+        self.changes.put_advance(row, self.batch_changes, committed);
     }
 
     /// This command's changes, for replay to apply once the entry is projected.

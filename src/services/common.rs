@@ -312,6 +312,7 @@ pub fn operator_only(actor: &Actor, what: &str) -> Result<(), LedgerError> {
 
 /// The projections' loaders: a missing row means the projections disagree with the log.
 pub mod stored {
+    use crate::db::bank::BankLineRow;
     use crate::db::financing::{AdvanceRow, InvoiceRow, SupplierDebtRow};
     use crate::domain::{Currency, InvoiceStatus};
     use crate::ledger::{BatchContext, LedgerError};
@@ -320,16 +321,21 @@ pub mod stored {
         Currency::parse(code).map_err(|e| LedgerError::Inconsistent(e.to_string()))
     }
 
+    /// A row the entry being projected needs; missing, the log and the
+    /// records disagree.
+    fn found<T: Clone>(row: Option<&T>, what: impl FnOnce() -> String) -> Result<T, LedgerError> {
+        row.cloned()
+            .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no {}", what())))
+    }
+
     /// The invoice, from the writer's records.
     pub fn invoice(
         context: &BatchContext<'_>,
         invoice_id: &str,
     ) -> Result<InvoiceRow, LedgerError> {
-        context
-            .records()
-            .invoice(invoice_id)
-            .cloned()
-            .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no invoice {invoice_id}")))
+        found(context.records().invoice(invoice_id), || {
+            format!("invoice {invoice_id}")
+        })
     }
 
     /// The advance on the invoice, from the writer's records.
@@ -337,22 +343,26 @@ pub mod stored {
         context: &BatchContext<'_>,
         invoice_id: &str,
     ) -> Result<AdvanceRow, LedgerError> {
-        context
-            .records()
-            .advance(invoice_id)
-            .cloned()
-            .ok_or_else(|| {
-                LedgerError::Inconsistent(format!("projector: no advance on {invoice_id}"))
-            })
+        found(context.records().advance(invoice_id), || {
+            format!("advance on {invoice_id}")
+        })
     }
 
     /// The supplier debt, from the writer's records.
     pub fn debt(context: &BatchContext<'_>, debt_id: &str) -> Result<SupplierDebtRow, LedgerError> {
-        context
-            .records()
-            .debt(debt_id)
-            .cloned()
-            .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no debt {debt_id}")))
+        found(context.records().debt(debt_id), || {
+            format!("debt {debt_id}")
+        })
+    }
+
+    /// The bank line, from the writer's records.
+    pub fn bank_line(
+        context: &BatchContext<'_>,
+        line_id: &str,
+    ) -> Result<BankLineRow, LedgerError> {
+        found(context.records().bank_line(line_id), || {
+            format!("bank line {line_id}")
+        })
     }
 
     /// Sets the invoice's status in the writer's records; returns the new row.

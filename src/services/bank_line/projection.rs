@@ -5,6 +5,7 @@ use crate::db::bank::BankLineRow;
 use crate::domain::Currency;
 use crate::domain::{BankLineId, BankLineStatus};
 use crate::ledger::{BatchContext, LedgerError};
+use crate::services::common::stored;
 
 /// Applies a `bank.line_imported` entry to the bank-line projection.
 pub fn project_line(
@@ -54,22 +55,13 @@ pub fn mark_line(
     matched_by: &str,
     seq: i64,
 ) -> Result<(), LedgerError> {
-    let mut line = stored_line(context, line_id)?;
+    let mut line = stored::bank_line(context, line_id)?;
     line.status = BankLineStatus::Matched;
     line.matched_by = Some(matched_by.into());
     line.match_rule = Some(rule.into());
     line.payment_seq = Some(seq);
     context.changes().put_bank_line(line);
     Ok(())
-}
-
-/// The bank line, from the writer's records.
-pub fn stored_line(context: &BatchContext<'_>, line_id: &str) -> Result<BankLineRow, LedgerError> {
-    context
-        .records()
-        .bank_line(line_id)
-        .cloned()
-        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no bank line {line_id}")))
 }
 
 /// The bank line an entry applied, if any, is matched by it.

@@ -4,7 +4,7 @@ use super::events::{PaymentReceived, PaymentReversed};
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, InvoiceStatus};
 use crate::ledger::{BatchContext, LedgerError};
-use crate::services::bank_line::projection::{mark_line, mark_matched, stored_line};
+use crate::services::bank_line::projection::{mark_line, mark_matched};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{self, advance, currency, debt, invoice};
 use crate::services::payout::projection::record_payout;
@@ -119,7 +119,7 @@ pub fn project_reversal(
         payout.status = PayoutStatus::Cancelled;
         crate::db::payouts::update_payout(connection, &payout)?;
     }
-    let mut original = stored_line(context, &body.reversed_line_id)?;
+    let mut original = stored::bank_line(context, &body.reversed_line_id)?;
     original.status = BankLineStatus::Reversed;
     context.changes().put_bank_line(original);
     mark_line(context, &body.line_id, &body.rule, &body.matched_by, seq)
