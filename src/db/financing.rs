@@ -341,17 +341,6 @@ pub fn payouts_of(
         .load(connection)?)
 }
 
-pub fn debt(
-    connection: &mut DbConnection,
-    debt_id: &str,
-) -> Result<Option<SupplierDebtRow>, DbError> {
-    Ok(supplier_debts::table
-        .find(debt_id)
-        .select(SupplierDebtRow::as_select())
-        .first(connection)
-        .optional()?)
-}
-
 /// A supplier's debts with something left to recover, oldest first.
 pub fn open_debts(
     connection: &mut DbConnection,

@@ -5,7 +5,6 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::events::{BankAccountSet, PartyRegistered};
-use crate::db::financing as fin_db;
 use crate::domain::iban::{parse_bic, parse_iban};
 use crate::domain::{ErrorCode, PartyId, Role};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
@@ -82,7 +81,7 @@ impl RegisterParty {
 
 impl Command for RegisterParty {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        if fin_db::party(context.connection()?, &self.body.party_id)?.is_some() {
+        if context.records().party(&self.body.party_id).is_some() {
             return Err(reject(
                 ErrorCode::PartyExists,
                 Some("party_id"),
@@ -126,14 +125,17 @@ impl SetBankAccount {
 
 impl Command for SetBankAccount {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let connection = context.connection()?;
-        let party = fin_db::party(connection, &self.body.party_id)?.ok_or_else(|| {
-            reject(
-                ErrorCode::NotFound,
-                Some("party_id"),
-                format!("no party {}", self.body.party_id),
-            )
-        })?;
+        let party = context
+            .records()
+            .party(&self.body.party_id)
+            .cloned()
+            .ok_or_else(|| {
+                reject(
+                    ErrorCode::NotFound,
+                    Some("party_id"),
+                    format!("no party {}", self.body.party_id),
+                )
+            })?;
         if party.iban.as_deref() == Some(self.body.iban.as_str()) && party.bic == self.body.bic {
             return Err(reject(
                 ErrorCode::Unchanged,

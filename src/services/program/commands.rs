@@ -4,12 +4,11 @@ use rust_decimal::Decimal;
 
 use super::errors::terms_error;
 use super::events::{ProgramCreated, SupplierEnrolled};
-use crate::db::financing as fin_db;
 use crate::domain::terms::{parse_rate, DayCount, TermsError};
 use crate::domain::{Currency, ErrorCode, PartyId, Role};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::limits;
-use crate::services::common::{invalid, load_party, load_program, positive_amount, reject, Actor};
+use crate::services::common::{find_party, find_program, invalid, positive_amount, reject, Actor};
 
 /// Text fields of a programme, as a form or the API sends them.
 #[derive(Debug, Clone, Default)]
@@ -142,21 +141,20 @@ impl CreateProgram {
 
 impl Command for CreateProgram {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let connection = context.connection()?;
-        if fin_db::program(connection, &self.body.program_id)?.is_some() {
+        if context.records().program(&self.body.program_id).is_some() {
             return Err(reject(
                 ErrorCode::ProgramExists,
                 Some("program_id"),
                 format!("programme {} already exists", self.body.program_id),
             ));
         }
-        load_party(
-            connection,
+        find_party(
+            context,
             &self.body.retailer_id,
             Role::Retailer,
             "retailer_id",
         )?;
-        load_party(connection, &self.body.funder_id, Role::Funder, "funder_id")?;
+        find_party(context, &self.body.funder_id, Role::Funder, "funder_id")?;
         Ok(self.body.clone().draft(self.actor.to_string(), vec![]))
     }
 }
@@ -182,8 +180,7 @@ impl EnrolSupplier {
 
 impl Command for EnrolSupplier {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let connection = context.connection()?;
-        let program = load_program(connection, &self.program_id)?;
+        let program = find_program(context, &self.program_id)?;
         let may_enrol = self.actor.role == Role::Operator
             || (self.actor.role == Role::Retailer && self.actor.party == program.retailer_id);
         if !may_enrol {
@@ -194,8 +191,11 @@ impl Command for EnrolSupplier {
                 format!("no programme {:?}", self.program_id),
             ));
         }
-        load_party(connection, &self.supplier_id, Role::Supplier, "supplier_id")?;
-        if fin_db::is_member(connection, &self.program_id, &self.supplier_id)? {
+        find_party(context, &self.supplier_id, Role::Supplier, "supplier_id")?;
+        if context
+            .records()
+            .is_member(&self.program_id, &self.supplier_id)
+        {
             return Err(reject(
                 ErrorCode::AlreadyEnrolled,
                 Some("supplier_id"),
