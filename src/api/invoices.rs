@@ -418,9 +418,7 @@ pub async fn quote(
 ) -> Result<HttpResponse, ApiError> {
     let invoice_id = path.into_inner();
     let today = state.clock.today();
-    let quote = state
-        .read(move |c| reads::quote(c, &principal, &invoice_id, today))
-        .await?;
+    let quote = reads::quote(&state.ledger, &principal, &invoice_id, today)?;
     let money = |minor| quote.currency.format_amount(minor);
     Ok(HttpResponse::Ok().json(QuoteResponse {
         invoice_id: quote.invoice.invoice_id.to_string(),

@@ -203,20 +203,6 @@ pub fn settled_volume_minor(
     Ok(amounts.iter().sum())
 }
 
-/// Whether the supplier has an invoice defaulted on or after `since`.
-pub fn supplier_defaulted_since(
-    connection: &mut DbConnection,
-    supplier_id: &str,
-    since: NaiveDate,
-) -> Result<bool, DbError> {
-    let count: i64 = invoices::table
-        .filter(invoices::supplier_id.eq(supplier_id))
-        .filter(invoices::defaulted_on.ge(since))
-        .count()
-        .get_result(connection)?;
-    Ok(count > 0)
-}
-
 /// The confidential inputs of the advance decision recorded at `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = super::schema::decision_disclosures)]

@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
 use std::ops::RangeInclusive;
+use std::sync::LazyLock;
 
 use chrono::NaiveDate;
 
@@ -413,6 +414,16 @@ impl Records {
     }
 
     /// How many invoices the records hold.
+    /// A read of the committed records alone, with no command's or batch's changes.
+    pub fn view(&self) -> View<'_> {
+        static NO_CHANGES: LazyLock<Changes> = LazyLock::new(Changes::default);
+        View {
+            command: &NO_CHANGES,
+            batch: &NO_CHANGES,
+            committed: self,
+        }
+    }
+
     pub fn invoice_count(&self) -> usize {
         self.invoices.len()
     }
@@ -499,6 +510,7 @@ fn differ<K: Ord + Hash + std::fmt::Display, R: PartialEq>(
 
 /// A read through the three layers: the command's changes, the batch's, the
 /// committed records.
+#[derive(Clone, Copy)]
 pub struct View<'a> {
     pub command: &'a Changes,
     pub batch: &'a Changes,

@@ -10,7 +10,7 @@
 use crate::domain::ErrorCode;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -369,7 +369,15 @@ pub struct Ledger {
     sender: mpsc::Sender<Request>,
     verifier: NoteVerifier,
     counters: Arc<WriterCounters>,
+    /// The writer's state as of its last committed batch, for reads that
+    /// the rules answer (a quote): see [`Ledger::read_committed`].
+    committed: Committed,
 }
+
+/// The writer's state behind a lock: the writer holds it for reading while
+/// a batch runs and for writing only while a committed batch is applied, so
+/// readers never wait for a commit.
+type Committed = Arc<RwLock<WriterState>>;
 
 /// What the writer has done since it started: batches, commands, and the SQL
 /// statements it sent (counted by diesel's instrumentation on its connection).
@@ -459,6 +467,18 @@ impl Ledger {
         answer.await.map_err(|_| LedgerError::Closed)
     }
 
+    /// Runs `read` on the writer's state as of its last committed batch,
+    /// on the caller's thread and without a database read: every command
+    /// whose receipt was sent is in it. The quote reads the rules' facts
+    /// here, so that it and the writer decide from the same figures.
+    pub fn read_committed<T>(
+        &self,
+        read: impl FnOnce(&WriterState) -> T,
+    ) -> Result<T, LedgerError> {
+        let state = self.committed.read().map_err(|_| LedgerError::Closed)?;
+        Ok(read(&state))
+    }
+
     /// Submits every command in order before waiting for any, so that they
     /// share batches (one commit, one signature); the outcomes come back in
     /// the same order.
@@ -528,7 +548,7 @@ pub fn start(
     // Before the log is read: an earlier writer's last batch may still commit.
     db::take_writer_lock(&mut connection)?;
     let frontier = load_frontier(&mut connection, &key)?;
-    let state = WriterState::load(&mut connection)?;
+    let state: Committed = Arc::new(RwLock::new(WriterState::load(&mut connection)?));
     let counters = Arc::new(WriterCounters::default());
     let statements = counters.statements.clone();
     connection.set_instrumentation(move |event: InstrumentationEvent<'_>| {
@@ -542,7 +562,7 @@ pub fn start(
         connection,
         key,
         frontier,
-        state,
+        state: state.clone(),
         config,
         projector,
         counters: counters.clone(),
@@ -558,6 +578,7 @@ pub fn start(
             sender,
             verifier,
             counters,
+            committed: state,
         },
         handle,
     ))
@@ -589,14 +610,19 @@ struct Writer {
     connection: DbConnection,
     key: LedgerKey,
     frontier: Frontier,
-    /// What the rules read, kept in memory (`ledger::state`).
-    state: WriterState,
+    /// What the rules read, kept in memory (`ledger::state`); shared with
+    /// the [`Ledger`] handles for reading.
+    state: Committed,
     config: SequencerConfig,
     projector: Projector,
     counters: Arc<WriterCounters>,
 }
 
 impl Writer {
+    fn committed_state(&self) -> RwLockReadGuard<'_, WriterState> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn run(mut self, mut receiver: mpsc::Receiver<Request>) {
         let timer = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -606,7 +632,7 @@ impl Writer {
             let first = match request {
                 Request::Command(submission) => submission,
                 Request::State(reply) => {
-                    let _ = reply.send(self.state.clone());
+                    let _ = reply.send(self.committed_state().clone());
                     continue;
                 }
             };
@@ -636,7 +662,7 @@ impl Writer {
             }
             self.process(batch);
             if let Some(reply) = state_wanted {
-                let _ = reply.send(self.state.clone());
+                let _ = reply.send(self.committed_state().clone());
             }
         }
         tracing::info!("sequencer stopped");
@@ -662,8 +688,10 @@ impl Writer {
         match self.run_batch(commands, &mut outcomes) {
             Ok((balances, records)) => {
                 // Only now that the batch is durable does the state move.
-                self.state.apply(balances);
-                self.state.records.apply(records);
+                let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+                state.apply(balances);
+                state.records.apply(records);
+                drop(state);
                 drop(held);
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
@@ -702,7 +730,9 @@ impl Writer {
         let derivation_secret = self.key.derivation_secret();
         let frontier = &mut self.frontier;
         let key = &self.key;
-        let state = &self.state;
+        let guard = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        // Readers share the lock meanwhile; the batch's changes apply after.
+        let state = &*guard;
         let projector = self.projector;
         let mut nodes = MemoryNodes::default();
         for node in frontier.perfect_nodes() {

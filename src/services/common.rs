@@ -15,7 +15,8 @@ use crate::domain::terms::{
 };
 use crate::domain::ErrorCode;
 use crate::domain::{AccountName, Currency, PartyId, Posting, Role};
-use crate::ledger::{BatchContext, LedgerError};
+use crate::ledger::records::View;
+use crate::ledger::LedgerError;
 
 /// Who asks: a party and the role its credential carries.
 #[derive(Debug, Clone)]
@@ -197,55 +198,36 @@ pub fn load_invoice(
     })
 }
 
-/// A party of `role`, from the writer's records (inside a command).
+/// A party of `role`, from the writer's records.
 pub fn find_party(
-    context: &BatchContext<'_>,
+    records: View<'_>,
     party_id: &str,
     role: Role,
     field: &str,
 ) -> Result<PartyRow, LedgerError> {
-    holding_role(
-        context.records().party(party_id).cloned(),
-        party_id,
-        role,
-        field,
-    )
+    holding_role(records.party(party_id).cloned(), party_id, role, field)
 }
 
-/// A programme, from the writer's records (inside a command).
-pub fn find_program(
-    context: &BatchContext<'_>,
-    program_id: &str,
-) -> Result<ProgramRow, LedgerError> {
-    context
-        .records()
-        .program(program_id)
-        .cloned()
-        .ok_or_else(|| {
-            reject(
-                ErrorCode::UnknownProgram,
-                Some("program_id"),
-                format!("no programme {program_id:?}"),
-            )
-        })
+/// A programme, from the writer's records.
+pub fn find_program(records: View<'_>, program_id: &str) -> Result<ProgramRow, LedgerError> {
+    records.program(program_id).cloned().ok_or_else(|| {
+        reject(
+            ErrorCode::UnknownProgram,
+            Some("program_id"),
+            format!("no programme {program_id:?}"),
+        )
+    })
 }
 
-/// An invoice, from the writer's records (inside a command).
-pub fn find_invoice(
-    context: &BatchContext<'_>,
-    invoice_id: &str,
-) -> Result<InvoiceRow, LedgerError> {
-    context
-        .records()
-        .invoice(invoice_id)
-        .cloned()
-        .ok_or_else(|| {
-            reject(
-                ErrorCode::NotFound,
-                Some("invoice_id"),
-                format!("no invoice {invoice_id:?}"),
-            )
-        })
+/// An invoice, from the writer's records.
+pub fn find_invoice(records: View<'_>, invoice_id: &str) -> Result<InvoiceRow, LedgerError> {
+    records.invoice(invoice_id).cloned().ok_or_else(|| {
+        reject(
+            ErrorCode::NotFound,
+            Some("invoice_id"),
+            format!("no invoice {invoice_id:?}"),
+        )
+    })
 }
 
 /// The typed terms of a stored programme.

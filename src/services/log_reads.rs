@@ -16,6 +16,9 @@ pub enum ReadError {
     Storage(#[from] DbError),
     #[error("{0}")]
     Proof(#[from] ProofError),
+    /// The ledger's writer has stopped (a restart): retry.
+    #[error("the ledger is shutting down; retry")]
+    Unavailable,
 }
 
 /// One page of entries, canonical bytes each.

@@ -11,7 +11,7 @@ use crate::db::log::{self as log_db, BalanceRow, PostingRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::InvoiceStatus;
 use crate::domain::Role;
-use crate::ledger::LedgerError;
+use crate::ledger::{Ledger, LedgerError};
 use crate::limits;
 use crate::services::advance::{self, Quote};
 use crate::services::api_keys::Principal;
@@ -115,21 +115,32 @@ pub fn program(
     }
 }
 
-/// A quote for an invoice the principal may finance (its supplier or the operator).
+/// A quote for an invoice the principal may finance (its supplier or the
+/// operator), from the writer's committed state: no database read, and the
+/// same figures the writer decides from.
 pub fn quote(
-    connection: &mut DbConnection,
+    ledger: &Ledger,
     principal: &Principal,
     invoice_id: &str,
     today: NaiveDate,
 ) -> Result<Quote, ReadError> {
-    let (invoice, _) = invoice(connection, principal, invoice_id)?;
-    if !matches!(principal.role, Role::Operator | Role::Supplier)
-        || !may_see_invoice(principal, &invoice)
-    {
+    if !matches!(principal.role, Role::Operator | Role::Supplier) {
         return Err(not_found("invoice", invoice_id));
     }
-    let mut quote = advance::quote(connection, invoice_id, today).map_err(|error| match error {
+    let quote = ledger
+        .read_committed(|state| {
+            let visible = state
+                .records
+                .view()
+                .invoice(invoice_id)
+                .is_some_and(|invoice| may_see_invoice(principal, invoice));
+            visible.then(|| advance::evaluate(state, invoice_id, today))
+        })
+        .map_err(|_| ReadError::Unavailable)?
+        .ok_or_else(|| not_found("invoice", invoice_id))?;
+    let mut quote = quote.map_err(|error| match error {
         LedgerError::Storage(storage) => ReadError::Storage(storage),
+        LedgerError::Closed => ReadError::Unavailable,
         other => ReadError::BadRequest(other.to_string()),
     })?;
     // A party sees its own figures only (DESIGN.md section 3).
@@ -316,9 +327,9 @@ pub fn supplier_overview(
         let terms = crate::services::common::program_terms(&program)
             .map_err(|e| ReadError::BadRequest(e.to_string()))?;
         let used_minor = fin_db::exposure_minor(connection, &program_id, supplier_id)?;
-        let limit_minor =
-            advance::decision::supplier_limit_minor(connection, supplier_id, &terms, today)
-                .map_err(|e| ReadError::BadRequest(e.to_string()))?;
+        let limit_minor = advance::decision::supplier_limit_minor(&terms, today, |since| {
+            fin_db::settled_volume_minor(connection, supplier_id, terms.currency.code(), since)
+        })?;
         overview.positions.push(ProgramPosition {
             program_id,
             currency: terms.currency,

@@ -389,8 +389,7 @@ async fn quote_page(
 ) -> Result<QuotePage, PageError> {
     let who = principal(session);
     let today = state.clock.today();
-    let id = invoice_id.clone();
-    let quote = read(state, move |c| reads::quote(c, &who, &id, today)).await?;
+    let quote = reads::quote(&state.ledger, &who, &invoice_id, today)?;
     let m = |minor| quote.currency.format_display(minor);
     Ok(QuotePage {
         layout: Layout::new(session, "Your quote", "/supplier/financing"),

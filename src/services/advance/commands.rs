@@ -26,7 +26,7 @@ impl AcceptAdvance {
     /// The quote as of this batch, refused when a rule fails. The funder's
     /// cash includes this batch's earlier commands.
     fn eligible_quote(&self, context: &mut BatchContext<'_>) -> Result<Quote, LedgerError> {
-        let invoice = find_invoice(context, &self.invoice_id)?;
+        let invoice = find_invoice(context.records(), &self.invoice_id)?;
         if !self.actor.may_act_for(&invoice.supplier_id) {
             return Err(reject(
                 ErrorCode::NotFound,

@@ -6,18 +6,16 @@ use rust_decimal::Decimal;
 
 use super::disclosure::withhold_confidential;
 use super::events::RuleOutcome;
-use crate::db::financing::{self as fin_db, InvoiceRow, PartyRow, ProgramRow, WHOLE_PROGRAM};
-use crate::db::{log as log_db, DbConnection};
+use crate::db::financing::{InvoiceRow, ProgramRow, WHOLE_PROGRAM};
 use crate::domain::pricing::{price, round_minor, Pricing};
 use crate::domain::terms::{ProgramTerms, SupplierLimitRule, DEFAULT_LOOKBACK_DAYS};
 use crate::domain::PartyStatus;
 use crate::domain::{Currency, InvoiceStatus, Role};
-use crate::ledger::records::Tally;
-use crate::ledger::BatchContext;
-use crate::ledger::LedgerError;
+use crate::ledger::records::{Tally, View};
+use crate::ledger::state::WriterState;
+use crate::ledger::{BatchContext, Ledger, LedgerError};
 use crate::services::common::{
-    accounts, amount_text, find_invoice, find_party, find_program, load_invoice, load_party,
-    load_program, program_terms,
+    accounts, amount_text, find_invoice, find_party, find_program, program_terms,
 };
 
 /// A quote: the price and every rule's outcome.
@@ -75,164 +73,44 @@ fn rule(rule: &str, input: String, threshold: String, passed: bool) -> RuleOutco
     }
 }
 
-/// What the decision reads. The writer answers from its records in memory
-/// ([`BatchContext`]), a quote from the database ([`DbConnection`]); the
-/// rules are the same.
+/// What the decision reads: the writer's records and balances in memory,
+/// never the database. Inside a command ([`BatchContext`]) they include the
+/// batch's earlier commands; a quote reads the state as of the last
+/// committed batch ([`WriterState`], through `Ledger::read_committed`). The
+/// rules are the same for both.
 pub trait DecisionFacts {
-    fn invoice(&mut self, invoice_id: &str) -> Result<InvoiceRow, LedgerError>;
-    fn program(&mut self, program_id: &str) -> Result<ProgramRow, LedgerError>;
-    fn supplier(&mut self, supplier_id: &str) -> Result<PartyRow, LedgerError>;
-    /// Whether the invoice has an advance already.
-    fn financed(&mut self, invoice_id: &str) -> Result<bool, LedgerError>;
-    /// Whether one of the supplier's invoices defaulted on or after `since`.
-    fn defaulted_since(&mut self, supplier_id: &str, since: NaiveDate)
-        -> Result<bool, LedgerError>;
-    /// Face less credits of the supplier's invoices settled on or after `since`.
-    fn settled_volume_minor(
-        &mut self,
-        supplier_id: &str,
-        currency: Currency,
-        since: NaiveDate,
-    ) -> Result<i64, LedgerError>;
-    /// Principal outstanding in the programme, of `party` or, with
-    /// [`WHOLE_PROGRAM`], of all of it.
-    fn outstanding_principal_minor(
-        &mut self,
-        program_id: &str,
-        party: &str,
-    ) -> Result<i64, LedgerError>;
-    /// The funder's undeployed cash.
-    fn funder_available_minor(
-        &mut self,
-        funder_id: &str,
-        currency: Currency,
-    ) -> Result<i64, LedgerError>;
+    fn records(&self) -> View<'_>;
+    fn balance_minor(&self, account: &str, currency: Currency) -> Result<i64, LedgerError>;
 }
 
-/// The writer's facts: its records and balances, including the batch's
-/// earlier commands. Nothing is read from the database.
 impl DecisionFacts for BatchContext<'_> {
-    fn invoice(&mut self, invoice_id: &str) -> Result<InvoiceRow, LedgerError> {
-        find_invoice(self, invoice_id)
+    fn records(&self) -> View<'_> {
+        BatchContext::records(self)
     }
 
-    fn program(&mut self, program_id: &str) -> Result<ProgramRow, LedgerError> {
-        find_program(self, program_id)
-    }
-
-    fn supplier(&mut self, supplier_id: &str) -> Result<PartyRow, LedgerError> {
-        find_party(self, supplier_id, Role::Supplier, "supplier_id")
-    }
-
-    fn financed(&mut self, invoice_id: &str) -> Result<bool, LedgerError> {
-        Ok(self.records().advance(invoice_id).is_some())
-    }
-
-    fn defaulted_since(
-        &mut self,
-        supplier_id: &str,
-        since: NaiveDate,
-    ) -> Result<bool, LedgerError> {
-        Ok(self
-            .records()
-            .tally(Tally::defaults_since(supplier_id, since))
-            > 0)
-    }
-
-    fn settled_volume_minor(
-        &mut self,
-        supplier_id: &str,
-        currency: Currency,
-        since: NaiveDate,
-    ) -> Result<i64, LedgerError> {
-        let range = Tally::settled_since(supplier_id, currency.code(), since);
-        Ok(self.records().tally(range))
-    }
-
-    fn outstanding_principal_minor(
-        &mut self,
-        program_id: &str,
-        party: &str,
-    ) -> Result<i64, LedgerError> {
-        let tally = Tally::exposure(program_id, party);
-        Ok(self.records().tally(tally.clone()..=tally))
-    }
-
-    fn funder_available_minor(
-        &mut self,
-        funder_id: &str,
-        currency: Currency,
-    ) -> Result<i64, LedgerError> {
-        Ok(-self.balance_minor(&accounts::funder_cash(funder_id), currency)?)
+    fn balance_minor(&self, account: &str, currency: Currency) -> Result<i64, LedgerError> {
+        BatchContext::balance_minor(self, account, currency)
     }
 }
 
-/// The stored facts, for a quote outside the writer.
-impl DecisionFacts for DbConnection {
-    fn invoice(&mut self, invoice_id: &str) -> Result<InvoiceRow, LedgerError> {
-        load_invoice(self, invoice_id)
+impl DecisionFacts for WriterState {
+    fn records(&self) -> View<'_> {
+        self.records.view()
     }
 
-    fn program(&mut self, program_id: &str) -> Result<ProgramRow, LedgerError> {
-        load_program(self, program_id)
-    }
-
-    fn supplier(&mut self, supplier_id: &str) -> Result<PartyRow, LedgerError> {
-        load_party(self, supplier_id, Role::Supplier, "supplier_id")
-    }
-
-    fn financed(&mut self, invoice_id: &str) -> Result<bool, LedgerError> {
-        Ok(fin_db::advance(self, invoice_id)?.is_some())
-    }
-
-    fn defaulted_since(
-        &mut self,
-        supplier_id: &str,
-        since: NaiveDate,
-    ) -> Result<bool, LedgerError> {
-        Ok(fin_db::supplier_defaulted_since(self, supplier_id, since)?)
-    }
-
-    fn settled_volume_minor(
-        &mut self,
-        supplier_id: &str,
-        currency: Currency,
-        since: NaiveDate,
-    ) -> Result<i64, LedgerError> {
-        Ok(fin_db::settled_volume_minor(
-            self,
-            supplier_id,
-            currency.code(),
-            since,
-        )?)
-    }
-
-    fn outstanding_principal_minor(
-        &mut self,
-        program_id: &str,
-        party: &str,
-    ) -> Result<i64, LedgerError> {
-        Ok(fin_db::exposure_minor(self, program_id, party)?)
-    }
-
-    fn funder_available_minor(
-        &mut self,
-        funder_id: &str,
-        currency: Currency,
-    ) -> Result<i64, LedgerError> {
-        let account = accounts::funder_cash(funder_id);
-        Ok(-log_db::balance(self, &account, currency.code())?)
+    fn balance_minor(&self, account: &str, currency: Currency) -> Result<i64, LedgerError> {
+        Ok(self.balance(account, currency))
     }
 }
 
 /// Evaluates the decision for `invoice_id` on `today` from `facts`.
 pub fn evaluate(
-    facts: &mut dyn DecisionFacts,
+    facts: &dyn DecisionFacts,
     invoice_id: &str,
     today: NaiveDate,
 ) -> Result<Quote, LedgerError> {
-    let invoice = facts.invoice(invoice_id)?;
-    let program = facts.program(&invoice.program_id)?;
+    let invoice = find_invoice(facts.records(), invoice_id)?;
+    let program = find_program(facts.records(), &invoice.program_id)?;
     let terms = program_terms(&program)?;
     let currency = terms.currency;
     let face_open = invoice.amount_minor - invoice.credited_minor - invoice.paid_minor;
@@ -247,7 +125,8 @@ pub fn evaluate(
         pricing.principal_minor,
         today,
     )?);
-    let available = facts.funder_available_minor(&program.funder_id, currency)?;
+    // The funder's undeployed cash: its cash account is a liability, credit-signed.
+    let available = -facts.balance_minor(&accounts::funder_cash(&program.funder_id), currency)?;
     rules.push(rule(
         "funder_liquidity",
         format!("{} available", amount_text(currency, available)),
@@ -268,7 +147,7 @@ pub fn evaluate(
 /// financed yet, within the tenor, an active supplier without a recent
 /// default, and something to advance.
 fn eligibility_rules(
-    facts: &mut dyn DecisionFacts,
+    facts: &dyn DecisionFacts,
     invoice: &InvoiceRow,
     terms: &ProgramTerms,
     pricing: &Pricing,
@@ -289,7 +168,8 @@ fn eligibility_rules(
             !matches!(status, InvoiceStatus::Disputed | InvoiceStatus::Rejected),
         ),
     ];
-    let financed = facts.financed(&invoice.invoice_id)?;
+    let records = facts.records();
+    let financed = records.advance(&invoice.invoice_id).is_some();
     rules.push(rule(
         "not_financed",
         if financed { "financed" } else { "not financed" }.into(),
@@ -302,7 +182,7 @@ fn eligibility_rules(
         format!("{}-{} days", terms.tenor_min_days, terms.tenor_max_days),
         (terms.tenor_min_days..=terms.tenor_max_days).contains(&pricing.days),
     ));
-    let supplier = facts.supplier(&invoice.supplier_id)?;
+    let supplier = find_party(records, &invoice.supplier_id, Role::Supplier, "supplier_id")?;
     rules.push(rule(
         "supplier_active",
         supplier.status.to_string(),
@@ -310,7 +190,7 @@ fn eligibility_rules(
         supplier.status == PartyStatus::Active,
     ));
     let since = today - Duration::days(DEFAULT_LOOKBACK_DAYS);
-    let defaulted = facts.defaulted_since(&invoice.supplier_id, since)?;
+    let defaulted = records.tally(Tally::defaults_since(&invoice.supplier_id, since)) > 0;
     rules.push(rule(
         "no_default_365_days",
         if defaulted { "defaulted" } else { "none" }.into(),
@@ -327,21 +207,21 @@ fn eligibility_rules(
 }
 
 /// The supplier's limit under the programme's rule: a fixed cap, or a
-/// multiple of what it settled in the trading-history window.
-pub fn supplier_limit_minor(
-    facts: &mut dyn DecisionFacts,
-    supplier_id: &str,
+/// multiple of what it settled in the trading-history window, which
+/// `settled_since` gives (face less credits of the supplier's invoices in the
+/// programme's currency settled on or after a day).
+pub fn supplier_limit_minor<E>(
     terms: &ProgramTerms,
     today: NaiveDate,
-) -> Result<i64, LedgerError> {
+    settled_since: impl FnOnce(NaiveDate) -> Result<i64, E>,
+) -> Result<i64, E> {
     Ok(match &terms.supplier_limit {
         SupplierLimitRule::Fixed { cap_minor } => *cap_minor,
         SupplierLimitRule::TradingHistory {
             multiple,
             window_days,
         } => {
-            let since = today - Duration::days(*window_days);
-            let volume = facts.settled_volume_minor(supplier_id, terms.currency, since)?;
+            let volume = settled_since(today - Duration::days(*window_days))?;
             round_minor(Decimal::from(volume) * multiple).unwrap_or(i64::MAX)
         }
     })
@@ -350,7 +230,7 @@ pub fn supplier_limit_minor(
 /// The supplier, retailer and programme limits, each with what is used, plus
 /// this principal, against the limit.
 fn limit_rules(
-    facts: &mut dyn DecisionFacts,
+    facts: &dyn DecisionFacts,
     invoice: &InvoiceRow,
     terms: &ProgramTerms,
     principal: i64,
@@ -371,11 +251,23 @@ fn limit_rules(
             after <= limit,
         )
     };
-    let program_id = &invoice.program_id;
-    let supplier_used = facts.outstanding_principal_minor(program_id, &invoice.supplier_id)?;
-    let supplier_limit = supplier_limit_minor(facts, &invoice.supplier_id, terms, today)?;
-    let retailer_used = facts.outstanding_principal_minor(program_id, &invoice.retailer_id)?;
-    let program_used = facts.outstanding_principal_minor(program_id, WHOLE_PROGRAM)?;
+    let records = facts.records();
+    // Principal outstanding in the programme, of one party or of all of it.
+    let used = |party: &str| {
+        let tally = Tally::exposure(&invoice.program_id, party);
+        records.tally(tally.clone()..=tally)
+    };
+    let supplier = invoice.supplier_id.as_str();
+    let supplier_limit = supplier_limit_minor(terms, today, |since| {
+        Ok::<_, LedgerError>(records.tally(Tally::settled_since(
+            supplier,
+            terms.currency.code(),
+            since,
+        )))
+    })?;
+    let supplier_used = used(supplier);
+    let retailer_used = used(&invoice.retailer_id);
+    let program_used = used(WHOLE_PROGRAM);
     Ok(vec![
         limit_rule("supplier_limit", supplier_used, supplier_limit),
         limit_rule("retailer_limit", retailer_used, terms.retailer_limit_minor),
@@ -383,11 +275,8 @@ fn limit_rules(
     ])
 }
 
-/// A quote from stored state (read-only; nothing is written).
-pub fn quote(
-    connection: &mut DbConnection,
-    invoice_id: &str,
-    today: NaiveDate,
-) -> Result<Quote, LedgerError> {
-    evaluate(connection, invoice_id, today)
+/// A quote from the writer's state as of its last committed batch (read-only;
+/// nothing is written, nothing is read from the database).
+pub fn quote(ledger: &Ledger, invoice_id: &str, today: NaiveDate) -> Result<Quote, LedgerError> {
+    ledger.read_committed(|state| evaluate(state, invoice_id, today))?
 }

@@ -45,7 +45,12 @@ impl FunderDeposit {
 
 impl Command for FunderDeposit {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        find_party(context, &self.body.funder_id, Role::Funder, "funder_id")?;
+        find_party(
+            context.records(),
+            &self.body.funder_id,
+            Role::Funder,
+            "funder_id",
+        )?;
         let from = match &self.body.bank_line {
             None => accounts::BANK,
             Some(matched) => {

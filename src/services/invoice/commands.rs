@@ -159,9 +159,9 @@ impl RegisterInvoice {
 impl Command for RegisterInvoice {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let invoice_id = format!("inv-{}", context.seq);
-        let program = find_program(context, &self.fields.program_id)?;
+        let program = find_program(context.records(), &self.fields.program_id)?;
         let supplier = find_party(
-            context,
+            context.records(),
             &self.fields.supplier_id,
             Role::Supplier,
             "supplier_id",
@@ -374,7 +374,7 @@ fn check_reason(reason: &str) -> Result<String, LedgerError> {
 
 impl Command for RetailerDecision {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let invoice = find_invoice(context, &self.invoice_id)?;
+        let invoice = find_invoice(context.records(), &self.invoice_id)?;
         // Only the retailer itself may decide on its payables; not even the operator.
         if self.actor.party != invoice.retailer_id {
             return Err(reject(
@@ -384,7 +384,12 @@ impl Command for RetailerDecision {
             ));
         }
         check(&invoice, self.event)?;
-        let retailer = find_party(context, &invoice.retailer_id, Role::Retailer, "retailer_id")?;
+        let retailer = find_party(
+            context.records(),
+            &invoice.retailer_id,
+            Role::Retailer,
+            "retailer_id",
+        )?;
         let actor_sig = match (&retailer.public_key, self.event) {
             (Some(public_key), InvoiceEvent::Confirm) => Some(
                 self.verify_signature(public_key, retailer.key_id.clone().unwrap_or_default())?,
@@ -447,7 +452,7 @@ impl CreditNote {
 impl Command for CreditNote {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
-        let invoice = find_invoice(context, &self.invoice_id)?;
+        let invoice = find_invoice(context.records(), &self.invoice_id)?;
         if !self.actor.may_act_for(&invoice.supplier_id) && self.actor.party != invoice.retailer_id
         {
             return Err(reject(

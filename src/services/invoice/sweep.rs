@@ -32,9 +32,9 @@ fn allowed(invoice: &fin_db::InvoiceRow, event: InvoiceEvent) -> Result<(), Ledg
 
 impl Command for MarkOverdue {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let invoice = find_invoice(context, &self.invoice_id)?;
+        let invoice = find_invoice(context.records(), &self.invoice_id)?;
         allowed(&invoice, InvoiceEvent::MarkOverdue)?;
-        let terms = program_terms(&find_program(context, &invoice.program_id)?)?;
+        let terms = program_terms(&find_program(context.records(), &invoice.program_id)?)?;
         if self.today <= invoice.due_date + Duration::days(terms.grace_days) {
             return Err(reject(
                 ErrorCode::NotOverdue,
@@ -63,9 +63,9 @@ pub struct DefaultInvoice {
 impl Command for DefaultInvoice {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
-        let invoice = find_invoice(context, &self.invoice_id)?;
+        let invoice = find_invoice(context.records(), &self.invoice_id)?;
         allowed(&invoice, InvoiceEvent::Default)?;
-        let terms = program_terms(&find_program(context, &invoice.program_id)?)?;
+        let terms = program_terms(&find_program(context.records(), &invoice.program_id)?)?;
         if self.today <= invoice.due_date + Duration::days(terms.grace_days + terms.default_days) {
             return Err(reject(
                 ErrorCode::NotInDefault,

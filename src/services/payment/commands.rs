@@ -95,7 +95,7 @@ impl ReceivePayment {
         context: &BatchContext<'_>,
         invoice_id: &str,
     ) -> Result<InvoiceRow, LedgerError> {
-        let invoice = find_invoice(context, invoice_id)?;
+        let invoice = find_invoice(context.records(), invoice_id)?;
         if invoice.retailer_id != self.retailer_id {
             return Err(invalid(
                 "invoice_ids",
@@ -141,7 +141,7 @@ impl ReceivePayment {
             };
             return Ok((position, 0));
         };
-        let terms = program_terms(&find_program(context, &invoice.program_id)?)?;
+        let terms = program_terms(&find_program(context.records(), &invoice.program_id)?)?;
         let late_from = advance
             .late_accrued_through
             .max(invoice.due_date + Duration::days(terms.grace_days));
@@ -197,7 +197,12 @@ fn post_allocation(
 impl Command for ReceivePayment {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
-        find_party(context, &self.retailer_id, Role::Retailer, "retailer_id")?;
+        find_party(
+            context.records(),
+            &self.retailer_id,
+            Role::Retailer,
+            "retailer_id",
+        )?;
         let currency = self.currency;
         let money = |minor| amount_text(currency, minor);
         let mut postings = PostingsBuilder::new(currency);

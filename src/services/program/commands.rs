@@ -149,12 +149,17 @@ impl Command for CreateProgram {
             ));
         }
         find_party(
-            context,
+            context.records(),
             &self.body.retailer_id,
             Role::Retailer,
             "retailer_id",
         )?;
-        find_party(context, &self.body.funder_id, Role::Funder, "funder_id")?;
+        find_party(
+            context.records(),
+            &self.body.funder_id,
+            Role::Funder,
+            "funder_id",
+        )?;
         Ok(self.body.clone().draft(self.actor.to_string(), vec![]))
     }
 }
@@ -180,7 +185,7 @@ impl EnrolSupplier {
 
 impl Command for EnrolSupplier {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        let program = find_program(context, &self.program_id)?;
+        let program = find_program(context.records(), &self.program_id)?;
         let may_enrol = self.actor.role == Role::Operator
             || (self.actor.role == Role::Retailer && self.actor.party == program.retailer_id);
         if !may_enrol {
@@ -191,7 +196,12 @@ impl Command for EnrolSupplier {
                 format!("no programme {:?}", self.program_id),
             ));
         }
-        find_party(context, &self.supplier_id, Role::Supplier, "supplier_id")?;
+        find_party(
+            context.records(),
+            &self.supplier_id,
+            Role::Supplier,
+            "supplier_id",
+        )?;
         if context
             .records()
             .is_member(&self.program_id, &self.supplier_id)
