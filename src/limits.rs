@@ -32,6 +32,9 @@ pub const ACCOUNTS_MAX: usize = 1_000_000;
 pub const INVOICES_MAX: usize = 2_000_000;
 /// Most bank lines the ledger holds, kept in memory as invoices are.
 pub const BANK_LINES_MAX: usize = 2_000_000;
+/// Most payouts the ledger holds (at most one per advance and one per
+/// settlement); the writer keeps every one in memory, with the payout batches.
+pub const PAYOUTS_MAX: usize = 4_000_000;
 
 const _: () = assert!(AMOUNT_MINOR_MAX * (POSTINGS_PER_ENTRY_MAX as i64) <= BALANCE_MINOR_MAX);
 const _: () = assert!(BALANCE_MINOR_MAX <= i64::MAX / 4);

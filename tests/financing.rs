@@ -9,12 +9,12 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 use common::*;
 use ed25519_dalek::Signer as _;
-use scfledger::db::{financing as fin_db, log as log_db};
+use scfledger::db::{self, financing as fin_db, log as log_db};
 use scfledger::domain::ErrorCode;
 use scfledger::domain::{PartyId, Role};
 use scfledger::ledger::records::Tally;
 use scfledger::ledger::state::WriterState;
-use scfledger::ledger::{Ledger, LedgerError, Receipt};
+use scfledger::ledger::{replay, Ledger, LedgerError, Receipt};
 use scfledger::services::advance::AcceptAdvance;
 use scfledger::services::common::Actor;
 use scfledger::services::deposit::FunderDeposit;
@@ -234,7 +234,13 @@ impl Scenario {
         })
     }
 
+    /// Checks the writer's memory, verify and replay (see `finish_keeping`).
     fn finish(self) {
+        self.finish_keeping();
+    }
+
+    /// `finish`, keeping the database for more checks.
+    fn finish_keeping(self) -> TestDb {
         // What the writer holds in memory is what a fresh load of the
         // projections gives.
         let in_memory = tokio::runtime::Builder::new_current_thread()
@@ -266,6 +272,7 @@ impl Scenario {
             .map(|b| b.balance_minor)
             .sum();
         assert_eq!(sum, 0, "{}: balances do not sum to zero", db.backend());
+        db
     }
 }
 
@@ -1231,5 +1238,53 @@ fn numbers_that_differ_by_a_zero_after_a_one_are_different_invoices() {
             }
         }
         s.finish();
+    }
+}
+
+#[test]
+fn replay_names_a_changed_payout_and_a_lost_entry_party_and_repair_restores_them() {
+    for backend in backends() {
+        let s = Scenario::new(backend, "EUR", "100000.00", true, None);
+        let a = s.confirmed_invoice("INV-A", "10000.00", "2026-01-01", "2026-03-02");
+        let advance = s.accept(&a, "2026-01-01").unwrap().seq;
+        let db = s.finish_keeping();
+        let mut connection = db.connect();
+        // The advance paid the net, 8820.00, to the supplier.
+        db::execute_raw(
+            &mut connection,
+            &format!("UPDATE payouts SET amount_minor = 882001 WHERE payout_id = 'po-{advance}-0'"),
+        )
+        .unwrap();
+        db::execute_raw(
+            &mut connection,
+            &format!("DELETE FROM entry_parties WHERE seq = {advance} AND party_id = 'sup-acme'"),
+        )
+        .unwrap();
+        let apply = scfledger::services::projector::apply;
+        let report = replay::replay(&mut connection, false, apply).unwrap();
+        assert_eq!(
+            report.differences,
+            vec![
+                format!(
+                    "entry_parties projection differs from the log at seq {advance} \
+                     (23 rows rebuilt, 22 stored from seq 0 to {advance})"
+                ),
+                format!(
+                    "writer's records (the log's first, the projections' second): \
+                     payout po-{advance}-0: the rows differ"
+                ),
+            ],
+            "{backend}"
+        );
+        let repaired = replay::replay(&mut connection, true, apply).unwrap();
+        assert_eq!(repaired.differences, report.differences, "{backend}");
+        let again = replay::replay(&mut connection, false, apply).unwrap();
+        assert_eq!(
+            again.differences,
+            Vec::<String>::new(),
+            "{backend}: repaired"
+        );
+        let payout = fin_db::payouts_of(&mut connection, "sup-acme").unwrap();
+        assert_eq!(payout[0].amount_minor, 882_000, "{backend}");
     }
 }

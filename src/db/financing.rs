@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{
-    advances, entry_parties, exposures, invoices, log_entries, parties, payouts, program_members,
-    programs, supplier_debts,
+    advances, entry_parties, exposures, invoices, log_entries, parties, payout_batches, payouts,
+    program_members, programs, supplier_debts,
 };
 use super::{DbConnection, DbError};
 use crate::domain::{
@@ -322,7 +322,7 @@ pub fn payouts_of(
 ) -> Result<Vec<PayoutRow>, DbError> {
     Ok(payouts::table
         .filter(payouts::party_id.eq(party_id))
-        .order(payouts::created_seq)
+        .order((payouts::created_seq, payouts::payout_id))
         .select(PayoutRow::as_select())
         .load(connection)?)
 }
@@ -352,6 +352,27 @@ pub struct EntryPartyRow {
     pub seq: i64,
 }
 
+/// Which parties the entries from `from` to before `to` concern, by seq then party.
+pub fn entry_parties_between(
+    connection: &mut DbConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<EntryPartyRow>, DbError> {
+    Ok(entry_parties::table
+        .filter(entry_parties::seq.ge(from))
+        .filter(entry_parties::seq.lt(to))
+        .order((entry_parties::seq, entry_parties::party_id))
+        .select(EntryPartyRow::as_select())
+        .load(connection)?)
+}
+
+/// Every stored exposure.
+pub fn every_exposure(connection: &mut DbConnection) -> Result<Vec<ExposureRow>, DbError> {
+    Ok(exposures::table
+        .select(ExposureRow::as_select())
+        .load(connection)?)
+}
+
 /// Records which parties entries concern.
 pub fn insert_entry_parties(
     connection: &mut DbConnection,
@@ -366,11 +387,6 @@ pub fn insert_members(
     rows: &[ProgramMemberRow],
 ) -> Result<(), DbError> {
     insert_rows!(connection, program_members, rows)
-}
-
-/// Inserts new payouts (later changed by SQL: batched, confirmed, cancelled).
-pub fn insert_payouts(connection: &mut DbConnection, rows: &[PayoutRow]) -> Result<(), DbError> {
-    insert_rows!(connection, payouts, rows)
 }
 
 /// Inserts advance decisions' confidential inputs.
@@ -577,10 +593,8 @@ pub fn replace_snapshot(
     insert_rows!(connection, invoices, &snapshot.invoices)?;
     insert_rows!(connection, advances, &snapshot.advances)?;
     insert_rows!(connection, exposures, &snapshot.exposures)?;
-    insert_payouts(connection, &snapshot.payouts)?;
-    for row in &snapshot.payout_batches {
-        super::payouts::insert_batch(connection, row)?;
-    }
+    insert_rows!(connection, payouts, &snapshot.payouts)?;
+    insert_rows!(connection, payout_batches, &snapshot.payout_batches)?;
     insert_rows!(connection, supplier_debts, &snapshot.debts)?;
     Ok(())
 }

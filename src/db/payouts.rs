@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::financing::PayoutRow;
-use super::schema::{parties, payout_batches, payouts};
+use super::schema::{payout_batches, payouts};
 use super::{DbConnection, DbError};
 use crate::domain::{BatchId, BatchStatus, PayoutStatus};
 
@@ -23,18 +23,25 @@ pub struct PayoutBatchRow {
     pub created_seq: i64,
 }
 
-pub fn insert_batch(connection: &mut DbConnection, row: &PayoutBatchRow) -> Result<(), DbError> {
-    diesel::insert_into(payout_batches::table)
-        .values(row)
-        .execute(connection)?;
-    Ok(())
+/// Writes payout batches' new images: their old rows go, the new ones
+/// come in one multi-row insert per chunk (the writer's batch).
+pub fn replace_batches(
+    connection: &mut DbConnection,
+    rows: &[PayoutBatchRow],
+) -> Result<(), DbError> {
+    replace_rows!(connection, payout_batches, batch_id, rows)
 }
 
-pub fn update_batch(connection: &mut DbConnection, row: &PayoutBatchRow) -> Result<(), DbError> {
-    diesel::update(payout_batches::table.find(&row.batch_id))
-        .set(row)
-        .execute(connection)?;
-    Ok(())
+/// Writes payouts' new images, as [`replace_batches`] does.
+pub fn replace_payouts(connection: &mut DbConnection, rows: &[PayoutRow]) -> Result<(), DbError> {
+    replace_rows!(connection, payouts, payout_id, rows)
+}
+
+/// Every payout, for the writer's records.
+pub fn every_payout(connection: &mut DbConnection) -> Result<Vec<PayoutRow>, DbError> {
+    Ok(payouts::table
+        .select(PayoutRow::as_select())
+        .load(connection)?)
 }
 
 pub fn batch(
@@ -67,13 +74,6 @@ pub fn payout(
         .optional()?)
 }
 
-pub fn update_payout(connection: &mut DbConnection, row: &PayoutRow) -> Result<(), DbError> {
-    diesel::update(payouts::table.find(&row.payout_id))
-        .set(row)
-        .execute(connection)?;
-    Ok(())
-}
-
 /// Payouts with `status`, oldest first, optionally in one currency.
 pub fn payouts_with_status(
     connection: &mut DbConnection,
@@ -83,7 +83,7 @@ pub fn payouts_with_status(
 ) -> Result<Vec<PayoutRow>, DbError> {
     let mut query = payouts::table
         .filter(payouts::status.eq(status))
-        .order(payouts::created_seq)
+        .order((payouts::created_seq, payouts::payout_id))
         .limit(limit)
         .select(PayoutRow::as_select())
         .into_boxed();
@@ -93,30 +93,13 @@ pub fn payouts_with_status(
     Ok(query.load(connection)?)
 }
 
-/// Pending payouts in `currency` whose party has a bank account, oldest first.
-pub fn payable_payouts(
-    connection: &mut DbConnection,
-    currency: &str,
-    limit: i64,
-) -> Result<Vec<PayoutRow>, DbError> {
-    Ok(payouts::table
-        .inner_join(parties::table.on(parties::party_id.eq(payouts::party_id)))
-        .filter(payouts::status.eq(PayoutStatus::Pending))
-        .filter(payouts::currency.eq(currency))
-        .filter(parties::iban.is_not_null())
-        .order(payouts::created_seq)
-        .limit(limit)
-        .select(PayoutRow::as_select())
-        .load(connection)?)
-}
-
 pub fn payouts_of_batch(
     connection: &mut DbConnection,
     batch_id: &str,
 ) -> Result<Vec<PayoutRow>, DbError> {
     Ok(payouts::table
         .filter(payouts::batch_id.eq(batch_id))
-        .order(payouts::created_seq)
+        .order((payouts::created_seq, payouts::payout_id))
         .select(PayoutRow::as_select())
         .load(connection)?)
 }

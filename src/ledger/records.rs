@@ -26,8 +26,12 @@ use crate::db::financing::{
     self as fin_db, AdvanceRow, DisclosureRow, EntryPartyRow, ExposureRow, InvoiceRow, PartyRow,
     PayoutRow, ProgramMemberRow, ProgramRow, SupplierDebtRow, WHOLE_PROGRAM,
 };
+use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
 use crate::db::{DbConnection, DbError};
-use crate::domain::{BankLineId, DebtId, InvoiceId, InvoiceStatus, PartyId, ProgramId};
+use crate::domain::{
+    BankLineId, BatchId, DebtId, InvoiceId, InvoiceStatus, PartyId, PayoutId, PayoutStatus,
+    ProgramId,
+};
 
 /// Rows by key, and the keys whose row is not written yet.
 #[derive(Debug, Clone)]
@@ -191,15 +195,16 @@ pub struct Changes {
     advances: Table<InvoiceId, AdvanceRow>,
     debts: Table<DebtId, SupplierDebtRow>,
     bank_lines: Table<BankLineId, BankLineRow>,
+    payouts: Table<PayoutId, PayoutRow>,
+    payout_batches: Table<BatchId, PayoutBatchRow>,
     /// What these changes add to each tally.
     tallies: BTreeMap<Tally, i64>,
     /// What they add to the stored exposures and is not written yet.
     unwritten_exposures: BTreeMap<Tally, i64>,
-    /// Appended rows: which parties each entry concerns, webhook fan-outs,
-    /// payouts and decision disclosures.
+    /// Appended rows: which parties each entry concerns, webhook fan-outs
+    /// and decision disclosures.
     entry_parties: Vec<EntryPartyRow>,
     fanouts: Vec<Fanout>,
-    payouts: Vec<PayoutRow>,
     disclosures: Vec<DisclosureRow>,
 }
 
@@ -253,8 +258,12 @@ impl Changes {
         self.bank_lines.put(row.line_id.clone(), row);
     }
 
-    pub fn add_payout(&mut self, row: PayoutRow) {
-        self.payouts.push(row);
+    pub fn put_payout(&mut self, row: PayoutRow) {
+        self.payouts.put(row.payout_id.clone(), row);
+    }
+
+    pub fn put_payout_batch(&mut self, row: PayoutBatchRow) {
+        self.payout_batches.put(row.batch_id.clone(), row);
     }
 
     pub fn add_disclosure(&mut self, row: DisclosureRow) {
@@ -278,6 +287,11 @@ impl Changes {
         }
     }
 
+    /// The entry-party rows these changes append, not written yet.
+    pub fn entry_parties(&self) -> &[EntryPartyRow] {
+        &self.entry_parties
+    }
+
     pub fn add_entry_parties(&mut self, rows: Vec<EntryPartyRow>) {
         self.entry_parties.extend(rows);
     }
@@ -296,6 +310,8 @@ impl Changes {
         self.advances.absorb(later.advances);
         self.debts.absorb(later.debts);
         self.bank_lines.absorb(later.bank_lines);
+        self.payouts.absorb(later.payouts);
+        self.payout_batches.absorb(later.payout_batches);
         for (tally, delta) in later.tallies {
             add_tally(&mut self.tallies, tally, delta);
         }
@@ -304,7 +320,6 @@ impl Changes {
         }
         self.entry_parties.extend(later.entry_parties);
         self.fanouts.extend(later.fanouts);
-        self.payouts.extend(later.payouts);
         self.disclosures.extend(later.disclosures);
     }
 
@@ -326,6 +341,10 @@ impl Changes {
         fin_db::replace_debts(connection, &debts)?;
         let bank_lines = self.bank_lines.take_unwritten();
         bank_db::replace_lines(connection, &bank_lines)?;
+        let payouts = self.payouts.take_unwritten();
+        payouts_db::replace_payouts(connection, &payouts)?;
+        let payout_batches = self.payout_batches.take_unwritten();
+        payouts_db::replace_batches(connection, &payout_batches)?;
         let exposures: Vec<ExposureRow> = std::mem::take(&mut self.unwritten_exposures)
             .into_iter()
             .filter_map(|(tally, delta)| match tally {
@@ -338,7 +357,6 @@ impl Changes {
             })
             .collect();
         fin_db::add_exposures(connection, &exposures)?;
-        fin_db::insert_payouts(connection, &std::mem::take(&mut self.payouts))?;
         fin_db::insert_disclosures(connection, &std::mem::take(&mut self.disclosures))?;
         fin_db::insert_entry_parties(connection, &std::mem::take(&mut self.entry_parties))?;
         let fanouts: Vec<(i64, Vec<String>, chrono::NaiveDateTime)> =
@@ -364,12 +382,16 @@ pub struct Records {
     /// Each supplier's debts, for netting them from its payouts.
     debts_of: HashMap<PartyId, BTreeSet<DebtId>>,
     bank_lines: HashMap<BankLineId, BankLineRow>,
+    payouts: HashMap<PayoutId, PayoutRow>,
+    /// The pending payouts, oldest first, for the next payout batch.
+    pending_payouts: BTreeSet<(i64, PayoutId)>,
+    payout_batches: HashMap<BatchId, PayoutBatchRow>,
     tallies: BTreeMap<Tally, i64>,
 }
 
 impl Records {
-    /// Loads every party, programme, membership, invoice, advance, debt and
-    /// bank line, and sums the tallies from them.
+    /// Loads every party, programme, membership, invoice, advance, debt,
+    /// bank line, payout and payout batch, and sums the tallies from them.
     pub fn load(connection: &mut DbConnection) -> Result<Self, DbError> {
         let mut records = Records::default();
         for row in fin_db::every_party(connection)? {
@@ -402,7 +424,23 @@ impl Records {
         for row in bank_db::all_lines(connection)? {
             records.bank_lines.insert(row.line_id.clone(), row);
         }
+        for row in payouts_db::every_payout(connection)? {
+            records.put_payout(row);
+        }
+        for row in payouts_db::all_batches(connection)? {
+            records.payout_batches.insert(row.batch_id.clone(), row);
+        }
         Ok(records)
+    }
+
+    fn put_payout(&mut self, row: PayoutRow) {
+        let key = (row.created_seq, row.payout_id.clone());
+        if row.status == PayoutStatus::Pending {
+            self.pending_payouts.insert(key);
+        } else {
+            self.pending_payouts.remove(&key);
+        }
+        self.payouts.insert(row.payout_id.clone(), row);
     }
 
     fn put_debt(&mut self, row: SupplierDebtRow) {
@@ -413,7 +451,6 @@ impl Records {
         self.debts.insert(row.debt_id.clone(), row);
     }
 
-    /// How many invoices the records hold.
     /// A read of the committed records alone, with no command's or batch's changes.
     pub fn view(&self) -> View<'_> {
         static NO_CHANGES: LazyLock<Changes> = LazyLock::new(Changes::default);
@@ -424,8 +461,14 @@ impl Records {
         }
     }
 
+    /// How many invoices the records hold.
     pub fn invoice_count(&self) -> usize {
         self.invoices.len()
+    }
+
+    /// How many payouts the records hold.
+    pub fn payout_count(&self) -> usize {
+        self.payouts.len()
     }
 
     /// The sum of the committed tallies in `range`.
@@ -436,6 +479,20 @@ impl Records {
     /// How many bank lines the records hold.
     pub fn bank_line_count(&self) -> usize {
         self.bank_lines.len()
+    }
+
+    /// The exposures the tallies hold, none at zero (replay compares them
+    /// with the stored `exposures`).
+    pub fn exposures(&self) -> BTreeMap<(ProgramId, String), i64> {
+        self.tallies
+            .iter()
+            .filter_map(|(tally, sum)| match tally {
+                Tally::Exposure { program, party } => {
+                    Some(((program.clone(), party.clone()), *sum))
+                }
+                Tally::Defaulted { .. } | Tally::Settled { .. } => None,
+            })
+            .collect()
     }
 
     /// Takes on a committed batch's changes.
@@ -450,6 +507,10 @@ impl Records {
             self.put_debt(row);
         }
         self.bank_lines.extend(changes.bank_lines.rows);
+        for row in changes.payouts.rows.into_values() {
+            self.put_payout(row);
+        }
+        self.payout_batches.extend(changes.payout_batches.rows);
         for (tally, delta) in changes.tallies {
             add_tally(&mut self.tallies, tally, delta);
         }
@@ -469,6 +530,13 @@ impl Records {
         );
         differ("debt", &self.debts, &other.debts, &mut lines);
         differ("bank line", &self.bank_lines, &other.bank_lines, &mut lines);
+        differ("payout", &self.payouts, &other.payouts, &mut lines);
+        differ(
+            "payout batch",
+            &self.payout_batches,
+            &other.payout_batches,
+            &mut lines,
+        );
         let tallies = |records: &Records| -> HashMap<String, i64> {
             let tallies = records.tallies.iter();
             tallies
@@ -583,6 +651,41 @@ impl<'a> View<'a> {
 
     pub fn bank_line(&self, line_id: &str) -> Option<&'a BankLineRow> {
         self.find(|c| &c.bank_lines, |r| &r.bank_lines, line_id)
+    }
+
+    pub fn payout(&self, payout_id: &str) -> Option<&'a PayoutRow> {
+        self.find(|c| &c.payouts, |r| &r.payouts, payout_id)
+    }
+
+    pub fn payout_batch(&self, batch_id: &str) -> Option<&'a PayoutBatchRow> {
+        self.find(|c| &c.payout_batches, |r| &r.payout_batches, batch_id)
+    }
+
+    /// Payouts held, counting each one the batch or command changed as new
+    /// (an upper bound, for the capacity check).
+    pub fn payout_count(&self) -> usize {
+        self.committed.payouts.len()
+            + self.batch.payouts.rows.len()
+            + self.command.payouts.rows.len()
+    }
+
+    /// The pending payouts in `currency`, oldest first.
+    pub fn pending_payouts(&self, currency: &str) -> Vec<&'a PayoutRow> {
+        let committed = self.committed.pending_payouts.iter().map(|(_, id)| id);
+        let newer = self
+            .batch
+            .payouts
+            .rows
+            .keys()
+            .chain(self.command.payouts.rows.keys());
+        let ids: BTreeSet<&PayoutId> = committed.chain(newer).collect();
+        let mut payouts: Vec<&PayoutRow> = ids
+            .into_iter()
+            .filter_map(|id| self.payout(id))
+            .filter(|p| p.status == PayoutStatus::Pending && p.currency == currency)
+            .collect();
+        payouts.sort_by_key(|p| (p.created_seq, p.payout_id.clone()));
+        payouts
     }
 
     /// Bank lines held, counting each one the batch or command changed as

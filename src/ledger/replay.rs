@@ -1,15 +1,16 @@
 //! `scfledger replay`: rebuild the projections from the log alone and compare
 //! them with the stored ones; optionally write the rebuilt ones back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::entry::Entry;
 use super::records::{Changes, Records};
 use super::sequencer::{BatchContext, LedgerError, Projector};
 use super::state::WriterState;
-use crate::db::financing::{self as fin_db, FinancingSnapshot};
+use crate::db::financing::{self as fin_db, ExposureRow};
 use crate::db::log::{self as log_db, BalanceRow, PostingRow};
 use crate::db::{self, DatabaseUrl, DbConnection, DbError};
+use crate::domain::ProgramId;
 use crate::limits;
 
 /// Why replay could not run.
@@ -30,15 +31,20 @@ pub struct ReplayReport {
     pub differences: Vec<String>,
 }
 
-/// Rebuilds every projection from the log and compares: postings and balances
-/// directly, the domain projections by running `projector` over the log into a
-/// scratch in-memory database. With `repair`, replaces the stored projections
-/// by the rebuilt ones in one transaction.
+/// Rebuilds every projection from the log and compares: postings and
+/// balances directly, the domain projections by running `projector` over the
+/// log into the writer's records in memory, which are then compared with a
+/// fresh load of the stored ones. The rows each entry appends (which parties
+/// it concerns) are compared a chunk at a time. With `repair`, the rebuilt
+/// projections are also written to a scratch in-memory database, and replace
+/// the stored ones in one transaction.
 pub fn replay(
     connection: &mut DbConnection,
     repair: bool,
     projector: Projector,
 ) -> Result<ReplayReport, ReplayError> {
+    // Projections read nothing from the database; the scratch one takes the
+    // rebuilt rows only when they are to be written back.
     let mut scratch = DatabaseUrl::Sqlite(":memory:".into()).connect()?;
     db::run_migrations(&mut scratch)?;
     let mut report = ReplayReport::default();
@@ -54,12 +60,14 @@ pub fn replay(
             break;
         }
         let to = from + rows.len() as i64;
+        let mut chunk = Changes::default();
         let expected = replay_chunk(
             &rows,
             &mut scratch,
             projector,
             &mut balances,
-            &mut rebuilt_state,
+            &rebuilt_state,
+            &mut chunk,
         )?;
         report.entries += rows.len() as u64;
         let stored = log_db::postings_between(connection, from, to)?;
@@ -69,9 +77,31 @@ pub fn replay(
                 "postings projection differs from the log at seq {first_bad}"
             ));
         }
+        let mut parties = chunk.entry_parties().to_vec();
+        parties.sort_by(|a, b| (a.seq, &a.party_id).cmp(&(b.seq, &b.party_id)));
+        let stored_parties = fin_db::entry_parties_between(connection, from, to)?;
+        if parties != stored_parties {
+            let seq = parties
+                .iter()
+                .zip(&stored_parties)
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| a.seq.min(b.seq))
+                .or_else(|| parties.get(stored_parties.len()).map(|p| p.seq))
+                .or_else(|| stored_parties.get(parties.len()).map(|p| p.seq))
+                .unwrap_or(from);
+            differences.push(format!(
+                "entry_parties projection differs from the log at seq {seq} \
+                 ({} rows rebuilt, {} stored from seq {from} to {})",
+                parties.len(),
+                stored_parties.len(),
+                to - 1
+            ));
+        }
         if repair {
             rebuilt_postings.extend(expected);
+            chunk.write(&mut scratch)?;
         }
+        rebuilt_state.records.apply(chunk);
     }
     balance_differences(
         &balances,
@@ -85,10 +115,12 @@ pub fn replay(
             "writer's records (the log's first, the projections' second): {difference}"
         ));
     }
-    let rebuilt = fin_db::snapshot(&mut scratch)?;
-    for difference in snapshot_differences(&rebuilt, &fin_db::snapshot(connection)?) {
-        differences.push(difference);
-    }
+    drop(loaded);
+    exposure_differences(
+        &rebuilt_state.records.exposures(),
+        fin_db::every_exposure(connection)?,
+        &mut differences,
+    );
     report.differences = differences.listed;
     if differences.extra > 0 {
         report
@@ -107,12 +139,45 @@ pub fn replay(
                 },
             )
             .collect();
+        let rebuilt = fin_db::snapshot(&mut scratch)?;
         crate::db::transaction(connection, |c| {
             log_db::replace_projections(c, &rebuilt_postings, &balance_rows)?;
             fin_db::replace_snapshot(c, &rebuilt)
         })?;
     }
     Ok(report)
+}
+
+/// One line per exposure the stored projection holds differently from the
+/// log (a stored row at zero is as good as none).
+fn exposure_differences(
+    rebuilt: &BTreeMap<(ProgramId, String), i64>,
+    stored: Vec<ExposureRow>,
+    differences: &mut Differences,
+) {
+    let stored: BTreeMap<(ProgramId, String), i64> = stored
+        .into_iter()
+        .filter(|row| row.principal_outstanding_minor != 0)
+        .map(|row| {
+            (
+                (row.program_id, row.party_id),
+                row.principal_outstanding_minor,
+            )
+        })
+        .collect();
+    let keys: BTreeSet<&(ProgramId, String)> = rebuilt.keys().chain(stored.keys()).collect();
+    for key in keys {
+        let (ours, theirs) = (rebuilt.get(key), stored.get(key));
+        if ours != theirs {
+            differences.push(format!(
+                "exposure of {} in {}: the log gives {} minor units, the projection {}",
+                key.1,
+                key.0,
+                ours.copied().unwrap_or(0),
+                theirs.copied().unwrap_or(0)
+            ));
+        }
+    }
 }
 
 /// The differences found: the first ones listed, the rest counted.
@@ -135,28 +200,28 @@ impl Differences {
 /// Balance and last seq per (account, currency), as the log gives them.
 type Balances = BTreeMap<(String, String), (i64, i64)>;
 
-/// Projects one chunk of the log into `scratch` and adds its postings to
-/// `balances`; returns the postings rows the chunk should have stored.
+/// Projects one chunk of the log, as one batch, into `chunk` over the
+/// rebuilt records, and adds its postings to `balances`; returns the
+/// postings rows the chunk should have stored.
 fn replay_chunk(
     rows: &[log_db::LogEntryRow],
     scratch: &mut DbConnection,
     projector: Projector,
     balances: &mut Balances,
-    state: &mut WriterState,
+    state: &WriterState,
+    chunk: &mut Changes,
 ) -> Result<Vec<PostingRow>, ReplayError> {
     let no_pending: BTreeMap<(String, crate::domain::Currency), i64> = BTreeMap::new();
     let mut expected: Vec<PostingRow> = Vec::new();
-    let mut chunk = Changes::default();
     for row in rows {
         let seq = row.seq as u64;
         let problem = |problem: String| ReplayError::Entry { seq, problem };
         let entry =
             Entry::from_canonical(row.canonical.as_bytes()).map_err(|e| problem(e.to_string()))?;
         // The chunk is one batch, as in the writer: each entry's changes
-        // join the chunk's, which are written to the scratch database in a
-        // few multi-row statements and join the rebuilt records at its end.
+        // join the chunk's, which join the rebuilt records at its end.
         let mut context =
-            BatchContext::for_replay(scratch, state, &mut chunk, &no_pending, seq, entry.at);
+            BatchContext::for_replay(scratch, state, chunk, &no_pending, seq, entry.at);
         projector(&mut context, &entry).map_err(|e| problem(e.to_string()))?;
         let changes = context.into_changes();
         chunk.absorb(changes);
@@ -179,8 +244,6 @@ fn replay_chunk(
             });
         }
     }
-    chunk.write(scratch)?;
-    state.records.apply(chunk);
     Ok(expected)
 }
 
@@ -217,77 +280,4 @@ fn balance_differences(
             "balance {account} {currency}: the projection has {stored} minor units, the log none"
         ));
     }
-}
-
-/// One line per table whose stored rows differ from the rebuilt ones, naming the first differing row.
-fn snapshot_differences(rebuilt: &FinancingSnapshot, stored: &FinancingSnapshot) -> Vec<String> {
-    fn compare<T: PartialEq + std::fmt::Debug>(
-        table: &str,
-        rebuilt: &[T],
-        stored: &[T],
-        id: impl Fn(&T) -> String,
-    ) -> Option<String> {
-        if rebuilt == stored {
-            return None;
-        }
-        let position = rebuilt
-            .iter()
-            .zip(stored)
-            .position(|(a, b)| a != b)
-            .unwrap_or(rebuilt.len().min(stored.len()));
-        let which = rebuilt
-            .get(position)
-            .or(stored.get(position))
-            .map(&id)
-            .unwrap_or_default();
-        Some(format!(
-            "{table} projection differs from the log at {which} ({} rows rebuilt, {} stored)",
-            rebuilt.len(),
-            stored.len()
-        ))
-    }
-    [
-        compare(
-            "entry_parties",
-            &rebuilt.entry_parties,
-            &stored.entry_parties,
-            |r| format!("{} {}", r.party_id, r.seq),
-        ),
-        compare("bank_lines", &rebuilt.bank_lines, &stored.bank_lines, |r| {
-            r.line_id.to_string()
-        }),
-        compare("parties", &rebuilt.parties, &stored.parties, |r| {
-            r.party_id.to_string()
-        }),
-        compare("programs", &rebuilt.programs, &stored.programs, |r| {
-            r.program_id.to_string()
-        }),
-        compare("invoices", &rebuilt.invoices, &stored.invoices, |r| {
-            r.invoice_id.to_string()
-        }),
-        compare("advances", &rebuilt.advances, &stored.advances, |r| {
-            r.invoice_id.to_string()
-        }),
-        compare("payouts", &rebuilt.payouts, &stored.payouts, |r| {
-            r.payout_id.to_string()
-        }),
-        compare(
-            "payout_batches",
-            &rebuilt.payout_batches,
-            &stored.payout_batches,
-            |r| r.batch_id.to_string(),
-        ),
-        compare("exposures", &rebuilt.exposures, &stored.exposures, |r| {
-            format!("{} {}", r.program_id, r.party_id)
-        }),
-        compare("supplier_debts", &rebuilt.debts, &stored.debts, |r| {
-            r.debt_id.to_string()
-        }),
-        compare("program_members", &rebuilt.members, &stored.members, |r| {
-            format!("{} {}", r.program_id, r.supplier_id)
-        }),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
 }

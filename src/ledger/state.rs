@@ -8,8 +8,8 @@
 //! fails, or a batch whose commit fails, leaves the state exactly as it was.
 //! Its size is bounded by `limits::ACCOUNTS_MAX`: an entry that would open
 //! one account more is refused with `capacity_reached`; so is an invoice
-//! beyond `limits::INVOICES_MAX` and a bank line beyond
-//! `limits::BANK_LINES_MAX`.
+//! beyond `limits::INVOICES_MAX`, a bank line beyond
+//! `limits::BANK_LINES_MAX` and a payout beyond `limits::PAYOUTS_MAX`.
 
 use std::collections::HashMap;
 
@@ -63,6 +63,12 @@ impl WriterState {
                 records.bank_line_count(),
                 limits::BANK_LINES_MAX,
                 "BANK_LINES_MAX",
+            ),
+            (
+                "payouts",
+                records.payout_count(),
+                limits::PAYOUTS_MAX,
+                "PAYOUTS_MAX",
             ),
         ] {
             if held > bound {

@@ -139,15 +139,6 @@ pub fn positive_amount(field: &str, currency: Currency, text: &str) -> Result<i6
     Ok(minor)
 }
 
-pub fn load_party(
-    connection: &mut DbConnection,
-    party_id: &str,
-    role: Role,
-    field: &str,
-) -> Result<PartyRow, LedgerError> {
-    holding_role(fin_db::party(connection, party_id)?, party_id, role, field)
-}
-
 /// The party found for `party_id`, refused when missing or not a `role`.
 fn holding_role(
     party: Option<PartyRow>,
@@ -181,19 +172,6 @@ pub fn load_program(
             ErrorCode::UnknownProgram,
             Some("program_id"),
             format!("no programme {program_id:?}"),
-        )
-    })
-}
-
-pub fn load_invoice(
-    connection: &mut DbConnection,
-    invoice_id: &str,
-) -> Result<InvoiceRow, LedgerError> {
-    fin_db::invoice(connection, invoice_id)?.ok_or_else(|| {
-        reject(
-            ErrorCode::NotFound,
-            Some("invoice_id"),
-            format!("no invoice {invoice_id:?}"),
         )
     })
 }
@@ -295,7 +273,8 @@ pub fn operator_only(actor: &Actor, what: &str) -> Result<(), LedgerError> {
 /// The projections' loaders: a missing row means the projections disagree with the log.
 pub mod stored {
     use crate::db::bank::BankLineRow;
-    use crate::db::financing::{AdvanceRow, InvoiceRow, SupplierDebtRow};
+    use crate::db::financing::{AdvanceRow, InvoiceRow, PayoutRow, SupplierDebtRow};
+    use crate::db::payouts::PayoutBatchRow;
     use crate::domain::{Currency, InvoiceStatus};
     use crate::ledger::{BatchContext, LedgerError};
 
@@ -344,6 +323,23 @@ pub mod stored {
     ) -> Result<BankLineRow, LedgerError> {
         found(context.records().bank_line(line_id), || {
             format!("bank line {line_id}")
+        })
+    }
+
+    /// The payout, from the writer's records.
+    pub fn payout(context: &BatchContext<'_>, payout_id: &str) -> Result<PayoutRow, LedgerError> {
+        found(context.records().payout(payout_id), || {
+            format!("payout {payout_id}")
+        })
+    }
+
+    /// The payout batch, from the writer's records.
+    pub fn payout_batch(
+        context: &BatchContext<'_>,
+        batch_id: &str,
+    ) -> Result<PayoutBatchRow, LedgerError> {
+        found(context.records().payout_batch(batch_id), || {
+            format!("payout batch {batch_id}")
         })
     }
 

@@ -139,9 +139,7 @@ fn project(context: &mut BatchContext<'_>, seq: i64, event: Event) -> Result<(),
         Event::PaymentReceived(body) => payment::projection::payment_received(context, seq, body),
         Event::PaymentReversed(body) => payment::projection::project_reversal(context, seq, body),
         Event::BankLineImported(line) => bank_line::projection::project_line(context, seq, line),
-        Event::PayoutBatchCreated(body) => {
-            payout::projection::project_batch(context.connection()?, seq, body)
-        }
+        Event::PayoutBatchCreated(body) => payout::projection::project_batch(context, seq, body),
         Event::PayoutConfirmed(body) => {
             payout::projection::project_confirmation(context, seq, body)
         }

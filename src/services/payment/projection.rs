@@ -111,13 +111,10 @@ pub fn project_reversal(
         )?;
         context.changes().put_debt(debt);
     }
-    let connection = context.connection()?;
     for payout_id in &body.cancelled_payouts {
-        let mut payout = crate::db::payouts::payout(connection, payout_id)?.ok_or_else(|| {
-            LedgerError::Inconsistent(format!("projector: no payout {payout_id}"))
-        })?;
+        let mut payout = stored::payout(context, payout_id)?;
         payout.status = PayoutStatus::Cancelled;
-        crate::db::payouts::update_payout(connection, &payout)?;
+        context.changes().put_payout(payout);
     }
     let mut original = stored::bank_line(context, &body.reversed_line_id)?;
     original.status = BankLineStatus::Reversed;

@@ -2,7 +2,6 @@
 
 use super::events::{PaymentAllocation, PaymentReceived, PaymentReversed, ReversedAllocation};
 use crate::db::bank::{self as bank_db, BankLineRow};
-use crate::db::financing as fin_db;
 use crate::db::DbConnection;
 use crate::domain::InvoiceStatus;
 use crate::domain::{BankLineStatus, PayoutStatus};
@@ -102,7 +101,7 @@ fn payment_of(
 /// Undoes what a payment applied to one invoice, into `body`: refused when
 /// the invoice moved on since, or when the payout it made was already sent.
 fn undo_allocation(
-    connection: &mut DbConnection,
+    records: View<'_>,
     currency: Currency,
     allocation: &PaymentAllocation,
     body: &mut PaymentReversed,
@@ -116,7 +115,7 @@ fn undo_allocation(
     .map(|a| currency.parse_amount_exact(a))
     .sum::<Result<i64, _>>()
     .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
-    let invoice = fin_db::invoice(connection, &allocation.invoice_id)?.ok_or_else(|| {
+    let invoice = records.invoice(&allocation.invoice_id).ok_or_else(|| {
         LedgerError::Inconsistent(format!("no invoice {}", allocation.invoice_id))
     })?;
     if invoice.status != allocation.status_after || invoice.paid_minor < applied {
@@ -137,7 +136,7 @@ fn undo_allocation(
         InvoiceStatus::Confirmed
     };
     if let Some(payout) = &allocation.payout {
-        match crate::db::payouts::payout(connection, &payout.payout_id)? {
+        match records.payout(&payout.payout_id) {
             Some(row) if row.status != PayoutStatus::Pending => {
                 return Err(reject(
                     ErrorCode::PayoutAlreadySent,
@@ -148,7 +147,7 @@ fn undo_allocation(
                     ),
                 ))
             }
-            Some(row) => body.cancelled_payouts.push(row.payout_id.into()),
+            Some(row) => body.cancelled_payouts.push(row.payout_id.to_string()),
             None => {}
         }
         body.restored_debts
@@ -184,9 +183,8 @@ impl Command for ReversePayment {
         };
         if original.status == BankLineStatus::Matched {
             let (seq, payment_entry, payment) = payment_of(context, &original)?;
-            let connection = context.connection()?;
             for allocation in &payment.allocations {
-                undo_allocation(connection, currency, allocation, &mut body)?;
+                undo_allocation(context.records(), currency, allocation, &mut body)?;
             }
             body.payment_seq = Some(seq);
             // The payment's postings, each the other way round.

@@ -7,6 +7,7 @@ use super::events::{
 };
 use super::pain001::transfer_batch;
 use crate::db::bank::BankLineRow;
+use crate::db::financing::PayoutRow;
 use crate::db::payouts::{self as payouts_db};
 use crate::db::DbConnection;
 use crate::domain::{BankLineStatus, PayoutStatus};
@@ -15,7 +16,7 @@ use crate::formats::pain001;
 use crate::ledger::records::View;
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{
-    accounts, amount_text, invalid, load_party, operator_only, reject, Actor, PostingsBuilder,
+    accounts, amount_text, find_party, invalid, operator_only, reject, Actor, PostingsBuilder,
 };
 
 /// Nets a supplier's open debts (oldest first) from a payout and posts both:
@@ -95,13 +96,8 @@ impl Command for CreateBatch {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
         let currency = self.currency;
-        let connection = context.connection()?;
-        let operator = load_party(
-            connection,
-            self.actor.party.as_str(),
-            Role::Operator,
-            "actor",
-        )?;
+        let records = context.records();
+        let operator = find_party(records, self.actor.party.as_str(), Role::Operator, "actor")?;
         let debtor_iban = operator.iban.clone().ok_or_else(|| {
             reject(
                 ErrorCode::NoBankAccount,
@@ -112,11 +108,17 @@ impl Command for CreateBatch {
                 ),
             )
         })?;
-        let pending = payouts_db::payable_payouts(
-            connection,
-            currency.code(),
-            crate::limits::PAYOUTS_PER_BATCH_MAX as i64,
-        )?;
+        // Pending payouts to parties with a bank account, oldest first.
+        let pending: Vec<&PayoutRow> = records
+            .pending_payouts(currency.code())
+            .into_iter()
+            .filter(|payout| {
+                records
+                    .party(&payout.party_id)
+                    .is_some_and(|party| party.iban.is_some())
+            })
+            .take(crate::limits::PAYOUTS_PER_BATCH_MAX)
+            .collect();
         if pending.is_empty() {
             return Err(reject(
                 ErrorCode::NothingToPay,
@@ -127,7 +129,7 @@ impl Command for CreateBatch {
         let mut total = 0i64;
         let mut payouts = Vec::with_capacity(pending.len());
         for payout in pending {
-            let party = load_party(connection, &payout.party_id, Role::Supplier, "party_id")?;
+            let party = find_party(records, &payout.party_id, Role::Supplier, "party_id")?;
             let iban = party.iban.clone().ok_or_else(|| {
                 LedgerError::Inconsistent(format!(
                     "payable payout {} lost its IBAN",
@@ -138,7 +140,7 @@ impl Command for CreateBatch {
             let about = payout.invoice_id.as_deref().unwrap_or("-");
             payouts.push(BatchedPayout {
                 remittance: format!("{} {} {about}", payout.payout_id, payout.reason),
-                payout_id: String::from(payout.payout_id),
+                payout_id: payout.payout_id.to_string(),
                 party_id: String::from(party.party_id),
                 name: party.name,
                 iban,
@@ -194,7 +196,6 @@ impl Command for ConfirmPayouts {
                     format!("no bank line {}", self.line_id),
                 )
             })?;
-        let connection = context.connection()?;
         if !unexplained_debit(&line) {
             return Err(reject(
                 ErrorCode::IllegalTransition,
@@ -214,7 +215,7 @@ impl Command for ConfirmPayouts {
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
         let mut total = 0i64;
         for payout_id in &self.payout_ids {
-            let payout = payouts_db::payout(connection, payout_id)?.ok_or_else(|| {
+            let payout = context.records().payout(payout_id).ok_or_else(|| {
                 reject(
                     ErrorCode::NotFound,
                     Some("payout_ids"),

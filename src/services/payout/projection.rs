@@ -2,14 +2,12 @@
 
 use super::events::{PayoutBatchCreated, PayoutConfirmed, PayoutInstruction};
 use crate::db::financing::PayoutRow;
-use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
-use crate::db::DbConnection;
-use crate::domain::Currency;
+use crate::db::payouts::PayoutBatchRow;
 use crate::domain::{BatchId, BatchStatus, PartyId, PayoutId, PayoutStatus};
+use crate::domain::{Currency, ErrorCode};
 use crate::ledger::{BatchContext, LedgerError};
 use crate::services::bank_line::projection::mark_line;
-use crate::services::common::parse_amount;
-use crate::services::common::stored;
+use crate::services::common::{parse_amount, reject, stored};
 
 /// A payout from an advance or a settlement: the debts it recovered, and
 /// the payout itself, in the writer's records.
@@ -38,7 +36,17 @@ pub fn record_payout(
     }
     let amount_minor = parse_amount(currency, &payout.amount)?;
     if amount_minor > 0 {
-        context.changes().add_payout(PayoutRow {
+        if context.records().payout_count() >= crate::limits::PAYOUTS_MAX {
+            return Err(reject(
+                ErrorCode::CapacityReached,
+                None,
+                format!(
+                    "the ledger already holds {} payouts, as many as it keeps",
+                    crate::limits::PAYOUTS_MAX
+                ),
+            ));
+        }
+        context.changes().put_payout(PayoutRow {
             payout_id: PayoutId::from(payout.payout_id.clone()),
             party_id: PartyId::from(payout.party_id.clone()),
             currency: currency.code().into(),
@@ -56,32 +64,30 @@ pub fn record_payout(
 
 /// `payout.batch_created`: the batch and its payouts, now sent.
 pub fn project_batch(
-    connection: &mut DbConnection,
+    context: &mut BatchContext<'_>,
     seq: i64,
     body: PayoutBatchCreated,
 ) -> Result<(), LedgerError> {
     let currency =
         Currency::parse(&body.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    let batch_id = BatchId::from(body.batch_id);
     for batched in &body.payouts {
-        let mut payout = stored_payout(connection, &batched.payout_id)?;
+        let mut payout = stored::payout(context, &batched.payout_id)?;
         payout.status = PayoutStatus::Sent;
-        payout.batch_id = Some(BatchId::from(body.batch_id.clone()));
-        payouts_db::update_payout(connection, &payout)?;
+        payout.batch_id = Some(batch_id.clone());
+        context.changes().put_payout(payout);
     }
-    payouts_db::insert_batch(
-        connection,
-        &PayoutBatchRow {
-            batch_id: BatchId::from(body.batch_id),
-            currency: body.currency,
-            total_minor: parse_amount(currency, &body.total)?,
-            payout_count: body.payouts.len() as i32,
-            debtor_iban: body.debtor_iban,
-            requested_execution_date: body.requested_execution_date,
-            status: BatchStatus::Sent,
-            confirmed_minor: 0,
-            created_seq: seq,
-        },
-    )?;
+    context.changes().put_payout_batch(PayoutBatchRow {
+        batch_id,
+        currency: body.currency,
+        total_minor: parse_amount(currency, &body.total)?,
+        payout_count: body.payouts.len() as i32,
+        debtor_iban: body.debtor_iban,
+        requested_execution_date: body.requested_execution_date,
+        status: BatchStatus::Sent,
+        confirmed_minor: 0,
+        created_seq: seq,
+    });
     Ok(())
 }
 
@@ -91,22 +97,18 @@ pub fn project_confirmation(
     seq: i64,
     body: PayoutConfirmed,
 ) -> Result<(), LedgerError> {
-    let connection = context.connection()?;
     let mut batches: Vec<PayoutBatchRow> = Vec::new();
     for payout_id in &body.payout_ids {
-        let mut payout = stored_payout(connection, payout_id)?;
+        let mut payout = stored::payout(context, payout_id)?;
         payout.status = PayoutStatus::Confirmed;
         payout.confirmed_seq = Some(seq);
-        payouts_db::update_payout(connection, &payout)?;
         let batch_id = payout.batch_id.clone().ok_or_else(|| {
             LedgerError::Inconsistent(format!("projector: payout {payout_id} is in no batch"))
         })?;
         let index = match batches.iter().position(|b| b.batch_id == batch_id) {
             Some(index) => index,
             None => {
-                batches.push(payouts_db::batch(connection, &batch_id)?.ok_or_else(|| {
-                    LedgerError::Inconsistent(format!("projector: no batch {batch_id}"))
-                })?);
+                batches.push(stored::payout_batch(context, &batch_id)?);
                 batches.len() - 1
             }
         };
@@ -115,21 +117,14 @@ pub fn project_confirmation(
             payout.amount_minor,
             "confirmed amount",
         )?;
+        context.changes().put_payout(payout);
     }
     for mut batch in batches {
         if batch.confirmed_minor == batch.total_minor {
             batch.status = BatchStatus::Confirmed;
         }
-        payouts_db::update_batch(connection, &batch)?;
+        context.changes().put_payout_batch(batch);
     }
     mark_line(context, &body.line_id, &body.rule, &body.matched_by, seq)?;
     Ok(())
-}
-
-pub fn stored_payout(
-    connection: &mut DbConnection,
-    payout_id: &str,
-) -> Result<PayoutRow, LedgerError> {
-    payouts_db::payout(connection, payout_id)?
-        .ok_or_else(|| LedgerError::Inconsistent(format!("projector: no payout {payout_id}")))
 }
