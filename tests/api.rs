@@ -1076,3 +1076,64 @@ fn a_key_revoked_or_created_by_the_cli_counts_once_the_ring_reloads() {
         }
     }
 }
+
+#[test]
+fn signed_bulk_confirmations_are_each_checked_under_the_retailers_key() {
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use base64::Engine as _;
+    use ed25519_dalek::Signer as _;
+    use scfledger::services::invoice::request_signing_bytes;
+    for backend in backends() {
+        let w = world(backend);
+        let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+        let public = BASE64.encode(key.verifying_key().as_bytes());
+        let (status, body) = w.operator.post(
+            "/api/v1/parties",
+            &json!({"party_id": "ret-signed", "role": "retailer", "name": "Signed Retail", "public_key": public}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        let program = json!({"program_id": "prog-signed", "retailer_id": "ret-signed", "funder_id": "fund-nord", "currency": "EUR",
+            "advance_rate": "0.90", "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120,
+            "grace_days": 5, "late_rate": "0.18", "default_days": 30, "recourse": true, "program_limit": "1000000.00",
+            "retailer_limit": "1000000.00", "supplier_limit_fixed": "500000.00", "supplier_limit_multiple": null});
+        assert_eq!(w.operator.post("/api/v1/programs", &program).0, 201);
+        enrol(&w.operator, "prog-signed", "sup-acme");
+        let ids: Vec<String> = ["S-1", "S-2"]
+            .into_iter()
+            .map(|number| {
+                let (status, body) = w.supplier.post("/api/v1/invoices", &json!({"program_id": "prog-signed", "invoice_number": number,
+                    "issue_date": "2026-01-01", "due_date": "2026-03-02", "currency": "EUR", "amount": "100.00"}));
+                assert_eq!(status, 201, "{backend}: {body}");
+                body["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        let sign = |id: &str| {
+            let message = request_signing_bytes("invoice.confirmed", &json!({"invoice_id": id}));
+            BASE64.encode(key.sign(&message).to_bytes())
+        };
+        let retailer = Client::new(&w.base, &key_for(&w.operator, "ret-signed", "retailer"));
+        // The second one carries the first one's signature.
+        let (status, body) = retailer.post(
+            "/api/v1/confirmations",
+            &json!({"confirmations": [
+                {"invoice_id": ids[0], "signature": sign(&ids[0])},
+                {"invoice_id": ids[1], "signature": sign(&ids[0])},
+            ]}),
+        );
+        assert_eq!(status, 200, "{backend}: {body}");
+        assert_eq!(
+            body["results"][0]["recorded"]["id"],
+            json!(ids[0]),
+            "{backend}: {body}"
+        );
+        assert_eq!(
+            body["results"][1]["problem"]["code"], "bad_signature",
+            "{backend}: {body}"
+        );
+        let (status, body) = retailer.post(
+            &format!("/api/v1/invoices/{}/confirm", ids[1]),
+            &json!({"signature": sign(&ids[1])}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+    }
+}

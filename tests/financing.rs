@@ -804,6 +804,23 @@ fn a_retailer_with_a_key_must_sign_its_confirmations() {
             ),
             "{backend}"
         );
+        // Checked ahead of the writer under a key that is not the retailer's
+        // (an old one): the writer checks again under the registered key.
+        let old_key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let old_public = BASE64.encode(old_key.verifying_key().as_bytes());
+        let old_signature = BASE64.encode(old_key.sign(&message).to_bytes());
+        let stale = RetailerDecision::confirm(retailer.clone(), &invoice_id, Some(old_signature))
+            .verify_ahead(&old_public);
+        assert!(
+            matches!(
+                s.submit(stale).unwrap_err(),
+                LedgerError::Rejected {
+                    code: ErrorCode::BadSignature,
+                    ..
+                }
+            ),
+            "{backend}"
+        );
         let signature = BASE64.encode(key.sign(&message).to_bytes());
         let receipt = s.ok(RetailerDecision::confirm(
             retailer,

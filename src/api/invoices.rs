@@ -264,6 +264,9 @@ pub async fn confirm(
     idempotency::run(&state, &request, &body, || async {
         let input: ConfirmRequest = parse_json(&body)?;
         let command = RetailerDecision::confirm(actor(&principal), &invoice_id, input.signature);
+        let command = verify_ahead(&state, &principal, vec![command])
+            .await?
+            .remove(0);
         let id = invoice_id.clone();
         idempotency::submit(&request, &state.ledger, command, move |receipt| {
             recorded(id.clone(), receipt)
@@ -288,20 +291,55 @@ pub async fn confirm_bulk(
     idempotency::run(&state, &request, &body, || async {
         let input: BulkConfirmRequest = parse_json(&body)?;
         check_batch_size("confirmations", input.confirmations.len())?;
-        let submissions = input.confirmations.into_iter().map(|item| {
-            let command =
-                RetailerDecision::confirm(actor(&principal), &item.invoice_id, item.signature);
-            let ledger = state.ledger.clone();
-            async move {
-                ledger
-                    .submit(command)
-                    .await
-                    .map(|r| recorded_item(item.invoice_id, r, Vec::new()))
-            }
-        });
+        let (invoice_ids, commands): (Vec<String>, Vec<RetailerDecision>) = input
+            .confirmations
+            .into_iter()
+            .map(|item| {
+                let command =
+                    RetailerDecision::confirm(actor(&principal), &item.invoice_id, item.signature);
+                (item.invoice_id, command)
+            })
+            .unzip();
+        let commands = verify_ahead(&state, &principal, commands).await?;
+        let submissions = invoice_ids
+            .into_iter()
+            .zip(commands)
+            .map(|(invoice_id, command)| {
+                let ledger = state.ledger.clone();
+                async move {
+                    ledger
+                        .submit(command)
+                        .await
+                        .map(|r| recorded_item(invoice_id, r, Vec::new()))
+                }
+            });
         Ok(batch_answer(futures_join(submissions).await))
     })
     .await
+}
+
+/// Checks confirmations' signatures on the blocking pool, against the
+/// retailer's key in the writer's committed state, so that the writer does
+/// not spend its thread on them (`RetailerDecision::verify_ahead`).
+async fn verify_ahead(
+    state: &AppState,
+    principal: &Principal,
+    commands: Vec<RetailerDecision>,
+) -> Result<Vec<RetailerDecision>, ApiError> {
+    let key = state.ledger.read_committed(|committed| {
+        let retailer = committed.records.view().party(principal.party.as_str());
+        retailer.and_then(|party| party.public_key.clone())
+    })?;
+    let Some(key) = key else {
+        return Ok(commands);
+    };
+    Ok(web::block(move || {
+        commands
+            .into_iter()
+            .map(|command| command.verify_ahead(&key))
+            .collect()
+    })
+    .await?)
 }
 
 /// Dispute a payable (retailer).

@@ -285,6 +285,9 @@ pub struct RetailerDecision {
     invoice_id: String,
     reason: Option<String>,
     signature_base64: Option<String>,
+    /// The registered key the signature was checked against before the
+    /// writer ([`RetailerDecision::verify_ahead`]).
+    verified_with: Option<String>,
 }
 
 impl RetailerDecision {
@@ -298,6 +301,7 @@ impl RetailerDecision {
             invoice_id: invoice_id.into(),
             reason: None,
             signature_base64,
+            verified_with: None,
         }
     }
 
@@ -309,6 +313,7 @@ impl RetailerDecision {
             invoice_id: invoice_id.into(),
             reason: Some(check_reason(reason)?),
             signature_base64: None,
+            verified_with: None,
         })
     }
 
@@ -320,11 +325,42 @@ impl RetailerDecision {
             invoice_id: invoice_id.into(),
             reason: Some(check_reason(reason)?),
             signature_base64: None,
+            verified_with: None,
         })
     }
 }
 
 impl RetailerDecision {
+    /// Checks a confirmation's signature now, off the writer thread, against
+    /// `public_key`, the retailer's registered key as the caller read it. The
+    /// writer skips the check when that is still the retailer's key, and
+    /// makes it otherwise: a key changed meanwhile is never trusted, and a
+    /// signature that fails here fails there, with the same refusal.
+    pub fn verify_ahead(mut self, public_key: &str) -> Self {
+        if self.event == InvoiceEvent::Confirm
+            && self.verify_signature(public_key, String::new()).is_ok()
+        {
+            self.verified_with = Some(public_key.to_string());
+        }
+        self
+    }
+
+    /// The confirmation's signature under the retailer's `public_key`:
+    /// checked ahead against the same key, or checked now.
+    fn signature_under(
+        &self,
+        public_key: &str,
+        key_id: String,
+    ) -> Result<ActorSignature, LedgerError> {
+        match (&self.verified_with, &self.signature_base64) {
+            (Some(verified), Some(signature)) if verified == public_key => Ok(ActorSignature {
+                key_id,
+                signature: signature.clone(),
+            }),
+            _ => self.verify_signature(public_key, key_id),
+        }
+    }
+
     fn verify_signature(
         &self,
         public_key: &str,
@@ -391,9 +427,9 @@ impl Command for RetailerDecision {
             "retailer_id",
         )?;
         let actor_sig = match (&retailer.public_key, self.event) {
-            (Some(public_key), InvoiceEvent::Confirm) => Some(
-                self.verify_signature(public_key, retailer.key_id.clone().unwrap_or_default())?,
-            ),
+            (Some(public_key), InvoiceEvent::Confirm) => {
+                Some(self.signature_under(public_key, retailer.key_id.clone().unwrap_or_default())?)
+            }
             _ => None,
         };
         // The reference is derived from the invoice's own seq, so it is unique and replayable.
