@@ -7,7 +7,7 @@ use super::schema::api_keys;
 use super::{DbConnection, DbError};
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
-#[diesel(table_name = api_keys)]
+#[diesel(table_name = api_keys, treat_none_as_default_value = false)]
 pub struct ApiKeyRow {
     pub key_id: String,
     pub party_id: String,

@@ -8,7 +8,7 @@ use super::{DbConnection, DbError};
 use crate::domain::{BankLineId, BankLineStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = bank_lines, treat_none_as_null = true)]
+#[diesel(table_name = bank_lines, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct BankLineRow {
     pub line_id: BankLineId,
     pub message_id: String,
@@ -155,7 +155,7 @@ pub fn bank_balance_at_end_of(
 
 /// A statement file as imported.
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = bank_statement_files)]
+#[diesel(table_name = bank_statement_files, treat_none_as_default_value = false)]
 pub struct StatementFileRow {
     pub sha256: String,
     pub message_id: String,

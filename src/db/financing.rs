@@ -14,7 +14,7 @@ use crate::domain::{
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = parties, treat_none_as_null = true)]
+#[diesel(table_name = parties, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct PartyRow {
     pub party_id: PartyId,
     pub role: String,
@@ -29,7 +29,7 @@ pub struct PartyRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = programs)]
+#[diesel(table_name = programs, treat_none_as_default_value = false)]
 pub struct ProgramRow {
     pub program_id: ProgramId,
     pub retailer_id: PartyId,
@@ -52,7 +52,7 @@ pub struct ProgramRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = invoices, treat_none_as_null = true)]
+#[diesel(table_name = invoices, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct InvoiceRow {
     pub invoice_id: InvoiceId,
     pub program_id: ProgramId,
@@ -83,7 +83,7 @@ impl InvoiceRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = advances)]
+#[diesel(table_name = advances, treat_none_as_default_value = false)]
 pub struct AdvanceRow {
     pub invoice_id: InvoiceId,
     pub program_id: ProgramId,
@@ -103,7 +103,7 @@ pub struct AdvanceRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = payouts, treat_none_as_null = true)]
+#[diesel(table_name = payouts, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct PayoutRow {
     pub payout_id: PayoutId,
     pub party_id: PartyId,
@@ -119,7 +119,7 @@ pub struct PayoutRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = supplier_debts)]
+#[diesel(table_name = supplier_debts, treat_none_as_default_value = false)]
 pub struct SupplierDebtRow {
     pub debt_id: DebtId,
     pub supplier_id: PartyId,
@@ -205,7 +205,7 @@ pub fn settled_volume_minor(
 
 /// The confidential inputs of the advance decision recorded at `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = super::schema::decision_disclosures)]
+#[diesel(table_name = super::schema::decision_disclosures, treat_none_as_default_value = false)]
 pub struct DisclosureRow {
     pub seq: i64,
     pub document: String,
@@ -237,7 +237,7 @@ pub fn disclosures_after(
 
 /// A supplier enrolled in a programme.
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = program_members)]
+#[diesel(table_name = program_members, treat_none_as_default_value = false)]
 pub struct ProgramMemberRow {
     pub program_id: ProgramId,
     pub supplier_id: PartyId,
@@ -280,7 +280,7 @@ const PAYABLE: [InvoiceStatus; 4] = [
 
 /// Principal outstanding of a programme, and of one party in it (`*`: the programme).
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = exposures)]
+#[diesel(table_name = exposures, treat_none_as_default_value = false)]
 pub struct ExposureRow {
     pub program_id: ProgramId,
     pub party_id: String,
@@ -346,7 +346,7 @@ pub fn open_debts(
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = entry_parties)]
+#[diesel(table_name = entry_parties, treat_none_as_default_value = false)]
 pub struct EntryPartyRow {
     pub party_id: PartyId,
     pub seq: i64,

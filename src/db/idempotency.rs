@@ -7,7 +7,7 @@ use super::schema::idempotency_keys;
 use super::{DbConnection, DbError};
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
-#[diesel(table_name = idempotency_keys)]
+#[diesel(table_name = idempotency_keys, treat_none_as_default_value = false)]
 pub struct IdempotencyRow {
     pub scope: String,
     pub idempotency_key: String,

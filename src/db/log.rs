@@ -8,7 +8,7 @@ use super::{DbConnection, DbError};
 use crate::ledger::merkle::{Hash, NodeSource, ProofError};
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = log_entries)]
+#[diesel(table_name = log_entries, treat_none_as_default_value = false)]
 pub struct NewLogEntry {
     pub seq: i64,
     pub recorded_at: NaiveDateTime,
@@ -25,7 +25,7 @@ pub struct LogEntryRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = merkle_nodes)]
+#[diesel(table_name = merkle_nodes, treat_none_as_default_value = false)]
 pub struct NewMerkleNode {
     pub level: i32,
     pub node_index: i64,
@@ -33,7 +33,7 @@ pub struct NewMerkleNode {
 }
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
-#[diesel(table_name = checkpoints)]
+#[diesel(table_name = checkpoints, treat_none_as_default_value = false)]
 pub struct CheckpointRow {
     pub tree_size: i64,
     pub root_hex: String,
@@ -42,7 +42,7 @@ pub struct CheckpointRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = postings)]
+#[diesel(table_name = postings, treat_none_as_default_value = false)]
 pub struct PostingRow {
     pub seq: i64,
     pub posting_index: i32,
@@ -52,7 +52,7 @@ pub struct PostingRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = balances)]
+#[diesel(table_name = balances, treat_none_as_default_value = false)]
 pub struct BalanceRow {
     pub account: String,
     pub currency: String,

@@ -9,7 +9,7 @@ use super::{DbConnection, DbError};
 use crate::domain::{BatchId, BatchStatus, PayoutStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = payout_batches)]
+#[diesel(table_name = payout_batches, treat_none_as_default_value = false)]
 pub struct PayoutBatchRow {
     pub batch_id: BatchId,
     pub currency: String,

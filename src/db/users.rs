@@ -8,7 +8,7 @@ use super::{DbConnection, DbError};
 use crate::domain::PartyId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 pub struct UserRow {
     pub email: String,
     pub party_id: PartyId,
@@ -19,7 +19,7 @@ pub struct UserRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = sessions)]
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
 pub struct SessionRow {
     pub session_sha256_hex: String,
     pub email: String,

@@ -8,7 +8,7 @@ use super::{DbConnection, DbError};
 use crate::domain::{DeliveryStatus, PartyId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = webhook_subscriptions)]
+#[diesel(table_name = webhook_subscriptions, treat_none_as_default_value = false)]
 pub struct SubscriptionRow {
     pub subscription_id: String,
     pub party_id: PartyId,
@@ -18,7 +18,7 @@ pub struct SubscriptionRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = webhook_deliveries, treat_none_as_null = true)]
+#[diesel(table_name = webhook_deliveries, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct DeliveryRow {
     pub delivery_id: String,
     pub subscription_id: String,
@@ -31,7 +31,7 @@ pub struct DeliveryRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = webhook_attempts)]
+#[diesel(table_name = webhook_attempts, treat_none_as_default_value = false)]
 pub struct AttemptRow {
     pub delivery_id: String,
     pub attempt: i32,
