@@ -1,8 +1,9 @@
 //! `scfledger bench state`: what the writer's in-memory state costs. The
 //! projections are filled with a number of open invoices, half of them
-//! financed, then the writer's state is loaded from them as at start
-//! (`WriterState::load`): the time it takes, and the memory it holds per
-//! invoice and per advance. The baseline, in the same run, reads the same
+//! financed (an advance and its pending payout to the supplier each), then
+//! the writer's state is loaded from them as at start (`WriterState::load`):
+//! the time it takes, and the memory it holds per invoice with its advance
+//! and payout. The baseline, in the same run, reads the same
 //! rows from the database and drops them.
 //!
 //! The rows are written straight into the projections (the writer's state is
@@ -15,9 +16,14 @@ use std::time::Instant;
 use chrono::NaiveDate;
 
 use super::{joined, median, Scratch};
-use crate::db::financing::{self as fin_db, AdvanceRow, InvoiceRow, PartyRow, ProgramRow};
+use crate::db::financing::{
+    self as fin_db, AdvanceRow, InvoiceRow, PartyRow, PayoutRow, ProgramRow,
+};
+use crate::db::payouts as payouts_db;
 use crate::db::{self, DbConnection};
-use crate::domain::{InvoiceId, InvoiceStatus, PartyId, PartyStatus, ProgramId};
+use crate::domain::{
+    InvoiceId, InvoiceStatus, PartyId, PartyStatus, PayoutId, PayoutStatus, ProgramId,
+};
 use crate::ledger::state::WriterState;
 
 /// Suppliers the invoices are spread over.
@@ -42,11 +48,11 @@ impl fmt::Display for StateBenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "the writer's state loaded from {} invoices, {} of them financed; baseline: reading the same rows",
+            "the writer's state loaded from {} invoices, {} of them financed (an advance and a payout each); baseline: reading the same rows",
             self.invoices, self.advances
         )?;
         writeln!(f)?;
-        writeln!(f, "| backend | load s (median) | runs | baseline read s (median) | runs | state MiB | bytes per invoice, advances included |")?;
+        writeln!(f, "| backend | load s (median) | runs | baseline read s (median) | runs | state MiB | bytes per invoice, advances and payouts included |")?;
         writeln!(f, "|---|---|---|---|---|---|---|")?;
         for (backend, figures) in &self.backends {
             let bytes = median(&figures.state_bytes);
@@ -85,8 +91,8 @@ fn party(id: &str, role: &str) -> PartyRow {
     }
 }
 
-/// Writes the parties, the programme, `invoices` open invoices and an
-/// advance on every other one.
+/// Writes the parties, the programme, `invoices` open invoices and, on
+/// every other one, an advance and its pending payout.
 fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize> {
     let suppliers: Vec<String> = (0..SUPPLIERS)
         .map(|n| format!("sup-bench-{n:04}"))
@@ -127,6 +133,7 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
     for start in (0..invoices).step_by(chunk) {
         let mut invoice_rows = Vec::with_capacity(chunk);
         let mut advance_rows = Vec::with_capacity(chunk / 2);
+        let mut payout_rows = Vec::with_capacity(chunk / 2);
         for n in start..(start + chunk).min(invoices) {
             let supplier = PartyId::from(suppliers[n % SUPPLIERS].as_str());
             let invoice_id = InvoiceId::from(format!("inv-{n}"));
@@ -156,6 +163,18 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
                 creditor_reference: Some(format!("RF18{n:021}")),
             });
             if financed {
+                payout_rows.push(PayoutRow {
+                    payout_id: PayoutId::from(format!("po-{n}-0")),
+                    party_id: supplier.clone(),
+                    currency: "EUR".into(),
+                    amount_minor: 877_500,
+                    reason: "advance".into(),
+                    invoice_id: Some(invoice_id.clone()),
+                    status: PayoutStatus::Pending,
+                    created_seq: n as i64,
+                    batch_id: None,
+                    confirmed_seq: None,
+                });
                 advance_rows.push(AdvanceRow {
                     invoice_id,
                     program_id: ProgramId::from("prog-bench"),
@@ -179,6 +198,7 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
         db::transaction(connection, |connection| {
             fin_db::replace_invoices(connection, &invoice_rows)?;
             fin_db::replace_advances(connection, &advance_rows)?;
+            payouts_db::replace_payouts(connection, &payout_rows)?;
             Ok::<_, anyhow::Error>(())
         })?;
     }
@@ -221,9 +241,10 @@ pub fn state(
             drop(state);
             let started = Instant::now();
             let rows = fin_db::every_invoice(&mut connection)?.len()
-                + fin_db::every_advance(&mut connection)?.len();
+                + fin_db::every_advance(&mut connection)?.len()
+                + payouts_db::every_payout(&mut connection)?.len();
             let baseline = started.elapsed().as_secs_f64();
-            anyhow::ensure!(rows == invoices + report.advances, "read {rows} rows");
+            anyhow::ensure!(rows == invoices + 2 * report.advances, "read {rows} rows");
             eprintln!(
                 "{backend} run {}: state loaded in {load:.2} s ({:.0} MiB), rows read in {baseline:.2} s",
                 run + 1,
