@@ -103,15 +103,3 @@ pub fn payouts_of_batch(
         .select(PayoutRow::as_select())
         .load(connection)?)
 }
-
-/// Payouts created by the entry `seq` (an advance or a payment).
-pub fn payouts_created_by(
-    connection: &mut DbConnection,
-    seq: i64,
-) -> Result<Vec<PayoutRow>, DbError> {
-    Ok(payouts::table
-        .filter(payouts::created_seq.eq(seq))
-        .order(payouts::payout_id)
-        .select(PayoutRow::as_select())
-        .load(connection)?)
-}

@@ -684,7 +684,7 @@ impl<'a> View<'a> {
             .filter_map(|id| self.payout(id))
             .filter(|p| p.status == PayoutStatus::Pending && p.currency == currency)
             .collect();
-        payouts.sort_by_key(|p| (p.created_seq, p.payout_id.clone()));
+        payouts.sort_by(|a, b| (a.created_seq, &a.payout_id).cmp(&(b.created_seq, &b.payout_id)));
         payouts
     }
 

@@ -111,8 +111,10 @@ pub struct BatchContext<'a> {
 }
 
 impl<'a> BatchContext<'a> {
-    /// A context outside the sequencer, for replaying entries into a scratch
-    /// database: projections read no balances, so `state` may be empty.
+    /// A context outside the sequencer, for replaying entries into records
+    /// rebuilt in memory: projections read no balances, so `state` holds
+    /// the rebuilt records only; `connection` is the scratch database that
+    /// `replay --repair` writes.
     pub fn for_replay(
         connection: &'a mut DbConnection,
         state: &'a WriterState,
