@@ -422,33 +422,19 @@ pub fn replace_debts(
 }
 
 /// Adds each row's principal to the stored exposure of its key, creating
-/// the row if there is none: one multi-row upsert per chunk on PostgreSQL,
-/// one per row on SQLite (diesel writes no multi-row `ON CONFLICT` there).
+/// the row if there is none: one multi-row upsert per chunk.
 pub fn add_exposures(connection: &mut DbConnection, rows: &[ExposureRow]) -> Result<(), DbError> {
     use diesel::upsert::excluded;
     let outstanding = exposures::principal_outstanding_minor;
-    let key = (exposures::program_id, exposures::party_id);
-    match connection {
-        DbConnection::Postgres(inner) => {
-            for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-                diesel::insert_into(exposures::table)
-                    .values(chunk)
-                    .on_conflict(key)
-                    .do_update()
-                    .set(outstanding.eq(outstanding + excluded(outstanding)))
-                    .execute(inner)?;
-            }
-        }
-        DbConnection::Sqlite(inner) => {
-            for row in rows {
-                diesel::insert_into(exposures::table)
-                    .values(row)
-                    .on_conflict(key)
-                    .do_update()
-                    .set(outstanding.eq(outstanding + excluded(outstanding)))
-                    .execute(inner)?;
-            }
-        }
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            exposures::table
+        )
+        .values(chunk)
+        .on_conflict((exposures::program_id, exposures::party_id))
+        .do_update()
+        .set(outstanding.eq(outstanding + excluded(outstanding)))
+        .execute(inner))?;
     }
     Ok(())
 }

@@ -100,37 +100,23 @@ pub fn insert_batch(connection: &mut DbConnection, rows: &BatchRows) -> Result<(
     Ok(())
 }
 
-/// Writes a batch's new balances, computed by the writer from balances it
-/// read in the same transaction (only the sequencer, the one writer, calls
-/// this). On PostgreSQL one multi-row upsert per 1,000 accounts, however many
-/// commands moved them; on SQLite, where a statement costs no round trip and
-/// diesel writes no multi-row upsert, one upsert per account.
+/// Writes a batch's new balances, computed by the writer from its committed
+/// balances (only the sequencer, the one writer, calls this): one multi-row
+/// upsert per 1,000 accounts, however many commands moved them.
 pub fn upsert_balances(connection: &mut DbConnection, rows: &[BalanceRow]) -> Result<(), DbError> {
     use diesel::upsert::excluded;
-    macro_rules! upsert {
-        ($values:expr, $inner:expr) => {
-            diesel::insert_into(balances::table)
-                .values($values)
-                .on_conflict((balances::account, balances::currency))
-                .do_update()
-                .set((
-                    balances::balance_minor.eq(excluded(balances::balance_minor)),
-                    balances::last_seq.eq(excluded(balances::last_seq)),
-                ))
-                .execute($inner)
-        };
-    }
-    match connection {
-        DbConnection::Postgres(inner) => {
-            for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-                upsert!(chunk, inner)?;
-            }
-        }
-        DbConnection::Sqlite(inner) => {
-            for row in rows {
-                upsert!(row, inner)?;
-            }
-        }
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        on_backend!(&mut *connection, |inner| diesel::insert_into(
+            balances::table
+        )
+        .values(chunk)
+        .on_conflict((balances::account, balances::currency))
+        .do_update()
+        .set((
+            balances::balance_minor.eq(excluded(balances::balance_minor)),
+            balances::last_seq.eq(excluded(balances::last_seq)),
+        ))
+        .execute(inner))?;
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! the URL scheme. SQL and diesel live only under this folder.
 
 /// Runs `$body` with `$inner` bound to the concrete backend connection, for the
-/// few statements diesel's `MultiConnection` cannot express (multi-row INSERT).
+/// few statements diesel's `MultiConnection` cannot express (multi-row INSERT
+/// and upsert).
 macro_rules! on_backend {
     ($connection:expr, |$inner:ident| $body:expr) => {
         match $connection {
