@@ -361,8 +361,25 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .click()
         .await
         .unwrap();
-    wait_path(&browser, "/supplier/receipts/").await;
-    assert!(text(&browser, "main h2").await.contains("advance.accepted"));
+    wait_path(&browser, "/receipts/").await;
+    assert_eq!(
+        text(&browser, "main h2").await,
+        "You are paid 8,820.00 EUR now for invoice INV-2026-0001"
+    );
+    let facts = text(&browser, "dl.facts").await;
+    for fact in [
+        "Invoice amount\n10,000.00 EUR",
+        "Advanced (90%)\n9,000.00 EUR",
+        "Fee (12% a year for 60 days)\n180.00 EUR",
+        "Paid out\n8,820.00 EUR",
+        "To account\nno bank account yet",
+        "Payout\nwaiting for the next payout batch",
+    ] {
+        assert!(facts.contains(fact), "{fact:?} is not in {facts:?}");
+    }
+    assert!(text(&browser, "#next")
+        .await
+        .contains("the rest, 1,000.00 EUR, is paid to you"));
     screenshot(&browser, "06-receipt").await;
 
     // The dashboard changed.

@@ -19,6 +19,8 @@ pub enum MoneyError {
         currency: Currency,
         scale: u32,
     },
+    #[error("amount {amount:?} is ambiguous: {why}")]
+    Ambiguous { amount: String, why: String },
     #[error("amount {0:?} is too large (at most 10^15 minor units, 10,000,000,000,000.00 in a two-decimal currency)")]
     Overflow(String),
 }
@@ -174,6 +176,84 @@ impl Currency {
         self.parse_amount_exact(&padded)
     }
 
+    /// Parses an amount as a person types it into a form: with a decimal point
+    /// or a decimal comma ("12,50", "1.234,56", "1,234.56", "1 234,56"), and
+    /// whole numbers padded to the scale ("12" EUR is 12.00). A lone separator
+    /// followed by exactly three digits ("1,234", "1.234") could be a thousands
+    /// separator or a decimal one, so it is refused and the message says why.
+    pub fn parse_amount_typed(&self, typed: &str) -> Result<i64, MoneyError> {
+        let malformed = || MoneyError::Malformed(typed.to_string());
+        let text: String = typed
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+            .collect();
+        let (sign, digits) = text
+            .strip_prefix('-')
+            .map_or(("", text.as_str()), |rest| ("-", rest));
+        let decimal = match (digits.rfind('.'), digits.rfind(',')) {
+            (Some(point), Some(comma)) => Some(point.max(comma)),
+            (Some(at), None) | (None, Some(at)) => {
+                let separator = digits.as_bytes()[at];
+                let once = digits.bytes().filter(|b| *b == separator).count() == 1;
+                let (whole, after) = (&digits[..at], &digits[at + 1..]);
+                let could_group = (1..=3).contains(&whole.len()) && !whole.starts_with('0');
+                if !once {
+                    None
+                } else if after.len() == 3 && could_group && self.minor_digits() != 0 {
+                    return Err(MoneyError::Ambiguous {
+                        amount: typed.to_string(),
+                        why: ambiguity(whole, after, char::from(separator), self.minor_digits()),
+                    });
+                } else if after.len() == 3 && could_group {
+                    None
+                } else {
+                    Some(at)
+                }
+            }
+            (None, None) => None,
+        };
+        let (whole, fraction) = match decimal {
+            Some(at) => (&digits[..at], Some(&digits[at + 1..])),
+            None => (digits, None),
+        };
+        if fraction.is_some_and(|f| f.contains(['.', ','])) {
+            return Err(malformed());
+        }
+        // Grouped digits come in threes after the first group: "1.234.567".
+        let whole = match whole.find(['.', ',']) {
+            None => whole.to_string(),
+            Some(_) => {
+                let groups: Vec<&str> = whole.split(['.', ',']).collect();
+                let separators: std::collections::BTreeSet<char> =
+                    whole.chars().filter(|c| matches!(c, '.' | ',')).collect();
+                let first_ok = (1..=3).contains(&groups[0].len());
+                if separators.len() != 1 || !first_ok || groups[1..].iter().any(|g| g.len() != 3) {
+                    return Err(malformed());
+                }
+                groups.concat()
+            }
+        };
+        let scale = self.minor_digits() as usize;
+        let fraction = fraction.unwrap_or("");
+        if fraction.len() > scale || (decimal.is_some() && fraction.is_empty()) {
+            return Err(MoneyError::WrongScale {
+                amount: typed.to_string(),
+                currency: *self,
+                scale: self.minor_digits(),
+            });
+        }
+        let padding = "0".repeat(scale - fraction.len());
+        let canonical = match scale {
+            0 => format!("{sign}{whole}"),
+            _ => format!("{sign}{whole}.{fraction}{padding}"),
+        };
+        self.parse_amount_exact(&canonical).map_err(|error| match error {
+            MoneyError::Overflow(_) => MoneyError::Overflow(typed.to_string()),
+            _ => malformed(),
+        })
+    }
+
     /// Formats minor units with exactly this currency's scale: 882000 → "8820.00".
     pub fn format_amount(&self, amount_minor: i64) -> String {
         let scale = self.minor_digits();
@@ -190,6 +270,17 @@ impl Currency {
             width = scale as usize
         )
     }
+}
+
+/// Why "1,234" is refused, and how to write it so that it is not.
+fn ambiguity(whole: &str, after: &str, separator: char, scale: u32) -> String {
+    let other = if separator == ',' { '.' } else { ',' };
+    let zeros = "0".repeat(scale as usize);
+    format!(
+        "\"{separator}\" followed by three digits may separate thousands or decimals; \
+         write {whole}{after} without it, or give the decimals: \
+         {whole}{after}{separator}{zeros} or {whole}{other}{after}{separator}{zeros}"
+    )
 }
 
 impl Currency {
@@ -304,6 +395,54 @@ mod tests {
             .unwrap()
             .parse_amount_padded("1.5")
             .is_err());
+    }
+
+    #[test]
+    fn reads_amounts_as_people_type_them() {
+        for (typed, minor) in [
+            ("12,50", 1250),
+            ("12.50", 1250),
+            ("1.234,56", 123_456),
+            ("1,234.56", 123_456),
+            ("1 234,56", 123_456),
+            ("1\u{a0}234,56", 123_456),
+            ("1.234.567,89", 123_456_789),
+            ("1,234,567", 123_456_700),
+            ("12", 1200),
+            ("12,5", 1250),
+            ("0,123", -1),
+            ("-7,05", -705),
+            ("10000,00", 1_000_000),
+        ] {
+            if minor == -1 {
+                assert!(eur().parse_amount_typed(typed).is_err(), "{typed:?}");
+            } else {
+                assert_eq!(eur().parse_amount_typed(typed), Ok(minor), "{typed:?}");
+            }
+        }
+        assert_eq!(
+            eur().parse_amount_typed("1,234").unwrap_err().to_string(),
+            "amount \"1,234\" is ambiguous: \",\" followed by three digits may separate thousands or decimals; \
+             write 1234 without it, or give the decimals: 1234,00 or 1.234,00"
+        );
+        assert!(matches!(
+            eur().parse_amount_typed("12.345"),
+            Err(MoneyError::Ambiguous { .. })
+        ));
+        assert_eq!(
+            eur().parse_amount_typed("10000.001"),
+            Err(MoneyError::WrongScale {
+                amount: "10000.001".into(),
+                currency: eur(),
+                scale: 2
+            })
+        );
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(jpy.parse_amount_typed("1,500"), Ok(1500));
+        assert!(jpy.parse_amount_typed("1500,5").is_err());
+        for bad in ["", "1,2,3", "1.23,4.5", "12,34,56.00", "1..00", "abc", "1,00,000.00", "-", "1.234,5,6", "1,"] {
+            assert!(eur().parse_amount_typed(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub enum UserError {
 pub struct SignedIn {
     pub email: String,
     pub party: PartyId,
+    /// The party's registered name, for the page header; its id if it has none.
+    pub party_name: String,
     pub role: Role,
     pub csrf_token: String,
 }
@@ -165,9 +167,12 @@ pub fn session(connection: &mut DbConnection, secret: &str) -> Result<Option<Sig
             user.email
         )));
     };
+    let party_name = crate::db::financing::party(connection, party.as_str())?
+        .map_or_else(|| party.to_string(), |row| row.name);
     Ok(Some(SignedIn {
         email: user.email,
         party,
+        party_name,
         role,
         csrf_token: session.csrf_token,
     }))

@@ -4,6 +4,7 @@
 
 pub mod operator;
 pub mod pages;
+pub mod receipt;
 pub mod retailer;
 pub mod session;
 pub mod sign_in;
@@ -60,7 +61,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(supplier::accept),
         )
         .route("/supplier/advances", web::get().to(supplier::advances))
-        .route("/supplier/receipts/{seq}", web::get().to(supplier::receipt))
+        .route("/receipts/{seq}.json", web::get().to(receipt::json))
+        .route("/receipts/{seq}", web::get().to(receipt::page))
+        .route("/supplier/receipts/{seq}", web::get().to(receipt::page))
         .route("/supplier/statement", web::get().to(supplier::statement))
         .route(
             "/supplier/statement.csv",

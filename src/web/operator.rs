@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{html, read, refusal, Layout};
+use super::pages::{html, read, refusal, typed_amount, Layout};
 use super::session::{PageError, Session};
 use crate::db::financing::{self as fin_db, PartyRow, ProgramRow};
 use crate::domain::{PartyId, Role};
@@ -184,6 +184,18 @@ pub async fn create_program(
 ) -> Result<HttpResponse, PageError> {
     let operator = session.require(Role::Operator)?.party.clone();
     session.check_csrf(&form.csrf)?;
+    let typed = |label: &str, text: &str| {
+        typed_amount(&form.currency, text).map_err(|message| format!("{label}: {message}"))
+    };
+    let limits = typed("Programme limit", &form.program_limit).and_then(|program| {
+        let retailer = typed("Retailer limit", &form.retailer_limit)?;
+        let supplier = typed("Limit per supplier", &form.supplier_limit_fixed)?;
+        Ok((program, retailer, supplier))
+    });
+    let (program_limit, retailer_limit, supplier_limit) = match limits {
+        Ok(limits) => limits,
+        Err(message) => return page(&state, &session, None, Some(message), None).await,
+    };
     let fields = ProgramFields {
         program_id: &form.program_id,
         retailer_id: &form.retailer_id,
@@ -198,9 +210,9 @@ pub async fn create_program(
         late_rate: &form.late_rate,
         default_days: form.default_days,
         recourse: form.recourse.is_some(),
-        program_limit: &form.program_limit,
-        retailer_limit: &form.retailer_limit,
-        supplier_limit_fixed: Some(&form.supplier_limit_fixed),
+        program_limit: &program_limit,
+        retailer_limit: &retailer_limit,
+        supplier_limit_fixed: Some(&supplier_limit),
         supplier_limit_multiple: None,
     };
     let outcome = match CreateProgram::parse(&operator, &fields) {

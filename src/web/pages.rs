@@ -44,7 +44,7 @@ impl Layout {
         Layout {
             title: title.into(),
             email: session.0.email.clone(),
-            party: session.0.party.to_string(),
+            party: session.0.party_name.clone(),
             csrf: session.0.csrf_token.clone(),
             nav: nav
                 .iter()
@@ -77,7 +77,30 @@ pub fn money(currency: &str, minor: i64) -> String {
         .unwrap_or_else(|_| format!("{minor} (minor units) {currency}"))
 }
 
-/// "22 Nov 2026": day, month name and year cannot be confused.
+/// An amount as a person typed it ("1.234,56", "12,50", "12") in the
+/// canonical text a command reads ("1234.56"), or the message that says why
+/// it cannot be read. An unknown currency leaves the text as it is, for the
+/// command to refuse with its own message.
+pub fn typed_amount(currency: &str, typed: &str) -> Result<String, String> {
+    match Currency::parse(currency) {
+        Ok(currency) => currency
+            .parse_amount_typed(typed)
+            .map(|minor| currency.format_amount(minor))
+            .map_err(|error| error.to_string()),
+        Err(_) => Ok(typed.to_string()),
+    }
+}
+
+/// A rate as people read it: 0.095 is "9.5%".
+pub fn percent(rate: rust_decimal::Decimal) -> String {
+    format!(
+        "{}%",
+        (rate * rust_decimal::Decimal::from(100))
+            .round_dp(2)
+            .normalize()
+    )
+}
+
 /// An invoice's status as its reader needs it: an invoice not yet financed
 /// or paid whose due date has passed reads "overdue".
 pub fn shown_status(status: InvoiceStatus, due_date: NaiveDate, today: NaiveDate) -> String {
@@ -93,6 +116,7 @@ pub fn shown_status(status: InvoiceStatus, due_date: NaiveDate, today: NaiveDate
     }
 }
 
+/// "22 Nov 2026": day, month name and year cannot be confused.
 pub fn date(day: NaiveDate) -> String {
     day.format("%-d %b %Y").to_string()
 }

@@ -10,7 +10,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{
-    actor, date, html, money, principal, read, refusal, see_other, shown_status, Layout,
+    actor, date, html, money, principal, read, refusal, see_other, shown_status, typed_amount, percent,
+    Layout,
 };
 use super::session::{PageError, Session};
 use crate::db::financing::ProgramRow;
@@ -218,6 +219,14 @@ pub async fn register(
         .as_ref()
         .map(|p| p.currency.clone())
         .unwrap_or_default();
+    let amount = match typed_amount(&currency, &form.amount) {
+        Ok(amount) => amount,
+        Err(message) => {
+            let error = Some(("amount".to_string(), message));
+            let page = invoices_page(&state, &session, form, error, None).await?;
+            return html(&page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
     let supplier_id = session.0.party.to_string();
     let command = RegisterInvoice::parse(
         actor(&session),
@@ -228,7 +237,7 @@ pub async fn register(
             issue_date: &form.issue_date,
             due_date: &form.due_date,
             currency: &currency,
-            amount: &form.amount,
+            amount: &amount,
             channel: "form",
             document_sha256: None,
         },
@@ -372,15 +381,6 @@ pub struct QuotePage {
     pub error: Option<String>,
 }
 
-fn percent(rate: rust_decimal::Decimal) -> String {
-    format!(
-        "{}%",
-        (rate * rust_decimal::Decimal::from(100))
-            .round_dp(2)
-            .normalize()
-    )
-}
-
 async fn quote_page(
     state: &web::Data<AppState>,
     session: &Session,
@@ -453,7 +453,7 @@ pub async fn accept(
         today: state.clock.today(),
     };
     match state.ledger.submit(command).await {
-        Ok(receipt) => Ok(see_other(&format!("/supplier/receipts/{}", receipt.seq))),
+        Ok(receipt) => Ok(see_other(&format!("/receipts/{}", receipt.seq))),
         Err(error) => {
             let (_, message) = refusal(error)?;
             html(
@@ -508,48 +508,6 @@ pub async fn advances(
         },
         StatusCode::OK,
     )
-}
-
-#[derive(Template)]
-#[template(path = "receipt.html")]
-pub struct ReceiptPage {
-    pub layout: Layout,
-    pub seq: u64,
-    pub kind: String,
-    pub entry: String,
-    pub leaf_hash: String,
-    pub tree_size: u64,
-    pub proof: Vec<String>,
-    pub checkpoint: String,
-}
-
-pub async fn receipt(
-    state: web::Data<AppState>,
-    session: Session,
-    path: web::Path<i64>,
-) -> Result<HttpResponse, PageError> {
-    let seq = path.into_inner();
-    let who = principal(&session);
-    let (entry, answer) = read(&state, move |c| {
-        let entry = reads::entry(c, &who, seq)?;
-        let answer = log_reads::inclusion(c, seq as u64, None)?;
-        Ok::<_, log_reads::ReadError>((entry, answer))
-    })
-    .await?;
-    let value: serde_json::Value =
-        serde_json::from_str(&entry).map_err(|e| PageError::internal(&e))?;
-    let hash = |h: &[u8; 32]| crate::api::dto::hash_text(h);
-    let page = ReceiptPage {
-        layout: Layout::new(&session, "Receipt", "/supplier/advances"),
-        seq: answer.seq,
-        kind: value["kind"].as_str().unwrap_or_default().to_string(),
-        entry: serde_json::to_string_pretty(&value).map_err(|e| PageError::internal(&e))?,
-        leaf_hash: hash(&answer.leaf_hash),
-        tree_size: answer.tree_size,
-        proof: answer.proof.iter().map(hash).collect(),
-        checkpoint: answer.checkpoint,
-    };
-    html(&page, StatusCode::OK)
 }
 
 #[derive(Debug, Deserialize)]

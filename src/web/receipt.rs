@@ -1,0 +1,508 @@
+//! The receipt of one ledger entry: what happened in plain words (how much,
+//! to which account, when, what comes next), then the proof, collapsed, for
+//! whoever wants to check it without trusting us.
+//!
+//! The words come from one exhaustive match on [`Event`], so a new entry kind
+//! does not compile until it says what it means to the people who read it.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::pages::{date, html, principal, read, Layout};
+use super::session::{PageError, Session};
+use crate::db::financing::{self as fin_db, InvoiceRow, PartyRow, PayoutRow};
+use crate::db::DbConnection;
+use crate::domain::{Currency, PayoutStatus, Role};
+use crate::ledger::Entry;
+use crate::server::AppState;
+use crate::services::api_keys::Principal;
+use crate::services::events::Event;
+use crate::services::log_reads::{self, ReadError};
+use crate::services::reads;
+
+/// What an entry means, for the person reading it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub headline: String,
+    /// Label and value, in reading order.
+    pub facts: Vec<(String, String)>,
+    /// What happens next, if anything does.
+    pub next: Option<String>,
+}
+
+impl Summary {
+    fn new(headline: impl Into<String>) -> Summary {
+        Summary {
+            headline: headline.into(),
+            ..Summary::default()
+        }
+    }
+
+    fn fact(mut self, label: impl Into<String>, value: impl Into<String>) -> Summary {
+        self.facts.push((label.into(), value.into()));
+        self
+    }
+
+    fn next(mut self, text: impl Into<String>) -> Summary {
+        self.next = Some(text.into());
+        self
+    }
+}
+
+/// The rows an entry's words name, read once each.
+pub struct Names<'c> {
+    connection: &'c mut DbConnection,
+    parties: HashMap<String, Option<PartyRow>>,
+    invoices: HashMap<String, Option<InvoiceRow>>,
+}
+
+impl<'c> Names<'c> {
+    pub fn new(connection: &'c mut DbConnection) -> Names<'c> {
+        Names {
+            connection,
+            parties: HashMap::new(),
+            invoices: HashMap::new(),
+        }
+    }
+
+    fn party_row(&mut self, id: &str) -> Result<Option<&PartyRow>, ReadError> {
+        if !self.parties.contains_key(id) {
+            let row = fin_db::party(self.connection, id)?;
+            self.parties.insert(id.to_string(), row);
+        }
+        Ok(self.parties[id].as_ref())
+    }
+
+    /// A party's name; its id only if the party is unknown.
+    fn party(&mut self, id: &str) -> Result<String, ReadError> {
+        Ok(self
+            .party_row(id)?
+            .map_or_else(|| id.to_string(), |p| p.name.clone()))
+    }
+
+    /// The bank account a party's payouts go to, spaced as people write it.
+    fn account_of(&mut self, id: &str) -> Result<String, ReadError> {
+        Ok(match self.party_row(id)?.and_then(|p| p.iban.clone()) {
+            Some(iban) => spaced_iban(&iban),
+            None => "no bank account yet".into(),
+        })
+    }
+
+    fn invoice_row(&mut self, id: &str) -> Result<Option<&InvoiceRow>, ReadError> {
+        if !self.invoices.contains_key(id) {
+            let row = fin_db::invoice(self.connection, id)?;
+            self.invoices.insert(id.to_string(), row);
+        }
+        Ok(self.invoices[id].as_ref())
+    }
+
+    /// An invoice's number, as its supplier wrote it.
+    fn invoice(&mut self, id: &str) -> Result<String, ReadError> {
+        Ok(self
+            .invoice_row(id)?
+            .map_or_else(|| id.to_string(), |i| i.invoice_number.clone()))
+    }
+
+    fn payout(&mut self, id: &str) -> Result<Option<PayoutRow>, ReadError> {
+        Ok(crate::db::payouts::payout(self.connection, id)?)
+    }
+}
+
+/// "DE89 3704 0044 0532 0130 00".
+fn spaced_iban(iban: &str) -> String {
+    let compact: Vec<char> = iban.chars().filter(|c| !c.is_whitespace()).collect();
+    compact
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// "8,820.00 EUR" from an entry's "8820.00".
+fn amount(currency: &str, text: &str) -> String {
+    Currency::parse(currency)
+        .and_then(|c| c.parse_amount_exact(text).map(|m| c.format_display(m)))
+        .unwrap_or_else(|_| format!("{text} {currency}"))
+}
+
+fn is_zero(text: &str) -> bool {
+    text.trim_start_matches('-')
+        .bytes()
+        .all(|b| b == b'0' || b == b'.')
+}
+
+/// "90%" from "0.90".
+fn rate(text: &str) -> String {
+    text.parse::<rust_decimal::Decimal>()
+        .map_or_else(|_| text.to_string(), super::pages::percent)
+}
+
+/// Where a payout stands, in the words the supplier reads everywhere.
+fn payout_stage(payout: Option<&PayoutRow>) -> &'static str {
+    match payout.map(|p| p.status) {
+        None | Some(PayoutStatus::Pending) => "waiting for the next payout batch",
+        Some(PayoutStatus::Sent) => "instructed to the bank, not yet seen leaving our account",
+        Some(PayoutStatus::Confirmed) => "paid: the bank statement shows it left our account",
+        Some(PayoutStatus::Cancelled) => "cancelled, because the payment behind it was reversed",
+    }
+}
+
+/// The parts of an entry the viewer may read: a supplier sees its own
+/// invoices of a payment, never another supplier's figures.
+fn sees_supplier(viewer: &Principal, supplier_id: &str) -> bool {
+    viewer.role != Role::Supplier || viewer.party.as_str() == supplier_id
+}
+
+/// The plain words of one entry, for `viewer`.
+// Long: one arm per entry kind, each a few lines of words.
+pub fn describe(
+    event: &Event,
+    viewer: &Principal,
+    names: &mut Names<'_>,
+) -> Result<Summary, ReadError> {
+    let yours = |id: &str| viewer.party.as_str() == id;
+    Ok(match event {
+        Event::JournalPosted(journal) => {
+            Summary::new("A journal entry by the platform's operator").fact("Memo", &journal.memo)
+        }
+        Event::PartyRegistered(party) => Summary::new(format!("{} joined the platform", party.name))
+            .fact("As", party.role.clone()),
+        Event::BankAccountSet(account) => Summary::new(format!(
+            "Bank account of {} set",
+            names.party(&account.party_id)?
+        ))
+        .fact("IBAN", spaced_iban(&account.iban))
+        .next("Payouts to this party go to this account from now on."),
+        Event::ProgramCreated(program) => Summary::new(format!(
+            "Financing programme of {} created",
+            names.party(&program.retailer_id)?
+        ))
+        .fact("Funder", names.party(&program.funder_id)?)
+        .fact("Advance rate", rate(&program.advance_rate))
+        .fact("Discount rate", format!("{} a year", rate(&program.discount_rate)))
+        .fact(
+            "Invoices due in",
+            format!("{} to {} days", program.tenor_min_days, program.tenor_max_days),
+        )
+        .fact("Programme limit", amount(&program.currency, &program.program_limit)),
+        Event::SupplierEnrolled(enrolment) => Summary::new(format!(
+            "{} can now finance invoices to {}",
+            names.party(&enrolment.supplier_id)?,
+            names.party(&enrolment.retailer_id)?
+        )),
+        Event::FunderDeposited(deposit) => Summary::new(format!(
+            "{} placed {}",
+            names.party(&deposit.funder_id)?,
+            amount(&deposit.currency, &deposit.amount)
+        ))
+        .next("The money finances invoices of the funder's programmes."),
+        Event::InvoiceRegistered(invoice) => Summary::new(format!(
+            "Invoice {} registered",
+            invoice.invoice_number
+        ))
+        .fact("Supplier", names.party(&invoice.supplier_id)?)
+        .fact("Buyer", names.party(&invoice.retailer_id)?)
+        .fact("Amount", amount(&invoice.currency, &invoice.amount))
+        .fact("Issued", date(invoice.issue_date))
+        .fact("Due", date(invoice.due_date))
+        .next(format!(
+            "{} confirms or disputes it; once confirmed it can be financed.",
+            names.party(&invoice.retailer_id)?
+        )),
+        Event::InvoiceConfirmed(decision) => {
+            let number = names.invoice(&decision.0.invoice_id)?;
+            let mut summary = Summary::new(format!("Invoice {number} confirmed by the buyer"));
+            if let Some(reference) = &decision.0.creditor_reference {
+                summary = summary.fact("Payment reference", reference.clone());
+            }
+            summary.next("The invoice can be financed now: see Get paid now.")
+        }
+        Event::InvoiceDisputed(decision) => {
+            let number = names.invoice(&decision.0.invoice_id)?;
+            Summary::new(format!("Invoice {number} disputed by the buyer"))
+                .fact(
+                    "Reason given",
+                    decision.0.reason.clone().unwrap_or_else(|| "none".into()),
+                )
+                .next("It cannot be financed while disputed. Settle the matter with the buyer; a credit note or a new invoice follows.")
+        }
+        Event::InvoiceRejected(decision) => {
+            let number = names.invoice(&decision.0.invoice_id)?;
+            Summary::new(format!("Invoice {number} rejected by the buyer"))
+                .fact(
+                    "Reason given",
+                    decision.0.reason.clone().unwrap_or_else(|| "none".into()),
+                )
+                .next("It cannot be financed.")
+        }
+        Event::InvoiceCredited(credit) => {
+            let number = names.invoice(&credit.invoice_id)?;
+            let mut summary = Summary::new(format!(
+                "Credit note {} reduces invoice {number}",
+                credit.credit_note_number
+            ))
+            .fact("By", amount(&credit.currency, &credit.amount));
+            if !is_zero(&credit.supplier_debt) {
+                summary = summary
+                    .fact("Now owed by the supplier", amount(&credit.currency, &credit.supplier_debt))
+                    .next("What the supplier owes is taken from its next payouts.");
+            }
+            summary
+        }
+        Event::InvoiceOverdue(overdue) => Summary::new(format!(
+            "Invoice {} is overdue",
+            names.invoice(&overdue.invoice_id)?
+        ))
+        .fact("As of", date(overdue.as_of))
+        .next("Late fees accrue on the advance until the buyer pays."),
+        Event::InvoiceDefaulted(default) => {
+            let number = names.invoice(&default.invoice_id)?;
+            let mut summary = Summary::new(format!("Invoice {number} written off as unpaid"))
+                .fact("As of", date(default.as_of))
+                .fact("Written off", amount(&default.currency, &default.written_off));
+            if default.recourse && !is_zero(&default.principal_shortfall) {
+                summary = summary
+                    .fact("Owed by the supplier", amount(&default.currency, &default.principal_shortfall))
+                    .next("The programme has recourse: the supplier repays the advance from its next payouts.");
+            }
+            summary
+        }
+        Event::AdvanceAccepted(advance) => {
+            let number = names.invoice(&advance.invoice_id)?;
+            let payout = names.payout(&advance.payout.payout_id)?;
+            let to_supplier = amount(&advance.currency, &advance.payout.amount);
+            let headline = if yours(&advance.supplier_id) {
+                format!("You are paid {to_supplier} now for invoice {number}")
+            } else {
+                format!(
+                    "Invoice {number} of {} financed",
+                    names.party(&advance.supplier_id)?
+                )
+            };
+            let reserve = Currency::parse(&advance.currency)
+                .and_then(|c| {
+                    let face = c.parse_amount_exact(&advance.face_open)?;
+                    let principal = c.parse_amount_exact(&advance.principal)?;
+                    Ok(c.format_display(face - principal))
+                })
+                .unwrap_or_default();
+            Summary::new(headline)
+                .fact("Invoice", number)
+                .fact("Buyer", names.party(&advance.retailer_id)?)
+                .fact("Invoice amount", amount(&advance.currency, &advance.face_open))
+                .fact(
+                    format!("Advanced ({})", rate(&advance.advance_rate)),
+                    amount(&advance.currency, &advance.principal),
+                )
+                .fact(
+                    format!(
+                        "Fee ({} a year for {} days)",
+                        rate(&advance.discount_rate),
+                        advance.days
+                    ),
+                    amount(&advance.currency, &advance.fee),
+                )
+                .fact("Paid out", to_supplier)
+                .fact("To account", names.account_of(&advance.supplier_id)?)
+                .fact("Value date", date(advance.value_date))
+                .fact("Payout", payout_stage(payout.as_ref()))
+                .next(format!(
+                    "When {} pays the invoice, due {}, the advance is repaid from it and the rest, {reserve}, is paid to {}.",
+                    names.party(&advance.retailer_id)?,
+                    date(advance.due_date),
+                    if yours(&advance.supplier_id) { "you" } else { "the supplier" }
+                ))
+        }
+        Event::PaymentReceived(payment) => {
+            let mut summary = Summary::new(format!(
+                "{} paid {}",
+                names.party(&payment.retailer_id)?,
+                amount(&payment.currency, &payment.amount)
+            ))
+            .fact("Value date", date(payment.value_date))
+            .fact("Reference", payment.reference.clone());
+            let mut paid_out = false;
+            for allocation in payment
+                .allocations
+                .iter()
+                .filter(|a| sees_supplier(viewer, &a.supplier_id))
+            {
+                let number = names.invoice(&allocation.invoice_id)?;
+                let mut parts = Vec::new();
+                if allocation.financed {
+                    parts.push(format!(
+                        "{} repays the advance",
+                        amount(&payment.currency, &allocation.principal)
+                    ));
+                }
+                if !is_zero(&allocation.late_fee) {
+                    parts.push(format!(
+                        "{} late fee",
+                        amount(&payment.currency, &allocation.late_fee)
+                    ));
+                }
+                if !is_zero(&allocation.supplier) {
+                    parts.push(format!(
+                        "{} to the supplier",
+                        amount(&payment.currency, &allocation.supplier)
+                    ));
+                    paid_out = true;
+                }
+                let status = allocation.status_after.as_str().replace('_', " ");
+                summary = summary.fact(
+                    format!("Invoice {number}"),
+                    format!("{} (now {status})", parts.join(", ")),
+                );
+            }
+            if viewer.role != Role::Supplier && !is_zero(&payment.unapplied) {
+                summary = summary.fact(
+                    "Not yet applied",
+                    amount(&payment.currency, &payment.unapplied),
+                );
+            }
+            if paid_out {
+                summary.next("The supplier's part goes out in the next payout batch.")
+            } else {
+                summary
+            }
+        }
+        Event::PaymentReversed(reversal) => Summary::new(format!(
+            "A payment of {} was reversed by the bank",
+            amount(&reversal.currency, &reversal.amount)
+        ))
+        .fact(
+            "Invoices open again",
+            reversal
+                .allocations
+                .iter()
+                .map(|a| names.invoice(&a.invoice_id))
+                .collect::<Result<Vec<_>, _>>()?
+                .join(", "),
+        )
+        .next("Payouts not yet sent from it are cancelled; the invoices wait for the buyer's payment again."),
+        Event::BankLineImported(line) => Summary::new(format!(
+            "{} {} on the bank statement",
+            if line.credit { "Money in:" } else { "Money out:" },
+            amount(&line.currency, &line.amount)
+        ))
+        .fact(
+            "Booked",
+            line.booking_date.map_or_else(|| "not given".into(), date),
+        )
+        .fact(
+            "From",
+            line.debtor_name.clone().unwrap_or_else(|| "not given".into()),
+        )
+        .fact("Remittance", line.remittance.join(" ")),
+        Event::PayoutBatchCreated(batch) => {
+            let mut summary = Summary::new(format!(
+                "Payout batch of {} instructed to the bank",
+                amount(&batch.currency, &batch.total)
+            ))
+            .fact("Execution date", date(batch.requested_execution_date));
+            for payout in batch
+                .payouts
+                .iter()
+                .filter(|p| sees_supplier(viewer, &p.party_id))
+            {
+                summary = summary.fact(
+                    format!("To {}", payout.name),
+                    format!(
+                        "{} to {} ({})",
+                        amount(&batch.currency, &payout.amount),
+                        spaced_iban(&payout.iban),
+                        payout.remittance
+                    ),
+                );
+            }
+            summary.next("The payouts read \"instructed\" until the bank statement shows them leaving our account.")
+        }
+        Event::PayoutConfirmed(confirmed) => Summary::new(format!(
+            "The bank confirmed payouts of {}",
+            amount(&confirmed.currency, &confirmed.amount)
+        ))
+        .fact("Payouts", confirmed.payout_ids.len().to_string())
+        .next("The money has left our account; it is on its way to the payees."),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+pub struct ReceiptPage {
+    pub layout: Layout,
+    pub seq: u64,
+    pub at: String,
+    pub summary: Summary,
+    pub entry: String,
+    pub leaf_hash: String,
+    pub tree_size: u64,
+    pub proof: Vec<String>,
+    pub checkpoint: String,
+}
+
+/// Where the receipt sits in the viewer's navigation.
+fn nav_of(role: Role) -> &'static str {
+    match role {
+        Role::Supplier => "/supplier/advances",
+        Role::Retailer => "/retailer/",
+        Role::Operator => "/treasury/",
+        Role::Funder | Role::Auditor => "/ledger",
+    }
+}
+
+/// `/receipts/{seq}` (and the older `/supplier/receipts/{seq}`): any entry
+/// that concerns the signed-in party.
+pub async fn page(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let seq = path.into_inner();
+    let who = principal(&session);
+    let (canonical, entry, summary, answer) = read(&state, move |c| {
+        let canonical = reads::entry(c, &who, seq)?;
+        let entry =
+            Entry::from_canonical(canonical.as_bytes()).map_err(|e| PageError::internal(&e))?;
+        let event = Event::of(&entry).map_err(|e| PageError::internal(&e))?;
+        let summary = describe(&event, &who, &mut Names::new(c))?;
+        let answer = log_reads::inclusion(c, seq as u64, None)?;
+        Ok::<_, PageError>((canonical, entry, summary, answer))
+    })
+    .await?;
+    let value: serde_json::Value =
+        serde_json::from_str(&canonical).map_err(|e| PageError::internal(&e))?;
+    let hash = |h: &[u8; 32]| crate::api::dto::hash_text(h);
+    let page = ReceiptPage {
+        layout: Layout::new(&session, "Receipt", nav_of(session.0.role)),
+        seq: answer.seq,
+        at: entry.at.format("%-d %b %Y, %H:%M UTC").to_string(),
+        summary,
+        entry: serde_json::to_string_pretty(&value).map_err(|e| PageError::internal(&e))?,
+        leaf_hash: hash(&answer.leaf_hash),
+        tree_size: answer.tree_size,
+        proof: answer.proof.iter().map(hash).collect(),
+        checkpoint: answer.checkpoint,
+    };
+    html(&page, StatusCode::OK)
+}
+
+/// The entry itself, as canonical JSON, to keep or check with other tools.
+pub async fn json(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
+    let seq = path.into_inner();
+    let who = principal(&session);
+    let text = read(&state, move |c| reads::entry(c, &who, seq)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"entry-{seq}.json\""),
+        ))
+        .body(text))
+}
