@@ -175,6 +175,48 @@ async fn sign_out(browser: &Browser) {
     text(browser, "#email").await;
 }
 
+/// At phone width (390 px) each page fits without sideways scrolling and
+/// every action button is on the screen; the window is set back after.
+async fn fits_a_phone(browser: &Browser, base: &str, paths: &[&str]) {
+    browser.set_window_size(390, 844).await.unwrap();
+    for path in paths {
+        browser.goto(&format!("{base}{path}")).await.unwrap();
+        text(browser, "main h1").await;
+        let found = browser
+            .execute(
+                "const width = window.innerWidth;\
+                 const off = [...document.querySelectorAll('main button, main a.button')]\
+                   .filter(b => { const r = b.getBoundingClientRect(); return r.width === 0 || r.left < 0 || r.right > width; })\
+                   .map(b => b.textContent.trim());\
+                 return [document.documentElement.scrollWidth - width, off];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            found[0].as_i64().unwrap() <= 0,
+            "{path} is wider than the phone by {}px",
+            found[0]
+        );
+        assert_eq!(found[1], json!([]), "{path}: buttons off the screen");
+        if std::env::var("SCFLEDGER_SCREENSHOTS").is_ok() {
+            browser
+                .execute(
+                    "document.querySelector('main table')?.scrollIntoView();",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let name: String = path
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            screenshot(browser, &format!("phone{}", name.trim_end_matches('-'))).await;
+        }
+    }
+    browser.set_window_size(1200, 1000).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supplier_gets_paid_through_the_web_pages() {
     let Some((_driver, driver_port)) = chromedriver() else {
@@ -316,6 +358,8 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     wait_path(&browser, "/retailer/").await;
     text(&browser, "tr[data-invoice]").await;
     screenshot(&browser, "04-retailer-payables").await;
+    // Confirm and Dispute stay on the screen of a phone.
+    fits_a_phone(&browser, &base, &["/retailer/"]).await;
     browser
         .find(Locator::Css("form[action$='/confirm'] button"))
         .await
@@ -361,7 +405,7 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .click()
         .await
         .unwrap();
-    wait_path(&browser, "/receipts/").await;
+    let receipt = wait_path(&browser, "/receipts/").await;
     assert_eq!(
         text(&browser, "main h2").await,
         "You are paid 8,820.00 EUR now for invoice INV-2026-0001"
@@ -420,15 +464,80 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     })
     .await
     .unwrap();
-    let seq_of_advance = csv
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
-    assert_eq!(csv, format!("seq,account,currency,amount,balance\n{seq_of_advance},supplier:sup-acme:reserve,EUR,1000.00,1000.00\n"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "account,date,description,invoice,debit,credit,balance,currency,entry"
+    );
+    assert_eq!(lines.len(), 2, "{csv}");
+    let fields: Vec<&str> = lines[1].split(',').collect();
+    assert!(
+        NaiveDate::parse_from_str(fields[1], "%Y-%m-%d").is_ok(),
+        "an ISO date: {}",
+        fields[1]
+    );
+    assert_eq!(
+        [fields[0], fields[2], fields[3], fields[4], fields[5], fields[6], fields[7]],
+        [
+            "reserve",
+            "Invoice financed",
+            "INV-2026-0001",
+            "",
+            "1000.00",
+            "1000.00",
+            "EUR"
+        ]
+    );
+    assert!(
+        fields[8].parse::<u64>().is_ok(),
+        "the entry's seq: {}",
+        fields[8]
+    );
+    // On the page: the same line, with the reserve's opening and closing balances.
+    assert!(text(&browser, "#reserve tr[data-line]")
+        .await
+        .contains("Invoice financed INV-2026-0001 1,000.00 EUR 1,000.00 EUR"));
+    assert_eq!(
+        text(&browser, "[data-testid=reserve-opening]").await,
+        "0.00 EUR"
+    );
+    assert_eq!(
+        text(&browser, "[data-testid=reserve-closing]").await,
+        "1,000.00 EUR"
+    );
+    assert_eq!(
+        text(&browser, "[data-testid=debt-closing]").await,
+        "0.00 EUR"
+    );
+    // A period after the advance: it is in the opening balance, not in the lines.
+    let tomorrow = chrono::Utc::now().date_naive().succ_opt().unwrap();
+    browser
+        .goto(&format!(
+            "{base}/supplier/statement?currency=EUR&from={tomorrow}&to="
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&browser, "[data-testid=reserve-opening]").await,
+        "1,000.00 EUR"
+    );
+    assert_eq!(
+        text(&browser, "[data-testid=reserve-closing]").await,
+        "1,000.00 EUR"
+    );
+    assert!(text(&browser, "#reserve")
+        .await
+        .contains("No movements in this period."));
+    browser
+        .goto(&format!(
+            "{base}/supplier/statement?currency=EUR&from=2026-02-01&to=2026-01-31"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&browser, ".error").await,
+        "The period starts on 1 Feb 2026 but ends before, on 31 Jan 2026."
+    );
     // Treasury imports a bank statement through the page; its payment waits in the queue.
     sign_out(&browser).await;
     sign_in(
@@ -498,6 +607,19 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .unwrap();
     assert!(text(&browser, "#reconciled").await.contains("Statement"));
     screenshot(&browser, "13-treasury-reconciliation").await;
+    fits_a_phone(
+        &browser,
+        &base,
+        &[
+            "/ledger",
+            "/treasury/",
+            "/treasury/lines",
+            "/treasury/payouts",
+            "/treasury/reconciliation",
+            "/operator/",
+        ],
+    )
+    .await;
     sign_out(&browser).await;
     sign_in(
         &browser,
@@ -508,21 +630,32 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     .await;
     wait_path(&browser, "/supplier/").await;
 
-    // At phone width the dashboard fits without sideways scrolling.
+    // Every page of the supplier's fits a phone, the receipt too.
+    fits_a_phone(
+        &browser,
+        &base,
+        &[
+            "/supplier/",
+            "/supplier/invoices",
+            "/supplier/financing",
+            "/supplier/advances",
+            "/supplier/statement",
+            &receipt,
+        ],
+    )
+    .await;
     browser.set_window_size(390, 844).await.unwrap();
     browser.goto(&format!("{base}/supplier/")).await.unwrap();
     text(&browser, "[data-testid=available]").await;
-    let overflow = browser
-        .execute(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
+    screenshot(&browser, "09-phone-dashboard").await;
+    browser.goto(&format!("{base}{receipt}")).await.unwrap();
+    text(&browser, "main h2").await;
+    screenshot(&browser, "14-phone-receipt").await;
+    browser
+        .goto(&format!("{base}/supplier/statement"))
         .await
         .unwrap();
-    assert!(
-        overflow.as_i64().unwrap() <= 0,
-        "the page is wider than the phone by {overflow}px"
-    );
-    screenshot(&browser, "09-phone-dashboard").await;
+    text(&browser, "main h2").await;
+    screenshot(&browser, "15-phone-statement").await;
     browser.close().await.unwrap();
 }

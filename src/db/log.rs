@@ -383,6 +383,69 @@ pub fn balance_with_prefix_through(
     Ok(amounts.iter().sum())
 }
 
+/// One posting on an account with the entry it belongs to, for a statement.
+#[derive(Debug, Clone, Queryable)]
+pub struct AccountLine {
+    pub seq: i64,
+    pub recorded_at: NaiveDateTime,
+    pub amount_minor: i64,
+    pub canonical: String,
+}
+
+/// Postings on one account in one currency recorded in `[from, until)`,
+/// oldest first, with their entries; at most `limit`.
+pub fn account_lines(
+    connection: &mut DbConnection,
+    account: &str,
+    currency: &str,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<AccountLine>, DbError> {
+    Ok(postings::table
+        .inner_join(log_entries::table)
+        .filter(
+            postings::account
+                .eq(account)
+                .and(postings::currency.eq(currency)),
+        )
+        .filter(
+            log_entries::recorded_at
+                .ge(from)
+                .and(log_entries::recorded_at.lt(until)),
+        )
+        .order((postings::seq, postings::posting_index))
+        .limit(limit)
+        .select((
+            postings::seq,
+            log_entries::recorded_at,
+            postings::amount_minor,
+            log_entries::canonical,
+        ))
+        .load(connection)?)
+}
+
+/// The balance of one account in one currency from the postings recorded
+/// before `until`.
+pub fn account_balance_before(
+    connection: &mut DbConnection,
+    account: &str,
+    currency: &str,
+    until: NaiveDateTime,
+) -> Result<i64, DbError> {
+    let amounts: Vec<i64> = postings::table
+        .inner_join(log_entries::table)
+        .filter(
+            postings::account
+                .eq(account)
+                .and(postings::currency.eq(currency)),
+        )
+        .filter(log_entries::recorded_at.lt(until))
+        .select(postings::amount_minor)
+        .load(connection)?;
+    Ok(amounts.iter().sum())
+}
+
 /// One canonical entry by seq.
 pub fn entry(connection: &mut DbConnection, seq: i64) -> Result<Option<String>, DbError> {
     Ok(log_entries::table

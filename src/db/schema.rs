@@ -58,6 +58,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(postings -> log_entries (seq));
+
 diesel::allow_tables_to_appear_in_same_query!(
     log_entries,
     merkle_nodes,

@@ -248,10 +248,11 @@ impl Currency {
             0 => format!("{sign}{whole}"),
             _ => format!("{sign}{whole}.{fraction}{padding}"),
         };
-        self.parse_amount_exact(&canonical).map_err(|error| match error {
-            MoneyError::Overflow(_) => MoneyError::Overflow(typed.to_string()),
-            _ => malformed(),
-        })
+        self.parse_amount_exact(&canonical)
+            .map_err(|error| match error {
+                MoneyError::Overflow(_) => MoneyError::Overflow(typed.to_string()),
+                _ => malformed(),
+            })
     }
 
     /// Formats minor units with exactly this currency's scale: 882000 → "8820.00".
@@ -440,8 +441,22 @@ mod tests {
         let jpy = Currency::parse("JPY").unwrap();
         assert_eq!(jpy.parse_amount_typed("1,500"), Ok(1500));
         assert!(jpy.parse_amount_typed("1500,5").is_err());
-        for bad in ["", "1,2,3", "1.23,4.5", "12,34,56.00", "1..00", "abc", "1,00,000.00", "-", "1.234,5,6", "1,"] {
-            assert!(eur().parse_amount_typed(bad).is_err(), "{bad:?} was accepted");
+        for bad in [
+            "",
+            "1,2,3",
+            "1.23,4.5",
+            "12,34,56.00",
+            "1..00",
+            "abc",
+            "1,00,000.00",
+            "-",
+            "1.234,5,6",
+            "1,",
+        ] {
+            assert!(
+                eur().parse_amount_typed(bad).is_err(),
+                "{bad:?} was accepted"
+            );
         }
     }
 

@@ -8,6 +8,7 @@ pub mod receipt;
 pub mod retailer;
 pub mod session;
 pub mod sign_in;
+pub mod statement;
 pub mod supplier;
 pub mod treasury;
 
@@ -64,11 +65,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/receipts/{seq}.json", web::get().to(receipt::json))
         .route("/receipts/{seq}", web::get().to(receipt::page))
         .route("/supplier/receipts/{seq}", web::get().to(receipt::page))
-        .route("/supplier/statement", web::get().to(supplier::statement))
-        .route(
-            "/supplier/statement.csv",
-            web::get().to(supplier::statement_csv),
-        )
+        .route("/supplier/statement", web::get().to(statement::page))
+        .route("/supplier/statement.csv", web::get().to(statement::csv))
         .route("/retailer/", web::get().to(retailer::payables))
         .route(
             "/retailer/payables/{invoice_id}/confirm",

@@ -429,6 +429,70 @@ pub fn describe(
     })
 }
 
+/// A statement line's words: what kind of thing happened, and the invoices
+/// it concerns with their suppliers (a payment may pay several).
+pub fn outline(event: &Event) -> (&'static str, Vec<(&str, Option<&str>)>) {
+    match event {
+        Event::JournalPosted(_) => ("Journal entry by the operator", vec![]),
+        Event::PartyRegistered(_) => ("Party registered", vec![]),
+        Event::BankAccountSet(_) => ("Bank account set", vec![]),
+        Event::ProgramCreated(_) => ("Programme created", vec![]),
+        Event::SupplierEnrolled(_) => ("Enrolled in a programme", vec![]),
+        Event::FunderDeposited(_) => ("Funder deposit", vec![]),
+        Event::InvoiceRegistered(i) => (
+            "Invoice registered",
+            vec![(&i.invoice_id, Some(&i.supplier_id))],
+        ),
+        Event::InvoiceConfirmed(d) => ("Invoice confirmed", vec![(&d.0.invoice_id, None)]),
+        Event::InvoiceDisputed(d) => ("Invoice disputed", vec![(&d.0.invoice_id, None)]),
+        Event::InvoiceRejected(d) => ("Invoice rejected", vec![(&d.0.invoice_id, None)]),
+        Event::InvoiceCredited(c) => ("Credit note", vec![(&c.invoice_id, None)]),
+        Event::InvoiceOverdue(o) => ("Invoice overdue", vec![(&o.invoice_id, None)]),
+        Event::InvoiceDefaulted(d) => ("Invoice written off", vec![(&d.invoice_id, None)]),
+        Event::AdvanceAccepted(a) => (
+            "Invoice financed",
+            vec![(&a.invoice_id, Some(&a.supplier_id))],
+        ),
+        Event::PaymentReceived(p) => (
+            "Buyer's payment",
+            p.allocations
+                .iter()
+                .map(|a| (a.invoice_id.as_str(), Some(a.supplier_id.as_str())))
+                .collect(),
+        ),
+        Event::PaymentReversed(r) => (
+            "Payment reversed by the bank",
+            r.allocations
+                .iter()
+                .map(|a| (a.invoice_id.as_str(), None))
+                .collect(),
+        ),
+        Event::BankLineImported(_) => ("Bank statement line", vec![]),
+        Event::PayoutBatchCreated(_) => ("Payout instructed", vec![]),
+        Event::PayoutConfirmed(_) => ("Payout confirmed by the bank", vec![]),
+    }
+}
+
+/// The numbers of the invoices a statement line concerns, those of `viewer`
+/// only, comma-separated.
+pub fn invoice_numbers(
+    event: &Event,
+    viewer: &Principal,
+    names: &mut Names<'_>,
+) -> Result<(&'static str, String), ReadError> {
+    let (title, invoices) = outline(event);
+    let mut numbers = Vec::new();
+    for (invoice, supplier) in invoices {
+        if supplier.is_none_or(|s| sees_supplier(viewer, s)) {
+            let number = names.invoice(invoice)?;
+            if !numbers.contains(&number) {
+                numbers.push(number);
+            }
+        }
+    }
+    Ok((title, numbers.join(", ")))
+}
+
 #[derive(Template)]
 #[template(path = "receipt.html")]
 pub struct ReceiptPage {

@@ -10,13 +10,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{
-    actor, date, html, money, principal, read, refusal, see_other, shown_status, typed_amount, percent,
-    Layout,
+    actor, date, html, money, percent, principal, read, refusal, see_other, shown_status,
+    typed_amount, Layout,
 };
 use super::session::{PageError, Session};
 use crate::db::financing::ProgramRow;
 use crate::domain::InvoiceStatus;
-use crate::domain::{Currency, Role};
+use crate::domain::Role;
 use crate::server::AppState;
 use crate::services::advance::AcceptAdvance;
 use crate::services::invoice::einvoice;
@@ -508,126 +508,4 @@ pub async fn advances(
         },
         StatusCode::OK,
     )
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StatementQuery {
-    pub currency: Option<String>,
-}
-
-pub struct StatementLine {
-    pub seq: i64,
-    pub account: String,
-    pub amount: String,
-    pub balance: String,
-}
-
-#[derive(Template)]
-#[template(path = "supplier_statement.html")]
-pub struct StatementPage {
-    pub layout: Layout,
-    pub currency: String,
-    pub opening: String,
-    pub lines: Vec<StatementLine>,
-}
-
-async fn statement_rows(
-    state: &web::Data<AppState>,
-    session: &Session,
-    currency: Currency,
-) -> Result<reads::Statement, PageError> {
-    let who = principal(session);
-    read(state, move |c| {
-        reads::statement(
-            c,
-            &who,
-            None,
-            currency.code(),
-            -1,
-            Some(crate::limits::SUPPLIER_STATEMENT_LINES_MAX),
-        )
-    })
-    .await
-}
-
-fn statement_currency(query: &StatementQuery) -> Result<Currency, PageError> {
-    Currency::parse(query.currency.as_deref().unwrap_or("EUR")).map_err(|_| PageError::NotFound)
-}
-
-pub async fn statement(
-    state: web::Data<AppState>,
-    session: Session,
-    query: web::Query<StatementQuery>,
-) -> Result<HttpResponse, PageError> {
-    session.require(Role::Supplier)?;
-    let currency = statement_currency(&query)?;
-    let statement = statement_rows(&state, &session, currency).await?;
-    let mut running = statement.opening_minor;
-    let lines = statement
-        .lines
-        .iter()
-        .map(|l| {
-            running += l.amount_minor;
-            // Shown from the supplier's side: money owed to it is positive.
-            StatementLine {
-                seq: l.seq,
-                account: l.account.clone(),
-                amount: currency.format_display(-l.amount_minor),
-                balance: currency.format_display(-running),
-            }
-        })
-        .collect();
-    let page = StatementPage {
-        layout: Layout::new(&session, "Statement", "/supplier/statement"),
-        currency: currency.code().into(),
-        opening: currency.format_display(-statement.opening_minor),
-        lines,
-    };
-    html(&page, StatusCode::OK)
-}
-
-/// The statement as CSV: seq, account, amount, balance, from the supplier's side.
-pub async fn statement_csv(
-    state: web::Data<AppState>,
-    session: Session,
-    query: web::Query<StatementQuery>,
-) -> Result<HttpResponse, PageError> {
-    session.require(Role::Supplier)?;
-    let currency = statement_currency(&query)?;
-    let statement = statement_rows(&state, &session, currency).await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| PageError::internal(&e);
-    writer
-        .write_record(["seq", "account", "currency", "amount", "balance"])
-        .map_err(failed)?;
-    let mut running = statement.opening_minor;
-    for line in &statement.lines {
-        running += line.amount_minor;
-        let (amount, balance) = (
-            currency.format_amount(-line.amount_minor),
-            currency.format_amount(-running),
-        );
-        writer
-            .write_record([
-                line.seq.to_string().as_str(),
-                &line.account,
-                currency.code(),
-                &amount,
-                &balance,
-            ])
-            .map_err(failed)?;
-    }
-    let body = writer
-        .into_inner()
-        .map_err(|e| PageError::internal(&e.into_error()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "attachment; filename=\"statement-{}-{}.csv\"",
-                session.0.party, currency
-            ),
-        ))
-        .body(body))
 }
