@@ -230,8 +230,9 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     let setup = base.clone();
     tokio::task::spawn_blocking(move || {
         let operator = Client::new(&setup, &token);
-        for (id, role, tax) in [("ret-hansa", "retailer", None), ("fund-nord", "funder", None), ("sup-acme", "supplier", Some("DE129273398"))] {
-            assert_eq!(operator.post("/api/v1/parties", &json!({"party_id": id, "role": role, "name": id, "tax_id": tax})).0, 201);
+        for (id, role, name, tax) in [("ret-hansa", "retailer", "Hansa Retail AG", None), ("fund-nord", "funder", "Nord Capital", None),
+                                      ("sup-acme", "supplier", "Acme Tools GmbH", Some("DE129273398"))] {
+            assert_eq!(operator.post("/api/v1/parties", &json!({"party_id": id, "role": role, "name": name, "tax_id": tax})).0, 201);
         }
         let program = json!({"program_id": "prog-hansa", "retailer_id": "ret-hansa", "funder_id": "fund-nord", "currency": "EUR",
             "advance_rate": "0.90", "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120,
@@ -337,6 +338,14 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .click()
         .await
         .unwrap();
+    assert_eq!(
+        text(&browser, ".notice").await,
+        "Invoice INV-2026-0001 is registered: 10,000.00 EUR, due 2 Mar 2026. Your buyer confirms it next; then you can get paid now."
+    );
+    assert!(text(&browser, "header").await.contains("Acme Tools GmbH"));
+    assert!(text(&browser, "#program_id")
+        .await
+        .contains("Hansa Retail AG, EUR"));
     let row = text(&browser, "tr[data-invoice]").await;
     assert!(
         row.contains("INV-2026-0001")
@@ -368,6 +377,14 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .await
         .unwrap();
     wait_text(&browser, "tr[data-invoice]", "confirmed").await;
+    let notice = text(&browser, ".notice").await;
+    assert!(
+        notice.starts_with("Invoice INV-2026-0001 from Acme Tools GmbH is confirmed. Pay 10,000.00 EUR by 2 Mar 2026, quoting RF"),
+        "{notice}"
+    );
+    assert!(text(&browser, "tr[data-invoice]")
+        .await
+        .contains("Acme Tools GmbH"));
     sign_out(&browser).await;
 
     // The supplier takes the quote and accepts it.
@@ -414,6 +431,7 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     for fact in [
         "Invoice amount\n10,000.00 EUR",
         "Advanced (90%)\n9,000.00 EUR",
+        "Buyer\nHansa Retail AG",
         "Fee (12% a year for 60 days)\n180.00 EUR",
         "Paid out\n8,820.00 EUR",
         "To account\nno bank account yet",

@@ -144,6 +144,23 @@ impl From<ReadError> for PageError {
     }
 }
 
+/// The names of the parties `ids`, each read once, for pages that list
+/// rows by party; an unknown party keeps its id.
+pub fn party_names<'a>(
+    connection: &mut crate::db::DbConnection,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<std::collections::HashMap<String, String>, crate::db::DbError> {
+    let mut names = std::collections::HashMap::new();
+    for id in ids {
+        if !names.contains_key(id) {
+            let name = crate::db::financing::party(connection, id)?
+                .map_or_else(|| id.to_string(), |p| p.name);
+            names.insert(id.to_string(), name);
+        }
+    }
+    Ok(names)
+}
+
 /// Runs a read on a pooled connection off the async threads.
 pub async fn read<T, E, F>(
     state: &actix_web::web::Data<crate::server::AppState>,

@@ -6,7 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{
-    actor, date, html, money, principal, read, refusal, see_other, shown_status, Layout,
+    actor, date, html, money, party_names, principal, read, refusal, see_other, shown_status,
+    Layout,
 };
 use super::session::{PageError, Session};
 use crate::domain::InvoiceStatus;
@@ -17,7 +18,8 @@ use crate::services::reads;
 
 pub struct PayableLine {
     pub invoice_id: String,
-    pub supplier_id: String,
+    /// The supplier's name.
+    pub supplier: String,
     pub invoice_number: String,
     pub issued: String,
     pub due: String,
@@ -35,6 +37,8 @@ pub struct PayablesPage {
     pub payables: Vec<PayableLine>,
     pub signed: bool,
     pub error: Option<String>,
+    /// What happened, after a decision.
+    pub notice: Option<String>,
 }
 
 async fn payables_page(
@@ -45,10 +49,13 @@ async fn payables_page(
     let who = principal(session);
     let today = state.clock.today();
     let party = session.0.party.to_string();
-    let (rows, retailer) = read(state, move |c| {
+    let (rows, retailer, names) = read(state, move |c| {
+        let rows = reads::invoices_of(c, &who)?;
+        let names = party_names(c, rows.iter().map(|(i, _)| i.supplier_id.as_str()))?;
         Ok::<_, crate::services::log_reads::ReadError>((
-            reads::invoices_of(c, &who)?,
+            rows,
             crate::db::financing::party(c, &party)?,
+            names,
         ))
     })
     .await?;
@@ -64,24 +71,53 @@ async fn payables_page(
                 due: date(i.due_date),
                 status: shown_status(i.status, i.due_date, today),
                 invoice_id: String::from(i.invoice_id),
-                supplier_id: String::from(i.supplier_id),
+                supplier: names[i.supplier_id.as_str()].clone(),
                 invoice_number: i.invoice_number,
             })
             .collect(),
         signed: retailer.is_some_and(|r| r.public_key.is_some()),
         error,
+        notice: None,
     })
+}
+
+/// `?confirmed=ID` or `?disputed=ID` after a decision: what happened.
+#[derive(Debug, Default, Deserialize)]
+pub struct PayablesQuery {
+    pub confirmed: Option<String>,
+    pub disputed: Option<String>,
 }
 
 pub async fn payables(
     state: web::Data<AppState>,
     session: Session,
+    query: web::Query<PayablesQuery>,
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Retailer)?;
-    html(
-        &payables_page(&state, &session, None).await?,
-        StatusCode::OK,
-    )
+    let mut page = payables_page(&state, &session, None).await?;
+    let decided = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|id| page.payables.iter().find(|p| &p.invoice_id == id))
+    };
+    page.notice = match (decided(&query.confirmed), decided(&query.disputed)) {
+        (Some(p), _) => Some(if p.pay_with.is_empty() {
+            format!(
+                "Invoice {} from {} is confirmed. Pay {} by {}.",
+                p.invoice_number, p.supplier, p.amount, p.due
+            )
+        } else {
+            format!(
+                "Invoice {} from {} is confirmed. Pay {} by {}, quoting {}.",
+                p.invoice_number, p.supplier, p.amount, p.due, p.pay_with
+            )
+        }),
+        (None, Some(p)) => Some(format!(
+            "Invoice {} from {} is disputed. {} sees your reason on the invoice and cannot finance it.",
+            p.invoice_number, p.supplier, p.supplier
+        )),
+        (None, None) => None,
+    };
+    html(&page, StatusCode::OK)
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,7 +170,11 @@ async fn decide(
         }
     };
     match outcome {
-        Ok(_) => Ok(see_other("/retailer/")),
+        Ok(_) => {
+            let id: String = url::form_urlencoded::byte_serialize(invoice_id.as_bytes()).collect();
+            let what = if confirm { "confirmed" } else { "disputed" };
+            Ok(see_other(&format!("/retailer/?{what}={id}")))
+        }
         Err(error) => {
             let (_, message) = refusal(error)?;
             html(

@@ -10,11 +10,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{
-    actor, date, html, money, percent, principal, read, refusal, see_other, shown_status,
-    typed_amount, Layout,
+    actor, date, html, money, party_names, percent, principal, read, refusal, see_other,
+    shown_status, typed_amount, Layout,
 };
 use super::session::{PageError, Session};
-use crate::db::financing::ProgramRow;
 use crate::domain::InvoiceStatus;
 use crate::domain::Role;
 use crate::server::AppState;
@@ -25,7 +24,8 @@ use crate::services::log_reads;
 use crate::services::reads;
 
 pub struct PositionLine {
-    pub program_id: String,
+    /// The programme's retailer, by name.
+    pub buyer: String,
     pub limit: String,
     pub used: String,
     pub available: String,
@@ -52,14 +52,33 @@ pub async fn dashboard(
 ) -> Result<HttpResponse, PageError> {
     let party = session.require(Role::Supplier)?.party.to_string();
     let today = state.clock.today();
-    let overview = read(&state, move |c| reads::supplier_overview(c, &party, today)).await?;
+    let (overview, buyers) = read(&state, move |c| {
+        let overview = reads::supplier_overview(c, &party, today)?;
+        let mut retailers = Vec::new();
+        for position in &overview.positions {
+            let program = crate::db::financing::program(c, &position.program_id)?;
+            retailers.push(program.map(|p| p.retailer_id.to_string()));
+        }
+        let names = party_names(c, retailers.iter().flatten().map(String::as_str))?;
+        let buyers: Vec<String> = retailers
+            .iter()
+            .zip(&overview.positions)
+            .map(|(r, p)| {
+                r.as_ref()
+                    .map_or_else(|| p.program_id.clone(), |r| names[r].clone())
+            })
+            .collect();
+        Ok::<_, log_reads::ReadError>((overview, buyers))
+    })
+    .await?;
     let page = DashboardPage {
         layout: Layout::new(&session, "Dashboard", "/supplier/"),
         positions: overview
             .positions
             .iter()
-            .map(|p| PositionLine {
-                program_id: p.program_id.clone(),
+            .zip(buyers)
+            .map(|(p, buyer)| PositionLine {
+                buyer,
                 limit: p.currency.format_display(p.limit_minor),
                 used: p.currency.format_display(p.used_minor),
                 available: p.currency.format_display(p.available_minor()),
@@ -89,6 +108,13 @@ pub struct InvoiceLine {
     pub status: String,
 }
 
+/// A programme as the supplier picks it: by its buyer and currency.
+pub struct ProgramChoice {
+    pub program_id: String,
+    /// "Hansa Retail AG, EUR".
+    pub label: String,
+}
+
 /// The registration form's values, kept when it is shown again with an error.
 #[derive(Debug, Default, Deserialize)]
 pub struct RegisterForm {
@@ -111,7 +137,7 @@ pub struct RegisterForm {
 pub struct InvoicesPage {
     pub layout: Layout,
     pub invoices: Vec<InvoiceLine>,
-    pub programs: Vec<ProgramRow>,
+    pub programs: Vec<ProgramChoice>,
     pub form: RegisterForm,
     /// (field, message) of the registration form's error.
     pub error: Option<(String, String)>,
@@ -153,10 +179,16 @@ async fn invoices_page(
     let who = principal(session);
     let today = state.clock.today();
     let (rows, programs) = read(state, move |c| {
-        Ok::<_, log_reads::ReadError>((
-            reads::invoices_of(c, &who)?,
-            reads::programs_for_registration(c, &who)?,
-        ))
+        let programs = reads::programs_for_registration(c, &who)?;
+        let names = party_names(c, programs.iter().map(|p| p.retailer_id.as_str()))?;
+        let programs = programs
+            .iter()
+            .map(|p| ProgramChoice {
+                program_id: p.program_id.to_string(),
+                label: format!("{}, {}", names[p.retailer_id.as_str()], p.currency),
+            })
+            .collect::<Vec<_>>();
+        Ok::<_, log_reads::ReadError>((reads::invoices_of(c, &who)?, programs))
     })
     .await?;
     Ok(InvoicesPage {
@@ -181,9 +213,11 @@ async fn invoices_page(
     })
 }
 
-/// `?past_due=NUMBER` after a registration whose due date had passed.
+/// `?registered=NUMBER` after a registration; `?past_due=NUMBER` after one
+/// whose due date had passed.
 #[derive(Debug, Deserialize)]
 pub struct InvoicesQuery {
+    pub registered: Option<String>,
     pub past_due: Option<String>,
 }
 
@@ -194,11 +228,22 @@ pub async fn invoices(
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Supplier)?;
     let mut page = invoices_page(&state, &session, RegisterForm::default(), None, None).await?;
-    page.notice = query.into_inner().past_due.map(|number| {
-        format!(
-            "Invoice {number} is registered, but its due date has passed: it shows as overdue, and it cannot be financed."
-        )
+    let query = query.into_inner();
+    let registered = query.registered.and_then(|number| {
+        let line = page.invoices.iter().find(|i| i.invoice_number == number)?;
+        Some(format!(
+            "Invoice {number} is registered: {}, due {}. Your buyer confirms it next; then you can get paid now.",
+            line.amount, line.due
+        ))
     });
+    page.notice = query
+        .past_due
+        .map(|number| {
+            format!(
+                "Invoice {number} is registered, but its due date has passed: it shows as overdue, and it cannot be financed."
+            )
+        })
+        .or(registered);
     html(&page, StatusCode::OK)
 }
 
@@ -254,7 +299,14 @@ pub async fn register(
                     .collect();
             Ok(see_other(&format!("/supplier/invoices?past_due={number}")))
         }
-        Ok(_) => Ok(see_other("/supplier/invoices")),
+        Ok(_) => {
+            let number: String =
+                url::form_urlencoded::byte_serialize(form.invoice_number.trim().as_bytes())
+                    .collect();
+            Ok(see_other(&format!(
+                "/supplier/invoices?registered={number}"
+            )))
+        }
         Err(error) => {
             let (field, message) = refusal(error)?;
             let field = match field.as_deref() {
@@ -294,11 +346,17 @@ pub async fn upload(
         &supplier_id,
         &form.document.data,
     ) {
-        Ok(command) => state.ledger.submit(command).await,
+        Ok(command) => {
+            let number: String =
+                url::form_urlencoded::byte_serialize(command.invoice_number().as_bytes()).collect();
+            state.ledger.submit(command).await.map(|_| number)
+        }
         Err(error) => Err(error),
     };
     match outcome {
-        Ok(_) => Ok(see_other("/supplier/invoices")),
+        Ok(number) => Ok(see_other(&format!(
+            "/supplier/invoices?registered={number}"
+        ))),
         Err(error) => {
             let (_, message) = refusal(error)?;
             let name = form

@@ -69,6 +69,11 @@ pub struct RegisterInvoice {
 }
 
 impl RegisterInvoice {
+    /// The invoice's number, as the supplier wrote it.
+    pub fn invoice_number(&self) -> &str {
+        &self.fields.invoice_number
+    }
+
     pub fn parse(actor: Actor, fields: &InvoiceFields<'_>) -> Result<Self, LedgerError> {
         let invoice_number = fields.invoice_number.trim();
         if invoice_number.is_empty()
