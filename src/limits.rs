@@ -155,6 +155,8 @@ pub const TREASURY_PAGE_LINES_SHOWN: i64 = 50;
 pub const TREASURY_PAGE_PAYOUTS_SHOWN: i64 = 200;
 /// Recent entries the public ledger page shows.
 pub const LEDGER_PAGE_ENTRIES_SHOWN: u64 = 25;
+/// Entries an invoice's page shows in its timeline at most.
+pub const INVOICE_TIMELINE_ENTRIES_MAX: i64 = 200;
 /// Statement lines one page or CSV holds at most.
 pub const SUPPLIER_STATEMENT_LINES_MAX: i64 = API_PAGE_ROWS_MAX;
 /// Bank lines one API request lists at most.
@@ -193,6 +195,11 @@ pub const HTML_FORM_BYTES_MAX: usize = 64 * 1024;
 pub const PROGRAMS_LISTED_MAX: i64 = 1_000;
 /// Parties listed on one page at most.
 pub const PARTIES_LISTED_MAX: i64 = 10_000;
+/// Web users the operator's set-up page lists at most (by e-mail).
+pub const WEB_USERS_LISTED_MAX: i64 = 1_000;
+/// API keys the operator's set-up page lists at most, newest first
+/// (revoked keys included, so the oldest drop off the page first).
+pub const API_KEYS_LISTED_MAX: i64 = 1_000;
 /// Rows a treasury chart reads at most.
 pub const CHART_ROWS_READ_MAX: i64 = 100_000;
 /// Earlier credits considered when matching a reversal or a suggestion.

@@ -3,6 +3,7 @@
 //! confirmed, take the quote, accept it, see the dashboard change, download the
 //! CSV. With SCFLEDGER_SCREENSHOTS=DIR the pages are saved as PNG (docs/user-guide.md).
 
+mod axe;
 mod common;
 
 use std::process::{Child, Command, Stdio};
@@ -182,6 +183,7 @@ async fn fits_a_phone(browser: &Browser, base: &str, paths: &[&str]) {
     for path in paths {
         browser.goto(&format!("{base}{path}")).await.unwrap();
         text(browser, "main h1").await;
+        axe::check(browser, path).await;
         let found = browser
             .execute(
                 "const width = window.innerWidth;\
@@ -443,6 +445,39 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .await
         .contains("the rest, 1,000.00 EUR, is paid to you"));
     screenshot(&browser, "06-receipt").await;
+
+    // The invoice's page tells its life, step by step, each with its receipt.
+    browser
+        .goto(&format!("{base}/supplier/invoices"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("tr[data-invoice] a[href^='/invoices/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&browser, "/invoices/").await;
+    assert_eq!(text(&browser, "main h1").await, "Invoice INV-2026-0001");
+    assert_eq!(text(&browser, "[data-testid=status]").await, "financed");
+    let steps = browser
+        .find_all(Locator::Css("li[data-step] p.strong"))
+        .await
+        .unwrap();
+    let mut headlines = Vec::new();
+    for step in steps {
+        headlines.push(step.text().await.unwrap());
+    }
+    assert_eq!(
+        headlines,
+        [
+            "Invoice INV-2026-0001 registered",
+            "Invoice INV-2026-0001 confirmed by the buyer",
+            "You are paid 8,820.00 EUR now for invoice INV-2026-0001",
+        ]
+    );
+    screenshot(&browser, "06b-invoice").await;
 
     // The dashboard changed.
     browser.goto(&format!("{base}/supplier/")).await.unwrap();

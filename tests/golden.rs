@@ -19,7 +19,7 @@ use scfledger::services::common::Actor;
 use scfledger::services::invoice::CreditNote;
 
 /// Every entry kind the ledger writes; the golden ledger holds each.
-const KINDS: [&str; 19] = [
+const KINDS: [&str; 23] = [
     "advance.accepted",
     "bank.line_imported",
     "funder.deposited",
@@ -31,11 +31,15 @@ const KINDS: [&str; 19] = [
     "invoice.registered",
     "invoice.rejected",
     "journal.posted",
+    "party.bank_account_request_declined",
+    "party.bank_account_requested",
     "party.bank_account_set",
     "party.registered",
     "payment.received",
     "payment.reversed",
     "payout.batch_created",
+    "payout.batch_declined",
+    "payout.batch_proposed",
     "payout.confirmed",
     "program.created",
     "program.supplier_enrolled",
@@ -153,6 +157,47 @@ fn record(db: &TestDb) -> Vec<String> {
         ))
         .unwrap();
     assert_eq!(report.lines_imported, 3, "{report:?}");
+    // Treasury approves Cobalt's bank account (asked for in the demo); Baltic
+    // asks for another one, and treasury declines it.
+    let cobalt = fin_db::party(&mut connection, "sup-cobalt")
+        .unwrap()
+        .unwrap();
+    ledger
+        .submit_blocking(
+            scfledger::services::party::SetBankAccount::approve_request(
+                operator(),
+                "sup-cobalt",
+                cobalt.requested_seq.unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let baltic = Actor {
+        party: PartyId::parse("sup-baltic").unwrap(),
+        role: Role::Supplier,
+    };
+    let asked = ledger
+        .submit_blocking(
+            scfledger::services::party::RequestBankAccount::parse(
+                baltic,
+                "finance@baltic.example",
+                "EE38 2200 2210 2014 5685",
+                None,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    ledger
+        .submit_blocking(
+            scfledger::services::party::DeclineBankAccountRequest::parse(
+                operator(),
+                "sup-baltic",
+                asked.seq as i64,
+                "Not confirmed by phone with Baltic's finance team",
+            )
+            .unwrap(),
+        )
+        .unwrap();
     drop(ledger);
     writer.join().unwrap();
     let count = scfledger::db::log::entry_count(&mut connection).unwrap();

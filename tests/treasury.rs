@@ -217,6 +217,40 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
         );
         assert_eq!(status, 201, "{backend}: {batch}");
         let batch_id = batch["id"].as_str().unwrap().to_string();
+        // Four eyes: the key that proposed the batch cannot approve it, and
+        // nothing is instructed until a second one does.
+        let (status, refused) = operator.post(
+            &format!("/api/v1/payout-batches/{batch_id}/approval"),
+            &json!({}),
+        );
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (403, Some("second_approver_required")),
+            "{backend}: {refused}"
+        );
+        let (_, proposed) = operator.get("/api/v1/payouts?status=proposed");
+        assert_eq!(
+            proposed.as_array().unwrap().len(),
+            2,
+            "{backend}: {proposed}"
+        );
+        let (status, file) = get_text(
+            &base,
+            &token,
+            &format!("/api/v1/payout-batches/{batch_id}/pain001"),
+        );
+        assert_eq!(status, 409, "{backend}: no file before approval: {file}");
+        let (status, second) = operator.post(
+            "/api/v1/api-keys",
+            &json!({"party_id": "op-treasury", "role": "operator", "label": "approver"}),
+        );
+        assert_eq!(status, 201, "{backend}: {second}");
+        let approver = Client::new(&base, second["token"].as_str().unwrap());
+        let (status, approved) = approver.post(
+            &format!("/api/v1/payout-batches/{batch_id}/approval"),
+            &json!({}),
+        );
+        assert_eq!(status, 201, "{backend}: {approved}");
         let (_, sent) = operator.get("/api/v1/payouts?status=sent");
         let payout_ids: Vec<String> = sent
             .as_array()

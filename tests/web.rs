@@ -231,3 +231,641 @@ fn pages_are_guarded() {
     assert_eq!(blocked.status().as_u16(), 429);
     assert!(blocked.text().unwrap().contains("Too many failed attempts"));
 }
+
+/// The CSRF token of a signed-in page's forms.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn get_page(base: &str, cookie: &str, path: &str) -> (u16, String) {
+    let response = client()
+        .get(format!("{base}{path}"))
+        .header("Cookie", cookie)
+        .send()
+        .unwrap();
+    (response.status().as_u16(), response.text().unwrap())
+}
+
+/// Posts a row's button: a form with the CSRF token only.
+fn post_button(base: &str, cookie: &str, path: &str, csrf: &str) -> (u16, String) {
+    let response = client()
+        .post(format!("{base}{path}"))
+        .header("Cookie", cookie)
+        .form(&[("csrf", csrf)])
+        .send()
+        .unwrap();
+    (response.status().as_u16(), response.text().unwrap())
+}
+
+/// The text between `start` and the next `end`.
+fn between(html: &str, start: &str, end: &str) -> String {
+    html.split(start)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {start} in {html}"))
+        .split(end)
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Text without its tags, white space collapsed.
+fn text_of(fragment: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in fragment.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The cells' text of each body row of the table in the section headed `heading_id`.
+fn table_rows(html: &str, heading_id: &str) -> Vec<Vec<String>> {
+    let section = between(
+        html,
+        &format!("<section aria-labelledby=\"{heading_id}\">"),
+        "</section>",
+    );
+    let body = between(&section, "<tbody>", "</tbody>");
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| text_of(&cell[cell.find('>').unwrap() + 1..]))
+                .collect()
+        })
+        .collect()
+}
+
+fn cells(texts: &[&str]) -> Vec<String> {
+    texts.iter().map(|t| t.to_string()).collect()
+}
+
+/// The operator's set-up page picks parties and programmes by name, lists
+/// the demo's web users and API keys; a disabled user cannot sign in and
+/// loses the open session until enabled again, and a revoked key is refused
+/// at once.
+#[test]
+fn the_operator_disables_users_and_revokes_api_keys() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let clock = scfledger::services::clock::Clock::system();
+        let (ledger, writer) = start(&db);
+        let seeded = scfledger::services::demo::seed(
+            &mut db.connect(),
+            &ledger,
+            db.folder.path(),
+            clock.today(),
+        )
+        .unwrap();
+        drop(ledger);
+        writer.join().unwrap();
+        let demo_token = std::fs::read_to_string(seeded.api_key_file.unwrap())
+            .unwrap()
+            .trim()
+            .to_string();
+        let (base, tests_token) = spawn_app(&db, clock);
+        let key_id = |token: &str| token.split('_').nth(1).unwrap().to_string();
+        let (demo_key, tests_key) = (key_id(demo_token.as_str()), key_id(tests_token.as_str()));
+        // Users and keys are created now.
+        let created = scfledger::web::pages::date(chrono::Utc::now().date_naive());
+        let created = created.as_str();
+
+        // Anna is signed in before she is disabled.
+        let anna = session_cookie(&sign_in(
+            &base,
+            "anna@acme-textiles.example",
+            "demo-supplier-2026",
+            false,
+        ))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+        assert_eq!(get_page(&base, &anna, "/supplier/").0, 200, "{backend}");
+        let signed_in = sign_in(
+            &base,
+            "treasury@scfledger.example",
+            "demo-operator-2026",
+            false,
+        );
+        assert_eq!(signed_in.status().as_u16(), 303, "{backend}");
+        let operator = session_cookie(&signed_in)
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let (status, html) = get_page(&base, &operator, "/operator/");
+        assert_eq!(status, 200, "{backend}");
+        let csrf = csrf_of(&html);
+
+        // Parties and programmes are picked by name, only those that fit the field.
+        for select in [
+            "<select id=\"retailer_id\" name=\"retailer_id\" required><option value=\"ret-hansa\">Hansa Retail AG</option></select>",
+            "<select id=\"funder_id\" name=\"funder_id\" required><option value=\"fund-nord\">Nordbank Capital</option></select>",
+            "<select id=\"enrol_program\" name=\"program_id\" required><option value=\"prog-hansa-eu\">Hansa Retail AG, EUR</option></select>",
+            "<select id=\"enrol_supplier\" name=\"supplier_id\" required><option value=\"sup-acme\">Acme Textiles GmbH</option><option value=\"sup-baltic\">Baltic Furniture OÜ</option><option value=\"sup-cobalt\">Cobalt Ceramics S.r.l.</option></select>",
+            "<option value=\"ret-hansa\">Hansa Retail AG (retailer)</option>",
+            "<option value=\"op-treasury\">scfledger Treasury (operator)</option>",
+        ] {
+            assert!(html.contains(select), "{backend}: {select}");
+        }
+
+        // The demo's users by e-mail; the keys newest first, never their secrets.
+        assert_eq!(
+            table_rows(&html, "users"),
+            vec![
+                cells(&[
+                    "anna@acme-textiles.example",
+                    "Acme Textiles GmbH",
+                    "supplier",
+                    created,
+                    "Active",
+                    "Disable"
+                ]),
+                cells(&[
+                    "payables@hansa-retail.example",
+                    "Hansa Retail AG",
+                    "retailer",
+                    created,
+                    "Active",
+                    "Disable"
+                ]),
+                cells(&[
+                    "payments@scfledger.example",
+                    "scfledger Treasury",
+                    "operator",
+                    created,
+                    "Active",
+                    "Disable"
+                ]),
+                cells(&[
+                    "treasury@scfledger.example",
+                    "scfledger Treasury",
+                    "operator",
+                    created,
+                    "Active",
+                    "This is you"
+                ]),
+            ],
+            "{backend}"
+        );
+        assert_eq!(
+            table_rows(&html, "keys"),
+            vec![
+                cells(&[
+                    tests_key.as_str(),
+                    "tests",
+                    "scfledger Treasury",
+                    "operator",
+                    created,
+                    "Active",
+                    "Revoke"
+                ]),
+                cells(&[
+                    demo_key.as_str(),
+                    "demo operator key",
+                    "scfledger Treasury",
+                    "operator",
+                    created,
+                    "Active",
+                    "Revoke"
+                ]),
+            ],
+            "{backend}"
+        );
+        for token in [&demo_token, &tests_token] {
+            let secret = token.split('_').nth(2).unwrap();
+            assert!(!html.contains(secret), "{backend}: a secret is shown");
+        }
+
+        // An operator cannot disable itself; a forged form changes nothing.
+        let (status, page) = post_button(
+            &base,
+            &operator,
+            "/operator/users/treasury@scfledger.example/disable",
+            &csrf,
+        );
+        assert_eq!(
+            (status, between(&page, "<p class=\"error\" role=\"alert\">", "</p>")),
+            (
+                422,
+                "You cannot disable your own account (treasury@scfledger.example): you are signed in with it. Another operator can disable it."
+                    .to_string()
+            ),
+            "{backend}"
+        );
+        let (status, _) = post_button(
+            &base,
+            &operator,
+            "/operator/users/anna@acme-textiles.example/disable",
+            "0000",
+        );
+        assert_eq!(status, 403, "{backend}");
+        assert_eq!(get_page(&base, &anna, "/supplier/").0, 200, "{backend}");
+
+        // Disabling Anna ends her session; she cannot sign in.
+        let disable = "/operator/users/anna@acme-textiles.example/disable";
+        assert!(html.contains(&format!("action=\"{disable}\"")), "{backend}");
+        let (status, page) = post_button(&base, &operator, disable, &csrf);
+        assert_eq!(
+            (
+                status,
+                between(&page, "<p class=\"notice\" role=\"status\">", "</p>")
+            ),
+            (
+                200,
+                "anna@acme-textiles.example can no longer sign in; their open sessions were ended."
+                    .to_string()
+            ),
+            "{backend}"
+        );
+        assert_eq!(
+            table_rows(&page, "users")[0],
+            cells(&[
+                "anna@acme-textiles.example",
+                "Acme Textiles GmbH",
+                "supplier",
+                created,
+                "Disabled",
+                "Enable"
+            ]),
+            "{backend}"
+        );
+        assert_eq!(get_page(&base, &anna, "/supplier/").0, 303, "{backend}");
+        assert_eq!(
+            sign_in(
+                &base,
+                "anna@acme-textiles.example",
+                "demo-supplier-2026",
+                false
+            )
+            .status()
+            .as_u16(),
+            401,
+            "{backend}"
+        );
+
+        // Enabled again, she signs in.
+        let (status, page) = post_button(
+            &base,
+            &operator,
+            "/operator/users/anna@acme-textiles.example/enable",
+            &csrf,
+        );
+        assert_eq!(
+            (
+                status,
+                between(&page, "<p class=\"notice\" role=\"status\">", "</p>")
+            ),
+            (
+                200,
+                "anna@acme-textiles.example can sign in again.".to_string()
+            ),
+            "{backend}"
+        );
+        assert_eq!(
+            table_rows(&page, "users")[0],
+            cells(&[
+                "anna@acme-textiles.example",
+                "Acme Textiles GmbH",
+                "supplier",
+                created,
+                "Active",
+                "Disable"
+            ]),
+            "{backend}"
+        );
+        let again = sign_in(
+            &base,
+            "anna@acme-textiles.example",
+            "demo-supplier-2026",
+            false,
+        );
+        assert_eq!(
+            (
+                again.status().as_u16(),
+                again.headers()["location"].to_str().unwrap()
+            ),
+            (303, "/supplier/"),
+            "{backend}"
+        );
+
+        // A revoked key is refused at once; the other keeps working.
+        let demo = Client::new(&base, &demo_token);
+        assert_eq!(demo.get("/api/v1/invoices").0, 200, "{backend}");
+        let revoke = format!("/operator/api-keys/{demo_key}/revoke");
+        assert!(html.contains(&format!("action=\"{revoke}\"")), "{backend}");
+        let (status, page) = post_button(&base, &operator, &revoke, &csrf);
+        assert_eq!(
+            (status, between(&page, "<p class=\"notice\" role=\"status\">", "</p>")),
+            (
+                200,
+                format!("API key {demo_key} (demo operator key) of scfledger Treasury is revoked; requests with it are refused from now on.")
+            ),
+            "{backend}"
+        );
+        let revoked_on = format!("Revoked on {created}");
+        assert_eq!(
+            table_rows(&page, "keys")[1],
+            cells(&[
+                demo_key.as_str(),
+                "demo operator key",
+                "scfledger Treasury",
+                "operator",
+                created,
+                revoked_on.as_str(),
+                ""
+            ]),
+            "{backend}"
+        );
+        assert_eq!(demo.get("/api/v1/invoices").0, 401, "{backend}");
+        assert_eq!(
+            Client::new(&base, &tests_token).get("/api/v1/invoices").0,
+            200,
+            "{backend}"
+        );
+        let (status, page) = post_button(&base, &operator, &revoke, &csrf);
+        assert_eq!(
+            (
+                status,
+                between(&page, "<p class=\"error\" role=\"alert\">", "</p>")
+            ),
+            (
+                422,
+                format!("There is no active API key {demo_key}; it may have been revoked already.")
+            ),
+            "{backend}"
+        );
+    }
+}
+
+/// Signs in and returns the session cookie, as a request header value.
+fn signed_in(base: &str, email: &str, password: &str) -> String {
+    session_cookie(&sign_in(base, email, password, false))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Posts a form; returns the status and the redirect's target, or the page.
+fn post_form(base: &str, cookie: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let response = client()
+        .post(format!("{base}{path}"))
+        .header("Cookie", cookie)
+        .form(fields)
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    match response.headers().get("location") {
+        Some(location) => (status, location.to_str().unwrap().to_string()),
+        None => (status, response.text().unwrap()),
+    }
+}
+
+fn notice_of(html: &str) -> String {
+    text_of(&between(
+        html,
+        "<p class=\"notice\" role=\"status\"",
+        "</p>",
+    ))
+    .trim_start_matches('>')
+    .trim()
+    .replace("&#39;", "'")
+    .replace("&quot;", "\"")
+}
+
+/// A supplier gives a new bank account on the web; its payouts are held
+/// until treasury approves the change. A payout batch is proposed by one
+/// treasury user and approved by another: the proposer cannot approve it,
+/// and only an approved batch has a pain.001 file.
+#[test]
+fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let clock = scfledger::services::clock::Clock::system();
+        let (ledger, writer) = start(&db);
+        scfledger::services::demo::seed(
+            &mut db.connect(),
+            &ledger,
+            db.folder.path(),
+            clock.today(),
+        )
+        .unwrap();
+        drop(ledger);
+        writer.join().unwrap();
+        let (base, _) = spawn_app(&db, clock);
+
+        // Anna asks to be paid to another account; the page says it waits.
+        let anna = signed_in(&base, "anna@acme-textiles.example", "demo-supplier-2026");
+        let (_, html) = get_page(&base, &anna, "/supplier/bank-account");
+        assert!(
+            html.contains("DE44 5001 0517 5407 3249 31"),
+            "{backend}: {html}"
+        );
+        let csrf = csrf_of(&html);
+        let (status, page) = post_form(
+            &base,
+            &anna,
+            "/supplier/bank-account",
+            &[("csrf", &csrf), ("iban", "DE12 3456"), ("bic", "")],
+        );
+        assert_eq!(status, 422, "{backend}: a wrong IBAN is refused: {page}");
+        assert!(
+            page.contains("value=\"DE12 3456\""),
+            "{backend}: the form keeps it"
+        );
+        let (status, location) = post_form(
+            &base,
+            &anna,
+            "/supplier/bank-account",
+            &[
+                ("csrf", &csrf),
+                ("iban", "DE02 1203 0000 0000 2020 51"),
+                ("bic", ""),
+            ],
+        );
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/supplier/bank-account?requested=1"),
+            "{backend}"
+        );
+        let (_, html) = get_page(&base, &anna, &location);
+        assert!(
+            notice_of(&html).starts_with("Thank you. Our treasury checks the new account"),
+            "{backend}: {html}"
+        );
+        assert!(
+            text_of(&between(&html, "data-testid=\"waiting\"", "</p>")).contains(
+                "to be paid to DE02 1203 0000 0000 2020 51. Our treasury checks every change of bank account before paying to it; until then your payouts are held and nothing goes to the old account."
+            ),
+            "{backend}: {html}"
+        );
+        // The demo's batch was approved by a second user: Anna's payouts read "instructed".
+        let (_, advances) = get_page(&base, &anna, "/supplier/advances");
+        assert!(
+            advances.contains("Instructed to the bank, not yet seen leaving our account"),
+            "{backend}: {advances}"
+        );
+
+        // Treasury sees both changes, oldest first, and decides.
+        let treasury = signed_in(&base, "treasury@scfledger.example", "demo-operator-2026");
+        let (_, html) = get_page(&base, &treasury, "/operator/");
+        let rows = table_rows(&html, "bank-requests");
+        assert_eq!(
+            rows.iter().map(|r| r[..3].to_vec()).collect::<Vec<_>>(),
+            vec![
+                cells(&[
+                    "Cobalt Ceramics S.r.l.",
+                    "none yet",
+                    "IT60 X054 2811 1010 0000 0123 456"
+                ]),
+                cells(&[
+                    "Acme Textiles GmbH",
+                    "DE44 5001 0517 5407 3249 31",
+                    "DE02 1203 0000 0000 2020 51"
+                ]),
+            ],
+            "{backend}"
+        );
+        let csrf = csrf_of(&html);
+        let seqs: Vec<String> = html
+            .split("name=\"request_seq\" value=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_string())
+            .collect();
+        let (status, location) = post_form(
+            &base,
+            &treasury,
+            "/operator/bank-accounts/sup-cobalt/approval",
+            &[("csrf", &csrf), ("request_seq", &seqs[0])],
+        );
+        assert_eq!(status, 303, "{backend}: {location}");
+        let (_, html) = get_page(&base, &treasury, &location);
+        assert_eq!(
+            notice_of(&html),
+            "Cobalt Ceramics S.r.l.'s new bank account is approved: its held payouts go into the next batch, paid there.",
+            "{backend}"
+        );
+        let (status, location) = post_form(
+            &base,
+            &treasury,
+            "/operator/bank-accounts/sup-acme/decline",
+            &[
+                ("csrf", &csrf),
+                ("request_seq", &seqs[2]),
+                ("reason", "Not confirmed by phone"),
+            ],
+        );
+        assert_eq!(status, 303, "{backend}: {location}");
+        let (_, html) = get_page(&base, &treasury, "/operator/");
+        assert!(
+            html.contains("No supplier waits for a change of bank account."),
+            "{backend}"
+        );
+
+        // The preview shows Cobalt's payouts, now payable; treasury proposes them.
+        let (_, preview) = get_page(
+            &base,
+            &treasury,
+            "/treasury/payouts/preview?currency=EUR&requested_execution_date=2026-12-04",
+        );
+        let rows = table_rows(&preview, "payouts");
+        assert!(!rows.is_empty(), "{backend}: {preview}");
+        assert!(
+            rows.iter()
+                .all(|r| r[0] == "Cobalt Ceramics S.r.l."
+                    && r[1] == "IT60 X054 2811 1010 0000 0123 456"),
+            "{backend}: {rows:?}"
+        );
+        let total = text_of(&between(&preview, "<h2 id=\"figures\">", "</h2>"));
+        let (status, location) = post_form(
+            &base,
+            &treasury,
+            "/treasury/payouts/batches",
+            &[
+                ("csrf", &csrf),
+                ("currency", "EUR"),
+                ("requested_execution_date", "2026-12-04"),
+            ],
+        );
+        assert_eq!(status, 303, "{backend}: {location}");
+        let batch_id = location.rsplit('=').next().unwrap().to_string();
+        let (_, html) = get_page(&base, &treasury, &location);
+        assert_eq!(
+            notice_of(&html),
+            format!("Batch {batch_id} is proposed. Another treasury user must review and approve it; nothing is paid until then."),
+            "{backend}"
+        );
+        let batch_page = format!("/treasury/payouts/batches/{batch_id}");
+        let (_, html) = get_page(&base, &treasury, &batch_page);
+        assert_eq!(
+            text_of(&between(&html, "<h2 id=\"figures\">", "</h2>")),
+            format!("{total} Awaiting approval"),
+            "{backend}: the batch holds what the preview showed"
+        );
+        assert!(
+            !html.contains("/approval\""),
+            "{backend}: no approve button for the proposer"
+        );
+        let (status, page) = post_form(
+            &base,
+            &treasury,
+            &format!("{batch_page}/approval"),
+            &[("csrf", &csrf)],
+        );
+        assert_eq!(status, 422, "{backend}");
+        assert!(
+            page.contains(&format!(
+                "you proposed batch {batch_id}; another treasury user must approve it"
+            )),
+            "{backend}: {page}"
+        );
+        assert_eq!(
+            get_page(&base, &treasury, &format!("{batch_page}/pain001.xml")).0,
+            404,
+            "{backend}: no file before approval"
+        );
+
+        // The second treasury user approves it; the file names Cobalt's new account.
+        let payments = signed_in(&base, "payments@scfledger.example", "demo-payments-2026");
+        let (_, html) = get_page(&base, &payments, &batch_page);
+        let csrf = csrf_of(&html);
+        let (status, location) = post_form(
+            &base,
+            &payments,
+            &format!("{batch_page}/approval"),
+            &[("csrf", &csrf)],
+        );
+        assert_eq!(
+            (status, location.clone()),
+            (303, format!("/treasury/payouts?approved={batch_id}")),
+            "{backend}"
+        );
+        let (_, html) = get_page(&base, &payments, &batch_page);
+        assert!(
+            html.contains("Instructed")
+                && html.contains("<dt>Approved by</dt><dd>payments@scfledger.example</dd>"),
+            "{backend}: {html}"
+        );
+        let (status, file) = get_page(&base, &payments, &format!("{batch_page}/pain001.xml"));
+        assert_eq!(status, 200, "{backend}");
+        assert!(
+            file.contains("<IBAN>IT60X0542811101000000123456</IBAN>"),
+            "{backend}: {file}"
+        );
+        assert_consistent(&db);
+    }
+}

@@ -138,6 +138,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
                     "/payout-batches/{batch_id}/pain001",
                     web::get().to(payouts::pain001),
                 )
+                .route(
+                    "/payout-batches/{batch_id}/approval",
+                    web::post().to(payouts::approve_batch),
+                )
+                .route(
+                    "/payout-batches/{batch_id}/decline",
+                    web::post().to(payouts::decline_batch),
+                )
                 .route("/bank-lines", web::get().to(treasury::lines))
                 .route(
                     "/bank-lines/{line_id}/match",

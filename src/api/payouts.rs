@@ -18,7 +18,7 @@ use crate::domain::PayoutStatus;
 use crate::domain::{Currency, Role};
 use crate::server::AppState;
 use crate::services::party::SetBankAccount;
-use crate::services::payout::CreateBatch;
+use crate::services::payout::{ApproveBatch, DeclineBatch, ProposeBatch};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -62,7 +62,7 @@ pub async fn set_bank_account(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PayoutsQuery {
-    /// pending (default), sent, confirmed or cancelled.
+    /// pending (default), proposed, sent (instructed), confirmed or cancelled.
     pub status: Option<String>,
 }
 
@@ -115,7 +115,7 @@ pub async fn list(
         Some(text) => PayoutStatus::parse(&text).ok_or_else(|| {
             ApiError::invalid(
                 "status",
-                "status must be pending, sent, confirmed or cancelled",
+                "status must be pending, proposed, sent, confirmed or cancelled",
             )
         })?,
     };
@@ -171,10 +171,17 @@ pub struct PayoutBatchResponse {
     pub payout_count: i32,
     pub debtor_iban: String,
     pub requested_execution_date: NaiveDate,
-    /// sent, or confirmed once every payout in it is.
+    /// awaiting_approval, then declined or sent (instructed), and confirmed
+    /// once every payout in it is.
     pub status: String,
     pub confirmed: String,
+    /// The entry that proposed it.
     pub created_seq: i64,
+    /// Who proposed it and who approved it: a web user's e-mail or `api-key:ID`.
+    pub proposed_by: String,
+    pub approved_by: Option<String>,
+    /// The entry that released it to the bank, once approved.
+    pub instructed_seq: Option<i64>,
     /// Where to download the pain.001 file.
     pub pain001: String,
 }
@@ -197,11 +204,21 @@ impl From<PayoutBatchRow> for PayoutBatchResponse {
             requested_execution_date: row.requested_execution_date,
             status: row.status.to_string(),
             created_seq: row.created_seq,
+            proposed_by: row.proposed_by,
+            approved_by: row.approved_by,
+            instructed_seq: row.instructed_seq,
         }
     }
 }
 
-/// Gather the pending payouts of a currency (to suppliers with a bank account) into a pain.001 batch.
+/// Who acts through an API key, for four eyes.
+fn person(principal: &Principal) -> String {
+    format!("api-key:{}", principal.key_id)
+}
+
+/// Propose a batch of the pending payouts of a currency (to suppliers with a
+/// bank account). Nothing is paid until a second person approves it (four
+/// eyes): another API key, or another treasury user on the web.
 #[utoipa::path(post, path = "/api/v1/payout-batches", tag = "payouts", request_body = PayoutBatchRequest,
     params(("Idempotency-Key" = String, Header, description = "Unique per request")),
     responses((status = 201, body = Recorded), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
@@ -218,9 +235,99 @@ pub async fn create_batch(
         let date = input
             .requested_execution_date
             .unwrap_or_else(|| state.clock.today());
-        let command = CreateBatch::parse(actor(&principal), &input.currency, date)?;
+        let command = ProposeBatch::parse(
+            actor(&principal),
+            &person(&principal),
+            &input.currency,
+            date,
+        )?;
         idempotency::submit(&request, &state.ledger, command, |receipt| {
             recorded(format!("pb-{}", receipt.seq), receipt)
+        })
+        .await
+    })
+    .await
+}
+
+/// The payouts a batch holds, for the commands that check them.
+async fn payout_ids_of(state: &AppState, batch_id: &str) -> Result<Vec<String>, ApiError> {
+    let id = batch_id.to_string();
+    let rows = state
+        .read(move |c| payouts_db::payouts_of_batch(c, &id))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|p| String::from(p.payout_id))
+        .collect())
+}
+
+/// Approve a proposed batch: its payouts are instructed and its pain.001 file
+/// can be downloaded. Whoever proposed it cannot approve it.
+#[utoipa::path(post, path = "/api/v1/payout-batches/{batch_id}/approval", tag = "payouts",
+    params(("batch_id" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn approve_batch(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    let batch_id = path.into_inner();
+    idempotency::run(&state, &request, &body, || async {
+        let payout_ids = payout_ids_of(&state, &batch_id).await?;
+        let command = ApproveBatch::parse(
+            actor(&principal),
+            &person(&principal),
+            &batch_id,
+            payout_ids,
+        )?;
+        let id = batch_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
+        })
+        .await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBatchRequest {
+    /// Why, for the proposer: 1-500 characters.
+    pub reason: String,
+}
+
+/// Decline a proposed batch (or withdraw one's own): its payouts are pending again.
+#[utoipa::path(post, path = "/api/v1/payout-batches/{batch_id}/decline", tag = "payouts",
+    request_body = DeclineBatchRequest,
+    params(("batch_id" = String, Path), ("Idempotency-Key" = String, Header, description = "Unique per request")),
+    responses((status = 201, body = Recorded), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn decline_batch(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Role::Operator)?;
+    let batch_id = path.into_inner();
+    idempotency::run(&state, &request, &body, || async {
+        let input: DeclineBatchRequest = parse_json(&body)?;
+        let payout_ids = payout_ids_of(&state, &batch_id).await?;
+        let command = DeclineBatch::parse(
+            actor(&principal),
+            &person(&principal),
+            &batch_id,
+            payout_ids,
+            &input.reason,
+        )?;
+        let id = batch_id.clone();
+        idempotency::submit(&request, &state.ledger, command, move |receipt| {
+            recorded(id.clone(), receipt)
         })
         .await
     })

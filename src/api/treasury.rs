@@ -59,7 +59,9 @@ pub struct BankLineResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
-    /// For a credit: the invoices the line pays, in order; each gets up to its open amount.
+    /// For a credit: the invoices the line pays, in order; each gets up to its
+    /// open amount. Each is an invoice id, or the number of exactly one open
+    /// invoice in the line's currency.
     #[serde(default)]
     pub invoice_ids: Vec<String>,
     /// For a debit: the sent payouts it pays (their amounts must add up to the line's).
@@ -135,6 +137,9 @@ pub async fn lines(
             {
                 let suggestions = if row.status == BankLineStatus::Unmatched {
                     treasury::suggestions(c, &row)?
+                        .into_iter()
+                        .map(|s| String::from(s.invoice.invoice_id))
+                        .collect()
                 } else {
                     Vec::new()
                 };

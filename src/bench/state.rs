@@ -88,6 +88,9 @@ fn party(id: &str, role: &str) -> PartyRow {
         registered_seq: 0,
         iban: Some("DE89370400440532013000".into()),
         bic: None,
+        requested_iban: None,
+        requested_bic: None,
+        requested_seq: None,
     }
 }
 

@@ -50,6 +50,15 @@ pub fn all_active(connection: &mut DbConnection) -> Result<Vec<ApiKeyRow>, DbErr
         .load(connection)?)
 }
 
+/// Every key, revoked ones too, newest first (the operator's set-up page).
+pub fn all_newest_first(connection: &mut DbConnection) -> Result<Vec<ApiKeyRow>, DbError> {
+    Ok(api_keys::table
+        .order((api_keys::created_at.desc(), api_keys::key_id))
+        .limit(crate::limits::API_KEYS_LISTED_MAX)
+        .select(ApiKeyRow::as_select())
+        .load(connection)?)
+}
+
 /// Revokes a key; returns whether an active key was revoked.
 pub fn revoke(
     connection: &mut DbConnection,

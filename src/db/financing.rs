@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{
-    advances, entry_parties, exposures, invoices, log_entries, parties, payout_batches, payouts,
-    program_members, programs, supplier_debts,
+    advances, entry_parties, exposures, invoice_entries, invoices, log_entries, parties,
+    payout_batches, payouts, program_members, programs, supplier_debts,
 };
 use super::{DbConnection, DbError};
 use crate::domain::{
@@ -26,6 +26,12 @@ pub struct PartyRow {
     pub registered_seq: i64,
     pub iban: Option<String>,
     pub bic: Option<String>,
+    /// A change of bank account the party asked for, waiting for an
+    /// operator's approval; its payouts are held meanwhile.
+    pub requested_iban: Option<String>,
+    pub requested_bic: Option<String>,
+    /// The entry that asked for it.
+    pub requested_seq: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
@@ -381,6 +387,53 @@ pub fn insert_entry_parties(
     insert_rows!(connection, entry_parties, rows)
 }
 
+/// An entry that names an invoice: the invoice's life, entry by entry.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = invoice_entries, treat_none_as_default_value = false)]
+pub struct InvoiceEntryRow {
+    pub invoice_id: InvoiceId,
+    pub seq: i64,
+}
+
+pub fn insert_invoice_entries(
+    connection: &mut DbConnection,
+    rows: &[InvoiceEntryRow],
+) -> Result<(), DbError> {
+    insert_rows!(connection, invoice_entries, rows)
+}
+
+/// The invoice-entry rows of the entries `from..to`, by seq then invoice.
+pub fn invoice_entries_between(
+    connection: &mut DbConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<InvoiceEntryRow>, DbError> {
+    Ok(invoice_entries::table
+        .filter(
+            invoice_entries::seq
+                .ge(from)
+                .and(invoice_entries::seq.lt(to)),
+        )
+        .order((invoice_entries::seq, invoice_entries::invoice_id))
+        .select(InvoiceEntryRow::as_select())
+        .load(connection)?)
+}
+
+/// The canonical entries that name an invoice, oldest first, at most `limit`.
+pub fn entries_of_invoice(
+    connection: &mut DbConnection,
+    invoice_id: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(invoice_entries::table
+        .inner_join(log_entries::table.on(log_entries::seq.eq(invoice_entries::seq)))
+        .filter(invoice_entries::invoice_id.eq(invoice_id))
+        .order(invoice_entries::seq)
+        .limit(limit)
+        .select((log_entries::seq, log_entries::canonical))
+        .load(connection)?)
+}
+
 /// Inserts new memberships (a membership never changes once made).
 pub fn insert_members(
     connection: &mut DbConnection,
@@ -640,6 +693,16 @@ pub fn all_programs(connection: &mut DbConnection) -> Result<Vec<ProgramRow>, Db
 pub fn all_parties(connection: &mut DbConnection) -> Result<Vec<PartyRow>, DbError> {
     Ok(parties::table
         .order(parties::party_id)
+        .limit(crate::limits::PARTIES_LISTED_MAX)
+        .select(PartyRow::as_select())
+        .load(connection)?)
+}
+
+/// Parties whose change of bank account waits for an operator, oldest first.
+pub fn parties_with_bank_requests(connection: &mut DbConnection) -> Result<Vec<PartyRow>, DbError> {
+    Ok(parties::table
+        .filter(parties::requested_seq.is_not_null())
+        .order(parties::requested_seq)
         .limit(crate::limits::PARTIES_LISTED_MAX)
         .select(PartyRow::as_select())
         .load(connection)?)

@@ -17,10 +17,19 @@ pub struct PayoutBatchRow {
     pub payout_count: i32,
     pub debtor_iban: String,
     pub requested_execution_date: NaiveDate,
-    /// `sent`, then `confirmed` when every payout in it is.
+    /// `awaiting_approval`, then `declined`, or `sent` (instructed) and
+    /// `confirmed` when every payout in it is.
     pub status: BatchStatus,
     pub confirmed_minor: i64,
+    /// The entry that proposed it (or, before four eyes, that made it).
     pub created_seq: i64,
+    /// Who proposed it: a web user's e-mail or an API key; empty for a
+    /// batch made before four eyes.
+    pub proposed_by: String,
+    /// Who approved it, once approved.
+    pub approved_by: Option<String>,
+    /// The entry that released it to the bank, whose body is its pain.001.
+    pub instructed_seq: Option<i64>,
 }
 
 /// Writes payout batches' new images: their old rows go, the new ones

@@ -81,6 +81,9 @@ diesel::table! {
         registered_seq -> BigInt,
         iban -> Nullable<Text>,
         bic -> Nullable<Text>,
+        requested_iban -> Nullable<Text>,
+        requested_bic -> Nullable<Text>,
+        requested_seq -> Nullable<BigInt>,
     }
 }
 
@@ -176,6 +179,9 @@ diesel::table! {
         status -> Text,
         confirmed_minor -> BigInt,
         created_seq -> BigInt,
+        proposed_by -> Text,
+        approved_by -> Nullable<Text>,
+        instructed_seq -> Nullable<BigInt>,
     }
 }
 
@@ -222,6 +228,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invoice_entries (invoice_id, seq) {
+        invoice_id -> Text,
+        seq -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     parties,
     programs,
@@ -233,6 +246,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     supplier_debts,
     program_members,
     entry_parties,
+    invoice_entries,
     log_entries
 );
 

@@ -54,6 +54,32 @@ pub fn users_of_party(
         .load(connection)?)
 }
 
+/// Every web user, by e-mail (the operator's set-up page).
+pub fn all_users(connection: &mut DbConnection) -> Result<Vec<UserRow>, DbError> {
+    Ok(users::table
+        .order(users::email)
+        .limit(crate::limits::WEB_USERS_LISTED_MAX)
+        .select(UserRow::as_select())
+        .load(connection)?)
+}
+
+/// Disables or enables a user; returns whether the user exists.
+pub fn set_disabled(
+    connection: &mut DbConnection,
+    email: &str,
+    disabled: bool,
+) -> Result<bool, DbError> {
+    let changed = diesel::update(users::table.find(email))
+        .set(users::disabled.eq(disabled))
+        .execute(connection)?;
+    Ok(changed == 1)
+}
+
+/// Ends every session of a user; returns how many there were.
+pub fn delete_sessions_of(connection: &mut DbConnection, email: &str) -> Result<usize, DbError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::email.eq(email))).execute(connection)?)
+}
+
 pub fn insert_session(connection: &mut DbConnection, row: &SessionRow) -> Result<(), DbError> {
     diesel::insert_into(sessions::table)
         .values(row)

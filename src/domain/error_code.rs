@@ -17,6 +17,7 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     // Who is asking.
     Forbidden,
+    SecondApproverRequired,
     Unauthorized,
     // What the request names.
     EmptyLog,
@@ -65,7 +66,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the documentation check.
-    pub const ALL: [ErrorCode; 49] = [
+    pub const ALL: [ErrorCode; 50] = [
         ErrorCode::BadQuery,
         ErrorCode::BadRequest,
         ErrorCode::BodyTooLarge,
@@ -75,6 +76,7 @@ impl ErrorCode {
         ErrorCode::UnreadableBody,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::Forbidden,
+        ErrorCode::SecondApproverRequired,
         ErrorCode::Unauthorized,
         ErrorCode::EmptyLog,
         ErrorCode::NotFound,
@@ -129,6 +131,7 @@ impl ErrorCode {
             ErrorCode::UnreadableBody => "unreadable_body",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::SecondApproverRequired => "second_approver_required",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::EmptyLog => "empty_log",
             ErrorCode::NotFound => "not_found",
@@ -182,7 +185,7 @@ impl ErrorCode {
             | ErrorCode::MissingIdempotencyKey
             | ErrorCode::UnreadableBody => 400,
             ErrorCode::Unauthorized => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::SecondApproverRequired => 403,
             ErrorCode::EmptyLog | ErrorCode::NotFound => 404,
             ErrorCode::AlreadyEnrolled
             | ErrorCode::AlreadyImported

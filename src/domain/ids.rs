@@ -290,7 +290,10 @@ text_status! {
     PayoutStatus {
         /// Owed, not yet in a batch.
         Pending => "pending",
-        /// In a pain.001 batch handed to the bank.
+        /// In a batch that waits for a second treasury user's approval.
+        Proposed => "proposed",
+        /// In an approved pain.001 batch: instructed to the bank, not yet seen
+        /// leaving our account (pages say "instructed").
         Sent => "sent",
         /// The bank's debit was seen on a statement.
         Confirmed => "confirmed",
@@ -302,7 +305,11 @@ text_status! {
 text_status! {
     /// Where a payout batch stands.
     BatchStatus {
-        /// Handed to the bank.
+        /// Proposed by one treasury user; a second one approves or declines it.
+        AwaitingApproval => "awaiting_approval",
+        /// Declined; its payouts went back to pending.
+        Declined => "declined",
+        /// Approved and handed to the bank (pages say "instructed").
         Sent => "sent",
         /// Every payout in it confirmed.
         Confirmed => "confirmed",

@@ -23,8 +23,8 @@ use chrono::NaiveDate;
 
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing::{
-    self as fin_db, AdvanceRow, DisclosureRow, EntryPartyRow, ExposureRow, InvoiceRow, PartyRow,
-    PayoutRow, ProgramMemberRow, ProgramRow, SupplierDebtRow, WHOLE_PROGRAM,
+    self as fin_db, AdvanceRow, DisclosureRow, EntryPartyRow, ExposureRow, InvoiceEntryRow,
+    InvoiceRow, PartyRow, PayoutRow, ProgramMemberRow, ProgramRow, SupplierDebtRow, WHOLE_PROGRAM,
 };
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
 use crate::db::{DbConnection, DbError};
@@ -204,6 +204,8 @@ pub struct Changes {
     /// Appended rows: which parties each entry concerns, webhook fan-outs
     /// and decision disclosures.
     entry_parties: Vec<EntryPartyRow>,
+    /// Which invoices each entry names.
+    invoice_entries: Vec<InvoiceEntryRow>,
     fanouts: Vec<Fanout>,
     disclosures: Vec<DisclosureRow>,
 }
@@ -296,6 +298,15 @@ impl Changes {
         self.entry_parties.extend(rows);
     }
 
+    /// The invoice-entry rows these changes append, not written yet.
+    pub fn invoice_entries(&self) -> &[InvoiceEntryRow] {
+        &self.invoice_entries
+    }
+
+    pub fn add_invoice_entries(&mut self, rows: Vec<InvoiceEntryRow>) {
+        self.invoice_entries.extend(rows);
+    }
+
     pub fn add_fanout(&mut self, fanout: Fanout) {
         self.fanouts.push(fanout);
     }
@@ -319,6 +330,7 @@ impl Changes {
             *self.unwritten_exposures.entry(tally).or_insert(0) += delta;
         }
         self.entry_parties.extend(later.entry_parties);
+        self.invoice_entries.extend(later.invoice_entries);
         self.fanouts.extend(later.fanouts);
         self.disclosures.extend(later.disclosures);
     }
@@ -359,6 +371,7 @@ impl Changes {
         fin_db::add_exposures(connection, &exposures)?;
         fin_db::insert_disclosures(connection, &std::mem::take(&mut self.disclosures))?;
         fin_db::insert_entry_parties(connection, &std::mem::take(&mut self.entry_parties))?;
+        fin_db::insert_invoice_entries(connection, &std::mem::take(&mut self.invoice_entries))?;
         let fanouts: Vec<(i64, Vec<String>, chrono::NaiveDateTime)> =
             std::mem::take(&mut self.fanouts)
                 .into_iter()

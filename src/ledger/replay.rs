@@ -80,23 +80,24 @@ pub fn replay(
         let mut parties = chunk.entry_parties().to_vec();
         parties.sort_by(|a, b| (a.seq, &a.party_id).cmp(&(b.seq, &b.party_id)));
         let stored_parties = fin_db::entry_parties_between(connection, from, to)?;
-        if parties != stored_parties {
-            let seq = parties
-                .iter()
-                .zip(&stored_parties)
-                .find(|(a, b)| a != b)
-                .map(|(a, b)| a.seq.min(b.seq))
-                .or_else(|| parties.get(stored_parties.len()).map(|p| p.seq))
-                .or_else(|| stored_parties.get(parties.len()).map(|p| p.seq))
-                .unwrap_or(from);
-            differences.push(format!(
-                "entry_parties projection differs from the log at seq {seq} \
-                 ({} rows rebuilt, {} stored from seq {from} to {})",
-                parties.len(),
-                stored_parties.len(),
-                to - 1
-            ));
-        }
+        differences.push_some(appended_difference(
+            "entry_parties",
+            &parties,
+            &stored_parties,
+            |row| row.seq,
+            (from, to),
+        ));
+        let mut invoices = chunk.invoice_entries().to_vec();
+        invoices
+            .sort_by(|a, b| (a.seq, a.invoice_id.as_str()).cmp(&(b.seq, b.invoice_id.as_str())));
+        let stored_invoices = fin_db::invoice_entries_between(connection, from, to)?;
+        differences.push_some(appended_difference(
+            "invoice_entries",
+            &invoices,
+            &stored_invoices,
+            |row| row.seq,
+            (from, to),
+        ));
         if repair {
             rebuilt_postings.extend(expected);
             chunk.write(&mut scratch)?;
@@ -195,6 +196,12 @@ impl Differences {
             self.extra += 1;
         }
     }
+
+    fn push_some(&mut self, text: Option<String>) {
+        if let Some(text) = text {
+            self.push(text);
+        }
+    }
 }
 
 /// Balance and last seq per (account, currency), as the log gives them.
@@ -280,4 +287,33 @@ fn balance_differences(
             "balance {account} {currency}: the projection has {stored} minor units, the log none"
         ));
     }
+}
+
+/// Where the rows an append-only projection rebuilt from the log and the
+/// stored ones part, both sorted by seq: the first seq that differs.
+fn appended_difference<T: PartialEq>(
+    table: &str,
+    rebuilt: &[T],
+    stored: &[T],
+    seq: impl Fn(&T) -> i64,
+    (from, to): (i64, i64),
+) -> Option<String> {
+    if rebuilt == stored {
+        return None;
+    }
+    let first = rebuilt
+        .iter()
+        .zip(stored)
+        .find(|(a, b)| a != b)
+        .map(|(a, b)| seq(a).min(seq(b)))
+        .or_else(|| rebuilt.get(stored.len()).map(&seq))
+        .or_else(|| stored.get(rebuilt.len()).map(&seq))
+        .unwrap_or(from);
+    Some(format!(
+        "{table} projection differs from the log at seq {first} \
+         ({} rows rebuilt, {} stored from seq {from} to {})",
+        rebuilt.len(),
+        stored.len(),
+        to - 1
+    ))
 }

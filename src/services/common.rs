@@ -258,6 +258,15 @@ pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, LedgerError> {
     })
 }
 
+/// A reason typed by a person (a dispute, a declined batch), trimmed.
+pub fn check_reason(reason: &str) -> Result<String, LedgerError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > crate::limits::REASON_LENGTH_MAX {
+        return Err(invalid("reason", "reason must be 1-500 characters"));
+    }
+    Ok(reason.to_string())
+}
+
 pub fn operator_only(actor: &Actor, what: &str) -> Result<(), LedgerError> {
     if actor.role == Role::Operator {
         Ok(())

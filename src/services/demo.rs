@@ -19,9 +19,9 @@ use crate::services::invoice::sweep;
 use crate::services::invoice::{InvoiceFields, RegisterInvoice, RetailerDecision};
 use crate::services::journal::{JournalEntry, PostingText};
 use crate::services::party::RegisterParty;
-use crate::services::party::SetBankAccount;
+use crate::services::party::{RequestBankAccount, SetBankAccount};
 use crate::services::payment::ReceivePayment;
-use crate::services::payout::CreateBatch;
+use crate::services::payout::{ApproveBatch, DeclineBatch, ProposeBatch};
 use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
 
 /// What the demo seed did.
@@ -35,7 +35,7 @@ const OPERATOR: &str = "op-treasury";
 
 /// Web users of the demo: (e-mail, password, party, role). The passwords are
 /// public (README) because the demo's data is.
-pub const DEMO_USERS: [(&str, &str, &str, Role); 3] = [
+pub const DEMO_USERS: [(&str, &str, &str, Role); 4] = [
     (
         "anna@acme-textiles.example",
         "demo-supplier-2026",
@@ -51,6 +51,13 @@ pub const DEMO_USERS: [(&str, &str, &str, Role); 3] = [
     (
         "treasury@scfledger.example",
         "demo-operator-2026",
+        "op-treasury",
+        Role::Operator,
+    ),
+    // A second treasury user: payout batches need two people (four eyes).
+    (
+        "payments@scfledger.example",
+        "demo-payments-2026",
         "op-treasury",
         Role::Operator,
     ),
@@ -168,6 +175,22 @@ impl Seeder<'_> {
         Ok(receipt.seq)
     }
 
+    /// Proposes a EUR batch as `by`; returns its id and payouts.
+    fn propose_batch(
+        &mut self,
+        connection: &mut DbConnection,
+        by: &str,
+        day: NaiveDate,
+    ) -> Result<(String, Vec<String>), LedgerError> {
+        let seq = self.submit(ProposeBatch::parse(self.operator.clone(), by, "EUR", day)?)?;
+        let batch_id = format!("pb-{seq}");
+        let payout_ids = crate::db::payouts::payouts_of_batch(connection, &batch_id)?
+            .into_iter()
+            .map(|p| String::from(p.payout_id))
+            .collect();
+        Ok((batch_id, payout_ids))
+    }
+
     fn operator_id(&self) -> PartyId {
         self.operator.party.clone()
     }
@@ -214,8 +237,37 @@ pub fn seed(
     }
     let swept = sweep::sweep(connection, ledger, today)?;
     seeder.count += (swept.overdue.len() + swept.defaulted.len()) as u64;
-    // One pain.001 batch of what was pending until now; later payouts stay pending.
-    seeder.submit(CreateBatch::parse(seeder.operator.clone(), "EUR", today)?)?;
+    // One pain.001 batch of what was pending until now, proposed by one
+    // treasury user and approved by the other (four eyes) after a first
+    // proposal was declined; later payouts stay pending.
+    let (proposer, approver) = (DEMO_USERS[2].0, DEMO_USERS[3].0);
+    let first = seeder.propose_batch(connection, proposer, today)?;
+    seeder.submit(DeclineBatch::parse(
+        seeder.operator.clone(),
+        approver,
+        &first.0,
+        first.1,
+        "Pay tomorrow: today's cut-off at the bank has passed",
+    )?)?;
+    let tomorrow = today.succ_opt().unwrap_or(today);
+    let (batch_id, payout_ids) = seeder.propose_batch(connection, proposer, tomorrow)?;
+    seeder.submit(ApproveBatch::parse(
+        seeder.operator.clone(),
+        approver,
+        &batch_id,
+        payout_ids,
+    )?)?;
+    // Cobalt, paid nowhere yet, gives its bank account on the web; the
+    // change waits for treasury's check, and Cobalt's payouts with it.
+    seeder.submit(RequestBankAccount::parse(
+        Actor {
+            party: PartyId::parse("sup-cobalt").expect("a valid party id"),
+            role: Role::Supplier,
+        },
+        "amministrazione@cobalt-ceramics.example",
+        "IT60 X054 2811 1010 0000 0123 456",
+        None,
+    )?)?;
     Ok(DemoSeed {
         api_key_file: Some(api_key_file),
         entries_written: seeder.count,

@@ -15,9 +15,13 @@ use crate::services::invoice::{
     InvoiceRegistered, InvoiceRejected,
 };
 use crate::services::journal::JournalPosted;
-use crate::services::party::{BankAccountSet, PartyRegistered};
+use crate::services::party::{
+    BankAccountRequestDeclined, BankAccountRequested, BankAccountSet, PartyRegistered,
+};
 use crate::services::payment::{PaymentReceived, PaymentReversed};
-use crate::services::payout::{PayoutBatchCreated, PayoutConfirmed};
+use crate::services::payout::{
+    PayoutBatchCreated, PayoutBatchDeclined, PayoutBatchProposed, PayoutConfirmed,
+};
 use crate::services::program::{ProgramCreated, SupplierEnrolled};
 
 /// One fact of the ledger: its kind (the serde tag) and its body.
@@ -30,6 +34,10 @@ pub enum Event {
     PartyRegistered(PartyRegistered),
     #[serde(rename = "party.bank_account_set")]
     BankAccountSet(BankAccountSet),
+    #[serde(rename = "party.bank_account_requested")]
+    BankAccountRequested(BankAccountRequested),
+    #[serde(rename = "party.bank_account_request_declined")]
+    BankAccountRequestDeclined(BankAccountRequestDeclined),
     #[serde(rename = "program.created")]
     ProgramCreated(ProgramCreated),
     #[serde(rename = "program.supplier_enrolled")]
@@ -58,6 +66,10 @@ pub enum Event {
     PaymentReversed(PaymentReversed),
     #[serde(rename = "bank.line_imported")]
     BankLineImported(BankLineImported),
+    #[serde(rename = "payout.batch_proposed")]
+    PayoutBatchProposed(PayoutBatchProposed),
+    #[serde(rename = "payout.batch_declined")]
+    PayoutBatchDeclined(PayoutBatchDeclined),
     #[serde(rename = "payout.batch_created")]
     PayoutBatchCreated(PayoutBatchCreated),
     #[serde(rename = "payout.confirmed")]
@@ -71,6 +83,8 @@ impl Event {
             Event::JournalPosted(_) => JournalPosted::KIND,
             Event::PartyRegistered(_) => PartyRegistered::KIND,
             Event::BankAccountSet(_) => BankAccountSet::KIND,
+            Event::BankAccountRequested(_) => BankAccountRequested::KIND,
+            Event::BankAccountRequestDeclined(_) => BankAccountRequestDeclined::KIND,
             Event::ProgramCreated(_) => ProgramCreated::KIND,
             Event::SupplierEnrolled(_) => SupplierEnrolled::KIND,
             Event::FunderDeposited(_) => FunderDeposited::KIND,
@@ -85,6 +99,8 @@ impl Event {
             Event::PaymentReceived(_) => PaymentReceived::KIND,
             Event::PaymentReversed(_) => PaymentReversed::KIND,
             Event::BankLineImported(_) => BankLineImported::KIND,
+            Event::PayoutBatchProposed(_) => PayoutBatchProposed::KIND,
+            Event::PayoutBatchDeclined(_) => PayoutBatchDeclined::KIND,
             Event::PayoutBatchCreated(_) => PayoutBatchCreated::KIND,
             Event::PayoutConfirmed(_) => PayoutConfirmed::KIND,
         }
@@ -127,6 +143,6 @@ mod tests {
             );
             kinds.insert(entry.kind.clone());
         }
-        assert_eq!(kinds.len(), 19, "the golden ledger holds every kind");
+        assert_eq!(kinds.len(), 23, "the golden ledger holds every kind");
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::db::financing as fin_db;
 use crate::domain::InvoiceStatus;
-use crate::domain::PartyId;
+use crate::domain::{InvoiceId, PartyId};
 use crate::ledger::records::Fanout;
 use crate::ledger::{BatchContext, Entry, LedgerError};
 use crate::services::events::Event;
@@ -52,6 +52,20 @@ fn collect_invoice_ids(value: &serde_json::Value, ids: &mut std::collections::BT
     }
 }
 
+/// The invoices an entry names: every "invoice_id" in its body, at any depth.
+pub fn invoices_of(entry: &Entry) -> std::collections::BTreeSet<String> {
+    let mut invoice_ids = std::collections::BTreeSet::new();
+    for (name, member) in &entry.body {
+        match member {
+            serde_json::Value::String(id) if name == "invoice_id" => {
+                invoice_ids.insert(id.clone());
+            }
+            other => collect_invoice_ids(other, &mut invoice_ids),
+        }
+    }
+    invoice_ids
+}
+
 /// The parties an entry concerns: its actor, every party its body names, and
 /// the supplier, retailer and funder of every invoice it names.
 pub fn parties_of(
@@ -61,9 +75,7 @@ pub fn parties_of(
     let body = serde_json::Value::Object(entry.body.clone());
     let mut parties = std::collections::BTreeSet::new();
     collect_parties(&body, &mut parties);
-    let mut invoice_ids = std::collections::BTreeSet::new();
-    collect_invoice_ids(&body, &mut invoice_ids);
-    for invoice_id in invoice_ids {
+    for invoice_id in invoices_of(entry) {
         if let Some(invoice) = context.records().invoice(&invoice_id) {
             parties.extend(
                 [
@@ -100,6 +112,15 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
             })
             .collect(),
     );
+    changes.add_invoice_entries(
+        invoices_of(entry)
+            .into_iter()
+            .map(|invoice_id| fin_db::InvoiceEntryRow {
+                invoice_id: InvoiceId::from(invoice_id.as_str()),
+                seq,
+            })
+            .collect(),
+    );
     // The outbox rows are written in the entry's transaction: no entry without its webhooks.
     changes.add_fanout(Fanout {
         seq,
@@ -117,6 +138,10 @@ fn project(context: &mut BatchContext<'_>, seq: i64, event: Event) -> Result<(),
         Event::JournalPosted(_) => Ok(()),
         Event::PartyRegistered(body) => party::projection::party_registered(context, seq, body),
         Event::BankAccountSet(body) => party::projection::project_bank_account(context, body),
+        Event::BankAccountRequested(body) => party::projection::project_request(context, seq, body),
+        Event::BankAccountRequestDeclined(body) => {
+            party::projection::project_declined_request(context, body)
+        }
         Event::ProgramCreated(body) => program::projection::program_created(context, seq, body),
         Event::SupplierEnrolled(body) => program::projection::supplier_enrolled(context, seq, body),
         Event::FunderDeposited(body) => deposit::projection::funder_deposited(context, seq, body),
@@ -139,6 +164,10 @@ fn project(context: &mut BatchContext<'_>, seq: i64, event: Event) -> Result<(),
         Event::PaymentReceived(body) => payment::projection::payment_received(context, seq, body),
         Event::PaymentReversed(body) => payment::projection::project_reversal(context, seq, body),
         Event::BankLineImported(line) => bank_line::projection::project_line(context, seq, line),
+        Event::PayoutBatchProposed(body) => {
+            payout::projection::project_proposal(context, seq, body)
+        }
+        Event::PayoutBatchDeclined(body) => payout::projection::project_decline(context, body),
         Event::PayoutBatchCreated(body) => payout::projection::project_batch(context, seq, body),
         Event::PayoutConfirmed(body) => {
             payout::projection::project_confirmation(context, seq, body)

@@ -130,6 +130,23 @@ pub fn check_password(
     Ok((valid && !user.disabled).then_some(user))
 }
 
+/// Disables or enables a web user; returns whether the user exists. A
+/// disabled user cannot sign in, and disabling ends their open sessions (a
+/// disabled user's session is refused anyway; this removes them too).
+pub fn set_disabled(
+    connection: &mut DbConnection,
+    email: &str,
+    disabled: bool,
+) -> Result<bool, DbError> {
+    if !users_db::set_disabled(connection, email, disabled)? {
+        return Ok(false);
+    }
+    if disabled {
+        users_db::delete_sessions_of(connection, email)?;
+    }
+    Ok(true)
+}
+
 fn session_digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }

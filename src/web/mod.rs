@@ -2,6 +2,8 @@
 //! and `/operator/`, and the public ledger page. One stylesheet, no build
 //! step, no JavaScript needed.
 
+pub mod bank_account;
+pub mod invoice;
 pub mod operator;
 pub mod pages;
 pub mod receipt;
@@ -62,10 +64,16 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(supplier::accept),
         )
         .route("/supplier/advances", web::get().to(supplier::advances))
+        .route("/invoices/{invoice_id}", web::get().to(invoice::page))
         .route("/receipts/{seq}.json", web::get().to(receipt::json))
         .route("/receipts/{seq}", web::get().to(receipt::page))
         .route("/supplier/receipts/{seq}", web::get().to(receipt::page))
         .route("/supplier/statement", web::get().to(statement::page))
+        .route("/supplier/bank-account", web::get().to(bank_account::page))
+        .route(
+            "/supplier/bank-account",
+            web::post().to(bank_account::request),
+        )
         .route("/supplier/statement.csv", web::get().to(statement::csv))
         .route("/retailer/", web::get().to(retailer::payables))
         .route(
@@ -89,6 +97,22 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(treasury::create_batch),
         )
         .route(
+            "/treasury/payouts/preview",
+            web::get().to(treasury::preview),
+        )
+        .route(
+            "/treasury/payouts/batches/{batch_id}",
+            web::get().to(treasury::batch),
+        )
+        .route(
+            "/treasury/payouts/batches/{batch_id}/approval",
+            web::post().to(treasury::approve_batch),
+        )
+        .route(
+            "/treasury/payouts/batches/{batch_id}/decline",
+            web::post().to(treasury::decline_batch),
+        )
+        .route(
             "/treasury/payouts/batches/{batch_id}/pain001.xml",
             web::get().to(treasury::pain001),
         )
@@ -101,6 +125,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::get().to(treasury::reconciliation_csv),
         )
         .route("/operator/", web::get().to(operator::overview))
+        .route(
+            "/operator/bank-accounts/{party_id}/approval",
+            web::post().to(bank_account::approve),
+        )
+        .route(
+            "/operator/bank-accounts/{party_id}/decline",
+            web::post().to(bank_account::decline),
+        )
         .route("/operator/parties", web::post().to(operator::create_party))
         .route(
             "/operator/programs",
@@ -111,7 +143,19 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(operator::enrol_supplier),
         )
         .route("/operator/users", web::post().to(operator::create_user))
-        .route("/operator/api-keys", web::post().to(operator::create_key));
+        .route("/operator/api-keys", web::post().to(operator::create_key))
+        .route(
+            "/operator/users/{email}/disable",
+            web::post().to(operator::disable_user),
+        )
+        .route(
+            "/operator/users/{email}/enable",
+            web::post().to(operator::enable_user),
+        )
+        .route(
+            "/operator/api-keys/{key_id}/revoke",
+            web::post().to(operator::revoke_key),
+        );
 }
 
 /// A form that does not parse: an HTML page naming the problem.

@@ -29,6 +29,7 @@ impl Layout {
                 ("/supplier/financing", "Get paid now"),
                 ("/supplier/advances", "Advances"),
                 ("/supplier/statement", "Statement"),
+                ("/supplier/bank-account", "Bank account"),
             ],
             Role::Retailer => &[("/retailer/", "Payables")],
             Role::Operator => &[
@@ -89,6 +90,18 @@ pub fn typed_amount(currency: &str, typed: &str) -> Result<String, String> {
             .map_err(|error| error.to_string()),
         Err(_) => Ok(typed.to_string()),
     }
+}
+
+/// A percentage typed into a form ("90", "9,5", "9.5 %") as the rate the
+/// ledger keeps ("0.9", "0.095"); a decimal comma is read as a point.
+pub fn typed_percent(label: &str, typed: &str) -> Result<String, String> {
+    let text = typed.trim().trim_end_matches('%').trim().replace(',', ".");
+    let percent: rust_decimal::Decimal = text
+        .parse()
+        .map_err(|_| format!("{label}: {typed:?} is not a percentage (write 90 or 9,5)"))?;
+    Ok((percent / rust_decimal::Decimal::from(100))
+        .normalize()
+        .to_string())
 }
 
 /// A rate as people read it: 0.095 is "9.5%".

@@ -77,14 +77,14 @@ impl<'c> Names<'c> {
     }
 
     /// A party's name; its id only if the party is unknown.
-    fn party(&mut self, id: &str) -> Result<String, ReadError> {
+    pub fn party(&mut self, id: &str) -> Result<String, ReadError> {
         Ok(self
             .party_row(id)?
             .map_or_else(|| id.to_string(), |p| p.name.clone()))
     }
 
     /// The bank account a party's payouts go to, spaced as people write it.
-    fn account_of(&mut self, id: &str) -> Result<String, ReadError> {
+    pub fn account_of(&mut self, id: &str) -> Result<String, ReadError> {
         Ok(match self.party_row(id)?.and_then(|p| p.iban.clone()) {
             Some(iban) => spaced_iban(&iban),
             None => "no bank account yet".into(),
@@ -100,7 +100,7 @@ impl<'c> Names<'c> {
     }
 
     /// An invoice's number, as its supplier wrote it.
-    fn invoice(&mut self, id: &str) -> Result<String, ReadError> {
+    pub fn invoice(&mut self, id: &str) -> Result<String, ReadError> {
         Ok(self
             .invoice_row(id)?
             .map_or_else(|| id.to_string(), |i| i.invoice_number.clone()))
@@ -112,7 +112,7 @@ impl<'c> Names<'c> {
 }
 
 /// "DE89 3704 0044 0532 0130 00".
-fn spaced_iban(iban: &str) -> String {
+pub fn spaced_iban(iban: &str) -> String {
     let compact: Vec<char> = iban.chars().filter(|c| !c.is_whitespace()).collect();
     compact
         .chunks(4)
@@ -141,9 +141,12 @@ fn rate(text: &str) -> String {
 }
 
 /// Where a payout stands, in the words the supplier reads everywhere.
-fn payout_stage(payout: Option<&PayoutRow>) -> &'static str {
+pub fn payout_stage(payout: Option<&PayoutRow>) -> &'static str {
     match payout.map(|p| p.status) {
         None | Some(PayoutStatus::Pending) => "waiting for the next payout batch",
+        Some(PayoutStatus::Proposed) => {
+            "in a payout batch that waits for a second treasury user's approval"
+        }
         Some(PayoutStatus::Sent) => "instructed to the bank, not yet seen leaving our account",
         Some(PayoutStatus::Confirmed) => "paid: the bank statement shows it left our account",
         Some(PayoutStatus::Cancelled) => "cancelled, because the payment behind it was reversed",
@@ -170,12 +173,29 @@ pub fn describe(
         }
         Event::PartyRegistered(party) => Summary::new(format!("{} joined the platform", party.name))
             .fact("As", party.role.clone()),
-        Event::BankAccountSet(account) => Summary::new(format!(
-            "Bank account of {} set",
-            names.party(&account.party_id)?
-        ))
+        Event::BankAccountSet(account) => Summary::new(if account.approves_request_seq.is_some() {
+            format!(
+                "Change of bank account of {} approved",
+                names.party(&account.party_id)?
+            )
+        } else {
+            format!("Bank account of {} set", names.party(&account.party_id)?)
+        })
         .fact("IBAN", spaced_iban(&account.iban))
         .next("Payouts to this party go to this account from now on."),
+        Event::BankAccountRequested(request) => Summary::new(format!(
+            "{} asked to be paid to another bank account",
+            names.party(&request.party_id)?
+        ))
+        .fact("New IBAN", spaced_iban(&request.iban))
+        .fact("Asked by", request.requested_by.clone())
+        .next("Payouts are held until the platform's treasury approves the change; they then go to the new account."),
+        Event::BankAccountRequestDeclined(declined) => Summary::new(format!(
+            "Change of bank account of {} declined",
+            names.party(&declined.party_id)?
+        ))
+        .fact("Reason", declined.reason.clone())
+        .next("Payouts go to the account the party had before."),
         Event::ProgramCreated(program) => Summary::new(format!(
             "Financing programme of {} created",
             names.party(&program.retailer_id)?
@@ -269,6 +289,14 @@ pub fn describe(
                     .next("The programme has recourse: the supplier repays the advance from its next payouts.");
             }
             summary
+        }
+        // The buyer sees that its invoice was financed, not the supplier's price.
+        Event::AdvanceAccepted(advance) if viewer.role == Role::Retailer => {
+            let number = names.invoice(&advance.invoice_id)?;
+            Summary::new(format!("Invoice {number} was financed"))
+                .fact("Supplier", names.party(&advance.supplier_id)?)
+                .fact("Due", date(advance.due_date))
+                .next("Pay the invoice as usual by its due date, quoting its payment reference; your payment repays the advance.")
         }
         Event::AdvanceAccepted(advance) => {
             let number = names.invoice(&advance.invoice_id)?;
@@ -397,12 +425,35 @@ pub fn describe(
             line.debtor_name.clone().unwrap_or_else(|| "not given".into()),
         )
         .fact("Remittance", line.remittance.join(" ")),
+        Event::PayoutBatchProposed(batch) => Summary::new(format!(
+            "Payout batch of {} proposed",
+            amount(&batch.currency, &batch.total)
+        ))
+        .fact("Execution date", date(batch.requested_execution_date))
+        .fact("Payouts", batch.payout_ids.len().to_string())
+        .fact("Proposed by", batch.proposed_by.clone())
+        .next("Nothing is paid yet: a second treasury user reviews the batch and approves or declines it."),
+        Event::PayoutBatchDeclined(batch) => Summary::new(format!(
+            "Payout batch {} declined",
+            batch.batch_id
+        ))
+        .fact("Declined by", batch.declined_by.clone())
+        .fact("Reason", batch.reason.clone())
+        .next("Its payouts wait for the next batch."),
         Event::PayoutBatchCreated(batch) => {
             let mut summary = Summary::new(format!(
                 "Payout batch of {} instructed to the bank",
                 amount(&batch.currency, &batch.total)
             ))
             .fact("Execution date", date(batch.requested_execution_date));
+            if let (Role::Operator | Role::Auditor, Some(proposed), Some(approved)) =
+                (viewer.role, &batch.proposed_by, &batch.approved_by)
+            {
+                summary = summary.fact(
+                    "Four eyes",
+                    format!("proposed by {proposed}, approved by {approved}"),
+                );
+            }
             for payout in batch
                 .payouts
                 .iter()
@@ -436,6 +487,8 @@ pub fn outline(event: &Event) -> (&'static str, Vec<(&str, Option<&str>)>) {
         Event::JournalPosted(_) => ("Journal entry by the operator", vec![]),
         Event::PartyRegistered(_) => ("Party registered", vec![]),
         Event::BankAccountSet(_) => ("Bank account set", vec![]),
+        Event::BankAccountRequested(_) => ("Change of bank account asked for", vec![]),
+        Event::BankAccountRequestDeclined(_) => ("Change of bank account declined", vec![]),
         Event::ProgramCreated(_) => ("Programme created", vec![]),
         Event::SupplierEnrolled(_) => ("Enrolled in a programme", vec![]),
         Event::FunderDeposited(_) => ("Funder deposit", vec![]),
@@ -468,6 +521,8 @@ pub fn outline(event: &Event) -> (&'static str, Vec<(&str, Option<&str>)>) {
                 .collect(),
         ),
         Event::BankLineImported(_) => ("Bank statement line", vec![]),
+        Event::PayoutBatchProposed(_) => ("Payout batch proposed", vec![]),
+        Event::PayoutBatchDeclined(_) => ("Payout batch declined", vec![]),
         Event::PayoutBatchCreated(_) => ("Payout instructed", vec![]),
         Event::PayoutConfirmed(_) => ("Payout confirmed by the bank", vec![]),
     }

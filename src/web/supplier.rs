@@ -527,6 +527,8 @@ pub struct AdvanceLine {
     pub net: String,
     pub fee: String,
     pub value_date: String,
+    /// Where the payout of the advance stands, in words.
+    pub payout: &'static str,
     pub due: String,
     pub outstanding: String,
     pub seq: i64,
@@ -545,20 +547,28 @@ pub async fn advances(
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Supplier)?;
     let who = principal(&session);
-    let rows = read(&state, move |c| reads::invoices_of(c, &who)).await?;
-    let advances = rows
-        .into_iter()
-        .filter_map(|(i, a)| a.map(|a| (i, a)))
-        .map(|(i, a)| AdvanceLine {
-            invoice_number: i.invoice_number,
-            net: money(&a.currency, a.net_minor),
-            fee: money(&a.currency, a.fee_minor),
-            value_date: date(a.value_date),
-            due: date(a.due_date),
-            outstanding: money(&a.currency, a.principal_outstanding_minor),
-            seq: a.accepted_seq,
-        })
-        .collect();
+    let (rows, payouts) = read(&state, move |c| {
+        let rows = reads::invoices_of(c, &who)?;
+        let payouts = crate::db::financing::payouts_of(c, who.party.as_str())?;
+        Ok::<_, crate::services::log_reads::ReadError>((rows, payouts))
+    })
+    .await?;
+    let advances =
+        rows.into_iter()
+            .filter_map(|(i, a)| a.map(|a| (i, a)))
+            .map(|(i, a)| AdvanceLine {
+                payout: super::receipt::payout_stage(payouts.iter().find(|p| {
+                    p.reason == "advance" && p.invoice_id.as_ref() == Some(&i.invoice_id)
+                })),
+                invoice_number: i.invoice_number,
+                net: money(&a.currency, a.net_minor),
+                fee: money(&a.currency, a.fee_minor),
+                value_date: date(a.value_date),
+                due: date(a.due_date),
+                outstanding: money(&a.currency, a.principal_outstanding_minor),
+                seq: a.accepted_seq,
+            })
+            .collect();
     html(
         &AdvancesPage {
             layout: Layout::new(&session, "Advances", "/supplier/advances"),

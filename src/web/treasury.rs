@@ -11,16 +11,20 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{actor, date, html, money, read, refusal, see_other, Layout};
+use super::receipt::{spaced_iban, Names};
 use super::session::{PageError, Session};
 use crate::db::bank as bank_db;
 use crate::db::financing as fin_db;
+use crate::db::financing::PayoutRow;
 use crate::db::log as log_db;
 use crate::db::payouts as payouts_db;
 use crate::domain::Role;
-use crate::domain::{BankLineStatus, PayoutStatus};
+use crate::domain::{BankLineStatus, BatchStatus, PayoutStatus};
 use crate::ledger::LedgerError;
 use crate::server::AppState;
-use crate::services::payout::CreateBatch;
+use crate::services::log_reads::ReadError;
+use crate::services::payout::{ApproveBatch, DeclineBatch, ProposeBatch};
+use crate::services::treasury::reconcile::Check;
 use crate::services::treasury::{self, ManualMatch, ReconciliationRow};
 
 /// One bar of a chart.
@@ -76,18 +80,43 @@ impl Chart {
 #[template(path = "treasury_dashboard.html")]
 pub struct DashboardPage {
     pub layout: Layout,
-    pub balances: Vec<(String, String)>,
+    pub balances: Vec<BalanceView>,
     pub charts: Vec<Chart>,
 }
 
-/// The accounts treasury watches.
-const WATCHED_ACCOUNTS: [&str; 5] = [
-    "bank:main",
-    "unapplied-cash",
-    "bank-suspense",
-    "payouts:pending",
-    "payouts:sent",
+/// The accounts treasury watches, in its words, with the sign that makes
+/// their usual balance positive (+1 for what we hold, -1 for what we owe).
+const WATCHED_ACCOUNTS: [(&str, &str, i64); 5] = [
+    ("bank:main", "In our bank account", 1),
+    (
+        "unapplied-cash",
+        "Received, not yet applied to an invoice or deposit",
+        -1,
+    ),
+    (
+        "bank-suspense",
+        "Bank movements waiting for an explanation",
+        1,
+    ),
+    (
+        "payouts:pending",
+        "Owed to suppliers, not yet in a batch",
+        -1,
+    ),
+    (
+        "payouts:sent",
+        "Instructed to the bank, not yet seen leaving it",
+        -1,
+    ),
 ];
+
+/// One balance of the dashboard: what it is, how much, and (for experts,
+/// behind a details element) the ledger account.
+pub struct BalanceView {
+    pub label: String,
+    pub amount: String,
+    pub account: String,
+}
 
 pub async fn dashboard(
     state: web::Data<AppState>,
@@ -96,16 +125,17 @@ pub async fn dashboard(
     session.require(Role::Operator)?;
     let today = state.clock.today();
     let (balances, figures) = read(&state, move |c| {
-        let balances: Vec<(String, String)> = log_db::all_balances(c)?
-            .into_iter()
-            .filter(|b| WATCHED_ACCOUNTS.contains(&b.account.as_str()))
-            .map(|b| {
-                (
-                    format!("{} ({})", b.account, b.currency),
-                    money(&b.currency, b.balance_minor),
-                )
-            })
-            .collect();
+        let all = log_db::all_balances(c)?;
+        let mut balances = Vec::new();
+        for (account, label, sign) in WATCHED_ACCOUNTS {
+            for b in all.iter().filter(|b| b.account == account) {
+                balances.push(BalanceView {
+                    label: format!("{label} ({})", b.currency),
+                    amount: money(&b.currency, sign * b.balance_minor),
+                    account: b.account.clone(),
+                });
+            }
+        }
         Ok::<_, LedgerError>((balances, treasury::dashboard(c, today)?))
     })
     .await?;
@@ -145,6 +175,38 @@ pub async fn dashboard(
     )
 }
 
+/// An invoice suggested for a credit: its number, supplier, open amount and why.
+pub struct SuggestionView {
+    pub invoice_id: String,
+    pub number: String,
+    pub supplier: String,
+    pub open: String,
+    pub why: &'static str,
+}
+
+fn suggestion_view(
+    names: &mut Names<'_>,
+    suggestion: treasury::Suggestion,
+) -> Result<SuggestionView, ReadError> {
+    let invoice = suggestion.invoice;
+    Ok(SuggestionView {
+        why: match (
+            suggestion.number_in_text.is_some(),
+            suggestion.same_open_amount,
+        ) {
+            (true, true) => {
+                "its number is in the payment text, and its open amount is the payment's"
+            }
+            (true, false) => "its number is in the payment text",
+            (_, false) | (false, true) => "its open amount is the payment's",
+        },
+        number: invoice.invoice_number.clone(),
+        supplier: names.party(&invoice.supplier_id)?,
+        open: money(&invoice.currency, invoice.open_minor()),
+        invoice_id: invoice.invoice_id.to_string(),
+    })
+}
+
 pub struct LineView {
     pub line_id: String,
     pub value_date: String,
@@ -152,7 +214,7 @@ pub struct LineView {
     pub remittance: String,
     pub references: String,
     pub debtor: String,
-    pub suggestions: String,
+    pub suggestions: Vec<SuggestionView>,
     pub rule: String,
     /// For a line in suspense: `payout_ids` (a debit) or `reverses_line_id` (a reversal).
     pub explain_with: &'static str,
@@ -165,11 +227,13 @@ pub struct LinesPage {
     pub unmatched: Vec<LineView>,
     pub suspense: Vec<LineView>,
     pub recent: Vec<LineView>,
+    /// Funders by (id, name), for a credit that is a funder's deposit.
+    pub funders: Vec<(String, String)>,
     pub notice: Option<String>,
     pub error: Option<String>,
 }
 
-fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
+fn view(line: &bank_db::BankLineRow, suggestions: Vec<SuggestionView>) -> LineView {
     LineView {
         line_id: line.line_id.to_string(),
         value_date: line
@@ -195,7 +259,7 @@ fn view(line: &bank_db::BankLineRow, suggestions: Vec<String>) -> LineView {
         .trim()
         .to_string(),
         debtor: line.debtor_name.clone().unwrap_or_default(),
-        suggestions: suggestions.join(", "),
+        suggestions,
         rule: line
             .match_rule
             .clone()
@@ -215,16 +279,27 @@ async fn lines_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let (unmatched, suspense, recent) = read(state, |c| {
+    let (unmatched, suspense, recent, funders) = read(state, |c| {
         let mut unmatched = Vec::new();
         for line in bank_db::lines_with_status(
             c,
             BankLineStatus::Unmatched,
             crate::limits::TREASURY_PAGE_LINES_SHOWN,
         )? {
-            let suggestions = treasury::suggestions(c, &line)?;
+            let found = treasury::suggestions(c, &line)?;
+            let mut names = Names::new(c);
+            let suggestions = found
+                .into_iter()
+                .map(|s| suggestion_view(&mut names, s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
             unmatched.push(view(&line, suggestions));
         }
+        let funders: Vec<(String, String)> = fin_db::all_parties(c)?
+            .into_iter()
+            .filter(|p| p.role == "funder")
+            .map(|p| (p.party_id.to_string(), p.name))
+            .collect();
         let suspense: Vec<LineView> = bank_db::lines_with_status(
             c,
             BankLineStatus::Suspense,
@@ -250,7 +325,7 @@ async fn lines_page(
             .iter()
             .map(|l| view(l, vec![])),
         );
-        Ok::<_, LedgerError>((unmatched, suspense, recent))
+        Ok::<_, LedgerError>((unmatched, suspense, recent, funders))
     })
     .await?;
     let status = if error.is_some() {
@@ -264,6 +339,7 @@ async fn lines_page(
             unmatched,
             suspense,
             recent,
+            funders,
             notice,
             error,
         },
@@ -372,6 +448,7 @@ pub async fn match_line(
 }
 
 pub struct PayoutView {
+    /// The payout's reference, as the bank file's EndToEndId carries it.
     pub payout_id: String,
     pub party: String,
     pub amount: String,
@@ -386,7 +463,38 @@ pub struct BatchView {
     pub count: i32,
     pub total: String,
     pub confirmed: String,
-    pub status: String,
+    pub status: &'static str,
+    pub proposed_by: String,
+    pub approved_by: String,
+    /// Awaiting approval: the signed-in user may approve it (someone else proposed it).
+    pub awaiting: bool,
+    /// Its pain.001 file exists (approved).
+    pub has_file: bool,
+}
+
+/// A batch's status in treasury's words.
+fn batch_words(status: BatchStatus) -> &'static str {
+    match status {
+        BatchStatus::AwaitingApproval => "Awaiting approval",
+        BatchStatus::Declined => "Declined",
+        BatchStatus::Sent => "Instructed",
+        BatchStatus::Confirmed => "Paid, confirmed by the bank",
+    }
+}
+
+fn batch_view(b: payouts_db::PayoutBatchRow) -> BatchView {
+    BatchView {
+        execution_date: date(b.requested_execution_date),
+        count: b.payout_count,
+        total: money(&b.currency, b.total_minor),
+        confirmed: money(&b.currency, b.confirmed_minor),
+        status: batch_words(b.status),
+        proposed_by: b.proposed_by,
+        approved_by: b.approved_by.unwrap_or_default(),
+        awaiting: b.status == BatchStatus::AwaitingApproval,
+        has_file: b.instructed_seq.is_some(),
+        batch_id: String::from(b.batch_id),
+    }
 }
 
 #[derive(Template)]
@@ -395,6 +503,7 @@ pub struct PayoutsPage {
     pub layout: Layout,
     pub pending: Vec<PayoutView>,
     pub sent: Vec<PayoutView>,
+    pub awaiting: Vec<BatchView>,
     pub batches: Vec<BatchView>,
     pub currencies: Vec<String>,
     pub today: String,
@@ -402,36 +511,40 @@ pub struct PayoutsPage {
     pub error: Option<String>,
 }
 
-/// The payouts in `status`, as the payouts page lists them.
+/// "Advance on invoice INV-2026-0001".
+fn payout_reason(names: &mut Names<'_>, payout: &PayoutRow) -> Result<String, ReadError> {
+    let what = match payout.reason.as_str() {
+        "advance" => "Advance",
+        "settlement" => "Balance after the buyer paid",
+        other => other,
+    };
+    Ok(match &payout.invoice_id {
+        Some(invoice) => format!("{what} on invoice {}", names.invoice(invoice)?),
+        None => what.to_string(),
+    })
+}
+
+/// Payouts as the payouts pages list them.
 fn payout_views(
-    c: &mut crate::db::DbConnection,
-    status: PayoutStatus,
-) -> Result<Vec<PayoutView>, crate::db::DbError> {
-    let mut out = Vec::new();
-    for p in payouts_db::payouts_with_status(
-        c,
-        status,
-        None,
-        crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN,
-    )? {
-        let party = fin_db::party(c, &p.party_id)?;
+    names: &mut Names<'_>,
+    payouts: &[PayoutRow],
+) -> Result<Vec<PayoutView>, ReadError> {
+    let mut out = Vec::with_capacity(payouts.len());
+    for p in payouts {
         out.push(PayoutView {
             amount: money(&p.currency, p.amount_minor),
-            reason: format!(
-                "{} {}",
-                p.reason,
-                p.invoice_id.as_deref().unwrap_or_default()
-            ),
-            status: match &p.batch_id {
-                Some(batch) => format!("{} in {batch}", p.status),
-                None => p.status.to_string(),
-            },
-            iban: party
-                .as_ref()
-                .and_then(|party| party.iban.clone())
-                .unwrap_or_else(|| "no bank account yet".into()),
-            party: party.map_or(p.party_id.to_string(), |party| party.name),
-            payout_id: p.payout_id.into(),
+            reason: payout_reason(names, p)?,
+            status: match p.status {
+                PayoutStatus::Pending => "Waiting for a batch",
+                PayoutStatus::Proposed => "In a batch awaiting approval",
+                PayoutStatus::Sent => "Instructed",
+                PayoutStatus::Confirmed => "Paid, confirmed by the bank",
+                PayoutStatus::Cancelled => "Cancelled",
+            }
+            .to_string(),
+            iban: names.account_of(&p.party_id)?,
+            party: names.party(&p.party_id)?,
+            payout_id: p.payout_id.to_string(),
         });
     }
     Ok(out)
@@ -443,35 +556,29 @@ async fn payouts_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let (pending, sent, batches) = read(state, |c| {
-        let pending = payout_views(c, PayoutStatus::Pending)?;
-        let sent = payout_views(c, PayoutStatus::Sent)?;
+    let (pending, sent, batches, currencies) = read(state, |c| {
+        let limit = crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN;
+        let pending_rows = payouts_db::payouts_with_status(c, PayoutStatus::Pending, None, limit)?;
+        let sent_rows = payouts_db::payouts_with_status(c, PayoutStatus::Sent, None, limit)?;
         let batches = payouts_db::all_batches(c)?;
-        Ok::<_, crate::db::DbError>((pending, sent, batches))
+        let mut currencies: Vec<String> = batches.iter().map(|b| b.currency.clone()).collect();
+        currencies.extend(pending_rows.iter().map(|p| p.currency.clone()));
+        let mut names = Names::new(c);
+        let pending = payout_views(&mut names, &pending_rows)?;
+        let sent = payout_views(&mut names, &sent_rows)?;
+        Ok::<_, ReadError>((pending, sent, batches, currencies))
     })
     .await?;
-    let mut currencies: Vec<String> = batches.iter().map(|b| b.currency.clone()).collect();
-    currencies.extend(
-        pending
-            .iter()
-            .filter_map(|p| p.amount.rsplit(' ').next().map(str::to_string)),
-    );
+    let mut currencies = currencies;
     currencies.sort();
     currencies.dedup();
     if currencies.is_empty() {
         currencies.push("EUR".into());
     }
-    let batches = batches
+    let (awaiting, batches): (Vec<BatchView>, Vec<BatchView>) = batches
         .into_iter()
-        .map(|b| BatchView {
-            execution_date: date(b.requested_execution_date),
-            count: b.payout_count,
-            total: money(&b.currency, b.total_minor),
-            confirmed: money(&b.currency, b.confirmed_minor),
-            status: b.status.to_string(),
-            batch_id: String::from(b.batch_id),
-        })
-        .collect();
+        .map(batch_view)
+        .partition(|b| b.awaiting);
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -482,6 +589,7 @@ async fn payouts_page(
             layout: Layout::new(session, "Payouts", "/treasury/payouts"),
             pending,
             sent,
+            awaiting,
             batches,
             currencies,
             today: state.clock.today().to_string(),
@@ -492,12 +600,146 @@ async fn payouts_page(
     )
 }
 
+#[derive(Debug, Deserialize)]
+pub struct PayoutsQuery {
+    pub proposed: Option<String>,
+    pub approved: Option<String>,
+    pub declined: Option<String>,
+}
+
 pub async fn payouts(
     state: web::Data<AppState>,
     session: Session,
+    query: web::Query<PayoutsQuery>,
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Operator)?;
-    payouts_page(&state, &session, None, None).await
+    let query = query.into_inner();
+    let notice = if let Some(batch) = query.proposed {
+        Some(format!(
+            "Batch {batch} is proposed. Another treasury user must review and approve it; nothing is paid until then."
+        ))
+    } else if let Some(batch) = query.approved {
+        Some(format!(
+            "Batch {batch} is approved and instructed: download its pain.001 file and send it to the bank. Its payouts read \"instructed\" until the bank's debit shows on a statement."
+        ))
+    } else {
+        query
+            .declined
+            .map(|batch| format!("Batch {batch} is declined; its payouts wait for the next batch."))
+    };
+    payouts_page(&state, &session, notice, None).await
+}
+
+/// The choice of a batch: its currency and execution date.
+#[derive(Debug, Deserialize)]
+pub struct BatchChoice {
+    pub currency: String,
+    pub requested_execution_date: String,
+}
+
+impl BatchChoice {
+    fn day(&self) -> Result<chrono::NaiveDate, String> {
+        chrono::NaiveDate::parse_from_str(self.requested_execution_date.trim(), "%Y-%m-%d").map_err(
+            |_| {
+                format!(
+                    "execution date {:?} is not a date (YYYY-MM-DD)",
+                    self.requested_execution_date
+                )
+            },
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "treasury_batch.html")]
+pub struct BatchPage {
+    pub layout: Layout,
+    /// `None` while previewing a batch not yet proposed.
+    pub batch: Option<BatchView>,
+    pub currency: String,
+    pub execution_date: String,
+    /// The execution date as the form sends it (YYYY-MM-DD).
+    pub execution_day: String,
+    pub count: usize,
+    pub total: String,
+    pub payouts: Vec<PayoutView>,
+    /// Payouts not listed (the page shows the first ones).
+    pub more: usize,
+    /// Pending payouts left out because their supplier has no bank account yet.
+    pub without_account: usize,
+    /// The signed-in user proposed this batch.
+    pub proposed_by_you: bool,
+    pub error: Option<String>,
+}
+
+/// The batch a proposal would make now: what the writer will gather, read from
+/// the projections (the proposal itself decides, in the writer).
+pub async fn preview(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<BatchChoice>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    let choice = query.into_inner();
+    let day = match choice.day() {
+        Ok(day) => day,
+        Err(message) => return payouts_page(&state, &session, None, Some(message)).await,
+    };
+    let Ok(currency) = crate::domain::Currency::parse(&choice.currency) else {
+        return payouts_page(
+            &state,
+            &session,
+            None,
+            Some(format!(
+                "{:?} is not a currency we pay out",
+                choice.currency
+            )),
+        )
+        .await;
+    };
+    let code = currency.code().to_string();
+    let (payouts, without_account, total, count) = read(&state, move |c| {
+        let pending = payouts_db::payouts_with_status(
+            c,
+            PayoutStatus::Pending,
+            Some(&code),
+            2 * crate::limits::PAYOUTS_PER_BATCH_MAX as i64,
+        )?;
+        let mut payable = Vec::new();
+        let mut without_account = 0;
+        for payout in pending {
+            let has_account = fin_db::party(c, &payout.party_id)?
+                .is_some_and(|p| crate::services::payout::commands::payable(&p));
+            if !has_account {
+                without_account += 1;
+            } else if payable.len() < crate::limits::PAYOUTS_PER_BATCH_MAX {
+                payable.push(payout);
+            }
+        }
+        let total: i64 = payable.iter().map(|p| p.amount_minor).sum();
+        let count = payable.len();
+        payable.truncate(crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN as usize);
+        let views = payout_views(&mut Names::new(c), &payable)?;
+        Ok::<_, ReadError>((views, without_account, total, count))
+    })
+    .await?;
+    html(
+        &BatchPage {
+            layout: Layout::new(&session, "Preview a payout batch", "/treasury/payouts"),
+            batch: None,
+            currency: currency.code().to_string(),
+            execution_date: date(day),
+            execution_day: day.to_string(),
+            more: count - payouts.len(),
+            count,
+            total: money(currency.code(), total),
+            payouts,
+            without_account,
+            proposed_by_you: false,
+            error: None,
+        },
+        StatusCode::OK,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -507,6 +749,7 @@ pub struct BatchForm {
     pub requested_execution_date: String,
 }
 
+/// Proposes the batch previewed; a second treasury user approves it.
 pub async fn create_batch(
     state: web::Data<AppState>,
     session: Session,
@@ -514,38 +757,149 @@ pub async fn create_batch(
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Operator)?;
     session.check_csrf(&form.csrf)?;
-    let Ok(day) = chrono::NaiveDate::parse_from_str(&form.requested_execution_date, "%Y-%m-%d")
-    else {
-        return payouts_page(
-            &state,
-            &session,
-            None,
-            Some(format!(
-                "execution date {:?} is not a date (YYYY-MM-DD)",
-                form.requested_execution_date
-            )),
-        )
-        .await;
+    let form = form.into_inner();
+    let choice = BatchChoice {
+        currency: form.currency,
+        requested_execution_date: form.requested_execution_date,
     };
-    let outcome = match CreateBatch::parse(actor(&session), &form.currency, day) {
-        Ok(command) => state.ledger.submit(command).await,
-        Err(error) => Err(error),
+    let day = match choice.day() {
+        Ok(day) => day,
+        Err(message) => return payouts_page(&state, &session, None, Some(message)).await,
     };
+    let outcome =
+        match ProposeBatch::parse(actor(&session), &session.0.email, &choice.currency, day) {
+            Ok(command) => state.ledger.submit(command).await,
+            Err(error) => Err(error),
+        };
     match outcome {
-        Ok(receipt) => {
-            payouts_page(
-                &state,
-                &session,
-                Some(format!(
-                    "Batch pb-{} recorded at seq {}; download its pain.001 file below.",
-                    receipt.seq, receipt.seq
-                )),
-                None,
-            )
-            .await
-        }
+        Ok(receipt) => Ok(see_other(&format!(
+            "/treasury/payouts?proposed=pb-{}",
+            receipt.seq
+        ))),
         Err(error) => payouts_page(&state, &session, None, Some(refusal(error)?.1)).await,
     }
+}
+
+/// One batch: what it pays, to whom, who proposed and approved it; approval
+/// or decline while it waits.
+async fn batch_page(
+    state: &web::Data<AppState>,
+    session: &Session,
+    batch_id: String,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let found = read(state, move |c| {
+        let Some(batch) = payouts_db::batch(c, &batch_id)? else {
+            return Ok(None);
+        };
+        let rows = payouts_db::payouts_of_batch(c, &batch_id)?;
+        let shown = &rows[..rows
+            .len()
+            .min(crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN as usize)];
+        let views = payout_views(&mut Names::new(c), shown)?;
+        Ok::<_, ReadError>(Some((batch, views, rows.len())))
+    })
+    .await?;
+    let Some((batch, payouts, count)) = found else {
+        return Err(PageError::NotFound);
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let view = batch_view(batch.clone());
+    html(
+        &BatchPage {
+            layout: Layout::new(session, "Payout batch", "/treasury/payouts"),
+            currency: batch.currency.clone(),
+            execution_date: date(batch.requested_execution_date),
+            execution_day: batch.requested_execution_date.to_string(),
+            count,
+            more: count - payouts.len(),
+            total: money(&batch.currency, batch.total_minor),
+            payouts,
+            without_account: 0,
+            proposed_by_you: batch.proposed_by == session.0.email,
+            batch: Some(view),
+            error,
+        },
+        status,
+    )
+}
+
+pub async fn batch(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    batch_page(&state, &session, path.into_inner(), None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    pub csrf: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Approves or declines a proposed batch, for the signed-in user.
+async fn decide(
+    state: web::Data<AppState>,
+    session: Session,
+    batch_id: String,
+    form: DecisionForm,
+    approve: bool,
+) -> Result<HttpResponse, PageError> {
+    session.require(Role::Operator)?;
+    session.check_csrf(&form.csrf)?;
+    let id = batch_id.clone();
+    let payout_ids: Vec<String> = read(&state, move |c| payouts_db::payouts_of_batch(c, &id))
+        .await?
+        .into_iter()
+        .map(|p| String::from(p.payout_id))
+        .collect();
+    let who = session.0.email.clone();
+    let outcome = if approve {
+        match ApproveBatch::parse(actor(&session), &who, &batch_id, payout_ids) {
+            Ok(command) => state.ledger.submit(command).await,
+            Err(error) => Err(error),
+        }
+    } else {
+        match DeclineBatch::parse(actor(&session), &who, &batch_id, payout_ids, &form.reason) {
+            Ok(command) => state.ledger.submit(command).await,
+            Err(error) => Err(error),
+        }
+    };
+    match outcome {
+        Ok(_) => Ok(see_other(&format!(
+            "/treasury/payouts?{}={batch_id}",
+            if approve { "approved" } else { "declined" }
+        ))),
+        Err(error) => {
+            let message = refusal(error)?.1;
+            batch_page(&state, &session, batch_id, Some(message)).await
+        }
+    }
+}
+
+pub async fn approve_batch(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, PageError> {
+    decide(state, session, path.into_inner(), form.into_inner(), true).await
+}
+
+pub async fn decline_batch(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, PageError> {
+    decide(state, session, path.into_inner(), form.into_inner(), false).await
 }
 
 pub async fn pain001(
@@ -576,6 +930,17 @@ pub async fn pain001(
     }
 }
 
+/// A reconciliation row in treasury's words, with formatted amounts and,
+/// when it differs, what to do next.
+pub struct ReconciliationView {
+    pub account: String,
+    pub item: String,
+    pub statement: String,
+    pub ledger: String,
+    pub difference: String,
+    pub next_step: Option<&'static str>,
+}
+
 #[derive(Template)]
 #[template(path = "treasury_reconciliation.html")]
 pub struct ReconciliationPage {
@@ -584,7 +949,7 @@ pub struct ReconciliationPage {
     pub statements: Vec<(String, String, String)>,
     /// The statement shown: (sha256, message id) and its rows.
     pub shown: Option<(String, String)>,
-    pub rows: Vec<ReconciliationRow>,
+    pub rows: Vec<ReconciliationView>,
     pub differences: usize,
 }
 
@@ -593,6 +958,58 @@ fn differs(row: &ReconciliationRow) -> bool {
     row.difference
         .chars()
         .any(|c| c.is_ascii_digit() && c != '0')
+}
+
+/// "1,234.56 EUR" or "−8.85 EUR" from the row's signed decimal text.
+fn signed_money(currency: &str, text: &str) -> String {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    match crate::domain::Currency::parse(currency).and_then(|c| {
+        c.parse_amount_exact(digits)
+            .map(|minor| c.format_display(minor))
+    }) {
+        Ok(shown) if negative => format!("−{shown}"),
+        Ok(shown) => shown,
+        Err(_) => text.to_string(),
+    }
+}
+
+fn check_words(check: &Check) -> String {
+    match check {
+        Check::CurrencyNotKept => "A currency the ledger does not keep".into(),
+        Check::StatementArithmetic => {
+            "The statement adds up: its closing balance against opening + money in − money out"
+                .into()
+        }
+        Check::LineMissing(_) => "A booked line of the statement is not in the ledger".into(),
+        Check::BookedCredits => {
+            "Money in: the statement's booked credits against the lines imported".into()
+        }
+        Check::BookedDebits => {
+            "Money out: the statement's booked debits against the lines imported".into()
+        }
+        Check::OpeningBalance(day) => format!(
+            "Opening balance against our bank account in the ledger at the end of {}",
+            date(*day)
+        ),
+        Check::ClosingBalance(day) => format!(
+            "Closing balance against our bank account in the ledger at the end of {}",
+            date(*day)
+        ),
+    }
+}
+
+fn reconciliation_view(row: &ReconciliationRow) -> ReconciliationView {
+    ReconciliationView {
+        account: format!("{} {}", spaced_iban(&row.account), row.currency),
+        item: check_words(&row.check),
+        statement: signed_money(&row.currency, &row.statement),
+        ledger: signed_money(&row.currency, &row.ledger),
+        difference: signed_money(&row.currency, &row.difference),
+        next_step: differs(row).then(|| row.check.next_step()),
+    }
 }
 
 pub async fn reconciliation(
@@ -629,7 +1046,7 @@ pub async fn reconciliation(
                 .collect(),
             differences: rows.iter().filter(|r| differs(r)).count(),
             shown,
-            rows,
+            rows: rows.iter().map(reconciliation_view).collect(),
         },
         StatusCode::OK,
     )

@@ -18,8 +18,8 @@ pub use crate::ledger::entry::request_signing_bytes;
 use crate::ledger::entry::ActorSignature;
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{
-    accounts, amount_text, find_invoice, find_party, find_program, invalid, parse_date,
-    positive_amount, reject, Actor, PostingsBuilder,
+    accounts, amount_text, check_reason, find_invoice, find_party, find_program, invalid,
+    parse_date, positive_amount, reject, Actor, PostingsBuilder,
 };
 use crate::services::program::errors::not_enrolled;
 
@@ -403,14 +403,6 @@ impl RetailerDecision {
             signature: signature_text.clone(),
         })
     }
-}
-
-fn check_reason(reason: &str) -> Result<String, LedgerError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > crate::limits::REASON_LENGTH_MAX {
-        return Err(invalid("reason", "reason must be 1-500 characters"));
-    }
-    Ok(reason.to_string())
 }
 
 impl Command for RetailerDecision {

@@ -5,5 +5,9 @@ pub mod commands;
 pub mod events;
 pub mod projection;
 
-pub use commands::{request_key_id, RegisterParty, SetBankAccount};
-pub use events::{BankAccountSet, PartyRegistered};
+pub use commands::{
+    request_key_id, DeclineBankAccountRequest, RegisterParty, RequestBankAccount, SetBankAccount,
+};
+pub use events::{
+    BankAccountRequestDeclined, BankAccountRequested, BankAccountSet, PartyRegistered,
+};

@@ -3,20 +3,22 @@
 use chrono::NaiveDate;
 
 use super::events::{
-    BatchedPayout, DebtRecovery, PayoutBatchCreated, PayoutConfirmed, PayoutInstruction,
+    BatchedPayout, DebtRecovery, PayoutBatchCreated, PayoutBatchDeclined, PayoutBatchProposed,
+    PayoutConfirmed, PayoutInstruction,
 };
 use super::pain001::transfer_batch;
 use crate::db::bank::BankLineRow;
-use crate::db::financing::PayoutRow;
-use crate::db::payouts::{self as payouts_db};
+use crate::db::financing::{PartyRow, PayoutRow};
+use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
 use crate::db::DbConnection;
-use crate::domain::{BankLineStatus, PayoutStatus};
+use crate::domain::{BankLineStatus, BatchStatus, PayoutStatus};
 use crate::domain::{Currency, ErrorCode, Role};
 use crate::formats::pain001;
 use crate::ledger::records::View;
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::common::{
-    accounts, amount_text, find_party, invalid, operator_only, reject, Actor, PostingsBuilder,
+    accounts, amount_text, check_reason, find_party, invalid, operator_only, reject, Actor,
+    PostingsBuilder,
 };
 
 /// Nets a supplier's open debts (oldest first) from a payout and posts both:
@@ -68,104 +70,319 @@ pub fn net_payout(
     })
 }
 
-/// Gathers the pending payouts of one currency (oldest first, at most
-/// [`crate::limits::PAYOUTS_PER_BATCH_MAX`]) whose party has a bank account.
-pub struct CreateBatch {
+/// Who acts for the operator: a web user's e-mail or `api-key:ID`. Four
+/// eyes compare it: who proposed a batch cannot approve it.
+fn person(by: &str) -> Result<String, LedgerError> {
+    let by = by.trim();
+    if by.is_empty() {
+        return Err(LedgerError::Inconsistent(
+            "a payout batch command names no person".into(),
+        ));
+    }
+    Ok(by.to_string())
+}
+
+/// The operator and the account it pays from.
+fn paying_operator(records: View<'_>, actor: &Actor) -> Result<(PartyRow, String), LedgerError> {
+    let operator = find_party(records, actor.party.as_str(), Role::Operator, "actor")?;
+    let iban = operator.iban.clone().ok_or_else(|| {
+        reject(
+            ErrorCode::NoBankAccount,
+            Some("currency"),
+            format!(
+                "the operator {} has no bank account to pay from; record its IBAN first",
+                operator.party_id
+            ),
+        )
+    })?;
+    Ok((operator, iban))
+}
+
+/// A party can be paid: it has a bank account, and no change of it waits for
+/// approval (payouts are held until an operator decides).
+pub fn payable(party: &PartyRow) -> bool {
+    party.iban.is_some() && party.requested_seq.is_none()
+}
+
+/// The transfers of a batch as the bank will get them, from the parties'
+/// bank accounts as the records hold them now.
+fn transfers(records: View<'_>, payouts: &[&PayoutRow]) -> Result<Vec<BatchedPayout>, LedgerError> {
+    let mut out = Vec::with_capacity(payouts.len());
+    for payout in payouts {
+        let party = find_party(records, &payout.party_id, Role::Supplier, "party_id")?;
+        if party.requested_seq.is_some() {
+            return Err(reject(
+                ErrorCode::NoBankAccount,
+                Some("batch_id"),
+                format!(
+                    "{} asked to be paid to another bank account; approve or decline that change first, or decline this batch",
+                    party.name
+                ),
+            ));
+        }
+        let iban = party.iban.clone().ok_or_else(|| {
+            reject(
+                ErrorCode::NoBankAccount,
+                Some("batch_id"),
+                format!("{} has no bank account to be paid to", party.name),
+            )
+        })?;
+        let currency = Currency::parse(&payout.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let about = payout.invoice_id.as_deref().unwrap_or("-");
+        out.push(BatchedPayout {
+            remittance: format!("{} {} {about}", payout.payout_id, payout.reason),
+            payout_id: payout.payout_id.to_string(),
+            party_id: String::from(party.party_id),
+            name: party.name,
+            iban,
+            bic: party.bic,
+            amount: amount_text(currency, payout.amount_minor),
+        });
+    }
+    Ok(out)
+}
+
+/// Proposes a batch of the pending payouts of one currency (oldest first, at
+/// most [`crate::limits::PAYOUTS_PER_BATCH_MAX`]) whose party has a bank
+/// account. Nothing is paid until a second treasury user approves it.
+pub struct ProposeBatch {
     actor: Actor,
+    by: String,
     currency: Currency,
     requested_execution_date: NaiveDate,
 }
 
-impl CreateBatch {
+impl ProposeBatch {
     pub fn parse(
         actor: Actor,
+        by: &str,
         currency: &str,
         requested_execution_date: NaiveDate,
     ) -> Result<Self, LedgerError> {
-        operator_only(&actor, "creating a payout batch")?;
+        operator_only(&actor, "proposing a payout batch")?;
         let currency = Currency::parse(currency).map_err(|e| invalid("currency", e.to_string()))?;
-        Ok(CreateBatch {
+        Ok(ProposeBatch {
             actor,
+            by: person(by)?,
             currency,
             requested_execution_date,
         })
     }
 }
 
-impl Command for CreateBatch {
+impl Command for ProposeBatch {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let seq = context.seq;
         let currency = self.currency;
         let records = context.records();
-        let operator = find_party(records, self.actor.party.as_str(), Role::Operator, "actor")?;
-        let debtor_iban = operator.iban.clone().ok_or_else(|| {
-            reject(
-                ErrorCode::NoBankAccount,
-                Some("currency"),
-                format!(
-                    "the operator {} has no bank account to pay from; record its IBAN first",
-                    operator.party_id
-                ),
-            )
-        })?;
+        let (operator, debtor_iban) = paying_operator(records, &self.actor)?;
         // Pending payouts to parties with a bank account, oldest first.
         let pending: Vec<&PayoutRow> = records
             .pending_payouts(currency.code())
             .into_iter()
-            .filter(|payout| {
-                records
-                    .party(&payout.party_id)
-                    .is_some_and(|party| party.iban.is_some())
-            })
+            .filter(|payout| records.party(&payout.party_id).is_some_and(payable))
             .take(crate::limits::PAYOUTS_PER_BATCH_MAX)
             .collect();
         if pending.is_empty() {
             return Err(reject(
                 ErrorCode::NothingToPay,
                 Some("currency"),
-                format!("no pending {currency} payout to a party with a bank account"),
+                format!("no pending {currency} payout to a party with an approved bank account"),
             ));
         }
-        let mut total = 0i64;
-        let mut payouts = Vec::with_capacity(pending.len());
-        for payout in pending {
-            let party = find_party(records, &payout.party_id, Role::Supplier, "party_id")?;
-            let iban = party.iban.clone().ok_or_else(|| {
-                LedgerError::Inconsistent(format!(
-                    "payable payout {} lost its IBAN",
-                    payout.payout_id
-                ))
-            })?;
-            total += payout.amount_minor;
-            let about = payout.invoice_id.as_deref().unwrap_or("-");
-            payouts.push(BatchedPayout {
-                remittance: format!("{} {} {about}", payout.payout_id, payout.reason),
-                payout_id: payout.payout_id.to_string(),
-                party_id: String::from(party.party_id),
-                name: party.name,
-                iban,
-                bic: party.bic,
-                amount: amount_text(currency, payout.amount_minor),
-            });
-        }
-        let body = PayoutBatchCreated {
-            batch_id: format!("pb-{seq}"),
+        let total: i64 = pending.iter().map(|p| p.amount_minor).sum();
+        let batch_id = format!("pb-{seq}");
+        // The file must be writable before the batch is proposed.
+        let release = PayoutBatchCreated {
+            batch_id: batch_id.clone(),
             currency: currency.code().into(),
             total: amount_text(currency, total),
             requested_execution_date: self.requested_execution_date,
             debtor_name: operator.name,
+            debtor_iban: debtor_iban.clone(),
+            debtor_bic: operator.bic,
+            payouts: transfers(records, &pending)?,
+            proposed_by: None,
+            approved_by: None,
+        };
+        pain001::write(&transfer_batch(&release, context.at))
+            .map_err(|e| reject(ErrorCode::Pain001Refused, None, e))?;
+        let body = PayoutBatchProposed {
+            batch_id,
+            currency: currency.code().into(),
+            total: amount_text(currency, total),
+            requested_execution_date: self.requested_execution_date,
+            debtor_iban,
+            payout_ids: pending.iter().map(|p| p.payout_id.to_string()).collect(),
+            proposed_by: self.by.clone(),
+        };
+        Ok(body.draft(self.actor.party.to_string(), vec![]))
+    }
+}
+
+/// The batch awaiting approval and its payouts, checked against what the
+/// command was told: every payout it holds, and nothing else.
+fn awaiting<'a>(
+    records: View<'a>,
+    batch_id: &str,
+    payout_ids: &[String],
+    what: &str,
+) -> Result<(&'a PayoutBatchRow, Vec<&'a PayoutRow>), LedgerError> {
+    let batch = records.payout_batch(batch_id).ok_or_else(|| {
+        reject(
+            ErrorCode::NotFound,
+            Some("batch_id"),
+            format!("no payout batch {batch_id}"),
+        )
+    })?;
+    if batch.status != BatchStatus::AwaitingApproval {
+        return Err(reject(
+            ErrorCode::IllegalTransition,
+            Some("batch_id"),
+            format!(
+                "batch {batch_id} is {}; only a batch awaiting approval can be {what}",
+                batch.status
+            ),
+        ));
+    }
+    let mut payouts = Vec::with_capacity(payout_ids.len());
+    for payout_id in payout_ids {
+        match records.payout(payout_id) {
+            Some(payout)
+                if payout.status == PayoutStatus::Proposed
+                    && payout.batch_id.as_ref() == Some(&batch.batch_id) =>
+            {
+                payouts.push(payout)
+            }
+            _ => {
+                return Err(LedgerError::Inconsistent(format!(
+                    "payout {payout_id} is not held by batch {batch_id}"
+                )))
+            }
+        }
+    }
+    let total: i64 = payouts.iter().map(|p| p.amount_minor).sum();
+    if payouts.len() != batch.payout_count as usize || total != batch.total_minor {
+        return Err(LedgerError::Inconsistent(format!(
+            "batch {batch_id} holds {} payouts, {} were named",
+            batch.payout_count,
+            payouts.len()
+        )));
+    }
+    Ok((batch, payouts))
+}
+
+/// A second treasury user approves a proposed batch: the payouts are
+/// instructed and its pain.001 file can be downloaded.
+pub struct ApproveBatch {
+    actor: Actor,
+    by: String,
+    batch_id: String,
+    /// The payouts the batch holds (read by the caller; checked here).
+    payout_ids: Vec<String>,
+}
+
+impl ApproveBatch {
+    pub fn parse(
+        actor: Actor,
+        by: &str,
+        batch_id: &str,
+        payout_ids: Vec<String>,
+    ) -> Result<Self, LedgerError> {
+        operator_only(&actor, "approving a payout batch")?;
+        Ok(ApproveBatch {
+            actor,
+            by: person(by)?,
+            batch_id: batch_id.to_string(),
+            payout_ids,
+        })
+    }
+}
+
+impl Command for ApproveBatch {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let records = context.records();
+        let (batch, payouts) = awaiting(records, &self.batch_id, &self.payout_ids, "approved")?;
+        if batch.proposed_by == self.by {
+            return Err(reject(
+                ErrorCode::SecondApproverRequired,
+                Some("batch_id"),
+                format!(
+                    "you proposed batch {}; another treasury user must approve it",
+                    batch.batch_id
+                ),
+            ));
+        }
+        let currency = Currency::parse(&batch.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let (operator, debtor_iban) = paying_operator(records, &self.actor)?;
+        let body = PayoutBatchCreated {
+            batch_id: batch.batch_id.to_string(),
+            currency: batch.currency.clone(),
+            total: amount_text(currency, batch.total_minor),
+            requested_execution_date: batch.requested_execution_date,
+            debtor_name: operator.name,
             debtor_iban,
             debtor_bic: operator.bic,
-            payouts,
+            payouts: transfers(records, &payouts)?,
+            proposed_by: Some(batch.proposed_by.clone()),
+            approved_by: Some(self.by.clone()),
         };
-        // The file must be writable before the batch is recorded.
         pain001::write(&transfer_batch(&body, context.at))
             .map_err(|e| reject(ErrorCode::Pain001Refused, None, e))?;
         let mut postings = PostingsBuilder::new(currency);
         postings
-            .debit(accounts::PAYOUTS_PENDING, total)
-            .credit(accounts::PAYOUTS_SENT, total);
+            .debit(accounts::PAYOUTS_PENDING, batch.total_minor)
+            .credit(accounts::PAYOUTS_SENT, batch.total_minor);
         Ok(body.draft(self.actor.party.to_string(), postings.finish()))
+    }
+}
+
+/// Declines a proposed batch (the approver refusing it, or the proposer
+/// withdrawing it): its payouts are pending again.
+pub struct DeclineBatch {
+    actor: Actor,
+    by: String,
+    batch_id: String,
+    payout_ids: Vec<String>,
+    reason: String,
+}
+
+impl DeclineBatch {
+    pub fn parse(
+        actor: Actor,
+        by: &str,
+        batch_id: &str,
+        payout_ids: Vec<String>,
+        reason: &str,
+    ) -> Result<Self, LedgerError> {
+        operator_only(&actor, "declining a payout batch")?;
+        Ok(DeclineBatch {
+            actor,
+            by: person(by)?,
+            batch_id: batch_id.to_string(),
+            payout_ids,
+            reason: check_reason(reason)?,
+        })
+    }
+}
+
+impl Command for DeclineBatch {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let (batch, _) = awaiting(
+            context.records(),
+            &self.batch_id,
+            &self.payout_ids,
+            "declined",
+        )?;
+        let body = PayoutBatchDeclined {
+            batch_id: batch.batch_id.to_string(),
+            payout_ids: self.payout_ids.clone(),
+            declined_by: self.by.clone(),
+            reason: self.reason.clone(),
+        };
+        Ok(body.draft(self.actor.party.to_string(), vec![]))
     }
 }
 

@@ -6,8 +6,11 @@ pub mod events;
 pub mod pain001;
 pub mod projection;
 
-pub use commands::{auto_confirm, net_payout, ConfirmPayouts, CreateBatch};
+pub use commands::{
+    auto_confirm, net_payout, ApproveBatch, ConfirmPayouts, DeclineBatch, ProposeBatch,
+};
 pub use events::{
-    BatchedPayout, DebtRecovery, PayoutBatchCreated, PayoutConfirmed, PayoutInstruction,
+    BatchedPayout, DebtRecovery, PayoutBatchCreated, PayoutBatchDeclined, PayoutBatchProposed,
+    PayoutConfirmed, PayoutInstruction,
 };
 pub use pain001::pain001_of;

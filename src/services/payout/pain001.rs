@@ -44,11 +44,18 @@ pub fn pain001_of(connection: &mut DbConnection, batch_id: &str) -> Result<Vec<u
             format!("no payout batch {batch_id}"),
         )
     })?;
-    let canonical = crate::db::log::entry(connection, batch.created_seq)?.ok_or_else(|| {
-        LedgerError::Inconsistent(format!(
-            "batch {batch_id}: entry {} is missing",
-            batch.created_seq
-        ))
+    let Some(seq) = batch.instructed_seq else {
+        return Err(reject(
+            ErrorCode::IllegalTransition,
+            Some("batch_id"),
+            format!(
+                "batch {batch_id} is {}: its file exists once a second treasury user approves it",
+                batch.status
+            ),
+        ));
+    };
+    let canonical = crate::db::log::entry(connection, seq)?.ok_or_else(|| {
+        LedgerError::Inconsistent(format!("batch {batch_id}: entry {seq} is missing"))
     })?;
     let entry = Entry::from_canonical(canonical.as_bytes())
         .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
@@ -57,8 +64,8 @@ pub fn pain001_of(connection: &mut DbConnection, batch_id: &str) -> Result<Vec<u
         .map_err(|e| LedgerError::Inconsistent(e.to_string()))?
     else {
         return Err(LedgerError::Inconsistent(format!(
-            "batch {batch_id}: entry {} is a {}",
-            batch.created_seq, entry.kind
+            "batch {batch_id}: entry {seq} is a {}",
+            entry.kind
         )));
     };
     pain001::write(&transfer_batch(&body, entry.at)).map_err(LedgerError::Inconsistent)

@@ -1,6 +1,9 @@
 //! Applies payouts: created by advances and payments, batched, confirmed.
 
-use super::events::{PayoutBatchCreated, PayoutConfirmed, PayoutInstruction};
+use super::events::{
+    PayoutBatchCreated, PayoutBatchDeclined, PayoutBatchProposed, PayoutConfirmed,
+    PayoutInstruction,
+};
 use crate::db::financing::PayoutRow;
 use crate::db::payouts::PayoutBatchRow;
 use crate::domain::{BatchId, BatchStatus, PartyId, PayoutId, PayoutStatus};
@@ -62,7 +65,58 @@ pub fn record_payout(
     Ok(())
 }
 
-/// `payout.batch_created`: the batch and its payouts, now sent.
+/// `payout.batch_proposed`: the batch waits for approval, holding its payouts.
+pub fn project_proposal(
+    context: &mut BatchContext<'_>,
+    seq: i64,
+    body: PayoutBatchProposed,
+) -> Result<(), LedgerError> {
+    let currency =
+        Currency::parse(&body.currency).map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    let batch_id = BatchId::from(body.batch_id);
+    for payout_id in &body.payout_ids {
+        let mut payout = stored::payout(context, payout_id)?;
+        payout.status = PayoutStatus::Proposed;
+        payout.batch_id = Some(batch_id.clone());
+        context.changes().put_payout(payout);
+    }
+    context.changes().put_payout_batch(PayoutBatchRow {
+        batch_id,
+        currency: body.currency,
+        total_minor: parse_amount(currency, &body.total)?,
+        payout_count: body.payout_ids.len() as i32,
+        debtor_iban: body.debtor_iban,
+        requested_execution_date: body.requested_execution_date,
+        status: BatchStatus::AwaitingApproval,
+        confirmed_minor: 0,
+        created_seq: seq,
+        proposed_by: body.proposed_by,
+        approved_by: None,
+        instructed_seq: None,
+    });
+    Ok(())
+}
+
+/// `payout.batch_declined`: the payouts are pending again, in no batch.
+pub fn project_decline(
+    context: &mut BatchContext<'_>,
+    body: PayoutBatchDeclined,
+) -> Result<(), LedgerError> {
+    for payout_id in &body.payout_ids {
+        let mut payout = stored::payout(context, payout_id)?;
+        payout.status = PayoutStatus::Pending;
+        payout.batch_id = None;
+        context.changes().put_payout(payout);
+    }
+    let mut batch = stored::payout_batch(context, &body.batch_id)?;
+    batch.status = BatchStatus::Declined;
+    context.changes().put_payout_batch(batch);
+    Ok(())
+}
+
+/// `payout.batch_created`: the batch is released to the bank and its payouts
+/// are instructed. A proposed batch keeps its proposal; a batch made in one
+/// step (before four eyes) is new.
 pub fn project_batch(
     context: &mut BatchContext<'_>,
     seq: i64,
@@ -77,6 +131,11 @@ pub fn project_batch(
         payout.batch_id = Some(batch_id.clone());
         context.changes().put_payout(payout);
     }
+    let proposal = context.records().payout_batch(batch_id.as_str()).cloned();
+    let (created_seq, proposed_by) = match proposal {
+        Some(proposed) => (proposed.created_seq, proposed.proposed_by),
+        None => (seq, body.proposed_by.unwrap_or_default()),
+    };
     context.changes().put_payout_batch(PayoutBatchRow {
         batch_id,
         currency: body.currency,
@@ -86,7 +145,10 @@ pub fn project_batch(
         requested_execution_date: body.requested_execution_date,
         status: BatchStatus::Sent,
         confirmed_minor: 0,
-        created_seq: seq,
+        created_seq,
+        proposed_by,
+        approved_by: body.approved_by,
+        instructed_seq: Some(seq),
     });
     Ok(())
 }

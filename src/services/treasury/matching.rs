@@ -5,6 +5,7 @@ use crate::db::financing::{self as fin_db, InvoiceRow};
 use crate::db::DbConnection;
 use crate::domain::{creditor_reference, InvoiceStatus};
 use crate::ledger::LedgerError;
+use crate::services::common::invalid;
 
 /// The statuses in which an invoice can be paid by a bank line.
 fn payable(status: InvoiceStatus) -> bool {
@@ -109,22 +110,41 @@ pub fn auto_match(
     Ok(None)
 }
 
-/// Suggestions shown beside an unmatched line: invoices whose number appears in
-/// the remittance text, then invoices whose open amount equals the line's.
+/// An invoice suggested for an unmatched credit, and why.
+pub struct Suggestion {
+    pub invoice: InvoiceRow,
+    /// The word of the remittance text that is the invoice's number.
+    pub number_in_text: Option<String>,
+    /// The invoice's open amount is the credit's amount.
+    pub same_open_amount: bool,
+}
+
+/// Open invoices an unmatched credit may pay: those whose number is a word of
+/// its remittance text, then those whose open amount is its amount (at most
+/// [`crate::limits::MATCH_SUGGESTIONS_MAX`]).
 pub fn suggestions(
     connection: &mut DbConnection,
     line: &BankLineRow,
-) -> Result<Vec<String>, LedgerError> {
-    let mut found: Vec<String> = Vec::new();
+) -> Result<Vec<Suggestion>, LedgerError> {
+    let mut found: Vec<Suggestion> = Vec::new();
     for token in line
         .remittance
         .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/'))
         .filter(|t| t.len() >= 3)
     {
         for invoice in fin_db::open_invoices_numbered(connection, None, token)? {
-            if invoice.currency == line.currency && !found.iter().any(|f| invoice.invoice_id == *f)
+            if invoice.currency == line.currency
+                && !found
+                    .iter()
+                    .any(|f| f.invoice.invoice_id == invoice.invoice_id)
             {
-                found.push(String::from(invoice.invoice_id));
+                let mut suggestion = Suggestion {
+                    invoice,
+                    number_in_text: Some(token.to_string()),
+                    same_open_amount: false,
+                };
+                suggestion.same_open_amount = suggestion.invoice.open_minor() == line.amount_minor;
+                found.push(suggestion);
             }
         }
     }
@@ -134,10 +154,59 @@ pub fn suggestions(
         line.amount_minor,
         crate::limits::MATCH_SUGGESTIONS_BY_AMOUNT_MAX,
     )? {
-        if !found.iter().any(|f| invoice.invoice_id == *f) {
-            found.push(String::from(invoice.invoice_id));
+        if !found
+            .iter()
+            .any(|f| f.invoice.invoice_id == invoice.invoice_id)
+        {
+            found.push(Suggestion {
+                invoice,
+                number_in_text: None,
+                same_open_amount: true,
+            });
         }
     }
     found.truncate(crate::limits::MATCH_SUGGESTIONS_MAX);
     Ok(found)
+}
+
+/// The invoices treasury typed for a credit: each an invoice id, or the
+/// number of exactly one open invoice in the credit's currency.
+pub fn typed_invoices(
+    connection: &mut DbConnection,
+    line: &BankLineRow,
+    typed: &[String],
+) -> Result<Vec<String>, LedgerError> {
+    let mut out = Vec::with_capacity(typed.len());
+    for text in typed {
+        if let Some(invoice) = fin_db::invoice(connection, text)? {
+            out.push(String::from(invoice.invoice_id));
+            continue;
+        }
+        let open: Vec<InvoiceRow> = fin_db::open_invoices_numbered(connection, None, text)?
+            .into_iter()
+            .filter(|i| i.currency == line.currency)
+            .collect();
+        match open.as_slice() {
+            [invoice] => out.push(String::from(invoice.invoice_id.clone())),
+            [] => {
+                return Err(invalid(
+                    "invoice_ids",
+                    format!(
+                        "no open {} invoice is numbered {text:?}; type the number as the supplier wrote it",
+                        line.currency
+                    ),
+                ))
+            }
+            several => {
+                return Err(invalid(
+                    "invoice_ids",
+                    format!(
+                        "{} open invoices are numbered {text:?}; pick the one meant from the suggestions",
+                        several.len()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(out)
 }

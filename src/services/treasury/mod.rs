@@ -12,7 +12,7 @@ pub mod matching;
 pub mod reconcile;
 
 pub use dashboard::{dashboard, Dashboard, AGEING_BUCKETS};
-pub use matching::{auto_match, auto_match_lines, suggestions};
+pub use matching::{auto_match, auto_match_lines, suggestions, typed_invoices, Suggestion};
 pub use reconcile::{reconcile, reconcile_kept, reconciliation_csv, ReconciliationRow};
 
 use std::collections::HashMap;
@@ -129,19 +129,21 @@ pub async fn match_by_hand(
     let by = actor.party.to_string();
     let id = line_id.to_string();
     match how {
-        ManualMatch::Invoices(invoice_ids) => {
-            let first = invoice_ids.first().cloned().ok_or_else(|| {
-                invalid(
+        ManualMatch::Invoices(typed) => {
+            if typed.is_empty() {
+                return Err(invalid(
                     "invoice_ids",
-                    "name at least one invoice, for example inv-12",
-                )
-            })?;
-            let (line, retailer) = on_pool(pool, move |connection| {
-                let line = bank_db::line(connection, &id)?;
-                let retailer = fin_db::invoice(connection, &first)?
+                    "type the number of at least one invoice the payment is for",
+                ));
+            }
+            let (line, invoice_ids, retailer) = on_pool(pool, move |connection| {
+                let line = bank_db::line(connection, &id)?.ok_or_else(|| no_line(&id))?;
+                let invoice_ids = matching::typed_invoices(connection, &line, &typed)?;
+                let first = &invoice_ids[0];
+                let retailer = fin_db::invoice(connection, first)?
                     .map(|i| i.retailer_id)
                     .ok_or_else(|| invalid("invoice_ids", format!("no invoice {first:?}")))?;
-                Ok((line.ok_or_else(|| no_line(&id))?, retailer))
+                Ok((line, invoice_ids, retailer))
             })
             .await?;
             let retailer = retailer.to_string();

@@ -13,6 +13,61 @@ use crate::ledger::LedgerError;
 use crate::services::bank_line::statement::{lines_of_reports, report_account};
 use crate::services::common::reject;
 
+/// What a reconciliation row compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    CurrencyNotKept,
+    /// The statement's closing balance against opening + credits - debits.
+    StatementArithmetic,
+    /// A booked line of the statement the ledger has not imported.
+    LineMissing(String),
+    BookedCredits,
+    BookedDebits,
+    /// The opening balance against `bank:main` at the end of the day before.
+    OpeningBalance(chrono::NaiveDate),
+    /// The closing balance against `bank:main` at the end of its day.
+    ClosingBalance(chrono::NaiveDate),
+}
+
+impl Check {
+    /// The item as the CSV and the API name it.
+    pub fn item(&self) -> String {
+        match self {
+            Check::CurrencyNotKept => "currency not kept by the ledger".into(),
+            Check::StatementArithmetic => {
+                "closing balance: stated, and opening + credits - debits".into()
+            }
+            Check::LineMissing(line_id) => format!("line {line_id} is not in the ledger"),
+            Check::BookedCredits => "booked credits: statement, ledger".into(),
+            Check::BookedDebits => "booked debits: statement, ledger".into(),
+            Check::OpeningBalance(day) => {
+                format!("opening balance against bank:main at the end of {day}")
+            }
+            Check::ClosingBalance(day) => {
+                format!("closing balance against bank:main at the end of {day}")
+            }
+        }
+    }
+
+    /// What to do when the row shows a difference, in treasury's words.
+    pub fn next_step(&self) -> &'static str {
+        match self {
+            Check::CurrencyNotKept => {
+                "The ledger keeps no account in this currency: nothing of it was imported."
+            }
+            Check::StatementArithmetic => {
+                "The bank's file does not add up by itself: ask the bank for a corrected statement."
+            }
+            Check::LineMissing(_) | Check::BookedCredits | Check::BookedDebits => {
+                "Import the statement again: lines not yet imported are recorded, none twice."
+            }
+            Check::OpeningBalance(_) | Check::ClosingBalance(_) => {
+                "Our bank account moved without a statement line, or a day's statement is missing: import the missing statement, or book the difference as a journal entry with its reason."
+            }
+        }
+    }
+}
+
 /// One row of a statement's reconciliation; amounts are signed decimal text
 /// (credit balances positive) and `difference` is statement minus ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -23,6 +78,10 @@ pub struct ReconciliationRow {
     pub statement: String,
     pub ledger: String,
     pub difference: String,
+    /// What the row compares, for the pages' words.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub check: Check,
 }
 
 fn signed(balance: &camt::Balance) -> Result<Decimal, LedgerError> {
@@ -54,13 +113,14 @@ struct ReportRows {
 }
 
 impl ReportRows {
-    fn push(&mut self, item: &str, statement: Decimal, ledger: Decimal) {
+    fn push(&mut self, check: Check, statement: Decimal, ledger: Decimal) {
         let scale = self.currency.minor_digits() as usize;
         let text = |value: Decimal| format!("{value:.scale$}");
         self.rows.push(ReconciliationRow {
             account: self.account.clone(),
             currency: self.currency.code().into(),
-            item: item.into(),
+            item: check.item(),
+            check,
             statement: text(statement),
             ledger: text(ledger),
             difference: text(statement - ledger),
@@ -90,7 +150,8 @@ fn reconcile_report(
         return Ok(vec![ReconciliationRow {
             account,
             currency: currency_code,
-            item: "currency not kept by the ledger".into(),
+            item: Check::CurrencyNotKept.item(),
+            check: Check::CurrencyNotKept,
             statement: String::new(),
             ledger: String::new(),
             difference: String::new(),
@@ -114,11 +175,7 @@ fn reconcile_report(
             });
     if let (Some(opening), Some(closing)) = (&report.opening_balance, &report.closing_balance) {
         let computed = signed(opening)? + credits - debits;
-        rows.push(
-            "closing balance: stated, and opening + credits - debits",
-            signed(closing)?,
-            computed,
-        );
+        rows.push(Check::StatementArithmetic, signed(closing)?, computed);
     }
     booked_lines(connection, document, report, &mut rows, credits, debits)?;
     bank_balances(connection, report, &mut rows)?;
@@ -150,7 +207,7 @@ fn booked_lines(
                 let amount = Decimal::from_str(&line.amount).unwrap_or_default();
                 let amount = if line.credit { amount } else { -amount };
                 rows.push(
-                    &format!("line {} is not in the ledger", line.line_id),
+                    Check::LineMissing(line.line_id.to_string()),
                     amount,
                     Decimal::ZERO,
                 );
@@ -159,12 +216,8 @@ fn booked_lines(
     }
     let (imported_credits, imported_debits) =
         (rows.minor(imported_credits), rows.minor(imported_debits));
-    rows.push(
-        "booked credits: statement, ledger",
-        credits,
-        imported_credits,
-    );
-    rows.push("booked debits: statement, ledger", debits, imported_debits);
+    rows.push(Check::BookedCredits, credits, imported_credits);
+    rows.push(Check::BookedDebits, debits, imported_debits);
     Ok(())
 }
 
@@ -181,20 +234,13 @@ fn bank_balances(
         let day_before = opening.date.pred_opt().unwrap_or(opening.date);
         let ledger = bank_db::bank_balance_at_end_of(connection, code, day_before)?;
         let ledger = rows.minor(ledger);
-        rows.push(
-            &format!("opening balance against bank:main at the end of {day_before}"),
-            signed(opening)?,
-            ledger,
-        );
+        rows.push(Check::OpeningBalance(day_before), signed(opening)?, ledger);
     }
     if let Some(closing) = &report.closing_balance {
         let ledger = bank_db::bank_balance_at_end_of(connection, code, closing.date)?;
         let ledger = rows.minor(ledger);
         rows.push(
-            &format!(
-                "closing balance against bank:main at the end of {}",
-                closing.date
-            ),
+            Check::ClosingBalance(closing.date),
             signed(closing)?,
             ledger,
         );

@@ -1,0 +1,3 @@
+ALTER TABLE payout_batches DROP COLUMN instructed_seq;
+ALTER TABLE payout_batches DROP COLUMN approved_by;
+ALTER TABLE payout_batches DROP COLUMN proposed_by;
