@@ -151,6 +151,11 @@ pub const SUPPLIER_PAGE_INVOICES_MAX: i64 = 500;
 pub const CHART_BARS_MAX: usize = 30;
 /// Bank lines the treasury page shows at most.
 pub const TREASURY_PAGE_LINES_SHOWN: i64 = 50;
+/// Rows of one page of an invoice list on the web (the supplier's invoices,
+/// the retailer's payables); older ones are on the next page.
+pub const WEB_LIST_ROWS: i64 = 50;
+/// Characters of a list's search text that are used.
+pub const SEARCH_TEXT_MAX: usize = 100;
 /// Payouts the treasury page shows at most.
 pub const TREASURY_PAGE_PAYOUTS_SHOWN: i64 = 200;
 /// Recent entries the public ledger page shows.

@@ -970,7 +970,7 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
             .to_string();
         assert_eq!(
             again,
-            format!("invoice {a}: cannot confirm an invoice that is confirmed")
+            "invoice T-1: cannot confirm an invoice that is confirmed"
         );
         let r = s.ok(s
             .register("T-2", "100.00", "2026-01-01", "2026-03-01")

@@ -869,3 +869,145 @@ fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
         assert_consistent(&db);
     }
 }
+
+/// The invoices' numbers in a list page, in order.
+fn listed_numbers(html: &str) -> Vec<String> {
+    table_rows(html, "list")
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect()
+}
+
+/// The supplier's invoices and the retailer's payables: search by number
+/// or name, filters by status and due date, pages of 50, newest first, and
+/// words when nothing matches.
+#[test]
+fn invoice_lists_search_filter_and_page() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let clock = scfledger::services::clock::Clock::system();
+        let today = clock.today();
+        let (ledger, writer) = start(&db);
+        scfledger::services::demo::seed(&mut db.connect(), &ledger, db.folder.path(), today)
+            .unwrap();
+        let acme = scfledger::services::common::Actor {
+            party: PartyId::parse("sup-acme").unwrap(),
+            role: Role::Supplier,
+        };
+        let (issued, due) = (
+            (today - chrono::Duration::days(5)).to_string(),
+            (today + chrono::Duration::days(30)).to_string(),
+        );
+        for n in 1..=55 {
+            let number = format!("LIST-{n:03}");
+            let fields = scfledger::services::invoice::InvoiceFields {
+                program_id: "prog-hansa-eu",
+                supplier_id: "sup-acme",
+                invoice_number: &number,
+                issue_date: &issued,
+                due_date: &due,
+                currency: "EUR",
+                amount: "100.00",
+                channel: "form",
+                document_sha256: None,
+            };
+            ledger
+                .submit_blocking(
+                    scfledger::services::invoice::RegisterInvoice::parse(acme.clone(), &fields)
+                        .unwrap(),
+                )
+                .unwrap();
+        }
+        drop(ledger);
+        writer.join().unwrap();
+        let (base, _) = spawn_app(&db, clock);
+        let anna = signed_in(&base, "anna@acme-textiles.example", "demo-supplier-2026");
+
+        // Pages of 50, newest first; the older page follows on.
+        let (_, html) = get_page(&base, &anna, "/supplier/invoices");
+        let first = listed_numbers(&html);
+        assert_eq!(first.len(), 50, "{backend}");
+        assert_eq!(
+            (first[0].as_str(), first[49].as_str()),
+            ("LIST-055", "LIST-006"),
+            "{backend}"
+        );
+        let older = between(&html, "<nav class=\"pager\"", "</nav>");
+        let older = between(&older, "href=\"", "\"").replace("&amp;", "&");
+        assert!(
+            older.starts_with("/supplier/invoices?before="),
+            "{backend}: {older}"
+        );
+        let (_, html) = get_page(&base, &anna, &older);
+        let second = listed_numbers(&html);
+        assert_eq!(
+            second[..5],
+            cells(&["LIST-005", "LIST-004", "LIST-003", "LIST-002", "LIST-001"]),
+            "{backend}"
+        );
+        assert!(
+            second.len() > 5,
+            "{backend}: the demo's invoices follow: {second:?}"
+        );
+        assert!(html.contains(">Newest</a>"), "{backend}");
+
+        // Search by a part of the number, then by status and due date.
+        let (_, html) = get_page(&base, &anna, "/supplier/invoices?q=list-01");
+        assert_eq!(
+            listed_numbers(&html),
+            (10..=19)
+                .rev()
+                .map(|n| format!("LIST-{n:03}"))
+                .collect::<Vec<_>>(),
+            "{backend}: case does not matter"
+        );
+        assert!(
+            html.contains("value=\"list-01\""),
+            "{backend}: the form keeps the search"
+        );
+        let (_, html) = get_page(&base, &anna, "/supplier/invoices?status=confirmed");
+        let confirmed = table_rows(&html, "list");
+        assert!(!confirmed.is_empty(), "{backend}");
+        assert!(
+            confirmed
+                .iter()
+                .all(|r| r[5] == "confirmed" && !r[0].starts_with("LIST")),
+            "{backend}: {confirmed:?}"
+        );
+        let (_, html) = get_page(
+            &base,
+            &anna,
+            &format!("/supplier/invoices?q=LIST&due_to={}", today),
+        );
+        assert!(
+            html.contains("No invoice matches this search."),
+            "{backend}: the LIST invoices fall due in 30 days"
+        );
+        let (_, html) = get_page(&base, &anna, "/supplier/invoices?due_from=soon");
+        assert_eq!(
+            text_of(&between(
+                &html,
+                "<p class=\"error\" role=\"alert\">",
+                "</p>"
+            ))
+            .replace("&#34;", "\""),
+            "Due from \"soon\" is not a date",
+            "{backend}"
+        );
+
+        // The retailer searches its payables by the supplier's name.
+        let hansa = signed_in(&base, "payables@hansa-retail.example", "demo-retailer-2026");
+        let (_, html) = get_page(&base, &hansa, "/retailer/?q=baltic");
+        let section = between(&html, "<tbody>", "</tbody>");
+        let suppliers: Vec<String> = section
+            .split("data-label=\"Supplier\">")
+            .skip(1)
+            .map(|cell| cell.split('<').next().unwrap().to_string())
+            .collect();
+        assert!(!suppliers.is_empty(), "{backend}");
+        assert!(
+            suppliers.iter().all(|s| s == "Baltic Furniture OÜ"),
+            "{backend}: {suppliers:?}"
+        );
+    }
+}

@@ -648,6 +648,108 @@ pub struct InvoiceFilter {
     pub status: Option<String>,
 }
 
+diesel::define_sql_function! {
+    /// SQL `lower`, on both backends (PostgreSQL's LIKE is case-sensitive).
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `%text%` for LIKE, with `%`, `_` and `\` in the typed text taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A page of invoices as a list on the web narrows it, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceSearch {
+    /// Whose invoices: the supplier's or the retailer's (the caller sets it).
+    pub supplier_id: Option<String>,
+    pub retailer_id: Option<String>,
+    /// A part of the invoice number, or of the other party's name.
+    pub text: Option<String>,
+    pub status: Option<InvoiceStatus>,
+    /// Open invoices whose due date passed before this day (the "overdue" filter).
+    pub overdue_on: Option<NaiveDate>,
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
+    /// Only invoices registered before this entry (the next page).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// Invoices matching `search`, newest first; at most `search.limit`.
+pub fn search_invoices(
+    connection: &mut DbConnection,
+    search: &InvoiceSearch,
+) -> Result<Vec<InvoiceRow>, DbError> {
+    // Parties whose name holds the text, for "search by name".
+    let named: Vec<PartyId> = match &search.text {
+        Some(text) => parties::table
+            .filter(
+                lower(parties::name)
+                    .like(contains_pattern(text))
+                    .escape('\\'),
+            )
+            .limit(crate::limits::PARTIES_LISTED_MAX)
+            .select(parties::party_id)
+            .load(connection)?,
+        None => Vec::new(),
+    };
+    let mut query = invoices::table.into_boxed();
+    if let Some(value) = &search.supplier_id {
+        query = query.filter(invoices::supplier_id.eq(value.clone()));
+    }
+    if let Some(value) = &search.retailer_id {
+        query = query.filter(invoices::retailer_id.eq(value.clone()));
+    }
+    if let Some(text) = &search.text {
+        query = query.filter(
+            lower(invoices::invoice_number)
+                .like(contains_pattern(text))
+                .escape('\\')
+                .or(invoices::supplier_id.eq_any(named.clone()))
+                .or(invoices::retailer_id.eq_any(named)),
+        );
+    }
+    if let Some(status) = search.status {
+        query = query.filter(invoices::status.eq(status));
+    }
+    if let Some(day) = search.overdue_on {
+        query = query.filter(
+            invoices::status
+                .eq(InvoiceStatus::Overdue)
+                .or(invoices::status
+                    .eq_any([
+                        InvoiceStatus::Registered,
+                        InvoiceStatus::Confirmed,
+                        InvoiceStatus::Disputed,
+                    ])
+                    .and(invoices::due_date.lt(day))),
+        );
+    }
+    if let Some(day) = search.due_from {
+        query = query.filter(invoices::due_date.ge(day));
+    }
+    if let Some(day) = search.due_to {
+        query = query.filter(invoices::due_date.le(day));
+    }
+    if let Some(seq) = search.before_seq {
+        query = query.filter(invoices::registered_seq.lt(seq));
+    }
+    Ok(query
+        .order(invoices::registered_seq.desc())
+        .limit(search.limit)
+        .select(InvoiceRow::as_select())
+        .load(connection)?)
+}
+
 /// Invoices matching `filter` registered after `after_seq`, oldest first.
 pub fn list_invoices(
     connection: &mut DbConnection,

@@ -4,6 +4,7 @@
 
 pub mod bank_account;
 pub mod invoice;
+pub mod lists;
 pub mod operator;
 pub mod pages;
 pub mod receipt;

@@ -35,46 +35,57 @@ pub struct PayableLine {
 pub struct PayablesPage {
     pub layout: Layout,
     pub payables: Vec<PayableLine>,
+    /// The list's search, filters and pages.
+    pub list: super::lists::InvoiceList,
     pub signed: bool,
     pub error: Option<String>,
     /// What happened, after a decision.
     pub notice: Option<String>,
 }
 
+fn payable_line(
+    i: crate::db::financing::InvoiceRow,
+    supplier: String,
+    today: chrono::NaiveDate,
+) -> PayableLine {
+    PayableLine {
+        awaiting: i.status == InvoiceStatus::Registered,
+        pay_with: i.creditor_reference.clone().unwrap_or_default(),
+        amount: money(&i.currency, i.amount_minor),
+        issued: date(i.issue_date),
+        due: date(i.due_date),
+        status: shown_status(i.status, i.due_date, today),
+        invoice_id: String::from(i.invoice_id),
+        supplier,
+        invoice_number: i.invoice_number,
+    }
+}
+
 async fn payables_page(
     state: &web::Data<AppState>,
     session: &Session,
     error: Option<String>,
+    query: super::lists::ListQuery,
 ) -> Result<PayablesPage, PageError> {
-    let who = principal(session);
     let today = state.clock.today();
+    let viewer = session.0.clone();
     let party = session.0.party.to_string();
-    let (rows, retailer, names) = read(state, move |c| {
-        let rows = reads::invoices_of(c, &who)?;
-        let names = party_names(c, rows.iter().map(|(i, _)| i.supplier_id.as_str()))?;
-        Ok::<_, crate::services::log_reads::ReadError>((
-            rows,
-            crate::db::financing::party(c, &party)?,
-            names,
-        ))
+    let (mut list, retailer, names) = read(state, move |c| {
+        let list = super::lists::invoice_page(c, &viewer, query, today, "/retailer/")?;
+        let names = party_names(c, list.rows.iter().map(|i| i.supplier_id.as_str()))?;
+        Ok::<_, crate::db::DbError>((list, crate::db::financing::party(c, &party)?, names))
     })
     .await?;
     Ok(PayablesPage {
         layout: Layout::new(session, "Payables", "/retailer/"),
-        payables: rows
+        payables: std::mem::take(&mut list.rows)
             .into_iter()
-            .map(|(i, _)| PayableLine {
-                awaiting: i.status == InvoiceStatus::Registered,
-                pay_with: i.creditor_reference.clone().unwrap_or_default(),
-                amount: money(&i.currency, i.amount_minor),
-                issued: date(i.issue_date),
-                due: date(i.due_date),
-                status: shown_status(i.status, i.due_date, today),
-                invoice_id: String::from(i.invoice_id),
-                supplier: names[i.supplier_id.as_str()].clone(),
-                invoice_number: i.invoice_number,
+            .map(|i| {
+                let supplier = names[i.supplier_id.as_str()].clone();
+                payable_line(i, supplier, today)
             })
             .collect(),
+        list,
         signed: retailer.is_some_and(|r| r.public_key.is_some()),
         error,
         notice: None,
@@ -92,14 +103,32 @@ pub async fn payables(
     state: web::Data<AppState>,
     session: Session,
     query: web::Query<PayablesQuery>,
+    list: web::Query<super::lists::ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Retailer)?;
-    let mut page = payables_page(&state, &session, None).await?;
-    let decided = |id: &Option<String>| {
-        id.as_ref()
-            .and_then(|id| page.payables.iter().find(|p| &p.invoice_id == id))
+    let mut page = payables_page(&state, &session, None, list.into_inner()).await?;
+    // The invoice decided, read on its own: it need not be on this page.
+    let today = state.clock.today();
+    let who = principal(&session);
+    let query = query.into_inner();
+    let wanted = query.confirmed.clone().or(query.disputed.clone());
+    let decided = match wanted {
+        Some(id) => {
+            read(&state, move |c| {
+                let Ok((invoice, _)) = reads::invoice(c, &who, &id) else {
+                    return Ok(None);
+                };
+                let supplier = party_names(c, [invoice.supplier_id.as_str()])?
+                    .remove(invoice.supplier_id.as_str())
+                    .unwrap_or_default();
+                Ok::<_, crate::db::DbError>(Some(payable_line(invoice, supplier, today)))
+            })
+            .await?
+        }
+        None => None,
     };
-    page.notice = match (decided(&query.confirmed), decided(&query.disputed)) {
+    let decided_if = |asked: &Option<String>| decided.as_ref().filter(|_| asked.is_some());
+    page.notice = match (decided_if(&query.confirmed), decided_if(&query.disputed)) {
         (Some(p), _) => Some(if p.pay_with.is_empty() {
             format!(
                 "Invoice {} from {} is confirmed. Pay {} by {}.",
@@ -178,7 +207,7 @@ async fn decide(
         Err(error) => {
             let (_, message) = refusal(error)?;
             html(
-                &payables_page(&state, &session, Some(message)).await?,
+                &payables_page(&state, &session, Some(message), Default::default()).await?,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
         }

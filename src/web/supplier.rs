@@ -137,6 +137,8 @@ pub struct RegisterForm {
 pub struct InvoicesPage {
     pub layout: Layout,
     pub invoices: Vec<InvoiceLine>,
+    /// The list's search, filters and pages.
+    pub list: super::lists::InvoiceList,
     pub programs: Vec<ProgramChoice>,
     pub form: RegisterForm,
     /// (field, message) of the registration form's error.
@@ -175,10 +177,12 @@ async fn invoices_page(
     form: RegisterForm,
     error: Option<(String, String)>,
     upload_error: Option<String>,
+    query: super::lists::ListQuery,
 ) -> Result<InvoicesPage, PageError> {
     let who = principal(session);
     let today = state.clock.today();
-    let (rows, programs) = read(state, move |c| {
+    let viewer = session.0.clone();
+    let (mut list, programs) = read(state, move |c| {
         let programs = reads::programs_for_registration(c, &who)?;
         let names = party_names(c, programs.iter().map(|p| p.retailer_id.as_str()))?;
         let programs = programs
@@ -188,23 +192,26 @@ async fn invoices_page(
                 label: format!("{}, {}", names[p.retailer_id.as_str()], p.currency),
             })
             .collect::<Vec<_>>();
-        Ok::<_, log_reads::ReadError>((reads::invoices_of(c, &who)?, programs))
+        let list = super::lists::invoice_page(c, &viewer, query, today, "/supplier/invoices")?;
+        Ok::<_, log_reads::ReadError>((list, programs))
     })
     .await?;
+    let invoices = std::mem::take(&mut list.rows)
+        .into_iter()
+        .map(|i| InvoiceLine {
+            open: money(&i.currency, i.open_minor()),
+            amount: money(&i.currency, i.amount_minor),
+            issued: date(i.issue_date),
+            due: date(i.due_date),
+            status: shown_status(i.status, i.due_date, today),
+            invoice_id: String::from(i.invoice_id),
+            invoice_number: i.invoice_number,
+        })
+        .collect();
     Ok(InvoicesPage {
         layout: Layout::new(session, "Invoices", "/supplier/invoices"),
-        invoices: rows
-            .into_iter()
-            .map(|(i, _)| InvoiceLine {
-                open: money(&i.currency, i.open_minor()),
-                amount: money(&i.currency, i.amount_minor),
-                issued: date(i.issue_date),
-                due: date(i.due_date),
-                status: shown_status(i.status, i.due_date, today),
-                invoice_id: String::from(i.invoice_id),
-                invoice_number: i.invoice_number,
-            })
-            .collect(),
+        invoices,
+        list,
         programs,
         form,
         error,
@@ -225,9 +232,18 @@ pub async fn invoices(
     state: web::Data<AppState>,
     session: Session,
     query: web::Query<InvoicesQuery>,
+    list: web::Query<super::lists::ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Supplier)?;
-    let mut page = invoices_page(&state, &session, RegisterForm::default(), None, None).await?;
+    let mut page = invoices_page(
+        &state,
+        &session,
+        RegisterForm::default(),
+        None,
+        None,
+        list.into_inner(),
+    )
+    .await?;
     let query = query.into_inner();
     let registered = query.registered.and_then(|number| {
         let line = page.invoices.iter().find(|i| i.invoice_number == number)?;
@@ -268,7 +284,8 @@ pub async fn register(
         Ok(amount) => amount,
         Err(message) => {
             let error = Some(("amount".to_string(), message));
-            let page = invoices_page(&state, &session, form, error, None).await?;
+            let page =
+                invoices_page(&state, &session, form, error, None, Default::default()).await?;
             return html(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
@@ -314,7 +331,15 @@ pub async fn register(
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            let page = invoices_page(&state, &session, form, Some((field, message)), None).await?;
+            let page = invoices_page(
+                &state,
+                &session,
+                form,
+                Some((field, message)),
+                None,
+                Default::default(),
+            )
+            .await?;
             html(&page, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
@@ -370,6 +395,7 @@ pub async fn upload(
                 RegisterForm::default(),
                 None,
                 Some(format!("{name}: {message}")),
+                Default::default(),
             )
             .await?;
             html(&page, StatusCode::UNPROCESSABLE_ENTITY)

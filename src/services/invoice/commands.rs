@@ -37,7 +37,7 @@ fn check(invoice: &fin_db::InvoiceRow, event: InvoiceEvent) -> Result<InvoiceSta
         reject(
             ErrorCode::IllegalTransition,
             Some("invoice_id"),
-            format!("invoice {}: {e}", invoice.invoice_id),
+            format!("invoice {}: {e}", invoice.invoice_number),
         )
     })?;
     Ok(status)
@@ -236,7 +236,7 @@ impl Command for RegisterInvoice {
             return Err(reject(
                 ErrorCode::DuplicateInvoice,
                 Some("invoice_number"),
-                format!("invoice {} of {} is already registered as {}; an invoice can be registered and financed once", self.fields.invoice_number, supplier.party_id, existing.invoice_id),
+                format!("invoice {} of {} is already registered (as {}); an invoice can be registered and financed once", self.fields.invoice_number, supplier.name, existing.invoice_number),
             ));
         }
         let body = InvoiceRegistered {

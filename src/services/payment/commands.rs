@@ -100,8 +100,8 @@ impl ReceivePayment {
             return Err(invalid(
                 "invoice_ids",
                 format!(
-                    "invoice {invoice_id} is not payable by {}",
-                    self.retailer_id
+                    "invoice {} is not payable by {}",
+                    invoice.invoice_number, self.retailer_id
                 ),
             ));
         }
@@ -109,8 +109,8 @@ impl ReceivePayment {
             return Err(invalid(
                 "currency",
                 format!(
-                    "invoice {invoice_id} is in {}, the payment in {}",
-                    invoice.currency, self.currency
+                    "invoice {} is in {}, the payment in {}",
+                    invoice.invoice_number, invoice.currency, self.currency
                 ),
             ));
         }
@@ -118,7 +118,7 @@ impl ReceivePayment {
             reject(
                 ErrorCode::IllegalTransition,
                 Some("invoice_ids"),
-                format!("invoice {invoice_id}: {e}"),
+                format!("invoice {}: {e}", invoice.invoice_number),
             )
         })?;
         Ok(invoice)
