@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use common::*;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client as Browser, ClientBuilder, Locator};
 use scfledger::domain::{PartyId, Role};
 use serde_json::json;
@@ -176,6 +178,52 @@ async fn sign_out(browser: &Browser) {
     text(browser, "#email").await;
 }
 
+/// Presses one key, as a person at the keyboard would.
+async fn press(browser: &Browser, key: Key) {
+    let value = char::from(key);
+    let actions = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value })
+        .then(KeyAction::Up { value });
+    browser.perform_actions(actions).await.unwrap();
+}
+
+/// Types text key by key into whatever has the focus.
+async fn type_keys(browser: &Browser, text: &str) {
+    let mut actions = KeyActions::new("keyboard".into());
+    for value in text.chars() {
+        actions = actions
+            .then(KeyAction::Down { value })
+            .then(KeyAction::Up { value });
+    }
+    browser.perform_actions(actions).await.unwrap();
+}
+
+/// Presses Tab until `css` has the focus: it is reached by keyboard, in the
+/// page's order, and shows a focus ring.
+async fn tab_to(browser: &Browser, css: &str) {
+    for _ in 0..120 {
+        press(browser, Key::Tab).await;
+        let focused = browser
+            .execute(
+                "const e = document.activeElement; const s = getComputedStyle(e);\
+                 return [e.matches(arguments[0]), s.outlineStyle, s.outlineWidth, s.boxShadow];",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap();
+        if focused[0] == json!(true) {
+            let ring = (focused[1] != json!("none") && focused[2] != json!("0px"))
+                || focused[3] != json!("none");
+            assert!(
+                ring,
+                "{css} has the focus but shows no focus ring: {focused}"
+            );
+            return;
+        }
+    }
+    panic!("{css} cannot be reached with the Tab key");
+}
+
 /// At phone width (390 px) each page fits without sideways scrolling and
 /// every action button is on the screen; the window is set back after.
 async fn fits_a_phone(browser: &Browser, base: &str, paths: &[&str]) {
@@ -243,6 +291,8 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         assert_eq!(operator.post("/api/v1/programs", &program).0, 201);
         enrol(&operator, "prog-hansa", "sup-acme");
         assert_eq!(operator.post("/api/v1/funders/fund-nord/deposits", &json!({"currency": "EUR", "amount": "100000.00"})).0, 201);
+        // The account payout batches are paid from.
+        assert_eq!(operator.post("/api/v1/parties/op-treasury/bank-account", &json!({"iban": "DE89 3704 0044 0532 0130 00"})).0, 201);
     })
     .await
     .unwrap();
@@ -263,6 +313,12 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         (
             "treasury@platform.example",
             "treasury passphrase",
+            "op-treasury",
+            Role::Operator,
+        ),
+        (
+            "payments@platform.example",
+            "second treasury passphrase",
             "op-treasury",
             Role::Operator,
         ),
@@ -458,7 +514,7 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .click()
         .await
         .unwrap();
-    wait_path(&browser, "/invoices/").await;
+    let invoice_page = wait_path(&browser, "/invoices/").await;
     assert_eq!(text(&browser, "main h1").await, "Invoice INV-2026-0001");
     assert_eq!(text(&browser, "[data-testid=status]").await, "financed");
     let steps = browser
@@ -625,7 +681,7 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .unwrap();
     assert_eq!(
         text(&browser, ".notice").await,
-        "1 lines imported (0 already known): 0 matched, 1 waiting for you, 0 to suspense, 0 skipped."
+        "1 line imported (0 already known): 0 matched, 1 waiting for you below, 0 to suspense, 0 skipped."
     );
     assert!(text(&browser, "tr[data-line]").await.contains("8.85 EUR"));
     screenshot(&browser, "10-treasury-lines").await;
@@ -652,7 +708,6 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     assert!(text(&browser, "#pending + table")
         .await
         .contains("no bank account yet"));
-    screenshot(&browser, "12-treasury-payouts").await;
     // The imported statement's reconciliation: its arithmetic holds, the ledger's bank differs.
     browser
         .goto(&format!("{base}/treasury/reconciliation"))
@@ -694,6 +749,7 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
             "/supplier/advances",
             "/supplier/statement",
             &receipt,
+            &invoice_page,
         ],
     )
     .await;
@@ -710,5 +766,201 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .unwrap();
     text(&browser, "main h2").await;
     screenshot(&browser, "15-phone-statement").await;
+    browser.set_window_size(1200, 1000).await.unwrap();
+
+    // The supplier's main flow with the keyboard alone: register an invoice
+    // (amount with a decimal comma), and once the buyer has confirmed it,
+    // take the quote and accept it.
+    browser.goto(&format!("{base}/supplier/")).await.unwrap();
+    text(&browser, "main h1").await;
+    tab_to(&browser, "nav a[href='/supplier/invoices']").await;
+    press(&browser, Key::Enter).await;
+    wait_path(&browser, "/supplier/invoices").await;
+    text(&browser, "#invoice_number").await;
+    tab_to(&browser, "#invoice_number").await;
+    type_keys(&browser, "INV-2026-0002").await;
+    tab_to(&browser, "#issue_date").await;
+    type_keys(&browser, "01012026").await;
+    tab_to(&browser, "#due_date").await;
+    type_keys(&browser, "03152026").await;
+    tab_to(&browser, "#amount").await;
+    type_keys(&browser, "5.000,00").await;
+    press(&browser, Key::Enter).await;
+    wait_text(
+        &browser,
+        ".notice",
+        "Invoice INV-2026-0002 is registered: 5,000.00 EUR, due 15 Mar 2026.",
+    )
+    .await;
+    sign_out(&browser).await;
+    sign_in(
+        &browser,
+        &base,
+        "ap@hansa.example",
+        "another long passphrase",
+    )
+    .await;
+    wait_path(&browser, "/retailer/").await;
+    browser
+        .find(Locator::Css("form[action$='/confirm'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(
+        &browser,
+        ".notice",
+        "Invoice INV-2026-0002 from Acme Tools GmbH is confirmed.",
+    )
+    .await;
+    sign_out(&browser).await;
+    sign_in(
+        &browser,
+        &base,
+        "anna@acme.example",
+        "correct horse battery",
+    )
+    .await;
+    wait_path(&browser, "/supplier/").await;
+    text(&browser, "main h1").await;
+    tab_to(&browser, "nav a[href='/supplier/financing']").await;
+    press(&browser, Key::Enter).await;
+    wait_path(&browser, "/supplier/financing").await;
+    text(&browser, "main h1").await;
+    tab_to(&browser, "a.button[href^='/supplier/financing/']").await;
+    press(&browser, Key::Enter).await;
+    assert_eq!(text(&browser, "[data-testid=net]").await, "4,390.50 EUR");
+    tab_to(&browser, "form[action^='/supplier/financing/'] button").await;
+    press(&browser, Key::Enter).await;
+    wait_path(&browser, "/receipts/").await;
+    assert_eq!(
+        text(&browser, "main h2").await,
+        "You are paid 4,390.50 EUR now for invoice INV-2026-0002"
+    );
+
+    // Anna gives her bank account; treasury checks it, then one treasury user
+    // proposes the payout batch and a second one approves it.
+    browser
+        .goto(&format!("{base}/supplier/bank-account"))
+        .await
+        .unwrap();
+    fill(&browser, "#iban", "DE44 5001 0517 5407 3249 31").await;
+    browser
+        .find(Locator::Css("form[action='/supplier/bank-account'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(
+        &browser,
+        "[data-testid=waiting]",
+        "DE44 5001 0517 5407 3249 31",
+    )
+    .await;
+    screenshot(&browser, "16-bank-account").await;
+    fits_a_phone(&browser, &base, &["/supplier/bank-account"]).await;
+    sign_out(&browser).await;
+    sign_in(
+        &browser,
+        &base,
+        "treasury@platform.example",
+        "treasury passphrase",
+    )
+    .await;
+    wait_path(&browser, "/operator/").await;
+    assert!(text(&browser, "#bank-requests + p + table")
+        .await
+        .contains("Acme Tools GmbH"));
+    browser
+        .find(Locator::Css(
+            "form[action='/operator/bank-accounts/sup-acme/approval'] button",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(
+        &browser,
+        ".notice",
+        "Acme Tools GmbH's new bank account is approved",
+    )
+    .await;
+    browser
+        .goto(&format!("{base}/treasury/payouts"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/treasury/payouts/preview'] button",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&browser, "/treasury/payouts/preview").await;
+    assert_eq!(text(&browser, "#figures").await, "2 payouts, 13,210.50 EUR");
+    screenshot(&browser, "17-payout-preview").await;
+    let preview = browser.current_url().await.unwrap();
+    let preview = format!("{}?{}", preview.path(), preview.query().unwrap_or_default());
+    fits_a_phone(&browser, &base, &[&preview]).await;
+    browser.goto(&format!("{base}{preview}")).await.unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/treasury/payouts/batches'] button",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(
+        &browser,
+        ".notice",
+        "is proposed. Another treasury user must review and approve it",
+    )
+    .await;
+    browser
+        .find(Locator::Css("#approval + table a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let batch = wait_path(&browser, "/treasury/payouts/batches/").await;
+    wait_text(
+        &browser,
+        ".notice",
+        "You proposed this batch: another treasury user must approve it.",
+    )
+    .await;
+    sign_out(&browser).await;
+    sign_in(
+        &browser,
+        &base,
+        "payments@platform.example",
+        "second treasury passphrase",
+    )
+    .await;
+    wait_path(&browser, "/operator/").await;
+    browser.goto(&format!("{base}{batch}")).await.unwrap();
+    screenshot(&browser, "18-payout-approval").await;
+    fits_a_phone(&browser, &base, &[&batch]).await;
+    browser.goto(&format!("{base}{batch}")).await.unwrap();
+    browser
+        .find(Locator::Css("form[action$='/approval'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&browser, ".notice", "is approved and instructed").await;
+    assert!(text(&browser, "#sent + table")
+        .await
+        .contains("Acme Tools GmbH"));
+    screenshot(&browser, "12-treasury-payouts").await;
     browser.close().await.unwrap();
 }

@@ -378,9 +378,16 @@ pub async fn import(
     .await
     {
         Ok(report) => {
+            let lines = |n: usize| {
+                if n == 1 {
+                    "1 line".to_string()
+                } else {
+                    format!("{n} lines")
+                }
+            };
             let notice = format!(
-                "{} lines imported ({} already known): {} matched, {} waiting for you, {} to suspense, {} skipped.",
-                report.lines_imported,
+                "{} imported ({} already known): {} matched, {} waiting for you below, {} to suspense, {} skipped.",
+                lines(report.lines_imported),
                 report.already_imported,
                 report.matched.len(),
                 report.unmatched.len(),
