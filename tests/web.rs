@@ -666,7 +666,7 @@ fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
         .unwrap();
         drop(ledger);
         writer.join().unwrap();
-        let (base, _) = spawn_app(&db, clock);
+        let (base, token) = spawn_app(&db, clock);
 
         // Anna asks to be paid to another account; the page says it waits.
         let anna = signed_in(&base, "anna@acme-textiles.example", "demo-supplier-2026");
@@ -714,6 +714,16 @@ fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
             "{backend}: {html}"
         );
         // The demo's batch was approved by a second user: Anna's payouts read "instructed".
+        let (_, dashboard) = get_page(&base, &anna, "/supplier/");
+        let arrivals = between(
+            &dashboard,
+            "<section aria-labelledby=\"arrivals\">",
+            "</section>",
+        );
+        assert!(
+            arrivals.contains("instructed to the bank"),
+            "{backend}: money paid out but not yet arrived is due to arrive: {arrivals}"
+        );
         let (_, advances) = get_page(&base, &anna, "/supplier/advances");
         assert!(
             advances.contains("Instructed to the bank, not yet seen leaving our account"),
@@ -865,6 +875,66 @@ fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
         assert!(
             file.contains("<IBAN>IT60X0542811101000000123456</IBAN>"),
             "{backend}: {file}"
+        );
+
+        // The bank's debit comes without the batch's references: it waits in
+        // suspense, and treasury picks the batch it paid from a list.
+        let amount = total
+            .split(", ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(" EUR")
+            .replace(',', "");
+        let day = chrono::Utc::now().date_naive().to_string();
+        let statement = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt>\
+             <GrpHdr><MsgId>WEB-DEBIT</MsgId><CreDtTm>{day}T18:00:00</CreDtTm></GrpHdr><Stmt><Id>WEB-DEBIT-S</Id>\
+             <CreDtTm>{day}T18:00:00</CreDtTm><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+             <Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>\
+             <BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt><AcctSvcrRef>WEB-D1</AcctSvcrRef>\
+             <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>\
+             <NtryDtls><TxDtls><RmtInf><Ustrd>SAMMELUEBERWEISUNG</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>"
+        );
+        let response = reqwest::blocking::Client::new()
+            .post(format!("{base}/api/v1/bank-statements"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", format!("web-debit-{backend}"))
+            .header("Content-Type", "application/xml")
+            .body(statement)
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{backend}");
+        let (_, html) = get_page(&base, &payments, "/treasury/lines");
+        let section = between(
+            &html,
+            "<section aria-labelledby=\"suspense\">",
+            "</section>",
+        );
+        let options: Vec<&str> = section.split("<option value=\"").skip(1).collect();
+        assert_eq!(
+            options.len(),
+            1,
+            "{backend}: one batch or payout has this amount: {section}"
+        );
+        let value = options[0].split('"').next().unwrap().to_string();
+        let words = text_of(&options[0][options[0].find('>').unwrap() + 1..]);
+        assert!(
+            words.starts_with(&format!("Batch {batch_id}: "))
+                || words.starts_with("The payout of "),
+            "{backend}: {words}"
+        );
+        let line_id = between(&section, "action=\"/treasury/lines/", "/match\"");
+        let (status, _) = post_form(
+            &base,
+            &payments,
+            &format!("/treasury/lines/{line_id}/match"),
+            &[("csrf", &csrf), ("payout_ids", &value)],
+        );
+        assert_eq!(status, 303, "{backend}");
+        let (_, html) = get_page(&base, &payments, &batch_page);
+        assert!(
+            html.contains("Paid, confirmed by the bank"),
+            "{backend}: {html}"
         );
         assert_consistent(&db);
     }

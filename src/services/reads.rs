@@ -362,6 +362,60 @@ pub fn supplier_overview(
             });
         }
     }
+    // Money already decided but not yet on the supplier's bank account: the
+    // payouts of advances and settlements, until the bank confirms them.
+    for payout in fin_db::payouts_of(connection, supplier_id)? {
+        let Ok(currency) = crate::domain::Currency::parse(&payout.currency) else {
+            continue;
+        };
+        let advance = payout.reason == "advance";
+        let (due_date, what) = match payout.status {
+            crate::domain::PayoutStatus::Pending => (
+                today,
+                if advance {
+                    "your advance, with the next payout batch"
+                } else {
+                    "the balance your buyer paid, with the next payout batch"
+                },
+            ),
+            crate::domain::PayoutStatus::Proposed | crate::domain::PayoutStatus::Sent => {
+                let day = match &payout.batch_id {
+                    Some(batch) => crate::db::payouts::batch(connection, batch.as_str())?
+                        .map_or(today, |b| b.requested_execution_date),
+                    None => today,
+                };
+                let what = match (payout.status, advance) {
+                    (crate::domain::PayoutStatus::Sent, true) => {
+                        "your advance, instructed to the bank"
+                    }
+                    (crate::domain::PayoutStatus::Sent, false) => {
+                        "the balance your buyer paid, instructed to the bank"
+                    }
+                    (_, true) => "your advance, in a payout batch awaiting approval",
+                    (_, false) => {
+                        "the balance your buyer paid, in a payout batch awaiting approval"
+                    }
+                };
+                (day.max(today), what)
+            }
+            crate::domain::PayoutStatus::Confirmed | crate::domain::PayoutStatus::Cancelled => {
+                continue
+            }
+        };
+        let invoice_id = payout.invoice_id.map(String::from).unwrap_or_default();
+        let invoice_number = match fin_db::invoice(connection, &invoice_id)? {
+            Some(invoice) => invoice.invoice_number,
+            None => String::new(),
+        };
+        overview.arrivals.push(Arrival {
+            invoice_id,
+            invoice_number,
+            due_date,
+            currency,
+            amount_minor: payout.amount_minor,
+            what,
+        });
+    }
     overview.arrivals.sort_by_key(|a| a.due_date);
     Ok(overview)
 }

@@ -218,6 +218,8 @@ pub struct LineView {
     pub rule: String,
     /// For a line in suspense: `payout_ids` (a debit) or `reverses_line_id` (a reversal).
     pub explain_with: &'static str,
+    /// For a line in suspense: what it may be, as (value, words).
+    pub choices: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -231,6 +233,102 @@ pub struct LinesPage {
     pub funders: Vec<(String, String)>,
     pub notice: Option<String>,
     pub error: Option<String>,
+}
+
+/// What a line in suspense may be: for a debit, the instructed batches (or
+/// single payouts) of exactly its amount; for a reversal, the matched credits
+/// of its amount. Each as (the form's value, words).
+fn suspense_choices(
+    c: &mut crate::db::DbConnection,
+    line: &bank_db::BankLineRow,
+    matched: &[bank_db::BankLineRow],
+) -> Result<Vec<(String, String)>, ReadError> {
+    let mut choices = Vec::new();
+    if line.reversal {
+        for credit in matched.iter().filter(|m| {
+            m.credit && m.currency == line.currency && m.amount_minor == line.amount_minor
+        }) {
+            let when = credit
+                .value_date
+                .or(credit.booking_date)
+                .map(date)
+                .unwrap_or_default();
+            choices.push((
+                credit.line_id.to_string(),
+                format!(
+                    "The credit of {when}, {} from {}",
+                    money(&credit.currency, credit.amount_minor),
+                    credit.debtor_name.as_deref().unwrap_or("an unnamed payer")
+                ),
+            ));
+        }
+        return Ok(choices);
+    }
+    let sent = payouts_db::payouts_with_status(
+        c,
+        PayoutStatus::Sent,
+        Some(&line.currency),
+        crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN,
+    )?;
+    let mut batches: Vec<(String, Vec<&PayoutRow>)> = Vec::new();
+    for payout in &sent {
+        let batch = payout
+            .batch_id
+            .as_ref()
+            .map(|b| b.to_string())
+            .unwrap_or_default();
+        match batches.iter_mut().find(|(id, _)| *id == batch) {
+            Some((_, payouts)) => payouts.push(payout),
+            None => batches.push((batch, vec![payout])),
+        }
+    }
+    for (batch, payouts) in &batches {
+        let total: i64 = payouts.iter().map(|p| p.amount_minor).sum();
+        if total == line.amount_minor && payouts.len() > 1 {
+            choices.push((
+                payouts
+                    .iter()
+                    .map(|p| p.payout_id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                format!(
+                    "Batch {batch}: {} payouts, {}",
+                    payouts.len(),
+                    money(&line.currency, total)
+                ),
+            ));
+        }
+    }
+    let mut names = Names::new(c);
+    for payout in sent.iter().filter(|p| p.amount_minor == line.amount_minor) {
+        choices.push((
+            payout.payout_id.to_string(),
+            format!(
+                "The payout of {} to {} ({})",
+                money(&payout.currency, payout.amount_minor),
+                names.party(&payout.party_id)?,
+                payout_reason(&mut names, payout)?
+            ),
+        ));
+    }
+    Ok(choices)
+}
+
+/// How a line was matched, in treasury's words.
+fn rule_words(rule: &str, matched_by: Option<&str>) -> String {
+    let how = match rule {
+        "creditor_reference" => "by its RF reference",
+        "end_to_end_id" => "by its end-to-end id",
+        "invoice_number_and_amount" => "by the invoice number and amount in its text",
+        "payment_information_id" => "by the payout batch it names",
+        "references" => "by the references of the credit it takes back",
+        "manual" => "by hand",
+        other => other,
+    };
+    match matched_by {
+        Some("system") => format!("Matched automatically {how}"),
+        _ => format!("Matched {how}"),
+    }
 }
 
 fn view(line: &bank_db::BankLineRow, suggestions: Vec<SuggestionView>) -> LineView {
@@ -260,11 +358,11 @@ fn view(line: &bank_db::BankLineRow, suggestions: Vec<SuggestionView>) -> LineVi
         .to_string(),
         debtor: line.debtor_name.clone().unwrap_or_default(),
         suggestions,
-        rule: line
-            .match_rule
-            .clone()
-            .map(|r| format!("{r} by {}", line.matched_by.clone().unwrap_or_default()))
-            .unwrap_or_else(|| line.status.to_string()),
+        rule: match &line.match_rule {
+            Some(rule) => rule_words(rule, line.matched_by.as_deref()),
+            None => line.status.to_string(),
+        },
+        choices: Vec::new(),
         explain_with: if line.reversal {
             "reverses_line_id"
         } else {
@@ -300,22 +398,23 @@ async fn lines_page(
             .filter(|p| p.role == "funder")
             .map(|p| (p.party_id.to_string(), p.name))
             .collect();
-        let suspense: Vec<LineView> = bank_db::lines_with_status(
-            c,
-            BankLineStatus::Suspense,
-            crate::limits::TREASURY_PAGE_LINES_SHOWN,
-        )?
-        .iter()
-        .map(|l| view(l, vec![]))
-        .collect();
-        let mut recent: Vec<LineView> = bank_db::lines_with_status(
+        let matched = bank_db::lines_with_status(
             c,
             BankLineStatus::Matched,
             crate::limits::TREASURY_PAGE_LINES_SHOWN,
-        )?
-        .iter()
-        .map(|l| view(l, vec![]))
-        .collect();
+        )?;
+        let mut suspense = Vec::new();
+        for line in bank_db::lines_with_status(
+            c,
+            BankLineStatus::Suspense,
+            crate::limits::TREASURY_PAGE_LINES_SHOWN,
+        )? {
+            let mut shown = view(&line, vec![]);
+            shown.choices = suspense_choices(c, &line, &matched)
+                .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+            suspense.push(shown);
+        }
+        let mut recent: Vec<LineView> = matched.iter().map(|l| view(l, vec![])).collect();
         recent.extend(
             bank_db::lines_with_status(
                 c,
