@@ -924,13 +924,21 @@ fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
             "{backend}: {words}"
         );
         let line_id = between(&section, "action=\"/treasury/lines/", "/match\"");
-        let (status, _) = post_form(
+        let (status, location) = post_form(
             &base,
             &payments,
             &format!("/treasury/lines/{line_id}/match"),
             &[("csrf", &csrf), ("payout_ids", &value)],
         );
         assert_eq!(status, 303, "{backend}");
+        let (_, html) = get_page(&base, &payments, &location);
+        let shown_amount = total.split(", ").nth(1).unwrap().to_string();
+        let shown_day = scfledger::web::pages::date(chrono::Utc::now().date_naive());
+        assert_eq!(
+            notice_of(&html),
+            format!("The debit of {shown_amount} on {shown_day} is explained (matched by hand); it left the lists that wait for you."),
+            "{backend}"
+        );
         let (_, html) = get_page(&base, &payments, &batch_page);
         assert!(
             html.contains("Paid, confirmed by the bank"),

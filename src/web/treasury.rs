@@ -446,12 +446,37 @@ async fn lines_page(
     )
 }
 
+#[derive(Debug, Deserialize)]
+pub struct LinesQuery {
+    /// The line just matched or explained by hand.
+    pub matched: Option<String>,
+}
+
 pub async fn lines(
     state: web::Data<AppState>,
     session: Session,
+    query: web::Query<LinesQuery>,
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Operator)?;
-    lines_page(&state, &session, None, None).await
+    let notice = match query.into_inner().matched {
+        Some(line_id) => {
+            read(&state, move |c| {
+                Ok::<_, crate::db::DbError>(bank_db::line(c, &line_id)?.map(|line| {
+                    let shown = view(&line, vec![]);
+                    format!(
+                    "The {} of {} on {} is explained ({}); it left the lists that wait for you.",
+                    if line.credit { "credit" } else { "debit" },
+                    money(&line.currency, line.amount_minor),
+                    shown.value_date,
+                    shown.rule.to_lowercase()
+                )
+                }))
+            })
+            .await?
+        }
+        None => None,
+    };
+    lines_page(&state, &session, notice, None).await
 }
 
 #[derive(MultipartForm)]
@@ -548,7 +573,7 @@ pub async fn match_line(
     let outcome =
         treasury::match_by_hand(&state.ledger, &state.pool, &actor(&session), &line_id, how).await;
     match outcome {
-        Ok(_) => Ok(see_other("/treasury/lines")),
+        Ok(_) => Ok(see_other(&format!("/treasury/lines?matched={line_id}"))),
         Err(error) => lines_page(&state, &session, None, Some(refusal(error)?.1)).await,
     }
 }
