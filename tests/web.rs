@@ -1089,3 +1089,154 @@ fn invoice_lists_search_filter_and_page() {
         );
     }
 }
+
+/// An entry that concerns a party but holds other parties' figures is
+/// listed for it, in its own words, but its body and proof are not: a payout
+/// batch with other payees for a supplier, an advance for the buyer. On the
+/// web, in the API's receipts and event feed, and in webhooks.
+#[test]
+fn entries_with_other_parties_figures_are_withheld() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let clock = scfledger::services::clock::Clock::system();
+        let (ledger, writer) = start(&db);
+        scfledger::services::demo::seed(
+            &mut db.connect(),
+            &ledger,
+            db.folder.path(),
+            clock.today(),
+        )
+        .unwrap();
+        drop(ledger);
+        writer.join().unwrap();
+        let batch = scfledger::db::payouts::all_batches(&mut db.connect())
+            .unwrap()
+            .into_iter()
+            .find(|b| b.instructed_seq.is_some())
+            .unwrap();
+        let seq = batch.instructed_seq.unwrap();
+        let (base, token) = spawn_app(&db, clock);
+        let operator = Client::new(&base, &token);
+        let key = |party: &str, role: &str| {
+            let (status, answer) = operator.post(
+                "/api/v1/api-keys",
+                &serde_json::json!({"party_id": party, "role": role, "label": "t"}),
+            );
+            assert_eq!(status, 201, "{answer}");
+            Client::new(&base, answer["token"].as_str().unwrap())
+        };
+
+        // Anna reads the batch in her words; Baltic's account is not on the page.
+        let anna = signed_in(&base, "anna@acme-textiles.example", "demo-supplier-2026");
+        let (status, html) = get_page(&base, &anna, &format!("/receipts/{seq}"));
+        assert_eq!(status, 200, "{backend}");
+        assert!(
+            html.contains("holds other parties&#39; figures")
+                || html.contains("holds other parties' figures"),
+            "{backend}: {html}"
+        );
+        assert!(
+            !html.contains("EE58") && !html.contains("Baltic"),
+            "{backend}: {html}"
+        );
+        assert_eq!(
+            get_page(&base, &anna, &format!("/receipts/{seq}.json")).0,
+            404,
+            "{backend}"
+        );
+        let acme = key("sup-acme", "supplier");
+        let (status, refused) = acme.get(&format!("/api/v1/receipts/{seq}"));
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (403, Some("forbidden")),
+            "{backend}: {refused}"
+        );
+        let (_, feed) = acme.get(&format!("/api/v1/events?after={}&limit=1", seq - 1));
+        let event = &feed["events"][0];
+        assert_eq!(
+            (
+                event["seq"].as_i64(),
+                event["kind"].as_str(),
+                event.get("entry")
+            ),
+            (Some(seq), Some("payout.batch_created"), None),
+            "{backend}: {feed}"
+        );
+        assert!(event["withheld"].is_string(), "{backend}: {feed}");
+
+        // The buyer's feed lists an advance on its invoice without its price.
+        let hansa = key("ret-hansa", "retailer");
+        let (_, feed) = hansa.get("/api/v1/events?limit=200");
+        let advances: Vec<&serde_json::Value> = feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "advance.accepted")
+            .collect();
+        assert!(!advances.is_empty(), "{backend}");
+        assert!(
+            advances
+                .iter()
+                .all(|e| e.get("entry").is_none() && e["withheld"].is_string()),
+            "{backend}: {advances:?}"
+        );
+        // Webhooks carry whole entries: the buyer's hook gets its invoice's
+        // registration and confirmation, not the advance on it.
+        std::env::set_var("SCFLEDGER_WEBHOOK_ALLOW_PRIVATE", "true");
+        let (status, hook) = hansa.post(
+            "/api/v1/webhooks",
+            &serde_json::json!({"url": "http://127.0.0.1:9/never"}),
+        );
+        assert_eq!(status, 201, "{backend}: {hook}");
+        let today = chrono::Utc::now().date_naive();
+        let (status, registered) = acme.post(
+            "/api/v1/invoices",
+            &serde_json::json!({"program_id": "prog-hansa-eu", "invoice_number": "HOOK-1",
+                "issue_date": today.to_string(), "due_date": (today + chrono::Duration::days(40)).to_string(),
+                "currency": "EUR", "amount": "1000.00"}),
+        );
+        assert_eq!(status, 201, "{backend}: {registered}");
+        let invoice_id = registered["id"].as_str().unwrap().to_string();
+        let (status, confirmed) = hansa.post(
+            &format!("/api/v1/invoices/{invoice_id}/confirm"),
+            &serde_json::json!({}),
+        );
+        assert_eq!(status, 201, "{backend}: {confirmed}");
+        let (status, advanced) = acme.post(
+            &format!("/api/v1/invoices/{invoice_id}/advance"),
+            &serde_json::json!({}),
+        );
+        assert_eq!(status, 201, "{backend}: {advanced}");
+        let (_, deliveries) = hansa.get(&format!(
+            "/api/v1/webhooks/{}/deliveries",
+            hook["subscription_id"].as_str().unwrap()
+        ));
+        let delivered: Vec<i64> = deliveries
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["seq"].as_i64().unwrap())
+            .collect();
+        let seq_of = |answer: &serde_json::Value| answer["receipt"]["seq"].as_i64().unwrap();
+        assert!(
+            delivered.contains(&seq_of(&registered)) && delivered.contains(&seq_of(&confirmed)),
+            "{backend}: {deliveries}"
+        );
+        assert!(
+            !delivered.contains(&seq_of(&advanced)),
+            "{backend}: {deliveries}"
+        );
+
+        // The supplier reads its own advances whole.
+        let (_, feed) = acme.get("/api/v1/events?limit=200");
+        assert!(
+            feed["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "advance.accepted")
+                .all(|e| e["entry"]["body"]["supplier_id"] == "sup-acme"),
+            "{backend}: {feed}"
+        );
+    }
+}

@@ -499,8 +499,14 @@ pub struct EventsQuery {
 pub struct EventResponse {
     pub seq: i64,
     pub kind: String,
-    #[schema(value_type = Object)]
-    pub entry: serde_json::Value,
+    /// The canonical entry; absent when it holds other parties' figures
+    /// (a payout batch with other payees, a payment split across suppliers,
+    /// an advance read by the buyer): then `withheld` says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub entry: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -183,6 +183,7 @@ impl From<ReadError> for ApiError {
         match error {
             ReadError::BadRequest(detail) => ApiError::new(ErrorCode::BadRequest, detail),
             ReadError::NotFound(detail) => ApiError::new(ErrorCode::NotFound, detail),
+            ReadError::Withheld(detail) => ApiError::new(ErrorCode::Forbidden, detail),
             ReadError::Unavailable => ApiError::from(LedgerError::Closed),
             other => ApiError::internal(&other),
         }

@@ -148,20 +148,37 @@ pub async fn events(
         .await?;
     let full = rows.len() as i64 == reads::page_limit(limit)?;
     let next_after = if full {
-        rows.last().map(|(seq, _)| *seq)
+        rows.last().map(|(seq, _, _)| *seq)
     } else {
         None
     };
     let events = rows
         .into_iter()
-        .map(|(seq, text)| {
+        .map(|(seq, text, whole)| {
             let entry = parse_entry(&text)?;
             let kind = entry
                 .get("kind")
                 .and_then(|k| k.as_str())
                 .unwrap_or_default()
                 .to_string();
-            Ok(EventResponse { seq, kind, entry })
+            Ok(if whole {
+                EventResponse {
+                    seq,
+                    kind,
+                    entry: Some(entry),
+                    withheld: None,
+                }
+            } else {
+                EventResponse {
+                    seq,
+                    kind,
+                    entry: None,
+                    withheld: Some(
+                        "it holds other parties' figures; the operator and auditors read it whole"
+                            .into(),
+                    ),
+                }
+            })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(HttpResponse::Ok().json(EventsPage { events, next_after }))

@@ -12,6 +12,9 @@ pub enum ReadError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// The entry concerns the reader but holds other parties' figures.
+    #[error("{0}")]
+    Withheld(String),
     #[error("{0}")]
     Storage(#[from] DbError),
     #[error("{0}")]

@@ -37,6 +37,7 @@ pub mod program;
 pub mod projector;
 pub mod reads;
 pub mod treasury;
+pub mod visibility;
 
 pub mod api_keys;
 pub mod clock;

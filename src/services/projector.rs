@@ -121,10 +121,24 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
             })
             .collect(),
     );
-    // The outbox rows are written in the entry's transaction: no entry without its webhooks.
-    changes.add_fanout(Fanout {
+    // Webhooks carry the whole entry: only to the parties that may read it
+    // whole (crate::services::visibility). The outbox rows are written in the
+    // entry's transaction: no entry without its webhooks.
+    let readers: Vec<String> = parties
+        .into_iter()
+        .filter(|party_id| {
+            context
+                .records()
+                .party(party_id)
+                .and_then(|p| p.role.parse::<crate::domain::Role>().ok())
+                .is_some_and(|role| {
+                    crate::services::visibility::reads_whole(&event, role, party_id)
+                })
+        })
+        .collect();
+    context.changes().add_fanout(Fanout {
         seq,
-        parties,
+        parties: readers,
         at: entry.at.naive_utc(),
     });
     project(context, seq, event)

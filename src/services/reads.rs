@@ -229,42 +229,84 @@ pub fn statement(
     })
 }
 
-/// An entry by seq, if it concerns the principal.
+/// An entry that concerns the principal, and whether the principal may read
+/// it whole ([`crate::services::visibility`]); `NotFound` when it does not
+/// concern the principal.
+pub fn entry_concerning(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    seq: i64,
+) -> Result<(String, bool), ReadError> {
+    let canonical =
+        log_db::entry(connection, seq)?.ok_or_else(|| not_found("entry", &seq.to_string()))?;
+    if sees_everything(principal) {
+        return Ok((canonical, true));
+    }
+    let concerned = fin_db::entries_of_party(connection, principal.party.as_str(), seq - 1, 1)?;
+    match concerned.first() {
+        Some((found, _)) if *found == seq => {
+            let whole = reads_whole(&canonical, principal)?;
+            Ok((canonical, whole))
+        }
+        _ => Err(not_found("entry", &seq.to_string())),
+    }
+}
+
+/// Whether the principal may read this canonical entry whole.
+pub fn reads_whole(canonical: &str, principal: &Principal) -> Result<bool, ReadError> {
+    if sees_everything(principal) {
+        return Ok(true);
+    }
+    let entry = crate::ledger::Entry::from_canonical(canonical.as_bytes())
+        .map_err(|e| ReadError::Storage(DbError::Corrupt(e.to_string())))?;
+    let event = crate::services::events::Event::of(&entry)
+        .map_err(|e| ReadError::Storage(DbError::Corrupt(e.to_string())))?;
+    Ok(crate::services::visibility::reads_whole(
+        &event,
+        principal.role,
+        principal.party.as_str(),
+    ))
+}
+
+/// An entry the principal may read whole: one that concerns it and holds no
+/// other party's figures.
 pub fn entry(
     connection: &mut DbConnection,
     principal: &Principal,
     seq: i64,
 ) -> Result<String, ReadError> {
-    let canonical =
-        log_db::entry(connection, seq)?.ok_or_else(|| not_found("entry", &seq.to_string()))?;
-    if sees_everything(principal) {
-        return Ok(canonical);
-    }
-    let concerned = fin_db::entries_of_party(connection, principal.party.as_str(), seq - 1, 1)?;
-    match concerned.first() {
-        Some((found, _)) if *found == seq => Ok(canonical),
-        _ => Err(not_found("entry", &seq.to_string())),
+    match entry_concerning(connection, principal, seq)? {
+        (canonical, true) => Ok(canonical),
+        (_, false) => Err(ReadError::Withheld(format!(
+            "entry {seq} concerns you but holds other parties' figures; the operator and auditors read it whole"
+        ))),
     }
 }
 
-/// The event feed: entries concerning the principal after `after`.
+/// The event feed: entries concerning the principal after `after`, each
+/// with whether the principal may read it whole.
 pub fn events(
     connection: &mut DbConnection,
     principal: &Principal,
     after: i64,
     limit: Option<i64>,
-) -> Result<Vec<(i64, String)>, ReadError> {
+) -> Result<Vec<(i64, String, bool)>, ReadError> {
     let limit = page_limit(limit)?;
     if sees_everything(principal) {
         let rows = log_db::entries_from(connection, after + 1, limit)?;
-        return Ok(rows.into_iter().map(|r| (r.seq, r.canonical)).collect());
+        return Ok(rows
+            .into_iter()
+            .map(|r| (r.seq, r.canonical, true))
+            .collect());
     }
-    Ok(fin_db::entries_of_party(
-        connection,
-        principal.party.as_str(),
-        after,
-        limit,
-    )?)
+    let mut out = Vec::new();
+    for (seq, canonical) in
+        fin_db::entries_of_party(connection, principal.party.as_str(), after, limit)?
+    {
+        let whole = reads_whole(&canonical, principal)?;
+        out.push((seq, canonical, whole));
+    }
+    Ok(out)
 }
 
 /// A supplier's position in one programme.

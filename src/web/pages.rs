@@ -150,7 +150,7 @@ pub fn refusal(error: LedgerError) -> Result<(Option<String>, String), PageError
 impl From<ReadError> for PageError {
     fn from(error: ReadError) -> Self {
         match error {
-            ReadError::NotFound(_) => PageError::NotFound,
+            ReadError::NotFound(_) | ReadError::Withheld(_) => PageError::NotFound,
             ReadError::BadRequest(_) => PageError::NotFound,
             other => PageError::internal(&other),
         }

@@ -555,7 +555,10 @@ pub struct ReceiptPage {
     pub seq: u64,
     pub at: String,
     pub summary: Summary,
+    /// The entry laid out for reading; empty when it is withheld.
     pub entry: String,
+    /// The viewer may read the entry whole, and so check its proof.
+    pub whole: bool,
     pub leaf_hash: String,
     pub tree_size: u64,
     pub proof: Vec<String>,
@@ -581,14 +584,14 @@ pub async fn page(
 ) -> Result<HttpResponse, PageError> {
     let seq = path.into_inner();
     let who = principal(&session);
-    let (canonical, entry, summary, answer) = read(&state, move |c| {
-        let canonical = reads::entry(c, &who, seq)?;
+    let (canonical, whole, entry, summary, answer) = read(&state, move |c| {
+        let (canonical, whole) = reads::entry_concerning(c, &who, seq)?;
         let entry =
             Entry::from_canonical(canonical.as_bytes()).map_err(|e| PageError::internal(&e))?;
         let event = Event::of(&entry).map_err(|e| PageError::internal(&e))?;
         let summary = describe(&event, &who, &mut Names::new(c))?;
         let answer = log_reads::inclusion(c, seq as u64, None)?;
-        Ok::<_, PageError>((canonical, entry, summary, answer))
+        Ok::<_, PageError>((canonical, whole, entry, summary, answer))
     })
     .await?;
     let value: serde_json::Value =
@@ -599,7 +602,12 @@ pub async fn page(
         seq: answer.seq,
         at: entry.at.format("%-d %b %Y, %H:%M UTC").to_string(),
         summary,
-        entry: serde_json::to_string_pretty(&value).map_err(|e| PageError::internal(&e))?,
+        entry: if whole {
+            serde_json::to_string_pretty(&value).map_err(|e| PageError::internal(&e))?
+        } else {
+            String::new()
+        },
+        whole,
         leaf_hash: hash(&answer.leaf_hash),
         tree_size: answer.tree_size,
         proof: answer.proof.iter().map(hash).collect(),
