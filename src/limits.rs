@@ -151,6 +151,9 @@ pub const SUPPLIER_PAGE_INVOICES_MAX: i64 = 500;
 pub const CHART_BARS_MAX: usize = 30;
 /// Bank lines the treasury page shows at most.
 pub const TREASURY_PAGE_LINES_SHOWN: i64 = 50;
+/// How far back four eyes follows who created a credential (a web user or an
+/// API key) and who created that one.
+pub const CREDENTIAL_LINEAGE_MAX: usize = 16;
 /// Rows of one page of an invoice list on the web (the supplier's invoices,
 /// the retailer's payables); older ones are on the next page.
 pub const WEB_LIST_ROWS: i64 = 50;

@@ -341,6 +341,7 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
         .unwrap();
     assert_eq!(browser.current_url().await.unwrap().path(), "/");
     screenshot(&browser, "01-sign-in").await;
+    fits_a_phone(&browser, &base, &["/"]).await;
     sign_in(&browser, &base, "anna@acme.example", "wrong password!").await;
     assert_eq!(
         text(&browser, ".error").await,
@@ -831,6 +832,11 @@ async fn a_supplier_gets_paid_through_the_web_pages() {
     tab_to(&browser, "a.button[href^='/supplier/financing/']").await;
     press(&browser, Key::Enter).await;
     assert_eq!(text(&browser, "[data-testid=net]").await, "4,390.50 EUR");
+    // The quote, with its Accept button, fits a phone too.
+    let quote = browser.current_url().await.unwrap().path().to_string();
+    fits_a_phone(&browser, &base, &[&quote]).await;
+    browser.goto(&format!("{base}{quote}")).await.unwrap();
+    text(&browser, "main h1").await;
     tab_to(&browser, "form[action^='/supplier/financing/'] button").await;
     press(&browser, Key::Enter).await;
     wait_path(&browser, "/receipts/").await;

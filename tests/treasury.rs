@@ -240,12 +240,47 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             &format!("/api/v1/payout-batches/{batch_id}/pain001"),
         );
         assert_eq!(status, 409, "{backend}: no file before approval: {file}");
+        // A key the proposer created stands in for the proposer: refused too.
         let (status, second) = operator.post(
             "/api/v1/api-keys",
             &json!({"party_id": "op-treasury", "role": "operator", "label": "approver"}),
         );
         assert_eq!(status, 201, "{backend}: {second}");
-        let approver = Client::new(&base, second["token"].as_str().unwrap());
+        let sock = Client::new(&base, second["token"].as_str().unwrap());
+        let (status, refused) = sock.post(
+            &format!("/api/v1/payout-batches/{batch_id}/approval"),
+            &json!({}),
+        );
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (403, Some("second_approver_required")),
+            "{backend}: {refused}"
+        );
+        assert!(
+            refused["detail"]
+                .as_str()
+                .unwrap()
+                .contains("who created the credential you approve with"),
+            "{backend}: {refused}"
+        );
+        // A second person's key, set up from the command line, approves it.
+        let independent = scfledger::services::api_keys::create(
+            &mut db.connect(),
+            &scfledger::domain::PartyId::parse("op-treasury").unwrap(),
+            scfledger::domain::Role::Operator,
+            "second treasury person",
+        )
+        .unwrap();
+        let approver = Client::new(&base, &independent.token);
+        // The server learns of a key made by another process within a second.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while approver.get("/api/v1/payout-batches").0 == 401 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{backend}: the key never counted"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         let (status, approved) = approver.post(
             &format!("/api/v1/payout-batches/{batch_id}/approval"),
             &json!({}),

@@ -853,11 +853,37 @@ fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
         let payments = signed_in(&base, "payments@scfledger.example", "demo-payments-2026");
         let (_, html) = get_page(&base, &payments, &batch_page);
         let csrf = csrf_of(&html);
+        let seen = between(&html, "name=\"seen\" value=\"", "\"");
+        // What is approved is what was seen: a bank account changed in between
+        // (here by the operator's API) makes the approval refuse.
+        let operator = Client::new(&base, &token);
+        let (status, changed) = operator.post(
+            "/api/v1/parties/sup-cobalt/bank-account",
+            &serde_json::json!({"iban": "IT07 X054 2811 1010 0000 0654 321"}),
+        );
+        assert_eq!(status, 201, "{backend}: {changed}");
+        let (status, page) = post_form(
+            &base,
+            &payments,
+            &format!("{batch_page}/approval"),
+            &[("csrf", &csrf), ("seen", &seen)],
+        );
+        assert_eq!(status, 422, "{backend}");
+        assert!(
+            page.contains("changed since you looked at it"),
+            "{backend}: {page}"
+        );
+        let (_, html) = get_page(&base, &payments, &batch_page);
+        assert!(
+            html.contains("IT07 X054 2811 1010 0000 0654 321"),
+            "{backend}: the page shows the new account"
+        );
+        let seen = between(&html, "name=\"seen\" value=\"", "\"");
         let (status, location) = post_form(
             &base,
             &payments,
             &format!("{batch_page}/approval"),
-            &[("csrf", &csrf)],
+            &[("csrf", &csrf), ("seen", &seen)],
         );
         assert_eq!(
             (status, location.clone()),
@@ -873,7 +899,7 @@ fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
         let (status, file) = get_page(&base, &payments, &format!("{batch_page}/pain001.xml"));
         assert_eq!(status, 200, "{backend}");
         assert!(
-            file.contains("<IBAN>IT60X0542811101000000123456</IBAN>"),
+            file.contains("<IBAN>IT07X0542811101000000654321</IBAN>"),
             "{backend}: {file}"
         );
 

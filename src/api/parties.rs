@@ -201,9 +201,10 @@ pub async fn create_api_key(
             .map_err(|e: String| ApiError::invalid("role", e))?;
         let label = input.label.clone();
         let ring = state.keys.clone();
+        let creator = format!("api-key:{}", principal.key_id);
         let created = state
             .read(move |c| {
-                let created = api_keys::create(c, &party, role, &label)?;
+                let created = api_keys::create_by(c, &party, role, &label, &creator)?;
                 ring.reload(c)?;
                 Ok::<_, api_keys::CredentialError>(created)
             })

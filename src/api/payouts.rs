@@ -278,12 +278,17 @@ pub async fn approve_batch(
     let batch_id = path.into_inner();
     idempotency::run(&state, &request, &body, || async {
         let payout_ids = payout_ids_of(&state, &batch_id).await?;
+        let (id, by) = (batch_id.clone(), person(&principal));
+        let lineages = state
+            .read(move |c| crate::services::payout::commands::approval_lineages(c, &id, &by))
+            .await?;
         let command = ApproveBatch::parse(
             actor(&principal),
             &person(&principal),
             &batch_id,
             payout_ids,
-        )?;
+        )?
+        .with_lineages(lineages);
         let id = batch_id.clone();
         idempotency::submit(&request, &state.ledger, command, move |receipt| {
             recorded(id.clone(), receipt)

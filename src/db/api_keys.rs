@@ -16,6 +16,9 @@ pub struct ApiKeyRow {
     pub secret_sha256_hex: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Who created it: a web user's e-mail or `api-key:ID`; empty when set up
+    /// from the command line or the demo.
+    pub created_by: String,
 }
 
 /// Stores a new key.
@@ -24,6 +27,15 @@ pub fn insert(connection: &mut DbConnection, row: &ApiKeyRow) -> Result<(), DbEr
         .values(row)
         .execute(connection)?;
     Ok(())
+}
+
+/// Finds a key by id, revoked or not.
+pub fn find(connection: &mut DbConnection, key_id: &str) -> Result<Option<ApiKeyRow>, DbError> {
+    Ok(api_keys::table
+        .find(key_id)
+        .select(ApiKeyRow::as_select())
+        .first(connection)
+        .optional()?)
 }
 
 /// Finds an active (not revoked) key by id.

@@ -55,6 +55,7 @@ diesel::table! {
         secret_sha256_hex -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        created_by -> Text,
     }
 }
 
@@ -301,6 +302,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         disabled -> Bool,
+        created_by -> Text,
     }
 }
 

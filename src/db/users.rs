@@ -16,6 +16,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub disabled: bool,
+    /// Who created it, as for API keys.
+    pub created_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]

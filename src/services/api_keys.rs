@@ -89,12 +89,23 @@ fn secret_digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Creates a key for `party` with `role`.
+/// Creates a key for `party` with `role` from the command line or the demo.
 pub fn create(
     connection: &mut DbConnection,
     party: &PartyId,
     role: Role,
     label: &str,
+) -> Result<CreatedKey, CredentialError> {
+    create_by(connection, party, role, label, "")
+}
+
+/// Creates a key; `created_by` names the web user or API key that created it.
+pub fn create_by(
+    connection: &mut DbConnection,
+    party: &PartyId,
+    role: Role,
+    label: &str,
+    created_by: &str,
 ) -> Result<CreatedKey, CredentialError> {
     check_party_holds(connection, party, role)?;
     let key_id = random_hex(8)?;
@@ -109,12 +120,36 @@ pub fn create(
             secret_sha256_hex: secret_digest(&secret),
             created_at: Utc::now().naive_utc(),
             revoked_at: None,
+            created_by: created_by.to_string(),
         },
     )?;
     Ok(CreatedKey {
         token: format!("scf_{key_id}_{secret}"),
         key_id,
     })
+}
+
+/// Who created a credential (a web user's e-mail or `api-key:ID`), and who
+/// created that one, up to the ones set up from the command line: the people
+/// a credential may stand in for. Bounded by
+/// [`crate::limits::CREDENTIAL_LINEAGE_MAX`].
+pub fn lineage(connection: &mut DbConnection, credential: &str) -> Result<Vec<String>, DbError> {
+    let mut out = Vec::new();
+    let mut current = credential.to_string();
+    for _ in 0..crate::limits::CREDENTIAL_LINEAGE_MAX {
+        let creator = match current.strip_prefix("api-key:") {
+            Some(key_id) => keys_db::find(connection, key_id)?.map(|k| k.created_by),
+            None => crate::db::users::user(connection, &current)?.map(|u| u.created_by),
+        };
+        match creator {
+            Some(creator) if !creator.is_empty() && !out.contains(&creator) => {
+                out.push(creator.clone());
+                current = creator;
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
 }
 
 /// Every active API key, in memory, so that authenticating a request reads

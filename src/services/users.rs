@@ -61,13 +61,26 @@ pub fn parse_email(text: &str) -> Result<String, UserError> {
     }
 }
 
-/// Creates a user with an argon2id password hash.
+/// Creates a user from the command line or the demo (created by nobody).
 pub fn create(
     connection: &mut DbConnection,
     email: &str,
     password: &str,
     party: &PartyId,
     role: Role,
+) -> Result<String, UserError> {
+    create_by(connection, email, password, party, role, "")
+}
+
+/// Creates a user with an argon2id password hash; `created_by` names the
+/// web user (e-mail) or API key (`api-key:ID`) that created it.
+pub fn create_by(
+    connection: &mut DbConnection,
+    email: &str,
+    password: &str,
+    party: &PartyId,
+    role: Role,
+    created_by: &str,
 ) -> Result<String, UserError> {
     let email = parse_email(email)?;
     let length = password.chars().count();
@@ -97,6 +110,7 @@ pub fn create(
             password_hash,
             created_at: Utc::now().naive_utc(),
             disabled: false,
+            created_by: created_by.to_string(),
         },
     )?;
     Ok(email)

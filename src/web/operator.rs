@@ -431,8 +431,9 @@ pub async fn create_user(
         Err(message) => return page(&state, &session, None, Some(message), None).await,
     };
     let email = form.email.clone();
+    let creator = session.0.email.clone();
     let created = read(&state, move |c| {
-        match users::create(c, &email, &form.password, &party, role) {
+        match users::create_by(c, &email, &form.password, &party, role, &creator) {
             Ok(email) => Ok(Ok(email)),
             Err(users::UserError::Storage(e)) => Err(e),
             Err(refusal) => Ok(Err(refusal.to_string())),
@@ -478,8 +479,9 @@ pub async fn create_key(
         Err(message) => return page(&state, &session, None, Some(message), None).await,
     };
     let ring = state.keys.clone();
+    let creator = session.0.email.clone();
     let created = read(&state, move |c| {
-        match api_keys::create(c, &party, role, &form.label) {
+        match api_keys::create_by(c, &party, role, &form.label, &creator) {
             Ok(created) => ring.reload(c).map(|()| Ok(created)),
             Err(api_keys::CredentialError::Storage(e)) => Err(e),
             Err(refusal) => Ok(Err(refusal.to_string())),

@@ -99,6 +99,20 @@ impl<'c> Names<'c> {
         Ok(self.invoices[id].as_ref())
     }
 
+    /// Whether the invoice is the viewer's: its supplier's, buyer's or
+    /// funder's (the operator and auditors read every one).
+    pub fn invoice_concerns(&mut self, id: &str, viewer: &Principal) -> Result<bool, ReadError> {
+        if matches!(viewer.role, Role::Operator | Role::Auditor) {
+            return Ok(true);
+        }
+        let party = viewer.party.as_str();
+        Ok(self.invoice_row(id)?.is_some_and(|i| {
+            i.supplier_id.as_str() == party
+                || i.retailer_id.as_str() == party
+                || i.funder_id.as_str() == party
+        }))
+    }
+
     /// An invoice's number, as its supplier wrote it.
     pub fn invoice(&mut self, id: &str) -> Result<String, ReadError> {
         Ok(self
@@ -157,6 +171,37 @@ pub fn payout_stage(payout: Option<&PayoutRow>) -> &'static str {
 /// invoices of a payment, never another supplier's figures.
 fn sees_supplier(viewer: &Principal, supplier_id: &str) -> bool {
     viewer.role != Role::Supplier || viewer.party.as_str() == supplier_id
+}
+
+/// Whether the viewer reads the financing of an invoice (the operator and
+/// auditors, its supplier, its funder), not only its amounts (its buyer).
+fn sees_financing(viewer: &Principal, supplier_id: &str, funder_id: Option<&str>) -> bool {
+    let party = viewer.party.as_str();
+    match viewer.role {
+        Role::Operator | Role::Auditor => true,
+        Role::Supplier => party == supplier_id,
+        Role::Funder => funder_id == Some(party),
+        Role::Retailer => false,
+    }
+}
+
+/// Whether an allocation of a payment is the viewer's to read: the payer
+/// reads every one of its payment, a supplier or funder its own.
+fn sees_allocation(viewer: &Principal, supplier_id: &str, funder_id: Option<&str>) -> bool {
+    viewer.role == Role::Retailer || sees_financing(viewer, supplier_id, funder_id)
+}
+
+/// "1,234.56" from minor units, for sums of an entry's amounts.
+fn sum_text(currency: &str, minor: i64) -> String {
+    Currency::parse(currency)
+        .map(|c| c.format_display(minor))
+        .unwrap_or_else(|_| format!("{minor} {currency}"))
+}
+
+fn minor_of(currency: &str, text: &str) -> i64 {
+    Currency::parse(currency)
+        .and_then(|c| c.parse_amount_exact(text))
+        .unwrap_or(0)
 }
 
 /// The plain words of one entry, for `viewer`.
@@ -345,51 +390,76 @@ pub fn describe(
                 ))
         }
         Event::PaymentReceived(payment) => {
-            let mut summary = Summary::new(format!(
-                "{} paid {}",
-                names.party(&payment.retailer_id)?,
-                amount(&payment.currency, &payment.amount)
-            ))
-            .fact("Value date", date(payment.value_date))
-            .fact("Reference", payment.reference.clone());
-            let mut paid_out = false;
-            for allocation in payment
+            let currency = payment.currency.as_str();
+            let mine: Vec<_> = payment
                 .allocations
                 .iter()
-                .filter(|a| sees_supplier(viewer, &a.supplier_id))
-            {
+                .filter(|a| sees_allocation(viewer, &a.supplier_id, a.funder_id.as_deref()))
+                .collect();
+            // The whole payment is its payer's and the operator's; a supplier
+            // or funder reads the part that is on its invoices.
+            let whole = matches!(viewer.role, Role::Operator | Role::Auditor | Role::Retailer);
+            let shown = if whole {
+                amount(currency, &payment.amount)
+            } else {
+                let applied: i64 = mine
+                    .iter()
+                    .map(|a| {
+                        minor_of(currency, &a.principal)
+                            + minor_of(currency, &a.late_fee)
+                            + minor_of(currency, &a.supplier)
+                    })
+                    .sum();
+                format!("{} on your invoices", sum_text(currency, applied))
+            };
+            let payer = if viewer.role == Role::Retailer {
+                "You".to_string()
+            } else {
+                names.party(&payment.retailer_id)?
+            };
+            let mut summary = Summary::new(format!("{payer} paid {shown}"))
+                .fact("Value date", date(payment.value_date))
+                .fact("Reference", payment.reference.clone());
+            let mut paid_out = false;
+            for allocation in mine {
                 let number = names.invoice(&allocation.invoice_id)?;
+                let status = allocation.status_after.as_str().replace('_', " ");
+                if !sees_financing(viewer, &allocation.supplier_id, allocation.funder_id.as_deref()) {
+                    // The buyer reads what its payment settled, not how it is split.
+                    let applied = minor_of(currency, &allocation.principal)
+                        + minor_of(currency, &allocation.late_fee)
+                        + minor_of(currency, &allocation.supplier);
+                    summary = summary.fact(
+                        format!("Invoice {number}"),
+                        format!("{} applied (now {status})", sum_text(currency, applied)),
+                    );
+                    continue;
+                }
                 let mut parts = Vec::new();
                 if allocation.financed {
                     parts.push(format!(
                         "{} repays the advance",
-                        amount(&payment.currency, &allocation.principal)
+                        amount(currency, &allocation.principal)
                     ));
                 }
                 if !is_zero(&allocation.late_fee) {
-                    parts.push(format!(
-                        "{} late fee",
-                        amount(&payment.currency, &allocation.late_fee)
-                    ));
+                    parts.push(format!("{} late fee", amount(currency, &allocation.late_fee)));
                 }
                 if !is_zero(&allocation.supplier) {
                     parts.push(format!(
-                        "{} to the supplier",
-                        amount(&payment.currency, &allocation.supplier)
+                        "{} to {}",
+                        amount(currency, &allocation.supplier),
+                        if yours(&allocation.supplier_id) { "you" } else { "the supplier" }
                     ));
                     paid_out = true;
                 }
-                let status = allocation.status_after.as_str().replace('_', " ");
                 summary = summary.fact(
                     format!("Invoice {number}"),
                     format!("{} (now {status})", parts.join(", ")),
                 );
             }
-            if viewer.role != Role::Supplier && !is_zero(&payment.unapplied) {
-                summary = summary.fact(
-                    "Not yet applied",
-                    amount(&payment.currency, &payment.unapplied),
-                );
+            if whole && !is_zero(&payment.unapplied) {
+                summary = summary.fact("Not yet applied", amount(currency, &payment.unapplied));
             }
             if paid_out {
                 summary.next("The supplier's part goes out in the next payout batch.")
@@ -397,20 +467,28 @@ pub fn describe(
                 summary
             }
         }
-        Event::PaymentReversed(reversal) => Summary::new(format!(
-            "A payment of {} was reversed by the bank",
-            amount(&reversal.currency, &reversal.amount)
-        ))
-        .fact(
-            "Invoices open again",
-            reversal
-                .allocations
-                .iter()
-                .map(|a| names.invoice(&a.invoice_id))
-                .collect::<Result<Vec<_>, _>>()?
-                .join(", "),
-        )
-        .next("Payouts not yet sent from it are cancelled; the invoices wait for the buyer's payment again."),
+        Event::PaymentReversed(reversal) => {
+            let currency = reversal.currency.as_str();
+            let whole = matches!(viewer.role, Role::Operator | Role::Auditor);
+            let mut numbers = Vec::new();
+            let mut undone = 0i64;
+            for allocation in &reversal.allocations {
+                if whole || names.invoice_concerns(&allocation.invoice_id, viewer)? {
+                    numbers.push(names.invoice(&allocation.invoice_id)?);
+                    undone += minor_of(currency, &allocation.principal)
+                        + minor_of(currency, &allocation.late_fee)
+                        + minor_of(currency, &allocation.supplier);
+                }
+            }
+            let shown = if whole {
+                amount(currency, &reversal.amount)
+            } else {
+                format!("{} on your invoices", sum_text(currency, undone))
+            };
+            Summary::new(format!("A payment of {shown} was reversed by the bank"))
+                .fact("Invoices open again", numbers.join(", "))
+                .next("Payouts not yet sent from it are cancelled; the invoices wait for the buyer's payment again.")
+        }
         Event::BankLineImported(line) => Summary::new(format!(
             "{} {} on the bank statement",
             if line.credit { "Money in:" } else { "Money out:" },
@@ -441,10 +519,24 @@ pub fn describe(
         .fact("Reason", batch.reason.clone())
         .next("Its payouts wait for the next batch."),
         Event::PayoutBatchCreated(batch) => {
-            let mut summary = Summary::new(format!(
-                "Payout batch of {} instructed to the bank",
-                amount(&batch.currency, &batch.total)
-            ))
+            let headline = if matches!(viewer.role, Role::Operator | Role::Auditor) {
+                format!(
+                    "Payout batch of {} instructed to the bank",
+                    amount(&batch.currency, &batch.total)
+                )
+            } else {
+                let own: i64 = batch
+                    .payouts
+                    .iter()
+                    .filter(|p| yours(&p.party_id))
+                    .map(|p| minor_of(&batch.currency, &p.amount))
+                    .sum();
+                format!(
+                    "Your payout of {} was instructed to the bank",
+                    sum_text(&batch.currency, own)
+                )
+            };
+            let mut summary = Summary::new(headline)
             .fact("Execution date", date(batch.requested_execution_date));
             if let (Role::Operator | Role::Auditor, Some(proposed), Some(approved)) =
                 (viewer.role, &batch.proposed_by, &batch.approved_by)
@@ -462,10 +554,9 @@ pub fn describe(
                 summary = summary.fact(
                     format!("To {}", payout.name),
                     format!(
-                        "{} to {} ({})",
+                        "{} to {}",
                         amount(&batch.currency, &payout.amount),
-                        spaced_iban(&payout.iban),
-                        payout.remittance
+                        spaced_iban(&payout.iban)
                     ),
                 );
             }
@@ -538,7 +629,11 @@ pub fn invoice_numbers(
     let (title, invoices) = outline(event);
     let mut numbers = Vec::new();
     for (invoice, supplier) in invoices {
-        if supplier.is_none_or(|s| sees_supplier(viewer, s)) {
+        let visible = match supplier {
+            Some(s) => sees_supplier(viewer, s),
+            None => names.invoice_concerns(invoice, viewer)?,
+        };
+        if visible {
             let number = names.invoice(invoice)?;
             if !numbers.contains(&number) {
                 numbers.push(number);

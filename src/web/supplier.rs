@@ -32,6 +32,7 @@ pub struct PositionLine {
 }
 
 pub struct ArrivalLine {
+    pub invoice_id: String,
     pub invoice_number: String,
     pub due: String,
     pub amount: String,
@@ -88,6 +89,7 @@ pub async fn dashboard(
             .arrivals
             .iter()
             .map(|a| ArrivalLine {
+                invoice_id: a.invoice_id.clone(),
                 invoice_number: a.invoice_number.clone(),
                 due: date(a.due_date),
                 amount: a.currency.format_display(a.amount_minor),
@@ -549,6 +551,7 @@ pub async fn accept(
 }
 
 pub struct AdvanceLine {
+    pub invoice_id: String,
     pub invoice_number: String,
     pub net: String,
     pub fee: String,
@@ -586,6 +589,7 @@ pub async fn advances(
                 payout: super::receipt::payout_stage(payouts.iter().find(|p| {
                     p.reason == "advance" && p.invoice_id.as_ref() == Some(&i.invoice_id)
                 })),
+                invoice_id: i.invoice_id.to_string(),
                 invoice_number: i.invoice_number,
                 net: money(&a.currency, a.net_minor),
                 fee: money(&a.currency, a.fee_minor),

@@ -800,6 +800,8 @@ pub struct BatchPage {
     pub without_account: usize,
     /// The signed-in user proposed this batch.
     pub proposed_by_you: bool,
+    /// The fingerprint of the transfers shown, sent back with the approval.
+    pub digest: String,
     pub error: Option<String>,
 }
 
@@ -867,6 +869,7 @@ pub async fn preview(
             payouts,
             without_account,
             proposed_by_you: false,
+            digest: String::new(),
             error: None,
         },
         StatusCode::OK,
@@ -924,14 +927,29 @@ async fn batch_page(
             return Ok(None);
         };
         let rows = payouts_db::payouts_of_batch(c, &batch_id)?;
+        // What the approver sees, fingerprinted as the writer will check it.
+        let mut seen = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let iban = fin_db::party(c, &row.party_id)?
+                .and_then(|p| p.iban)
+                .unwrap_or_default();
+            let amount = crate::domain::Currency::parse(&row.currency)
+                .map(|cur| cur.format_amount(row.amount_minor))
+                .unwrap_or_default();
+            seen.push((row.payout_id.to_string(), iban, amount));
+        }
+        let digest = crate::services::payout::commands::transfers_digest(
+            seen.iter()
+                .map(|(p, i, a)| (p.as_str(), i.as_str(), a.as_str())),
+        );
         let shown = &rows[..rows
             .len()
             .min(crate::limits::TREASURY_PAGE_PAYOUTS_SHOWN as usize)];
         let views = payout_views(&mut Names::new(c), shown)?;
-        Ok::<_, ReadError>(Some((batch, views, rows.len())))
+        Ok::<_, ReadError>(Some((batch, views, rows.len(), digest)))
     })
     .await?;
-    let Some((batch, payouts, count)) = found else {
+    let Some((batch, payouts, count, digest)) = found else {
         return Err(PageError::NotFound);
     };
     let status = if error.is_some() {
@@ -946,13 +964,18 @@ async fn batch_page(
             currency: batch.currency.clone(),
             execution_date: date(batch.requested_execution_date),
             execution_day: batch.requested_execution_date.to_string(),
-            count,
             more: count - payouts.len(),
             total: money(&batch.currency, batch.total_minor),
             payouts,
             without_account: 0,
             proposed_by_you: batch.proposed_by == session.0.email,
+            count: if batch.status == BatchStatus::Declined {
+                batch.payout_count as usize
+            } else {
+                count
+            },
             batch: Some(view),
+            digest,
             error,
         },
         status,
@@ -973,6 +996,9 @@ pub struct DecisionForm {
     pub csrf: String,
     #[serde(default)]
     pub reason: String,
+    /// The fingerprint of the transfers the approver saw.
+    #[serde(default)]
+    pub seen: String,
 }
 
 /// Approves or declines a proposed batch, for the signed-in user.
@@ -985,15 +1011,21 @@ async fn decide(
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Operator)?;
     session.check_csrf(&form.csrf)?;
-    let id = batch_id.clone();
-    let payout_ids: Vec<String> = read(&state, move |c| payouts_db::payouts_of_batch(c, &id))
-        .await?
-        .into_iter()
-        .map(|p| String::from(p.payout_id))
-        .collect();
+    let (id, by) = (batch_id.clone(), session.0.email.clone());
+    let (payout_ids, lineages) = read(&state, move |c| {
+        let payout_ids: Vec<String> = payouts_db::payouts_of_batch(c, &id)?
+            .into_iter()
+            .map(|p| String::from(p.payout_id))
+            .collect();
+        let lineages = crate::services::payout::commands::approval_lineages(c, &id, &by)?;
+        Ok::<_, crate::db::DbError>((payout_ids, lineages))
+    })
+    .await?;
     let who = session.0.email.clone();
     let outcome = if approve {
-        match ApproveBatch::parse(actor(&session), &who, &batch_id, payout_ids) {
+        match ApproveBatch::parse(actor(&session), &who, &batch_id, payout_ids)
+            .map(|command| command.as_seen(&form.seen).with_lineages(lineages))
+        {
             Ok(command) => state.ledger.submit(command).await,
             Err(error) => Err(error),
         }
@@ -1084,11 +1116,14 @@ pub struct ReconciliationPage {
     pub differences: usize,
 }
 
-/// Whether a reconciliation row shows a difference.
+/// Whether a reconciliation row shows a difference (a currency the ledger
+/// does not keep is one, with nothing to subtract).
 fn differs(row: &ReconciliationRow) -> bool {
-    row.difference
-        .chars()
-        .any(|c| c.is_ascii_digit() && c != '0')
+    row.check == Check::CurrencyNotKept
+        || row
+            .difference
+            .chars()
+            .any(|c| c.is_ascii_digit() && c != '0')
 }
 
 /// "1,234.56 EUR" or "−8.85 EUR" from the row's signed decimal text.
@@ -1111,10 +1146,12 @@ fn check_words(check: &Check) -> String {
     match check {
         Check::CurrencyNotKept => "A currency the ledger does not keep".into(),
         Check::StatementArithmetic => {
-            "The statement adds up: its closing balance against opening + money in − money out"
+            "Does the statement add up? Its closing balance against opening + money in − money out"
                 .into()
         }
-        Check::LineMissing(_) => "A booked line of the statement is not in the ledger".into(),
+        Check::LineMissing(line_id) => {
+            format!("A booked line of the statement is not in the ledger (line {line_id})")
+        }
         Check::BookedCredits => {
             "Money in: the statement's booked credits against the lines imported".into()
         }

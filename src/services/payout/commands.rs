@@ -104,6 +104,20 @@ pub fn payable(party: &PartyRow) -> bool {
     party.iban.is_some() && party.requested_seq.is_none()
 }
 
+/// A fingerprint of a batch's transfers (payout, IBAN, amount, in order): the
+/// approver's page shows the transfers and sends their fingerprint back, so
+/// that what is approved is what was seen, whatever changed in between.
+pub fn transfers_digest<'a>(
+    transfers: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (payout_id, iban, amount) in transfers {
+        hasher.update(format!("{payout_id}|{iban}|{amount}\n").as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
 /// The transfers of a batch as the bank will get them, from the parties'
 /// bank accounts as the records hold them now.
 fn transfers(records: View<'_>, payouts: &[&PayoutRow]) -> Result<Vec<BatchedPayout>, LedgerError> {
@@ -281,6 +295,29 @@ pub struct ApproveBatch {
     batch_id: String,
     /// The payouts the batch holds (read by the caller; checked here).
     payout_ids: Vec<String>,
+    /// The fingerprint of the transfers the approver saw, when it saw them.
+    seen: Option<String>,
+    /// Who created the approver's credential, and so on up (read by the
+    /// caller with [`approval_lineages`]); and the proposer's.
+    approver_lineage: Vec<String>,
+    proposer_lineage: Vec<String>,
+}
+
+/// The lineages four eyes compares for `by` approving `batch_id`: who
+/// created `by`'s credential and up, and the same for the batch's proposer.
+pub fn approval_lineages(
+    connection: &mut DbConnection,
+    batch_id: &str,
+    by: &str,
+) -> Result<(Vec<String>, Vec<String>), crate::db::DbError> {
+    let approver = crate::services::api_keys::lineage(connection, by)?;
+    let proposer = match payouts_db::batch(connection, batch_id)? {
+        Some(batch) if !batch.proposed_by.is_empty() => {
+            crate::services::api_keys::lineage(connection, &batch.proposed_by)?
+        }
+        _ => Vec::new(),
+    };
+    Ok((approver, proposer))
 }
 
 impl ApproveBatch {
@@ -296,7 +333,24 @@ impl ApproveBatch {
             by: person(by)?,
             batch_id: batch_id.to_string(),
             payout_ids,
+            seen: None,
+            approver_lineage: Vec::new(),
+            proposer_lineage: Vec::new(),
         })
+    }
+
+    /// Who created the approver's and the proposer's credentials (see
+    /// [`approval_lineages`]).
+    pub fn with_lineages(mut self, (approver, proposer): (Vec<String>, Vec<String>)) -> Self {
+        self.approver_lineage = approver;
+        self.proposer_lineage = proposer;
+        self
+    }
+
+    /// Approves only if the transfers are still those the approver saw.
+    pub fn as_seen(mut self, digest: &str) -> Self {
+        self.seen = Some(digest.trim().to_string());
+        self
     }
 }
 
@@ -304,19 +358,55 @@ impl Command for ApproveBatch {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
         let records = context.records();
         let (batch, payouts) = awaiting(records, &self.batch_id, &self.payout_ids, "approved")?;
-        if batch.proposed_by == self.by {
+        // Four eyes: not the proposer, nor a credential the proposer created
+        // (directly or through credentials it created), nor the one that
+        // created the proposer's.
+        let refusal = if batch.proposed_by == self.by {
+            Some(format!(
+                "you proposed batch {}; another treasury user must approve it",
+                batch.batch_id
+            ))
+        } else if self.approver_lineage.contains(&batch.proposed_by) {
+            Some(format!(
+                "batch {} was proposed by {}, who created the credential you approve with; another treasury user must approve it",
+                batch.batch_id, batch.proposed_by
+            ))
+        } else if self.proposer_lineage.contains(&self.by) {
+            Some(format!(
+                "you created the credential that proposed batch {}; another treasury user must approve it",
+                batch.batch_id
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
             return Err(reject(
                 ErrorCode::SecondApproverRequired,
                 Some("batch_id"),
-                format!(
-                    "you proposed batch {}; another treasury user must approve it",
-                    batch.batch_id
-                ),
+                message,
             ));
         }
         let currency = Currency::parse(&batch.currency)
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
         let (operator, debtor_iban) = paying_operator(records, &self.actor)?;
+        let payouts = transfers(records, &payouts)?;
+        if let Some(seen) = &self.seen {
+            let now = transfers_digest(
+                payouts
+                    .iter()
+                    .map(|p| (p.payout_id.as_str(), p.iban.as_str(), p.amount.as_str())),
+            );
+            if &now != seen {
+                return Err(reject(
+                    ErrorCode::IllegalTransition,
+                    Some("batch_id"),
+                    format!(
+                        "batch {} changed since you looked at it (a bank account or a payout); look at it again before approving",
+                        batch.batch_id
+                    ),
+                ));
+            }
+        }
         let body = PayoutBatchCreated {
             batch_id: batch.batch_id.to_string(),
             currency: batch.currency.clone(),
@@ -325,7 +415,7 @@ impl Command for ApproveBatch {
             debtor_name: operator.name,
             debtor_iban,
             debtor_bic: operator.bic,
-            payouts: transfers(records, &payouts)?,
+            payouts,
             proposed_by: Some(batch.proposed_by.clone()),
             approved_by: Some(self.by.clone()),
         };
