@@ -785,6 +785,14 @@ fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
             html.contains("No supplier waits for a change of bank account."),
             "{backend}"
         );
+        // Anna reads why, and where her payouts go.
+        let (_, html) = get_page(&base, &anna, "/supplier/bank-account");
+        let day = scfledger::web::pages::date(chrono::Utc::now().date_naive());
+        assert_eq!(
+            text_of(&between(&html, "data-testid=\"declined\">", "</p>")),
+            format!("Our treasury declined the account you gave on {day}: Not confirmed by phone. Your payouts go to the account above."),
+            "{backend}"
+        );
 
         // The preview shows Cobalt's payouts, now payable; treasury proposes them.
         let (_, preview) = get_page(

@@ -549,6 +549,25 @@ pub fn entries_of_party(
         .load(connection)?)
 }
 
+/// The latest entry of `kind` that concerns the party, if any: (seq, canonical).
+pub fn latest_entry_of_party(
+    connection: &mut DbConnection,
+    party_id: &str,
+    kind: &str,
+) -> Result<Option<(i64, String)>, DbError> {
+    Ok(entry_parties::table
+        .inner_join(log_entries::table.on(log_entries::seq.eq(entry_parties::seq)))
+        .filter(
+            entry_parties::party_id
+                .eq(party_id)
+                .and(log_entries::kind.eq(kind)),
+        )
+        .order(entry_parties::seq.desc())
+        .select((log_entries::seq, log_entries::canonical))
+        .first(connection)
+        .optional()?)
+}
+
 /// Every financing projection row, in a stable order, for replay's comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FinancingSnapshot {

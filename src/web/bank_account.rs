@@ -77,6 +77,9 @@ pub struct SupplierPage {
     pub current: Option<String>,
     pub bic: String,
     pub waiting: Option<RequestView>,
+    /// The last change declined, when nothing newer was asked or approved:
+    /// (the day, the reason).
+    pub declined: Option<(String, String)>,
     pub notice: Option<String>,
     pub error: Option<String>,
     /// What the form sends back after a refusal.
@@ -92,13 +95,38 @@ async fn supplier_page(
     typed: (String, String),
 ) -> Result<HttpResponse, PageError> {
     let party_id = session.0.party.to_string();
-    let (party, waiting) = read(state, move |c| {
+    let (party, waiting, declined) = read(state, move |c| {
         let party = fin_db::party(c, &party_id)?;
         let waiting = match party.clone() {
             Some(party) => request_view(c, party)?,
             None => None,
         };
-        Ok::<_, LedgerError>((party, waiting))
+        // A decline newer than the last account set and the last request.
+        let latest = |c: &mut DbConnection, kind: &str| {
+            fin_db::latest_entry_of_party(c, &party_id, kind).map(|e| e.map_or(-1, |(seq, _)| seq))
+        };
+        let declined = match fin_db::latest_entry_of_party(
+            c,
+            &party_id,
+            "party.bank_account_request_declined",
+        )? {
+            Some((seq, canonical))
+                if seq > latest(c, "party.bank_account_set")?
+                    && seq > latest(c, "party.bank_account_requested")? =>
+            {
+                let entry = Entry::from_canonical(canonical.as_bytes())
+                    .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+                let reason = entry
+                    .body
+                    .get("reason")
+                    .and_then(|r| r.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                Some((date(entry.at.date_naive()), reason))
+            }
+            _ => None,
+        };
+        Ok::<_, LedgerError>((party, waiting, declined))
     })
     .await?;
     let status = if error.is_some() {
@@ -115,6 +143,7 @@ async fn supplier_page(
                 .map(spaced_iban),
             bic: party.and_then(|p| p.bic).unwrap_or_default(),
             waiting,
+            declined,
             notice,
             error,
             typed_iban: typed.0,

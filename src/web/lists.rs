@@ -1,6 +1,7 @@
 //! Lists of invoices on the web: search by number or name, filters by status
 //! and due date, and pages of [`crate::limits::WEB_LIST_ROWS`] rows, newest
-//! first. One query string serves the supplier's invoices and the retailer's
+//! first. The search ignores case for every letter on PostgreSQL and for
+//! ASCII letters on SQLite (whose `lower` folds ASCII only). One query string serves the supplier's invoices and the retailer's
 //! payables alike.
 
 use chrono::NaiveDate;

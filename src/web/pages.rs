@@ -95,7 +95,16 @@ pub fn typed_amount(currency: &str, typed: &str) -> Result<String, String> {
 /// A percentage typed into a form ("90", "9,5", "9.5 %") as the rate the
 /// ledger keeps ("0.9", "0.095"); a decimal comma is read as a point.
 pub fn typed_percent(label: &str, typed: &str) -> Result<String, String> {
-    let text = typed.trim().trim_end_matches('%').trim().replace(',', ".");
+    let trimmed = typed.trim().trim_end_matches('%').trim();
+    // "12,500" may be twelve and a half or twelve thousand five hundred.
+    if let Some((_, after)) = trimmed.rsplit_once(',') {
+        if after.len() == 3 && after.chars().all(|c| c.is_ascii_digit()) && !trimmed.contains('.') {
+            return Err(format!(
+                "{label}: {typed:?} could be read two ways; write 12,5 or 12.5"
+            ));
+        }
+    }
+    let text = trimmed.replace(',', ".");
     let percent: rust_decimal::Decimal = text
         .parse()
         .map_err(|_| format!("{label}: {typed:?} is not a percentage (write 90 or 9,5)"))?;
@@ -215,5 +224,25 @@ pub fn see_other(location: &str) -> actix_web::HttpResponse {
 impl From<LedgerError> for PageError {
     fn from(error: LedgerError) -> Self {
         PageError::internal(&error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_percent;
+
+    #[test]
+    fn reads_percentages_as_people_type_them() {
+        assert_eq!(typed_percent("Rate", "90").as_deref(), Ok("0.9"));
+        assert_eq!(typed_percent("Rate", "9,5 %").as_deref(), Ok("0.095"));
+        assert_eq!(typed_percent("Rate", "12.5%").as_deref(), Ok("0.125"));
+        assert_eq!(
+            typed_percent("Rate", "12,500"),
+            Err("Rate: \"12,500\" could be read two ways; write 12,5 or 12.5".to_string())
+        );
+        assert_eq!(
+            typed_percent("Rate", "ninety"),
+            Err("Rate: \"ninety\" is not a percentage (write 90 or 9,5)".to_string())
+        );
     }
 }
