@@ -249,6 +249,8 @@ pub struct ShownAccount {
 pub struct StatementPage {
     pub layout: Layout,
     pub currency: String,
+    /// The currencies of the supplier's programmes, to choose from.
+    pub currencies: Vec<String>,
     pub from: String,
     pub to: String,
     pub period: String,
@@ -263,6 +265,23 @@ pub async fn page(
     query: web::Query<StatementQuery>,
 ) -> Result<HttpResponse, PageError> {
     session.require(Role::Supplier)?;
+    let party = session.0.party.to_string();
+    let currencies = read(&state, move |c| {
+        let mut currencies = Vec::new();
+        for program_id in crate::db::financing::programs_of_member(c, &party)? {
+            if let Some(program) = crate::db::financing::program(c, &program_id)? {
+                currencies.push(program.currency);
+            }
+        }
+        currencies.sort();
+        currencies.dedup();
+        Ok::<_, crate::db::DbError>(currencies)
+    })
+    .await?;
+    let mut query = query.into_inner();
+    if query.currency.is_none() {
+        query.currency = currencies.first().cloned();
+    }
     let currency = currency_of(&query)?;
     let (period, error) = match Period::parse(&query) {
         Ok(period) => (period, None),
@@ -315,6 +334,7 @@ pub async fn page(
     let page = StatementPage {
         layout: Layout::new(&session, "Statement", "/supplier/statement"),
         currency: currency.code().into(),
+        currencies,
         from: iso(from),
         to: iso(to),
         period: words,
