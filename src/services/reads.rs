@@ -467,14 +467,20 @@ pub fn invoices_of(
     connection: &mut DbConnection,
     principal: &Principal,
 ) -> Result<Vec<(InvoiceRow, Option<AdvanceRow>)>, ReadError> {
-    let mut rows = invoices(
-        connection,
-        principal,
-        InvoiceFilter::default(),
-        -1,
-        Some(limits::API_PAGE_ROWS_MAX),
-    )?;
-    rows.reverse();
+    // The newest ones: a supplier's or a retailer's own, anyone's for the
+    // operator and auditors; nobody else's.
+    let party = Some(principal.party.to_string());
+    let mut search = fin_db::InvoiceSearch {
+        limit: limits::API_PAGE_ROWS_MAX,
+        ..Default::default()
+    };
+    match principal.role {
+        Role::Operator | Role::Auditor => {}
+        Role::Supplier => search.supplier_id = party,
+        Role::Retailer => search.retailer_id = party,
+        Role::Funder => return Ok(Vec::new()),
+    }
+    let rows = fin_db::search_invoices(connection, &search)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let advance = fin_db::advance(connection, &row.invoice_id)?;
