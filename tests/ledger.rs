@@ -583,6 +583,41 @@ fn a_balance_past_its_bound_refuses_one_command_and_records_the_rest() {
     }
 }
 
+/// On SQLite one process writes to a database file: a second writer is
+/// refused with a message naming the file, and starts once the first stops.
+#[test]
+fn a_second_writer_of_a_sqlite_file_is_refused() {
+    let db = TestDb::new("sqlite");
+    let (ledger, writer) = start(&db);
+    append_numbered(&ledger, 1);
+    let refused = scfledger::services::start_ledger(
+        &db.url,
+        test_key(),
+        scfledger::ledger::SequencerConfig::default(),
+    )
+    .err()
+    .expect("a second writer of the same file is refused")
+    .to_string();
+    assert!(
+        refused.contains("another scfledger process writes to")
+            && refused.contains(".writer-lock")
+            && refused.contains("one process per SQLite file"),
+        "{refused}"
+    );
+    drop(ledger);
+    writer.join().unwrap();
+    let (ledger, writer) = start(&db);
+    let next = append(
+        &ledger,
+        transfer("after the first stopped", "a", "b", "1.00"),
+    )
+    .unwrap();
+    assert_eq!(next.seq, 1);
+    drop(ledger);
+    writer.join().unwrap();
+    assert_consistent(&db);
+}
+
 /// On PostgreSQL a writer waits for the writer before it to let go of the
 /// database (a killed writer's last batch may still commit), and loads the
 /// log only then.

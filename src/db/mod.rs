@@ -93,6 +93,10 @@ pub enum DbError {
         "another writer holds this ledger's database (waited {0} s); stop it before starting this one"
     )]
     WriterLocked(u64),
+    #[error(
+        "another scfledger process writes to {path} (it holds {lock}); stop it first: one process per SQLite file, or PostgreSQL for several instances"
+    )]
+    SqliteInUse { path: String, lock: String },
     #[error("cannot create the database folder {path}: {source}")]
     Folder {
         path: PathBuf,
@@ -283,6 +287,49 @@ pub fn take_writer_lock(connection: &mut DbConnection) -> Result<(), DbError> {
             return Err(DbError::WriterLocked(wait));
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// On SQLite, one process writes to a database file: the writer holds an
+/// exclusive lock on `<file>.writer-lock` for as long as it runs (the
+/// returned file; the operating system releases it when the process dies).
+/// A second writer, in this process or another, waits up to
+/// `limits::SQLITE_WRITER_LOCK_WAIT_SECONDS` for it, then is refused. On
+/// PostgreSQL it does nothing: [`take_writer_lock`] elects the writer.
+pub fn lock_sqlite_file(url: &DatabaseUrl) -> Result<Option<std::fs::File>, DbError> {
+    let DatabaseUrl::Sqlite(path) = url else {
+        return Ok(None);
+    };
+    let mut name = path.as_os_str().to_owned();
+    name.push(".writer-lock");
+    let lock_path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| DbError::Corrupt(format!("cannot open {}: {e}", lock_path.display())))?;
+    let deadline = std::time::Instant::now()
+        + Duration::from_secs(crate::limits::SQLITE_WRITER_LOCK_WAIT_SECONDS);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(DbError::SqliteInUse {
+                    path: path.display().to_string(),
+                    lock: lock_path.display().to_string(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(DbError::Corrupt(format!(
+                    "cannot lock {}: {e}",
+                    lock_path.display()
+                )))
+            }
+        }
     }
 }
 

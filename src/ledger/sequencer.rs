@@ -546,6 +546,9 @@ pub fn start(
     projector: Projector,
 ) -> Result<(Ledger, JoinHandle<()>), LedgerError> {
     let config = config.bounded();
+    // One writer per ledger: on SQLite a lock file beside the database, on
+    // PostgreSQL an advisory lock (below).
+    let file_lock = db::lock_sqlite_file(url)?;
     let mut connection = url.connect()?;
     // Before the log is read: an earlier writer's last batch may still commit.
     db::take_writer_lock(&mut connection)?;
@@ -568,6 +571,7 @@ pub fn start(
         config,
         projector,
         counters: counters.clone(),
+        _file_lock: file_lock,
     };
     let handle = std::thread::Builder::new()
         .name("scfledger-sequencer".into())
@@ -618,6 +622,8 @@ struct Writer {
     config: SequencerConfig,
     projector: Projector,
     counters: Arc<WriterCounters>,
+    /// On SQLite, the lock on `<file>.writer-lock`, held while the writer runs.
+    _file_lock: Option<std::fs::File>,
 }
 
 impl Writer {
