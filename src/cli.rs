@@ -620,9 +620,18 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
     }
     let verifier = key.verifier().to_text();
     let clock = Clock::system();
-    let (ledger, writer) =
-        crate::services::start_ledger(&settings.database, key, settings.sequencer)?;
-    if seed_demo {
+    // On PostgreSQL a second instance stands by: it serves reads and takes
+    // over when the writer's session ends (docs/reliability.md).
+    let (ledger, writer) = crate::ledger::sequencer::start_or_stand_by(
+        &settings.database,
+        key,
+        settings.sequencer,
+        crate::services::projector::apply,
+    )?;
+    if !ledger.is_writer() {
+        eprintln!("another instance writes this ledger: this one stands by, serves reads and takes over if that one stops");
+    }
+    if seed_demo && ledger.is_writer() {
         report_seed(&demo::seed(
             &mut connection,
             &ledger,
@@ -634,6 +643,7 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
     let (stop_webhooks, webhooks) = start_webhook_worker(
         settings.database.connect()?,
         keyfile::load(&settings.key_file)?,
+        ledger.clone(),
     );
     let pool = db::read_pool(&settings.database, crate::limits::READ_POOL_CONNECTIONS_MAX)?;
     let served = actix_web::rt::System::new().block_on(async move {
@@ -681,13 +691,12 @@ fn start_sweeper(
     ledger: crate::ledger::Ledger,
     clock: Clock,
 ) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
-    every(
-        SWEEP_INTERVAL,
-        move || match crate::services::invoice::sweep::sweep(
-            &mut connection,
-            &ledger,
-            clock.today(),
-        ) {
+    every(SWEEP_INTERVAL, move || {
+        // Only the instance that writes sweeps.
+        if !ledger.is_writer() {
+            return;
+        }
+        match crate::services::invoice::sweep::sweep(&mut connection, &ledger, clock.today()) {
             Ok(report) if !report.overdue.is_empty() || !report.defaulted.is_empty() => {
                 tracing::info!(
                     overdue = report.overdue.len(),
@@ -697,18 +706,23 @@ fn start_sweeper(
             }
             Ok(_) => {}
             Err(error) => tracing::error!(error = %error, "sweep failed"),
-        },
-    )
+        }
+    })
 }
 
 /// The webhook delivery worker, every second; also purges old idempotency answers hourly.
 fn start_webhook_worker(
     mut connection: db::DbConnection,
     key: crate::ledger::note::LedgerKey,
+    ledger: crate::ledger::Ledger,
 ) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
     let client = crate::services::webhooks::client();
     let mut last_purge = std::time::Instant::now() - SWEEP_INTERVAL;
     every(WEBHOOK_INTERVAL, move || {
+        // Only the instance that writes delivers: one sender per delivery.
+        if !ledger.is_writer() {
+            return;
+        }
         if let Err(error) = crate::services::webhooks::deliver_due(
             &mut connection,
             &key,

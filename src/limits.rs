@@ -234,6 +234,8 @@ pub const STATEMENT_FILES_SHOWN: i64 = 100;
 pub const PAIN001_TEXT_LENGTH_MAX: usize = 140;
 /// How long a starting writer waits for an earlier writer's lock (PostgreSQL).
 pub const WRITER_LOCK_WAIT_SECONDS: u64 = 30;
+/// How often a standby instance (PostgreSQL) tries to take the writer's lock.
+pub const STANDBY_POLL_MILLIS: u64 = 250;
 /// How long a writer on SQLite waits for another writer of the same file to
 /// stop (a restart in the same process), before it is refused.
 pub const SQLITE_WRITER_LOCK_WAIT_SECONDS: u64 = 5;

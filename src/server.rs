@@ -162,9 +162,16 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .read(|c| crate::db::execute_raw(c, "SELECT 1"))
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain")
-        .body("ready\n"))
+    // Both serve reads; one writes (another may stand by, PostgreSQL).
+    let role = if state.ledger.is_writer() {
+        "writer"
+    } else {
+        "standby"
+    };
+    Ok(HttpResponse::Ok().content_type("text/plain").body(format!(
+        "ready\nrole: {role}\ntakeovers: {}\n",
+        state.ledger.takeovers()
+    )))
 }
 
 /// An unknown URL: a page with a way back for a browser, problem+json for

@@ -618,6 +618,50 @@ fn a_second_writer_of_a_sqlite_file_is_refused() {
     assert_consistent(&db);
 }
 
+/// On PostgreSQL a second instance stands by: it refuses commands with a
+/// retryable error while another writes, and takes over, continuing the
+/// same tree, once the writer's session ends.
+#[test]
+fn a_standby_takes_over_when_the_writer_stops() {
+    for backend in backends() {
+        if backend != "postgres" {
+            continue;
+        }
+        let db = TestDb::new(backend);
+        let (ledger, writer) = start(&db);
+        append_numbered(&ledger, 3);
+        let (standby, standby_thread) = scfledger::ledger::sequencer::start_or_stand_by(
+            &db.url,
+            test_key(),
+            scfledger::ledger::SequencerConfig::default(),
+            scfledger::services::projector::apply,
+        )
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        assert!(ledger.is_writer() && !standby.is_writer(), "{backend}");
+        assert!(matches!(
+            append(&standby, transfer("on the standby", "a", "b", "1.00")),
+            Err(LedgerError::Standby)
+        ));
+        // The writer stops; the standby takes the lock and loads the ledger.
+        drop(ledger);
+        writer.join().unwrap();
+        let stopped = std::time::Instant::now();
+        while !standby.is_writer() {
+            assert!(
+                stopped.elapsed() < std::time::Duration::from_secs(5),
+                "{backend}: no takeover within 5 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let next = append(&standby, transfer("after the takeover", "a", "b", "1.00")).unwrap();
+        assert_eq!((next.seq, standby.takeovers()), (3, 1), "{backend}");
+        drop(standby);
+        standby_thread.join().unwrap();
+        assert_consistent(&db);
+    }
+}
+
 /// On PostgreSQL a writer waits for the writer before it to let go of the
 /// database (a killed writer's last batch may still commit), and loads the
 /// log only then.

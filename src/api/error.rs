@@ -128,9 +128,13 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status())
-            .content_type("application/problem+json")
-            .json(self.to_problem())
+        let mut response = HttpResponse::build(self.status());
+        response.content_type("application/problem+json");
+        // Every 503 is worth retrying: say when.
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "1"));
+        }
+        response.json(self.to_problem())
     }
 }
 
@@ -155,6 +159,10 @@ impl From<LedgerError> for ApiError {
             LedgerError::Closed => {
                 ApiError::new(ErrorCode::Unavailable, "the ledger is shutting down; retry")
             }
+            LedgerError::Standby => ApiError::new(
+                ErrorCode::Unavailable,
+                "this instance is a standby and another instance writes, or it is taking over; retry",
+            ),
             other => ApiError::internal(&other),
         }
     }

@@ -290,6 +290,18 @@ pub fn take_writer_lock(connection: &mut DbConnection) -> Result<(), DbError> {
     }
 }
 
+/// Takes the writer's lock if it is free, at once (a standby polls with it);
+/// always true on SQLite, where [`lock_sqlite_file`] decides.
+pub fn try_writer_lock(connection: &mut DbConnection) -> Result<bool, DbError> {
+    let DbConnection::Postgres(postgres) = connection else {
+        return Ok(true);
+    };
+    let Locked { locked } = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<diesel::sql_types::BigInt, _>(WRITER_LOCK_KEY)
+        .get_result(postgres)?;
+    Ok(locked)
+}
+
 /// On SQLite, one process writes to a database file: the writer holds an
 /// exclusive lock on `<file>.writer-lock` for as long as it runs (the
 /// returned file; the operating system releases it when the process dies).

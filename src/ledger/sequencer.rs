@@ -47,6 +47,9 @@ pub enum LedgerError {
     Entry(#[from] EntryError),
     #[error("the ledger is not accepting commands (shutting down)")]
     Closed,
+    /// This instance waits to take over: another instance writes.
+    #[error("this instance is a standby: another instance writes to this ledger; retry shortly")]
+    Standby,
     #[error("ledger storage: {0}")]
     Storage(#[from] DbError),
     #[error("ledger state is inconsistent: {0}")]
@@ -388,6 +391,10 @@ struct WriterCounters {
     batches: AtomicU64,
     commands: AtomicU64,
     statements: Arc<AtomicU64>,
+    /// This instance writes (false while a standby waits for the lock).
+    writing: std::sync::atomic::AtomicBool,
+    /// Times a standby of this process took over.
+    takeovers: AtomicU64,
 }
 
 /// A reading of the writer's counters (`scfledger bench` reports statements per batch).
@@ -445,6 +452,7 @@ impl Ledger {
         recorder: Option<AnswerRecorder>,
         held: Option<Held>,
     ) -> Result<Receipt, LedgerError> {
+        self.writing()?;
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Request::Command(Submission {
@@ -461,6 +469,7 @@ impl Ledger {
     /// A copy of the writer's in-memory state, once every command sent
     /// before has been recorded or refused (for replay and tests).
     pub async fn state(&self) -> Result<WriterState, LedgerError> {
+        self.writing()?;
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Request::State(reply))
@@ -477,8 +486,28 @@ impl Ledger {
         &self,
         read: impl FnOnce(&WriterState) -> T,
     ) -> Result<T, LedgerError> {
+        self.writing()?;
         let state = self.committed.read().map_err(|_| LedgerError::Closed)?;
         Ok(read(&state))
+    }
+
+    /// Refuses while this instance is a standby.
+    fn writing(&self) -> Result<(), LedgerError> {
+        if self.counters.writing.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(LedgerError::Standby)
+        }
+    }
+
+    /// Whether this instance writes (a standby waits to take over).
+    pub fn is_writer(&self) -> bool {
+        self.counters.writing.load(Ordering::Acquire)
+    }
+
+    /// Times a standby of this process took over as the writer.
+    pub fn takeovers(&self) -> u64 {
+        self.counters.takeovers.load(Ordering::Relaxed)
     }
 
     /// Submits every command in order before waiting for any, so that they
@@ -488,6 +517,9 @@ impl Ledger {
         &self,
         commands: Vec<Box<dyn Command>>,
     ) -> Vec<Result<Receipt, LedgerError>> {
+        if self.writing().is_err() {
+            return commands.iter().map(|_| Err(LedgerError::Standby)).collect();
+        }
         let mut answers = Vec::with_capacity(commands.len());
         for command in commands {
             let (reply, answer) = oneshot::channel();
@@ -514,6 +546,7 @@ impl Ledger {
 
     /// `submit` for synchronous callers (CLI); must not run on a runtime thread.
     pub fn submit_blocking(&self, command: impl Command) -> Result<Receipt, LedgerError> {
+        self.writing()?;
         let (reply, answer) = oneshot::channel();
         self.sender
             .blocking_send(Request::Command(Submission {
@@ -552,42 +585,127 @@ pub fn start(
     let mut connection = url.connect()?;
     // Before the log is read: an earlier writer's last batch may still commit.
     db::take_writer_lock(&mut connection)?;
-    let frontier = load_frontier(&mut connection, &key)?;
-    let state: Committed = Arc::new(RwLock::new(WriterState::load(&mut connection)?));
-    let counters = Arc::new(WriterCounters::default());
-    let statements = counters.statements.clone();
-    connection.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            statements.fetch_add(1, Ordering::Relaxed);
-        }
-    });
-    let (sender, receiver) = mpsc::channel(config.queue_depth);
-    let verifier = key.verifier();
-    let writer = Writer {
-        connection,
-        key,
-        frontier,
-        state: state.clone(),
-        config,
-        projector,
-        counters: counters.clone(),
-        _file_lock: file_lock,
-    };
+    let (ledger, receiver, parts) = handles(&key, config.queue_depth);
+    let writer = become_writer(connection, key, config, projector, &parts, file_lock)?;
     let handle = std::thread::Builder::new()
         .name("scfledger-sequencer".into())
         .spawn(move || writer.run(receiver))
         .map_err(|e| {
             LedgerError::Inconsistent(format!("cannot start the sequencer thread: {e}"))
         })?;
-    Ok((
-        Ledger {
-            sender,
-            verifier,
-            counters,
-            committed: state,
-        },
-        handle,
-    ))
+    Ok((ledger, handle))
+}
+
+/// Starts an instance that writes if no other instance does, and otherwise
+/// stands by (PostgreSQL): it serves reads, refuses commands with
+/// [`LedgerError::Standby`] (503 with Retry-After), and takes over within
+/// `limits::STANDBY_POLL_MILLIS` of the writer's session ending (its
+/// process killed, or its database connection lost), loading its state from
+/// the log and the projections as a new writer does. On SQLite it is
+/// [`start`]: one process per file.
+pub fn start_or_stand_by(
+    url: &DatabaseUrl,
+    key: LedgerKey,
+    config: SequencerConfig,
+    projector: Projector,
+) -> Result<(Ledger, JoinHandle<()>), LedgerError> {
+    if matches!(url, DatabaseUrl::Sqlite(_)) {
+        return start(url, key, config, projector);
+    }
+    let config = config.bounded();
+    let (ledger, receiver, parts) = handles(&key, config.queue_depth);
+    let url = url.clone();
+    let handle = std::thread::Builder::new()
+        .name("scfledger-sequencer".into())
+        .spawn(move || {
+            let mut waited = false;
+            let connection = loop {
+                match url.connect().map_err(LedgerError::from).and_then(|mut c| {
+                    db::try_writer_lock(&mut c)
+                        .map(|locked| locked.then_some(c))
+                        .map_err(LedgerError::from)
+                }) {
+                    Ok(Some(connection)) => break connection,
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(error = %error, "standby: cannot reach the database")
+                    }
+                }
+                if receiver.is_closed() {
+                    return;
+                }
+                waited = true;
+                std::thread::sleep(Duration::from_millis(crate::limits::STANDBY_POLL_MILLIS));
+            };
+            match become_writer(connection, key, config, projector, &parts, None) {
+                Ok(writer) => {
+                    if waited {
+                        parts.counters.takeovers.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!("this instance took over: it now writes the ledger");
+                    }
+                    writer.run(receiver);
+                }
+                Err(error) => {
+                    tracing::error!(error = %error, "standby could not take over the ledger");
+                }
+            }
+        })
+        .map_err(|e| {
+            LedgerError::Inconsistent(format!("cannot start the sequencer thread: {e}"))
+        })?;
+    Ok((ledger, handle))
+}
+
+/// What a writer shares with its [`Ledger`] handles.
+struct Shared {
+    state: Committed,
+    counters: Arc<WriterCounters>,
+}
+
+/// The handles of a ledger whose writer is not running yet.
+fn handles(key: &LedgerKey, queue_depth: usize) -> (Ledger, mpsc::Receiver<Request>, Shared) {
+    let state: Committed = Arc::new(RwLock::new(WriterState::default()));
+    let counters = Arc::new(WriterCounters::default());
+    let (sender, receiver) = mpsc::channel(queue_depth);
+    let ledger = Ledger {
+        sender,
+        verifier: key.verifier(),
+        counters: counters.clone(),
+        committed: state.clone(),
+    };
+    (ledger, receiver, Shared { state, counters })
+}
+
+/// Loads the tree and the state on `connection`, which holds the writer's
+/// lock, and makes the writer; its handles accept commands from then on.
+fn become_writer(
+    mut connection: DbConnection,
+    key: LedgerKey,
+    config: SequencerConfig,
+    projector: Projector,
+    shared: &Shared,
+    file_lock: Option<std::fs::File>,
+) -> Result<Writer, LedgerError> {
+    let frontier = load_frontier(&mut connection, &key)?;
+    let loaded = WriterState::load(&mut connection)?;
+    *shared.state.write().map_err(|_| LedgerError::Closed)? = loaded;
+    let statements = shared.counters.statements.clone();
+    connection.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            statements.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    shared.counters.writing.store(true, Ordering::Release);
+    Ok(Writer {
+        connection,
+        key,
+        frontier,
+        state: shared.state.clone(),
+        config,
+        projector,
+        counters: shared.counters.clone(),
+        _file_lock: file_lock,
+    })
 }
 
 /// Loads the tree and checks it against the latest signed checkpoint.

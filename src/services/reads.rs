@@ -140,7 +140,7 @@ pub fn quote(
         .ok_or_else(|| not_found("invoice", invoice_id))?;
     let mut quote = quote.map_err(|error| match error {
         LedgerError::Storage(storage) => ReadError::Storage(storage),
-        LedgerError::Closed => ReadError::Unavailable,
+        LedgerError::Closed | LedgerError::Standby => ReadError::Unavailable,
         other => ReadError::BadRequest(other.to_string()),
     })?;
     // A party sees its own figures only (DESIGN.md section 3).

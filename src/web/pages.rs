@@ -148,7 +148,7 @@ pub fn refusal(error: LedgerError) -> Result<(Option<String>, String), PageError
     match error {
         LedgerError::Rejected { field, message, .. } => Ok((field, message)),
         LedgerError::Entry(entry) => Ok((None, entry.to_string())),
-        LedgerError::Closed => Ok((
+        LedgerError::Closed | LedgerError::Standby => Ok((
             None,
             "The ledger is restarting; try again in a moment.".into(),
         )),
