@@ -682,3 +682,99 @@ fn idempotency_keys_in_flight_at_a_sigkill_resolve_exactly_once() {
         );
     }
 }
+
+/// Two `serve` processes on one PostgreSQL database: one writes, the other
+/// stands by (reads served, commands 503 with Retry-After). The writer is
+/// SIGKILLed, several times over: each time the standby takes over within
+/// 5 s and continues the same tree, a new process takes its place as the
+/// standby, and verify and replay pass at the end.
+#[test]
+fn a_standby_server_takes_over_when_the_writer_is_killed() {
+    for backend in backends() {
+        if backend != "postgres" {
+            continue;
+        }
+        let db = TestDb::new(backend);
+        assert!(scfledger(&db, &["init"]).status.success());
+        let operator = operator_key(&db);
+        let client = reqwest::blocking::Client::new();
+        let role = |port: u16| {
+            client
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .send()
+                .ok()
+                .and_then(|r| r.text().ok())
+                .unwrap_or_default()
+        };
+        let journal = |port: u16| {
+            client
+                .post(format!("http://127.0.0.1:{port}/api/v1/journal"))
+                .header("Idempotency-Key", next_key())
+                .bearer_auth(&operator)
+                .json(&json!({"memo": "takeover", "postings": [
+                    {"account": "a", "currency": "EUR", "amount": "1.00"},
+                    {"account": "b", "currency": "EUR", "amount": "-1.00"}]}))
+                .send()
+                .unwrap()
+        };
+        let (mut writer_port, mut writer) = {
+            let port = free_port();
+            (port, spawn_server(&db, port))
+        };
+        let mut acknowledged = 0;
+        let mut takeovers = Vec::new();
+        for _ in 0..3 {
+            let standby_port = free_port();
+            let standby = spawn_server(&db, standby_port);
+            assert!(
+                role(writer_port).contains("role: writer"),
+                "{}",
+                role(writer_port)
+            );
+            assert!(
+                role(standby_port).contains("role: standby"),
+                "{}",
+                role(standby_port)
+            );
+            let refused = journal(standby_port);
+            assert_eq!(refused.status().as_u16(), 503);
+            assert_eq!(refused.headers()["retry-after"], "1");
+            let problem: Value = refused.json().unwrap();
+            assert_eq!(problem["code"], "unavailable", "{problem}");
+            assert_eq!(journal(writer_port).status().as_u16(), 201);
+            acknowledged += 1;
+            writer.kill().unwrap(); // SIGKILL
+            writer.wait().unwrap();
+            let killed = Instant::now();
+            while !role(standby_port).contains("role: writer") {
+                assert!(
+                    killed.elapsed() < Duration::from_secs(5),
+                    "no takeover within 5 s"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            takeovers.push(killed.elapsed());
+            assert!(role(standby_port).contains("takeovers: 1"));
+            assert_eq!(journal(standby_port).status().as_u16(), 201);
+            acknowledged += 1;
+            (writer_port, writer) = (standby_port, standby);
+        }
+        writer.kill().unwrap();
+        writer.wait().unwrap();
+        eprintln!("{backend}: takeovers after a SIGKILL took {takeovers:?}");
+        let mut connection = db.connect();
+        assert_eq!(
+            scfledger::db::log::balance(&mut connection, "a", "EUR").unwrap(),
+            acknowledged * 100,
+            "every acknowledged entry is in the ledger, once"
+        );
+        for command in [&["verify"][..], &["replay"][..]] {
+            let out = scfledger(&db, command);
+            assert!(
+                out.status.success(),
+                "{command:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
