@@ -611,6 +611,20 @@ fn the_operator_disables_users_and_revokes_api_keys() {
     }
 }
 
+/// The demo seeded into a fresh database on `backend`, served by the app:
+/// (the database, the base URL, an operator API key).
+fn demo_app(backend: &str) -> (TestDb, String, String) {
+    let db = TestDb::new(backend);
+    let clock = scfledger::services::clock::Clock::system();
+    let (ledger, writer) = start(&db);
+    scfledger::services::demo::seed(&mut db.connect(), &ledger, db.folder.path(), clock.today())
+        .unwrap();
+    drop(ledger);
+    writer.join().unwrap();
+    let (base, token) = spawn_app(&db, clock);
+    (db, base, token)
+}
+
 /// Signs in and returns the session cookie, as a request header value.
 fn signed_in(base: &str, email: &str, password: &str) -> String {
     session_cookie(&sign_in(base, email, password, false))
@@ -654,19 +668,7 @@ fn notice_of(html: &str) -> String {
 #[test]
 fn bank_details_wait_for_approval_and_payouts_need_four_eyes() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let clock = scfledger::services::clock::Clock::system();
-        let (ledger, writer) = start(&db);
-        scfledger::services::demo::seed(
-            &mut db.connect(),
-            &ledger,
-            db.folder.path(),
-            clock.today(),
-        )
-        .unwrap();
-        drop(ledger);
-        writer.join().unwrap();
-        let (base, token) = spawn_app(&db, clock);
+        let (db, base, token) = demo_app(backend);
 
         // Anna asks to be paid to another account; the page says it waits.
         let anna = signed_in(&base, "anna@acme-textiles.example", "demo-supplier-2026");
@@ -1131,25 +1133,13 @@ fn invoice_lists_search_filter_and_page() {
 #[test]
 fn entries_with_other_parties_figures_are_withheld() {
     for backend in backends() {
-        let db = TestDb::new(backend);
-        let clock = scfledger::services::clock::Clock::system();
-        let (ledger, writer) = start(&db);
-        scfledger::services::demo::seed(
-            &mut db.connect(),
-            &ledger,
-            db.folder.path(),
-            clock.today(),
-        )
-        .unwrap();
-        drop(ledger);
-        writer.join().unwrap();
+        let (db, base, token) = demo_app(backend);
         let batch = scfledger::db::payouts::all_batches(&mut db.connect())
             .unwrap()
             .into_iter()
             .find(|b| b.instructed_seq.is_some())
             .unwrap();
         let seq = batch.instructed_seq.unwrap();
-        let (base, token) = spawn_app(&db, clock);
         let operator = Client::new(&base, &token);
         let key = |party: &str, role: &str| {
             let (status, answer) = operator.post(
