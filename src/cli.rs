@@ -46,7 +46,18 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "SCFLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// The URL at which the other instances of this ledger reach this one
+        /// [default: http://LISTEN, unless LISTEN is a wildcard address].
+        #[arg(long, env = "SCFLEDGER_ADVERTISE_URL")]
+        advertise_url: Option<String>,
+        /// A file (mode 0600) holding the secret all instances of this ledger
+        /// share: with it a standby forwards writes to the writer; without
+        /// it a standby answers them 503.
+        #[arg(long, env = "SCFLEDGER_CLUSTER_SECRET_FILE")]
+        cluster_secret_file: Option<PathBuf>,
     },
+    /// Say which instance writes the ledger, under which epoch, and how far the log goes.
+    Status,
     /// Seed demo data into an empty ledger without serving.
     Demo,
     /// Write the log as JSON Lines to FILE and the latest checkpoint to FILE.checkpoint.
@@ -279,10 +290,20 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = cli.storage.settings()?;
     match cli.command {
         Command::Init { name } => init(&settings, &cli.storage.database_url, &name),
-        Command::Serve { demo, listen } => {
-            serve(&settings, demo, &listen)?;
+        Command::Serve {
+            demo,
+            listen,
+            advertise_url,
+            cluster_secret_file,
+        } => {
+            let cluster = ClusterArgs {
+                advertise_url,
+                cluster_secret_file,
+            };
+            serve(&settings, demo, &listen, &cluster)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Status => status(&settings),
         Command::Demo => seed_demo(&settings),
         Command::Export { out } => export_log(&settings, &out),
         Command::Pubkey => {
@@ -609,7 +630,113 @@ fn verify_export(
     ))
 }
 
-fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<()> {
+/// How a served instance meets the other instances of its ledger.
+struct ClusterArgs {
+    advertise_url: Option<String>,
+    cluster_secret_file: Option<PathBuf>,
+}
+
+impl ClusterArgs {
+    /// The URL the other instances forward writes to, if they can reach this one.
+    fn advertised(&self, listen: &str) -> anyhow::Result<String> {
+        if let Some(url) = &self.advertise_url {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| anyhow::anyhow!("--advertise-url {url:?} is not a URL: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                anyhow::bail!(
+                    "--advertise-url {url:?} must be an http:// or https:// URL with a host"
+                );
+            }
+            return Ok(url.trim_end_matches('/').to_string());
+        }
+        let wildcard = listen.starts_with("0.0.0.0:") || listen.starts_with("[::]:");
+        Ok(if wildcard {
+            String::new()
+        } else {
+            format!("http://{listen}")
+        })
+    }
+
+    /// The shared secret, read from its file, which only its owner may read.
+    fn secret(&self) -> anyhow::Result<Option<String>> {
+        let Some(path) = &self.cluster_secret_file else {
+            return Ok(None);
+        };
+        let shown = path.display();
+        let metadata = std::fs::metadata(path)
+            .map_err(|e| anyhow::anyhow!("reading the cluster secret file {shown}: {e}"))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = metadata.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                anyhow::bail!(
+                    "the cluster secret file {shown} is readable by others (mode {mode:o}); chmod 600 it"
+                );
+            }
+        }
+        let _ = metadata;
+        let secret = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading the cluster secret file {shown}: {e}"))?;
+        let secret = secret.trim();
+        if secret.len() < 16 || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+            anyhow::bail!(
+                "the cluster secret in {shown} must be at least 16 visible ASCII characters on one line"
+            );
+        }
+        Ok(Some(secret.to_string()))
+    }
+}
+
+/// `status`: who writes, from the ledger's head and the writer's lock.
+fn status(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut connection = open(settings)?;
+    let head = db::head::read(&mut connection)?
+        .ok_or_else(|| anyhow::anyhow!("the database has no ledger head"))?;
+    let running = match &settings.database {
+        db::DatabaseUrl::Sqlite(_) => db::sqlite_writer_running(&settings.database),
+        db::DatabaseUrl::Postgres(_) => Some(db::writer_lock_holder(&mut connection)?.is_some()),
+    };
+    let since = head
+        .writer_since
+        .map(|at| format!("{} UTC", at.format("%Y-%m-%d %H:%M:%S")))
+        .unwrap_or_else(|| "never".into());
+    let name = if head.writer_name.is_empty() {
+        "none yet"
+    } else {
+        head.writer_name.as_str()
+    };
+    println!("ledger: {}", settings.database.backend_name());
+    match running {
+        Some(true) => println!(
+            "writer: {name} (epoch {}, writing since {since})",
+            head.epoch
+        ),
+        _ => println!(
+            "writer: none running (the last was {name}, epoch {}, from {since})",
+            head.epoch
+        ),
+    }
+    if !head.writer_url.is_empty() {
+        println!("writer url: {}", head.writer_url);
+    }
+    println!("entries: {}", head.tree_size);
+    Ok(if running == Some(true) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+fn serve(
+    settings: &Settings,
+    seed_demo: bool,
+    listen: &str,
+    cluster_args: &ClusterArgs,
+) -> anyhow::Result<()> {
+    let instance =
+        crate::ledger::sequencer::Instance::this_process(&cluster_args.advertised(listen)?);
+    let cluster = crate::server::forward::Cluster::new(cluster_args.secret()?)?;
     let mut connection = open(settings)?;
     let (key, created) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;
     if created {
@@ -627,6 +754,7 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
         key,
         settings.sequencer,
         crate::services::projector::apply,
+        &instance,
     )?;
     if !ledger.is_writer() {
         eprintln!("another instance writes this ledger: this one stands by, serves reads and takes over if that one stops");
@@ -639,15 +767,16 @@ fn serve(settings: &Settings, seed_demo: bool, listen: &str) -> anyhow::Result<(
             clock.today(),
         )?);
     }
-    let (stop_sweeper, sweeper) = start_sweeper(connection, ledger.clone(), clock.clone());
+    drop(connection);
+    let pool = db::read_pool(&settings.database, crate::limits::READ_POOL_CONNECTIONS_MAX)?;
+    let (stop_sweeper, sweeper) = start_sweeper(pool.clone(), ledger.clone(), clock.clone());
     let (stop_webhooks, webhooks) = start_webhook_worker(
-        settings.database.connect()?,
+        pool.clone(),
         keyfile::load(&settings.key_file)?,
         ledger.clone(),
     );
-    let pool = db::read_pool(&settings.database, crate::limits::READ_POOL_CONNECTIONS_MAX)?;
     let served = actix_web::rt::System::new().block_on(async move {
-        let application = Application::build(listen, ledger, pool, clock)?;
+        let application = Application::build_in_cluster(listen, ledger, pool, clock, cluster)?;
         eprintln!(
             "scfledger serving http://{listen} (ledger {}; verifier key {verifier})",
             settings.database.backend_name()
@@ -687,7 +816,7 @@ fn every(
 
 /// The overdue/default sweep, hourly.
 fn start_sweeper(
-    mut connection: db::DbConnection,
+    pool: db::Pool,
     ledger: crate::ledger::Ledger,
     clock: Clock,
 ) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
@@ -696,6 +825,11 @@ fn start_sweeper(
         if !ledger.is_writer() {
             return;
         }
+        // A pooled connection: one lost (a database failover) is replaced.
+        let mut connection = match pool.get() {
+            Ok(connection) => connection,
+            Err(error) => return tracing::error!(error = %error, "sweep: no database connection"),
+        };
         match crate::services::invoice::sweep::sweep(&mut connection, &ledger, clock.today()) {
             Ok(report) if !report.overdue.is_empty() || !report.defaulted.is_empty() => {
                 tracing::info!(
@@ -712,7 +846,7 @@ fn start_sweeper(
 
 /// The webhook delivery worker, every second; also purges old idempotency answers hourly.
 fn start_webhook_worker(
-    mut connection: db::DbConnection,
+    pool: db::Pool,
     key: crate::ledger::note::LedgerKey,
     ledger: crate::ledger::Ledger,
 ) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
@@ -723,6 +857,12 @@ fn start_webhook_worker(
         if !ledger.is_writer() {
             return;
         }
+        let mut connection = match pool.get() {
+            Ok(connection) => connection,
+            Err(error) => {
+                return tracing::error!(error = %error, "webhooks: no database connection")
+            }
+        };
         if let Err(error) = crate::services::webhooks::deliver_due(
             &mut connection,
             &key,

@@ -236,6 +236,27 @@ pub const PAIN001_TEXT_LENGTH_MAX: usize = 140;
 pub const WRITER_LOCK_WAIT_SECONDS: u64 = 30;
 /// How often a standby instance (PostgreSQL) tries to take the writer's lock.
 pub const STANDBY_POLL_MILLIS: u64 = 250;
+/// How often an idle writer checks that it still holds its lock and the
+/// head's epoch, and stands by if it does not.
+pub const WRITER_CHECK_MILLIS: u64 = 1_000;
+/// How long PostgreSQL lets the writer's batch session sit idle inside a
+/// transaction before ending it: a writer paused mid-batch then holds up a
+/// takeover this long at most. A batch never waits on its client this long.
+pub const WRITER_IDLE_IN_TRANSACTION_SECONDS: u64 = 3;
+/// How long a standby holds a request it forwards while no instance writes
+/// (a takeover) before it answers 503 with Retry-After.
+pub const FORWARD_WAIT_SECONDS: u64 = 5;
+/// How long a standby waits between attempts to reach the writer.
+pub const FORWARD_RETRY_MILLIS: u64 = 50;
+/// How long a standby tries to connect to the writer's address.
+pub const FORWARD_CONNECT_TIMEOUT_MILLIS: u64 = 1_000;
+/// How long a standby waits for the writer's answer to a forwarded request
+/// (a bank statement's import is the longest).
+pub const FORWARD_ANSWER_SECONDS: u64 = 120;
+/// The largest body a standby forwards: the largest any route accepts, a
+/// bank statement in a form, with room to spare.
+pub const FORWARDED_BODY_BYTES_MAX: usize = BANK_STATEMENT_BYTES_MAX + 2 * HTML_FORM_BYTES_MAX;
+const _: () = assert!(FORWARDED_BODY_BYTES_MAX >= EINVOICE_BYTES_MAX);
 /// How long a writer on SQLite waits for another writer of the same file to
 /// stop (a restart in the same process), before it is refused.
 pub const SQLITE_WRITER_LOCK_WAIT_SECONDS: u64 = 5;

@@ -635,6 +635,7 @@ fn a_standby_takes_over_when_the_writer_stops() {
             test_key(),
             scfledger::ledger::SequencerConfig::default(),
             scfledger::services::projector::apply,
+            &scfledger::ledger::sequencer::Instance::this_process(""),
         )
         .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(600));
@@ -658,6 +659,79 @@ fn a_standby_takes_over_when_the_writer_stops() {
         assert_eq!((next.seq, standby.takeovers()), (3, 1), "{backend}");
         drop(standby);
         standby_thread.join().unwrap();
+        assert_consistent(&db);
+    }
+}
+
+/// A writer whose lock was taken from it while it lived (its lock session
+/// ended, as when the database or the network drops it) commits nothing
+/// more: its batches are fenced off by the head's epoch, it stands by, and
+/// the instance that took over continues the tree.
+#[test]
+fn a_writer_that_lost_its_lock_cannot_commit() {
+    use scfledger::ledger::sequencer::{start_or_stand_by, Instance};
+    for backend in backends() {
+        if backend != "postgres" {
+            continue;
+        }
+        let db = TestDb::new(backend);
+        let stand_by = || {
+            start_or_stand_by(
+                &db.url,
+                test_key(),
+                scfledger::ledger::SequencerConfig::default(),
+                scfledger::services::projector::apply,
+                &Instance::this_process(""),
+            )
+            .unwrap()
+        };
+        let (old, old_thread) = stand_by();
+        append_numbered(&old, 2);
+        let old_epoch = old.epoch();
+        let (new, new_thread) = stand_by();
+        assert!(old.is_writer() && !new.is_writer(), "{backend}");
+        // End the old writer's lock session from outside, as a lost
+        // connection would: its batch connection lives on.
+        let mut admin = db.connect();
+        let holder = db::writer_lock_holder(&mut admin)
+            .unwrap()
+            .expect("a writer holds the lock");
+        db::execute_raw(
+            &mut admin,
+            &format!("SELECT pg_terminate_backend({holder})"),
+        )
+        .unwrap();
+        let lost = std::time::Instant::now();
+        while !new.is_writer() {
+            assert!(
+                lost.elapsed() < std::time::Duration::from_secs(5),
+                "{backend}: no takeover within 5 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(new.epoch(), old_epoch + 1, "{backend}");
+        // Whether it noticed yet or not, the old writer commits nothing.
+        for n in 0..3 {
+            let refused = append(&old, transfer(&format!("fenced {n}"), "a", "b", "1.00"));
+            assert!(
+                matches!(refused, Err(LedgerError::Standby)),
+                "{backend}: {refused:?}"
+            );
+        }
+        assert!(!old.is_writer(), "{backend}: the old writer stands by");
+        // The fence itself: the old epoch can no longer move the head.
+        assert!(!db::head::advance(&mut admin, old_epoch as i64, 2, 3).unwrap());
+        let next = append(&new, transfer("after the takeover", "a", "b", "1.00")).unwrap();
+        assert_eq!((next.seq, next.tree_size), (2, 3), "{backend}");
+        let head = db::head::read(&mut admin).unwrap().unwrap();
+        assert_eq!(
+            (head.epoch, head.tree_size),
+            (old_epoch as i64 + 1, 3),
+            "{backend}"
+        );
+        drop((old, new));
+        old_thread.join().unwrap();
+        new_thread.join().unwrap();
         assert_consistent(&db);
     }
 }

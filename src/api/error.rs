@@ -29,6 +29,8 @@ pub struct ApiError {
     code: ErrorCode,
     detail: String,
     field: Option<String>,
+    /// A standby refused: the writer can answer (`server::forward`).
+    standby: bool,
 }
 
 impl ApiError {
@@ -37,6 +39,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             field: None,
+            standby: false,
         }
     }
 
@@ -134,6 +137,11 @@ impl ResponseError for ApiError {
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "1"));
         }
+        if self.standby {
+            response
+                .extensions_mut()
+                .insert(crate::server::forward::NeedsWriter);
+        }
         response.json(self.to_problem())
     }
 }
@@ -159,10 +167,13 @@ impl From<LedgerError> for ApiError {
             LedgerError::Closed => {
                 ApiError::new(ErrorCode::Unavailable, "the ledger is shutting down; retry")
             }
-            LedgerError::Standby => ApiError::new(
-                ErrorCode::Unavailable,
-                "this instance is a standby and another instance writes, or it is taking over; retry",
-            ),
+            LedgerError::Standby => ApiError {
+                standby: true,
+                ..ApiError::new(
+                    ErrorCode::Unavailable,
+                    "this instance is a standby and another instance writes, or it is taking over; retry",
+                )
+            },
             other => ApiError::internal(&other),
         }
     }
@@ -193,6 +204,7 @@ impl From<ReadError> for ApiError {
             ReadError::NotFound(detail) => ApiError::new(ErrorCode::NotFound, detail),
             ReadError::Withheld(detail) => ApiError::new(ErrorCode::Forbidden, detail),
             ReadError::Unavailable => ApiError::from(LedgerError::Closed),
+            ReadError::Standby => ApiError::from(LedgerError::Standby),
             other => ApiError::internal(&other),
         }
     }

@@ -41,8 +41,11 @@ fn respond(status: StatusCode, body: String, replayed: bool) -> HttpResponse {
 /// - a digest of every key with a stored answer (`stored`): a key not among
 ///   them is new, and only a key among them costs a read, for its answer.
 ///
-/// One process serves a database (DESIGN.md section 1), so what it holds is
-/// the whole truth. Answers are written to the database in the writer's batch
+/// One instance writes a database at a time (DESIGN.md section 1), and the
+/// others forward every POST to it, so what the writer holds is the whole
+/// truth. An instance that takes over as the writer indexes the stored keys
+/// again first (`AppState::follow_writer`): the last writer stored answers
+/// it never saw. Answers are written to the database in the writer's batch
 /// (or, for a request that made no command, right after it) before the key
 /// leaves `in_flight`, so a retry always finds one or the other.
 #[derive(Default)]
@@ -72,10 +75,21 @@ impl IdempotencyKeys {
     /// Indexes the answers stored in the database.
     pub fn load(connection: &mut crate::db::DbConnection) -> Result<Self, crate::db::DbError> {
         let keys = Self::default();
-        for (scope, key) in idem_db::all_keys(connection)? {
-            keys.remember(&scope, &key);
-        }
+        keys.add_stored(connection)?;
         Ok(keys)
+    }
+
+    /// Adds the answers stored in the database to the index (an instance
+    /// that takes over as the writer). Adding is always safe: a key in the
+    /// index only costs a read.
+    pub fn add_stored(
+        &self,
+        connection: &mut crate::db::DbConnection,
+    ) -> Result<(), crate::db::DbError> {
+        for (scope, key) in idem_db::all_keys(connection)? {
+            self.remember(&scope, &key);
+        }
+        Ok(())
     }
 
     /// Notes that (scope, key) has a stored answer (or is about to).

@@ -48,6 +48,7 @@ macro_rules! replace_rows {
 pub mod api_keys;
 pub mod bank;
 pub mod financing;
+pub mod head;
 pub mod idempotency;
 pub mod log;
 pub mod payouts;
@@ -300,6 +301,49 @@ pub fn try_writer_lock(connection: &mut DbConnection) -> Result<bool, DbError> {
         .bind::<diesel::sql_types::BigInt, _>(WRITER_LOCK_KEY)
         .get_result(postgres)?;
     Ok(locked)
+}
+
+#[derive(QueryableByName)]
+struct Holder {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+/// The server process id of the session holding the writer's lock
+/// (PostgreSQL), `None` when no instance writes. `scfledger status` reports
+/// it; tests end that session to take the lock from a live writer.
+pub fn writer_lock_holder(connection: &mut DbConnection) -> Result<Option<i32>, DbError> {
+    let DbConnection::Postgres(postgres) = connection else {
+        return Ok(None);
+    };
+    // A bigint advisory key shows as its high and low halves.
+    let (high, low) = (WRITER_LOCK_KEY >> 32, WRITER_LOCK_KEY & 0xffff_ffff);
+    let holder: Option<Holder> = diesel::sql_query(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(high)
+    .bind::<diesel::sql_types::BigInt, _>(low)
+    .get_result(postgres)
+    .optional()?;
+    Ok(holder.map(|holder| holder.pid))
+}
+
+/// Whether a process holds the SQLite file's writer lock now (`scfledger
+/// status`); always `None` on PostgreSQL, where [`writer_lock_holder`] tells.
+pub fn sqlite_writer_running(url: &DatabaseUrl) -> Option<bool> {
+    let DatabaseUrl::Sqlite(path) = url else {
+        return None;
+    };
+    let mut name = path.as_os_str().to_owned();
+    name.push(".writer-lock");
+    let Ok(file) = std::fs::File::open(PathBuf::from(name)) else {
+        return Some(false);
+    };
+    Some(matches!(
+        file.try_lock_shared(),
+        Err(std::fs::TryLockError::WouldBlock)
+    ))
 }
 
 /// On SQLite, one process writes to a database file: the writer holds an

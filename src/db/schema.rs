@@ -351,3 +351,14 @@ diesel::table! {
         document -> Text,
     }
 }
+
+diesel::table! {
+    ledger_head (id) {
+        id -> Integer,
+        epoch -> BigInt,
+        tree_size -> BigInt,
+        writer_name -> Text,
+        writer_url -> Text,
+        writer_since -> Nullable<Timestamp>,
+    }
+}

@@ -24,6 +24,7 @@ use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
 use super::records::{Changes, View};
 use super::state::{BalanceKey, WriterState};
 use crate::db::financing::{AdvanceRow, InvoiceRow};
+use crate::db::head as head_db;
 use crate::db::idempotency as idempotency_db;
 use crate::db::log::{
     self as log_db, BalanceRow, BatchRows, CheckpointRow, DbNodes, NewLogEntry, NewMerkleNode,
@@ -395,6 +396,11 @@ struct WriterCounters {
     writing: std::sync::atomic::AtomicBool,
     /// Times a standby of this process took over.
     takeovers: AtomicU64,
+    /// The epoch this instance writes under (`ledger_head`), 0 before it first wrote.
+    epoch: AtomicU64,
+    /// Where the writer takes forwarded writes, as last seen in `ledger_head`
+    /// (this instance's own URL while it writes); empty when unknown.
+    writer_url: RwLock<String>,
 }
 
 /// A reading of the writer's counters (`scfledger bench` reports statements per batch).
@@ -510,6 +516,25 @@ impl Ledger {
         self.counters.takeovers.load(Ordering::Relaxed)
     }
 
+    /// The epoch under which this instance writes or last wrote
+    /// (`ledger_head`): it changes exactly when this instance becomes the
+    /// writer, so what a writer keeps beside the ledger (the Idempotency-Key
+    /// index) knows when to load again.
+    pub fn epoch(&self) -> u64 {
+        self.counters.epoch.load(Ordering::Acquire)
+    }
+
+    /// The URL of the instance that writes, as last seen in `ledger_head`;
+    /// `None` when it takes no forwarded writes or none is known.
+    pub fn writer_url(&self) -> Option<String> {
+        let url = self
+            .counters
+            .writer_url
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        (!url.is_empty()).then(|| url.clone())
+    }
+
     /// Submits every command in order before waiting for any, so that they
     /// share batches (one commit, one signature); the outcomes come back in
     /// the same order.
@@ -570,8 +595,75 @@ impl Ledger {
     }
 }
 
+/// Who an instance is, as `scfledger status` and the other instances see it
+/// in `ledger_head` while it writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Instance {
+    /// A name for people: the host and the process id.
+    pub name: String,
+    /// Where the other instances forward writes to this one (its advertised
+    /// URL); empty when it takes none.
+    pub url: String,
+}
+
+impl Instance {
+    /// This process, reached at `url` (empty: takes no forwarded writes).
+    pub fn this_process(url: &str) -> Self {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "localhost".into());
+        Instance {
+            name: format!("{host} pid {}", std::process::id()),
+            url: url.to_string(),
+        }
+    }
+}
+
+/// The locks that make an instance the one writer, held while it writes:
+/// on SQLite the lock on `<file>.writer-lock`, on PostgreSQL a session
+/// advisory lock on a connection of its own, which does nothing else.
+struct WriterLock {
+    _file: Option<std::fs::File>,
+    session: Option<DbConnection>,
+}
+
+impl WriterLock {
+    /// Whether the lock is still held: on PostgreSQL, whether its session
+    /// still answers (a terminated session has lost the lock).
+    fn still_held(&mut self) -> bool {
+        match &mut self.session {
+            Some(session) => db::execute_raw(session, "SELECT 1").is_ok(),
+            None => true,
+        }
+    }
+}
+
+/// Opens the batch connection of a writer that holds its lock. On
+/// PostgreSQL a session idle inside a transaction for longer than
+/// `limits::WRITER_IDLE_IN_TRANSACTION_SECONDS` is ended by the server, so
+/// a writer paused in the middle of a batch cannot keep the next one waiting.
+fn batch_connection(url: &DatabaseUrl) -> Result<DbConnection, LedgerError> {
+    let mut connection = url.connect()?;
+    if let DbConnection::Postgres(_) = connection {
+        db::execute_raw(
+            &mut connection,
+            &format!(
+                "SET idle_in_transaction_session_timeout = '{}s'",
+                limits::WRITER_IDLE_IN_TRANSACTION_SECONDS
+            ),
+        )?;
+    }
+    Ok(connection)
+}
+
 /// Starts the writer thread for the ledger at `url`. It stops when every
 /// [`Ledger`] handle is dropped; join the returned handle to wait for it.
+/// Another writer of the same ledger makes it fail: after
+/// `limits::SQLITE_WRITER_LOCK_WAIT_SECONDS` on SQLite, after
+/// `limits::WRITER_LOCK_WAIT_SECONDS` on PostgreSQL.
 pub fn start(
     url: &DatabaseUrl,
     key: LedgerKey,
@@ -579,17 +671,34 @@ pub fn start(
     projector: Projector,
 ) -> Result<(Ledger, JoinHandle<()>), LedgerError> {
     let config = config.bounded();
-    // One writer per ledger: on SQLite a lock file beside the database, on
-    // PostgreSQL an advisory lock (below).
-    let file_lock = db::lock_sqlite_file(url)?;
-    let mut connection = url.connect()?;
-    // Before the log is read: an earlier writer's last batch may still commit.
-    db::take_writer_lock(&mut connection)?;
-    let (ledger, receiver, parts) = handles(&key, config.queue_depth);
-    let writer = become_writer(connection, key, config, projector, &parts, file_lock)?;
+    let file = db::lock_sqlite_file(url)?;
+    let session = match url {
+        DatabaseUrl::Sqlite(_) => None,
+        DatabaseUrl::Postgres(_) => {
+            let mut session = url.connect()?;
+            // Before the log is read: an earlier writer's last batch may still commit.
+            db::take_writer_lock(&mut session)?;
+            Some(session)
+        }
+    };
+    let lock = WriterLock {
+        _file: file,
+        session,
+    };
+    let (ledger, mut receiver, parts) = handles(&key, config.queue_depth);
+    let instance = Instance::this_process("");
+    let connection = batch_connection(url)?;
+    let key = Arc::new(key);
+    let writer = become_writer(connection, lock, key, config, projector, &parts, &instance)?;
     let handle = std::thread::Builder::new()
         .name("scfledger-sequencer".into())
-        .spawn(move || writer.run(receiver))
+        .spawn(move || {
+            if let Exit::SteppedDown = writer.run(&mut receiver) {
+                parts.counters.writing.store(false, Ordering::Release);
+                refuse_queued(&mut receiver);
+                tracing::error!("the writer lost the ledger and stopped");
+            }
+        })
         .map_err(|e| {
             LedgerError::Inconsistent(format!("cannot start the sequencer thread: {e}"))
         })?;
@@ -598,62 +707,140 @@ pub fn start(
 
 /// Starts an instance that writes if no other instance does, and otherwise
 /// stands by (PostgreSQL): it serves reads, refuses commands with
-/// [`LedgerError::Standby`] (503 with Retry-After), and takes over within
-/// `limits::STANDBY_POLL_MILLIS` of the writer's session ending (its
-/// process killed, or its database connection lost), loading its state from
-/// the log and the projections as a new writer does. On SQLite it is
-/// [`start`]: one process per file.
+/// [`LedgerError::Standby`] (the HTTP layer forwards them to the writer),
+/// and takes over within `limits::STANDBY_POLL_MILLIS` of the writer's lock
+/// session ending (its process killed, or its database connection lost),
+/// loading its state from the log and the projections as a new writer does.
+/// A writer that finds another has taken over (its batch fenced off, its
+/// lock session gone) stands by again. On SQLite it is [`start`]: one
+/// process per file.
 pub fn start_or_stand_by(
     url: &DatabaseUrl,
     key: LedgerKey,
     config: SequencerConfig,
     projector: Projector,
+    instance: &Instance,
 ) -> Result<(Ledger, JoinHandle<()>), LedgerError> {
     if matches!(url, DatabaseUrl::Sqlite(_)) {
         return start(url, key, config, projector);
     }
     let config = config.bounded();
-    let (ledger, receiver, parts) = handles(&key, config.queue_depth);
+    let (ledger, mut receiver, parts) = handles(&key, config.queue_depth);
     let url = url.clone();
+    let instance = instance.clone();
+    let key = Arc::new(key);
+    // The first attempt runs here, so that the caller knows at once whether
+    // this instance writes.
+    let mut poll = Poll::default();
+    let mut writer = match poll.try_lock(&url, &parts) {
+        Some((lock, connection)) => Some(become_writer(
+            connection,
+            lock,
+            key.clone(),
+            config,
+            projector,
+            &parts,
+            &instance,
+        )?),
+        None => None,
+    };
     let handle = std::thread::Builder::new()
         .name("scfledger-sequencer".into())
-        .spawn(move || {
-            let mut waited = false;
-            let connection = loop {
-                match url.connect().map_err(LedgerError::from).and_then(|mut c| {
-                    db::try_writer_lock(&mut c)
-                        .map(|locked| locked.then_some(c))
-                        .map_err(LedgerError::from)
-                }) {
-                    Ok(Some(connection)) => break connection,
-                    Ok(None) => {}
-                    Err(error) => {
-                        tracing::warn!(error = %error, "standby: cannot reach the database")
-                    }
+        .spawn(move || loop {
+            let writer = match writer.take() {
+                Some(writer) => writer,
+                None => {
+                    let writer = loop {
+                        refuse_queued(&mut receiver);
+                        if receiver.is_closed() {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(limits::STANDBY_POLL_MILLIS));
+                        let Some((lock, connection)) = poll.try_lock(&url, &parts) else {
+                            continue;
+                        };
+                        let key = key.clone();
+                        match become_writer(
+                            connection, lock, key, config, projector, &parts, &instance,
+                        ) {
+                            Ok(writer) => break writer,
+                            Err(error) => tracing::error!(
+                                error = %error,
+                                "standby could not take over the ledger"
+                            ),
+                        }
+                    };
+                    parts.counters.takeovers.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        epoch = writer.epoch,
+                        "this instance took over: it now writes the ledger"
+                    );
+                    writer
                 }
-                if receiver.is_closed() {
-                    return;
-                }
-                waited = true;
-                std::thread::sleep(Duration::from_millis(crate::limits::STANDBY_POLL_MILLIS));
             };
-            match become_writer(connection, key, config, projector, &parts, None) {
-                Ok(writer) => {
-                    if waited {
-                        parts.counters.takeovers.fetch_add(1, Ordering::Relaxed);
-                        tracing::info!("this instance took over: it now writes the ledger");
-                    }
-                    writer.run(receiver);
-                }
-                Err(error) => {
-                    tracing::error!(error = %error, "standby could not take over the ledger");
-                }
+            if let Exit::Stopped = writer.run(&mut receiver) {
+                return;
             }
+            parts.counters.writing.store(false, Ordering::Release);
+            tracing::warn!("another instance writes the ledger now: standing by");
         })
         .map_err(|e| {
             LedgerError::Inconsistent(format!("cannot start the sequencer thread: {e}"))
         })?;
     Ok((ledger, handle))
+}
+
+/// A standby's connection for polling the lock, kept between polls.
+#[derive(Default)]
+struct Poll {
+    session: Option<DbConnection>,
+}
+
+impl Poll {
+    /// Takes the writer's lock if it is free and opens the batch connection;
+    /// otherwise notes who writes (for forwarding) and returns `None`.
+    fn try_lock(
+        &mut self,
+        url: &DatabaseUrl,
+        parts: &Shared,
+    ) -> Option<(WriterLock, DbConnection)> {
+        let attempt = (|| -> Result<Option<(WriterLock, DbConnection)>, LedgerError> {
+            let mut session = match self.session.take() {
+                Some(session) => session,
+                None => url.connect()?,
+            };
+            if db::try_writer_lock(&mut session)? {
+                let connection = batch_connection(url)?;
+                let lock = WriterLock {
+                    _file: None,
+                    session: Some(session),
+                };
+                return Ok(Some((lock, connection)));
+            }
+            let writer = head_db::read(&mut session)?;
+            *parts
+                .counters
+                .writer_url
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) =
+                writer.map(|head| head.writer_url).unwrap_or_default();
+            self.session = Some(session);
+            Ok(None)
+        })();
+        attempt.unwrap_or_else(|error| {
+            tracing::warn!(error = %error, "standby: cannot reach the database");
+            None
+        })
+    }
+}
+
+/// Answers every queued request of a ledger that does not write.
+fn refuse_queued(receiver: &mut mpsc::Receiver<Request>) {
+    while let Ok(request) = receiver.try_recv() {
+        if let Request::Command(submission) = request {
+            let _ = submission.reply.send(Err(LedgerError::Standby));
+        }
+    }
 }
 
 /// What a writer shares with its [`Ledger`] handles.
@@ -676,17 +863,32 @@ fn handles(key: &LedgerKey, queue_depth: usize) -> (Ledger, mpsc::Receiver<Reque
     (ledger, receiver, Shared { state, counters })
 }
 
-/// Loads the tree and the state on `connection`, which holds the writer's
-/// lock, and makes the writer; its handles accept commands from then on.
+/// Makes the instance that holds `lock` the writer: raises the epoch in
+/// `ledger_head` (which waits for a batch of the last writer still
+/// committing), then loads the tree and the state on `connection`, as a
+/// restart does; the handles accept commands from then on.
 fn become_writer(
     mut connection: DbConnection,
-    key: LedgerKey,
+    lock: WriterLock,
+    key: Arc<LedgerKey>,
     config: SequencerConfig,
     projector: Projector,
     shared: &Shared,
-    file_lock: Option<std::fs::File>,
+    instance: &Instance,
 ) -> Result<Writer, LedgerError> {
+    let now = truncate_to_micros(Utc::now()).naive_utc();
+    let head = head_db::claim(&mut connection, &instance.name, &instance.url, now)?;
     let frontier = load_frontier(&mut connection, &key)?;
+    let size = frontier.size() as i64;
+    if head.tree_size != size {
+        // The signed log is the truth; the head only fences.
+        tracing::warn!(
+            head = head.tree_size,
+            log = size,
+            "ledger_head disagreed with the signed log; it follows the log"
+        );
+        head_db::follow_log(&mut connection, head.epoch, size)?;
+    }
     let loaded = WriterState::load(&mut connection)?;
     *shared.state.write().map_err(|_| LedgerError::Closed)? = loaded;
     let statements = shared.counters.statements.clone();
@@ -695,6 +897,15 @@ fn become_writer(
             statements.fetch_add(1, Ordering::Relaxed);
         }
     });
+    *shared
+        .counters
+        .writer_url
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = instance.url.clone();
+    shared
+        .counters
+        .epoch
+        .store(head.epoch as u64, Ordering::Release);
     shared.counters.writing.store(true, Ordering::Release);
     Ok(Writer {
         connection,
@@ -704,7 +915,8 @@ fn become_writer(
         config,
         projector,
         counters: shared.counters.clone(),
-        _file_lock: file_lock,
+        epoch: head.epoch,
+        lock,
     })
 }
 
@@ -732,7 +944,8 @@ fn load_frontier(connection: &mut DbConnection, key: &LedgerKey) -> Result<Front
 
 struct Writer {
     connection: DbConnection,
-    key: LedgerKey,
+    /// Shared with the standby loop, which makes the next writer from it.
+    key: Arc<LedgerKey>,
     frontier: Frontier,
     /// What the rules read, kept in memory (`ledger::state`); shared with
     /// the [`Ledger`] handles for reading.
@@ -740,8 +953,19 @@ struct Writer {
     config: SequencerConfig,
     projector: Projector,
     counters: Arc<WriterCounters>,
-    /// On SQLite, the lock on `<file>.writer-lock`, held while the writer runs.
-    _file_lock: Option<std::fs::File>,
+    /// The epoch of `ledger_head` this writer claimed; its batches commit
+    /// only while the head still carries it.
+    epoch: i64,
+    lock: WriterLock,
+}
+
+/// Why a writer stopped writing.
+enum Exit {
+    /// Every handle is gone: the process is shutting down.
+    Stopped,
+    /// Another instance writes now (or this one lost the database): it
+    /// stands by again, or, on SQLite, stops.
+    SteppedDown,
 }
 
 impl Writer {
@@ -749,12 +973,30 @@ impl Writer {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn run(mut self, mut receiver: mpsc::Receiver<Request>) {
+    /// Writes batches until every handle is gone or this instance is no
+    /// longer the writer. While idle it checks, every
+    /// `limits::WRITER_CHECK_MILLIS`, that it still holds the lock and the
+    /// head's epoch, so that it stands by as soon as it is replaced.
+    fn run(mut self, receiver: &mut mpsc::Receiver<Request>) -> Exit {
         let timer = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("a timer runtime");
-        while let Some(request) = receiver.blocking_recv() {
+        let idle_check = Duration::from_millis(limits::WRITER_CHECK_MILLIS);
+        loop {
+            // The timer is made inside the runtime, which it needs.
+            let next =
+                timer.block_on(async { tokio::time::timeout(idle_check, receiver.recv()).await });
+            let request = match next {
+                Ok(Some(request)) => request,
+                Ok(None) => break,
+                Err(_) => {
+                    if !self.still_writer() {
+                        return Exit::SteppedDown;
+                    }
+                    continue;
+                }
+            };
             let first = match request {
                 Request::Command(submission) => submission,
                 Request::State(reply) => {
@@ -775,7 +1017,10 @@ impl Writer {
                         if remaining.is_zero() {
                             break;
                         }
-                        match timer.block_on(tokio::time::timeout(remaining, receiver.recv())) {
+                        let next = timer.block_on(async {
+                            tokio::time::timeout(remaining, receiver.recv()).await
+                        });
+                        match next {
                             Ok(Some(request)) => request,
                             Ok(None) | Err(_) => break,
                         }
@@ -786,15 +1031,45 @@ impl Writer {
                     Request::State(reply) => state_wanted = Some(reply),
                 }
             }
-            self.process(batch);
+            let writing = self.process(batch);
             if let Some(reply) = state_wanted {
                 let _ = reply.send(self.committed_state().clone());
             }
+            if !writing {
+                return Exit::SteppedDown;
+            }
         }
         tracing::info!("sequencer stopped");
+        Exit::Stopped
     }
 
-    fn process(&mut self, batch: Vec<Submission>) {
+    /// Whether this instance still holds the lock and the head's epoch.
+    fn still_writer(&mut self) -> bool {
+        if !self.lock.still_held() {
+            tracing::warn!("the writer's lock session is gone");
+            return false;
+        }
+        match head_db::read(&mut self.connection) {
+            Ok(Some(head)) if head.epoch == self.epoch => true,
+            Ok(head) => {
+                tracing::warn!(
+                    epoch = self.epoch,
+                    head = ?head.map(|h| h.epoch),
+                    "another writer raised the epoch"
+                );
+                false
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "the writer cannot read the ledger head");
+                false
+            }
+        }
+    }
+
+    /// Runs one batch and answers its callers; false when this instance
+    /// found that it no longer writes (its callers get `Standby`, which the
+    /// HTTP layer forwards to the new writer).
+    fn process(&mut self, batch: Vec<Submission>) -> bool {
         let frontier_before = self.frontier.clone();
         let mut commands = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
@@ -822,20 +1097,31 @@ impl Writer {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
                 }
+                true
             }
             Err(error) => {
-                tracing::error!(error = %error, "batch failed; nothing of it was written");
                 // The state was never touched; the tree goes back to before.
                 self.frontier = frontier_before;
+                let writing = !matches!(error, LedgerError::Standby) && self.still_writer();
+                if writing {
+                    tracing::error!(error = %error, "batch failed; nothing of it was written");
+                } else {
+                    // Stop answering as the writer before any caller hears.
+                    self.counters.writing.store(false, Ordering::Release);
+                    tracing::warn!(error = %error, "batch not committed: this instance no longer writes");
+                }
                 drop(held);
                 let message = error.to_string();
                 // Nothing was stored, not even a refusal's answer: every
                 // caller learns that the batch failed and may retry.
                 for reply in replies {
-                    let _ = reply.send(Err(LedgerError::Inconsistent(format!(
-                        "batch not committed: {message}"
-                    ))));
+                    let _ = reply.send(Err(if writing {
+                        LedgerError::Inconsistent(format!("batch not committed: {message}"))
+                    } else {
+                        LedgerError::Standby
+                    }));
                 }
+                writing
             }
         }
     }
@@ -854,6 +1140,8 @@ impl Writer {
     ) -> Result<(Vec<(BalanceKey, i64)>, Changes), LedgerError> {
         let at = truncate_to_micros(self.config.fixed_time.unwrap_or_else(Utc::now));
         let derivation_secret = self.key.derivation_secret();
+        let epoch = self.epoch;
+        let size_before = self.frontier.size() as i64;
         let frontier = &mut self.frontier;
         let key = &self.key;
         let guard = self.state.read().unwrap_or_else(PoisonError::into_inner);
@@ -993,6 +1281,11 @@ impl Writer {
                 outcomes.push(outcome);
             }
             idempotency_db::insert_answers(connection, &answers, at.naive_utc())?;
+            // The fence: nothing commits unless this writer's epoch is still
+            // the head's and the log is where it left it.
+            if !head_db::advance(connection, epoch, size_before, tree_size as i64)? {
+                return Err(LedgerError::Standby);
+            }
             Ok((committed, batch_changes))
         })
     }

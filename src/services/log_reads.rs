@@ -22,6 +22,10 @@ pub enum ReadError {
     /// The ledger's writer has stopped (a restart): retry.
     #[error("the ledger is shutting down; retry")]
     Unavailable,
+    /// The answer needs the writer's memory and this instance stands by:
+    /// the HTTP layer asks the writer.
+    #[error("this instance is a standby; the writer answers this")]
+    Standby,
 }
 
 /// One page of entries, canonical bytes each.

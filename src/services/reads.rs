@@ -136,11 +136,15 @@ pub fn quote(
                 .is_some_and(|invoice| may_see_invoice(principal, invoice));
             visible.then(|| advance::evaluate(state, invoice_id, today))
         })
-        .map_err(|_| ReadError::Unavailable)?
+        .map_err(|error| match error {
+            LedgerError::Standby => ReadError::Standby,
+            _ => ReadError::Unavailable,
+        })?
         .ok_or_else(|| not_found("invoice", invoice_id))?;
     let mut quote = quote.map_err(|error| match error {
         LedgerError::Storage(storage) => ReadError::Storage(storage),
-        LedgerError::Closed | LedgerError::Standby => ReadError::Unavailable,
+        LedgerError::Standby => ReadError::Standby,
+        LedgerError::Closed => ReadError::Unavailable,
         other => ReadError::BadRequest(other.to_string()),
     })?;
     // A party sees its own figures only (DESIGN.md section 3).

@@ -161,6 +161,7 @@ impl From<ReadError> for PageError {
         match error {
             ReadError::NotFound(_) | ReadError::Withheld(_) => PageError::NotFound,
             ReadError::BadRequest(_) => PageError::NotFound,
+            ReadError::Standby => PageError::Standby,
             other => PageError::internal(&other),
         }
     }

@@ -29,6 +29,9 @@ pub enum PageError {
     NotFound,
     #[error("something went wrong on our side; it has been logged")]
     Internal,
+    /// This instance stands by and the page needs the writer.
+    #[error("the ledger is changing hands between our servers; try again in a moment")]
+    Standby,
 }
 
 impl ResponseError for PageError {
@@ -38,6 +41,7 @@ impl ResponseError for PageError {
             PageError::WrongRole(_) | PageError::BadCsrf => StatusCode::FORBIDDEN,
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            PageError::Standby => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -54,9 +58,14 @@ impl ResponseError for PageError {
              <p><a href=\"/\">Back to the start</a></p></section></main></body></html>",
             status.canonical_reason().unwrap_or("Error")
         );
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        if let PageError::Standby = self {
+            response
+                .insert_header(("Retry-After", "1"))
+                .extensions_mut()
+                .insert(crate::server::forward::NeedsWriter);
+        }
+        response.content_type("text/html; charset=utf-8").body(body)
     }
 }
 

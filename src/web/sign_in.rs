@@ -112,9 +112,9 @@ pub async fn sign_in(
     form: web::Form<SignInForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let address = request
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+    // Behind a standby that forwarded the form: the address it vouched for.
+    let address = crate::server::forward::client_address(&request)
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
     let email_key = form.email.trim().to_lowercase();
     let keys = [address.as_str(), email_key.as_str()];

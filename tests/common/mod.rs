@@ -234,6 +234,48 @@ pub fn enrol(operator: &Client, program: &str, supplier: &str) {
     assert_eq!(status, 201, "enrolling {supplier} in {program}: {body}");
 }
 
+/// Sets up a programme through the API; returns the supplier's and the retailer's keys.
+pub fn programme(base: &str, operator: &str) -> (String, String) {
+    let client = Client::new(base, operator);
+    for (id, role, tax) in [
+        ("ret-k", "retailer", None),
+        ("fund-k", "funder", None),
+        ("sup-k", "supplier", Some("DE1")),
+    ] {
+        let (status, body) = client.post(
+            "/api/v1/parties",
+            &serde_json::json!({"party_id": id, "role": role, "name": id, "tax_id": tax}),
+        );
+        assert_eq!(status, 201, "{body}");
+    }
+    let program = serde_json::json!({"program_id": "prog-k", "retailer_id": "ret-k", "funder_id": "fund-k", "currency": "EUR", "advance_rate": "0.90",
+        "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120, "grace_days": 5, "late_rate": "0.18",
+        "default_days": 30, "recourse": true, "program_limit": "100000000.00", "retailer_limit": "100000000.00", "supplier_limit_fixed": "100000000.00"});
+    assert_eq!(client.post("/api/v1/programs", &program).0, 201);
+    enrol(&client, "prog-k", "sup-k");
+    assert_eq!(
+        client
+            .post(
+                "/api/v1/funders/fund-k/deposits",
+                &serde_json::json!({"currency": "EUR", "amount": "100000000.00"})
+            )
+            .0,
+        201
+    );
+    let key = |party: &str, role: &str| {
+        client
+            .post(
+                "/api/v1/api-keys",
+                &serde_json::json!({"party_id": party, "role": role}),
+            )
+            .1["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    (key("sup-k", "supplier"), key("ret-k", "retailer"))
+}
+
 /// A blocking API client with a bearer key; every POST gets a fresh Idempotency-Key.
 pub struct Client {
     pub base: String,

@@ -1,5 +1,7 @@
 //! Building and running the HTTP application. Tests build it on port 0.
 
+pub mod forward;
+
 use crate::domain::ErrorCode;
 use std::net::TcpListener;
 
@@ -29,6 +31,11 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// The Idempotency-Keys claimed and stored, in memory.
     pub idempotency: Arc<IdempotencyKeys>,
+    /// How this instance reaches the writer when it stands by.
+    pub cluster: forward::Cluster,
+    /// The writer's epoch (`Ledger::epoch`) as of which `keys` and
+    /// `idempotency` were loaded: see [`AppState::follow_writer`].
+    followed_epoch: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -52,6 +59,29 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Before this instance answers as the writer: if it has become the
+    /// writer since it last looked, it loads again what the last writer
+    /// changed beside the ledger and it may not have seen yet: the API keys
+    /// (created or revoked there) and the stored Idempotency-Keys. Both loads
+    /// are safe to run twice, so concurrent requests may both do it.
+    pub async fn follow_writer(&self) -> Result<(), ApiError> {
+        use std::sync::atomic::Ordering;
+        let epoch = self.ledger.epoch();
+        if self.followed_epoch.load(Ordering::Acquire) == epoch {
+            return Ok(());
+        }
+        let (keys, idempotency) = (self.keys.clone(), self.idempotency.clone());
+        self.read(move |connection| {
+            keys.reload(connection)?;
+            idempotency.add_stored(connection)
+        })
+        .await?;
+        self.followed_epoch.store(epoch, Ordering::Release);
+        Ok(())
+    }
+}
+
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
@@ -59,8 +89,22 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `listen` (port 0 picks a free port) and builds the server.
+    /// Binds `listen` (port 0 picks a free port) and builds the server of a
+    /// single instance.
     pub fn build(listen: &str, ledger: Ledger, pool: Pool, clock: Clock) -> std::io::Result<Self> {
+        let cluster = forward::Cluster::new(None).map_err(std::io::Error::other)?;
+        Self::build_in_cluster(listen, ledger, pool, clock, cluster)
+    }
+
+    /// [`Application::build`] for one of several instances of a ledger: as a
+    /// standby it forwards what needs the writer (`server::forward`).
+    pub fn build_in_cluster(
+        listen: &str,
+        ledger: Ledger,
+        pool: Pool,
+        clock: Clock,
+        cluster: forward::Cluster,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen)?;
         let port = listener.local_addr()?.port();
         // Idempotency-Keys left unfinished by an earlier process wrote
@@ -80,12 +124,14 @@ impl Application {
         drop(connection);
         reload_keys_while_serving(&keys, pool.clone())?;
         let state = web::Data::new(AppState {
+            followed_epoch: ledger.epoch().into(),
             ledger,
             pool,
             clock,
             sign_in_limiter: Default::default(),
             keys,
             idempotency,
+            cluster,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -102,9 +148,11 @@ impl Application {
                 .app_data(web::PayloadConfig::new(limits::HTTP_JSON_BODY_BYTES_MAX))
                 .wrap(actix_web::middleware::from_fn(refuse_hidden_characters))
                 .wrap(actix_web::middleware::from_fn(head_as_get))
+                .wrap(actix_web::middleware::from_fn(forward::forward_to_writer))
                 .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))
+                .route("/metrics", web::get().to(metrics))
                 .configure(api::routes)
                 .configure(pages::routes)
                 .default_service(web::to(not_found))
@@ -162,16 +210,74 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .read(|c| crate::db::execute_raw(c, "SELECT 1"))
         .await?;
-    // Both serve reads; one writes (another may stand by, PostgreSQL).
-    let role = if state.ledger.is_writer() {
+    // Every instance serves every route; one writes (PostgreSQL: the others stand by).
+    let ledger = &state.ledger;
+    let role = if ledger.is_writer() {
         "writer"
     } else {
         "standby"
     };
+    let writer = ledger.writer_url().unwrap_or_else(|| "unknown".into());
     Ok(HttpResponse::Ok().content_type("text/plain").body(format!(
-        "ready\nrole: {role}\ntakeovers: {}\n",
-        state.ledger.takeovers()
+        "ready\nrole: {role}\nwriter: {writer}\nepoch: {}\ntakeovers: {}\n",
+        ledger.epoch(),
+        ledger.takeovers()
     )))
+}
+
+/// Counters in Prometheus' text format, for the operators' monitoring: the
+/// role, the takeovers, the writer's batches and commands, the forwarded
+/// requests. No party's figures.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let ledger = &state.ledger;
+    let counts = ledger.counts();
+    let lines = [
+        (
+            "scfledger_writer",
+            "gauge",
+            "1 while this instance writes the ledger",
+            u64::from(ledger.is_writer()),
+        ),
+        (
+            "scfledger_epoch",
+            "gauge",
+            "the epoch this instance writes or last wrote under",
+            ledger.epoch(),
+        ),
+        (
+            "scfledger_takeovers_total",
+            "counter",
+            "times this instance took over as the writer",
+            ledger.takeovers(),
+        ),
+        (
+            "scfledger_batches_total",
+            "counter",
+            "batches this instance committed or tried",
+            counts.batches,
+        ),
+        (
+            "scfledger_commands_total",
+            "counter",
+            "commands this instance's writer ran",
+            counts.commands,
+        ),
+        (
+            "scfledger_forwarded_total",
+            "counter",
+            "requests this instance forwarded to the writer",
+            state.cluster.forwarded(),
+        ),
+    ];
+    let mut body = String::new();
+    for (name, kind, help, value) in lines {
+        body.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        ));
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
 }
 
 /// An unknown URL: a page with a way back for a browser, problem+json for
