@@ -300,6 +300,85 @@ fn every_instance_answers_writes_through_the_one_writer() {
             "{standby_metrics}"
         );
 
+        // Through the standby: a programme and an invoice, a quote (a read
+        // only the writer's memory answers), and the supplier's web pages.
+        let (supplier, retailer) = programme(&second.base(), &operator);
+        let supplier_api = Client::new(&second.base(), &supplier);
+        let today = chrono::Utc::now().date_naive();
+        let (status, invoice) = supplier_api.post(
+            "/api/v1/invoices",
+            &json!({"program_id": "prog-k", "invoice_number": "CL-1", "issue_date": today.to_string(),
+                "due_date": (today + chrono::Duration::days(60)).to_string(), "currency": "EUR", "amount": "1234.50"}),
+        );
+        assert_eq!(status, 201, "{invoice}");
+        let id = invoice["id"].as_str().unwrap();
+        let confirm = format!("/api/v1/invoices/{id}/confirm");
+        let (status, body) = Client::new(&second.base(), &retailer).post(&confirm, &json!({}));
+        assert_eq!(status, 201, "{body}");
+        let (status, quote) = supplier_api.get(&format!("/api/v1/invoices/{id}/quote"));
+        assert_eq!(status, 200, "{quote}");
+        let user = Command::new(BINARY)
+            .args(["--database", &db.url_text, "--key-file"])
+            .arg(db.folder.path().join("ledger.key"))
+            .args([
+                "user",
+                "create",
+                "--email",
+                "sup@example.com",
+                "--party",
+                "sup-k",
+                "--role",
+                "supplier",
+            ])
+            .env("SCFLEDGER_PASSWORD", "a long enough password")
+            .output()
+            .unwrap();
+        assert!(
+            user.status.success(),
+            "{}",
+            String::from_utf8_lossy(&user.stderr)
+        );
+        let browser = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = browser.get(format!("{}/", second.base())).send().unwrap();
+        let form_cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+        let html = page.text().unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let signed_in = browser
+            .post(format!("{}/sign-in", second.base()))
+            .header("Cookie", form_cookie.split(';').next().unwrap())
+            .form(&[
+                ("email", "sup@example.com"),
+                ("password", "a long enough password"),
+                ("csrf", csrf),
+            ])
+            .send()
+            .unwrap();
+        assert_eq!(signed_in.status().as_u16(), 303);
+        let session = signed_in.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let financing = browser
+            .get(format!("{}/supplier/financing", second.base()))
+            .header("Cookie", &session)
+            .send()
+            .unwrap();
+        assert_eq!(financing.status().as_u16(), 200);
+        let html = financing.text().unwrap();
+        assert!(html.contains("CL-1") && html.contains("1,234.50"), "{html}");
+
         // The writer dies; the standby takes over and extends the same tree.
         let before: Value = answer["receipt"].clone();
         let first_port = first.kill();

@@ -28,9 +28,14 @@ impl FromRequest for Principal {
             let state = state.ok_or_else(|| {
                 ApiError::internal(&std::io::Error::other("application state missing"))
             })?;
+            if let Some(principal) = state.keys.authenticate(&token) {
+                return Ok(principal);
+            }
+            // Perhaps a key created a moment ago elsewhere (another instance, the CLI).
+            let keys = state.keys.clone();
             state
-                .keys
-                .authenticate(&token)
+                .read(move |connection| keys.authenticate_stored(connection, &token))
+                .await?
                 .ok_or_else(ApiError::unauthorized)
         })
     }

@@ -309,8 +309,9 @@ struct Holder {
     pid: i32,
 }
 
-/// The server process id of the session holding the writer's lock
-/// (PostgreSQL), `None` when no instance writes. `scfledger status` reports
+/// The server process id of the session holding the writer's lock on this
+/// database (PostgreSQL; an advisory lock belongs to one database, and other
+/// ledgers may share the server), `None` when no instance writes. `scfledger status` reports
 /// it; tests end that session to take the lock from a live writer.
 pub fn writer_lock_holder(connection: &mut DbConnection) -> Result<Option<i32>, DbError> {
     let DbConnection::Postgres(postgres) = connection else {
@@ -320,6 +321,7 @@ pub fn writer_lock_holder(connection: &mut DbConnection) -> Result<Option<i32>, 
     let (high, low) = (WRITER_LOCK_KEY >> 32, WRITER_LOCK_KEY & 0xffff_ffff);
     let holder: Option<Holder> = diesel::sql_query(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
          AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1",
     )
     .bind::<diesel::sql_types::BigInt, _>(high)

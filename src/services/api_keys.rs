@@ -167,6 +167,34 @@ struct ActiveKey {
     principal: Principal,
 }
 
+impl ActiveKey {
+    fn from_row(row: keys_db::ApiKeyRow) -> Result<Self, DbError> {
+        let (Ok(party), Ok(role)) = (PartyId::parse(&row.party_id), row.role.parse::<Role>())
+        else {
+            return Err(DbError::Corrupt(format!(
+                "API key {} has a bad party or role",
+                row.key_id
+            )));
+        };
+        Ok(ActiveKey {
+            secret_sha256_hex: row.secret_sha256_hex,
+            principal: Principal {
+                key_id: row.key_id,
+                party,
+                role,
+            },
+        })
+    }
+}
+
+/// A token's key id and secret: `scf_`, 16 characters, `_`, 64 characters.
+fn token_parts(token: &str) -> Option<(&str, &str)> {
+    let (key_id, secret) = token
+        .strip_prefix("scf_")
+        .and_then(|rest| rest.split_once('_'))?;
+    (key_id.len() == 16 && secret.len() == 64).then_some((key_id, secret))
+}
+
 impl KeyRing {
     /// The active keys stored in the database.
     pub fn load(connection: &mut DbConnection) -> Result<Self, DbError> {
@@ -179,24 +207,7 @@ impl KeyRing {
     pub fn reload(&self, connection: &mut DbConnection) -> Result<(), DbError> {
         let mut keys = std::collections::HashMap::new();
         for row in keys_db::all_active(connection)? {
-            let (Ok(party), Ok(role)) = (PartyId::parse(&row.party_id), row.role.parse::<Role>())
-            else {
-                return Err(DbError::Corrupt(format!(
-                    "API key {} has a bad party or role",
-                    row.key_id
-                )));
-            };
-            keys.insert(
-                row.key_id.clone(),
-                ActiveKey {
-                    secret_sha256_hex: row.secret_sha256_hex,
-                    principal: Principal {
-                        key_id: row.key_id,
-                        party,
-                        role,
-                    },
-                },
-            );
+            keys.insert(row.key_id.clone(), ActiveKey::from_row(row)?);
         }
         *self.keys.write().expect("key ring") = keys;
         Ok(())
@@ -204,12 +215,7 @@ impl KeyRing {
 
     /// Checks a bearer token; `None` for anything unknown, revoked or malformed.
     pub fn authenticate(&self, token: &str) -> Option<Principal> {
-        let (key_id, secret) = token
-            .strip_prefix("scf_")
-            .and_then(|rest| rest.split_once('_'))?;
-        if key_id.len() != 16 || secret.len() != 64 {
-            return None;
-        }
+        let (key_id, secret) = token_parts(token)?;
         let keys = self.keys.read().expect("key ring");
         let key = keys.get(key_id)?;
         constant_time_eq(
@@ -217,6 +223,28 @@ impl KeyRing {
             key.secret_sha256_hex.as_bytes(),
         )
         .then(|| key.principal.clone())
+    }
+
+    /// [`KeyRing::authenticate`] for a token the ring does not know: reads its
+    /// key by id and, if it is active, keeps it. A key another instance (or
+    /// the CLI) created a moment ago then works at once rather than after the
+    /// next reload. Only a well-formed token costs the read.
+    pub fn authenticate_stored(
+        &self,
+        connection: &mut DbConnection,
+        token: &str,
+    ) -> Result<Option<Principal>, DbError> {
+        let Some((key_id, _)) = token_parts(token) else {
+            return Ok(None);
+        };
+        if let Some(row) = keys_db::find_active(connection, key_id)? {
+            let key = ActiveKey::from_row(row)?;
+            self.keys
+                .write()
+                .expect("key ring")
+                .insert(key_id.to_string(), key);
+        }
+        Ok(self.authenticate(token))
     }
 
     /// Forgets a key revoked through this process, before the revocation is answered.
