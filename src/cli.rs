@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Settings, StorageArgs};
 use crate::db;
 use crate::domain::{PartyId, Role};
-use crate::ledger::{keyfile, note::NoteVerifier, replay, verify};
+use crate::ledger::{keyfile, note::Checkpoint, note::NoteVerifier, replay, verify};
 use crate::server::Application;
 use crate::services::clock::Clock;
 use crate::services::{api_keys, demo, export};
@@ -55,6 +55,40 @@ pub enum Command {
         /// it a standby answers them 503.
         #[arg(long, env = "SCFLEDGER_CLUSTER_SECRET_FILE")]
         cluster_secret_file: Option<PathBuf>,
+        /// A witness's verifier key (`name+keyid+key`, as `scfledger witness
+        /// key` prints it) whose cosignatures the ledger keeps and serves; repeat for each.
+        #[arg(long = "witness", env = "SCFLEDGER_WITNESSES", value_delimiter = ',')]
+        witnesses: Vec<String>,
+    },
+    /// Witness a ledger: cosign its checkpoints while they extend the last one cosigned.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
+    /// Follow the whole log from outside: check every entry against the signed tree, keep
+    /// running balances; exits 2 on an alert (a gap, a rewrite, an unbalanced posting).
+    Monitor {
+        /// The ledger's URL.
+        #[arg(long)]
+        ledger: String,
+        /// File holding the ledger's verifier key line (`scfledger pubkey`).
+        #[arg(long)]
+        ledger_key: PathBuf,
+        /// File holding an auditor's (or the operator's) API key, to read the log.
+        #[arg(long)]
+        api_key_file: PathBuf,
+        /// Where the monitor keeps its tree and its balances.
+        #[arg(long)]
+        state: PathBuf,
+        /// A URL an alert is POSTed to as JSON.
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Print the running balances of this account after each look.
+        #[arg(long)]
+        balance: Option<String>,
+        /// Look once and stop, rather than every --interval-seconds.
+        #[arg(long)]
+        once: bool,
+        #[arg(long, default_value_t = 10)]
+        interval_seconds: u64,
     },
     /// Say which instance writes the ledger, under which epoch, and how far the log goes.
     Status,
@@ -78,6 +112,12 @@ pub enum Command {
         /// File holding the verifier key line (as `scfledger pubkey` prints it).
         #[arg(long)]
         key: Option<PathBuf>,
+        /// A file holding a witness's verifier key; repeat for each witness.
+        #[arg(long = "witness", requires = "export")]
+        witnesses: Vec<PathBuf>,
+        /// How many of those witnesses must have cosigned the checkpoint.
+        #[arg(long, default_value_t = 0, requires = "export")]
+        quorum: usize,
     },
     /// Rebuild the projections from the log and compare; exit 1 on any difference.
     Replay {
@@ -99,6 +139,38 @@ pub enum Command {
     /// Run a benchmark.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Create a witness key file (mode 0600) and print its verifier key.
+    Key {
+        /// The witness's name, a schema-less URL such as funder.example/witness.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Fetch, check and cosign the ledger's checkpoints; exits 2 with evidence on a rewritten or forked log.
+    Run {
+        /// The ledger's URL, such as https://ledger.example.
+        #[arg(long)]
+        ledger: String,
+        /// File holding the ledger's verifier key line (`scfledger pubkey`).
+        #[arg(long)]
+        ledger_key: PathBuf,
+        /// The witness key file (`scfledger witness key`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where the witness keeps the last checkpoint it cosigned.
+        #[arg(long)]
+        state: PathBuf,
+        /// Look once and stop, rather than every --interval-seconds.
+        #[arg(long)]
+        once: bool,
+        #[arg(long, default_value_t = 10)]
+        interval_seconds: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -295,10 +367,12 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             advertise_url,
             cluster_secret_file,
+            witnesses,
         } => {
             let cluster = ClusterArgs {
                 advertise_url,
                 cluster_secret_file,
+                witnesses,
             };
             serve(&settings, demo, &listen, &cluster)?;
             Ok(ExitCode::SUCCESS)
@@ -317,7 +391,58 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             export,
             checkpoint,
             key,
-        } => verify_command(&settings, export, checkpoint, key),
+            witnesses,
+            quorum,
+        } => verify_command(&settings, export, checkpoint, key, &witnesses, quorum),
+        Command::Witness(command) => witness_command(command),
+        Command::Monitor {
+            ledger,
+            ledger_key,
+            api_key_file,
+            state,
+            webhook,
+            balance,
+            once,
+            interval_seconds,
+        } => {
+            let read = |path: &Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+            };
+            let verifier = NoteVerifier::parse(read(&ledger_key)?.trim())?;
+            let monitor = crate::witness::monitor::Monitor::new(
+                &ledger,
+                verifier,
+                &read(&api_key_file)?,
+                &state,
+                webhook,
+            )?;
+            loop {
+                match monitor.step() {
+                    Ok(size) => eprintln!("checked {size} entries"),
+                    Err(alert @ crate::witness::monitor::MonitorError::Alert(_)) => {
+                        eprintln!("{alert}");
+                        return Ok(ExitCode::from(2));
+                    }
+                    Err(error) if once => return Err(error.into()),
+                    Err(error) => eprintln!("monitor: {error}; trying again"),
+                }
+                if let Some(account) = &balance {
+                    for (currency, minor) in monitor.balances_of(account)? {
+                        let currency = crate::domain::Currency::parse(&currency)?;
+                        println!(
+                            "{account} {} {}",
+                            currency.format_amount(minor),
+                            currency.code()
+                        );
+                    }
+                }
+                if once {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                std::thread::sleep(std::time::Duration::from_secs(interval_seconds.max(1)));
+            }
+        }
         Command::Replay { repair } => replay_command(&settings, repair),
         Command::Apikey(ApiKeyCommand::Create { party, role, label }) => {
             create_api_key(&settings, &party, &role, &label)
@@ -405,16 +530,34 @@ fn verify_command(
     export: Option<PathBuf>,
     checkpoint: Option<PathBuf>,
     key: Option<PathBuf>,
+    witnesses: &[PathBuf],
+    quorum: usize,
 ) -> anyhow::Result<ExitCode> {
     let outcome = match (export, checkpoint, key) {
-        (Some(export), Some(checkpoint), Some(key)) => verify_export(&export, &checkpoint, &key)?,
+        (Some(export), Some(checkpoint), Some(key)) => verify_export(&export, &checkpoint, &key)?
+            .and_then(|report| {
+                witness_quorum(&checkpoint, &key, witnesses, quorum)?;
+                Ok(report)
+            }),
         (None, None, None) => {
-            let verifier = keyfile::load(&settings.key_file)?.verifier();
+            let key = keyfile::load(&settings.key_file)?;
+            let verifier = key.verifier();
             let mut connection = open(settings)?;
             verify::verify_database(&mut connection, &verifier).and_then(|report| {
                 // Advance decisions' withheld inputs against their commitments.
                 crate::services::advance::disclosure::check_disclosures(&mut connection)
                     .map_err(verify::VerifyError::Disclosure)?;
+                // The largest tree the key signed: a truncated, re-signed log
+                // verifies on its own, but not against that.
+                if let Some(path) = key.highwater() {
+                    crate::ledger::highwater::check(path, &verifier, report.entries, |size| {
+                        crate::ledger::merkle::root(
+                            &mut crate::db::log::DbNodes { connection: &mut connection },
+                            size,
+                        )
+                    })
+                    .map_err(|e| verify::VerifyError::HighWater(e.to_string()))?;
+                }
                 Ok(report)
             })
         }
@@ -610,6 +753,110 @@ fn report_seed(seeded: &demo::DemoSeed) {
     }
 }
 
+/// Requires `quorum` of the witnesses (verifier key files) to have cosigned
+/// the export's checkpoint.
+fn witness_quorum(
+    checkpoint: &Path,
+    ledger_key: &Path,
+    witnesses: &[PathBuf],
+    quorum: usize,
+) -> Result<(), verify::VerifyError> {
+    if quorum == 0 {
+        return Ok(());
+    }
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| verify::VerifyError::Input(format!("reading {}: {e}", path.display())))
+    };
+    let keys = witnesses
+        .iter()
+        .map(|path| {
+            crate::ledger::cosignature::WitnessVerifier::parse(&read(path)?)
+                .map_err(|e| verify::VerifyError::Input(format!("{}: {e}", path.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let note = read(checkpoint)?;
+    let verifier = NoteVerifier::parse(read(ledger_key)?.trim())
+        .map_err(|e| verify::VerifyError::Input(e.to_string()))?;
+    let body = verifier
+        .open(&note)
+        .map_err(|e| verify::VerifyError::Input(e.to_string()))?;
+    let cosigned = crate::ledger::cosignature::cosigned_by(&note, body, &keys);
+    if cosigned.len() < quorum {
+        return Err(verify::VerifyError::Checkpoint {
+            size: Checkpoint::parse(body).map_or(0, |c| c.size),
+            problem: format!(
+                "{} of the {} witnesses cosigned it ({}); {quorum} are required",
+                cosigned.len(),
+                keys.len(),
+                cosigned
+                    .iter()
+                    .map(|w| w.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `witness key` and `witness run`.
+fn witness_command(command: WitnessCommand) -> anyhow::Result<ExitCode> {
+    use crate::ledger::cosignature::WitnessKey;
+    match command {
+        WitnessCommand::Key { name, out } => {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let key = WitnessKey::generate(&name)?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&out)
+                .map_err(|e| anyhow::anyhow!("creating {}: {e}", out.display()))?;
+            file.write_all(format!("{}\n", key.private_text()).as_bytes())?;
+            file.sync_all()?;
+            eprintln!(
+                "created witness key {} (mode 0600); give the ledger this verifier key:",
+                out.display()
+            );
+            println!("{}", key.verifier().to_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        WitnessCommand::Run {
+            ledger,
+            ledger_key,
+            key,
+            state,
+            once,
+            interval_seconds,
+        } => {
+            let read = |path: &Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+            };
+            let verifier = NoteVerifier::parse(read(&ledger_key)?.trim())?;
+            let key = WitnessKey::parse_private(&read(&key)?)?;
+            let witness = crate::witness::Witness::new(&ledger, verifier, key, &state)?;
+            loop {
+                match witness.step() {
+                    Ok(seen) => eprintln!("{seen:?}"),
+                    Err(refused @ crate::witness::WitnessError::Refused { .. }) => {
+                        eprintln!("witness: {refused}");
+                        return Ok(ExitCode::from(2));
+                    }
+                    Err(error) if once => return Err(error.into()),
+                    Err(error) => eprintln!("witness: {error}; trying again"),
+                }
+                if once {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                std::thread::sleep(std::time::Duration::from_secs(interval_seconds.max(1)));
+            }
+        }
+    }
+}
+
 fn verify_export(
     export: &Path,
     checkpoint: &Path,
@@ -634,6 +881,7 @@ fn verify_export(
 struct ClusterArgs {
     advertise_url: Option<String>,
     cluster_secret_file: Option<PathBuf>,
+    witnesses: Vec<String>,
 }
 
 impl ClusterArgs {
@@ -736,7 +984,17 @@ fn serve(
 ) -> anyhow::Result<()> {
     let instance =
         crate::ledger::sequencer::Instance::this_process(&cluster_args.advertised(listen)?);
-    let cluster = crate::server::forward::Cluster::new(cluster_args.secret()?)?;
+    let options = crate::server::Options {
+        cluster: crate::server::forward::Cluster::new(cluster_args.secret()?)?,
+        witnesses: cluster_args
+            .witnesses
+            .iter()
+            .map(|text| {
+                crate::ledger::cosignature::WitnessVerifier::parse(text)
+                    .map_err(|e| anyhow::anyhow!("--witness {text:?}: {e}"))
+            })
+            .collect::<anyhow::Result<_>>()?,
+    };
     let mut connection = open(settings)?;
     let (key, created) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;
     if created {
@@ -776,7 +1034,7 @@ fn serve(
         ledger.clone(),
     );
     let served = actix_web::rt::System::new().block_on(async move {
-        let application = Application::build_in_cluster(listen, ledger, pool, clock, cluster)?;
+        let application = Application::build_with(listen, ledger, pool, clock, options)?;
         eprintln!(
             "scfledger serving http://{listen} (ledger {}; verifier key {verifier})",
             settings.database.backend_name()

@@ -13,3 +13,4 @@ pub mod limits;
 pub mod server;
 pub mod services;
 pub mod web;
+pub mod witness;

@@ -236,6 +236,12 @@ pub const PAIN001_TEXT_LENGTH_MAX: usize = 140;
 pub const WRITER_LOCK_WAIT_SECONDS: u64 = 30;
 /// How often a standby instance (PostgreSQL) tries to take the writer's lock.
 pub const STANDBY_POLL_MILLIS: u64 = 250;
+/// Checkpoints with enough cosignatures that the latest-cosigned read
+/// looks at, newest first, for one a quorum of configured witnesses signed.
+pub const COSIGNED_CANDIDATES_MAX: i64 = 50;
+/// Entries at the log's end whose leaf hash a writer recomputes before it
+/// loads the tree (`scfledger verify` checks every one).
+pub const TAIL_CHECK_ENTRIES: u64 = 1_000;
 /// How often an idle writer checks that it still holds its lock and the
 /// head's epoch, and stands by if it does not.
 pub const WRITER_CHECK_MILLIS: u64 = 1_000;

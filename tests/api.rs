@@ -469,7 +469,7 @@ fn the_openapi_document_and_the_server_agree() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 46, "every operation was called");
+    assert_eq!(operations, 48, "every operation was called");
 }
 
 /// utoipa names a schema by its type's name and keeps the last of two alike,

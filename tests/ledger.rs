@@ -1018,3 +1018,101 @@ fn records_in_memory_follow_only_what_commits() {
         assert_consistent(&db);
     }
 }
+
+/// The writer keeps the largest tree its key signed beside the key, outside
+/// the database (`ledger::highwater`): a database swapped for an older copy,
+/// or truncated and signed again with other entries, is refused at start,
+/// and the edited tail of a log is found before the writer loads it.
+#[test]
+fn a_writer_refuses_a_log_smaller_or_other_than_the_one_its_key_signed() {
+    let db = TestDb::new("sqlite");
+    let mark = db.folder.path().join("ledger.highwater");
+    let key = || test_key().with_highwater(mark.clone());
+    let start_with = |key| {
+        scfledger::services::start_ledger(
+            &db.url,
+            key,
+            scfledger::ledger::SequencerConfig::default(),
+        )
+    };
+    let (ledger, writer) = start_with(key()).unwrap();
+    append_numbered(&ledger, 10);
+    drop(ledger);
+    writer.join().unwrap();
+    // An older copy of the database, kept aside.
+    let copy = db.folder.path().join("copy.db");
+    db::execute_raw(
+        &mut db.connect(),
+        &format!("VACUUM INTO '{}'", copy.display()),
+    )
+    .unwrap();
+    let (ledger, writer) = start_with(key()).unwrap();
+    let last = append_numbered(&ledger, 10).pop().unwrap();
+    drop(ledger);
+    writer.join().unwrap();
+    assert!(
+        std::fs::read_to_string(&mark).unwrap() == last.checkpoint,
+        "the mark is the last checkpoint"
+    );
+
+    // The older copy in place of the database: refused, naming both sizes.
+    let live = db.folder.path().join("test.db");
+    let current = db.folder.path().join("current.db");
+    db::execute_raw(
+        &mut db.connect(),
+        &format!("VACUUM INTO '{}'", current.display()),
+    )
+    .unwrap();
+    let swap_in = |from: &std::path::Path| {
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", live.display()));
+        }
+        std::fs::copy(from, &live).unwrap();
+    };
+    swap_in(&copy);
+    let refused = start_with(key())
+        .err()
+        .expect("an older copy is refused")
+        .to_string();
+    assert!(
+        refused.contains("signed a tree of 20 entries") && refused.contains("holds 10"),
+        "{refused}"
+    );
+    // The copy extended with other entries by the same key, without the
+    // mark (as an attacker holding the key file but not its folder would):
+    // the tree at size 20 has another root.
+    let (ledger, writer) = start_with(test_key()).unwrap();
+    for n in 0..12 {
+        append(&ledger, transfer(&format!("forged {n}"), "a", "b", "1.00")).unwrap();
+    }
+    drop(ledger);
+    writer.join().unwrap();
+    let refused = start_with(key())
+        .err()
+        .expect("a fork is refused")
+        .to_string();
+    assert!(
+        refused.contains("signed another tree of 20 entries"),
+        "{refused}"
+    );
+
+    // The real database back: it starts, and it refuses an edited last entry.
+    swap_in(&current);
+    let (ledger, writer) = start_with(key()).unwrap();
+    drop(ledger);
+    writer.join().unwrap();
+    db.drop_append_only_triggers();
+    db::execute_raw(
+        &mut db.connect(),
+        "UPDATE log_entries SET canonical = replace(canonical, 'entry 9', 'entry X') WHERE seq = 19",
+    )
+    .unwrap();
+    let refused = start_with(key())
+        .err()
+        .expect("an edited entry is refused")
+        .to_string();
+    assert!(
+        refused.contains("entry 19 does not match the signed tree"),
+        "{refused}"
+    );
+}

@@ -92,6 +92,30 @@ pub struct InclusionResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+pub struct CosignedQuery {
+    /// How many of the ledger's witnesses must have cosigned (default 1).
+    pub witnesses: Option<usize>,
+}
+
+/// A witness's cosignature of the checkpoint of `tree_size`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CosignatureRequest {
+    pub tree_size: u64,
+    /// The signature line, `— <witness name> base64(key id ‖ timestamp ‖ signature)`.
+    pub cosignature: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CosignatureResponse {
+    pub tree_size: u64,
+    /// The witness whose cosignature was kept.
+    pub witness: String,
+    /// How many of the ledger's witnesses have cosigned that checkpoint now.
+    pub cosignatures: usize,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct ConsistencyQuery {
     pub first: u64,
     /// A checkpointed tree size (default: the latest).

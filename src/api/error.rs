@@ -197,6 +197,23 @@ impl From<DbError> for ApiError {
     }
 }
 
+impl From<crate::services::witnesses::CosignatureRefused> for ApiError {
+    fn from(refused: crate::services::witnesses::CosignatureRefused) -> Self {
+        use crate::services::witnesses::CosignatureRefused;
+        match refused {
+            CosignatureRefused::UnknownSize(_) => {
+                ApiError::new(ErrorCode::NotFound, refused.to_string()).with_field("tree_size")
+            }
+            CosignatureRefused::UnknownWitness => ApiError::forbidden(refused.to_string()),
+            CosignatureRefused::Invalid(_) => {
+                ApiError::new(ErrorCode::BadSignature, refused.to_string())
+                    .with_field("cosignature")
+            }
+            CosignatureRefused::Storage(error) => ApiError::internal(&error),
+        }
+    }
+}
+
 impl From<ReadError> for ApiError {
     fn from(error: ReadError) -> Self {
         match error {

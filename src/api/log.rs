@@ -12,6 +12,7 @@ use crate::domain::Role;
 use crate::server::AppState;
 use crate::services::log_reads;
 use crate::services::reads;
+use crate::services::witnesses;
 
 fn parse_entry(text: &str) -> Result<serde_json::Value, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::internal(&e))
@@ -60,6 +61,56 @@ pub async fn entries(
         tree_size: page.tree_size,
         entries,
         next_from: page.next_from,
+    }))
+}
+
+/// The latest checkpoint at least `witnesses` of the ledger's configured
+/// witnesses cosigned, with their cosignatures (C2SP tlog-cosignature): what
+/// a receipt is upgraded to (`/log/proof/inclusion?tree_size=` its size).
+#[utoipa::path(get, path = "/api/v1/log/checkpoint/cosigned", tag = "log", params(CosignedQuery),
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = ProblemDoc)))]
+pub async fn cosigned_checkpoint(
+    state: web::Data<AppState>,
+    query: web::Query<CosignedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let quorum = query.witnesses.unwrap_or(1).max(1);
+    let (verifier, witnesses) = (state.ledger.verifier().clone(), state.witnesses.clone());
+    let latest = state
+        .read(move |c| witnesses::latest_cosigned(c, &verifier, &witnesses, quorum))
+        .await?;
+    match latest {
+        Some((_, note)) => Ok(HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(note)),
+        None => Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no checkpoint carries {quorum} cosignatures of this ledger's witnesses yet"),
+        )),
+    }
+}
+
+/// A witness hands in its cosignature of a checkpoint. Public: the
+/// cosignature proves itself, and only one of a configured witness, valid
+/// for the checkpoint of `tree_size`, is kept (the first per witness).
+#[utoipa::path(post, path = "/api/v1/log/cosignatures", tag = "log", request_body = CosignatureRequest,
+    responses((status = 201, body = CosignatureResponse), (status = 403, body = ProblemDoc),
+        (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn cosignature(
+    state: web::Data<AppState>,
+    body: web::Json<CosignatureRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let CosignatureRequest {
+        tree_size,
+        cosignature,
+    } = body.into_inner();
+    let (verifier, witnesses) = (state.ledger.verifier().clone(), state.witnesses.clone());
+    let (witness, cosignatures) = state
+        .read(move |c| witnesses::accept(c, &verifier, &witnesses, tree_size, &cosignature))
+        .await?;
+    Ok(HttpResponse::Created().json(CosignatureResponse {
+        tree_size,
+        witness,
+        cosignatures,
     }))
 }
 

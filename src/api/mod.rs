@@ -155,6 +155,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/statements", web::get().to(payments::statement))
                 .route("/journal", web::post().to(journal::post))
                 .route("/log/checkpoint", web::get().to(log::checkpoint))
+                .route(
+                    "/log/checkpoint/cosigned",
+                    web::get().to(log::cosigned_checkpoint),
+                )
+                .route("/log/cosignatures", web::post().to(log::cosignature))
                 .route("/log/entries", web::get().to(log::entries))
                 .route("/log/proof/inclusion", web::get().to(log::inclusion))
                 .route("/log/proof/consistency", web::get().to(log::consistency))

@@ -47,6 +47,7 @@ macro_rules! replace_rows {
 
 pub mod api_keys;
 pub mod bank;
+pub mod cosignatures;
 pub mod financing;
 pub mod head;
 pub mod idempotency;

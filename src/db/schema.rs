@@ -362,3 +362,13 @@ diesel::table! {
         writer_since -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    cosignatures (tree_size, witness) {
+        tree_size -> BigInt,
+        witness -> Text,
+        line -> Text,
+        cosigned_at -> BigInt,
+        received_at -> Timestamp,
+    }
+}

@@ -46,10 +46,12 @@ pub fn load(path: &Path) -> Result<LedgerKey, KeyFileError> {
         });
     }
     let text = std::fs::read_to_string(path).map_err(io)?;
-    LedgerKey::parse_private(text.trim_end()).map_err(|source| KeyFileError::Malformed {
-        path: path.into(),
-        source,
-    })
+    let key =
+        LedgerKey::parse_private(text.trim_end()).map_err(|source| KeyFileError::Malformed {
+            path: path.into(),
+            source,
+        })?;
+    Ok(key.with_highwater(super::highwater::beside(path)))
 }
 
 /// Creates a new key file with mode 0600; never overwrites.
@@ -80,7 +82,7 @@ pub fn create(path: &Path, name: &str) -> Result<LedgerKey, KeyFileError> {
     file.write_all(format!("{}\n", key.private_text()).as_bytes())
         .map_err(io)?;
     file.sync_all().map_err(io)?;
-    Ok(key)
+    Ok(key.with_highwater(super::highwater::beside(path)))
 }
 
 /// Loads the key, or creates it when there is none yet.

@@ -1,7 +1,9 @@
 //! The verifiable ledger: canonical entries, the Merkle tree, signed
 //! checkpoints, the one writer, verification and replay (DESIGN.md section 2).
 
+pub mod cosignature;
 pub mod entry;
+pub mod highwater;
 pub mod jcs;
 pub mod keyfile;
 pub mod merkle;

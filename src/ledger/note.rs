@@ -51,6 +51,9 @@ fn valid_name(name: &str) -> bool {
 pub struct LedgerKey {
     name: String,
     signing: SigningKey,
+    /// Where the largest tree this key signed is kept (`ledger::highwater`);
+    /// `None` for a key that lives in memory only (tests, benchmarks).
+    highwater: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for LedgerKey {
@@ -73,7 +76,19 @@ impl LedgerKey {
         Ok(LedgerKey {
             name: name.to_string(),
             signing: SigningKey::from_bytes(&seed),
+            highwater: None,
         })
+    }
+
+    /// The key, keeping its high-water mark at `path`.
+    pub fn with_highwater(mut self, path: std::path::PathBuf) -> Self {
+        self.highwater = Some(path);
+        self
+    }
+
+    /// Where the largest tree this key signed is kept, if anywhere.
+    pub fn highwater(&self) -> Option<&std::path::Path> {
+        self.highwater.as_deref()
     }
 
     /// A fresh key from the operating system's random source.

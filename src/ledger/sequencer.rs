@@ -19,6 +19,7 @@ use diesel::connection::{Connection, InstrumentationEvent};
 use tokio::sync::{mpsc, oneshot};
 
 use super::entry::{entry_leaf_hash, truncate_to_micros, Entry, EntryDraft, EntryError};
+use super::highwater;
 use super::merkle::{self, Frontier, Hash, MemoryNodes, ProofError};
 use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
 use super::records::{Changes, View};
@@ -939,7 +940,36 @@ fn load_frontier(connection: &mut DbConnection, key: &LedgerKey) -> Result<Front
             )));
         }
     }
+    check_tail(connection, size)?;
+    // Never sign a tree smaller than, or other than, one this key signed.
+    if let Some(path) = key.highwater() {
+        highwater::check(path, &key.verifier(), size, |at| {
+            merkle::root(&mut DbNodes { connection }, at)
+        })
+        .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+    }
     Ok(frontier)
+}
+
+/// Recomputes the leaf hash of the log's last `limits::TAIL_CHECK_ENTRIES`
+/// entries and compares it with the stored tree, so that a writer does not
+/// start on a recently edited entry (`scfledger verify` checks them all).
+fn check_tail(connection: &mut DbConnection, size: u64) -> Result<(), LedgerError> {
+    let from = size.saturating_sub(limits::TAIL_CHECK_ENTRIES);
+    let rows = log_db::entries_from(connection, from as i64, (size - from) as i64)?;
+    let mut nodes = DbNodes { connection };
+    for (offset, row) in rows.iter().enumerate() {
+        let seq = from + offset as u64;
+        use merkle::NodeSource as _;
+        if row.seq as u64 != seq
+            || nodes.perfect(0, seq)? != entry_leaf_hash(row.canonical.as_bytes())
+        {
+            return Err(LedgerError::Inconsistent(format!(
+                "entry {seq} does not match the signed tree: the log was edited; run `scfledger verify`"
+            )));
+        }
+    }
+    Ok(())
 }
 
 struct Writer {
@@ -1088,6 +1118,13 @@ impl Writer {
             .fetch_add(commands.len() as u64, Ordering::Relaxed);
         match self.run_batch(commands, &mut outcomes) {
             Ok((balances, records)) => {
+                // Before any caller hears of the checkpoint: remember it.
+                let published = outcomes.iter().find_map(|o| o.as_ref().ok());
+                if let (Some(path), Some(receipt)) = (self.key.highwater(), published) {
+                    if let Err(error) = highwater::record(path, &receipt.checkpoint) {
+                        tracing::error!(error = %error, path = %path.display(), "cannot record the high-water mark");
+                    }
+                }
                 // Only now that the batch is durable does the state move.
                 let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
                 state.apply(balances);

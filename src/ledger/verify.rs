@@ -24,6 +24,10 @@ pub enum VerifyError {
     /// An advance decision's stored inputs do not match its entry.
     #[error("{0}")]
     Disclosure(String),
+    /// The database holds less than, or other than, the largest tree the
+    /// ledger key signed (`ledger::highwater`).
+    #[error("{0}")]
+    HighWater(String),
 }
 
 impl From<DbError> for VerifyError {

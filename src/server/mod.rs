@@ -33,6 +33,8 @@ pub struct AppState {
     pub idempotency: Arc<IdempotencyKeys>,
     /// How this instance reaches the writer when it stands by.
     pub cluster: forward::Cluster,
+    /// The witnesses whose cosignatures this ledger keeps and serves.
+    pub witnesses: Arc<Vec<crate::ledger::cosignature::WitnessVerifier>>,
     /// The writer's epoch (`Ledger::epoch`) as of which `keys` and
     /// `idempotency` were loaded: see [`AppState::follow_writer`].
     followed_epoch: std::sync::atomic::AtomicU64,
@@ -82,6 +84,12 @@ impl AppState {
     }
 }
 
+/// How a served instance is set up beyond its database and ledger.
+pub struct Options {
+    pub cluster: forward::Cluster,
+    pub witnesses: Vec<crate::ledger::cosignature::WitnessVerifier>,
+}
+
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
@@ -92,19 +100,24 @@ impl Application {
     /// Binds `listen` (port 0 picks a free port) and builds the server of a
     /// single instance.
     pub fn build(listen: &str, ledger: Ledger, pool: Pool, clock: Clock) -> std::io::Result<Self> {
-        let cluster = forward::Cluster::new(None).map_err(std::io::Error::other)?;
-        Self::build_in_cluster(listen, ledger, pool, clock, cluster)
+        let options = Options {
+            cluster: forward::Cluster::new(None).map_err(std::io::Error::other)?,
+            witnesses: Vec::new(),
+        };
+        Self::build_with(listen, ledger, pool, clock, options)
     }
 
-    /// [`Application::build`] for one of several instances of a ledger: as a
-    /// standby it forwards what needs the writer (`server::forward`).
-    pub fn build_in_cluster(
+    /// [`Application::build`] with `options`: as one of several instances
+    /// of a ledger (a standby forwards what needs the writer,
+    /// `server::forward`), and with the witnesses it keeps cosignatures of.
+    pub fn build_with(
         listen: &str,
         ledger: Ledger,
         pool: Pool,
         clock: Clock,
-        cluster: forward::Cluster,
+        options: Options,
     ) -> std::io::Result<Self> {
+        let Options { cluster, witnesses } = options;
         let listener = TcpListener::bind(listen)?;
         let port = listener.local_addr()?.port();
         // Idempotency-Keys left unfinished by an earlier process wrote
@@ -132,6 +145,7 @@ impl Application {
             keys,
             idempotency,
             cluster,
+            witnesses: Arc::new(witnesses),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -59,7 +59,15 @@ pub struct ConsistencyAnswer {
 pub fn latest_checkpoint(
     connection: &mut DbConnection,
 ) -> Result<Option<(u64, String)>, ReadError> {
-    Ok(log_db::latest_checkpoint(connection)?.map(|c| (c.tree_size as u64, c.note)))
+    let Some(latest) = log_db::latest_checkpoint(connection)? else {
+        return Ok(None);
+    };
+    let note = cosigned(connection, latest.tree_size, latest.note)?;
+    Ok(Some((latest.tree_size as u64, note)))
+}
+
+fn cosigned(connection: &mut DbConnection, size: i64, note: String) -> Result<String, ReadError> {
+    Ok(super::witnesses::cosigned_note(connection, size, note)?)
 }
 
 fn tree_size(connection: &mut DbConnection) -> Result<u64, ReadError> {
@@ -114,7 +122,7 @@ fn checkpointed_size(
             let row = log_db::checkpoint_of_size(connection, size_sql)?.ok_or_else(|| {
                 ReadError::NotFound(format!("no checkpoint was signed at size {size}"))
             })?;
-            Ok((size, row.note))
+            Ok((size, cosigned(connection, size_sql, row.note)?))
         }
     }
 }

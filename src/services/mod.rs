@@ -46,6 +46,7 @@ pub mod export;
 pub mod log_reads;
 pub mod users;
 pub mod webhooks;
+pub mod witnesses;
 
 use std::thread::JoinHandle;
 

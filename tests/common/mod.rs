@@ -179,6 +179,15 @@ pub fn assert_consistent(db: &TestDb) {
 /// Starts the real application in-process on port 0 with `clock`; returns its
 /// base URL and an operator API key. The server lives until the test process ends.
 pub fn spawn_app(db: &TestDb, clock: scfledger::services::clock::Clock) -> (String, String) {
+    spawn_app_witnessed(db, clock, Vec::new())
+}
+
+/// [`spawn_app`] keeping the cosignatures of `witnesses`.
+pub fn spawn_app_witnessed(
+    db: &TestDb,
+    clock: scfledger::services::clock::Clock,
+    witnesses: Vec<scfledger::ledger::cosignature::WitnessVerifier>,
+) -> (String, String) {
     let (ledger, _writer) = start(db);
     // A credential belongs to a registered party holding its role.
     let operator_party = PartyId::parse("op-treasury").unwrap();
@@ -213,8 +222,18 @@ pub fn spawn_app(db: &TestDb, clock: scfledger::services::clock::Clock) -> (Stri
     let (port_sender, port) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let application =
-                scfledger::server::Application::build("127.0.0.1:0", ledger, pool, clock).unwrap();
+            let options = scfledger::server::Options {
+                cluster: scfledger::server::forward::Cluster::new(None).unwrap(),
+                witnesses,
+            };
+            let application = scfledger::server::Application::build_with(
+                "127.0.0.1:0",
+                ledger,
+                pool,
+                clock,
+                options,
+            )
+            .unwrap();
             port_sender.send(application.port()).unwrap();
             application.run().await.unwrap();
         })
