@@ -469,7 +469,7 @@ fn the_openapi_document_and_the_server_agree() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 48, "every operation was called");
+    assert_eq!(operations, 50, "every operation was called");
 }
 
 /// utoipa names a schema by its type's name and keeps the last of two alike,
@@ -1135,5 +1135,180 @@ fn signed_bulk_confirmations_are_each_checked_under_the_retailers_key() {
             &json!({"signature": sign(&ids[1])}),
         );
         assert_eq!(status, 201, "{backend}: {body}");
+    }
+}
+
+/// A funder's own book (issue 17): its advances with status and ageing, the
+/// yield earned and to come, its exposure and the repayments due, as JSON,
+/// CSV and a page, all to the cent; nobody else sees them.
+#[test]
+fn a_funder_sees_its_own_portfolio_to_the_cent() {
+    for backend in backends() {
+        let w = world(backend);
+        let (a, retailer) = (w.invoice_id.clone(), &w.retailer);
+        let (status, body) = w.supplier.post("/api/v1/invoices", &json!({"program_id": "prog-hansa", "invoice_number": "INV-B",
+            "issue_date": "2026-01-01", "due_date": "2026-02-15", "currency": "EUR", "amount": "5000.00"}));
+        assert_eq!(status, 201, "{backend}: {body}");
+        let b = body["id"].as_str().unwrap().to_string();
+        for id in [&a, &b] {
+            assert_eq!(
+                retailer
+                    .post(&format!("/api/v1/invoices/{id}/confirm"), &json!({}))
+                    .0,
+                201
+            );
+            assert_eq!(
+                w.supplier
+                    .post(&format!("/api/v1/invoices/{id}/advance"), &json!({}))
+                    .0,
+                201
+            );
+        }
+        let portfolio = |client: &Client| client.get("/api/v1/funders/fund-nord/portfolio");
+        let (status, book) = portfolio(&w.funder);
+        assert_eq!(status, 200, "{backend}: {book}");
+        // 9,000.00 for 60 days and 4,500.00 for 45 days at 12% ACT/360.
+        let lines: Vec<(&str, &str, &str, &str, &str)> = book["advances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["invoice_number"].as_str().unwrap(),
+                    l["principal"].as_str().unwrap(),
+                    l["fee"].as_str().unwrap(),
+                    l["outstanding"].as_str().unwrap(),
+                    l["ageing"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("INV-B", "4500.00", "67.50", "4500.00", "current"),
+                ("INV-A", "9000.00", "180.00", "9000.00", "current")
+            ],
+            "{backend}"
+        );
+        let totals = &book["totals"][0];
+        assert_eq!(
+            (
+                totals["advanced"].as_str(),
+                totals["outstanding"].as_str(),
+                totals["yield_earned"].as_str(),
+                totals["yield_to_come"].as_str()
+            ),
+            (
+                Some("13500.00"),
+                Some("13500.00"),
+                Some("0.00"),
+                Some("247.50")
+            ),
+            "{backend}"
+        );
+        assert_eq!(
+            totals["exposure_by_retailer"],
+            json!([{"key": "ret-hansa", "amount": "13500.00"}])
+        );
+        assert_eq!(
+            totals["exposure_by_supplier"],
+            json!([{"key": "sup-acme", "amount": "13500.00"}])
+        );
+        assert_eq!(
+            totals["due_by_date"],
+            json!([{"key": "2026-02-15", "amount": "4500.00"}, {"key": "2026-03-02", "amount": "9000.00"}])
+        );
+        // INV-A is paid in full: its discount is earned, its line repaid.
+        let (status, body) = w.operator.post(
+            "/api/v1/payments",
+            &json!({"retailer_id": "ret-hansa", "currency": "EUR", "amount": "10000.00",
+            "value_date": "2026-03-02", "reference": "RF18INVA", "invoice_ids": [a]}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (_, book) = portfolio(&w.funder);
+        let totals = &book["totals"][0];
+        assert_eq!(
+            (
+                totals["outstanding"].as_str(),
+                totals["yield_earned"].as_str(),
+                totals["yield_to_come"].as_str()
+            ),
+            (Some("4500.00"), Some("180.00"), Some("67.50")),
+            "{backend}"
+        );
+        assert_eq!(book["advances"][1]["ageing"], "repaid");
+        assert_eq!(book["advances"][1]["status"], "settled");
+        // The same as CSV.
+        let csv = reqwest::blocking::Client::new()
+            .get(format!("{}/api/v1/funders/fund-nord/portfolio.csv", w.base))
+            .bearer_auth(&w.funder.token)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), 3, "{csv}");
+        assert_eq!(
+            rows[1],
+            format!("INV-B,{b},sup-acme,ret-hansa,EUR,4500.00,67.50,4500.00,0.00,2026-01-01,2026-02-15,financed,0,current")
+        );
+        // The operator and auditors see it; no other party does, another
+        // funder included.
+        assert_eq!(portfolio(&w.operator).0, 200);
+        assert_eq!(portfolio(&w.auditor).0, 200);
+        for client in [&w.supplier, &w.retailer, &w.other_supplier] {
+            assert_eq!(portfolio(client).0, 404, "{backend}");
+        }
+        let (status, _) = w.operator.post(
+            "/api/v1/parties",
+            &json!({"party_id": "fund-sud", "role": "funder", "name": "Sudbank", "tax_id": null}),
+        );
+        assert_eq!(status, 201);
+        let other_funder = Client::new(&w.base, &key_for(&w.operator, "fund-sud", "funder"));
+        assert_eq!(portfolio(&other_funder).0, 404, "{backend}");
+        let (status, own) = other_funder.get("/api/v1/funders/fund-sud/portfolio");
+        assert_eq!(
+            (status, own["advances"].as_array().map(Vec::len)),
+            (200, Some(0))
+        );
+
+        // The funder's page: signed in, it lands on its portfolio.
+        scfledger::services::users::create(
+            &mut w._db.connect(),
+            "credit@nordbank.example",
+            "a long enough password",
+            &scfledger::domain::PartyId::parse("fund-nord").unwrap(),
+            scfledger::domain::Role::Funder,
+        )
+        .unwrap();
+        let (session, home) =
+            web_sign_in(&w.base, "credit@nordbank.example", "a long enough password");
+        assert_eq!(home, "/funder/");
+        let page = reqwest::blocking::Client::new()
+            .get(format!("{}/funder/", w.base))
+            .header("Cookie", &session)
+            .send()
+            .unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let html = page.text().unwrap();
+        for shown in [
+            "INV-A",
+            "INV-B",
+            "Acme Textiles GmbH",
+            "Hansa Retail AG",
+            "repaid",
+            "180.00",
+            "67.50",
+            "15 Feb 2026",
+        ] {
+            assert!(
+                html.contains(shown),
+                "{backend}: the portfolio page should show {shown}: {html}"
+            );
+        }
+        assert!(
+            !html.contains("sup-acme") && !html.contains("ret-hansa"),
+            "{backend}: no internal ids on the page"
+        );
     }
 }

@@ -338,39 +338,8 @@ fn every_instance_answers_writes_through_the_one_writer() {
             "{}",
             String::from_utf8_lossy(&user.stderr)
         );
-        let browser = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = browser.get(format!("{}/", second.base())).send().unwrap();
-        let form_cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
-        let html = page.text().unwrap();
-        let csrf = html
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let signed_in = browser
-            .post(format!("{}/sign-in", second.base()))
-            .header("Cookie", form_cookie.split(';').next().unwrap())
-            .form(&[
-                ("email", "sup@example.com"),
-                ("password", "a long enough password"),
-                ("csrf", csrf),
-            ])
-            .send()
-            .unwrap();
-        assert_eq!(signed_in.status().as_u16(), 303);
-        let session = signed_in.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let financing = browser
+        let (session, _) = web_sign_in(&second.base(), "sup@example.com", "a long enough password");
+        let financing = reqwest::blocking::Client::new()
             .get(format!("{}/supplier/financing", second.base()))
             .header("Cookie", &session)
             .send()

@@ -395,6 +395,14 @@ fn the_operator_disables_users_and_revokes_api_keys() {
                     "Disable"
                 ]),
                 cells(&[
+                    "credit@nordbank.example",
+                    "Nordbank Capital",
+                    "funder",
+                    created,
+                    "Active",
+                    "Disable"
+                ]),
+                cells(&[
                     "payables@hansa-retail.example",
                     "Hansa Retail AG",
                     "retailer",

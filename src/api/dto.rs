@@ -557,3 +557,111 @@ pub struct UblQuery {
     /// Operator only: the supplier the document is registered for.
     pub supplier_id: Option<String>,
 }
+
+/// One advance in a funder's portfolio.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortfolioAdvance {
+    pub invoice_id: String,
+    pub invoice_number: String,
+    pub supplier_id: String,
+    pub retailer_id: String,
+    pub currency: String,
+    /// What the funder is repaid (the discount included).
+    pub principal: String,
+    /// The discount the funder earns.
+    pub fee: String,
+    pub outstanding: String,
+    pub late_fee_unpaid: String,
+    pub value_date: chrono::NaiveDate,
+    pub due_date: chrono::NaiveDate,
+    pub status: String,
+    pub days_past_due: i64,
+    /// `repaid`, `current`, `1-30 days late`, `31-60 days late` or `over 60 days late`.
+    pub ageing: String,
+}
+
+/// An amount per party or per date.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortfolioAmount {
+    pub key: String,
+    pub amount: String,
+}
+
+/// A funder's figures in one currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortfolioTotals {
+    pub currency: String,
+    pub advanced: String,
+    pub outstanding: String,
+    /// Discounts of advances repaid in full.
+    pub yield_earned: String,
+    /// Discounts of advances outstanding, and late fees accrued unpaid.
+    pub yield_to_come: String,
+    pub exposure_by_retailer: Vec<PortfolioAmount>,
+    pub exposure_by_supplier: Vec<PortfolioAmount>,
+    /// Principal outstanding per due date.
+    pub due_by_date: Vec<PortfolioAmount>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortfolioResponse {
+    pub funder_id: String,
+    pub advances: Vec<PortfolioAdvance>,
+    pub totals: Vec<PortfolioTotals>,
+}
+
+impl From<crate::services::funder::Portfolio> for PortfolioResponse {
+    fn from(portfolio: crate::services::funder::Portfolio) -> Self {
+        let amounts = |c: &str, map: Vec<(String, i64)>| {
+            map.into_iter()
+                .map(|(key, minor)| PortfolioAmount {
+                    key,
+                    amount: money(c, minor),
+                })
+                .collect()
+        };
+        PortfolioResponse {
+            funder_id: portfolio.funder_id,
+            advances: portfolio
+                .lines
+                .iter()
+                .map(|l| PortfolioAdvance {
+                    invoice_id: l.invoice_id.clone(),
+                    invoice_number: l.invoice_number.clone(),
+                    supplier_id: l.supplier_id.clone(),
+                    retailer_id: l.retailer_id.clone(),
+                    currency: l.currency.clone(),
+                    principal: money(&l.currency, l.principal_minor),
+                    fee: money(&l.currency, l.fee_minor),
+                    outstanding: money(&l.currency, l.outstanding_minor),
+                    late_fee_unpaid: money(&l.currency, l.late_fee_unpaid_minor),
+                    value_date: l.value_date,
+                    due_date: l.due_date,
+                    status: l.status.as_str().to_string(),
+                    days_past_due: l.days_past_due,
+                    ageing: l.ageing().to_string(),
+                })
+                .collect(),
+            totals: portfolio
+                .totals
+                .into_iter()
+                .map(|(c, t)| PortfolioTotals {
+                    advanced: money(&c, t.advanced_minor),
+                    outstanding: money(&c, t.outstanding_minor),
+                    yield_earned: money(&c, t.yield_earned_minor),
+                    yield_to_come: money(&c, t.yield_to_come_minor),
+                    exposure_by_retailer: amounts(&c, t.exposure_by_retailer.into_iter().collect()),
+                    exposure_by_supplier: amounts(&c, t.exposure_by_supplier.into_iter().collect()),
+                    due_by_date: amounts(
+                        &c,
+                        t.due_by_date
+                            .into_iter()
+                            .map(|(d, m)| (d.to_string(), m))
+                            .collect(),
+                    ),
+                    currency: c,
+                })
+                .collect(),
+        }
+    }
+}

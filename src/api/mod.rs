@@ -4,6 +4,7 @@ pub mod auth;
 pub mod body;
 pub mod dto;
 pub mod error;
+pub mod funders;
 pub mod idempotency;
 pub mod invoices;
 pub mod journal;
@@ -74,6 +75,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route(
                     "/funders/{funder_id}/deposits",
                     web::post().to(parties::deposit),
+                )
+                .route(
+                    "/funders/{funder_id}/portfolio",
+                    web::get().to(funders::portfolio),
+                )
+                .route(
+                    "/funders/{funder_id}/portfolio.csv",
+                    web::get().to(funders::portfolio_csv),
                 )
                 .route("/api-keys", web::post().to(parties::create_api_key))
                 .route(

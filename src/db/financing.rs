@@ -307,6 +307,19 @@ pub fn advance(
         .optional()?)
 }
 
+/// Every advance funder `funder_id` made, with its invoice, oldest due first.
+pub fn advances_of_funder(
+    connection: &mut DbConnection,
+    funder_id: &str,
+) -> Result<Vec<(AdvanceRow, InvoiceRow)>, DbError> {
+    Ok(advances::table
+        .inner_join(invoices::table.on(invoices::invoice_id.eq(advances::invoice_id)))
+        .filter(advances::funder_id.eq(funder_id))
+        .order((advances::due_date, advances::invoice_id))
+        .select((AdvanceRow::as_select(), InvoiceRow::as_select()))
+        .load(connection)?)
+}
+
 /// Principal outstanding in a programme, of one supplier or retailer in it
 /// or, with [`WHOLE_PROGRAM`], of all of it.
 pub fn exposure_minor(

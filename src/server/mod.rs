@@ -231,7 +231,11 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     } else {
         "standby"
     };
-    let writer = ledger.writer_url().unwrap_or_else(|| "unknown".into());
+    let writer = match (ledger.writer_url(), ledger.is_writer()) {
+        (Some(url), _) => url,
+        (None, true) => "this instance".into(),
+        (None, false) => "unknown".into(),
+    };
     Ok(HttpResponse::Ok().content_type("text/plain").body(format!(
         "ready\nrole: {role}\nwriter: {writer}\nepoch: {}\ntakeovers: {}\n",
         ledger.epoch(),

@@ -35,7 +35,7 @@ const OPERATOR: &str = "op-treasury";
 
 /// Web users of the demo: (e-mail, password, party, role). The passwords are
 /// public (README) because the demo's data is.
-pub const DEMO_USERS: [(&str, &str, &str, Role); 4] = [
+pub const DEMO_USERS: [(&str, &str, &str, Role); 5] = [
     (
         "anna@acme-textiles.example",
         "demo-supplier-2026",
@@ -60,6 +60,13 @@ pub const DEMO_USERS: [(&str, &str, &str, Role); 4] = [
         "demo-payments-2026",
         "op-treasury",
         Role::Operator,
+    ),
+    // The funder's credit team: its portfolio.
+    (
+        "credit@nordbank.example",
+        "demo-funder-2026",
+        "fund-nord",
+        Role::Funder,
     ),
 ];
 const RETAILER: &str = "ret-hansa";

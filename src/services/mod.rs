@@ -43,6 +43,7 @@ pub mod api_keys;
 pub mod clock;
 pub mod demo;
 pub mod export;
+pub mod funder;
 pub mod log_reads;
 pub mod users;
 pub mod webhooks;

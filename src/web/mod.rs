@@ -3,6 +3,7 @@
 //! step, no JavaScript needed.
 
 pub mod bank_account;
+pub mod funder;
 pub mod invoice;
 pub mod lists;
 pub mod operator;
@@ -76,6 +77,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(bank_account::request),
         )
         .route("/supplier/statement.csv", web::get().to(statement::csv))
+        .route("/funder/", web::get().to(funder::portfolio))
+        .route(
+            "/funder/portfolio.csv",
+            web::get().to(funder::portfolio_csv),
+        )
         .route("/retailer/", web::get().to(retailer::payables))
         .route(
             "/retailer/payables/{invoice_id}/confirm",

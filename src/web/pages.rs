@@ -40,7 +40,8 @@ impl Layout {
                 ("/operator/", "Set-up"),
                 ("/ledger", "Ledger"),
             ],
-            Role::Funder | Role::Auditor => &[("/ledger", "Ledger")],
+            Role::Funder => &[("/funder/", "Portfolio"), ("/ledger", "Ledger")],
+            Role::Auditor => &[("/ledger", "Ledger")],
         };
         Layout {
             title: title.into(),

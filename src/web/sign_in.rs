@@ -67,7 +67,8 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Supplier => "/supplier/",
         Role::Retailer => "/retailer/",
         Role::Operator => "/operator/",
-        Role::Funder | Role::Auditor => "/ledger",
+        Role::Funder => "/funder/",
+        Role::Auditor => "/ledger",
     }
 }
 

@@ -366,3 +366,39 @@ impl Client {
         (status, response.json().unwrap_or(serde_json::Value::Null))
     }
 }
+
+/// Signs in through the web form at `base`: the session cookie
+/// (`name=value`) and where the server sent the browser.
+pub fn web_sign_in(base: &str, email: &str, password: &str) -> (String, String) {
+    let browser = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = browser.get(format!("{base}/")).send().unwrap();
+    let form_cookie = first_cookie(&page);
+    let html = page.text().unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF token on the sign-in page")
+        .to_string();
+    let signed_in = browser
+        .post(format!("{base}/sign-in"))
+        .header("Cookie", form_cookie)
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303, "signing in as {email}");
+    let location = signed_in.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    (first_cookie(&signed_in), location)
+}
+
+/// The `name=value` of a response's first Set-Cookie.
+fn first_cookie(response: &reqwest::blocking::Response) -> String {
+    let header = response.headers()["set-cookie"].to_str().unwrap();
+    header.split(';').next().unwrap().to_string()
+}
