@@ -164,6 +164,8 @@ pub struct Claim {
     key: String,
     request_sha256: String,
     held: std::sync::Arc<InFlight>,
+    /// The writer epoch the key was checked under.
+    epoch: u64,
     stored_by_writer: std::sync::atomic::AtomicBool,
 }
 
@@ -218,7 +220,7 @@ impl Claim {
             })
         });
         let outcome = ledger
-            .submit_answered(command, recorder, Box::new(self.held.clone()))
+            .submit_answered(command, recorder, Box::new(self.held.clone()), self.epoch)
             .await;
         if matches!(
             outcome,
@@ -350,6 +352,12 @@ where
     let scope = hex::encode(Sha256::digest(&credential));
     let request_sha256 = request_sha256(request, body);
 
+    // The index is the writer's as of an epoch: a command checked against it
+    // runs under that epoch only (`Ledger::submit_answered`).
+    if state.ledger.is_writer() {
+        state.follow_writer().await?;
+    }
+    let epoch = state.followed_epoch();
     let held = state
         .idempotency
         .claim(&scope, &key, &request_sha256)
@@ -368,6 +376,7 @@ where
         key: key.clone(),
         request_sha256: request_sha256.clone(),
         held,
+        epoch,
         stored_by_writer: Default::default(),
     });
     request.extensions_mut().insert(claim.clone());

@@ -322,6 +322,8 @@ struct Submission {
     command: Box<dyn Command>,
     recorder: Option<AnswerRecorder>,
     held: Option<Held>,
+    /// The writer epoch the caller requires (see [`Ledger::submit_answered`]).
+    epoch: Option<u64>,
     reply: oneshot::Sender<Result<Receipt, LedgerError>>,
 }
 
@@ -435,7 +437,7 @@ impl Ledger {
 
     /// Sends a command and waits for its receipt (or its error).
     pub async fn submit(&self, command: impl Command) -> Result<Receipt, LedgerError> {
-        self.submit_with(Box::new(command), None, None).await
+        self.submit_with(Box::new(command), None, None, None).await
     }
 
     /// Sends a command whose answer `recorder` builds; the writer stores that
@@ -443,13 +445,20 @@ impl Ledger {
     /// refusal). If the batch is not committed, the caller gets an
     /// `Inconsistent` error and nothing is stored. The writer drops `held`
     /// once the outcome is settled, whether or not the caller still waits.
+    ///
+    /// The command runs only under the writer `epoch` (`Ledger::epoch`) the
+    /// caller checked its Idempotency-Key against; under another (this
+    /// instance took over meanwhile, and the last writer may have stored the
+    /// key's answer) it is refused with `Standby`, and the retry checks the
+    /// key again.
     pub async fn submit_answered(
         &self,
         command: impl Command,
         recorder: AnswerRecorder,
         held: Held,
+        epoch: u64,
     ) -> Result<Receipt, LedgerError> {
-        self.submit_with(Box::new(command), Some(recorder), Some(held))
+        self.submit_with(Box::new(command), Some(recorder), Some(held), Some(epoch))
             .await
     }
 
@@ -458,6 +467,7 @@ impl Ledger {
         command: Box<dyn Command>,
         recorder: Option<AnswerRecorder>,
         held: Option<Held>,
+        epoch: Option<u64>,
     ) -> Result<Receipt, LedgerError> {
         self.writing()?;
         let (reply, answer) = oneshot::channel();
@@ -466,6 +476,7 @@ impl Ledger {
                 command,
                 recorder,
                 held,
+                epoch,
                 reply,
             }))
             .await
@@ -555,6 +566,7 @@ impl Ledger {
                     command,
                     recorder: None,
                     held: None,
+                    epoch: None,
                     reply,
                 }))
                 .await;
@@ -579,6 +591,7 @@ impl Ledger {
                 command: Box::new(command),
                 recorder: None,
                 held: None,
+                epoch: None,
                 reply,
             }))
             .map_err(|_| LedgerError::Closed)?;
@@ -1107,9 +1120,20 @@ impl Writer {
         // so that a caller's next request finds its claim freed (see `Held`).
         let mut held = Vec::new();
         for submission in batch {
+            if submission
+                .epoch
+                .is_some_and(|epoch| epoch != self.epoch as u64)
+            {
+                // Checked against another writer's keys: not run here.
+                let _ = submission.reply.send(Err(LedgerError::Standby));
+                continue;
+            }
             commands.push((submission.command, submission.recorder));
             replies.push(submission.reply);
             held.extend(submission.held);
+        }
+        if commands.is_empty() {
+            return true;
         }
         let mut outcomes: Vec<Result<Receipt, LedgerError>> = Vec::with_capacity(commands.len());
         self.counters.batches.fetch_add(1, Ordering::Relaxed);

@@ -192,6 +192,18 @@ async fn from_another_instance(
     if let Some(address) = client {
         request.extensions_mut().insert(ClientAddress(address));
     }
+    if !state.ledger.is_writer() {
+        // Sent here as the writer, which this instance is not (any more, or
+        // not yet): nothing of it runs; the sender tries again.
+        let mut refused = request
+            .error_response(ApiError::from(crate::ledger::LedgerError::Standby))
+            .map_into_boxed_body();
+        refused.headers_mut().insert(
+            header::HeaderName::from_static(STANDBY_HEADER),
+            header::HeaderValue::from_static("1"),
+        );
+        return Ok(refused);
+    }
     let mut response = next.call(request).await?.map_into_boxed_body();
     if response.response().extensions().contains::<NeedsWriter>() {
         response.headers_mut().insert(

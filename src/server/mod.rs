@@ -82,6 +82,12 @@ impl AppState {
         self.followed_epoch.store(epoch, Ordering::Release);
         Ok(())
     }
+
+    /// The writer epoch `keys` and `idempotency` were last loaded for.
+    pub fn followed_epoch(&self) -> u64 {
+        self.followed_epoch
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 /// How a served instance is set up beyond its database and ledger.
