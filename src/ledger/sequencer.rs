@@ -969,14 +969,21 @@ fn load_frontier(connection: &mut DbConnection, key: &LedgerKey) -> Result<Front
 /// start on a recently edited entry (`scfledger verify` checks them all).
 fn check_tail(connection: &mut DbConnection, size: u64) -> Result<(), LedgerError> {
     let from = size.saturating_sub(limits::TAIL_CHECK_ENTRIES);
-    let rows = log_db::entries_from(connection, from as i64, (size - from) as i64)?;
-    let mut nodes = DbNodes { connection };
-    for (offset, row) in rows.iter().enumerate() {
+    let count = (size - from) as i64;
+    // Two reads: the entries, and their leaves as the tree stores them.
+    let rows = log_db::entries_from(connection, from as i64, count)?;
+    let leaves = log_db::nodes_between(connection, 0, from as i64, count)?;
+    if rows.len() != count as usize || leaves.len() != count as usize {
+        return Err(LedgerError::Inconsistent(format!(
+            "the log's last {count} entries or their leaves are missing: run `scfledger verify`"
+        )));
+    }
+    for (offset, (row, (index, leaf_hex))) in rows.iter().zip(&leaves).enumerate() {
         let seq = from + offset as u64;
-        use merkle::NodeSource as _;
-        if row.seq as u64 != seq
-            || nodes.perfect(0, seq)? != entry_leaf_hash(row.canonical.as_bytes())
-        {
+        let matches = row.seq as u64 == seq
+            && *index as u64 == seq
+            && hex::encode(entry_leaf_hash(row.canonical.as_bytes())) == *leaf_hex;
+        if !matches {
             return Err(LedgerError::Inconsistent(format!(
                 "entry {seq} does not match the signed tree: the log was edited; run `scfledger verify`"
             )));
