@@ -139,6 +139,11 @@ pub const PAYOUTS_PER_BATCH_MAX: usize = 2_000;
 pub const SWEEP_INVOICES_MAX: i64 = 10_000;
 /// Postings one paid invoice adds to a payment entry at most, before debt recoveries.
 pub const POSTINGS_PER_PAID_INVOICE_MAX: usize = 5;
+/// Most funders of one programme. Each funder's share of a paid invoice
+/// adds two postings (its principal and its cash), so a payment over many
+/// invoices of syndicated programmes may need to be applied in parts to fit
+/// `POSTINGS_PER_ENTRY_MAX`; the entry is refused whole, with that count, if not.
+pub const PROGRAM_FUNDERS_MAX: usize = 5;
 /// Most invoices one payment may be applied to. A paid invoice takes up to
 /// `POSTINGS_PER_PAID_INVOICE_MAX` postings (receivable, principal, cash,
 /// reserve, payout), and they all must fit one entry beside the bank's line

@@ -1250,7 +1250,7 @@ fn a_funder_sees_its_own_portfolio_to_the_cent() {
         assert_eq!(rows.len(), 3, "{csv}");
         assert_eq!(
             rows[1],
-            format!("INV-B,{b},sup-acme,ret-hansa,EUR,4500.00,67.50,4500.00,0.00,2026-01-01,2026-02-15,financed,0,current")
+            format!("INV-B,{b},sup-acme,ret-hansa,EUR,4500.00,67.50,4500.00,0.00,2026-01-01,2026-02-15,financed,0,current,0.00,false")
         );
         // The operator and auditors see it; no other party does, another
         // funder included.

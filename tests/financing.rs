@@ -123,6 +123,7 @@ impl Scenario {
             retailer_limit: limit,
             supplier_limit_fixed: Some(supplier_limit_fixed.unwrap_or(limit)),
             supplier_limit_multiple: None,
+            syndicate: None,
         };
         scenario.ok(CreateProgram::parse(&op, &fields).unwrap());
         scenario.ok(EnrolSupplier::parse(operator(), "prog-hansa", "sup-acme").unwrap());
@@ -723,6 +724,7 @@ fn a_retailer_with_a_key_must_sign_its_confirmations() {
             retailer_limit: "1000.00",
             supplier_limit_fixed: None,
             supplier_limit_multiple: Some("2.5"),
+            syndicate: None,
         };
         s.ok(CreateProgram::parse(&operator().party, &fields).unwrap());
         s.ok(EnrolSupplier::parse(operator(), "prog-signed", "sup-acme").unwrap());

@@ -941,6 +941,7 @@ fn records_in_memory_follow_only_what_commits() {
                     retailer_limit: "1000.00",
                     supplier_limit_fixed: Some("1000.00"),
                     supplier_limit_multiple: None,
+                    syndicate: None,
                 },
             )
             .unwrap(),

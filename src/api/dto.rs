@@ -219,10 +219,37 @@ pub struct ProgramRequest {
     pub supplier_limit_fixed: Option<String>,
     /// k × invoices settled in the trailing 180 days.
     pub supplier_limit_multiple: Option<String>,
+    /// How advances are shared between the funders: `single` (the default),
+    /// `priority` (the first funder in order that can take the whole
+    /// advance) or `pro_rata` (by commitment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<String>,
+    /// The funders in order, the lead (`funder_id`) first; omit for
+    /// `funder_id` alone, committed to the programme limit. A reader sees
+    /// the funders it may: all for the operator, auditors and the retailer,
+    /// its own for a funder, none for a supplier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funders: Option<Vec<ProgramFunderRequest>>,
+}
+
+/// One funder of a programme.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramFunderRequest {
+    pub funder_id: String,
+    /// The most principal it funds outstanding in the programme.
+    pub commitment: String,
+    /// Its concentration limits: the most principal outstanding on this
+    /// retailer, and on any one supplier, across its programmes in this currency.
+    #[serde(default)]
+    pub retailer_limit: Option<String>,
+    #[serde(default)]
+    pub supplier_limit: Option<String>,
 }
 
 impl From<ProgramRow> for ProgramRequest {
     fn from(row: ProgramRow) -> Self {
+        let currency = row.currency.clone();
         ProgramRequest {
             supplier_limit_fixed: row
                 .supplier_limit_fixed_minor
@@ -243,6 +270,23 @@ impl From<ProgramRow> for ProgramRequest {
             default_days: i64::from(row.default_days),
             recourse: row.recourse,
             supplier_limit_multiple: row.supplier_limit_multiple,
+            allocation: Some(row.allocation.clone()),
+            funders: serde_json::from_str::<Vec<crate::domain::syndicate::ProgramFunder>>(
+                &row.funders,
+            )
+            .ok()
+            .map(|funders| {
+                let c = &currency;
+                funders
+                    .into_iter()
+                    .map(|f| ProgramFunderRequest {
+                        funder_id: f.funder_id,
+                        commitment: money(c, f.commitment_minor),
+                        retailer_limit: f.retailer_limit_minor.map(|m| money(c, m)),
+                        supplier_limit: f.supplier_limit_minor.map(|m| money(c, m)),
+                    })
+                    .collect()
+            }),
         }
     }
 }
@@ -572,6 +616,10 @@ pub struct PortfolioAdvance {
     pub fee: String,
     pub outstanding: String,
     pub late_fee_unpaid: String,
+    pub late_fee_paid: String,
+    /// Whether other funders share the advance (these are the funder's
+    /// own share's figures).
+    pub shared: bool,
     pub value_date: chrono::NaiveDate,
     pub due_date: chrono::NaiveDate,
     pub status: String,
@@ -593,7 +641,7 @@ pub struct PortfolioTotals {
     pub currency: String,
     pub advanced: String,
     pub outstanding: String,
-    /// Discounts of advances repaid in full.
+    /// Discounts of advances repaid in full, and late fees paid.
     pub yield_earned: String,
     /// Discounts of advances outstanding, and late fees accrued unpaid.
     pub yield_to_come: String,
@@ -635,6 +683,8 @@ impl From<crate::services::funder::Portfolio> for PortfolioResponse {
                     fee: money(&l.currency, l.fee_minor),
                     outstanding: money(&l.currency, l.outstanding_minor),
                     late_fee_unpaid: money(&l.currency, l.late_fee_unpaid_minor),
+                    late_fee_paid: money(&l.currency, l.late_fee_paid_minor),
+                    shared: l.shared,
                     value_date: l.value_date,
                     due_date: l.due_date,
                     status: l.status.as_str().to_string(),

@@ -15,7 +15,9 @@ use crate::server::AppState;
 use crate::services::api_keys;
 use crate::services::deposit::FunderDeposit;
 use crate::services::party::RegisterParty;
-use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
+use crate::services::program::{
+    CreateProgram, EnrolSupplier, FunderFields, ProgramFields, SyndicateFields,
+};
 use crate::services::reads;
 
 /// Register a party.
@@ -97,7 +99,26 @@ pub async fn create_program(
             retailer_limit: &p.retailer_limit,
             supplier_limit_fixed: p.supplier_limit_fixed.as_deref(),
             supplier_limit_multiple: p.supplier_limit_multiple.as_deref(),
+            syndicate: p.funders.as_ref().map(|funders| SyndicateFields {
+                allocation: p.allocation.as_deref().unwrap_or("single"),
+                funders: funders
+                    .iter()
+                    .map(|f| FunderFields {
+                        funder_id: &f.funder_id,
+                        commitment: &f.commitment,
+                        retailer_limit: f.retailer_limit.as_deref(),
+                        supplier_limit: f.supplier_limit.as_deref(),
+                    })
+                    .collect(),
+            }),
         };
+        if p.funders.is_none() && p.allocation.as_deref().is_some_and(|a| a != "single") {
+            return Err(crate::services::common::invalid(
+                "funders",
+                "a programme of several funders lists them in funders",
+            )
+            .into());
+        }
         let command = CreateProgram::parse(&principal.party, &fields)?;
         let id = p.program_id.clone();
         idempotency::submit(&request, &state.ledger, command, move |receipt| {

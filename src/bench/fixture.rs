@@ -60,6 +60,7 @@ pub fn program_terms<'a>(program_id: &'a str, retailer_id: &'a str) -> ProgramFi
         retailer_limit: "100000000000.00",
         supplier_limit_fixed: Some("100000000000.00"),
         supplier_limit_multiple: None,
+        syndicate: None,
     }
 }
 

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 
 use super::{joined, median, Scratch};
 use crate::db::financing::{
-    self as fin_db, AdvanceRow, InvoiceRow, PartyRow, PayoutRow, ProgramRow,
+    self as fin_db, AdvanceRow, AdvanceShareRow, InvoiceRow, PartyRow, PayoutRow, ProgramRow,
 };
 use crate::db::payouts as payouts_db;
 use crate::db::{self, DbConnection};
@@ -127,6 +127,11 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
             supplier_limit_fixed_minor: Some(i64::MAX / 4),
             supplier_limit_multiple: None,
             created_seq: 0,
+            allocation: "single".into(),
+            funders: format!(
+                r#"[{{"funder_id":"fund-bench","commitment_minor":{}}}]"#,
+                i64::MAX / 4
+            ),
         }],
     )?;
     let issue = NaiveDate::from_ymd_opt(2026, 11, 1).expect("a date");
@@ -201,6 +206,25 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
         db::transaction(connection, |connection| {
             fin_db::replace_invoices(connection, &invoice_rows)?;
             fin_db::replace_advances(connection, &advance_rows)?;
+            let shares: Vec<AdvanceShareRow> = advance_rows
+                .iter()
+                .map(|a| AdvanceShareRow {
+                    invoice_id: a.invoice_id.clone(),
+                    funder_id: a.funder_id.clone(),
+                    rank: 0,
+                    program_id: a.program_id.clone(),
+                    supplier_id: a.supplier_id.clone(),
+                    retailer_id: a.retailer_id.clone(),
+                    currency: a.currency.clone(),
+                    principal_minor: a.principal_minor,
+                    fee_minor: a.fee_minor,
+                    net_minor: a.net_minor,
+                    principal_outstanding_minor: a.principal_outstanding_minor,
+                    late_fee_unpaid_minor: 0,
+                    late_fee_paid_minor: 0,
+                })
+                .collect();
+            fin_db::replace_shares(connection, &shares)?;
             payouts_db::replace_payouts(connection, &payout_rows)?;
             Ok::<_, anyhow::Error>(())
         })?;

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{
-    advances, entry_parties, exposures, invoice_entries, invoices, log_entries, parties,
+    advance_shares, advances, entry_parties, exposures, invoice_entries, invoices, log_entries, parties,
     payout_batches, payouts, program_members, programs, supplier_debts,
 };
 use super::{DbConnection, DbError};
@@ -55,6 +55,10 @@ pub struct ProgramRow {
     pub supplier_limit_fixed_minor: Option<i64>,
     pub supplier_limit_multiple: Option<String>,
     pub created_seq: i64,
+    /// `single`, `priority`, `pro_rata` or `buyer_funded` (`domain::syndicate`).
+    pub allocation: String,
+    /// The funders in order, as JSON (`domain::syndicate::ProgramFunder`).
+    pub funders: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
@@ -106,6 +110,42 @@ pub struct AdvanceRow {
     pub late_fee_unpaid_minor: i64,
     pub late_accrued_through: NaiveDate,
     pub accepted_seq: i64,
+}
+
+/// One funder's share of an advance (`domain::syndicate`): what it paid,
+/// what it earns, and what of it is outstanding.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = advance_shares, treat_none_as_default_value = false)]
+pub struct AdvanceShareRow {
+    pub invoice_id: InvoiceId,
+    pub funder_id: PartyId,
+    /// Its place in the programme's order; 0 is the lead funder.
+    pub rank: i32,
+    pub program_id: ProgramId,
+    pub supplier_id: PartyId,
+    pub retailer_id: PartyId,
+    pub currency: String,
+    pub principal_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
+    pub principal_outstanding_minor: i64,
+    pub late_fee_unpaid_minor: i64,
+    pub late_fee_paid_minor: i64,
+}
+
+impl AdvanceShareRow {
+    /// The advance as this share's funder sees it: its own figures only.
+    pub fn as_seen_in(&self, advance: AdvanceRow) -> AdvanceRow {
+        AdvanceRow {
+            funder_id: self.funder_id.clone(),
+            principal_minor: self.principal_minor,
+            fee_minor: self.fee_minor,
+            net_minor: self.net_minor,
+            principal_outstanding_minor: self.principal_outstanding_minor,
+            late_fee_unpaid_minor: self.late_fee_unpaid_minor,
+            ..advance
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
@@ -307,16 +347,34 @@ pub fn advance(
         .optional()?)
 }
 
-/// Every advance funder `funder_id` made, with its invoice, oldest due first.
-pub fn advances_of_funder(
+/// Every share funder `funder_id` took of an advance, with the advance and
+/// its invoice, oldest due first.
+pub fn shares_of_funder(
     connection: &mut DbConnection,
     funder_id: &str,
-) -> Result<Vec<(AdvanceRow, InvoiceRow)>, DbError> {
-    Ok(advances::table
-        .inner_join(invoices::table.on(invoices::invoice_id.eq(advances::invoice_id)))
-        .filter(advances::funder_id.eq(funder_id))
+) -> Result<Vec<(AdvanceShareRow, AdvanceRow, InvoiceRow)>, DbError> {
+    Ok(advance_shares::table
+        .inner_join(advances::table.on(advances::invoice_id.eq(advance_shares::invoice_id)))
+        .inner_join(invoices::table.on(invoices::invoice_id.eq(advance_shares::invoice_id)))
+        .filter(advance_shares::funder_id.eq(funder_id))
         .order((advances::due_date, advances::invoice_id))
-        .select((AdvanceRow::as_select(), InvoiceRow::as_select()))
+        .select((
+            AdvanceShareRow::as_select(),
+            AdvanceRow::as_select(),
+            InvoiceRow::as_select(),
+        ))
+        .load(connection)?)
+}
+
+/// The shares of an advance, lead funder first.
+pub fn shares_of_advance(
+    connection: &mut DbConnection,
+    invoice_id: &str,
+) -> Result<Vec<AdvanceShareRow>, DbError> {
+    Ok(advance_shares::table
+        .filter(advance_shares::invoice_id.eq(invoice_id))
+        .order(advance_shares::rank)
+        .select(AdvanceShareRow::as_select())
         .load(connection)?)
 }
 
@@ -355,7 +413,7 @@ pub fn open_debts(
     let rows: Vec<SupplierDebtRow> = supplier_debts::table
         .filter(supplier_debts::supplier_id.eq(supplier_id))
         .filter(supplier_debts::currency.eq(currency))
-        .order(supplier_debts::created_seq)
+        .order((supplier_debts::created_seq, supplier_debts::debt_id))
         .select(SupplierDebtRow::as_select())
         .load(connection)?;
     Ok(rows
@@ -480,6 +538,20 @@ pub fn replace_advances(connection: &mut DbConnection, rows: &[AdvanceRow]) -> R
     replace_rows!(connection, advances, invoice_id, rows)
 }
 
+/// Replaces every share of the advances `rows` are shares of: the shares
+/// of an advance are always written together.
+pub fn replace_shares(
+    connection: &mut DbConnection,
+    rows: &[AdvanceShareRow],
+) -> Result<(), DbError> {
+    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        let invoices: Vec<&InvoiceId> = chunk.iter().map(|row| &row.invoice_id).collect();
+        diesel::delete(advance_shares::table.filter(advance_shares::invoice_id.eq_any(invoices)))
+            .execute(connection)?;
+    }
+    insert_rows!(connection, advance_shares, rows)
+}
+
 pub fn replace_debts(
     connection: &mut DbConnection,
     rows: &[SupplierDebtRow],
@@ -527,6 +599,13 @@ pub fn every_member(connection: &mut DbConnection) -> Result<Vec<ProgramMemberRo
 pub fn every_advance(connection: &mut DbConnection) -> Result<Vec<AdvanceRow>, DbError> {
     Ok(advances::table
         .select(AdvanceRow::as_select())
+        .load(connection)?)
+}
+
+pub fn every_share(connection: &mut DbConnection) -> Result<Vec<AdvanceShareRow>, DbError> {
+    Ok(advance_shares::table
+        .order((advance_shares::invoice_id, advance_shares::rank))
+        .select(AdvanceShareRow::as_select())
         .load(connection)?)
 }
 
@@ -590,6 +669,7 @@ pub struct FinancingSnapshot {
     pub programs: Vec<ProgramRow>,
     pub invoices: Vec<InvoiceRow>,
     pub advances: Vec<AdvanceRow>,
+    pub shares: Vec<AdvanceShareRow>,
     pub payouts: Vec<PayoutRow>,
     pub payout_batches: Vec<super::payouts::PayoutBatchRow>,
     pub exposures: Vec<ExposureRow>,
@@ -620,6 +700,7 @@ pub fn snapshot(connection: &mut DbConnection) -> Result<FinancingSnapshot, DbEr
             .order(advances::invoice_id)
             .select(AdvanceRow::as_select())
             .load(connection)?,
+        shares: every_share(connection)?,
         payouts: payouts::table
             .order(payouts::payout_id)
             .select(PayoutRow::as_select())
@@ -650,6 +731,7 @@ pub fn replace_snapshot(
     diesel::delete(supplier_debts::table).execute(connection)?;
     diesel::delete(payouts::table).execute(connection)?;
     diesel::delete(super::schema::payout_batches::table).execute(connection)?;
+    diesel::delete(advance_shares::table).execute(connection)?;
     diesel::delete(advances::table).execute(connection)?;
     diesel::delete(exposures::table).execute(connection)?;
     diesel::delete(invoices::table).execute(connection)?;
@@ -663,6 +745,7 @@ pub fn replace_snapshot(
     insert_rows!(connection, programs, &snapshot.programs)?;
     insert_rows!(connection, invoices, &snapshot.invoices)?;
     insert_rows!(connection, advances, &snapshot.advances)?;
+    insert_rows!(connection, advance_shares, &snapshot.shares)?;
     insert_rows!(connection, exposures, &snapshot.exposures)?;
     insert_rows!(connection, payouts, &snapshot.payouts)?;
     insert_rows!(connection, payout_batches, &snapshot.payout_batches)?;
@@ -799,7 +882,15 @@ pub fn list_invoices(
         query = query.filter(invoices::retailer_id.eq(value.clone()));
     }
     if let Some(value) = &filter.funder_id {
-        query = query.filter(invoices::funder_id.eq(value.clone()));
+        // The lead funder's programme, or a share of the advance.
+        let shared = advance_shares::table
+            .filter(advance_shares::funder_id.eq(value.clone()))
+            .select(advance_shares::invoice_id);
+        query = query.filter(
+            invoices::funder_id
+                .eq(value.clone())
+                .or(invoices::invoice_id.eq_any(shared)),
+        );
     }
     if let Some(value) = &filter.program_id {
         query = query.filter(invoices::program_id.eq(value.clone()));

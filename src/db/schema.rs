@@ -108,6 +108,8 @@ diesel::table! {
         supplier_limit_fixed_minor -> Nullable<BigInt>,
         supplier_limit_multiple -> Nullable<Text>,
         created_seq -> BigInt,
+        allocation -> Text,
+        funders -> Text,
     }
 }
 
@@ -151,6 +153,24 @@ diesel::table! {
         late_fee_unpaid_minor -> BigInt,
         late_accrued_through -> Date,
         accepted_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    advance_shares (invoice_id, funder_id) {
+        invoice_id -> Text,
+        funder_id -> Text,
+        rank -> Integer,
+        program_id -> Text,
+        supplier_id -> Text,
+        retailer_id -> Text,
+        currency -> Text,
+        principal_minor -> BigInt,
+        fee_minor -> BigInt,
+        net_minor -> BigInt,
+        principal_outstanding_minor -> BigInt,
+        late_fee_unpaid_minor -> BigInt,
+        late_fee_paid_minor -> BigInt,
     }
 }
 
@@ -241,6 +261,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     programs,
     invoices,
     advances,
+    advance_shares,
     payouts,
     payout_batches,
     exposures,

@@ -9,6 +9,7 @@ pub mod money;
 pub mod party;
 pub mod posting;
 pub mod pricing;
+pub mod syndicate;
 pub mod terms;
 pub mod text;
 pub mod waterfall;

@@ -23,7 +23,7 @@ use chrono::NaiveDate;
 
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing::{
-    self as fin_db, AdvanceRow, DisclosureRow, EntryPartyRow, ExposureRow, InvoiceEntryRow,
+    self as fin_db, AdvanceRow, AdvanceShareRow, DisclosureRow, EntryPartyRow, ExposureRow, InvoiceEntryRow,
     InvoiceRow, PartyRow, PayoutRow, ProgramMemberRow, ProgramRow, SupplierDebtRow, WHOLE_PROGRAM,
 };
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
@@ -82,6 +82,16 @@ pub enum Tally {
     /// Principal outstanding of the advances in a programme, of one
     /// supplier's or retailer's in it, or (`party` `*`) of all of them.
     Exposure { program: ProgramId, party: String },
+    /// Principal outstanding of a funder's shares in a programme (what its
+    /// commitment is used by).
+    FunderCommitted { funder: PartyId, program: ProgramId },
+    /// Principal outstanding of a funder's shares on one retailer or one
+    /// supplier, in a currency, across its programmes (its concentration).
+    FunderExposure {
+        funder: PartyId,
+        currency: String,
+        party: PartyId,
+    },
     /// How many of a supplier's invoices defaulted on a day.
     Defaulted { supplier: PartyId, on: NaiveDate },
     /// Face value less credit notes of a supplier's invoices settled on a
@@ -132,6 +142,23 @@ impl Tally {
             party: party.to_string(),
         }
     }
+
+    /// The tally of a funder's principal outstanding in a programme.
+    pub fn funder_committed(funder: &str, program: &str) -> Tally {
+        Tally::FunderCommitted {
+            funder: PartyId::from(funder),
+            program: ProgramId::from(program),
+        }
+    }
+
+    /// The tally of a funder's principal outstanding on a retailer or a supplier.
+    pub fn funder_exposure(funder: &str, currency: &str, party: &str) -> Tally {
+        Tally::FunderExposure {
+            funder: PartyId::from(funder),
+            currency: currency.to_string(),
+            party: PartyId::from(party),
+        }
+    }
 }
 
 /// What an invoice row adds to the tallies.
@@ -164,6 +191,26 @@ fn advance_tallies(row: &AdvanceRow) -> Vec<(Tally, i64)> {
         .collect()
 }
 
+/// What a funder's share adds to the tallies: its principal outstanding, to
+/// the funder's use of its commitment and to its exposure on the retailer
+/// and on the supplier.
+fn share_tallies(row: &AdvanceShareRow) -> Vec<(Tally, i64)> {
+    let (funder, currency) = (row.funder_id.as_str(), row.currency.as_str());
+    let outstanding = row.principal_outstanding_minor;
+    vec![
+        (Tally::funder_committed(funder, &row.program_id), outstanding),
+        (Tally::funder_exposure(funder, currency, &row.retailer_id), outstanding),
+        (Tally::funder_exposure(funder, currency, &row.supplier_id), outstanding),
+    ]
+}
+
+/// What an advance and its shares add to the tallies.
+fn financing_tallies(row: &AdvanceRow, shares: &[AdvanceShareRow]) -> Vec<(Tally, i64)> {
+    let mut tallies = advance_tallies(row);
+    tallies.extend(shares.iter().flat_map(share_tallies));
+    tallies
+}
+
 /// Adds `delta` to `tally` in `tallies`, dropping a sum that comes to zero.
 fn add_tally(tallies: &mut BTreeMap<Tally, i64>, tally: Tally, delta: i64) {
     if delta == 0 {
@@ -193,6 +240,8 @@ pub struct Changes {
     invoices: Table<InvoiceId, InvoiceRow>,
     fingerprints: HashMap<String, InvoiceId>,
     advances: Table<InvoiceId, AdvanceRow>,
+    /// The funders' shares of each advance, lead funder first.
+    shares: Table<InvoiceId, Vec<AdvanceShareRow>>,
     debts: Table<DebtId, SupplierDebtRow>,
     bank_lines: Table<BankLineId, BankLineRow>,
     payouts: Table<PayoutId, PayoutRow>,
@@ -240,15 +289,25 @@ impl Changes {
         self.invoices.put(row.invoice_id.clone(), row);
     }
 
-    /// Puts the new image of an advance, as [`Changes::put_invoice`] does.
-    pub fn put_advance(&mut self, row: AdvanceRow, batch: &Changes, committed: &Records) {
+    /// Puts the new image of an advance and of its funders' shares, as
+    /// [`Changes::put_invoice`] does: they always change together.
+    pub fn put_advance(
+        &mut self,
+        row: AdvanceRow,
+        shares: Vec<AdvanceShareRow>,
+        batch: &Changes,
+        committed: &Records,
+    ) {
         let view = View {
             command: self,
             batch,
             committed,
         };
-        let before = view.advance(&row.invoice_id).map(advance_tallies);
-        self.retally(before, advance_tallies(&row));
+        let before = view
+            .advance(&row.invoice_id)
+            .map(|old| financing_tallies(old, view.shares(&row.invoice_id)));
+        self.retally(before, financing_tallies(&row, &shares));
+        self.shares.put(row.invoice_id.clone(), shares);
         self.advances.put(row.invoice_id.clone(), row);
     }
 
@@ -319,6 +378,7 @@ impl Changes {
         self.invoices.absorb(later.invoices);
         self.fingerprints.extend(later.fingerprints);
         self.advances.absorb(later.advances);
+        self.shares.absorb(later.shares);
         self.debts.absorb(later.debts);
         self.bank_lines.absorb(later.bank_lines);
         self.payouts.absorb(later.payouts);
@@ -349,6 +409,8 @@ impl Changes {
         fin_db::replace_invoices(connection, &invoices)?;
         let advances = self.advances.take_unwritten();
         fin_db::replace_advances(connection, &advances)?;
+        let shares: Vec<AdvanceShareRow> = self.shares.take_unwritten().concat();
+        fin_db::replace_shares(connection, &shares)?;
         let debts = self.debts.take_unwritten();
         fin_db::replace_debts(connection, &debts)?;
         let bank_lines = self.bank_lines.take_unwritten();
@@ -365,7 +427,7 @@ impl Changes {
                     party_id: party,
                     principal_outstanding_minor: delta,
                 }),
-                Tally::Defaulted { .. } | Tally::Settled { .. } => None,
+                _ => None,
             })
             .collect();
         fin_db::add_exposures(connection, &exposures)?;
@@ -391,6 +453,7 @@ pub struct Records {
     invoices: HashMap<InvoiceId, InvoiceRow>,
     fingerprints: HashMap<String, InvoiceId>,
     advances: HashMap<InvoiceId, AdvanceRow>,
+    shares: HashMap<InvoiceId, Vec<AdvanceShareRow>>,
     debts: HashMap<DebtId, SupplierDebtRow>,
     /// Each supplier's debts, for netting them from its payouts.
     debts_of: HashMap<PartyId, BTreeSet<DebtId>>,
@@ -425,8 +488,16 @@ impl Records {
             }
             records.invoices.insert(row.invoice_id.clone(), row);
         }
+        for row in fin_db::every_share(connection)? {
+            records
+                .shares
+                .entry(row.invoice_id.clone())
+                .or_default()
+                .push(row);
+        }
         for row in fin_db::every_advance(connection)? {
-            for (tally, sum) in advance_tallies(&row) {
+            let shares = records.shares.get(&row.invoice_id).map_or(&[][..], |s| s);
+            for (tally, sum) in financing_tallies(&row, shares) {
                 add_tally(&mut records.tallies, tally, sum);
             }
             records.advances.insert(row.invoice_id.clone(), row);
@@ -503,7 +574,7 @@ impl Records {
                 Tally::Exposure { program, party } => {
                     Some(((program.clone(), party.clone()), *sum))
                 }
-                Tally::Defaulted { .. } | Tally::Settled { .. } => None,
+                _ => None,
             })
             .collect()
     }
@@ -516,6 +587,7 @@ impl Records {
         self.fingerprints.extend(changes.fingerprints);
         self.invoices.extend(changes.invoices.rows);
         self.advances.extend(changes.advances.rows);
+        self.shares.extend(changes.shares.rows);
         for row in changes.debts.rows.into_values() {
             self.put_debt(row);
         }
@@ -539,6 +611,12 @@ impl Records {
             "advance on invoice",
             &self.advances,
             &other.advances,
+            &mut lines,
+        );
+        differ(
+            "funders' shares of the advance on invoice",
+            &self.shares,
+            &other.shares,
             &mut lines,
         );
         differ("debt", &self.debts, &other.debts, &mut lines);
@@ -656,6 +734,13 @@ impl<'a> View<'a> {
 
     pub fn advance(&self, invoice_id: &str) -> Option<&'a AdvanceRow> {
         self.find(|c| &c.advances, |r| &r.advances, invoice_id)
+    }
+
+    /// The funders' shares of the advance on an invoice, lead funder first
+    /// (none when it is not financed).
+    pub fn shares(&self, invoice_id: &str) -> &'a [AdvanceShareRow] {
+        self.find(|c| &c.shares, |r| &r.shares, invoice_id)
+            .map_or(&[], |shares| shares.as_slice())
     }
 
     pub fn debt(&self, debt_id: &str) -> Option<&'a SupplierDebtRow> {

@@ -24,7 +24,7 @@ use super::merkle::{self, Frontier, Hash, MemoryNodes, ProofError};
 use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
 use super::records::{Changes, View};
 use super::state::{BalanceKey, WriterState};
-use crate::db::financing::{AdvanceRow, InvoiceRow};
+use crate::db::financing::{AdvanceRow, AdvanceShareRow, InvoiceRow};
 use crate::db::head as head_db;
 use crate::db::idempotency as idempotency_db;
 use crate::db::log::{
@@ -197,10 +197,12 @@ impl<'a> BatchContext<'a> {
         self.changes.put_invoice(row, self.batch_changes, committed);
     }
 
-    /// Puts the new image of an advance into this command's changes.
-    pub fn put_advance(&mut self, row: AdvanceRow) {
+    /// Puts the new image of an advance and its funders' shares into this
+    /// command's changes.
+    pub fn put_advance(&mut self, row: AdvanceRow, shares: Vec<AdvanceShareRow>) {
         let committed = &self.state.records;
-        self.changes.put_advance(row, self.batch_changes, committed);
+        self.changes
+            .put_advance(row, shares, self.batch_changes, committed);
     }
 
     /// This command's changes, for replay to apply once the entry is projected.

@@ -3,6 +3,7 @@
 //! `stored` holds the projections' own loaders, whose failures mean the
 //! projections disagree with the log.
 
+use crate::domain::syndicate::{AllocationRule, ProgramFunder};
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -246,6 +247,28 @@ pub fn program_terms(program: &ProgramRow) -> Result<ProgramTerms, LedgerError> 
         retailer_limit_minor: program.retailer_limit_minor,
         supplier_limit,
     })
+}
+
+/// A programme's allocation rule and its funders in order, lead first.
+pub fn program_syndicate(
+    program: &ProgramRow,
+) -> Result<(AllocationRule, Vec<ProgramFunder>), LedgerError> {
+    let corrupt = |what: &str| {
+        LedgerError::Inconsistent(format!(
+            "programme {}: stored {what} does not parse",
+            program.program_id
+        ))
+    };
+    let rule = program
+        .allocation
+        .parse()
+        .map_err(|_| corrupt("allocation rule"))?;
+    let funders: Vec<ProgramFunder> =
+        serde_json::from_str(&program.funders).map_err(|_| corrupt("funders"))?;
+    if funders.is_empty() {
+        return Err(corrupt("funders"));
+    }
+    Ok((rule, funders))
 }
 
 /// Parses a `YYYY-MM-DD` date field.

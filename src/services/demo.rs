@@ -389,6 +389,7 @@ fn seed_program(seeder: &mut Seeder<'_>) -> Result<(), LedgerError> {
         retailer_limit: "2000000.00",
         supplier_limit_fixed: Some("250000.00"),
         supplier_limit_multiple: None,
+        syndicate: None,
     };
     let operator_id = seeder.operator_id();
     seeder.submit(CreateProgram::parse(&operator_id, &program)?)?;

@@ -85,6 +85,8 @@ pub fn parties_of(
                 ]
                 .map(|id| id.to_string()),
             );
+            let shares = context.records().shares(&invoice_id);
+            parties.extend(shares.iter().map(|share| share.funder_id.to_string()));
         }
     }
     if entry.actor != "system" {
@@ -101,6 +103,10 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
     if matches!(event, Event::JournalPosted(_)) {
         return Ok(());
     }
+    // Projected first: who an entry concerns is read from the records as
+    // the entry leaves them (an advance makes its invoice the funder's that
+    // took it).
+    project(context, seq, event.clone())?;
     let parties: Vec<String> = parties_of(context, entry)?.into_iter().collect();
     let changes = context.changes();
     changes.add_entry_parties(
@@ -141,7 +147,7 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
         parties: readers,
         at: entry.at.naive_utc(),
     });
-    project(context, seq, event)
+    Ok(())
 }
 
 /// Applies one event to the projections: each kind by its aggregate. The

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use crate::db::financing::{
-    self as fin_db, AdvanceRow, InvoiceFilter, InvoiceRow, PartyRow, ProgramRow,
+    self as fin_db, AdvanceRow, AdvanceShareRow, InvoiceFilter, InvoiceRow, PartyRow, ProgramRow,
 };
 use crate::db::log::{self as log_db, BalanceRow, PostingRow};
 use crate::db::{DbConnection, DbError};
@@ -25,27 +25,45 @@ fn sees_everything(principal: &Principal) -> bool {
     matches!(principal.role, Role::Operator | Role::Auditor)
 }
 
-/// Whether `principal` may see this invoice.
-pub fn may_see_invoice(principal: &Principal, invoice: &InvoiceRow) -> bool {
+/// Whether `principal` may see this invoice, whose advance (if any) the
+/// funders `shares` hold: a funder sees the invoices of its programmes
+/// until another funder finances them, and those it holds a share of.
+pub fn may_see_invoice(
+    principal: &Principal,
+    invoice: &InvoiceRow,
+    shares: &[AdvanceShareRow],
+) -> bool {
     let party = principal.party.as_str();
     match principal.role {
         Role::Operator | Role::Auditor => true,
         Role::Supplier => invoice.supplier_id == party,
         Role::Retailer => invoice.retailer_id == party,
-        Role::Funder => invoice.funder_id == party,
+        Role::Funder => {
+            invoice.funder_id == party || shares.iter().any(|share| share.funder_id == party)
+        }
     }
 }
 
-/// An invoice with its advance, if the principal may see it.
+/// An invoice with its advance as the principal may see it: whole for its
+/// supplier, the operator and auditors; a funder's own share of it for a
+/// funder that shares it with others.
 pub fn invoice(
     connection: &mut DbConnection,
     principal: &Principal,
     invoice_id: &str,
 ) -> Result<(InvoiceRow, Option<AdvanceRow>), ReadError> {
+    let shares = fin_db::shares_of_advance(connection, invoice_id)?;
     let invoice = fin_db::invoice(connection, invoice_id)?
-        .filter(|i| may_see_invoice(principal, i))
+        .filter(|i| may_see_invoice(principal, i, &shares))
         .ok_or_else(|| not_found("invoice", invoice_id))?;
     let advance = fin_db::advance(connection, invoice_id)?;
+    let advance = match (principal.role, advance) {
+        (Role::Funder, Some(advance)) if shares.len() > 1 => shares
+            .iter()
+            .find(|share| share.funder_id == principal.party.as_str())
+            .map(|share| share.as_seen_in(advance)),
+        (_, advance) => advance,
+    };
     Ok((invoice, advance))
 }
 
@@ -105,14 +123,22 @@ pub fn program(
     let visible = match principal.role {
         Role::Operator | Role::Auditor => true,
         Role::Retailer => program.retailer_id == party,
-        Role::Funder => program.funder_id == party,
+        Role::Funder => crate::services::common::program_syndicate(&program)
+            .is_ok_and(|(_, funders)| funders.iter().any(|f| f.funder_id == party)),
         Role::Supplier => fin_db::is_member(connection, program_id, party)?,
     };
-    if visible {
-        Ok(program)
-    } else {
-        Err(not_found("programme", program_id))
+    if !visible {
+        return Err(not_found("programme", program_id));
     }
+    // Each funder's commitment and limits are its own figures.
+    let mut program = program;
+    if matches!(principal.role, Role::Funder | Role::Supplier) {
+        let (_, funders) = crate::services::common::program_syndicate(&program)
+            .map_err(|_| ReadError::Unavailable)?;
+        let seen: Vec<_> = funders.into_iter().filter(|f| f.funder_id == party).collect();
+        program.funders = serde_json::to_string(&seen).expect("funders serialize");
+    }
+    Ok(program)
 }
 
 /// A quote for an invoice the principal may finance (its supplier or the
@@ -133,7 +159,10 @@ pub fn quote(
                 .records
                 .view()
                 .invoice(invoice_id)
-                .is_some_and(|invoice| may_see_invoice(principal, invoice));
+                .is_some_and(|invoice| {
+                    let shares = state.records.view().shares(invoice_id);
+                    may_see_invoice(principal, invoice, shares)
+                });
             visible.then(|| advance::evaluate(state, invoice_id, today))
         })
         .map_err(|error| match error {

@@ -38,25 +38,37 @@ pub fn reads_whole(event: &Event, role: Role, party: &str) -> bool {
         | Event::InvoiceConfirmed(_)
         | Event::InvoiceDisputed(_)
         | Event::InvoiceRejected(_)
-        | Event::InvoiceCredited(_)
         | Event::InvoiceOverdue(_) => true,
+        // A credit note below the principal of a shared advance splits the
+        // supplier's debt between the funders: theirs to read in their portfolios.
+        Event::InvoiceCredited(c) => role != Role::Funder || c.debts.is_empty(),
         // The financing of an invoice, and its loss, are the supplier's and
         // the funder's: the buyer reads neither the price nor the reserve.
-        Event::AdvanceAccepted(_) | Event::InvoiceDefaulted(_) => role != Role::Retailer,
+        // A funder reads them when it holds the whole advance; one that
+        // shares it reads its own share in its portfolio.
+        Event::AdvanceAccepted(a) => match role {
+            Role::Funder => own(&a.funder_id) && a.shares.is_empty(),
+            _ => role != Role::Retailer,
+        },
+        Event::InvoiceDefaulted(d) => match role {
+            Role::Funder => d.shares.is_empty(),
+            _ => role != Role::Retailer,
+        },
         // A payment's waterfall splits the money between funders and
         // suppliers: a supplier reads it when every part is its own.
         Event::PaymentReceived(p) => match role {
             Role::Funder => p
                 .allocations
                 .iter()
-                .all(|a| a.funder_id.as_deref() == Some(party)),
+                .all(|a| a.funder_id.as_deref() == Some(party) && a.shares.is_empty()),
             Role::Supplier => p.allocations.iter().all(|a| own(&a.supplier_id)),
             _ => false,
         },
         // A reversal names its invoices only: one invoice that concerns the
         // party is its own.
         Event::PaymentReversed(r) => {
-            matches!(role, Role::Funder | Role::Supplier) && r.allocations.len() == 1
+            matches!(role, Role::Funder | Role::Supplier)
+                && matches!(r.allocations.as_slice(), [one] if one.shares.is_empty())
         }
         // A batch lists every payee: one payee reads it when it is alone in it.
         Event::PayoutBatchCreated(b) => {

@@ -378,6 +378,7 @@ pub async fn create_program(
         retailer_limit: &retailer_limit,
         supplier_limit_fixed: Some(&supplier_limit),
         supplier_limit_multiple: None,
+        syndicate: None,
     };
     let outcome = match CreateProgram::parse(&operator, &fields) {
         Ok(command) => state.ledger.submit(command).await,

@@ -1,8 +1,10 @@
 //! `advance.accepted`: the supplier accepts the quote.
 
 use super::decision::{evaluate, Quote};
-use super::disclosure::{disclosure_document, disclosure_sha256, withhold_confidential};
-use super::events::AdvanceAccepted;
+use super::disclosure::{
+    disclosure_document, disclosure_sha256, withhold_all, withhold_confidential,
+};
+use super::events::{AdvanceAccepted, AllocationRecord, FunderShare};
 use crate::db::financing::DisclosureRow;
 use crate::domain::{ErrorCode, Role};
 use chrono::NaiveDate;
@@ -52,20 +54,26 @@ impl AcceptAdvance {
     }
 }
 
-/// The advance's postings: the retailer owes the face value, the funder pays
-/// the net and is owed the principal, and the rest is the supplier's reserve.
+/// The advance's postings: the retailer owes the face value, each funder
+/// pays its net and is owed its principal, and the rest is the supplier's
+/// reserve.
 fn advance_postings(quote: &Quote) -> PostingsBuilder {
-    let (invoice, pricing, funder) = (&quote.invoice, &quote.pricing, &quote.program.funder_id);
+    let (invoice, pricing) = (&quote.invoice, &quote.pricing);
     let reserve = quote.face_open_minor - pricing.principal_minor;
     let mut postings = PostingsBuilder::new(quote.currency);
-    postings
-        .debit(
-            &accounts::retailer_receivable(&invoice.retailer_id),
-            quote.face_open_minor,
-        )
-        .debit(&accounts::funder_cash(funder), pricing.net_minor)
-        .credit(&accounts::funder_principal(funder), pricing.principal_minor)
-        .credit(&accounts::supplier_reserve(&invoice.supplier_id), reserve);
+    postings.debit(
+        &accounts::retailer_receivable(&invoice.retailer_id),
+        quote.face_open_minor,
+    );
+    for part in &quote.allocation.parts {
+        postings
+            .debit(&accounts::funder_cash(&part.funder_id), part.net_minor)
+            .credit(
+                &accounts::funder_principal(&part.funder_id),
+                part.principal_minor,
+            );
+    }
+    postings.credit(&accounts::supplier_reserve(&invoice.supplier_id), reserve);
     postings
 }
 
@@ -88,13 +96,44 @@ impl Command for AcceptAdvance {
         // Derived from the ledger key and the seq: unguessable without the
         // key, and the same when the same log is recorded again.
         let salt = context.derived_bytes("disclosure-salt");
-        let document = disclosure_document(&hex::encode(salt), &quote.rules);
+        let allocation = &quote.allocation;
+        let document = disclosure_document(
+            &hex::encode(salt),
+            &quote.rules,
+            allocation.recorded.then_some(allocation.outcomes.as_slice()),
+        );
+        let money = |minor| amount_text(currency, minor);
+        let shares = if allocation.parts.len() > 1 {
+            allocation
+                .parts
+                .iter()
+                .map(|part| FunderShare {
+                    funder_id: part.funder_id.clone(),
+                    principal: money(part.principal_minor),
+                    fee: money(part.fee_minor),
+                    net: money(part.net_minor),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // Eligible means allocated in full, so there is a first part.
+        let lead = &allocation
+            .parts
+            .first()
+            .ok_or_else(|| {
+                LedgerError::Inconsistent(format!(
+                    "invoice {}: eligible but allocated to no funder",
+                    invoice.invoice_id
+                ))
+            })?
+            .funder_id;
         let body = AdvanceAccepted {
             invoice_id: invoice.invoice_id.to_string(),
             program_id: program.program_id.to_string(),
             supplier_id: invoice.supplier_id.to_string(),
             retailer_id: invoice.retailer_id.to_string(),
-            funder_id: program.funder_id.to_string(),
+            funder_id: lead.clone(),
             currency: currency.code().into(),
             face_open: amount_text(currency, quote.face_open_minor),
             principal: amount_text(currency, pricing.principal_minor),
@@ -109,6 +148,11 @@ impl Command for AcceptAdvance {
             decision: withhold_confidential(&quote.rules),
             payout,
             confidential_inputs_sha256: Some(disclosure_sha256(&document)),
+            allocation: allocation.recorded.then(|| AllocationRecord {
+                rule: allocation.rule.to_string(),
+                funders: withhold_all(&allocation.outcomes),
+            }),
+            shares,
         };
         context.changes().add_disclosure(DisclosureRow {
             seq: seq as i64,

@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 
+use super::allocation::{allocate, Allocation};
 use super::disclosure::withhold_confidential;
 use super::events::RuleOutcome;
 use crate::db::financing::{InvoiceRow, ProgramRow, WHOLE_PROGRAM};
@@ -28,6 +29,8 @@ pub struct Quote {
     pub face_open_minor: i64,
     pub pricing: Pricing,
     pub rules: Vec<RuleOutcome>,
+    /// Which funders take it, and how much each.
+    pub allocation: Allocation,
 }
 
 impl Quote {
@@ -44,11 +47,20 @@ impl Quote {
         } else {
             withhold_confidential(&self.rules)
         };
-        let failed: Vec<String> = rules
+        let mut failed: Vec<String> = rules
             .iter()
             .filter(|r| !r.passed)
             .map(|r| format!("{} (input {}, threshold {})", r.rule, r.input, r.threshold))
             .collect();
+        // Why each funder passed on it, to the operator only.
+        if sees_everything && self.allocation.parts.is_empty() && self.allocation.recorded {
+            failed.extend(
+                self.allocation
+                    .outcomes
+                    .iter()
+                    .map(|r| format!("{} (input {}, threshold {})", r.rule, r.input, r.threshold)),
+            );
+        }
         format!("advance declined: {}", failed.join("; "))
     }
 
@@ -125,14 +137,34 @@ pub fn evaluate(
         pricing.principal_minor,
         today,
     )?);
-    // The funder's undeployed cash: its cash account is a liability, credit-signed.
-    let available = -facts.balance_minor(&accounts::funder_cash(&program.funder_id), currency)?;
-    rules.push(rule(
-        "funder_liquidity",
-        format!("{} available", amount_text(currency, available)),
-        format!("net {}", amount_text(currency, pricing.net_minor)),
-        available >= pricing.net_minor,
-    ));
+    let allocation = allocate(facts, &program, &invoice, currency, &pricing)?;
+    rules.push(if allocation.recorded {
+        let allocated = allocation.allocated_minor();
+        rule(
+            "funder_liquidity",
+            format!(
+                "{} allocated to {}",
+                amount_text(currency, allocated),
+                match allocation.parts.len() {
+                    1 => "1 funder".to_string(),
+                    n => format!("{n} funders"),
+                },
+            ),
+            format!("principal {}", amount_text(currency, pricing.principal_minor)),
+            allocated == pricing.principal_minor && pricing.principal_minor > 0,
+        )
+    } else {
+        // One funder without concentration limits: its undeployed cash
+        // (its cash account is a liability, credit-signed).
+        let available =
+            -facts.balance_minor(&accounts::funder_cash(&program.funder_id), currency)?;
+        rule(
+            "funder_liquidity",
+            format!("{} available", amount_text(currency, available)),
+            format!("net {}", amount_text(currency, pricing.net_minor)),
+            available >= pricing.net_minor,
+        )
+    });
     Ok(Quote {
         invoice,
         program,
@@ -141,6 +173,7 @@ pub fn evaluate(
         face_open_minor: face_open,
         pricing,
         rules,
+        allocation,
     })
 }
 /// The rules about the invoice and its supplier: confirmed, not disputed, not

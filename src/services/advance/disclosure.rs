@@ -13,6 +13,19 @@ pub const CONFIDENTIAL_RULES: [&str; 3] = ["retailer_limit", "program_limit", "f
 /// What a withheld input or threshold reads.
 pub const WITHHELD: &str = "withheld";
 
+/// An allocation's funders with every input and limit withheld.
+pub fn withhold_all(outcomes: &[RuleOutcome]) -> Vec<RuleOutcome> {
+    outcomes
+        .iter()
+        .map(|r| RuleOutcome {
+            rule: r.rule.clone(),
+            input: WITHHELD.into(),
+            threshold: WITHHELD.into(),
+            passed: r.passed,
+        })
+        .collect()
+}
+
 /// The rules with the confidential figures withheld.
 pub fn withhold_confidential(rules: &[RuleOutcome]) -> Vec<RuleOutcome> {
     rules
@@ -36,12 +49,20 @@ pub fn withhold_confidential(rules: &[RuleOutcome]) -> Vec<RuleOutcome> {
 /// a random salt, as canonical JSON (RFC 8785). Its SHA-256 is the entry's
 /// `confidential_inputs_sha256`; the salt keeps the figures from being
 /// guessed from the commitment.
-pub fn disclosure_document(salt_hex: &str, rules: &[RuleOutcome]) -> String {
+pub fn disclosure_document(
+    salt_hex: &str,
+    rules: &[RuleOutcome],
+    allocation: Option<&[RuleOutcome]>,
+) -> String {
     let confidential: Vec<&RuleOutcome> = rules
         .iter()
         .filter(|r| CONFIDENTIAL_RULES.contains(&r.rule.as_str()))
         .collect();
-    let value = serde_json::json!({"salt": salt_hex, "rules": confidential});
+    let mut value = serde_json::json!({"salt": salt_hex, "rules": confidential});
+    if let Some(funders) = allocation {
+        // Every funder's inputs: its cash, commitment and exposures.
+        value["allocation"] = serde_json::json!(funders);
+    }
     let bytes =
         crate::ledger::jcs::canonical_bytes(&value).expect("rules are strings and booleans");
     String::from_utf8(bytes).expect("canonical JSON is UTF-8")
@@ -97,6 +118,20 @@ pub fn check_disclosures(connection: &mut DbConnection) -> Result<u64, String> {
                         rule.rule
                     ));
                 }
+            }
+            let disclosed_allocation: Option<Vec<RuleOutcome>> =
+                match disclosed.get("allocation") {
+                    Some(value) => Some(
+                        serde_json::from_value(value.clone())
+                            .map_err(|e| format!("disclosure {seq}: {e}"))?,
+                    ),
+                    None => None,
+                };
+            let entry_allocation = body.allocation.as_ref().map(|a| a.funders.clone());
+            if disclosed_allocation.as_deref().map(withhold_all) != entry_allocation {
+                return Err(format!(
+                    "disclosure {seq}: the funders' allocation does not match the entry's"
+                ));
             }
             checked += 1;
         }

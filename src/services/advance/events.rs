@@ -43,6 +43,50 @@ pub struct AdvanceAccepted {
     /// (docs/ledger-format.md); absent in entries written before it existed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub confidential_inputs_sha256: Option<String>,
+    /// How the advance was allocated to the programme's funders; absent for
+    /// a programme of one funder without concentration limits.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub allocation: Option<AllocationRecord>,
+    /// Each funder's share, in the programme's order, when several funders
+    /// share the advance; absent when `funder_id` takes all of it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub shares: Vec<FunderShare>,
+}
+
+/// The allocation of an advance: the rule, and every funder looked at with
+/// whether it took a share. Each funder's inputs and limits read `withheld`
+/// here and are in the disclosure document, as the confidential rules' are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationRecord {
+    pub rule: String,
+    pub funders: Vec<RuleOutcome>,
+}
+
+/// One funder's share of an advance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunderShare {
+    pub funder_id: String,
+    pub principal: String,
+    pub fee: String,
+    pub net: String,
+}
+
+impl AdvanceAccepted {
+    /// The funders' shares, lead first: `shares`, or all of it to `funder_id`.
+    pub fn funder_shares(&self) -> Vec<FunderShare> {
+        if self.shares.is_empty() {
+            vec![FunderShare {
+                funder_id: self.funder_id.clone(),
+                principal: self.principal.clone(),
+                fee: self.fee.clone(),
+                net: self.net.clone(),
+            }]
+        } else {
+            self.shares.clone()
+        }
+    }
 }
 
 impl EntryBody for AdvanceAccepted {

@@ -1,7 +1,8 @@
 //! A funder's own view of its book (issue 17, point 3): its advances with
 //! their status and ageing, the yield earned and to come, its exposure by
 //! retailer and by supplier, and the repayments due by date. A funder sees
-//! its own advances only; the operator and auditors see any funder's.
+//! its own advances only, and of an advance it shares with other funders
+//! its own share; the operator and auditors see any funder's.
 
 use std::collections::BTreeMap;
 
@@ -21,13 +22,19 @@ pub struct PortfolioLine {
     pub supplier_id: String,
     pub retailer_id: String,
     pub currency: String,
-    /// What the funder is repaid: the advance's principal, discount included.
+    /// What the funder is repaid: its share of the advance's principal,
+    /// discount included.
     pub principal_minor: i64,
     /// The discount the funder earns on it.
     pub fee_minor: i64,
     pub outstanding_minor: i64,
     /// Late fee accrued and not yet paid.
     pub late_fee_unpaid_minor: i64,
+    /// Late fee paid to the funder.
+    pub late_fee_paid_minor: i64,
+    /// The funder's part of the whole advance, when it shares it (a share
+    /// of 1 when it holds it all).
+    pub shared: bool,
     pub value_date: NaiveDate,
     pub due_date: NaiveDate,
     pub status: InvoiceStatus,
@@ -57,7 +64,8 @@ pub struct Totals {
     pub advanced_minor: i64,
     pub outstanding_minor: i64,
     /// Discounts of advances repaid in full (not of defaulted ones, whose
-    /// shortfall became a supplier debt or the funder's loss).
+    /// shortfall became a supplier debt or the funder's loss), and every
+    /// late fee paid.
     pub yield_earned_minor: i64,
     /// Discounts of advances still outstanding, and late fees accrued unpaid.
     pub yield_to_come_minor: i64,
@@ -98,22 +106,24 @@ pub fn portfolio(
         .ok_or_else(|| ReadError::NotFound(format!("no funder {funder_id:?}")))?;
     let mut lines = Vec::new();
     let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
-    for (advance, invoice) in fin_db::advances_of_funder(connection, funder_id)? {
-        let outstanding = advance.principal_outstanding_minor;
+    for (share, advance, invoice) in fin_db::shares_of_funder(connection, funder_id)? {
+        let shared = share.principal_minor != advance.principal_minor;
+        let outstanding = share.principal_outstanding_minor;
         let days_past_due = if outstanding > 0 && today > advance.due_date {
             (today - advance.due_date).num_days()
         } else {
             0
         };
         let total = totals.entry(advance.currency.clone()).or_default();
-        total.advanced_minor += advance.principal_minor;
+        total.advanced_minor += share.principal_minor;
         total.outstanding_minor += outstanding;
+        total.yield_earned_minor += share.late_fee_paid_minor;
         if invoice.status == InvoiceStatus::Defaulted {
             // Written off: neither earned nor to come.
         } else if outstanding == 0 {
-            total.yield_earned_minor += advance.fee_minor;
+            total.yield_earned_minor += share.fee_minor;
         } else {
-            total.yield_to_come_minor += advance.fee_minor + advance.late_fee_unpaid_minor;
+            total.yield_to_come_minor += share.fee_minor + share.late_fee_unpaid_minor;
             *total
                 .exposure_by_retailer
                 .entry(advance.retailer_id.to_string())
@@ -130,10 +140,12 @@ pub fn portfolio(
             supplier_id: advance.supplier_id.to_string(),
             retailer_id: advance.retailer_id.to_string(),
             currency: advance.currency,
-            principal_minor: advance.principal_minor,
-            fee_minor: advance.fee_minor,
+            principal_minor: share.principal_minor,
+            fee_minor: share.fee_minor,
             outstanding_minor: outstanding,
-            late_fee_unpaid_minor: advance.late_fee_unpaid_minor,
+            late_fee_unpaid_minor: share.late_fee_unpaid_minor,
+            late_fee_paid_minor: share.late_fee_paid_minor,
+            shared,
             value_date: advance.value_date,
             due_date: advance.due_date,
             status: invoice.status,
@@ -166,6 +178,8 @@ pub fn csv(portfolio: &Portfolio) -> Result<String, csv::Error> {
         "status",
         "days_past_due",
         "ageing",
+        "late_fee_paid",
+        "shared",
     ])?;
     for line in &portfolio.lines {
         let amount = |minor: i64| {
@@ -188,6 +202,8 @@ pub fn csv(portfolio: &Portfolio) -> Result<String, csv::Error> {
             line.status.as_str().to_string(),
             line.days_past_due.to_string(),
             line.ageing().to_string(),
+            amount(line.late_fee_paid_minor),
+            line.shared.to_string(),
         ])?;
     }
     let bytes = out.into_inner().map_err(|e| e.into_error())?;

@@ -1,5 +1,6 @@
 //! Registering an invoice, the retailer's decision, and credit notes.
 
+use crate::services::advance::shares as advance_shares;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::NaiveDate;
@@ -512,6 +513,7 @@ impl Command for CreditNote {
         let mut postings = PostingsBuilder::new(currency);
         let (mut reserve_reduced, mut supplier_debt, mut debt_id, mut funder_id) =
             (0, 0, None, None);
+        let mut debts = Vec::new();
         if let Some(advance) = context.records().advance(&invoice.invoice_id).cloned() {
             let reserve_open = (open - advance.principal_outstanding_minor).max(0);
             reserve_reduced = credit.min(reserve_open);
@@ -527,8 +529,15 @@ impl Command for CreditNote {
                     supplier_debt,
                 );
             if supplier_debt > 0 {
-                debt_id = Some(format!("debt-{seq}"));
-                funder_id = Some(advance.funder_id);
+                // Each funder's claim moves to the supplier by what its
+                // share has outstanding, as a debt of its own.
+                let shares = context.records().shares(&invoice.invoice_id);
+                let parts = advance_shares::over_outstanding(shares, supplier_debt);
+                let ids = advance_shares::debt_ids(seq, &parts);
+                let lead = ids.iter().position(Option::is_some);
+                debt_id = lead.and_then(|i| ids[i].clone());
+                funder_id = lead.map(|i| shares[i].funder_id.clone());
+                debts = advance_shares::listed(currency, shares, &parts, Some(&ids));
             }
         }
         let body = InvoiceCredited {
@@ -540,6 +549,7 @@ impl Command for CreditNote {
             supplier_debt: amount_text(currency, supplier_debt),
             debt_id,
             funder_id: funder_id.map(String::from),
+            debts,
         };
         Ok(body.draft(self.actor.party.to_string(), postings.finish()))
     }

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::EntryBody;
+use crate::services::advance::shares::FunderAmount;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +67,10 @@ pub struct InvoiceCredited {
     pub debt_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub funder_id: Option<String>,
+    /// When several funders share the advance: each one's part of the
+    /// supplier debt, each a debt of its own (`debt_id` is the lead's).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub debts: Vec<FunderAmount>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +95,10 @@ pub struct InvoiceDefaulted {
     pub principal_shortfall: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub debt_id: Option<String>,
+    /// When several funders share the advance: each one's shortfall, and
+    /// under recourse the supplier debt that carries it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub shares: Vec<FunderAmount>,
 }
 
 impl EntryBody for InvoiceRegistered {

@@ -8,6 +8,8 @@ use crate::domain::DebtId;
 use crate::domain::InvoiceStatus;
 use crate::domain::{InvoiceId, PartyId, ProgramId};
 use crate::ledger::{BatchContext, LedgerError};
+use crate::domain::Currency;
+use crate::services::advance::shares::{self as advance_shares, FunderAmount};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{self, advance, currency, invoice, set_status};
 
@@ -69,24 +71,63 @@ pub fn invoice_credited(
     context.put_invoice(row.clone());
     let debt_minor = parse_amount(currency, &body.supplier_debt)?;
     if let (Some(debt_id), Some(funder_id)) = (body.debt_id, body.funder_id) {
-        let mut advance_row = advance(context, &body.invoice_id)?;
-        // The funder's claim moves from the retailer to the supplier.
-        advance_row.principal_outstanding_minor = stored::sub(
-            advance_row.principal_outstanding_minor,
-            debt_minor,
-            "principal outstanding",
-        )?;
-        context.put_advance(advance_row);
-        context.changes().put_debt(SupplierDebtRow {
-            debt_id: DebtId::from(debt_id),
-            supplier_id: row.supplier_id,
-            funder_id: PartyId::from(funder_id),
-            currency: currency.code().into(),
-            invoice_id: InvoiceId::from(body.invoice_id),
-            amount_minor: debt_minor,
-            recovered_minor: 0,
-            created_seq: seq,
-        });
+        // Each funder's claim moves from the retailer to the supplier.
+        let single = [FunderAmount {
+            funder_id,
+            amount: body.supplier_debt.clone(),
+            debt_id: Some(debt_id),
+        }];
+        let debts = if body.debts.is_empty() {
+            &single[..]
+        } else {
+            &body.debts[..]
+        };
+        reduce_advance(context, seq, &row, currency, debt_minor, debts)?;
+    }
+    Ok(())
+}
+
+/// Takes `total_minor` off the principal outstanding of the advance and of
+/// its shares (a credit note below the principal, a default) and records
+/// each funder's part that carries a `debt_id` as a supplier debt; `parts`
+/// are as the entry lists them, or the whole to the one funder.
+fn reduce_advance(
+    context: &mut BatchContext<'_>,
+    seq: i64,
+    invoice_row: &InvoiceRow,
+    currency: Currency,
+    total_minor: i64,
+    parts: &[FunderAmount],
+) -> Result<(), LedgerError> {
+    let invoice_id = invoice_row.invoice_id.as_str();
+    let mut advance_row = advance(context, invoice_id)?;
+    advance_row.principal_outstanding_minor = stored::sub(
+        advance_row.principal_outstanding_minor,
+        total_minor,
+        "principal outstanding",
+    )?;
+    let mut shares = context.records().shares(invoice_id).to_vec();
+    let listed = if shares.len() > 1 { parts } else { &[] };
+    let amounts = advance_shares::recorded(currency, &shares, listed, total_minor)?;
+    advance_shares::reduce_outstanding(&mut shares, &amounts)?;
+    context.put_advance(advance_row, shares.clone());
+    for (share, amount) in shares.iter().zip(amounts) {
+        let debt_id = parts
+            .iter()
+            .find(|p| p.funder_id == share.funder_id.as_str())
+            .and_then(|p| p.debt_id.clone());
+        if let Some(debt_id) = debt_id {
+            context.changes().put_debt(SupplierDebtRow {
+                debt_id: DebtId::from(debt_id),
+                supplier_id: invoice_row.supplier_id.clone(),
+                funder_id: share.funder_id.clone(),
+                currency: currency.code().into(),
+                invoice_id: invoice_row.invoice_id.clone(),
+                amount_minor: amount,
+                recovered_minor: 0,
+                created_seq: seq,
+            });
+        }
     }
     Ok(())
 }
@@ -108,26 +149,16 @@ pub fn invoice_defaulted(
     let mut row = set_status(context, &body.invoice_id, InvoiceStatus::Defaulted)?;
     row.defaulted_on = Some(body.as_of);
     context.put_invoice(row.clone());
-    let mut advance_row = advance(context, &body.invoice_id)?;
     let shortfall = parse_amount(currency, &body.principal_shortfall)?;
-    advance_row.principal_outstanding_minor = stored::sub(
-        advance_row.principal_outstanding_minor,
-        shortfall,
-        "principal outstanding",
-    )?;
-    let funder_id = advance_row.funder_id.clone();
-    context.put_advance(advance_row);
-    if let Some(debt_id) = body.debt_id {
-        context.changes().put_debt(SupplierDebtRow {
-            debt_id: DebtId::from(debt_id),
-            supplier_id: row.supplier_id,
-            funder_id,
-            currency: currency.code().into(),
-            invoice_id: InvoiceId::from(body.invoice_id),
-            amount_minor: shortfall,
-            recovered_minor: 0,
-            created_seq: seq,
-        });
-    }
-    Ok(())
+    let single = [FunderAmount {
+        funder_id: advance(context, &body.invoice_id)?.funder_id.to_string(),
+        amount: body.principal_shortfall.clone(),
+        debt_id: body.debt_id.clone(),
+    }];
+    let parts = if body.shares.is_empty() {
+        &single[..]
+    } else {
+        &body.shares[..]
+    };
+    reduce_advance(context, seq, &row, currency, shortfall, parts)
 }

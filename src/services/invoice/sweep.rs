@@ -1,6 +1,7 @@
 //! The daily sweep: overdue past due date + grace, defaulted past that plus the
 //! programme's default period. The date comes from the caller's clock.
 
+use crate::services::advance::shares as advance_shares;
 use chrono::{Duration, NaiveDate};
 
 use super::events::{InvoiceDefaulted, InvoiceOverdue};
@@ -96,13 +97,20 @@ impl Command for DefaultInvoice {
         postings
             .credit(&accounts::retailer_receivable(&invoice.retailer_id), open)
             .debit(&accounts::supplier_reserve(&invoice.supplier_id), reserve);
-        let debt_id = if terms.recourse && shortfall > 0 {
+        // Each funder's shortfall is what its share has outstanding.
+        let shares = context.records().shares(&invoice.invoice_id).to_vec();
+        let parts = advance_shares::outstanding(&shares);
+        let recourse = terms.recourse && shortfall > 0;
+        let debt_ids = if recourse {
             postings.debit(&accounts::supplier_debt(&invoice.supplier_id), shortfall);
-            Some(format!("debt-{seq}"))
+            advance_shares::debt_ids(seq, &parts)
         } else {
-            postings.debit(&accounts::funder_principal(&advance.funder_id), shortfall);
-            None
+            for (share, part) in shares.iter().zip(&parts) {
+                postings.debit(&accounts::funder_principal(&share.funder_id), *part);
+            }
+            vec![None; parts.len()]
         };
+        let debt_id = debt_ids.iter().flatten().next().cloned();
         let body = InvoiceDefaulted {
             invoice_id: String::from(invoice.invoice_id),
             as_of: self.today,
@@ -112,6 +120,7 @@ impl Command for DefaultInvoice {
             reserve_forfeited: amount_text(currency, reserve),
             principal_shortfall: amount_text(currency, shortfall),
             debt_id,
+            shares: advance_shares::listed(currency, &shares, &parts, Some(&debt_ids)),
         };
         Ok(body.draft("system", postings.finish()))
     }

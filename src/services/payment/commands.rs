@@ -2,8 +2,10 @@
 
 use chrono::{Duration, NaiveDate};
 
-use super::events::{PaymentAllocation, PaymentReceived};
-use crate::db::financing::{AdvanceRow, InvoiceRow};
+use super::events::{FunderRepayment, PaymentAllocation, PaymentReceived};
+use crate::db::financing::{AdvanceRow, AdvanceShareRow, InvoiceRow};
+use crate::domain::syndicate::split;
+use crate::services::advance::shares;
 use crate::domain::pricing::interest_minor;
 use crate::domain::waterfall::{allocate, Allocation, InvoicePosition};
 use crate::domain::{Currency, ErrorCode, InvoiceEvent, Role};
@@ -162,35 +164,74 @@ impl ReceivePayment {
     }
 }
 
+/// What each funder's share of a financed invoice gets of one payment: its
+/// part of the principal (by what it has outstanding), of the late fee
+/// accrued (likewise) and of the late fee paid (by what it is owed of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SharePart {
+    funder_id: String,
+    principal_minor: i64,
+    late_fee_accrued_minor: i64,
+    late_fee_minor: i64,
+}
+
+fn share_parts(
+    shares: &[AdvanceShareRow],
+    allocation: &Allocation,
+    late_fee_accrued: i64,
+) -> Vec<SharePart> {
+    let principal = shares::over_outstanding(shares, allocation.principal_minor);
+    let accrued = shares::over_outstanding(shares, late_fee_accrued);
+    let owed: Vec<i64> = shares
+        .iter()
+        .zip(&accrued)
+        .map(|(share, accrued)| share.late_fee_unpaid_minor + accrued)
+        .collect();
+    let late_fee = split(allocation.late_fee_minor, &owed);
+    shares
+        .iter()
+        .enumerate()
+        .map(|(i, share)| SharePart {
+            funder_id: share.funder_id.to_string(),
+            principal_minor: principal[i],
+            late_fee_accrued_minor: accrued[i],
+            late_fee_minor: late_fee[i],
+        })
+        .collect()
+}
+
 /// Posts one invoice's share of a payment; returns what is the supplier's.
-/// A financed invoice repays the funder's principal and late fee first and
-/// releases the rest of the reserve; an unfinanced one is all the supplier's.
+/// A financed invoice repays each funder its part of the principal and the
+/// late fee first and releases the rest of the reserve; an unfinanced one
+/// is all the supplier's.
 fn post_allocation(
     postings: &mut PostingsBuilder,
     invoice: &InvoiceRow,
-    advance: Option<&AdvanceRow>,
+    parts: &[SharePart],
     allocation: &Allocation,
 ) -> i64 {
-    let Some(advance) = advance else {
+    if parts.is_empty() {
         return allocation.applied_minor();
-    };
-    postings
-        .credit(
-            &accounts::retailer_receivable(&invoice.retailer_id),
-            allocation.applied_minor(),
-        )
-        .debit(
-            &accounts::funder_principal(&advance.funder_id),
-            allocation.principal_minor,
-        )
-        .credit(
-            &accounts::funder_cash(&advance.funder_id),
-            allocation.principal_minor + allocation.late_fee_minor,
-        )
-        .debit(
-            &accounts::supplier_reserve(&invoice.supplier_id),
-            allocation.late_fee_minor + allocation.supplier_minor,
-        );
+    }
+    postings.credit(
+        &accounts::retailer_receivable(&invoice.retailer_id),
+        allocation.applied_minor(),
+    );
+    for part in parts {
+        postings
+            .debit(
+                &accounts::funder_principal(&part.funder_id),
+                part.principal_minor,
+            )
+            .credit(
+                &accounts::funder_cash(&part.funder_id),
+                part.principal_minor + part.late_fee_minor,
+            );
+    }
+    postings.debit(
+        &accounts::supplier_reserve(&invoice.supplier_id),
+        allocation.late_fee_minor + allocation.supplier_minor,
+    );
     allocation.supplier_minor
 }
 
@@ -228,8 +269,12 @@ impl Command for ReceivePayment {
                 self.position(context, &invoice, advance.as_ref())?;
             let allocation = allocate(remaining, standing);
             remaining -= allocation.applied_minor();
-            let supplier_share =
-                post_allocation(&mut postings, &invoice, advance.as_ref(), &allocation);
+            let parts = share_parts(
+                context.records().shares(invoice_id),
+                &allocation,
+                late_fee_accrued,
+            );
+            let supplier_share = post_allocation(&mut postings, &invoice, &parts, &allocation);
             let payout = if supplier_share > 0 {
                 Some(net_payout(
                     &context.records(),
@@ -256,6 +301,19 @@ impl Command for ReceivePayment {
                     .status
                     .after_payment(standing.open_minor - allocation.applied_minor()),
                 payout,
+                shares: if parts.len() > 1 {
+                    parts
+                        .iter()
+                        .map(|part| FunderRepayment {
+                            funder_id: part.funder_id.clone(),
+                            principal: money(part.principal_minor),
+                            late_fee_accrued: money(part.late_fee_accrued_minor),
+                            late_fee: money(part.late_fee_minor),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
             });
         }
         postings.credit(accounts::UNAPPLIED_CASH, remaining);

@@ -25,6 +25,21 @@ pub struct PaymentAllocation {
     pub status_after: InvoiceStatus,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub payout: Option<PayoutInstruction>,
+    /// Each funder's part of the principal, the late fee accrued and the
+    /// late fee paid, when several funders share the advance; absent when
+    /// `funder_id` holds all of it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub shares: Vec<FunderRepayment>,
+}
+
+/// One funder's part of what a payment repaid of an advance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunderRepayment {
+    pub funder_id: String,
+    pub principal: String,
+    pub late_fee_accrued: String,
+    pub late_fee: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +68,9 @@ pub struct ReversedAllocation {
     pub late_fee: String,
     pub supplier: String,
     pub status_after: InvoiceStatus,
+    /// The funders' parts undone, as the payment listed them.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub shares: Vec<FunderRepayment>,
 }
 
 /// `payment.reversed`: the bank took back a credit; whatever the credit paid is undone.

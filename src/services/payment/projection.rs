@@ -1,6 +1,8 @@
 //! Applies a payment, or its reversal, to the invoices, advances, payouts and debts.
 
-use super::events::{PaymentReceived, PaymentReversed};
+use super::events::{FunderRepayment, PaymentReceived, PaymentReversed};
+use crate::db::financing::AdvanceShareRow;
+use crate::services::advance::shares::{self as advance_shares, FunderAmount};
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, InvoiceStatus};
 use crate::ledger::{BatchContext, LedgerError};
@@ -46,7 +48,24 @@ pub fn payment_received(
             )?;
             advance_row.late_accrued_through =
                 advance_row.late_accrued_through.max(body.value_date);
-            context.put_advance(advance_row);
+            let mut shares = context.records().shares(&allocation.invoice_id).to_vec();
+            let repaid = |pick: fn(&FunderRepayment) -> &String, total: i64| {
+                parts_recorded(currency, &shares, &allocation.shares, pick, total)
+            };
+            let principals = repaid(|r| &r.principal, principal)?;
+            let accrued_parts = repaid(|r| &r.late_fee_accrued, accrued)?;
+            let late_fees = repaid(|r| &r.late_fee, late_fee)?;
+            advance_shares::reduce_outstanding(&mut shares, &principals)?;
+            for (i, share) in shares.iter_mut().enumerate() {
+                share.late_fee_unpaid_minor = stored::sub(
+                    stored::add(share.late_fee_unpaid_minor, accrued_parts[i], "late fee")?,
+                    late_fees[i],
+                    "late fee unpaid",
+                )?;
+                share.late_fee_paid_minor =
+                    stored::add(share.late_fee_paid_minor, late_fees[i], "late fee paid")?;
+            }
+            context.put_advance(advance_row, shares);
         }
         if let Some(payout) = &allocation.payout {
             record_payout(
@@ -60,6 +79,26 @@ pub fn payment_received(
         }
     }
     mark_matched(context, body.bank_line.as_ref(), seq)
+}
+
+/// Each share's part of one of a payment's amounts (`pick`), as the entry
+/// lists them, or all of `total` to the one share.
+fn parts_recorded(
+    currency: Currency,
+    shares: &[AdvanceShareRow],
+    repayments: &[FunderRepayment],
+    pick: fn(&FunderRepayment) -> &String,
+    total: i64,
+) -> Result<Vec<i64>, LedgerError> {
+    let listed: Vec<FunderAmount> = repayments
+        .iter()
+        .map(|r| FunderAmount {
+            funder_id: r.funder_id.clone(),
+            amount: pick(r).clone(),
+            debt_id: None,
+        })
+        .collect();
+    advance_shares::recorded(currency, shares, &listed, total)
 }
 
 /// Applies a `payment.reversed` entry to the projections.
@@ -99,7 +138,24 @@ pub fn project_reversal(
             )?;
             advance.late_fee_unpaid_minor =
                 stored::add(advance.late_fee_unpaid_minor, late_fee, "late fee unpaid")?;
-            context.put_advance(advance);
+            let mut shares = context.records().shares(&allocation.invoice_id).to_vec();
+            let undone = |pick: fn(&FunderRepayment) -> &String, total: i64| {
+                parts_recorded(currency, &shares, &allocation.shares, pick, total)
+            };
+            let principals = undone(|r| &r.principal, principal)?;
+            let late_fees = undone(|r| &r.late_fee, late_fee)?;
+            for (i, share) in shares.iter_mut().enumerate() {
+                share.principal_outstanding_minor = stored::add(
+                    share.principal_outstanding_minor,
+                    principals[i],
+                    "principal outstanding",
+                )?;
+                share.late_fee_unpaid_minor =
+                    stored::add(share.late_fee_unpaid_minor, late_fees[i], "late fee unpaid")?;
+                share.late_fee_paid_minor =
+                    stored::sub(share.late_fee_paid_minor, late_fees[i], "late fee paid")?;
+            }
+            context.put_advance(advance, shares);
         }
     }
     for restored in &body.restored_debts {

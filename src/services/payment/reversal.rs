@@ -159,6 +159,7 @@ fn undo_allocation(
         late_fee: allocation.late_fee.clone(),
         supplier: allocation.supplier.clone(),
         status_after,
+        shares: allocation.shares.clone(),
     });
     Ok(())
 }

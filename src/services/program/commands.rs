@@ -3,7 +3,8 @@
 use rust_decimal::Decimal;
 
 use super::errors::terms_error;
-use super::events::{ProgramCreated, SupplierEnrolled};
+use super::events::{FunderCommitment, ProgramCreated, SupplierEnrolled};
+use crate::domain::syndicate::AllocationRule;
 use crate::domain::terms::{parse_rate, DayCount, TermsError};
 use crate::domain::{Currency, ErrorCode, PartyId, Role};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
@@ -30,6 +31,103 @@ pub struct ProgramFields<'a> {
     pub retailer_limit: &'a str,
     pub supplier_limit_fixed: Option<&'a str>,
     pub supplier_limit_multiple: Option<&'a str>,
+    /// Several funders, or one with concentration limits; `None`: `funder_id`
+    /// alone, committed to the programme limit.
+    pub syndicate: Option<SyndicateFields<'a>>,
+}
+
+/// The funders of a programme and its allocation rule, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SyndicateFields<'a> {
+    /// `single`, `priority` or `pro_rata`.
+    pub allocation: &'a str,
+    /// In order: the first is the lead funder, who takes rounding residues.
+    pub funders: Vec<FunderFields<'a>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FunderFields<'a> {
+    pub funder_id: &'a str,
+    pub commitment: &'a str,
+    pub retailer_limit: Option<&'a str>,
+    pub supplier_limit: Option<&'a str>,
+}
+
+/// The allocation rule and the funders' commitments, checked: the rule's
+/// number of funders, each once, with positive amounts; the lead funder
+/// is `funder_id`.
+fn syndicate(
+    fields: &ProgramFields<'_>,
+    currency: Currency,
+) -> Result<(Option<String>, Vec<FunderCommitment>), LedgerError> {
+    let Some(syndicate) = &fields.syndicate else {
+        return Ok((None, Vec::new()));
+    };
+    let rule: AllocationRule = syndicate
+        .allocation
+        .parse()
+        .map_err(|e: String| invalid("allocation", e))?;
+    let count = syndicate.funders.len();
+    let counts_fit = match rule {
+        AllocationRule::Single => count == 1,
+        AllocationRule::Priority | AllocationRule::ProRata => {
+            (2..=limits::PROGRAM_FUNDERS_MAX).contains(&count)
+        }
+        AllocationRule::BuyerFunded => false,
+    };
+    if !counts_fit {
+        return Err(invalid(
+            "funders",
+            match rule {
+                AllocationRule::Single => "a single-funder programme has exactly one funder".to_string(),
+                AllocationRule::BuyerFunded => {
+                    "a buyer-funded programme is funded by its retailer: give no funders".to_string()
+                }
+                _ => format!(
+                    "a {rule} programme has 2-{} funders, got {count}",
+                    limits::PROGRAM_FUNDERS_MAX
+                ),
+            },
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut funders = Vec::with_capacity(count);
+    for (position, funder) in syndicate.funders.iter().enumerate() {
+        let field = |name: &str| format!("funders[{position}].{name}");
+        PartyId::parse(funder.funder_id).map_err(|e| invalid(&field("funder_id"), e))?;
+        if !seen.insert(funder.funder_id) {
+            return Err(invalid(
+                &field("funder_id"),
+                format!("funder {} is listed twice", funder.funder_id),
+            ));
+        }
+        let amount = |name: &str, text: &str| {
+            positive_amount(&field(name), currency, text).map(|minor| currency.format_amount(minor))
+        };
+        funders.push(FunderCommitment {
+            funder_id: funder.funder_id.to_string(),
+            commitment: amount("commitment", funder.commitment)?,
+            retailer_limit: funder
+                .retailer_limit
+                .map(|text| amount("retailer_limit", text))
+                .transpose()?,
+            supplier_limit: funder
+                .supplier_limit
+                .map(|text| amount("supplier_limit", text))
+                .transpose()?,
+        });
+    }
+    if funders[0].funder_id != fields.funder_id {
+        return Err(invalid(
+            "funder_id",
+            format!(
+                "funder_id {:?} must be the lead funder, the first of funders ({})",
+                fields.funder_id, funders[0].funder_id
+            ),
+        ));
+    }
+    let allocation = (rule != AllocationRule::Single).then(|| rule.as_str().to_string());
+    Ok((allocation, funders))
 }
 
 /// `program.created`: one retailer, one funder, one currency and their terms.
@@ -114,6 +212,7 @@ impl CreateProgram {
         let program_limit = positive_amount("program_limit", currency, fields.program_limit)?;
         let retailer_limit = positive_amount("retailer_limit", currency, fields.retailer_limit)?;
         let (fixed, multiple) = supplier_limit(fields, currency)?;
+        let (allocation, funders) = syndicate(fields, currency)?;
         Ok(CreateProgram {
             body: ProgramCreated {
                 program_id: program_id.to_string(),
@@ -133,6 +232,8 @@ impl CreateProgram {
                 retailer_limit: currency.format_amount(retailer_limit),
                 supplier_limit_fixed: fixed,
                 supplier_limit_multiple: multiple,
+                allocation,
+                funders,
             },
             actor: actor.clone(),
         })
@@ -160,6 +261,10 @@ impl Command for CreateProgram {
             Role::Funder,
             "funder_id",
         )?;
+        for (position, funder) in self.body.funders.iter().enumerate() {
+            let field = format!("funders[{position}].funder_id");
+            find_party(context.records(), &funder.funder_id, Role::Funder, &field)?;
+        }
         Ok(self.body.clone().draft(self.actor.to_string(), vec![]))
     }
 }

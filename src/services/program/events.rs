@@ -36,6 +36,29 @@ pub struct ProgramCreated {
     pub supplier_limit_fixed: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub supplier_limit_multiple: Option<String>,
+    /// How advances are allocated to the funders (`domain::syndicate`);
+    /// absent for a programme of one funder (`single`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub allocation: Option<String>,
+    /// The funders in order, the lead (`funder_id`) first; absent when
+    /// `funder_id` alone funds the programme, committed to its limit.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub funders: Vec<FunderCommitment>,
+}
+
+/// One funder's participation, as the entry writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunderCommitment {
+    pub funder_id: String,
+    /// The most principal it funds outstanding in this programme.
+    pub commitment: String,
+    /// Its concentration limits: the most principal outstanding on this
+    /// retailer, and on any one supplier, across its programmes in the currency.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retailer_limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub supplier_limit: Option<String>,
 }
 
 impl EntryBody for ProgramCreated {

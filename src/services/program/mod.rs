@@ -6,5 +6,5 @@ pub mod errors;
 pub mod events;
 pub mod projection;
 
-pub use commands::{CreateProgram, EnrolSupplier, ProgramFields};
+pub use commands::{CreateProgram, EnrolSupplier, FunderFields, ProgramFields, SyndicateFields};
 pub use events::{ProgramCreated, SupplierEnrolled};

@@ -3,6 +3,7 @@
 
 use super::events::{ProgramCreated, SupplierEnrolled};
 use crate::db::financing::{self as fin_db, ProgramRow};
+use crate::domain::syndicate::{AllocationRule, ProgramFunder};
 use crate::domain::{PartyId, ProgramId};
 use crate::ledger::{BatchContext, LedgerError};
 use crate::services::common::parse_amount;
@@ -14,6 +15,31 @@ pub fn program_created(
     body: ProgramCreated,
 ) -> Result<(), LedgerError> {
     let currency = currency(&body.currency)?;
+    let funders: Vec<ProgramFunder> = if body.funders.is_empty() {
+        vec![ProgramFunder {
+            funder_id: body.funder_id.clone(),
+            commitment_minor: parse_amount(currency, &body.program_limit)?,
+            retailer_limit_minor: None,
+            supplier_limit_minor: None,
+        }]
+    } else {
+        let optional = |text: &Option<String>| {
+            text.as_deref()
+                .map(|a| parse_amount(currency, a))
+                .transpose()
+        };
+        body.funders
+            .iter()
+            .map(|f| {
+                Ok(ProgramFunder {
+                    funder_id: f.funder_id.clone(),
+                    commitment_minor: parse_amount(currency, &f.commitment)?,
+                    retailer_limit_minor: optional(&f.retailer_limit)?,
+                    supplier_limit_minor: optional(&f.supplier_limit)?,
+                })
+            })
+            .collect::<Result<_, LedgerError>>()?
+    };
     let fixed = body
         .supplier_limit_fixed
         .as_deref()
@@ -38,6 +64,11 @@ pub fn program_created(
         supplier_limit_fixed_minor: fixed,
         supplier_limit_multiple: body.supplier_limit_multiple,
         created_seq: seq,
+        allocation: body
+            .allocation
+            .unwrap_or_else(|| AllocationRule::Single.as_str().into()),
+        funders: serde_json::to_string(&funders)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?,
     };
     context.changes().put_program(row);
     Ok(())
