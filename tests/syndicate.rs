@@ -17,6 +17,7 @@ use scfledger::services::api_keys::Principal;
 use scfledger::services::common::Actor;
 use scfledger::services::deposit::FunderDeposit;
 use scfledger::services::funder;
+use scfledger::services::invoice::sweep;
 use scfledger::services::invoice::{CreditNote, InvoiceFields, RegisterInvoice, RetailerDecision};
 use scfledger::services::party::RegisterParty;
 use scfledger::services::payment::ReceivePayment;
@@ -50,6 +51,25 @@ struct Syndicate {
 
 impl Syndicate {
     fn new(backend: &str, allocation: &str, funders: &[FunderFields<'_>], deposits: [&str; 3]) -> Self {
+        let s = Syndicate::parties(backend);
+        let fields = ProgramFields {
+            syndicate: Some(SyndicateFields {
+                allocation,
+                funders: funders.to_vec(),
+                early_payment_budget: None,
+            }),
+            ..terms("fund-a", "0.90", "0.12", "ACT/360")
+        };
+        s.ok(CreateProgram::parse(&operator().party, &fields).unwrap());
+        s.ok(EnrolSupplier::parse(operator(), "prog-hansa", "sup-acme").unwrap());
+        for (funder, amount) in ["fund-a", "fund-b", "fund-c"].into_iter().zip(deposits) {
+            s.ok(FunderDeposit::parse(&operator().party, funder, "EUR", amount).unwrap());
+        }
+        s
+    }
+
+    /// The parties, and no programme yet.
+    fn parties(backend: &str) -> Self {
         let db = TestDb::new(backend);
         let (ledger, writer) = start(&db);
         let s = Syndicate {
@@ -67,34 +87,6 @@ impl Syndicate {
         ];
         for (id, role, name, tax_id) in parties {
             s.ok(RegisterParty::parse(&op, id, role, name, tax_id, None).unwrap());
-        }
-        let fields = ProgramFields {
-            program_id: "prog-hansa",
-            retailer_id: "ret-hansa",
-            funder_id: "fund-a",
-            currency: "EUR",
-            advance_rate: "0.90",
-            discount_rate: "0.12",
-            day_count: "ACT/360",
-            tenor_min_days: 10,
-            tenor_max_days: 120,
-            grace_days: 5,
-            late_rate: "0.18",
-            default_days: 30,
-            recourse: true,
-            program_limit: "1000000.00",
-            retailer_limit: "1000000.00",
-            supplier_limit_fixed: Some("1000000.00"),
-            supplier_limit_multiple: None,
-            syndicate: Some(SyndicateFields {
-                allocation,
-                funders: funders.to_vec(),
-            }),
-        };
-        s.ok(CreateProgram::parse(&op, &fields).unwrap());
-        s.ok(EnrolSupplier::parse(operator(), "prog-hansa", "sup-acme").unwrap());
-        for (funder, amount) in ["fund-a", "fund-b", "fund-c"].into_iter().zip(deposits) {
-            s.ok(FunderDeposit::parse(&op, funder, "EUR", amount).unwrap());
         }
         s
     }
@@ -136,10 +128,14 @@ impl Syndicate {
     }
 
     fn accept(&self, invoice_id: &str) -> Result<Receipt, LedgerError> {
+        self.accept_on(invoice_id, "2026-01-01")
+    }
+
+    fn accept_on(&self, invoice_id: &str, today: &str) -> Result<Receipt, LedgerError> {
         self.submit(AcceptAdvance {
             actor: actor("sup-acme", Role::Supplier),
             invoice_id: invoice_id.into(),
-            today: date("2026-01-01"),
+            today: date(today),
         })
     }
 
@@ -238,6 +234,35 @@ impl Syndicate {
             .map(|b| b.balance_minor)
             .sum();
         assert_eq!(sum, 0, "{}", db.backend());
+    }
+}
+
+/// The programme's terms, without its funders.
+fn terms<'a>(
+    funder_id: &'a str,
+    advance_rate: &'a str,
+    discount_rate: &'a str,
+    day_count: &'a str,
+) -> ProgramFields<'a> {
+    ProgramFields {
+        program_id: "prog-hansa",
+        retailer_id: "ret-hansa",
+        funder_id,
+        currency: "EUR",
+        advance_rate,
+        discount_rate,
+        day_count,
+        tenor_min_days: 10,
+        tenor_max_days: 120,
+        grace_days: 5,
+        late_rate: "0.18",
+        default_days: 30,
+        recourse: true,
+        program_limit: "1000000.00",
+        retailer_limit: "1000000.00",
+        supplier_limit_fixed: Some("1000000.00"),
+        supplier_limit_multiple: None,
+        syndicate: None,
     }
 }
 
@@ -496,6 +521,7 @@ fn a_syndicate_is_checked_when_the_programme_is_created() {
             syndicate: Some(SyndicateFields {
                 allocation,
                 funders,
+                early_payment_budget: None,
             }),
         };
         CreateProgram::parse(&operator().party, &fields).err().map(|e| e.to_string())
@@ -534,6 +560,7 @@ fn a_syndicate_is_checked_when_the_programme_is_created() {
         syndicate: Some(SyndicateFields {
             allocation: "priority",
             funders: vec![a(), funder("sup-acme", "1.00", None, None)],
+            early_payment_budget: None,
         }),
     };
     let before = log_db::entry_count(&mut s.db.connect()).unwrap();
@@ -545,5 +572,133 @@ fn a_syndicate_is_checked_when_the_programme_is_created() {
         other => panic!("{other:?}"),
     }
     assert_eq!(log_db::entry_count(&mut s.db.connect()).unwrap(), before);
+    s.finish();
+}
+
+#[test]
+fn a_retailer_pays_early_from_its_own_cash_within_its_monthly_budget() {
+    for backend in backends() {
+        let s = Syndicate::parties(backend);
+        // Dynamic discounting: 2% a year, ACT/365, the whole invoice paid
+        // early, at most 15,000.00 a month.
+        let fields = ProgramFields {
+            syndicate: Some(SyndicateFields {
+                allocation: "buyer_funded",
+                funders: Vec::new(),
+                early_payment_budget: Some("15000.00"),
+            }),
+            ..terms("ret-hansa", "1", "0.02", "ACT/365")
+        };
+        s.ok(CreateProgram::parse(&operator().party, &fields).unwrap());
+        s.ok(EnrolSupplier::parse(operator(), "prog-hansa", "sup-acme").unwrap());
+        s.ok(FunderDeposit::parse(&operator().party, "ret-hansa", "EUR", "50000.00").unwrap());
+        // 10,000.00 paid 60 days early: discount 10,000.00 × 2% × 60/365 =
+        // 32.88 (32.8767 half-even); the supplier gets 9,967.12 now.
+        let first = s.confirmed_invoice("INV-1", "10000.00");
+        let early = s.accept(&first).unwrap();
+        let entry = s.entry(early.seq);
+        assert!(
+            entry.contains(r#""fee":"32.88""#)
+                && entry.contains(r#""net":"9967.12""#)
+                && entry.contains(r#""principal":"10000.00""#)
+                && entry.contains(r#""rule":"buyer_funded""#)
+                && entry.contains(r#"{"input":"withheld","passed":true,"rule":"early_payment_budget","threshold":"withheld"}"#),
+            "{backend}: {entry}"
+        );
+        // The same month: 6,000.00 would take January's early payments to
+        // 9,967.12 + 5,980.27 = 15,947.39, above the budget.
+        let second = s.confirmed_invoice("INV-2", "6000.00");
+        match s.accept(&second) {
+            Err(LedgerError::Rejected { code, message, .. }) => {
+                assert_eq!(code, ErrorCode::AdvanceDeclined);
+                assert_eq!(
+                    message,
+                    "advance declined: early_payment_budget (input withheld, threshold withheld)",
+                    "{backend}"
+                );
+            }
+            other => panic!("{backend}: {other:?}"),
+        }
+        // In February, 29 days early: discount 9.53, paid 5,990.47.
+        s.accept_on(&second, "2026-02-01").unwrap();
+        assert_eq!(
+            s.balance("retailer:ret-hansa:cash"),
+            -(5_000_000 - 996_712 - 599_047),
+            "{backend}: the retailer's own cash paid both"
+        );
+        assert_eq!(s.balance("payouts:pending"), -(996_712 + 599_047));
+        // No receivable, no funder, no reserve: the early payment discharged
+        // the invoice.
+        for account in [
+            "retailer:ret-hansa:receivable",
+            "supplier:sup-acme:reserve",
+            "funder:ret-hansa:principal",
+        ] {
+            assert_eq!(s.balance(account), 0, "{backend}: {account}");
+        }
+        // Paying it again is refused by name; so is a credit note.
+        let again = ReceivePayment::parse(
+            operator(),
+            "ret-hansa",
+            "EUR",
+            "10000.00",
+            date("2026-03-02"),
+            "ERP payment run",
+            vec![first.clone()],
+        )
+        .unwrap();
+        let error = s.submit(again).unwrap_err().to_string();
+        assert_eq!(error, "invoice INV-1 was paid early by ret-hansa: nothing is due on it");
+        let credit = CreditNote::parse(actor("sup-acme", Role::Supplier), &first, "CN-1", "100.00");
+        assert!(s.submit(credit.unwrap()).unwrap_err().to_string().contains("was paid early"));
+        // On the due date the sweep settles both, with no transfer.
+        let entries = log_db::entry_count(&mut s.db.connect()).unwrap();
+        let before = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-03-01")).unwrap();
+        assert!(before.matured.is_empty() && before.overdue.is_empty());
+        let on_due = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-03-02")).unwrap();
+        let mut matured = on_due.matured.clone();
+        matured.sort_by_key(|id| id.len());
+        assert_eq!(matured, [first.clone(), second.clone()], "{backend}");
+        assert_eq!(log_db::entry_count(&mut s.db.connect()).unwrap(), entries + 2);
+        for invoice_id in [&first, &second] {
+            let invoice = fin_db::invoice(&mut s.db.connect(), invoice_id).unwrap().unwrap();
+            assert_eq!(
+                (invoice.status.as_str(), invoice.open_minor(), invoice.settled_on),
+                ("settled", 0, Some(date("2026-03-02"))),
+                "{backend}"
+            );
+        }
+        assert_eq!(s.balance("retailer:ret-hansa:cash"), -(5_000_000 - 996_712 - 599_047));
+        assert_eq!(s.balance("bank:main"), 5_000_000, "{backend}: no second transfer");
+        let later = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-06-01")).unwrap();
+        assert!(later.matured.is_empty() && later.overdue.is_empty() && later.defaulted.is_empty());
+        s.finish();
+    }
+}
+
+#[test]
+fn a_buyer_funded_programme_is_its_retailers_with_no_reserve() {
+    let s = Syndicate::parties("sqlite");
+    let refused = |funder_id: &str, advance_rate: &str, funders: Vec<FunderFields<'_>>, budget: Option<&str>| {
+        let fields = ProgramFields {
+            syndicate: Some(SyndicateFields {
+                allocation: "buyer_funded",
+                funders,
+                early_payment_budget: budget,
+            }),
+            ..terms(funder_id, advance_rate, "0.02", "ACT/365")
+        };
+        CreateProgram::parse(&operator().party, &fields).err().map(|e| e.to_string())
+    };
+    let cases = [
+        (refused("fund-a", "1", vec![], Some("1.00")), "a buyer_funded programme's funder is its retailer (ret-hansa), not fund-a"),
+        (refused("ret-hansa", "0.90", vec![], Some("1.00")), "a buyer_funded programme pays the whole invoice early: advance_rate must be 1"),
+        (refused("ret-hansa", "1", vec![], None), "a buyer_funded programme needs early_payment_budget"),
+        (refused("ret-hansa", "1", vec![funder("fund-a", "1.00", None, None)], Some("1.00")), "list no funders"),
+    ];
+    for (error, expected) in cases {
+        let error = error.expect("refused");
+        assert!(error.contains(expected), "{error:?} does not say {expected:?}");
+    }
     s.finish();
 }

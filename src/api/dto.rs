@@ -221,7 +221,7 @@ pub struct ProgramRequest {
     pub supplier_limit_multiple: Option<String>,
     /// How advances are shared between the funders: `single` (the default),
     /// `priority` (the first funder in order that can take the whole
-    /// advance) or `pro_rata` (by commitment).
+    /// advance), `pro_rata` (by commitment) or `buyer_funded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocation: Option<String>,
     /// The funders in order, the lead (`funder_id`) first; omit for
@@ -230,6 +230,11 @@ pub struct ProgramRequest {
     /// its own for a funder, none for a supplier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funders: Option<Vec<ProgramFunderRequest>>,
+    /// `buyer_funded` (dynamic discounting, the retailer is `funder_id` and
+    /// pays early from its own cash, `advance_rate` 1): the most it pays
+    /// early per calendar month, net of discounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_payment_budget: Option<String>,
 }
 
 /// One funder of a programme.
@@ -271,6 +276,7 @@ impl From<ProgramRow> for ProgramRequest {
             recourse: row.recourse,
             supplier_limit_multiple: row.supplier_limit_multiple,
             allocation: Some(row.allocation.clone()),
+            early_payment_budget: row.early_payment_budget_minor.map(|m| money(&currency, m)),
             funders: serde_json::from_str::<Vec<crate::domain::syndicate::ProgramFunder>>(
                 &row.funders,
             )

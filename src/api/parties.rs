@@ -99,26 +99,8 @@ pub async fn create_program(
             retailer_limit: &p.retailer_limit,
             supplier_limit_fixed: p.supplier_limit_fixed.as_deref(),
             supplier_limit_multiple: p.supplier_limit_multiple.as_deref(),
-            syndicate: p.funders.as_ref().map(|funders| SyndicateFields {
-                allocation: p.allocation.as_deref().unwrap_or("single"),
-                funders: funders
-                    .iter()
-                    .map(|f| FunderFields {
-                        funder_id: &f.funder_id,
-                        commitment: &f.commitment,
-                        retailer_limit: f.retailer_limit.as_deref(),
-                        supplier_limit: f.supplier_limit.as_deref(),
-                    })
-                    .collect(),
-            }),
+            syndicate: syndicate_fields(&p),
         };
-        if p.funders.is_none() && p.allocation.as_deref().is_some_and(|a| a != "single") {
-            return Err(crate::services::common::invalid(
-                "funders",
-                "a programme of several funders lists them in funders",
-            )
-            .into());
-        }
         let command = CreateProgram::parse(&principal.party, &fields)?;
         let id = p.program_id.clone();
         idempotency::submit(&request, &state.ledger, command, move |receipt| {
@@ -127,6 +109,30 @@ pub async fn create_program(
         .await
     })
     .await
+}
+
+/// The programme's funders as typed; `None` for one funder committed to the
+/// programme limit (no `funders`, no rule or `single`).
+fn syndicate_fields(p: &ProgramRequest) -> Option<SyndicateFields<'_>> {
+    let single = p.allocation.as_deref().is_none_or(|a| a == "single");
+    if single && p.funders.is_none() && p.early_payment_budget.is_none() {
+        return None;
+    }
+    Some(SyndicateFields {
+        allocation: p.allocation.as_deref().unwrap_or("single"),
+        funders: p
+            .funders
+            .iter()
+            .flatten()
+            .map(|f| FunderFields {
+                funder_id: &f.funder_id,
+                commitment: &f.commitment,
+                retailer_limit: f.retailer_limit.as_deref(),
+                supplier_limit: f.supplier_limit.as_deref(),
+            })
+            .collect(),
+        early_payment_budget: p.early_payment_budget.as_deref(),
+    })
 }
 
 /// Read a programme (its retailer, funder, suppliers trading in it, operator, auditors).

@@ -132,6 +132,7 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
                 r#"[{{"funder_id":"fund-bench","commitment_minor":{}}}]"#,
                 i64::MAX / 4
             ),
+            early_payment_budget_minor: None,
         }],
     )?;
     let issue = NaiveDate::from_ymd_opt(2026, 11, 1).expect("a date");

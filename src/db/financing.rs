@@ -59,6 +59,16 @@ pub struct ProgramRow {
     pub allocation: String,
     /// The funders in order, as JSON (`domain::syndicate::ProgramFunder`).
     pub funders: String,
+    /// A buyer-funded programme's budget: the most its retailer pays early
+    /// per calendar month, net of discounts.
+    pub early_payment_budget_minor: Option<i64>,
+}
+
+impl ProgramRow {
+    /// Whether the retailer funds it from its own cash (dynamic discounting).
+    pub fn buyer_funded(&self) -> bool {
+        self.allocation == crate::domain::syndicate::AllocationRule::BuyerFunded.as_str()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]

@@ -110,6 +110,7 @@ diesel::table! {
         created_seq -> BigInt,
         allocation -> Text,
         funders -> Text,
+        early_payment_budget_minor -> Nullable<BigInt>,
     }
 }
 

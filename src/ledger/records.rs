@@ -19,7 +19,7 @@ use std::hash::Hash;
 use std::ops::RangeInclusive;
 use std::sync::LazyLock;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing::{
@@ -82,6 +82,9 @@ pub enum Tally {
     /// Principal outstanding of the advances in a programme, of one
     /// supplier's or retailer's in it, or (`party` `*`) of all of them.
     Exposure { program: ProgramId, party: String },
+    /// Net paid out by a programme's advances in a calendar month (`month`
+    /// its first day): what a buyer-funded programme's budget is used by.
+    PaidOut { program: ProgramId, month: NaiveDate },
     /// Principal outstanding of a funder's shares in a programme (what its
     /// commitment is used by).
     FunderCommitted { funder: PartyId, program: ProgramId },
@@ -143,6 +146,14 @@ impl Tally {
         }
     }
 
+    /// The tally of what a programme's advances paid out in the month of `day`.
+    pub fn paid_out(program: &str, day: NaiveDate) -> Tally {
+        Tally::PaidOut {
+            program: ProgramId::from(program),
+            month: day.with_day(1).expect("every month has a first day"),
+        }
+    }
+
     /// The tally of a funder's principal outstanding in a programme.
     pub fn funder_committed(funder: &str, program: &str) -> Tally {
         Tally::FunderCommitted {
@@ -182,13 +193,15 @@ fn invoice_tallies(row: &InvoiceRow) -> Vec<(Tally, i64)> {
 /// What an advance row adds to the tallies: its principal outstanding, to
 /// its supplier's, its retailer's and its programme's exposure.
 fn advance_tallies(row: &AdvanceRow) -> Vec<(Tally, i64)> {
-    [&row.supplier_id, &row.retailer_id, WHOLE_PROGRAM]
+    let mut tallies: Vec<(Tally, i64)> = [&row.supplier_id, &row.retailer_id, WHOLE_PROGRAM]
         .into_iter()
         .map(|party| {
             let tally = Tally::exposure(&row.program_id, party);
             (tally, row.principal_outstanding_minor)
         })
-        .collect()
+        .collect();
+    tallies.push((Tally::paid_out(&row.program_id, row.value_date), row.net_minor));
+    tallies
 }
 
 /// What a funder's share adds to the tallies: its principal outstanding, to

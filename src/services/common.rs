@@ -62,6 +62,11 @@ pub mod accounts {
     pub fn funder_principal(funder: &str) -> String {
         format!("funder:{funder}:principal")
     }
+    /// A retailer's own cash for paying its suppliers early (buyer-funded
+    /// programmes).
+    pub fn retailer_cash(retailer: &str) -> String {
+        format!("retailer:{retailer}:cash")
+    }
     pub fn retailer_receivable(retailer: &str) -> String {
         format!("retailer:{retailer}:receivable")
     }

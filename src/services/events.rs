@@ -12,7 +12,7 @@ use crate::services::bank_line::BankLineImported;
 use crate::services::deposit::FunderDeposited;
 use crate::services::invoice::{
     InvoiceConfirmed, InvoiceCredited, InvoiceDefaulted, InvoiceDisputed, InvoiceOverdue,
-    InvoiceRegistered, InvoiceRejected,
+    InvoiceMatured, InvoiceRegistered, InvoiceRejected,
 };
 use crate::services::journal::JournalPosted;
 use crate::services::party::{
@@ -58,6 +58,8 @@ pub enum Event {
     InvoiceOverdue(InvoiceOverdue),
     #[serde(rename = "invoice.defaulted")]
     InvoiceDefaulted(InvoiceDefaulted),
+    #[serde(rename = "invoice.matured")]
+    InvoiceMatured(InvoiceMatured),
     #[serde(rename = "advance.accepted")]
     AdvanceAccepted(AdvanceAccepted),
     #[serde(rename = "payment.received")]
@@ -95,6 +97,7 @@ impl Event {
             Event::InvoiceCredited(_) => InvoiceCredited::KIND,
             Event::InvoiceOverdue(_) => InvoiceOverdue::KIND,
             Event::InvoiceDefaulted(_) => InvoiceDefaulted::KIND,
+            Event::InvoiceMatured(_) => InvoiceMatured::KIND,
             Event::AdvanceAccepted(_) => AdvanceAccepted::KIND,
             Event::PaymentReceived(_) => PaymentReceived::KIND,
             Event::PaymentReversed(_) => PaymentReversed::KIND,

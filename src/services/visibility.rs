@@ -38,7 +38,8 @@ pub fn reads_whole(event: &Event, role: Role, party: &str) -> bool {
         | Event::InvoiceConfirmed(_)
         | Event::InvoiceDisputed(_)
         | Event::InvoiceRejected(_)
-        | Event::InvoiceOverdue(_) => true,
+        | Event::InvoiceOverdue(_)
+        | Event::InvoiceMatured(_) => true,
         // A credit note below the principal of a shared advance splits the
         // supplier's debt between the funders: theirs to read in their portfolios.
         Event::InvoiceCredited(c) => role != Role::Funder || c.debts.is_empty(),
@@ -46,9 +47,11 @@ pub fn reads_whole(event: &Event, role: Role, party: &str) -> bool {
         // the funder's: the buyer reads neither the price nor the reserve.
         // A funder reads them when it holds the whole advance; one that
         // shares it reads its own share in its portfolio.
+        // Paid early from a retailer's own cash, it is the retailer's too.
         Event::AdvanceAccepted(a) => match role {
             Role::Funder => own(&a.funder_id) && a.shares.is_empty(),
-            _ => role != Role::Retailer,
+            Role::Retailer => a.paid_early_by_buyer() && own(&a.funder_id),
+            _ => true,
         },
         Event::InvoiceDefaulted(d) => match role {
             Role::Funder => d.shares.is_empty(),

@@ -317,6 +317,13 @@ pub fn describe(
             }
             summary
         }
+        Event::InvoiceMatured(matured) => Summary::new(format!(
+            "Invoice {} settled: it was paid early",
+            names.invoice(&matured.invoice_id)?
+        ))
+        .fact("Amount", amount(&matured.currency, &matured.amount))
+        .fact("Due date", date(matured.due_date))
+        .next("Nothing was transferred today: the early payment settled the invoice."),
         Event::InvoiceOverdue(overdue) => Summary::new(format!(
             "Invoice {} is overdue",
             names.invoice(&overdue.invoice_id)?
@@ -336,6 +343,35 @@ pub fn describe(
             summary
         }
         // The buyer sees that its invoice was financed, not the supplier's price.
+        Event::AdvanceAccepted(advance) if advance.paid_early_by_buyer() => {
+            let number = names.invoice(&advance.invoice_id)?;
+            let discount = format!(
+                "Discount ({} a year for {} days early)",
+                rate(&advance.discount_rate),
+                advance.days
+            );
+            let due = date(advance.due_date);
+            if yours(&advance.retailer_id) {
+                Summary::new(format!("You paid invoice {number} early"))
+                    .fact("Supplier", names.party(&advance.supplier_id)?)
+                    .fact("Invoice amount", amount(&advance.currency, &advance.face_open))
+                    .fact(discount, amount(&advance.currency, &advance.fee))
+                    .fact("Paid", amount(&advance.currency, &advance.net))
+                    .fact("Value date", date(advance.value_date))
+                    .next(format!("Nothing more is due: on {due} the invoice is settled without a second transfer. Do not pay it again."))
+            } else {
+                let payout = names.payout(&advance.payout.payout_id)?;
+                let to_supplier = amount(&advance.currency, &advance.payout.amount);
+                Summary::new(format!("You are paid {to_supplier} now for invoice {number}"))
+                    .fact("Paid early by", names.party(&advance.retailer_id)?)
+                    .fact("Invoice amount", amount(&advance.currency, &advance.face_open))
+                    .fact(discount, amount(&advance.currency, &advance.fee))
+                    .fact("Paid out", to_supplier)
+                    .fact("To account", names.account_of(&advance.supplier_id)?)
+                    .fact("Payout", payout_stage(payout.as_ref()))
+                    .next(format!("The buyer paid from its own cash: on {due} the invoice is settled, with nothing more to collect."))
+            }
+        }
         Event::AdvanceAccepted(advance) if viewer.role == Role::Retailer => {
             let number = names.invoice(&advance.invoice_id)?;
             Summary::new(format!("Invoice {number} was financed"))
@@ -593,6 +629,10 @@ pub fn outline(event: &Event) -> (&'static str, Vec<(&str, Option<&str>)>) {
         Event::InvoiceCredited(c) => ("Credit note", vec![(&c.invoice_id, None)]),
         Event::InvoiceOverdue(o) => ("Invoice overdue", vec![(&o.invoice_id, None)]),
         Event::InvoiceDefaulted(d) => ("Invoice written off", vec![(&d.invoice_id, None)]),
+        Event::InvoiceMatured(m) => (
+            "Paid early: settled on its due date",
+            vec![(&m.invoice_id, Some(&m.supplier_id))],
+        ),
         Event::AdvanceAccepted(a) => (
             "Invoice financed",
             vec![(&a.invoice_id, Some(&a.supplier_id))],

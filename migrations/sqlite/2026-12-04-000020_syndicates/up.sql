@@ -32,3 +32,7 @@ INSERT INTO advance_shares
            principal_minor, fee_minor, net_minor, principal_outstanding_minor,
            late_fee_unpaid_minor, 0
     FROM advances;
+
+-- A programme funded by its retailer's own cash (dynamic discounting): the
+-- most it pays early per calendar month, net of discounts.
+ALTER TABLE programs ADD COLUMN early_payment_budget_minor BIGINT;

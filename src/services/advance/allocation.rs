@@ -57,6 +57,7 @@ struct Standing {
 
 fn standing(
     facts: &dyn DecisionFacts,
+    rule: AllocationRule,
     funder: &ProgramFunder,
     invoice: &InvoiceRow,
     currency: Currency,
@@ -71,10 +72,21 @@ fn standing(
     Ok(Standing {
         committed_minor: records.tally(committed.clone()..=committed),
         // The funder's cash account is a liability, credit-signed.
-        cash_minor: -facts.balance_minor(&accounts::funder_cash(id), currency)?,
+        cash_minor: -facts.balance_minor(&cash_account(rule, id), currency)?,
         retailer_minor: exposure(&invoice.retailer_id),
         supplier_minor: exposure(&invoice.supplier_id),
     })
+}
+
+/// The account a funder pays advances from: its cash with the platform, or
+/// for a buyer-funded programme, the retailer's own cash.
+pub fn cash_account(rule: AllocationRule, funder_id: &str) -> String {
+    match rule {
+        AllocationRule::BuyerFunded => accounts::retailer_cash(funder_id),
+        AllocationRule::Single | AllocationRule::Priority | AllocationRule::ProRata => {
+            accounts::funder_cash(funder_id)
+        }
+    }
 }
 
 /// Whether `funder` can take `principal` (paying out `net`), and the
@@ -126,7 +138,7 @@ pub fn allocate(
     let (rule, funders) = program_syndicate(program)?;
     let standings = funders
         .iter()
-        .map(|f| standing(facts, f, invoice, currency))
+        .map(|f| standing(facts, rule, f, invoice, currency))
         .collect::<Result<Vec<_>, _>>()?;
     let recorded = rule != AllocationRule::Single
         || funders

@@ -6,6 +6,7 @@ use super::disclosure::{
 };
 use super::events::{AdvanceAccepted, AllocationRecord, FunderShare};
 use crate::db::financing::DisclosureRow;
+use crate::domain::syndicate::AllocationRule;
 use crate::domain::{ErrorCode, Role};
 use chrono::NaiveDate;
 
@@ -56,11 +57,16 @@ impl AcceptAdvance {
 
 /// The advance's postings: the retailer owes the face value, each funder
 /// pays its net and is owed its principal, and the rest is the supplier's
-/// reserve.
+/// reserve. Paid early from the retailer's own cash (buyer-funded), the
+/// retailer pays the net and owes nothing more: no receivable, no reserve.
 fn advance_postings(quote: &Quote) -> PostingsBuilder {
     let (invoice, pricing) = (&quote.invoice, &quote.pricing);
     let reserve = quote.face_open_minor - pricing.principal_minor;
     let mut postings = PostingsBuilder::new(quote.currency);
+    if quote.allocation.rule == AllocationRule::BuyerFunded {
+        postings.debit(&accounts::retailer_cash(&invoice.retailer_id), pricing.net_minor);
+        return postings;
+    }
     postings.debit(
         &accounts::retailer_receivable(&invoice.retailer_id),
         quote.face_open_minor,

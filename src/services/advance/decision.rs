@@ -165,6 +165,26 @@ pub fn evaluate(
             available >= pricing.net_minor,
         )
     });
+    if let Some(budget) = program.early_payment_budget_minor {
+        // A buyer-funded programme pays early within its monthly budget.
+        let used = facts
+            .records()
+            .tally(Tally::paid_out(&program.program_id, today)..=Tally::paid_out(&program.program_id, today));
+        let money = |minor| amount_text(currency, minor);
+        let after = used.saturating_add(pricing.net_minor);
+        rules.push(rule(
+            "early_payment_budget",
+            format!(
+                "{} paid early in {} + {} = {}",
+                money(used),
+                today.format("%Y-%m"),
+                money(pricing.net_minor),
+                money(after)
+            ),
+            money(budget),
+            after <= budget,
+        ));
+    }
     Ok(Quote {
         invoice,
         program,

@@ -6,9 +6,15 @@ use crate::db::financing as fin_db;
 use crate::db::{log as log_db, DbConnection};
 
 /// The rules whose figures belong to other parties than the supplier: the
-/// retailer's and the programme's exposure and limits, and the funder's cash.
-/// A supplier sees whether they passed, never their input or threshold.
-pub const CONFIDENTIAL_RULES: [&str; 3] = ["retailer_limit", "program_limit", "funder_liquidity"];
+/// retailer's and the programme's exposure and limits, the funder's cash and
+/// a buyer-funded programme's budget. A supplier sees whether they passed,
+/// never their input or threshold.
+pub const CONFIDENTIAL_RULES: [&str; 4] = [
+    "retailer_limit",
+    "program_limit",
+    "funder_liquidity",
+    "early_payment_budget",
+];
 
 /// What a withheld input or threshold reads.
 pub const WITHHELD: &str = "withheld";

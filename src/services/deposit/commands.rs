@@ -6,7 +6,8 @@ use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::services::bank_line::{check_unmatched_line, MatchedLine};
 use crate::services::common::{accounts, find_party, invalid, positive_amount, PostingsBuilder};
 
-/// `funder.deposited`: a funder's money arrives in the platform's bank account.
+/// `funder.deposited`: a funder's money arrives in the platform's bank
+/// account (or a retailer's, to pay its suppliers early from).
 pub struct FunderDeposit {
     body: FunderDeposited,
     currency: Currency,
@@ -45,12 +46,16 @@ impl FunderDeposit {
 
 impl Command for FunderDeposit {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
-        find_party(
-            context.records(),
-            &self.body.funder_id,
-            Role::Funder,
-            "funder_id",
-        )?;
+        // A funder's cash for advances, or a retailer's own cash for paying
+        // its suppliers early (a buyer-funded programme).
+        let party = &self.body.funder_id;
+        let to = match context.records().party(party).map(|p| p.role.as_str()) {
+            Some("retailer") => accounts::retailer_cash(party),
+            _ => {
+                find_party(context.records(), party, Role::Funder, "funder_id")?;
+                accounts::funder_cash(party)
+            }
+        };
         let from = match &self.body.bank_line {
             None => accounts::BANK,
             Some(matched) => {
@@ -64,10 +69,9 @@ impl Command for FunderDeposit {
             }
         };
         let mut postings = PostingsBuilder::new(self.currency);
-        postings.debit(from, self.amount_minor).credit(
-            &accounts::funder_cash(&self.body.funder_id),
-            self.amount_minor,
-        );
+        postings
+            .debit(from, self.amount_minor)
+            .credit(&to, self.amount_minor);
         Ok(self
             .body
             .clone()

@@ -496,6 +496,18 @@ impl Command for CreditNote {
             ));
         }
         check(&invoice, InvoiceEvent::CreditNote)?;
+        let paid_early = context.records().advance(&invoice.invoice_id).is_some()
+            && find_program(context.records(), &invoice.program_id)?.buyer_funded();
+        if paid_early {
+            return Err(reject(
+                ErrorCode::IllegalTransition,
+                Some("invoice_id"),
+                format!(
+                    "invoice {} was paid early by its retailer: settle a credit note on it with the retailer directly",
+                    invoice.invoice_number
+                ),
+            ));
+        }
         let currency = Currency::parse(&invoice.currency)
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
         let credit = positive_amount("amount", currency, &self.amount)?;

@@ -101,6 +101,27 @@ pub struct InvoiceDefaulted {
     pub shares: Vec<FunderAmount>,
 }
 
+/// `invoice.matured`: the due date of an invoice its retailer paid early
+/// (a buyer-funded programme). The invoice is settled with no transfer and
+/// no postings: the early payment discharged it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceMatured {
+    pub invoice_id: String,
+    pub supplier_id: String,
+    pub retailer_id: String,
+    pub currency: String,
+    /// The open amount the early payment settled.
+    pub amount: String,
+    pub due_date: NaiveDate,
+    /// The entry of the early payment (`advance.accepted`).
+    pub paid_early_seq: i64,
+}
+
+impl EntryBody for InvoiceMatured {
+    const KIND: &'static str = "invoice.matured";
+}
+
 impl EntryBody for InvoiceRegistered {
     const KIND: &'static str = "invoice.registered";
 }

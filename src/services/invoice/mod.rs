@@ -13,5 +13,5 @@ pub use commands::{
 };
 pub use events::{
     InvoiceConfirmed, InvoiceCredited, InvoiceDecision, InvoiceDefaulted, InvoiceDisputed,
-    InvoiceOverdue, InvoiceRegistered, InvoiceRejected,
+    InvoiceMatured, InvoiceOverdue, InvoiceRegistered, InvoiceRejected,
 };

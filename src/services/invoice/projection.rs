@@ -1,7 +1,8 @@
 //! Applies the invoice's entries to the `invoices` projection (and, for a credit note or a default, the advance and the supplier's debt).
 
 use super::events::{
-    InvoiceCredited, InvoiceDecision, InvoiceDefaulted, InvoiceOverdue, InvoiceRegistered,
+    InvoiceCredited, InvoiceDecision, InvoiceDefaulted, InvoiceMatured, InvoiceOverdue,
+    InvoiceRegistered,
 };
 use crate::db::financing::{InvoiceRow, SupplierDebtRow};
 use crate::domain::DebtId;
@@ -129,6 +130,25 @@ fn reduce_advance(
             });
         }
     }
+    Ok(())
+}
+
+/// An invoice paid early reaches its due date: paid in full, settled, and
+/// nothing outstanding on the advance or its share.
+pub fn invoice_matured(context: &mut BatchContext<'_>, body: InvoiceMatured) -> Result<(), LedgerError> {
+    let currency = currency(&body.currency)?;
+    let mut row = invoice(context, &body.invoice_id)?;
+    row.paid_minor = stored::add(row.paid_minor, parse_amount(currency, &body.amount)?, "paid amount")?;
+    row.status = InvoiceStatus::Settled;
+    row.settled_on = Some(body.due_date);
+    context.put_invoice(row);
+    let mut advance_row = advance(context, &body.invoice_id)?;
+    advance_row.principal_outstanding_minor = 0;
+    let mut shares = context.records().shares(&body.invoice_id).to_vec();
+    for share in &mut shares {
+        share.principal_outstanding_minor = 0;
+    }
+    context.put_advance(advance_row, shares);
     Ok(())
 }
 

@@ -1,10 +1,11 @@
 //! The daily sweep: overdue past due date + grace, defaulted past that plus the
-//! programme's default period. The date comes from the caller's clock.
+//! programme's default period, and invoices their retailers paid early
+//! settled on their due date. The date comes from the caller's clock.
 
 use crate::services::advance::shares as advance_shares;
 use chrono::{Duration, NaiveDate};
 
-use super::events::{InvoiceDefaulted, InvoiceOverdue};
+use super::events::{InvoiceDefaulted, InvoiceMatured, InvoiceOverdue};
 use crate::db::financing as fin_db;
 use crate::db::DbConnection;
 use crate::domain::{Currency, ErrorCode, InvoiceEvent, InvoiceStatus};
@@ -126,11 +127,58 @@ impl Command for DefaultInvoice {
     }
 }
 
+/// `invoice.matured`: an invoice its retailer paid early reaches its due
+/// date and is settled, with no second transfer.
+pub struct SettlePaidEarly {
+    pub invoice_id: String,
+    pub today: NaiveDate,
+}
+
+impl Command for SettlePaidEarly {
+    fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError> {
+        let invoice = find_invoice(context.records(), &self.invoice_id)?;
+        allowed(&invoice, InvoiceEvent::Pay)?;
+        let program = find_program(context.records(), &invoice.program_id)?;
+        let advance = context.records().advance(&invoice.invoice_id).cloned();
+        let Some(advance) = advance.filter(|_| program.buyer_funded()) else {
+            return Err(reject(
+                ErrorCode::NotFinanced,
+                Some("invoice_id"),
+                format!("invoice {} was not paid early by its retailer", invoice.invoice_id),
+            ));
+        };
+        if self.today < invoice.due_date {
+            return Err(reject(
+                ErrorCode::IllegalTransition,
+                Some("invoice_id"),
+                format!(
+                    "invoice {} is due on {}, not yet on {}",
+                    invoice.invoice_id, invoice.due_date, self.today
+                ),
+            ));
+        }
+        let currency = Currency::parse(&invoice.currency)
+            .map_err(|e| LedgerError::Inconsistent(e.to_string()))?;
+        let body = InvoiceMatured {
+            invoice_id: invoice.invoice_id.to_string(),
+            supplier_id: invoice.supplier_id.to_string(),
+            retailer_id: invoice.retailer_id.to_string(),
+            currency: currency.code().into(),
+            amount: amount_text(currency, invoice.open_minor()),
+            due_date: invoice.due_date,
+            paid_early_seq: advance.accepted_seq,
+        };
+        Ok(body.draft("system", vec![]))
+    }
+}
+
 /// What one sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
     pub overdue: Vec<String>,
     pub defaulted: Vec<String>,
+    /// Invoices their retailers paid early, settled on their due date.
+    pub matured: Vec<String>,
 }
 
 /// Marks overdue and defaulted invoices as of `today` (call off the async runtime).
@@ -149,7 +197,18 @@ pub fn sweep(
         ],
         crate::limits::SWEEP_INVOICES_MAX,
     )? {
-        let grace = program_terms(&load_program(connection, &invoice.program_id)?)?.grace_days;
+        let program = load_program(connection, &invoice.program_id)?;
+        if program.buyer_funded() && invoice.status == InvoiceStatus::Financed {
+            if today >= invoice.due_date {
+                ledger.submit_blocking(SettlePaidEarly {
+                    invoice_id: invoice.invoice_id.to_string(),
+                    today,
+                })?;
+                report.matured.push(String::from(invoice.invoice_id));
+            }
+            continue;
+        }
+        let grace = program_terms(&program)?.grace_days;
         if today > invoice.due_date + Duration::days(grace) {
             ledger.submit_blocking(MarkOverdue {
                 invoice_id: invoice.invoice_id.to_string(),

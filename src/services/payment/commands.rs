@@ -123,6 +123,18 @@ impl ReceivePayment {
                 format!("invoice {}: {e}", invoice.invoice_number),
             )
         })?;
+        let paid_early = context.records().advance(invoice_id).is_some()
+            && find_program(context.records(), &invoice.program_id)?.buyer_funded();
+        if paid_early {
+            return Err(reject(
+                ErrorCode::IllegalTransition,
+                Some("invoice_ids"),
+                format!(
+                    "invoice {} was paid early by {}: nothing is due on it",
+                    invoice.invoice_number, invoice.retailer_id
+                ),
+            ));
+        }
         Ok(invoice)
     }
 

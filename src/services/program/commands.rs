@@ -39,11 +39,19 @@ pub struct ProgramFields<'a> {
 /// The funders of a programme and its allocation rule, as typed.
 #[derive(Debug, Clone, Default)]
 pub struct SyndicateFields<'a> {
-    /// `single`, `priority` or `pro_rata`.
+    /// `single`, `priority`, `pro_rata` or `buyer_funded`.
     pub allocation: &'a str,
     /// In order: the first is the lead funder, who takes rounding residues.
+    /// None for `buyer_funded`: the retailer funds it.
     pub funders: Vec<FunderFields<'a>>,
+    /// `buyer_funded`: the most the retailer pays early per calendar month,
+    /// net of discounts.
+    pub early_payment_budget: Option<&'a str>,
 }
+
+/// What `syndicate` makes of the fields: the rule (absent for `single`),
+/// the funders' commitments and a buyer-funded programme's budget.
+type Syndicate = (Option<String>, Vec<FunderCommitment>, Option<String>);
 
 #[derive(Debug, Clone, Default)]
 pub struct FunderFields<'a> {
@@ -56,33 +64,36 @@ pub struct FunderFields<'a> {
 /// The allocation rule and the funders' commitments, checked: the rule's
 /// number of funders, each once, with positive amounts; the lead funder
 /// is `funder_id`.
-fn syndicate(
-    fields: &ProgramFields<'_>,
-    currency: Currency,
-) -> Result<(Option<String>, Vec<FunderCommitment>), LedgerError> {
+fn syndicate(fields: &ProgramFields<'_>, currency: Currency) -> Result<Syndicate, LedgerError> {
     let Some(syndicate) = &fields.syndicate else {
-        return Ok((None, Vec::new()));
+        return Ok((None, Vec::new(), None));
     };
     let rule: AllocationRule = syndicate
         .allocation
         .parse()
         .map_err(|e: String| invalid("allocation", e))?;
+    if rule == AllocationRule::BuyerFunded {
+        return buyer_funded(fields, syndicate, currency);
+    }
+    if syndicate.early_payment_budget.is_some() {
+        return Err(invalid(
+            "early_payment_budget",
+            "an early-payment budget is for a buyer_funded programme",
+        ));
+    }
     let count = syndicate.funders.len();
     let counts_fit = match rule {
         AllocationRule::Single => count == 1,
         AllocationRule::Priority | AllocationRule::ProRata => {
             (2..=limits::PROGRAM_FUNDERS_MAX).contains(&count)
         }
-        AllocationRule::BuyerFunded => false,
+        AllocationRule::BuyerFunded => count == 0,
     };
     if !counts_fit {
         return Err(invalid(
             "funders",
             match rule {
                 AllocationRule::Single => "a single-funder programme has exactly one funder".to_string(),
-                AllocationRule::BuyerFunded => {
-                    "a buyer-funded programme is funded by its retailer: give no funders".to_string()
-                }
                 _ => format!(
                     "a {rule} programme has 2-{} funders, got {count}",
                     limits::PROGRAM_FUNDERS_MAX
@@ -127,7 +138,43 @@ fn syndicate(
         ));
     }
     let allocation = (rule != AllocationRule::Single).then(|| rule.as_str().to_string());
-    Ok((allocation, funders))
+    Ok((allocation, funders, None))
+}
+
+/// A programme funded by its retailer's own cash: the retailer is its
+/// funder, the whole invoice is paid early (no reserve), within a budget.
+fn buyer_funded(
+    fields: &ProgramFields<'_>,
+    syndicate: &SyndicateFields<'_>,
+    currency: Currency,
+) -> Result<Syndicate, LedgerError> {
+    if !syndicate.funders.is_empty() {
+        return Err(invalid(
+            "funders",
+            "a buyer_funded programme is funded by its retailer: list no funders",
+        ));
+    }
+    if fields.funder_id != fields.retailer_id {
+        return Err(invalid(
+            "funder_id",
+            format!(
+                "a buyer_funded programme's funder is its retailer ({}), not {}",
+                fields.retailer_id, fields.funder_id
+            ),
+        ));
+    }
+    let budget = syndicate.early_payment_budget.ok_or_else(|| {
+        invalid(
+            "early_payment_budget",
+            "a buyer_funded programme needs early_payment_budget, the most paid early per month",
+        )
+    })?;
+    let budget = positive_amount("early_payment_budget", currency, budget)?;
+    Ok((
+        Some(AllocationRule::BuyerFunded.as_str().into()),
+        Vec::new(),
+        Some(currency.format_amount(budget)),
+    ))
 }
 
 /// `program.created`: one retailer, one funder, one currency and their terms.
@@ -212,7 +259,14 @@ impl CreateProgram {
         let program_limit = positive_amount("program_limit", currency, fields.program_limit)?;
         let retailer_limit = positive_amount("retailer_limit", currency, fields.retailer_limit)?;
         let (fixed, multiple) = supplier_limit(fields, currency)?;
-        let (allocation, funders) = syndicate(fields, currency)?;
+        let (allocation, funders, early_payment_budget) = syndicate(fields, currency)?;
+        let buyer_funded = early_payment_budget.is_some();
+        if buyer_funded && advance_rate != Decimal::ONE {
+            return Err(invalid(
+                "advance_rate",
+                "a buyer_funded programme pays the whole invoice early: advance_rate must be 1",
+            ));
+        }
         Ok(CreateProgram {
             body: ProgramCreated {
                 program_id: program_id.to_string(),
@@ -234,6 +288,7 @@ impl CreateProgram {
                 supplier_limit_multiple: multiple,
                 allocation,
                 funders,
+                early_payment_budget,
             },
             actor: actor.clone(),
         })
@@ -255,12 +310,15 @@ impl Command for CreateProgram {
             Role::Retailer,
             "retailer_id",
         )?;
-        find_party(
-            context.records(),
-            &self.body.funder_id,
-            Role::Funder,
-            "funder_id",
-        )?;
+        // A buyer-funded programme's funder is its retailer, checked above.
+        if self.body.early_payment_budget.is_none() {
+            find_party(
+                context.records(),
+                &self.body.funder_id,
+                Role::Funder,
+                "funder_id",
+            )?;
+        }
         for (position, funder) in self.body.funders.iter().enumerate() {
             let field = format!("funders[{position}].funder_id");
             find_party(context.records(), &funder.funder_id, Role::Funder, &field)?;

@@ -44,6 +44,10 @@ pub struct ProgramCreated {
     /// `funder_id` alone funds the programme, committed to its limit.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub funders: Vec<FunderCommitment>,
+    /// A buyer-funded programme: the most the retailer pays early per
+    /// calendar month, net of discounts.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub early_payment_budget: Option<String>,
 }
 
 /// One funder's participation, as the entry writes it.

@@ -69,6 +69,11 @@ pub fn program_created(
             .unwrap_or_else(|| AllocationRule::Single.as_str().into()),
         funders: serde_json::to_string(&funders)
             .map_err(|e| LedgerError::Inconsistent(e.to_string()))?,
+        early_payment_budget_minor: body
+            .early_payment_budget
+            .as_deref()
+            .map(|a| parse_amount(currency, a))
+            .transpose()?,
     };
     context.changes().put_program(row);
     Ok(())
