@@ -106,6 +106,10 @@ pub enum Command {
         /// An export's JSON Lines file.
         #[arg(long, requires_all = ["checkpoint", "key"])]
         export: Option<PathBuf>,
+        /// A funder's book (`GET /api/v1/funders/{id}/book`): its entries
+        /// and their proofs are checked, and its totals printed.
+        #[arg(long, requires = "key", conflicts_with = "export")]
+        book: Option<PathBuf>,
         /// The export's checkpoint note.
         #[arg(long)]
         checkpoint: Option<PathBuf>,
@@ -389,10 +393,17 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Verify {
             export,
+            book: Some(book),
+            key: Some(key),
+            ..
+        } if export.is_none() => verify_book(&book, &key),
+        Command::Verify {
+            export,
             checkpoint,
             key,
             witnesses,
             quorum,
+            ..
         } => verify_command(&settings, export, checkpoint, key, &witnesses, quorum),
         Command::Witness(command) => witness_command(command),
         Command::Monitor {
@@ -582,6 +593,50 @@ fn verify_command(
             ExitCode::FAILURE
         }
     })
+}
+
+/// `verify --book`: a funder's book, offline: the checkpoint's signature,
+/// every entry's inclusion, and the totals the entries give.
+fn verify_book(book: &Path, key: &Path) -> anyhow::Result<ExitCode> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+    };
+    let verifier = NoteVerifier::parse(read(key)?.trim())?;
+    match crate::services::funder::book::verify(&read(book)?, &verifier) {
+        Ok(report) => {
+            println!(
+                "verified the book of {}: {} entries included in the signed checkpoint of size {}",
+                report.funder_id, report.proven, report.tree_size
+            );
+            for (code, totals) in &report.totals {
+                let money = |minor: i64| {
+                    crate::domain::Currency::parse(code)
+                        .map(|c| c.format_display(minor))
+                        .unwrap_or_else(|_| minor.to_string())
+                };
+                println!(
+                    "totals: advanced {}, outstanding {}, yield earned {}, yield to come {}",
+                    money(totals.advanced_minor),
+                    money(totals.outstanding_minor),
+                    money(totals.yield_earned_minor),
+                    money(totals.yield_to_come_minor)
+                );
+            }
+            if !report.withheld.is_empty() {
+                let seqs: Vec<String> = report.withheld.iter().map(u64::to_string).collect();
+                println!(
+                    "entries {} also hold other parties' figures: their inclusion is proven, their content is not in the book, and the totals above lack them",
+                    seqs.join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("verify FAILED: {error}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// `replay`: rebuilds the projections from the log and compares them.

@@ -139,6 +139,10 @@ pub const PAYOUTS_PER_BATCH_MAX: usize = 2_000;
 pub const SWEEP_INVOICES_MAX: i64 = 10_000;
 /// Postings one paid invoice adds to a payment entry at most, before debt recoveries.
 pub const POSTINGS_PER_PAID_INVOICE_MAX: usize = 5;
+/// Most entries in one funder's book (`GET /api/v1/funders/{id}/book`):
+/// about 2 KB each with its proof. A larger book is refused by name; the
+/// whole log is then verified from an export.
+pub const FUNDER_BOOK_ENTRIES_MAX: usize = 20_000;
 /// Most funders of one programme. Each funder's share of a paid invoice
 /// adds two postings (its principal and its cash), so a payment over many
 /// invoices of syndicated programmes may need to be applied in parts to fit

@@ -469,7 +469,7 @@ fn the_openapi_document_and_the_server_agree() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 50, "every operation was called");
+    assert_eq!(operations, 51, "every operation was called");
 }
 
 /// utoipa names a schema by its type's name and keeps the last of two alike,
@@ -1309,6 +1309,237 @@ fn a_funder_sees_its_own_portfolio_to_the_cent() {
         assert!(
             !html.contains("sup-acme") && !html.contains("ret-hansa"),
             "{backend}: no internal ids on the page"
+        );
+    }
+}
+
+/// Several funders of one programme (issue 17): each sees its own share of a
+/// shared advance and none of another funder's advances, and downloads its
+/// book, which `scfledger verify --book` checks offline to the portfolio's
+/// totals.
+#[test]
+fn funders_see_only_their_own_shares_and_verify_their_books_offline() {
+    for backend in backends() {
+        let w = world(backend);
+        for (id, name) in [("fund-sud", "Sudbank"), ("fund-ost", "Ostbank")] {
+            let (status, _) = w.operator.post(
+                "/api/v1/parties",
+                &json!({"party_id": id, "role": "funder", "name": name, "tax_id": null}),
+            );
+            assert_eq!(status, 201);
+            let deposit = json!({"currency": "EUR", "amount": "100000.00"});
+            assert_eq!(
+                w.operator
+                    .post(&format!("/api/v1/funders/{id}/deposits"), &deposit)
+                    .0,
+                201
+            );
+        }
+        let terms = |program_id: &str, allocation: &str, funders: Value| {
+            json!({"program_id": program_id, "retailer_id": "ret-hansa", "funder_id": "fund-nord", "currency": "EUR",
+                "advance_rate": "0.90", "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10,
+                "tenor_max_days": 120, "grace_days": 5, "late_rate": "0.18", "default_days": 30, "recourse": true,
+                "program_limit": "1000000.00", "retailer_limit": "1000000.00", "supplier_limit_fixed": "500000.00",
+                "supplier_limit_multiple": null, "allocation": allocation, "funders": funders})
+        };
+        // Shared 60 : 40 by fund-nord and fund-sud; and by priority, where
+        // fund-nord may hold 5,000.00 only, so fund-ost takes 9,000.00.
+        let shared = terms(
+            "prog-syn",
+            "pro_rata",
+            json!([
+            {"funder_id": "fund-nord", "commitment": "60000.00"},
+            {"funder_id": "fund-sud", "commitment": "40000.00"}]),
+        );
+        let priority = terms(
+            "prog-pri",
+            "priority",
+            json!([
+            {"funder_id": "fund-nord", "commitment": "5000.00"},
+            {"funder_id": "fund-ost", "commitment": "50000.00", "supplier_limit": "20000.00"}]),
+        );
+        for (program, body) in [("prog-syn", shared), ("prog-pri", priority)] {
+            let (status, answer) = w.operator.post("/api/v1/programs", &body);
+            assert_eq!(status, 201, "{backend}: {answer}");
+            enrol(&w.operator, program, "sup-acme");
+        }
+        let financed = |program: &str, number: &str| {
+            let (status, body) = w.supplier.post("/api/v1/invoices", &json!({"program_id": program, "invoice_number": number,
+                "issue_date": "2026-01-01", "due_date": "2026-03-02", "currency": "EUR", "amount": "10000.00"}));
+            assert_eq!(status, 201, "{backend}: {body}");
+            let id = body["id"].as_str().unwrap().to_string();
+            assert_eq!(
+                w.retailer
+                    .post(&format!("/api/v1/invoices/{id}/confirm"), &json!({}))
+                    .0,
+                201
+            );
+            let (status, body) = w
+                .supplier
+                .post(&format!("/api/v1/invoices/{id}/advance"), &json!({}));
+            assert_eq!(status, 201, "{backend}: {body}");
+            id
+        };
+        let s = financed("prog-syn", "INV-S");
+        let p = financed("prog-pri", "INV-P");
+        let key = |party: &str| Client::new(&w.base, &key_for(&w.operator, party, "funder"));
+        let (nord, sud, ost) = (&w.funder, key("fund-sud"), key("fund-ost"));
+
+        // Each reads its own share of the shared advance: 5,400.00 and
+        // 3,600.00 of the 9,000.00, fees 108.00 and 72.00.
+        let advance = |client: &Client, id: &str| {
+            let (status, body) = client.get(&format!("/api/v1/invoices/{id}"));
+            (
+                status,
+                body["advance"]["principal"].clone(),
+                body["advance"]["fee"].clone(),
+            )
+        };
+        assert_eq!(
+            advance(nord, &s),
+            (200, json!("5400.00"), json!("108.00")),
+            "{backend}"
+        );
+        assert_eq!(
+            advance(&sud, &s),
+            (200, json!("3600.00"), json!("72.00")),
+            "{backend}"
+        );
+        assert_eq!(
+            advance(&w.supplier, &s),
+            (200, json!("9000.00"), json!("180.00"))
+        );
+        // The priority advance is fund-ost's: fund-nord, the programme's
+        // lead, no longer sees the invoice; fund-sud never did.
+        assert_eq!(
+            advance(&ost, &p),
+            (200, json!("9000.00"), json!("180.00")),
+            "{backend}"
+        );
+        for client in [nord, &sud] {
+            assert_eq!(advance(client, &p).0, 404, "{backend}");
+        }
+        let listed = |client: &Client| {
+            let (status, body) = client.get("/api/v1/invoices");
+            assert_eq!(status, 200);
+            let mut ids: Vec<String> = body["invoices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["invoice_number"].as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(listed(nord), ["INV-A", "INV-S"], "{backend}");
+        assert_eq!(listed(&sud), ["INV-S"], "{backend}");
+        assert_eq!(listed(&ost), ["INV-P"], "{backend}");
+        // Portfolios: each its own, nobody another's.
+        let portfolio =
+            |client: &Client, id: &str| client.get(&format!("/api/v1/funders/{id}/portfolio"));
+        let totals = |client: &Client, id: &str| {
+            let (status, body) = portfolio(client, id);
+            assert_eq!(status, 200, "{body}");
+            let t = &body["totals"][0];
+            (
+                t["advanced"].clone(),
+                t["yield_to_come"].clone(),
+                body["advances"][0]["shared"].clone(),
+            )
+        };
+        assert_eq!(
+            totals(nord, "fund-nord"),
+            (json!("5400.00"), json!("108.00"), json!(true))
+        );
+        assert_eq!(
+            totals(&sud, "fund-sud"),
+            (json!("3600.00"), json!("72.00"), json!(true))
+        );
+        assert_eq!(
+            totals(&ost, "fund-ost"),
+            (json!("9000.00"), json!("180.00"), json!(false))
+        );
+        for (client, other) in [(nord, "fund-ost"), (&sud, "fund-nord"), (&ost, "fund-sud")] {
+            assert_eq!(portfolio(client, other).0, 404, "{backend}");
+            assert_eq!(client.get(&format!("/api/v1/funders/{other}/book")).0, 404);
+        }
+        // A programme's funders: all for its retailer, its own for a
+        // funder, none for a supplier.
+        let funders = |client: &Client| {
+            let (status, body) = client.get("/api/v1/programs/prog-syn");
+            assert_eq!(status, 200, "{body}");
+            body["funders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {}",
+                        f["funder_id"].as_str().unwrap(),
+                        f["commitment"].as_str().unwrap()
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            funders(&w.retailer),
+            ["fund-nord 60000.00", "fund-sud 40000.00"]
+        );
+        assert_eq!(funders(&sud), ["fund-sud 40000.00"]);
+        assert!(funders(&w.supplier).is_empty());
+        // fund-nord's events: nothing of fund-ost's advance; the shared one whole.
+        let (_, events) = nord.get("/api/v1/events?limit=200");
+        let advances: Vec<&Value> = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "advance.accepted")
+            .collect();
+        assert_eq!(advances.len(), 1, "{backend}: {events}");
+        assert_eq!(advances[0]["entry"]["body"]["invoice_id"], json!(s));
+
+        // fund-nord downloads its book and verifies it offline.
+        let (status, book) = nord.get("/api/v1/funders/fund-nord/book");
+        assert_eq!(status, 200, "{backend}: {book}");
+        let folder = tempfile::tempdir().unwrap();
+        let book_file = folder.path().join("book.json");
+        std::fs::write(&book_file, book.to_string()).unwrap();
+        let key_file = folder.path().join("ledger.pub");
+        std::fs::write(&key_file, test_key().verifier().to_text()).unwrap();
+        let verify = |file: &std::path::Path| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_scfledger"))
+                .args(["verify", "--book"])
+                .arg(file)
+                .arg("--key")
+                .arg(&key_file)
+                .output()
+                .unwrap()
+        };
+        let output = verify(&book_file);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{backend}: {stdout} {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains("totals: advanced 5,400.00 EUR, outstanding 5,400.00 EUR, yield earned 0.00 EUR, yield to come 108.00 EUR"),
+            "{backend}: {stdout}"
+        );
+        // A book with a changed figure does not verify.
+        let tampered = book.to_string().replace(
+            r#"\"principal\":\"5400.00\""#,
+            r#"\"principal\":\"9400.00\""#,
+        );
+        assert_ne!(tampered, book.to_string(), "the share is in the book");
+        std::fs::write(&book_file, tampered).unwrap();
+        let output = verify(&book_file);
+        assert!(!output.status.success(), "{backend}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr)
+                .contains("its leaf hash is not the hash of its entry"),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
         );
     }
 }

@@ -16,7 +16,7 @@ use scfledger::services::advance::AcceptAdvance;
 use scfledger::services::api_keys::Principal;
 use scfledger::services::common::Actor;
 use scfledger::services::deposit::FunderDeposit;
-use scfledger::services::funder;
+use scfledger::services::funder::{self, book};
 use scfledger::services::invoice::sweep;
 use scfledger::services::invoice::{CreditNote, InvoiceFields, RegisterInvoice, RetailerDecision};
 use scfledger::services::party::RegisterParty;
@@ -50,7 +50,12 @@ struct Syndicate {
 }
 
 impl Syndicate {
-    fn new(backend: &str, allocation: &str, funders: &[FunderFields<'_>], deposits: [&str; 3]) -> Self {
+    fn new(
+        backend: &str,
+        allocation: &str,
+        funders: &[FunderFields<'_>],
+        deposits: [&str; 3],
+    ) -> Self {
         let s = Syndicate::parties(backend);
         let fields = ProgramFields {
             syndicate: Some(SyndicateFields {
@@ -83,7 +88,12 @@ impl Syndicate {
             ("fund-a", "funder", "Alpha Bank", None),
             ("fund-b", "funder", "Beta Capital", None),
             ("fund-c", "funder", "Gamma Credit", None),
-            ("sup-acme", "supplier", "Acme Textiles GmbH", Some("DE123456789")),
+            (
+                "sup-acme",
+                "supplier",
+                "Acme Textiles GmbH",
+                Some("DE123456789"),
+            ),
         ];
         for (id, role, name, tax_id) in parties {
             s.ok(RegisterParty::parse(&op, id, role, name, tax_id, None).unwrap());
@@ -198,9 +208,13 @@ impl Syndicate {
             party: PartyId::parse(funder_id).unwrap(),
             role: Role::Funder,
         };
-        let portfolio =
-            funder::portfolio(&mut self.db.connect(), &principal, funder_id, date("2026-03-20"))
-                .unwrap();
+        let portfolio = funder::portfolio(
+            &mut self.db.connect(),
+            &principal,
+            funder_id,
+            date("2026-03-20"),
+        )
+        .unwrap();
         let totals = &portfolio.totals["EUR"];
         (
             totals.advanced_minor,
@@ -208,6 +222,23 @@ impl Syndicate {
             totals.yield_earned_minor,
             totals.yield_to_come_minor,
         )
+    }
+
+    /// A funder's book as downloaded, and its portfolio's totals.
+    fn book(
+        &self,
+        funder_id: &str,
+    ) -> (String, std::collections::BTreeMap<String, funder::Totals>) {
+        let principal = Principal {
+            key_id: "test".into(),
+            party: PartyId::parse(funder_id).unwrap(),
+            role: Role::Funder,
+        };
+        let mut connection = self.db.connect();
+        let book = book::book(&mut connection, &principal, funder_id).unwrap();
+        let portfolio =
+            funder::portfolio(&mut connection, &principal, funder_id, date("2026-03-20")).unwrap();
+        (serde_json::to_string(&book).unwrap(), portfolio.totals)
     }
 
     /// The writer's memory equals a fresh load; verify and replay agree;
@@ -315,8 +346,15 @@ fn priority_with_caps_skips_a_full_funder_and_repays_each_its_own() {
         );
         for invoice in &invoices[..4] {
             let shares = s.shares(invoice);
-            assert_eq!(shares.len(), 1, "{backend}: priority gives the whole advance to one funder");
-            assert_eq!((shares[0].1, shares[0].2, shares[0].3), (900_000, 18_000, 882_000));
+            assert_eq!(
+                shares.len(),
+                1,
+                "{backend}: priority gives the whole advance to one funder"
+            );
+            assert_eq!(
+                (shares[0].1, shares[0].2, shares[0].3),
+                (900_000, 18_000, 882_000)
+            );
         }
         // The first advance is fund-a's alone: its entry reads as before.
         assert!(!s.entry(first.seq).contains("\"shares\""));
@@ -367,12 +405,28 @@ fn priority_with_caps_skips_a_full_funder_and_repays_each_its_own() {
             "{backend}"
         );
         let repaid = &s.shares(&invoices[1])[0];
-        assert_eq!((repaid.4, repaid.5), (0, 4_500), "{backend}: outstanding, late fee paid");
+        assert_eq!(
+            (repaid.4, repaid.5),
+            (0, 4_500),
+            "{backend}: outstanding, late fee paid"
+        );
         // fund-b: 18,000.00 advanced, 9,000.00 outstanding, 180.00 + 45.00
         // earned, 180.00 to come; fund-a and fund-c each hold one advance.
-        assert_eq!(s.portfolio("fund-b"), (1_800_000, 900_000, 22_500, 18_000), "{backend}");
-        assert_eq!(s.portfolio("fund-a"), (900_000, 900_000, 0, 18_000), "{backend}");
-        assert_eq!(s.portfolio("fund-c"), (900_000, 900_000, 0, 18_000), "{backend}");
+        assert_eq!(
+            s.portfolio("fund-b"),
+            (1_800_000, 900_000, 22_500, 18_000),
+            "{backend}"
+        );
+        assert_eq!(
+            s.portfolio("fund-a"),
+            (900_000, 900_000, 0, 18_000),
+            "{backend}"
+        );
+        assert_eq!(
+            s.portfolio("fund-c"),
+            (900_000, 900_000, 0, 18_000),
+            "{backend}"
+        );
         s.finish();
     }
 }
@@ -432,13 +486,20 @@ fn pro_rata_shares_by_commitment_and_splits_every_repayment_to_the_cent() {
         // A credit note of 500.00 brings Y below its principal: the reserve
         // (100.00) goes and 400.00 is due from the supplier, each funder's
         // part by its share: 250.00 to fund-a, 150.00 to fund-b.
-        let credit = s.ok(
-            CreditNote::parse(actor("sup-acme", Role::Supplier), &y, "CN-1", "500.00").unwrap(),
-        );
+        let credit =
+            s.ok(
+                CreditNote::parse(actor("sup-acme", Role::Supplier), &y, "CN-1", "500.00").unwrap(),
+            );
         let debts = fin_db::open_debts(&mut s.db.connect(), "sup-acme", "EUR").unwrap();
         let debts: Vec<(String, String, i64)> = debts
             .into_iter()
-            .map(|d| (d.debt_id.to_string(), d.funder_id.to_string(), d.amount_minor))
+            .map(|d| {
+                (
+                    d.debt_id.to_string(),
+                    d.funder_id.to_string(),
+                    d.amount_minor,
+                )
+            })
             .collect();
         assert_eq!(
             debts,
@@ -478,15 +539,38 @@ fn pro_rata_shares_by_commitment_and_splits_every_repayment_to_the_cent() {
             s.funders(),
             [
                 (-9_979_877, -31_250),
-                (-(10_000_000 - 264_602 - 33_075 + 149_999 + 120_002 + 600 + 15_000), -18_750),
+                (
+                    -(10_000_000 - 264_602 - 33_075 + 149_999 + 120_002 + 600 + 15_000),
+                    -18_750
+                ),
                 (-(10_000_000 - 176_402 + 99_999 + 80_002 + 400), 0),
             ],
             "{backend}"
         );
         // Each funder's book: (advanced, outstanding, earned, to come).
-        assert_eq!(s.portfolio("fund-a"), (506_254, 31_250, 9_002 + 1_000, 1_125), "{backend}");
-        assert_eq!(s.portfolio("fund-b"), (303_751, 18_750, 5_399 + 600, 675), "{backend}");
-        assert_eq!(s.portfolio("fund-c"), (180_001, 0, 3_599 + 400, 0), "{backend}");
+        assert_eq!(
+            s.portfolio("fund-a"),
+            (506_254, 31_250, 9_002 + 1_000, 1_125),
+            "{backend}"
+        );
+        assert_eq!(
+            s.portfolio("fund-b"),
+            (303_751, 18_750, 5_399 + 600, 675),
+            "{backend}"
+        );
+        assert_eq!(
+            s.portfolio("fund-c"),
+            (180_001, 0, 3_599 + 400, 0),
+            "{backend}"
+        );
+        // Each funder's book verifies against the signed checkpoint, and its
+        // entries give the portfolio's totals.
+        for funder_id in ["fund-a", "fund-b", "fund-c"] {
+            let (book, portfolio) = s.book(funder_id);
+            let report = book::verify(&book, &test_key().verifier()).unwrap();
+            assert_eq!(report.withheld, Vec::<u64>::new(), "{backend}");
+            assert_eq!(report.totals, portfolio, "{backend}: {funder_id}");
+        }
         s.finish();
     }
 }
@@ -524,19 +608,47 @@ fn a_syndicate_is_checked_when_the_programme_is_created() {
                 early_payment_budget: None,
             }),
         };
-        CreateProgram::parse(&operator().party, &fields).err().map(|e| e.to_string())
+        CreateProgram::parse(&operator().party, &fields)
+            .err()
+            .map(|e| e.to_string())
     };
     let a = || funder("fund-a", "100.00", None, None);
     let cases = [
-        (parse("pro_rata", vec![a()], "fund-a"), "a pro_rata programme has 2-5 funders, got 1"),
-        (parse("evenly", vec![a()], "fund-a"), "allocation \"evenly\" must be single, priority, pro_rata or buyer_funded"),
-        (parse("priority", vec![a(), a()], "fund-a"), "funder fund-a is listed twice"),
-        (parse("priority", vec![a(), funder("fund-b", "0.00", None, None)], "fund-a"), "funders[1].commitment must be greater than zero"),
-        (parse("priority", vec![a(), funder("fund-b", "1.00", None, None)], "fund-b"), "must be the lead funder"),
+        (
+            parse("pro_rata", vec![a()], "fund-a"),
+            "a pro_rata programme has 2-5 funders, got 1",
+        ),
+        (
+            parse("evenly", vec![a()], "fund-a"),
+            "allocation \"evenly\" must be single, priority, pro_rata or buyer_funded",
+        ),
+        (
+            parse("priority", vec![a(), a()], "fund-a"),
+            "funder fund-a is listed twice",
+        ),
+        (
+            parse(
+                "priority",
+                vec![a(), funder("fund-b", "0.00", None, None)],
+                "fund-a",
+            ),
+            "funders[1].commitment must be greater than zero",
+        ),
+        (
+            parse(
+                "priority",
+                vec![a(), funder("fund-b", "1.00", None, None)],
+                "fund-b",
+            ),
+            "must be the lead funder",
+        ),
     ];
     for (error, expected) in cases {
         let error = error.expect("refused");
-        assert!(error.contains(expected), "{error:?} does not say {expected:?}");
+        assert!(
+            error.contains(expected),
+            "{error:?} does not say {expected:?}"
+        );
     }
     // A funder that is not a registered funder is refused by name.
     let fields = ProgramFields {
@@ -648,9 +760,16 @@ fn a_retailer_pays_early_from_its_own_cash_within_its_monthly_budget() {
         )
         .unwrap();
         let error = s.submit(again).unwrap_err().to_string();
-        assert_eq!(error, "invoice INV-1 was paid early by ret-hansa: nothing is due on it");
+        assert_eq!(
+            error,
+            "invoice INV-1 was paid early by ret-hansa: nothing is due on it"
+        );
         let credit = CreditNote::parse(actor("sup-acme", Role::Supplier), &first, "CN-1", "100.00");
-        assert!(s.submit(credit.unwrap()).unwrap_err().to_string().contains("was paid early"));
+        assert!(s
+            .submit(credit.unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("was paid early"));
         // On the due date the sweep settles both, with no transfer.
         let entries = log_db::entry_count(&mut s.db.connect()).unwrap();
         let before = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-03-01")).unwrap();
@@ -659,17 +778,33 @@ fn a_retailer_pays_early_from_its_own_cash_within_its_monthly_budget() {
         let mut matured = on_due.matured.clone();
         matured.sort_by_key(|id| id.len());
         assert_eq!(matured, [first.clone(), second.clone()], "{backend}");
-        assert_eq!(log_db::entry_count(&mut s.db.connect()).unwrap(), entries + 2);
+        assert_eq!(
+            log_db::entry_count(&mut s.db.connect()).unwrap(),
+            entries + 2
+        );
         for invoice_id in [&first, &second] {
-            let invoice = fin_db::invoice(&mut s.db.connect(), invoice_id).unwrap().unwrap();
+            let invoice = fin_db::invoice(&mut s.db.connect(), invoice_id)
+                .unwrap()
+                .unwrap();
             assert_eq!(
-                (invoice.status.as_str(), invoice.open_minor(), invoice.settled_on),
+                (
+                    invoice.status.as_str(),
+                    invoice.open_minor(),
+                    invoice.settled_on
+                ),
                 ("settled", 0, Some(date("2026-03-02"))),
                 "{backend}"
             );
         }
-        assert_eq!(s.balance("retailer:ret-hansa:cash"), -(5_000_000 - 996_712 - 599_047));
-        assert_eq!(s.balance("bank:main"), 5_000_000, "{backend}: no second transfer");
+        assert_eq!(
+            s.balance("retailer:ret-hansa:cash"),
+            -(5_000_000 - 996_712 - 599_047)
+        );
+        assert_eq!(
+            s.balance("bank:main"),
+            5_000_000,
+            "{backend}: no second transfer"
+        );
         let later = sweep::sweep(&mut s.db.connect(), &s.ledger, date("2026-06-01")).unwrap();
         assert!(later.matured.is_empty() && later.overdue.is_empty() && later.defaulted.is_empty());
         s.finish();
@@ -679,7 +814,10 @@ fn a_retailer_pays_early_from_its_own_cash_within_its_monthly_budget() {
 #[test]
 fn a_buyer_funded_programme_is_its_retailers_with_no_reserve() {
     let s = Syndicate::parties("sqlite");
-    let refused = |funder_id: &str, advance_rate: &str, funders: Vec<FunderFields<'_>>, budget: Option<&str>| {
+    let refused = |funder_id: &str,
+                   advance_rate: &str,
+                   funders: Vec<FunderFields<'_>>,
+                   budget: Option<&str>| {
         let fields = ProgramFields {
             syndicate: Some(SyndicateFields {
                 allocation: "buyer_funded",
@@ -688,17 +826,39 @@ fn a_buyer_funded_programme_is_its_retailers_with_no_reserve() {
             }),
             ..terms(funder_id, advance_rate, "0.02", "ACT/365")
         };
-        CreateProgram::parse(&operator().party, &fields).err().map(|e| e.to_string())
+        CreateProgram::parse(&operator().party, &fields)
+            .err()
+            .map(|e| e.to_string())
     };
     let cases = [
-        (refused("fund-a", "1", vec![], Some("1.00")), "a buyer_funded programme's funder is its retailer (ret-hansa), not fund-a"),
-        (refused("ret-hansa", "0.90", vec![], Some("1.00")), "a buyer_funded programme pays the whole invoice early: advance_rate must be 1"),
-        (refused("ret-hansa", "1", vec![], None), "a buyer_funded programme needs early_payment_budget"),
-        (refused("ret-hansa", "1", vec![funder("fund-a", "1.00", None, None)], Some("1.00")), "list no funders"),
+        (
+            refused("fund-a", "1", vec![], Some("1.00")),
+            "a buyer_funded programme's funder is its retailer (ret-hansa), not fund-a",
+        ),
+        (
+            refused("ret-hansa", "0.90", vec![], Some("1.00")),
+            "a buyer_funded programme pays the whole invoice early: advance_rate must be 1",
+        ),
+        (
+            refused("ret-hansa", "1", vec![], None),
+            "a buyer_funded programme needs early_payment_budget",
+        ),
+        (
+            refused(
+                "ret-hansa",
+                "1",
+                vec![funder("fund-a", "1.00", None, None)],
+                Some("1.00"),
+            ),
+            "list no funders",
+        ),
     ];
     for (error, expected) in cases {
         let error = error.expect("refused");
-        assert!(error.contains(expected), "{error:?} does not say {expected:?}");
+        assert!(
+            error.contains(expected),
+            "{error:?} does not say {expected:?}"
+        );
     }
     s.finish();
 }

@@ -1,4 +1,5 @@
-//! A funder's own book (issue 17): its portfolio as JSON and as CSV.
+//! A funder's own book (issue 17): its portfolio as JSON and as CSV, and
+//! the entries behind it with their proofs, to verify offline.
 
 use actix_web::{web, HttpResponse};
 
@@ -49,6 +50,33 @@ pub async fn portfolio_csv(
             ),
         ))
         .body(text))
+}
+
+/// Every entry that concerns the funder's advances, each with its
+/// inclusion proof against the latest signed checkpoint: save it and run
+/// `scfledger verify --book FILE --key VKEY` to check it offline and see
+/// the totals it gives, the portfolio's. An entry that also holds other
+/// parties' figures is given by its leaf hash and proof only.
+#[utoipa::path(get, path = "/api/v1/funders/{funder_id}/book", tag = "funders",
+    params(("funder_id" = String, Path)),
+    responses((status = 200, body = Object, description = "The book: funder_id, checkpoint (the signed note), entries [{seq, entry?, leaf_hash, proof}]"),
+        (status = 401, body = super::dto::ProblemDoc), (status = 404, body = super::dto::ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn book(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let funder_id = path.into_inner();
+    let book = state
+        .read(move |c| funder::book::book(c, &principal, &funder_id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"book-{}.json\"", book.funder_id),
+        ))
+        .json(book))
 }
 
 async fn read_portfolio(

@@ -84,6 +84,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                     "/funders/{funder_id}/portfolio.csv",
                     web::get().to(funders::portfolio_csv),
                 )
+                .route("/funders/{funder_id}/book", web::get().to(funders::book))
                 .route("/api-keys", web::post().to(parties::create_api_key))
                 .route(
                     "/api-keys/{key_id}",

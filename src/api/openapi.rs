@@ -68,7 +68,7 @@ impl Modify for BearerAuth {
         super::invoices::credit_note, super::invoices::quote, super::invoices::accept_advance,
         super::payments::receive, super::treasury::import, super::treasury::lines, super::treasury::match_line, super::treasury::statements, super::treasury::reconciliation,
         super::payouts::set_bank_account, super::payouts::list, super::payouts::create_batch, super::payouts::approve_batch, super::payouts::decline_batch, super::payouts::list_batches, super::payouts::pain001, super::payments::balances, super::payments::statement, super::journal::post,
-        super::funders::portfolio, super::funders::portfolio_csv,
+        super::funders::portfolio, super::funders::portfolio_csv, super::funders::book,
         super::log::checkpoint, super::log::cosigned_checkpoint, super::log::cosignature,
         super::log::entries, super::log::inclusion, super::log::consistency,
         super::log::receipt, super::log::events,

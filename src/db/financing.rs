@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{
-    advance_shares, advances, entry_parties, exposures, invoice_entries, invoices, log_entries, parties,
-    payout_batches, payouts, program_members, programs, supplier_debts,
+    advance_shares, advances, entry_parties, exposures, invoice_entries, invoices, log_entries,
+    parties, payout_batches, payouts, program_members, programs, supplier_debts,
 };
 use super::{DbConnection, DbError};
 use crate::domain::{

@@ -118,7 +118,10 @@ mod tests {
     fn residue_goes_to_the_lead() {
         // 100.00 over three equal shares: 33.33 each, 0.01 to the lead.
         assert_eq!(split(10_000, &[1, 1, 1]), vec![3_334, 3_333, 3_333]);
-        assert_eq!(split(1_000_000, &[500, 300, 200]), [500_000, 300_000, 200_000]);
+        assert_eq!(
+            split(1_000_000, &[500, 300, 200]),
+            [500_000, 300_000, 200_000]
+        );
         assert_eq!(split(1, &[3, 3, 3]), vec![1, 0, 0]);
     }
 

@@ -23,8 +23,9 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing::{
-    self as fin_db, AdvanceRow, AdvanceShareRow, DisclosureRow, EntryPartyRow, ExposureRow, InvoiceEntryRow,
-    InvoiceRow, PartyRow, PayoutRow, ProgramMemberRow, ProgramRow, SupplierDebtRow, WHOLE_PROGRAM,
+    self as fin_db, AdvanceRow, AdvanceShareRow, DisclosureRow, EntryPartyRow, ExposureRow,
+    InvoiceEntryRow, InvoiceRow, PartyRow, PayoutRow, ProgramMemberRow, ProgramRow,
+    SupplierDebtRow, WHOLE_PROGRAM,
 };
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
 use crate::db::{DbConnection, DbError};
@@ -84,7 +85,10 @@ pub enum Tally {
     Exposure { program: ProgramId, party: String },
     /// Net paid out by a programme's advances in a calendar month (`month`
     /// its first day): what a buyer-funded programme's budget is used by.
-    PaidOut { program: ProgramId, month: NaiveDate },
+    PaidOut {
+        program: ProgramId,
+        month: NaiveDate,
+    },
     /// Principal outstanding of a funder's shares in a programme (what its
     /// commitment is used by).
     FunderCommitted { funder: PartyId, program: ProgramId },
@@ -200,7 +204,10 @@ fn advance_tallies(row: &AdvanceRow) -> Vec<(Tally, i64)> {
             (tally, row.principal_outstanding_minor)
         })
         .collect();
-    tallies.push((Tally::paid_out(&row.program_id, row.value_date), row.net_minor));
+    tallies.push((
+        Tally::paid_out(&row.program_id, row.value_date),
+        row.net_minor,
+    ));
     tallies
 }
 
@@ -211,9 +218,18 @@ fn share_tallies(row: &AdvanceShareRow) -> Vec<(Tally, i64)> {
     let (funder, currency) = (row.funder_id.as_str(), row.currency.as_str());
     let outstanding = row.principal_outstanding_minor;
     vec![
-        (Tally::funder_committed(funder, &row.program_id), outstanding),
-        (Tally::funder_exposure(funder, currency, &row.retailer_id), outstanding),
-        (Tally::funder_exposure(funder, currency, &row.supplier_id), outstanding),
+        (
+            Tally::funder_committed(funder, &row.program_id),
+            outstanding,
+        ),
+        (
+            Tally::funder_exposure(funder, currency, &row.retailer_id),
+            outstanding,
+        ),
+        (
+            Tally::funder_exposure(funder, currency, &row.supplier_id),
+            outstanding,
+        ),
     ]
 }
 

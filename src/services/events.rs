@@ -11,8 +11,8 @@ use crate::services::advance::AdvanceAccepted;
 use crate::services::bank_line::BankLineImported;
 use crate::services::deposit::FunderDeposited;
 use crate::services::invoice::{
-    InvoiceConfirmed, InvoiceCredited, InvoiceDefaulted, InvoiceDisputed, InvoiceOverdue,
-    InvoiceMatured, InvoiceRegistered, InvoiceRejected,
+    InvoiceConfirmed, InvoiceCredited, InvoiceDefaulted, InvoiceDisputed, InvoiceMatured,
+    InvoiceOverdue, InvoiceRegistered, InvoiceRejected,
 };
 use crate::services::journal::JournalPosted;
 use crate::services::party::{

@@ -135,7 +135,10 @@ pub fn program(
     if matches!(principal.role, Role::Funder | Role::Supplier) {
         let (_, funders) = crate::services::common::program_syndicate(&program)
             .map_err(|_| ReadError::Unavailable)?;
-        let seen: Vec<_> = funders.into_iter().filter(|f| f.funder_id == party).collect();
+        let seen: Vec<_> = funders
+            .into_iter()
+            .filter(|f| f.funder_id == party)
+            .collect();
         program.funders = serde_json::to_string(&seen).expect("funders serialize");
     }
     Ok(program)

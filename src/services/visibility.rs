@@ -11,6 +11,7 @@
 //! may read it.
 
 use crate::domain::Role;
+use crate::services::advance::events::FunderShare;
 use crate::services::events::Event;
 
 /// Whether `party`, holding `role`, may read this entry's whole body.
@@ -19,6 +20,9 @@ pub fn reads_whole(event: &Event, role: Role, party: &str) -> bool {
         return true;
     }
     let own = |id: &str| id == party;
+    let funds = |lead: &str, shares: &[FunderShare]| {
+        own(lead) || shares.iter().any(|share| own(&share.funder_id))
+    };
     match event {
         // The operator's own books and the bank's lines: other payers' data.
         Event::JournalPosted(_)
@@ -40,38 +44,33 @@ pub fn reads_whole(event: &Event, role: Role, party: &str) -> bool {
         | Event::InvoiceRejected(_)
         | Event::InvoiceOverdue(_)
         | Event::InvoiceMatured(_) => true,
-        // A credit note below the principal of a shared advance splits the
-        // supplier's debt between the funders: theirs to read in their portfolios.
-        Event::InvoiceCredited(c) => role != Role::Funder || c.debts.is_empty(),
+        Event::InvoiceCredited(_) => true,
         // The financing of an invoice, and its loss, are the supplier's and
-        // the funder's: the buyer reads neither the price nor the reserve.
-        // A funder reads them when it holds the whole advance; one that
-        // shares it reads its own share in its portfolio.
-        // Paid early from a retailer's own cash, it is the retailer's too.
+        // its funders': the buyer reads neither the price nor the reserve.
+        // The funders that share an advance read each other's share, as the
+        // members of a syndicate know its allocation; no funder reads an
+        // advance it has no share in. Paid early from a retailer's own cash,
+        // the advance is that retailer's.
         Event::AdvanceAccepted(a) => match role {
-            Role::Funder => own(&a.funder_id) && a.shares.is_empty(),
+            Role::Funder => funds(&a.funder_id, &a.shares),
             Role::Retailer => a.paid_early_by_buyer() && own(&a.funder_id),
             _ => true,
         },
-        Event::InvoiceDefaulted(d) => match role {
-            Role::Funder => d.shares.is_empty(),
-            _ => role != Role::Retailer,
-        },
+        Event::InvoiceDefaulted(_) => role != Role::Retailer,
         // A payment's waterfall splits the money between funders and
-        // suppliers: a supplier reads it when every part is its own.
+        // suppliers: a party reads it when every part is its own.
         Event::PaymentReceived(p) => match role {
-            Role::Funder => p
-                .allocations
-                .iter()
-                .all(|a| a.funder_id.as_deref() == Some(party) && a.shares.is_empty()),
+            Role::Funder => p.allocations.iter().all(|a| {
+                a.funder_id.as_deref() == Some(party)
+                    || a.shares.iter().any(|share| own(&share.funder_id))
+            }),
             Role::Supplier => p.allocations.iter().all(|a| own(&a.supplier_id)),
             _ => false,
         },
         // A reversal names its invoices only: one invoice that concerns the
         // party is its own.
         Event::PaymentReversed(r) => {
-            matches!(role, Role::Funder | Role::Supplier)
-                && matches!(r.allocations.as_slice(), [one] if one.shares.is_empty())
+            matches!(role, Role::Funder | Role::Supplier) && r.allocations.len() == 1
         }
         // A batch lists every payee: one payee reads it when it is alone in it.
         Event::PayoutBatchCreated(b) => {

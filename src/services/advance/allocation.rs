@@ -212,7 +212,8 @@ fn pro_rata(
             .zip(principals.iter().zip(&fees))
             .map(|(&rank, (&principal, &fee))| {
                 let (funder, standing) = &candidates[rank];
-                let (fits, outcome) = consider(funder, standing, currency, principal, principal - fee);
+                let (fits, outcome) =
+                    consider(funder, standing, currency, principal, principal - fee);
                 let part = FunderPart {
                     funder_id: funder.funder_id.clone(),
                     rank,

@@ -64,7 +64,10 @@ fn advance_postings(quote: &Quote) -> PostingsBuilder {
     let reserve = quote.face_open_minor - pricing.principal_minor;
     let mut postings = PostingsBuilder::new(quote.currency);
     if quote.allocation.rule == AllocationRule::BuyerFunded {
-        postings.debit(&accounts::retailer_cash(&invoice.retailer_id), pricing.net_minor);
+        postings.debit(
+            &accounts::retailer_cash(&invoice.retailer_id),
+            pricing.net_minor,
+        );
         return postings;
     }
     postings.debit(
@@ -106,7 +109,9 @@ impl Command for AcceptAdvance {
         let document = disclosure_document(
             &hex::encode(salt),
             &quote.rules,
-            allocation.recorded.then_some(allocation.outcomes.as_slice()),
+            allocation
+                .recorded
+                .then_some(allocation.outcomes.as_slice()),
         );
         let money = |minor| amount_text(currency, minor);
         let shares = if allocation.parts.len() > 1 {

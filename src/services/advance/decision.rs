@@ -150,7 +150,10 @@ pub fn evaluate(
                     n => format!("{n} funders"),
                 },
             ),
-            format!("principal {}", amount_text(currency, pricing.principal_minor)),
+            format!(
+                "principal {}",
+                amount_text(currency, pricing.principal_minor)
+            ),
             allocated == pricing.principal_minor && pricing.principal_minor > 0,
         )
     } else {
@@ -167,9 +170,10 @@ pub fn evaluate(
     });
     if let Some(budget) = program.early_payment_budget_minor {
         // A buyer-funded programme pays early within its monthly budget.
-        let used = facts
-            .records()
-            .tally(Tally::paid_out(&program.program_id, today)..=Tally::paid_out(&program.program_id, today));
+        let used = facts.records().tally(
+            Tally::paid_out(&program.program_id, today)
+                ..=Tally::paid_out(&program.program_id, today),
+        );
         let money = |minor| amount_text(currency, minor);
         let after = used.saturating_add(pricing.net_minor);
         rules.push(rule(

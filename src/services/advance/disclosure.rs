@@ -125,14 +125,13 @@ pub fn check_disclosures(connection: &mut DbConnection) -> Result<u64, String> {
                     ));
                 }
             }
-            let disclosed_allocation: Option<Vec<RuleOutcome>> =
-                match disclosed.get("allocation") {
-                    Some(value) => Some(
-                        serde_json::from_value(value.clone())
-                            .map_err(|e| format!("disclosure {seq}: {e}"))?,
-                    ),
-                    None => None,
-                };
+            let disclosed_allocation: Option<Vec<RuleOutcome>> = match disclosed.get("allocation") {
+                Some(value) => Some(
+                    serde_json::from_value(value.clone())
+                        .map_err(|e| format!("disclosure {seq}: {e}"))?,
+                ),
+                None => None,
+            };
             let entry_allocation = body.allocation.as_ref().map(|a| a.funders.clone());
             if disclosed_allocation.as_deref().map(withhold_all) != entry_allocation {
                 return Err(format!(

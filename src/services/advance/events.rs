@@ -77,9 +77,9 @@ impl AdvanceAccepted {
     /// Whether the retailer paid it early from its own cash (a buyer-funded
     /// programme) rather than a funder financing it.
     pub fn paid_early_by_buyer(&self) -> bool {
-        self.allocation
-            .as_ref()
-            .is_some_and(|a| a.rule == crate::domain::syndicate::AllocationRule::BuyerFunded.as_str())
+        self.allocation.as_ref().is_some_and(|a| {
+            a.rule == crate::domain::syndicate::AllocationRule::BuyerFunded.as_str()
+        })
     }
 
     /// The funders' shares, lead first: `shares`, or all of it to `funder_id`.

@@ -5,8 +5,8 @@ use crate::db::financing::{AdvanceRow, AdvanceShareRow};
 use crate::domain::InvoiceStatus;
 use crate::domain::{InvoiceId, PartyId, ProgramId};
 use crate::ledger::{BatchContext, LedgerError};
-use crate::services::common::{find_program, parse_amount, program_syndicate};
 use crate::services::common::stored::{currency, set_status};
+use crate::services::common::{find_program, parse_amount, program_syndicate};
 use crate::services::payout::projection::record_payout;
 
 pub fn advance_accepted(

@@ -4,6 +4,8 @@
 //! its own advances only, and of an advance it shares with other funders
 //! its own share; the operator and auditors see any funder's.
 
+pub mod book;
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -76,6 +78,50 @@ pub struct Totals {
     pub due_by_date: BTreeMap<NaiveDate, i64>,
 }
 
+/// What one funder's share of one advance stands at: what the totals add
+/// up, from the projections (the portfolio) or from the entries (the book).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareFigures {
+    pub currency: String,
+    pub retailer_id: String,
+    pub supplier_id: String,
+    pub due_date: NaiveDate,
+    pub principal_minor: i64,
+    pub fee_minor: i64,
+    pub outstanding_minor: i64,
+    pub late_fee_unpaid_minor: i64,
+    pub late_fee_paid_minor: i64,
+    pub defaulted: bool,
+}
+
+impl Totals {
+    /// Adds one share: its principal advanced and outstanding; the
+    /// discount earned once repaid in full, to come while outstanding,
+    /// neither once written off; late fees paid earned, unpaid to come.
+    pub fn add(&mut self, share: &ShareFigures) {
+        let outstanding = share.outstanding_minor;
+        self.advanced_minor += share.principal_minor;
+        self.outstanding_minor += outstanding;
+        self.yield_earned_minor += share.late_fee_paid_minor;
+        if share.defaulted {
+            // Written off: neither earned nor to come.
+        } else if outstanding == 0 {
+            self.yield_earned_minor += share.fee_minor;
+        } else {
+            self.yield_to_come_minor += share.fee_minor + share.late_fee_unpaid_minor;
+            *self
+                .exposure_by_retailer
+                .entry(share.retailer_id.clone())
+                .or_default() += outstanding;
+            *self
+                .exposure_by_supplier
+                .entry(share.supplier_id.clone())
+                .or_default() += outstanding;
+            *self.due_by_date.entry(share.due_date).or_default() += outstanding;
+        }
+    }
+}
+
 /// A funder's portfolio.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Portfolio {
@@ -114,26 +160,21 @@ pub fn portfolio(
         } else {
             0
         };
-        let total = totals.entry(advance.currency.clone()).or_default();
-        total.advanced_minor += share.principal_minor;
-        total.outstanding_minor += outstanding;
-        total.yield_earned_minor += share.late_fee_paid_minor;
-        if invoice.status == InvoiceStatus::Defaulted {
-            // Written off: neither earned nor to come.
-        } else if outstanding == 0 {
-            total.yield_earned_minor += share.fee_minor;
-        } else {
-            total.yield_to_come_minor += share.fee_minor + share.late_fee_unpaid_minor;
-            *total
-                .exposure_by_retailer
-                .entry(advance.retailer_id.to_string())
-                .or_default() += outstanding;
-            *total
-                .exposure_by_supplier
-                .entry(advance.supplier_id.to_string())
-                .or_default() += outstanding;
-            *total.due_by_date.entry(advance.due_date).or_default() += outstanding;
-        }
+        totals
+            .entry(advance.currency.clone())
+            .or_default()
+            .add(&ShareFigures {
+                currency: advance.currency.clone(),
+                retailer_id: advance.retailer_id.to_string(),
+                supplier_id: advance.supplier_id.to_string(),
+                due_date: advance.due_date,
+                principal_minor: share.principal_minor,
+                fee_minor: share.fee_minor,
+                outstanding_minor: outstanding,
+                late_fee_unpaid_minor: share.late_fee_unpaid_minor,
+                late_fee_paid_minor: share.late_fee_paid_minor,
+                defaulted: invoice.status == InvoiceStatus::Defaulted,
+            });
         lines.push(PortfolioLine {
             invoice_id: advance.invoice_id.to_string(),
             invoice_number: invoice.invoice_number,

@@ -5,11 +5,11 @@ use super::events::{
     InvoiceRegistered,
 };
 use crate::db::financing::{InvoiceRow, SupplierDebtRow};
+use crate::domain::Currency;
 use crate::domain::DebtId;
 use crate::domain::InvoiceStatus;
 use crate::domain::{InvoiceId, PartyId, ProgramId};
 use crate::ledger::{BatchContext, LedgerError};
-use crate::domain::Currency;
 use crate::services::advance::shares::{self as advance_shares, FunderAmount};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{self, advance, currency, invoice, set_status};
@@ -135,10 +135,17 @@ fn reduce_advance(
 
 /// An invoice paid early reaches its due date: paid in full, settled, and
 /// nothing outstanding on the advance or its share.
-pub fn invoice_matured(context: &mut BatchContext<'_>, body: InvoiceMatured) -> Result<(), LedgerError> {
+pub fn invoice_matured(
+    context: &mut BatchContext<'_>,
+    body: InvoiceMatured,
+) -> Result<(), LedgerError> {
     let currency = currency(&body.currency)?;
     let mut row = invoice(context, &body.invoice_id)?;
-    row.paid_minor = stored::add(row.paid_minor, parse_amount(currency, &body.amount)?, "paid amount")?;
+    row.paid_minor = stored::add(
+        row.paid_minor,
+        parse_amount(currency, &body.amount)?,
+        "paid amount",
+    )?;
     row.status = InvoiceStatus::Settled;
     row.settled_on = Some(body.due_date);
     context.put_invoice(row);

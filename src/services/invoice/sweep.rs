@@ -144,7 +144,10 @@ impl Command for SettlePaidEarly {
             return Err(reject(
                 ErrorCode::NotFinanced,
                 Some("invoice_id"),
-                format!("invoice {} was not paid early by its retailer", invoice.invoice_id),
+                format!(
+                    "invoice {} was not paid early by its retailer",
+                    invoice.invoice_id
+                ),
             ));
         };
         if self.today < invoice.due_date {

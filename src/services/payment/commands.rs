@@ -4,13 +4,13 @@ use chrono::{Duration, NaiveDate};
 
 use super::events::{FunderRepayment, PaymentAllocation, PaymentReceived};
 use crate::db::financing::{AdvanceRow, AdvanceShareRow, InvoiceRow};
-use crate::domain::syndicate::split;
-use crate::services::advance::shares;
 use crate::domain::pricing::interest_minor;
+use crate::domain::syndicate::split;
 use crate::domain::waterfall::{allocate, Allocation, InvoicePosition};
 use crate::domain::{Currency, ErrorCode, InvoiceEvent, Role};
 use crate::ledger::{BatchContext, Command, EntryBody, EntryDraft, LedgerError};
 use crate::limits::INVOICES_PER_PAYMENT_MAX;
+use crate::services::advance::shares;
 use crate::services::bank_line::{check_unmatched_line, MatchedLine};
 use crate::services::common::{
     accounts, amount_text, find_invoice, find_party, find_program, invalid, positive_amount,

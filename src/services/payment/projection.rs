@@ -2,10 +2,10 @@
 
 use super::events::{FunderRepayment, PaymentReceived, PaymentReversed};
 use crate::db::financing::AdvanceShareRow;
-use crate::services::advance::shares::{self as advance_shares, FunderAmount};
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, InvoiceStatus};
 use crate::ledger::{BatchContext, LedgerError};
+use crate::services::advance::shares::{self as advance_shares, FunderAmount};
 use crate::services::bank_line::projection::{mark_line, mark_matched};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{self, advance, currency, debt, invoice};

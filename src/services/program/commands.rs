@@ -93,7 +93,9 @@ fn syndicate(fields: &ProgramFields<'_>, currency: Currency) -> Result<Syndicate
         return Err(invalid(
             "funders",
             match rule {
-                AllocationRule::Single => "a single-funder programme has exactly one funder".to_string(),
+                AllocationRule::Single => {
+                    "a single-funder programme has exactly one funder".to_string()
+                }
                 _ => format!(
                     "a {rule} programme has 2-{} funders, got {count}",
                     limits::PROGRAM_FUNDERS_MAX
