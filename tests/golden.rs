@@ -19,7 +19,7 @@ use scfledger::services::common::Actor;
 use scfledger::services::invoice::CreditNote;
 
 /// Every entry kind the ledger writes; the golden ledger holds each.
-const KINDS: [&str; 23] = [
+const KINDS: [&str; 24] = [
     "advance.accepted",
     "bank.line_imported",
     "funder.deposited",
@@ -27,6 +27,7 @@ const KINDS: [&str; 23] = [
     "invoice.credited",
     "invoice.defaulted",
     "invoice.disputed",
+    "invoice.matured",
     "invoice.overdue",
     "invoice.registered",
     "invoice.rejected",
@@ -198,6 +199,7 @@ fn record(db: &TestDb) -> Vec<String> {
             .unwrap(),
         )
         .unwrap();
+    syndicate_and_early_payment(&ledger);
     drop(ledger);
     writer.join().unwrap();
     let count = scfledger::db::log::entry_count(&mut connection).unwrap();
@@ -206,6 +208,165 @@ fn record(db: &TestDb) -> Vec<String> {
         .into_iter()
         .map(|row| row.canonical)
         .collect()
+}
+
+/// Issue 17: a programme shared pro rata by two funders, an advance split
+/// between them and a payment repaying each its share; and a programme the
+/// retailer funds from its own cash, an invoice paid early and settled on
+/// its due date.
+fn syndicate_and_early_payment(ledger: &scfledger::ledger::Ledger) {
+    use scfledger::services::advance::AcceptAdvance;
+    use scfledger::services::deposit::FunderDeposit;
+    use scfledger::services::invoice::sweep::SettlePaidEarly;
+    use scfledger::services::invoice::{InvoiceFields, RegisterInvoice, RetailerDecision};
+    use scfledger::services::party::RegisterParty;
+    use scfledger::services::payment::ReceivePayment;
+    use scfledger::services::program::{
+        CreateProgram, EnrolSupplier, FunderFields, ProgramFields, SyndicateFields,
+    };
+    let op = operator();
+    fn submit(
+        ledger: &scfledger::ledger::Ledger,
+        command: impl scfledger::ledger::Command,
+    ) -> scfledger::ledger::Receipt {
+        ledger.submit_blocking(command).unwrap()
+    }
+    let acme = Actor {
+        party: PartyId::parse("sup-acme").unwrap(),
+        role: Role::Supplier,
+    };
+    let hansa = Actor {
+        party: PartyId::parse("ret-hansa").unwrap(),
+        role: Role::Retailer,
+    };
+    let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    submit(
+        ledger,
+        RegisterParty::parse(&op.party, "fund-sud", "funder", "Südbank AG", None, None).unwrap(),
+    );
+    submit(
+        ledger,
+        FunderDeposit::parse(&op.party, "fund-sud", "EUR", "50000.00").unwrap(),
+    );
+    submit(
+        ledger,
+        FunderDeposit::parse(&op.party, "ret-hansa", "EUR", "30000.00").unwrap(),
+    );
+    let terms = |program_id, funder_id, advance_rate, discount_rate, syndicate| ProgramFields {
+        program_id,
+        retailer_id: "ret-hansa",
+        funder_id,
+        currency: "EUR",
+        advance_rate,
+        discount_rate,
+        day_count: "ACT/360",
+        tenor_min_days: 10,
+        tenor_max_days: 120,
+        grace_days: 5,
+        late_rate: "0.15",
+        default_days: 30,
+        recourse: true,
+        program_limit: "500000.00",
+        retailer_limit: "500000.00",
+        supplier_limit_fixed: Some("100000.00"),
+        supplier_limit_multiple: None,
+        syndicate: Some(syndicate),
+    };
+    let club = terms(
+        "prog-hansa-club",
+        "fund-nord",
+        "0.90",
+        "0.095",
+        SyndicateFields {
+            allocation: "pro_rata",
+            funders: vec![
+                FunderFields {
+                    funder_id: "fund-nord",
+                    commitment: "300000.00",
+                    retailer_limit: None,
+                    supplier_limit: None,
+                },
+                FunderFields {
+                    funder_id: "fund-sud",
+                    commitment: "200000.00",
+                    retailer_limit: Some("250000.00"),
+                    supplier_limit: Some("50000.00"),
+                },
+            ],
+            early_payment_budget: None,
+        },
+    );
+    let early = terms(
+        "prog-hansa-early",
+        "ret-hansa",
+        "1",
+        "0.02",
+        SyndicateFields {
+            allocation: "buyer_funded",
+            funders: Vec::new(),
+            early_payment_budget: Some("20000.00"),
+        },
+    );
+    let mut financed = Vec::new();
+    for (program, number) in [(club, "INV-2026-0501"), (early, "INV-2026-0502")] {
+        submit(ledger, CreateProgram::parse(&op.party, &program).unwrap());
+        submit(
+            ledger,
+            EnrolSupplier::parse(op.clone(), program.program_id, "sup-acme").unwrap(),
+        );
+        let registered = submit(
+            ledger,
+            RegisterInvoice::parse(
+                acme.clone(),
+                &InvoiceFields {
+                    program_id: program.program_id,
+                    supplier_id: "sup-acme",
+                    invoice_number: number,
+                    issue_date: "2026-11-30",
+                    due_date: "2027-01-29",
+                    currency: "EUR",
+                    amount: "10000.01",
+                    channel: "api",
+                    document_sha256: None,
+                },
+            )
+            .unwrap(),
+        );
+        let invoice_id = format!("inv-{}", registered.seq);
+        submit(
+            ledger,
+            RetailerDecision::confirm(hansa.clone(), &invoice_id, None),
+        );
+        submit(
+            ledger,
+            AcceptAdvance {
+                actor: acme.clone(),
+                invoice_id: invoice_id.clone(),
+                today,
+            },
+        );
+        financed.push(invoice_id);
+    }
+    submit(
+        ledger,
+        ReceivePayment::parse(
+            op.clone(),
+            "ret-hansa",
+            "EUR",
+            "4000.00",
+            today,
+            "part payment",
+            vec![financed[0].clone()],
+        )
+        .unwrap(),
+    );
+    submit(
+        ledger,
+        SettlePaidEarly {
+            invoice_id: financed[1].clone(),
+            today: NaiveDate::from_ymd_opt(2027, 1, 29).unwrap(),
+        },
+    );
 }
 
 #[test]
@@ -279,7 +440,7 @@ fn check_golden(backend: &str) {
     assert_consistent(&db);
     assert_eq!(
         scfledger::services::advance::disclosure::check_disclosures(&mut db.connect()),
-        Ok(5),
+        Ok(7),
         "every advance's withheld inputs match its commitment"
     );
 }

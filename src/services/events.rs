@@ -146,6 +146,6 @@ mod tests {
             );
             kinds.insert(entry.kind.clone());
         }
-        assert_eq!(kinds.len(), 23, "the golden ledger holds every kind");
+        assert_eq!(kinds.len(), 24, "the golden ledger holds every kind");
     }
 }

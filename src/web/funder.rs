@@ -22,6 +22,8 @@ struct AdvanceLine {
     due: String,
     status: String,
     ageing: &'static str,
+    /// Other funders share the advance: the figures are this funder's share.
+    shared: bool,
 }
 
 struct Amount {
@@ -83,6 +85,7 @@ pub async fn portfolio(
             due: date(l.due_date),
             status: shown_status(l.status, l.due_date, today),
             ageing: l.ageing(),
+            shared: l.shared,
         })
         .collect();
     let totals = portfolio
@@ -127,6 +130,24 @@ pub async fn portfolio(
         },
         StatusCode::OK,
     )
+}
+
+/// GET /funder/book.json: the funder's book, every entry of its advances
+/// with its inclusion proof, to verify offline (`scfledger verify --book`).
+pub async fn book(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, PageError> {
+    session.require(Role::Funder)?;
+    let who = principal(&session);
+    let text = read(&state, move |c| {
+        let funder_id = who.party.to_string();
+        let book = funder::book::book(c, &who, &funder_id)?;
+        serde_json::to_string_pretty(&book)
+            .map_err(|e| crate::services::log_reads::ReadError::BadRequest(e.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Content-Disposition", "attachment; filename=\"book.json\""))
+        .body(text))
 }
 
 /// GET /funder/portfolio.csv: the same advances as CSV.

@@ -82,6 +82,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "/funder/portfolio.csv",
             web::get().to(funder::portfolio_csv),
         )
+        .route("/funder/book.json", web::get().to(funder::book))
         .route("/retailer/", web::get().to(retailer::payables))
         .route(
             "/retailer/payables/{invoice_id}/confirm",
