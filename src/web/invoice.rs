@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::pages::{date, html, money, principal, read, shown_status, Layout};
+use super::pages::{date, html, invoice_status, money, principal, read, Layout};
 use super::receipt::{describe, Names, Summary};
 use super::session::{PageError, Session};
 use crate::db::financing as fin_db;
@@ -97,7 +97,7 @@ pub async fn page(
         open: money(&invoice.currency, invoice.open_minor()),
         issued: date(invoice.issue_date),
         due: date(invoice.due_date),
-        status: shown_status(invoice.status, invoice.due_date, today),
+        status: invoice_status(&invoice, today),
         pay_with: invoice.creditor_reference.clone(),
         steps,
         truncated,

@@ -139,6 +139,16 @@ pub fn shown_status(status: InvoiceStatus, due_date: NaiveDate, today: NaiveDate
     }
 }
 
+/// An invoice's status in words: as [`shown_status`], and "paid early"
+/// for one its buyer paid early from its own cash (its funder is its buyer)
+/// until its due date settles it.
+pub fn invoice_status(invoice: &crate::db::financing::InvoiceRow, today: NaiveDate) -> String {
+    if invoice.status == InvoiceStatus::Financed && invoice.funder_id == invoice.retailer_id {
+        return "paid early".into();
+    }
+    shown_status(invoice.status, invoice.due_date, today)
+}
+
 /// "22 Nov 2026": day, month name and year cannot be confused.
 pub fn date(day: NaiveDate) -> String {
     day.format("%-d %b %Y").to_string()

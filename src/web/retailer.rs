@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{
-    actor, date, html, money, party_names, principal, read, refusal, see_other, shown_status,
+    actor, date, html, invoice_status, money, party_names, principal, read, refusal, see_other,
     Layout,
 };
 use super::session::{PageError, Session};
@@ -54,7 +54,7 @@ fn payable_line(
         amount: money(&i.currency, i.amount_minor),
         issued: date(i.issue_date),
         due: date(i.due_date),
-        status: shown_status(i.status, i.due_date, today),
+        status: invoice_status(&i, today),
         invoice_id: String::from(i.invoice_id),
         supplier,
         invoice_number: i.invoice_number,

@@ -10,8 +10,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{
-    actor, date, html, money, party_names, percent, principal, read, refusal, see_other,
-    shown_status, typed_amount, Layout,
+    actor, date, html, invoice_status, money, party_names, percent, principal, read, refusal,
+    see_other, typed_amount, Layout,
 };
 use super::session::{PageError, Session};
 use crate::domain::InvoiceStatus;
@@ -205,7 +205,7 @@ async fn invoices_page(
             amount: money(&i.currency, i.amount_minor),
             issued: date(i.issue_date),
             due: date(i.due_date),
-            status: shown_status(i.status, i.due_date, today),
+            status: invoice_status(&i, today),
             invoice_id: String::from(i.invoice_id),
             invoice_number: i.invoice_number,
         })
