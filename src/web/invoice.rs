@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::pages::{date, html, invoice_status, money, principal, read, Layout};
+use super::pages::{date, html, invoice_status, money, paid_early, principal, read, Layout};
 use super::receipt::{describe, Names, Summary};
 use super::session::{PageError, Session};
 use crate::db::financing as fin_db;
@@ -94,11 +94,18 @@ pub async fn page(
         supplier,
         buyer,
         amount: money(&invoice.currency, invoice.amount_minor),
-        open: money(&invoice.currency, invoice.open_minor()),
+        open: if paid_early(&invoice) {
+            "nothing: the buyer paid it early".into()
+        } else {
+            money(&invoice.currency, invoice.open_minor())
+        },
         issued: date(invoice.issue_date),
         due: date(invoice.due_date),
         status: invoice_status(&invoice, today),
-        pay_with: invoice.creditor_reference.clone(),
+        pay_with: invoice
+            .creditor_reference
+            .clone()
+            .filter(|_| !paid_early(&invoice)),
         steps,
         truncated,
     };

@@ -143,10 +143,16 @@ pub fn shown_status(status: InvoiceStatus, due_date: NaiveDate, today: NaiveDate
 /// for one its buyer paid early from its own cash (its funder is its buyer)
 /// until its due date settles it.
 pub fn invoice_status(invoice: &crate::db::financing::InvoiceRow, today: NaiveDate) -> String {
-    if invoice.status == InvoiceStatus::Financed && invoice.funder_id == invoice.retailer_id {
+    if paid_early(invoice) {
         return "paid early".into();
     }
     shown_status(invoice.status, invoice.due_date, today)
+}
+
+/// Whether the buyer paid the invoice early from its own cash and its due
+/// date has not settled it yet: nothing is to be paid on it.
+pub fn paid_early(invoice: &crate::db::financing::InvoiceRow) -> bool {
+    invoice.status == InvoiceStatus::Financed && invoice.funder_id == invoice.retailer_id
 }
 
 /// "22 Nov 2026": day, month name and year cannot be confused.

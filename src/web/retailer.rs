@@ -6,8 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{
-    actor, date, html, invoice_status, money, party_names, principal, read, refusal, see_other,
-    Layout,
+    actor, date, html, invoice_status, money, paid_early, party_names, principal, read, refusal,
+    see_other, Layout,
 };
 use super::session::{PageError, Session};
 use crate::domain::InvoiceStatus;
@@ -50,7 +50,12 @@ fn payable_line(
 ) -> PayableLine {
     PayableLine {
         awaiting: i.status == InvoiceStatus::Registered,
-        pay_with: i.creditor_reference.clone().unwrap_or_default(),
+        // Paid early from the buyer's own cash: nothing to pay with.
+        pay_with: if paid_early(&i) {
+            String::new()
+        } else {
+            i.creditor_reference.clone().unwrap_or_default()
+        },
         amount: money(&i.currency, i.amount_minor),
         issued: date(i.issue_date),
         due: date(i.due_date),

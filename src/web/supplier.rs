@@ -465,6 +465,8 @@ pub struct QuotePage {
     pub effective_rate: String,
     pub rules: Vec<RuleLine>,
     pub error: Option<String>,
+    /// The buyer pays early from its own cash (dynamic discounting).
+    pub paid_by_buyer: bool,
 }
 
 async fn quote_page(
@@ -504,6 +506,7 @@ async fn quote_page(
             })
             .collect(),
         error,
+        paid_by_buyer: quote.program.buyer_funded(),
     })
 }
 
