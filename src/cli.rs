@@ -59,6 +59,10 @@ pub enum Command {
         /// key` prints it) whose cosignatures the ledger keeps and serves; repeat for each.
         #[arg(long = "witness", env = "SCFLEDGER_WITNESSES", value_delimiter = ',')]
         witnesses: Vec<String>,
+        /// Requests a second one API key may make on average (twice that in
+        /// a burst); more are answered 429. 0: no limit.
+        #[arg(long, env = "SCFLEDGER_API_KEY_RATE", default_value_t = crate::limits::API_KEY_REQUESTS_PER_SECOND)]
+        api_key_rate: u32,
     },
     /// Witness a ledger: cosign its checkpoints while they extend the last one cosigned.
     #[command(subcommand)]
@@ -372,11 +376,13 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             advertise_url,
             cluster_secret_file,
             witnesses,
+            api_key_rate,
         } => {
             let cluster = ClusterArgs {
                 advertise_url,
                 cluster_secret_file,
                 witnesses,
+                api_key_rate,
             };
             serve(&settings, demo, &listen, &cluster)?;
             Ok(ExitCode::SUCCESS)
@@ -937,6 +943,7 @@ struct ClusterArgs {
     advertise_url: Option<String>,
     cluster_secret_file: Option<PathBuf>,
     witnesses: Vec<String>,
+    api_key_rate: u32,
 }
 
 impl ClusterArgs {
@@ -1049,6 +1056,7 @@ fn serve(
                     .map_err(|e| anyhow::anyhow!("--witness {text:?}: {e}"))
             })
             .collect::<anyhow::Result<_>>()?,
+        key_rates: crate::api::rate::KeyRates::per_second(cluster_args.api_key_rate),
     };
     let mut connection = open(settings)?;
     let (key, created) = keyfile::load_or_create(&settings.key_file, DEFAULT_LEDGER_NAME)?;

@@ -143,6 +143,13 @@ pub const POSTINGS_PER_PAID_INVOICE_MAX: usize = 5;
 /// about 2 KB each with its proof. A larger book is refused by name; the
 /// whole log is then verified from an export.
 pub const FUNDER_BOOK_ENTRIES_MAX: usize = 20_000;
+/// Requests one API key may make per second, on average, and in a burst
+/// (GCRA, `api::rate`); more are answered 429 `rate_limited` with
+/// `Retry-After`. `serve --api-key-rate` sets the rate (0: no limit; the
+/// burst is twice the rate). One instance counts its own requests: behind
+/// several instances a key's limit is per instance.
+pub const API_KEY_REQUESTS_PER_SECOND: u32 = 1_000;
+
 /// Most funders of one programme. Each funder's share of a paid invoice
 /// adds two postings (its principal and its cash), so a payment over many
 /// invoices of syndicated programmes may need to be applied in parts to fit

@@ -469,7 +469,7 @@ fn the_openapi_document_and_the_server_agree() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 51, "every operation was called");
+    assert_eq!(operations, 52, "every operation was called");
 }
 
 /// utoipa names a schema by its type's name and keeps the last of two alike,
@@ -1504,8 +1504,19 @@ fn funders_see_only_their_own_shares_and_verify_their_books_offline() {
         let folder = tempfile::tempdir().unwrap();
         let book_file = folder.path().join("book.json");
         std::fs::write(&book_file, book.to_string()).unwrap();
+        // The ledger's verifier key, public, and the key each checkpoint names.
+        let key = reqwest::blocking::get(format!("{}/api/v1/log/key", w.base)).unwrap();
+        assert_eq!(key.status().as_u16(), 200);
+        let key = key.text().unwrap();
+        assert_eq!(key.trim(), test_key().verifier().to_text());
+        let checkpoint =
+            reqwest::blocking::get(format!("{}/api/v1/log/checkpoint", w.base)).unwrap();
+        assert_eq!(
+            checkpoint.headers()["ledger-key"].to_str().unwrap(),
+            key.trim()
+        );
         let key_file = folder.path().join("ledger.pub");
-        std::fs::write(&key_file, test_key().verifier().to_text()).unwrap();
+        std::fs::write(&key_file, key).unwrap();
         let verify = |file: &std::path::Path| {
             std::process::Command::new(env!("CARGO_BIN_EXE_scfledger"))
                 .args(["verify", "--book"])

@@ -736,3 +736,66 @@ fn a_standby_server_takes_over_when_the_writer_is_killed() {
         }
     }
 }
+
+/// Requests per API key (issue 18, point 5): past its burst a key is answered
+/// 429 `rate_limited` with `Retry-After` and the RateLimit headers; another
+/// key is not held back, and the key is served again once it waited.
+#[test]
+fn an_api_key_over_its_rate_is_told_when_to_retry() {
+    let db = TestDb::new("sqlite");
+    let clock = scfledger::services::clock::Clock::system();
+    let (base, token) = spawn_app_with(
+        &db,
+        clock,
+        Vec::new(),
+        scfledger::api::rate::KeyRates::per_second(5),
+    );
+    let client = reqwest::blocking::Client::new();
+    let get = |token: &str| {
+        client
+            .get(format!("{base}/api/v1/invoices"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    };
+    // A burst of twice the rate is served, counting down.
+    for left in (0..10).rev() {
+        let answer = get(&token);
+        assert_eq!(answer.status().as_u16(), 200);
+        assert_eq!(answer.headers()["ratelimit-limit"], "5");
+        assert_eq!(
+            answer.headers()["ratelimit-remaining"],
+            left.to_string().as_str()
+        );
+    }
+    let refused = get(&token);
+    assert_eq!(refused.status().as_u16(), 429);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(refused.headers()["ratelimit-remaining"], "0");
+    let problem: serde_json::Value = refused.json().unwrap();
+    assert_eq!(problem["code"], "rate_limited");
+    assert_eq!(
+        problem["detail"],
+        "this API key may send 5 requests a second; retry in 1 s"
+    );
+    // Another key has its own limit.
+    let other = scfledger::services::api_keys::create(
+        &mut db.connect(),
+        &scfledger::domain::PartyId::parse("op-treasury").unwrap(),
+        scfledger::domain::Role::Operator,
+        "another",
+    )
+    .unwrap()
+    .token;
+    let ring_reloads = std::time::Instant::now();
+    loop {
+        let answer = get(&other);
+        if answer.status().as_u16() == 200 || ring_reloads.elapsed().as_secs() > 10 {
+            assert_eq!(answer.status().as_u16(), 200);
+            break;
+        }
+    }
+    // A fifth of a second later, one more request fits.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    assert_eq!(get(&token).status().as_u16(), 200);
+}

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 
 use super::error::ApiError;
 use crate::domain::Role;
@@ -23,20 +23,31 @@ impl FromRequest for Principal {
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(|token| token.trim().to_string());
         let state = request.app_data::<web::Data<AppState>>().cloned();
+        let request = request.clone();
         Box::pin(async move {
             let token = token.ok_or_else(ApiError::unauthorized)?;
             let state = state.ok_or_else(|| {
                 ApiError::internal(&std::io::Error::other("application state missing"))
             })?;
-            if let Some(principal) = state.keys.authenticate(&token) {
-                return Ok(principal);
+            let principal = match state.keys.authenticate(&token) {
+                Some(principal) => principal,
+                // Perhaps a key created a moment ago elsewhere (another instance, the CLI).
+                None => {
+                    let keys = state.keys.clone();
+                    state
+                        .read(move |connection| keys.authenticate_stored(connection, &token))
+                        .await?
+                        .ok_or_else(ApiError::unauthorized)?
+                }
+            };
+            match state.key_rates.check(&principal.key_id) {
+                Ok(Some(used)) => {
+                    request.extensions_mut().insert(used);
+                }
+                Ok(None) => {}
+                Err(over) => return Err(ApiError::rate_limited(over)),
             }
-            // Perhaps a key created a moment ago elsewhere (another instance, the CLI).
-            let keys = state.keys.clone();
-            state
-                .read(move |connection| keys.authenticate_stored(connection, &token))
-                .await?
-                .ok_or_else(ApiError::unauthorized)
+            Ok(principal)
         })
     }
 }

@@ -31,6 +31,8 @@ pub struct ApiError {
     field: Option<String>,
     /// A standby refused: the writer can answer (`server::forward`).
     standby: bool,
+    /// Headers the answer carries beside the problem (a 429's `Retry-After`).
+    headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -40,7 +42,27 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             standby: false,
+            headers: Vec::new(),
         }
+    }
+
+    /// The key sent more requests than its limit.
+    pub fn rate_limited(over: super::rate::OverLimit) -> Self {
+        let wait = over.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        let mut error = Self::new(
+            ErrorCode::RateLimited,
+            format!(
+                "this API key may send {} requests a second; retry in {wait} s",
+                over.limit
+            ),
+        );
+        error.headers = vec![
+            ("Retry-After", wait.to_string()),
+            ("RateLimit-Limit", over.limit.to_string()),
+            ("RateLimit-Remaining", "0".into()),
+            ("RateLimit-Reset", wait.to_string()),
+        ];
+        error
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -136,6 +158,9 @@ impl ResponseError for ApiError {
         // Every 503 is worth retrying: say when.
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "1"));
+        }
+        for (name, value) in &self.headers {
+            response.insert_header((*name, value.as_str()));
         }
         if self.standby {
             response

@@ -18,14 +18,34 @@ fn parse_entry(text: &str) -> Result<serde_json::Value, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::internal(&e))
 }
 
-/// The latest signed checkpoint (C2SP tlog-checkpoint signed note).
+/// The header that names the key a checkpoint is signed with: its verifier
+/// key line, as `GET /api/v1/log/key` serves it.
+pub const LEDGER_KEY_HEADER: &str = "Ledger-Key";
+
+/// The ledger's verifier key (C2SP signed-note verifier key line: name, key
+/// hash, Ed25519 public key), to check checkpoints and receipts with.
+/// Public, like the checkpoints it checks.
+#[utoipa::path(get, path = "/api/v1/log/key", tag = "log",
+    responses((status = 200, body = String, content_type = "text/plain",
+        example = "scfledger.local/ledger+39c8e824+AYrhcyBawveQsYQxbKth8D8U0VeJBNhS3HyVQDCPST6J")))]
+pub async fn key(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{}\n", state.ledger.verifier().to_text()))
+}
+
+/// The latest signed checkpoint (C2SP tlog-checkpoint signed note); the
+/// `Ledger-Key` header names the key that signed it.
 #[utoipa::path(get, path = "/api/v1/log/checkpoint", tag = "log",
-    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = ProblemDoc)))]
+    responses((status = 200, body = String, content_type = "text/plain",
+        headers(("Ledger-Key" = String, description = "The verifier key line of the key that signed it"))),
+        (status = 404, body = ProblemDoc)))]
 pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let latest = state.read(log_reads::latest_checkpoint).await?;
     match latest {
         Some((_, note)) => Ok(HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
+            .insert_header((LEDGER_KEY_HEADER, state.ledger.verifier().to_text()))
             .body(note)),
         None => Err(ApiError::new(
             ErrorCode::EmptyLog,
@@ -68,7 +88,9 @@ pub async fn entries(
 /// witnesses cosigned, with their cosignatures (C2SP tlog-cosignature): what
 /// a receipt is upgraded to (`/log/proof/inclusion?tree_size=` its size).
 #[utoipa::path(get, path = "/api/v1/log/checkpoint/cosigned", tag = "log", params(CosignedQuery),
-    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = ProblemDoc)))]
+    responses((status = 200, body = String, content_type = "text/plain",
+        headers(("Ledger-Key" = String, description = "The verifier key line of the key that signed it"))),
+        (status = 404, body = ProblemDoc)))]
 pub async fn cosigned_checkpoint(
     state: web::Data<AppState>,
     query: web::Query<CosignedQuery>,
@@ -81,6 +103,7 @@ pub async fn cosigned_checkpoint(
     match latest {
         Some((_, note)) => Ok(HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
+            .insert_header((LEDGER_KEY_HEADER, state.ledger.verifier().to_text()))
             .body(note)),
         None => Err(ApiError::new(
             ErrorCode::NotFound,

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod parties;
 pub mod payments;
 pub mod payouts;
+pub mod rate;
 pub mod treasury;
 pub mod webhooks;
 
@@ -164,6 +165,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/balances", web::get().to(payments::balances))
                 .route("/statements", web::get().to(payments::statement))
                 .route("/journal", web::post().to(journal::post))
+                .route("/log/key", web::get().to(log::key))
                 .route("/log/checkpoint", web::get().to(log::checkpoint))
                 .route(
                     "/log/checkpoint/cosigned",

@@ -33,7 +33,13 @@ impl Modify for BearerAuth {
                 .into_iter()
                 .flatten()
             {
-                for (status, description) in problems {
+                // An API key over its rate (`api::rate`): operations that take a key.
+                let keyed = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let rate = keyed.then_some((
+                    "429",
+                    "This API key sent more requests than its limit; retry after `Retry-After` seconds",
+                ));
+                for (status, description) in problems.into_iter().chain(rate) {
                     if !operation.responses.responses.contains_key(status) {
                         let response = utoipa::openapi::ResponseBuilder::new()
                             .description(description)
@@ -69,7 +75,7 @@ impl Modify for BearerAuth {
         super::payments::receive, super::treasury::import, super::treasury::lines, super::treasury::match_line, super::treasury::statements, super::treasury::reconciliation,
         super::payouts::set_bank_account, super::payouts::list, super::payouts::create_batch, super::payouts::approve_batch, super::payouts::decline_batch, super::payouts::list_batches, super::payouts::pain001, super::payments::balances, super::payments::statement, super::journal::post,
         super::funders::portfolio, super::funders::portfolio_csv, super::funders::book,
-        super::log::checkpoint, super::log::cosigned_checkpoint, super::log::cosignature,
+        super::log::key, super::log::checkpoint, super::log::cosigned_checkpoint, super::log::cosignature,
         super::log::entries, super::log::inclusion, super::log::consistency,
         super::log::receipt, super::log::events,
         super::webhooks::subscribe, super::webhooks::list, super::webhooks::unsubscribe, super::webhooks::deliveries,

@@ -244,7 +244,24 @@ impl Fixture {
         let (port_sender, port) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                match crate::server::Application::build("127.0.0.1:0", ledger, pool, clock) {
+                // The benches measure the server, not the per-key limit.
+                let options = crate::server::forward::Cluster::new(None).map(|cluster| {
+                    crate::server::Options {
+                        cluster,
+                        witnesses: Vec::new(),
+                        key_rates: crate::api::rate::KeyRates::unlimited(),
+                    }
+                });
+                let built = options.map_err(std::io::Error::other).and_then(|options| {
+                    crate::server::Application::build_with(
+                        "127.0.0.1:0",
+                        ledger,
+                        pool,
+                        clock,
+                        options,
+                    )
+                });
+                match built {
                     Ok(application) => {
                         let _ = port_sender.send(Ok(application.port()));
                         let _ = application.run().await;

@@ -59,6 +59,7 @@ pub enum ErrorCode {
     UnsupportedCurrency,
     WrongPartyRole,
     // The service.
+    RateLimited,
     Internal,
     NotReady,
     Unavailable,
@@ -66,7 +67,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the documentation check.
-    pub const ALL: [ErrorCode; 50] = [
+    pub const ALL: [ErrorCode; 51] = [
         ErrorCode::BadQuery,
         ErrorCode::BadRequest,
         ErrorCode::BodyTooLarge,
@@ -114,6 +115,7 @@ impl ErrorCode {
         ErrorCode::UnknownProgram,
         ErrorCode::UnsupportedCurrency,
         ErrorCode::WrongPartyRole,
+        ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::NotReady,
         ErrorCode::Unavailable,
@@ -169,6 +171,7 @@ impl ErrorCode {
             ErrorCode::UnknownProgram => "unknown_program",
             ErrorCode::UnsupportedCurrency => "unsupported_currency",
             ErrorCode::WrongPartyRole => "wrong_party_role",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::NotReady => "not_ready",
             ErrorCode::Unavailable => "unavailable",
@@ -223,6 +226,7 @@ impl ErrorCode {
             | ErrorCode::UnknownProgram
             | ErrorCode::UnsupportedCurrency
             | ErrorCode::WrongPartyRole => 422,
+            ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
             ErrorCode::NotReady | ErrorCode::Unavailable => 503,
         }

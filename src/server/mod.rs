@@ -35,6 +35,8 @@ pub struct AppState {
     pub cluster: forward::Cluster,
     /// The witnesses whose cosignatures this ledger keeps and serves.
     pub witnesses: Arc<Vec<crate::ledger::cosignature::WitnessVerifier>>,
+    /// Requests per API key.
+    pub key_rates: crate::api::rate::KeyRates,
     /// The writer's epoch (`Ledger::epoch`) as of which `keys` and
     /// `idempotency` were loaded: see [`AppState::follow_writer`].
     followed_epoch: std::sync::atomic::AtomicU64,
@@ -94,6 +96,8 @@ impl AppState {
 pub struct Options {
     pub cluster: forward::Cluster,
     pub witnesses: Vec<crate::ledger::cosignature::WitnessVerifier>,
+    /// Requests per API key (`api::rate`).
+    pub key_rates: crate::api::rate::KeyRates,
 }
 
 /// A bound, not yet running, server.
@@ -109,6 +113,7 @@ impl Application {
         let options = Options {
             cluster: forward::Cluster::new(None).map_err(std::io::Error::other)?,
             witnesses: Vec::new(),
+            key_rates: Default::default(),
         };
         Self::build_with(listen, ledger, pool, clock, options)
     }
@@ -123,7 +128,11 @@ impl Application {
         clock: Clock,
         options: Options,
     ) -> std::io::Result<Self> {
-        let Options { cluster, witnesses } = options;
+        let Options {
+            cluster,
+            witnesses,
+            key_rates,
+        } = options;
         let listener = TcpListener::bind(listen)?;
         let port = listener.local_addr()?.port();
         // Idempotency-Keys left unfinished by an earlier process wrote
@@ -152,6 +161,7 @@ impl Application {
             idempotency,
             cluster,
             witnesses: Arc::new(witnesses),
+            key_rates,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -166,6 +176,7 @@ impl Application {
                 )
                 .app_data(web::PathConfig::default().error_handler(api::error::path_error_handler))
                 .app_data(web::PayloadConfig::new(limits::HTTP_JSON_BODY_BYTES_MAX))
+                .wrap(actix_web::middleware::from_fn(api::rate::headers))
                 .wrap(actix_web::middleware::from_fn(refuse_hidden_characters))
                 .wrap(actix_web::middleware::from_fn(head_as_get))
                 .wrap(actix_web::middleware::from_fn(forward::forward_to_writer))

@@ -188,6 +188,17 @@ pub fn spawn_app_witnessed(
     clock: scfledger::services::clock::Clock,
     witnesses: Vec<scfledger::ledger::cosignature::WitnessVerifier>,
 ) -> (String, String) {
+    spawn_app_with(db, clock, witnesses, Default::default())
+}
+
+/// [`spawn_app`] keeping the cosignatures of `witnesses`, each API key
+/// limited by `key_rates`.
+pub fn spawn_app_with(
+    db: &TestDb,
+    clock: scfledger::services::clock::Clock,
+    witnesses: Vec<scfledger::ledger::cosignature::WitnessVerifier>,
+    key_rates: scfledger::api::rate::KeyRates,
+) -> (String, String) {
     let (ledger, _writer) = start(db);
     // A credential belongs to a registered party holding its role.
     let operator_party = PartyId::parse("op-treasury").unwrap();
@@ -225,6 +236,7 @@ pub fn spawn_app_witnessed(
             let options = scfledger::server::Options {
                 cluster: scfledger::server::forward::Cluster::new(None).unwrap(),
                 witnesses,
+                key_rates,
             };
             let application = scfledger::server::Application::build_with(
                 "127.0.0.1:0",
