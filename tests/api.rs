@@ -552,6 +552,20 @@ fn statement_pages_put_together_are_the_whole_statement() {
             let whole_lines = whole["lines"].as_array().unwrap().clone();
             assert_eq!(whole["next_after"], Value::Null);
             assert!(whole_lines.len() >= 7, "{backend} {prefix}: {whole}");
+            // Each line also carries its own account's balance after it.
+            let cents = |text: &str| text.replace('.', "").parse::<i64>().unwrap();
+            let mut accounts = std::collections::BTreeMap::<String, i64>::new();
+            for line in &whole_lines {
+                let balance = accounts
+                    .entry(line["account"].as_str().unwrap().to_string())
+                    .or_insert(0);
+                *balance += cents(line["amount"].as_str().unwrap());
+                assert_eq!(
+                    cents(line["account_balance_after"].as_str().unwrap()),
+                    *balance,
+                    "{backend} {prefix}: {line}"
+                );
+            }
             for page_size in 1..=whole_lines.len() + 1 {
                 let mut paged = Vec::new();
                 let mut after = -1;

@@ -540,7 +540,8 @@ pub struct PaymentRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct StatementQuery {
     pub currency: String,
-    /// Operator and auditors: whose accounts, e.g. `supplier:sup-acme:`.
+    /// Whose accounts, e.g. `supplier:sup-acme:`: required for the operator
+    /// and auditors, ignored for a party (its own accounts).
     pub account_prefix: Option<String>,
     pub after: Option<i64>,
     pub limit: Option<i64>,
@@ -551,7 +552,11 @@ pub struct StatementLine {
     pub seq: i64,
     pub account: String,
     pub amount: String,
+    /// All the statement's accounts together after this line (the
+    /// statement's running total, from `opening_balance`).
     pub balance_after: String,
+    /// This line's account alone after this line.
+    pub account_balance_after: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -95,17 +95,21 @@ pub async fn statement(
         })
         .await?;
     let mut running = statement.opening_minor;
+    let mut accounts = statement.openings;
     let next_after = statement.next_after;
     let lines = statement
         .lines
         .into_iter()
         .map(|line| {
             running += line.amount_minor;
+            let account = accounts.entry(line.account.clone()).or_insert(0);
+            *account += line.amount_minor;
             StatementLine {
                 seq: line.seq,
-                account: line.account,
                 amount: currency.format_amount(line.amount_minor),
                 balance_after: currency.format_amount(running),
+                account_balance_after: currency.format_amount(*account),
+                account: line.account,
             }
         })
         .collect();

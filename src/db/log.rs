@@ -364,23 +364,28 @@ pub fn postings_with_prefix(
         .load(connection)?)
 }
 
-/// Sum of postings on accounts starting with `prefix` up to and including `seq`.
-pub fn balance_with_prefix_through(
+/// The balance of each account starting with `prefix` up to and including
+/// `seq` (accounts with no posting by then are absent).
+pub fn balances_with_prefix_through(
     connection: &mut DbConnection,
     prefix: &str,
     currency: &str,
     seq: i64,
-) -> Result<i64, DbError> {
-    let amounts: Vec<i64> = postings::table
+) -> Result<std::collections::BTreeMap<String, i64>, DbError> {
+    let amounts: Vec<(String, i64)> = postings::table
         .filter(
             postings::account
                 .ge(prefix)
                 .and(postings::account.lt(prefix_upper_bound(prefix))),
         )
         .filter(postings::currency.eq(currency).and(postings::seq.le(seq)))
-        .select(postings::amount_minor)
+        .select((postings::account, postings::amount_minor))
         .load(connection)?;
-    Ok(amounts.iter().sum())
+    let mut balances = std::collections::BTreeMap::new();
+    for (account, amount) in amounts {
+        *balances.entry(account).or_insert(0) += amount;
+    }
+    Ok(balances)
 }
 
 /// One posting on an account with the entry it belongs to, for a statement.

@@ -208,7 +208,10 @@ pub fn balances(
 /// A statement: the postings on a party's accounts in one currency, with the
 /// balance before the first line.
 pub struct Statement {
+    /// The balance of all the statement's accounts together before its first line.
     pub opening_minor: i64,
+    /// Each account's balance before the first line.
+    pub openings: std::collections::BTreeMap<String, i64>,
     pub lines: Vec<PostingRow>,
     /// Cursor of the next page, when there may be more.
     pub next_after: Option<i64>,
@@ -233,8 +236,8 @@ pub fn statement(
             ))
         }
     };
-    let opening_minor =
-        log_db::balance_with_prefix_through(connection, &prefix, currency, after_seq)?;
+    let openings = log_db::balances_with_prefix_through(connection, &prefix, currency, after_seq)?;
+    let opening_minor = openings.values().sum();
     let mut lines = log_db::postings_with_prefix(connection, &prefix, currency, after_seq, limit)?;
     let mut next_after = None;
     if lines.len() as i64 == limit {
@@ -260,6 +263,7 @@ pub fn statement(
     }
     Ok(Statement {
         opening_minor,
+        openings,
         lines,
         next_after,
     })
