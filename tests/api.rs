@@ -1568,3 +1568,52 @@ fn funders_see_only_their_own_shares_and_verify_their_books_offline() {
         );
     }
 }
+
+/// docs/api.md and the served OpenAPI document name the same operations:
+/// every `METHOD /path` the page mentions is served, and every served
+/// operation is in the page's index of operations.
+#[test]
+fn docs_api_md_names_every_served_operation_and_no_other() {
+    let w = world("sqlite");
+    let (status, document) = w.operator.get("/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    let served: std::collections::BTreeSet<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| {
+                    format!(
+                        "{} {}",
+                        method.to_uppercase(),
+                        path.trim_start_matches("/api/v1")
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
+    let mention = regex::Regex::new(r"`(GET|POST|DELETE) (/[A-Za-z0-9_{}/.\-]*)").unwrap();
+    let mentioned: std::collections::BTreeSet<String> = mention
+        .captures_iter(&page)
+        .map(|c| format!("{} {}", &c[1], c[2].trim_start_matches("/api/v1")))
+        .collect();
+    // The document itself is served beside the operations it describes.
+    let unknown: Vec<&String> = mentioned
+        .difference(&served)
+        .filter(|m| m.as_str() != "GET /openapi.json")
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "docs/api.md names operations that are not served: {unknown:?}"
+    );
+    let undocumented: Vec<&String> = served.difference(&mentioned).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served operations missing from docs/api.md: {undocumented:?}"
+    );
+}
