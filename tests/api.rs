@@ -1617,3 +1617,56 @@ fn docs_api_md_names_every_served_operation_and_no_other() {
         "served operations missing from docs/api.md: {undocumented:?}"
     );
 }
+
+/// Closed sets are enums in the document, with the values the service
+/// itself uses (issue 18, point 2).
+#[test]
+fn closed_sets_are_enums_in_the_openapi_document() {
+    let w = world("sqlite");
+    let (_, document) = w.operator.get("/api/v1/openapi.json");
+    let values = |name: &str| -> Vec<String> {
+        document["components"]["schemas"][name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name} is not an enum: {}",
+                    document["components"]["schemas"][name]
+                )
+            })
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        values("RoleName"),
+        ["operator", "supplier", "retailer", "funder", "auditor"]
+    );
+    assert_eq!(
+        values("InvoiceStatusName"),
+        [
+            "registered",
+            "confirmed",
+            "disputed",
+            "rejected",
+            "financed",
+            "partially_paid",
+            "settled",
+            "overdue",
+            "defaulted"
+        ]
+    );
+    assert_eq!(values("DayCountName"), ["ACT/360", "ACT/365"]);
+    assert_eq!(
+        values("AllocationName"),
+        ["single", "priority", "pro_rata", "buyer_funded"]
+    );
+    assert_eq!(
+        values("BankLineStatusName"),
+        ["unmatched", "suspense", "matched", "reversed"]
+    );
+    let invoice = &document["components"]["schemas"]["InvoiceResponse"]["properties"]["status"];
+    assert_eq!(
+        invoice["$ref"], "#/components/schemas/InvoiceStatusName",
+        "{invoice}"
+    );
+}

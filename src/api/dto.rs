@@ -156,6 +156,7 @@ pub struct BalanceResponse {
 pub struct PartyRequest {
     pub party_id: String,
     /// operator, supplier, retailer, funder or auditor.
+    #[schema(value_type = crate::api::closed::RoleName)]
     pub role: String,
     pub name: String,
     /// Required for suppliers.
@@ -167,11 +168,13 @@ pub struct PartyRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartyResponse {
     pub party_id: String,
+    #[schema(value_type = crate::api::closed::RoleName)]
     pub role: String,
     pub name: String,
     pub tax_id: Option<String>,
     pub public_key: Option<String>,
     pub key_id: Option<String>,
+    #[schema(value_type = crate::api::closed::PartyStatusName)]
     pub status: String,
     /// Where payouts go (suppliers) or are paid from (the operator).
     pub iban: Option<String>,
@@ -206,6 +209,7 @@ pub struct ProgramRequest {
     /// Annual discount rate, e.g. "0.12".
     pub discount_rate: String,
     /// ACT/360 or ACT/365.
+    #[schema(value_type = crate::api::closed::DayCountName)]
     pub day_count: String,
     pub tenor_min_days: i64,
     pub tenor_max_days: i64,
@@ -223,6 +227,7 @@ pub struct ProgramRequest {
     /// `priority` (the first funder in order that can take the whole
     /// advance), `pro_rata` (by commitment) or `buyer_funded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::api::closed::AllocationName>)]
     pub allocation: Option<String>,
     /// The funders in order, the lead (`funder_id`) first; omit for
     /// `funder_id` alone, committed to the programme limit. A reader sees
@@ -315,6 +320,7 @@ pub struct DepositRequest {
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyRequest {
     pub party_id: String,
+    #[schema(value_type = crate::api::closed::RoleName)]
     pub role: String,
     #[serde(default)]
     pub label: String,
@@ -373,6 +379,7 @@ pub struct InvoiceResponse {
     pub credited: String,
     pub paid: String,
     pub open: String,
+    #[schema(value_type = crate::api::closed::InvoiceStatusName)]
     pub status: String,
     pub registered_seq: i64,
     pub settled_on: Option<String>,
@@ -444,6 +451,7 @@ pub struct BatchResponse {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct InvoiceListQuery {
+    #[param(value_type = Option<crate::api::closed::InvoiceStatusName>)]
     pub status: Option<String>,
     pub program_id: Option<String>,
     /// Cursor: the `next_after` of the previous page.
@@ -513,6 +521,7 @@ pub struct QuoteResponse {
     pub days: i64,
     pub advance_rate: String,
     pub discount_rate: String,
+    #[schema(value_type = crate::api::closed::DayCountName)]
     pub day_count: String,
     /// Fee over net, annualised on the day count.
     pub effective_annual_rate: Option<String>,
@@ -633,9 +642,11 @@ pub struct PortfolioAdvance {
     pub shared: bool,
     pub value_date: chrono::NaiveDate,
     pub due_date: chrono::NaiveDate,
+    #[schema(value_type = crate::api::closed::InvoiceStatusName)]
     pub status: String,
     pub days_past_due: i64,
-    /// `repaid`, `current`, `1-30 days late`, `31-60 days late` or `over 60 days late`.
+    /// `current`, `1-30 days late`, `31-60 days late`, `over 60 days late`, `repaid` or `defaulted`.
+    #[schema(value_type = crate::api::closed::AgeingName)]
     pub ageing: String,
 }
 

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod closed;
 pub mod dto;
 pub mod error;
 pub mod funders;

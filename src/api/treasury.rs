@@ -31,6 +31,7 @@ pub struct ImportResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LinesQuery {
     /// unmatched (default), matched, suspense or reversed.
+    #[param(value_type = Option<crate::api::closed::BankLineStatusName>)]
     pub status: Option<String>,
 }
 
@@ -47,6 +48,7 @@ pub struct BankLineResponse {
     pub structured_references: String,
     pub remittance: String,
     pub debtor_name: Option<String>,
+    #[schema(value_type = crate::api::closed::BankLineStatusName)]
     pub status: String,
     pub match_rule: Option<String>,
     pub matched_by: Option<String>,

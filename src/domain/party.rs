@@ -16,6 +16,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Operator,
+        Role::Supplier,
+        Role::Retailer,
+        Role::Funder,
+        Role::Auditor,
+    ];
+
     /// The role as stored and shown.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -30,6 +30,14 @@ pub enum AllocationRule {
 }
 
 impl AllocationRule {
+    /// Every rule.
+    pub const ALL: [AllocationRule; 4] = [
+        AllocationRule::Single,
+        AllocationRule::Priority,
+        AllocationRule::ProRata,
+        AllocationRule::BuyerFunded,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             AllocationRule::Single => "single",

@@ -34,6 +34,9 @@ pub enum DayCount {
 }
 
 impl DayCount {
+    /// Every convention.
+    pub const ALL: [DayCount; 2] = [DayCount::Act360, DayCount::Act365];
+
     /// Days in the year of the convention.
     pub fn basis_days(&self) -> i64 {
         match self {

@@ -44,18 +44,28 @@ pub struct PortfolioLine {
     pub days_past_due: i64,
 }
 
+/// Every ageing bucket [`PortfolioLine::ageing`] gives.
+pub const AGEING: [&str; 6] = [
+    "current",
+    "1-30 days late",
+    "31-60 days late",
+    "over 60 days late",
+    "repaid",
+    "defaulted",
+];
+
 impl PortfolioLine {
-    /// The ageing bucket, as credit teams read it.
+    /// The ageing bucket, as credit teams read it (one of [`AGEING`]).
     pub fn ageing(&self) -> &'static str {
         if self.status == InvoiceStatus::Defaulted {
-            return "defaulted";
+            return AGEING[5];
         }
         match (self.outstanding_minor, self.days_past_due) {
-            (0, _) => "repaid",
-            (_, 0) => "current",
-            (_, 1..=30) => "1-30 days late",
-            (_, 31..=60) => "31-60 days late",
-            _ => "over 60 days late",
+            (0, _) => AGEING[4],
+            (_, 0) => AGEING[0],
+            (_, 1..=30) => AGEING[1],
+            (_, 31..=60) => AGEING[2],
+            _ => AGEING[3],
         }
     }
 }

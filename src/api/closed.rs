@@ -1,0 +1,80 @@
+//! The closed sets of the API's string members, as OpenAPI enums: each is
+//! built from the domain's own list of values, so the document cannot
+//! drift from what the service accepts and answers. A member keeps its
+//! string type on the wire; its schema says which strings.
+
+use std::borrow::Cow;
+
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+
+use crate::domain::syndicate::AllocationRule;
+use crate::domain::terms::DayCount;
+use crate::domain::{BankLineStatus, InvoiceStatus, PartyStatus, Role};
+
+macro_rules! closed_set {
+    ($(#[$doc:meta])* $name:ident, $description:literal, $values:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let values: Vec<String> = $values;
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some($description))
+                    .enum_values(Some(values))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+closed_set!(
+    /// A credential's role.
+    RoleName,
+    "The role a party holds and a credential has",
+    Role::ALL.iter().map(|r| r.as_str().to_string()).collect()
+);
+closed_set!(
+    /// An invoice's status.
+    InvoiceStatusName,
+    "Where an invoice stands in its lifecycle",
+    InvoiceStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()
+);
+closed_set!(
+    /// A party's status.
+    PartyStatusName,
+    "Where a party stands",
+    PartyStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()
+);
+closed_set!(
+    /// A bank line's status.
+    BankLineStatusName,
+    "Where a bank line stands in treasury's queue",
+    BankLineStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()
+);
+closed_set!(
+    /// A day count convention.
+    DayCountName,
+    "The day count of interest and discount",
+    DayCount::ALL.iter().map(|d| d.as_str().to_string()).collect()
+);
+closed_set!(
+    /// A programme's allocation rule.
+    AllocationName,
+    "How a programme's advances are allocated to its funders",
+    AllocationRule::ALL.iter().map(|a| a.as_str().to_string()).collect()
+);
+closed_set!(
+    /// A portfolio line's ageing bucket.
+    AgeingName,
+    "The ageing of an advance, as credit teams read it",
+    crate::services::funder::AGEING.iter().map(|a| a.to_string()).collect()
+);
