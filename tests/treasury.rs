@@ -366,6 +366,14 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
         );
         let report = import(&base, &token, "stmt-day-2", &day_2);
         assert_eq!(report["lines_imported"], 7, "{backend}: {report}");
+        // The same, as objects.
+        for (i, triple) in report["matched"].as_array().unwrap().iter().enumerate() {
+            let object = &report["matches"][i];
+            assert_eq!(
+                (&object["line_id"], &object["matched"], &object["rule"]),
+                (&triple[0], &triple[1], &triple[2])
+            );
+        }
         let matched: Vec<(&str, &str)> = report["matched"]
             .as_array()
             .unwrap()

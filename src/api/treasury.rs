@@ -21,11 +21,26 @@ use crate::services::treasury::{self, ManualMatch};
 pub struct ImportResponse {
     pub lines_imported: usize,
     pub already_imported: usize,
-    /// (line id, what it matched: an invoice id, a batch id, payout ids or the reversed line id, rule)
+    /// Deprecated (sunset 2027-12-31): the same as `matches`, as positional
+    /// triples (line id, what it matched, rule).
+    #[deprecated = "read `matches`"]
     pub matched: Vec<(String, String, String)>,
+    /// Every line matched at import, with what it matched and by which rule.
+    pub matches: Vec<LineMatch>,
     pub unmatched: Vec<String>,
     pub suspense: Vec<String>,
     pub skipped: Vec<String>,
+}
+
+/// One line matched at import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineMatch {
+    pub line_id: String,
+    /// What it matched: an invoice id, a payout batch id, payout ids, or the
+    /// line it reverses.
+    pub matched: String,
+    /// The rule that matched it (`structured_reference`, `payout_batch`, ...).
+    pub rule: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -100,6 +115,16 @@ pub async fn import(
         let answer = ImportResponse {
             lines_imported: report.lines_imported,
             already_imported: report.already_imported,
+            matches: report
+                .matched
+                .iter()
+                .map(|(line_id, matched, rule)| LineMatch {
+                    line_id: line_id.clone(),
+                    matched: matched.clone(),
+                    rule: rule.clone(),
+                })
+                .collect(),
+            #[allow(deprecated)]
             matched: report.matched,
             unmatched: report.unmatched,
             suspense: report.suspense,
