@@ -241,18 +241,35 @@ pub fn describe(
         ))
         .fact("Reason", declined.reason.clone())
         .next("Payouts go to the account the party had before."),
-        Event::ProgramCreated(program) => Summary::new(format!(
-            "Financing programme of {} created",
-            names.party(&program.retailer_id)?
-        ))
-        .fact("Funder", names.party(&program.funder_id)?)
-        .fact("Advance rate", rate(&program.advance_rate))
-        .fact("Discount rate", format!("{} a year", rate(&program.discount_rate)))
-        .fact(
-            "Invoices due in",
-            format!("{} to {} days", program.tenor_min_days, program.tenor_max_days),
-        )
-        .fact("Programme limit", amount(&program.currency, &program.program_limit)),
+        Event::ProgramCreated(program) => {
+            let funded_by = if program.early_payment_budget.is_some() {
+                ("Paid early by", format!("{}, from its own cash", names.party(&program.retailer_id)?))
+            } else if program.funders.len() > 1 {
+                let mut funders = Vec::with_capacity(program.funders.len());
+                for funder in &program.funders {
+                    funders.push(names.party(&funder.funder_id)?);
+                }
+                let rule = match program.allocation.as_deref() {
+                    Some("pro_rata") => "shared by commitment",
+                    _ => "in this order",
+                };
+                ("Funders", format!("{} ({rule})", funders.join(", ")))
+            } else {
+                ("Funder", names.party(&program.funder_id)?)
+            };
+            Summary::new(format!(
+                "Financing programme of {} created",
+                names.party(&program.retailer_id)?
+            ))
+            .fact(funded_by.0, funded_by.1)
+            .fact("Advance rate", rate(&program.advance_rate))
+            .fact("Discount rate", format!("{} a year", rate(&program.discount_rate)))
+            .fact(
+                "Invoices due in",
+                format!("{} to {} days", program.tenor_min_days, program.tenor_max_days),
+            )
+            .fact("Programme limit", amount(&program.currency, &program.program_limit))
+        }
         Event::SupplierEnrolled(enrolment) => Summary::new(format!(
             "{} can now finance invoices to {}",
             names.party(&enrolment.supplier_id)?,
@@ -263,7 +280,7 @@ pub fn describe(
             names.party(&deposit.funder_id)?,
             amount(&deposit.currency, &deposit.amount)
         ))
-        .next("The money finances invoices of the funder's programmes."),
+        .next("The money finances invoices of the funder's programmes, or, placed by a buyer, pays its suppliers early."),
         Event::InvoiceRegistered(invoice) => Summary::new(format!(
             "Invoice {} registered",
             invoice.invoice_number
