@@ -469,7 +469,7 @@ fn the_openapi_document_and_the_server_agree() {
             operations += 1;
         }
     }
-    assert_eq!(operations, 52, "every operation was called");
+    assert_eq!(operations, 55, "every operation was called");
 }
 
 /// utoipa names a schema by its type's name and keeps the last of two alike,
@@ -1669,4 +1669,102 @@ fn closed_sets_are_enums_in_the_openapi_document() {
         invoice["$ref"], "#/components/schemas/InvoiceStatusName",
         "{invoice}"
     );
+}
+
+/// Parties, programmes and API keys page in one convention (issue 18,
+/// point 1): `data`, `has_more`, an opaque `next_cursor`; each reader sees
+/// what it may.
+#[test]
+fn lists_page_with_an_opaque_cursor_and_show_each_reader_its_own() {
+    for backend in backends() {
+        let w = world(backend);
+        let walk = |client: &Client, path: &str, key: &str| -> Vec<String> {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let separator = if path.contains('?') { '&' } else { '?' };
+                let url = match &cursor {
+                    Some(c) => format!("{path}{separator}limit=2&cursor={c}"),
+                    None => format!("{path}{separator}limit=2"),
+                };
+                let (status, page) = client.get(&url);
+                assert_eq!(status, 200, "{backend} {url}: {page}");
+                let data = page["data"].as_array().unwrap();
+                assert!(data.len() <= 2);
+                seen.extend(
+                    data.iter()
+                        .map(|item| item[key].as_str().unwrap().to_string()),
+                );
+                match (
+                    page["has_more"].as_bool().unwrap(),
+                    page["next_cursor"].as_str(),
+                ) {
+                    (true, Some(next)) => cursor = Some(next.to_string()),
+                    (false, None) => break,
+                    other => panic!("{backend}: has_more and next_cursor disagree: {other:?}"),
+                }
+            }
+            seen
+        };
+        assert_eq!(
+            walk(&w.operator, "/api/v1/parties", "party_id"),
+            [
+                "aud-kpmg",
+                "fund-nord",
+                "op-treasury",
+                "ret-hansa",
+                "ret-other",
+                "sup-acme",
+                "sup-other"
+            ],
+            "{backend}"
+        );
+        assert_eq!(
+            walk(&w.operator, "/api/v1/parties?role=retailer", "party_id"),
+            ["ret-hansa", "ret-other"]
+        );
+        assert_eq!(
+            walk(&w.supplier, "/api/v1/parties", "party_id"),
+            ["sup-acme"]
+        );
+        assert_eq!(
+            walk(&w.funder, "/api/v1/programs", "program_id"),
+            ["prog-hansa"]
+        );
+        assert_eq!(
+            walk(&w.other_retailer, "/api/v1/programs", "program_id"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            walk(&w.other_supplier, "/api/v1/programs", "program_id"),
+            Vec::<String>::new()
+        );
+        // Keys: the supplier sees its own, never a secret.
+        let (_, keys) = w.supplier.get("/api/v1/api-keys");
+        let keys = keys["data"].as_array().unwrap();
+        assert_eq!(keys.len(), 1, "{backend}: {keys:?}");
+        assert_eq!(keys[0]["party_id"], "sup-acme");
+        assert!(keys[0].get("token").is_none() && keys[0].get("secret_sha256_hex").is_none());
+        assert_eq!(
+            walk(
+                &w.operator,
+                "/api/v1/api-keys?party_id=sup-acme",
+                "party_id"
+            ),
+            ["sup-acme"]
+        );
+        // A cursor that is not one the list gave, and a limit out of bounds.
+        for bad in [
+            "/api/v1/parties?cursor=not-ours",
+            "/api/v1/parties?limit=0",
+            "/api/v1/parties?limit=201",
+        ] {
+            let (status, problem) = w.operator.get(bad);
+            assert_eq!(
+                (status, problem["code"].as_str()),
+                (400, Some("bad_query")),
+                "{bad}"
+            );
+        }
+    }
 }

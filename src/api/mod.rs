@@ -9,6 +9,7 @@ pub mod funders;
 pub mod idempotency;
 pub mod invoices;
 pub mod journal;
+pub mod lists;
 pub mod log;
 pub mod openapi;
 pub mod parties;
@@ -64,8 +65,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .route("/parties", web::post().to(parties::create_party))
+                .route("/parties", web::get().to(parties::list_parties))
                 .route("/parties/{party_id}", web::get().to(parties::get_party))
                 .route("/programs", web::post().to(parties::create_program))
+                .route("/programs", web::get().to(parties::list_programs))
                 .route(
                     "/programs/{program_id}",
                     web::get().to(parties::get_program),
@@ -88,6 +91,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 )
                 .route("/funders/{funder_id}/book", web::get().to(funders::book))
                 .route("/api-keys", web::post().to(parties::create_api_key))
+                .route("/api-keys", web::get().to(parties::list_api_keys))
                 .route(
                     "/api-keys/{key_id}",
                     web::delete().to(parties::revoke_api_key),

@@ -67,7 +67,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "scfledger API", version = "1", description = "Receivables financing on a verifiable ledger. Every POST needs an Idempotency-Key header; errors are RFC 9457 problem+json with a stable `code`. See docs/api.md."),
     paths(
-        super::parties::create_party, super::parties::get_party, super::parties::create_program, super::parties::get_program,
+        super::parties::create_party, super::parties::list_parties, super::parties::get_party, super::parties::list_programs, super::parties::list_api_keys, super::parties::create_program, super::parties::get_program,
         super::parties::deposit, super::parties::enrol_supplier, super::parties::create_api_key, super::parties::revoke_api_key,
         super::invoices::register, super::invoices::register_batch, super::invoices::register_einvoice, super::invoices::get, super::invoices::list,
         super::invoices::confirm, super::invoices::confirm_bulk, super::invoices::dispute, super::invoices::reject,

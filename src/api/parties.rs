@@ -271,3 +271,121 @@ pub async fn revoke_api_key(
         ))
     }
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct PartiesQuery {
+    /// Only parties of this role.
+    #[param(value_type = Option<super::closed::RoleName>)]
+    pub role: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List parties, by id: every one for the operator and auditors, itself for a party.
+#[utoipa::path(get, path = "/api/v1/parties", tag = "set-up", params(PartiesQuery),
+    responses((status = 200, body = super::lists::PartyList), (status = 400, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn list_parties(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<PartiesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let PartiesQuery {
+        role,
+        limit,
+        cursor,
+    } = query.into_inner();
+    let (limit, after) = super::lists::Paging { limit, cursor }.read()?;
+    let rows = state
+        .read(move |c| reads::parties_page(c, &principal, &after, role.as_deref(), limit + 1))
+        .await?;
+    let page = super::lists::page(rows, limit, |p| p.party_id.to_string(), PartyResponse::from);
+    Ok(HttpResponse::Ok().json(super::lists::PartyList::new(page)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ProgramsQuery {
+    /// Only programmes of this retailer.
+    pub retailer_id: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List programmes, by id: every one for the operator and auditors; a
+/// retailer's own, a funder's and an enrolled supplier's.
+#[utoipa::path(get, path = "/api/v1/programs", tag = "set-up", params(ProgramsQuery),
+    responses((status = 200, body = super::lists::ProgramList), (status = 400, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn list_programs(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<ProgramsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ProgramsQuery {
+        retailer_id,
+        limit,
+        cursor,
+    } = query.into_inner();
+    let (limit, after) = super::lists::Paging { limit, cursor }.read()?;
+    let rows = state
+        .read(move |c| {
+            reads::programs_page(c, &principal, &after, retailer_id.as_deref(), limit + 1)
+        })
+        .await?;
+    let page = super::lists::page(
+        rows,
+        limit,
+        |p| p.program_id.to_string(),
+        ProgramRequest::from,
+    );
+    Ok(HttpResponse::Ok().json(super::lists::ProgramList::new(page)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ApiKeysQuery {
+    /// Only the keys of this party (the operator and auditors).
+    pub party_id: Option<String>,
+    /// Only keys that work (not revoked).
+    #[serde(default)]
+    pub active: bool,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List API keys, by id, never their secrets: every one for the operator
+/// and auditors, its own party's for a party.
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "set-up", params(ApiKeysQuery),
+    responses((status = 200, body = super::lists::ApiKeyList), (status = 400, body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<ApiKeysQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ApiKeysQuery {
+        party_id,
+        active,
+        limit,
+        cursor,
+    } = query.into_inner();
+    let (limit, after) = super::lists::Paging { limit, cursor }.read()?;
+    let rows = state
+        .read(move |c| {
+            reads::api_keys_page(
+                c,
+                &principal,
+                &after,
+                party_id.as_deref(),
+                active,
+                limit + 1,
+            )
+        })
+        .await?;
+    let page = super::lists::page(
+        rows,
+        limit,
+        |k| k.key_id.clone(),
+        super::lists::ApiKeyInfo::from,
+    );
+    Ok(HttpResponse::Ok().json(super::lists::ApiKeyList::new(page)))
+}

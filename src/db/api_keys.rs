@@ -71,6 +71,31 @@ pub fn all_newest_first(connection: &mut DbConnection) -> Result<Vec<ApiKeyRow>,
         .load(connection)?)
 }
 
+/// Keys by id after `after`, at most `limit`, optionally of one party and
+/// active only (an API list page).
+pub fn page(
+    connection: &mut DbConnection,
+    after: &str,
+    party: Option<&str>,
+    active_only: bool,
+    limit: i64,
+) -> Result<Vec<ApiKeyRow>, DbError> {
+    let mut query = api_keys::table
+        .filter(api_keys::key_id.gt(after.to_string()))
+        .into_boxed();
+    if let Some(party) = party {
+        query = query.filter(api_keys::party_id.eq(party.to_string()));
+    }
+    if active_only {
+        query = query.filter(api_keys::revoked_at.is_null());
+    }
+    Ok(query
+        .order(api_keys::key_id)
+        .limit(limit)
+        .select(ApiKeyRow::as_select())
+        .load(connection)?)
+}
+
 /// Revokes a key; returns whether an active key was revoked.
 pub fn revoke(
     connection: &mut DbConnection,

@@ -924,6 +924,83 @@ pub fn all_programs(connection: &mut DbConnection) -> Result<Vec<ProgramRow>, Db
         .load(connection)?)
 }
 
+/// Parties by id after `after`, at most `limit`, optionally of one role and
+/// one party only (an API list page).
+pub fn parties_page(
+    connection: &mut DbConnection,
+    after: &str,
+    role: Option<&str>,
+    only: Option<&str>,
+    limit: i64,
+) -> Result<Vec<PartyRow>, DbError> {
+    let mut query = parties::table
+        .filter(parties::party_id.gt(after.to_string()))
+        .into_boxed();
+    if let Some(role) = role {
+        query = query.filter(parties::role.eq(role.to_string()));
+    }
+    if let Some(party) = only {
+        query = query.filter(parties::party_id.eq(party.to_string()));
+    }
+    Ok(query
+        .order(parties::party_id)
+        .limit(limit)
+        .select(PartyRow::as_select())
+        .load(connection)?)
+}
+
+/// Which programmes a programmes page lists.
+#[derive(Debug, Clone, Copy)]
+pub enum ProgramsOf<'a> {
+    All,
+    Retailer(&'a str),
+    Funder(&'a str),
+    Member(&'a str),
+}
+
+/// Programmes by id after `after`, at most `limit`, of `of`, optionally of
+/// one retailer (an API list page).
+pub fn programs_page(
+    connection: &mut DbConnection,
+    after: &str,
+    of: ProgramsOf<'_>,
+    retailer: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ProgramRow>, DbError> {
+    let mut query = programs::table
+        .filter(programs::program_id.gt(after.to_string()))
+        .into_boxed();
+    match of {
+        ProgramsOf::All => {}
+        ProgramsOf::Retailer(party) => {
+            query = query.filter(programs::retailer_id.eq(party.to_string()))
+        }
+        // The funders column is serde's JSON of ids that hold no quote.
+        ProgramsOf::Funder(party) => {
+            let id = party
+                .replace('\\', "\\\\")
+                .replace('_', "\\_")
+                .replace('%', "\\%");
+            let pattern = format!("%\"funder_id\":\"{id}\"%");
+            query = query.filter(programs::funders.like(pattern).escape('\\'))
+        }
+        ProgramsOf::Member(party) => {
+            let member = program_members::table
+                .filter(program_members::supplier_id.eq(party.to_string()))
+                .select(program_members::program_id);
+            query = query.filter(programs::program_id.eq_any(member))
+        }
+    }
+    if let Some(retailer) = retailer {
+        query = query.filter(programs::retailer_id.eq(retailer.to_string()));
+    }
+    Ok(query
+        .order(programs::program_id)
+        .limit(limit)
+        .select(ProgramRow::as_select())
+        .load(connection)?)
+}
+
 /// Every party, by id (operator pages).
 pub fn all_parties(connection: &mut DbConnection) -> Result<Vec<PartyRow>, DbError> {
     Ok(parties::table

@@ -130,11 +130,19 @@ pub fn program(
     if !visible {
         return Err(not_found("programme", program_id));
     }
-    // Each funder's commitment and limits are its own figures.
-    let mut program = program;
+    program_as_seen(principal, program)
+}
+
+/// A programme with the funders `principal` may see: each funder's
+/// commitment and limits are its own figures.
+fn program_as_seen(
+    principal: &Principal,
+    mut program: ProgramRow,
+) -> Result<ProgramRow, ReadError> {
     if matches!(principal.role, Role::Funder | Role::Supplier) {
         let (_, funders) = crate::services::common::program_syndicate(&program)
             .map_err(|_| ReadError::Unavailable)?;
+        let party = principal.party.as_str();
         let seen: Vec<_> = funders
             .into_iter()
             .filter(|f| f.funder_id == party)
@@ -142,6 +150,65 @@ pub fn program(
         program.funders = serde_json::to_string(&seen).expect("funders serialize");
     }
     Ok(program)
+}
+
+/// A page of the programmes `principal` may see (as [`program`]), by id
+/// after `after`, at most `limit`, optionally of one retailer.
+pub fn programs_page(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    after: &str,
+    retailer: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ProgramRow>, ReadError> {
+    let party = principal.party.as_str();
+    let of = match principal.role {
+        Role::Operator | Role::Auditor => fin_db::ProgramsOf::All,
+        Role::Retailer => fin_db::ProgramsOf::Retailer(party),
+        Role::Funder => fin_db::ProgramsOf::Funder(party),
+        Role::Supplier => fin_db::ProgramsOf::Member(party),
+    };
+    fin_db::programs_page(connection, after, of, retailer, limit)?
+        .into_iter()
+        .map(|program| program_as_seen(principal, program))
+        .collect()
+}
+
+/// A page of the parties `principal` may see (every one for the operator
+/// and auditors, itself for a party), by id after `after`.
+pub fn parties_page(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    after: &str,
+    role: Option<&str>,
+    limit: i64,
+) -> Result<Vec<PartyRow>, ReadError> {
+    let only = (!sees_everything(principal)).then_some(principal.party.as_str());
+    Ok(fin_db::parties_page(connection, after, role, only, limit)?)
+}
+
+/// A page of the API keys `principal` may see (every one for the operator
+/// and auditors, its own party's for a party), by id after `after`.
+pub fn api_keys_page(
+    connection: &mut DbConnection,
+    principal: &Principal,
+    after: &str,
+    party: Option<&str>,
+    active_only: bool,
+    limit: i64,
+) -> Result<Vec<crate::db::api_keys::ApiKeyRow>, ReadError> {
+    let party = if sees_everything(principal) {
+        party
+    } else {
+        Some(principal.party.as_str())
+    };
+    Ok(crate::db::api_keys::page(
+        connection,
+        after,
+        party,
+        active_only,
+        limit,
+    )?)
 }
 
 /// A quote for an invoice the principal may finance (its supplier or the
