@@ -1669,6 +1669,21 @@ fn closed_sets_are_enums_in_the_openapi_document() {
         invoice["$ref"], "#/components/schemas/InvoiceStatusName",
         "{invoice}"
     );
+    // Money, rates and dates carry a pattern and an example.
+    let schemas = &document["components"]["schemas"];
+    for (name, example) in [
+        ("Amount", "9000.00"),
+        ("Rate", "0.12"),
+        ("Day", "2026-03-02"),
+    ] {
+        let pattern = regex::Regex::new(schemas[name]["pattern"].as_str().unwrap()).unwrap();
+        assert!(pattern.is_match(example), "{name}");
+        assert_eq!(schemas[name]["examples"][0], example);
+    }
+    let amount = &schemas["InvoiceResponse"]["properties"]["amount"];
+    assert_eq!(amount["$ref"], "#/components/schemas/Amount", "{amount}");
+    let rate = &schemas["ProgramRequest"]["properties"]["advance_rate"];
+    assert_eq!(rate["$ref"], "#/components/schemas/Rate", "{rate}");
 }
 
 /// Parties, programmes and API keys page in one convention (issue 18,

@@ -78,3 +78,49 @@ closed_set!(
     "The ageing of an advance, as credit teams read it",
     crate::services::funder::AGEING.iter().map(|a| a.to_string()).collect()
 );
+
+macro_rules! string_format {
+    ($(#[$doc:meta])* $name:ident, $description:literal, $pattern:literal, $example:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some($description))
+                    .pattern(Some($pattern))
+                    .examples([serde_json::json!($example)])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+string_format!(
+    /// An amount of money.
+    Amount,
+    "A decimal amount with exactly the currency's minor-unit digits (ISO 4217: 2 for EUR, 0 for JPY, 3 for BHD), a point, no grouping; negative with a leading minus",
+    r"^-?(0|[1-9][0-9]*)(\.[0-9]{1,3})?$",
+    "9000.00"
+);
+string_format!(
+    /// A rate.
+    Rate,
+    "A decimal fraction (0.12 is 12%), as it was given",
+    r"^[0-9]+(\.[0-9]+)?$",
+    "0.12"
+);
+string_format!(
+    /// A calendar date.
+    Day,
+    "A calendar date, YYYY-MM-DD",
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "2026-03-02"
+);

@@ -134,6 +134,7 @@ pub struct ConsistencyResponse {
 pub struct PostingRequest {
     pub account: String,
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
 }
 
@@ -148,6 +149,7 @@ pub struct JournalRequest {
 pub struct BalanceResponse {
     pub account: String,
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub balance: String,
 }
 
@@ -205,8 +207,10 @@ pub struct ProgramRequest {
     pub funder_id: String,
     pub currency: String,
     /// Fraction of the invoice advanced, e.g. "0.90".
+    #[schema(value_type = crate::api::closed::Rate)]
     pub advance_rate: String,
     /// Annual discount rate, e.g. "0.12".
+    #[schema(value_type = crate::api::closed::Rate)]
     pub discount_rate: String,
     /// ACT/360 or ACT/365.
     #[schema(value_type = crate::api::closed::DayCountName)]
@@ -214,10 +218,13 @@ pub struct ProgramRequest {
     pub tenor_min_days: i64,
     pub tenor_max_days: i64,
     pub grace_days: i64,
+    #[schema(value_type = crate::api::closed::Rate)]
     pub late_rate: String,
     pub default_days: i64,
     pub recourse: bool,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub program_limit: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub retailer_limit: String,
     /// A fixed supplier limit; or give `supplier_limit_multiple`.
     pub supplier_limit_fixed: Option<String>,
@@ -248,6 +255,7 @@ pub struct ProgramRequest {
 pub struct ProgramFunderRequest {
     pub funder_id: String,
     /// The most principal it funds outstanding in the programme.
+    #[schema(value_type = crate::api::closed::Amount)]
     pub commitment: String,
     /// Its concentration limits: the most principal outstanding on this
     /// retailer, and on any one supplier, across its programmes in this currency.
@@ -313,6 +321,7 @@ pub struct EnrolmentRequest {
 #[serde(deny_unknown_fields)]
 pub struct DepositRequest {
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
 }
 
@@ -340,9 +349,12 @@ pub struct InvoiceRequest {
     /// Defaults to the calling supplier.
     pub supplier_id: Option<String>,
     pub invoice_number: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub issue_date: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub due_date: String,
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
 }
 
@@ -355,12 +367,19 @@ pub struct InvoiceBatchRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdvanceResponse {
+    #[schema(value_type = crate::api::closed::Amount)]
     pub principal: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub fee: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub net: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub value_date: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub due_date: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub principal_outstanding: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub late_fee_unpaid: String,
 }
 
@@ -372,12 +391,18 @@ pub struct InvoiceResponse {
     pub retailer_id: String,
     pub funder_id: String,
     pub invoice_number: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub issue_date: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub due_date: String,
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub credited: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub paid: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub open: String,
     #[schema(value_type = crate::api::closed::InvoiceStatusName)]
     pub status: String,
@@ -497,6 +522,7 @@ pub struct ReasonRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreditNoteRequest {
     pub credit_note_number: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
 }
 
@@ -513,13 +539,20 @@ pub struct QuoteResponse {
     pub invoice_id: String,
     pub currency: String,
     pub eligible: bool,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub principal: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub fee: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub net: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub value_date: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub due_date: String,
     pub days: i64,
+    #[schema(value_type = crate::api::closed::Rate)]
     pub advance_rate: String,
+    #[schema(value_type = crate::api::closed::Rate)]
     pub discount_rate: String,
     #[schema(value_type = crate::api::closed::DayCountName)]
     pub day_count: String,
@@ -538,7 +571,9 @@ pub struct AdvanceRequest {}
 pub struct PaymentRequest {
     pub retailer_id: String,
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
+    #[schema(value_type = crate::api::closed::Day)]
     pub value_date: String,
     #[serde(default)]
     pub reference: String,
@@ -560,17 +595,21 @@ pub struct StatementQuery {
 pub struct StatementLine {
     pub seq: i64,
     pub account: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
     /// All the statement's accounts together after this line (the
     /// statement's running total, from `opening_balance`).
+    #[schema(value_type = crate::api::closed::Amount)]
     pub balance_after: String,
     /// This line's account alone after this line.
+    #[schema(value_type = crate::api::closed::Amount)]
     pub account_balance_after: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatementResponse {
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub opening_balance: String,
     pub lines: Vec<StatementLine>,
     pub next_after: Option<i64>,
@@ -631,11 +670,16 @@ pub struct PortfolioAdvance {
     pub retailer_id: String,
     pub currency: String,
     /// What the funder is repaid (the discount included).
+    #[schema(value_type = crate::api::closed::Amount)]
     pub principal: String,
     /// The discount the funder earns.
+    #[schema(value_type = crate::api::closed::Amount)]
     pub fee: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub outstanding: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub late_fee_unpaid: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub late_fee_paid: String,
     /// Whether other funders share the advance (these are the funder's
     /// own share's figures).
@@ -654,6 +698,7 @@ pub struct PortfolioAdvance {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PortfolioAmount {
     pub key: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
 }
 
@@ -661,11 +706,15 @@ pub struct PortfolioAmount {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PortfolioTotals {
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub advanced: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub outstanding: String,
     /// Discounts of advances repaid in full, and late fees paid.
+    #[schema(value_type = crate::api::closed::Amount)]
     pub yield_earned: String,
     /// Discounts of advances outstanding, and late fees accrued unpaid.
+    #[schema(value_type = crate::api::closed::Amount)]
     pub yield_to_come: String,
     pub exposure_by_retailer: Vec<PortfolioAmount>,
     pub exposure_by_supplier: Vec<PortfolioAmount>,

@@ -55,6 +55,7 @@ pub struct BankLineResponse {
     pub line_id: String,
     pub account: String,
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
     pub credit: bool,
     pub reversal: bool,
