@@ -265,6 +265,22 @@ pub struct ProgramFunderRequest {
     pub supplier_limit: Option<String>,
 }
 
+/// A programme as read: its terms, as they were given, and its funders as
+/// the reader may see them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgramResponse {
+    #[serde(flatten)]
+    pub terms: ProgramRequest,
+}
+
+impl From<ProgramRow> for ProgramResponse {
+    fn from(row: ProgramRow) -> Self {
+        ProgramResponse {
+            terms: ProgramRequest::from(row),
+        }
+    }
+}
+
 impl From<ProgramRow> for ProgramRequest {
     fn from(row: ProgramRow) -> Self {
         let currency = row.currency.clone();

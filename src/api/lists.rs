@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::{PartyResponse, ProgramRequest};
+use super::dto::{PartyResponse, ProgramResponse};
 use super::error::ApiError;
 use crate::domain::ErrorCode;
 use crate::limits;
@@ -100,7 +100,7 @@ list_page!(
 list_page!(
     /// A page of programmes.
     ProgramList,
-    ProgramRequest
+    ProgramResponse
 );
 list_page!(
     /// A page of API keys (never their secrets).

@@ -137,7 +137,7 @@ fn syndicate_fields(p: &ProgramRequest) -> Option<SyndicateFields<'_>> {
 
 /// Read a programme (its retailer, funder, suppliers trading in it, operator, auditors).
 #[utoipa::path(get, path = "/api/v1/programs/{program_id}", tag = "set-up",
-    params(("program_id" = String, Path)), responses((status = 200, body = ProgramRequest), (status = 404, body = ProblemDoc)),
+    params(("program_id" = String, Path)), responses((status = 200, body = ProgramResponse), (status = 404, body = ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn get_program(
     state: web::Data<AppState>,
@@ -148,7 +148,7 @@ pub async fn get_program(
     let row = state
         .read(move |c| reads::program(c, &principal, &program_id))
         .await?;
-    Ok(HttpResponse::Ok().json(ProgramRequest::from(row)))
+    Ok(HttpResponse::Ok().json(ProgramResponse::from(row)))
 }
 
 /// Enrol a supplier in a programme (the operator, or the programme's
@@ -336,7 +336,7 @@ pub async fn list_programs(
         rows,
         limit,
         |p| p.program_id.to_string(),
-        ProgramRequest::from,
+        ProgramResponse::from,
     );
     Ok(HttpResponse::Ok().json(super::lists::ProgramList::new(page)))
 }
