@@ -1423,6 +1423,12 @@ fn funders_see_only_their_own_shares_and_verify_their_books_offline() {
             advance(&w.supplier, &s),
             (200, json!("9000.00"), json!("180.00"))
         );
+        // The buyer reads the invoice, not the supplier's price of financing.
+        assert_eq!(
+            advance(&w.retailer, &s),
+            (200, Value::Null, Value::Null),
+            "{backend}"
+        );
         // The priority advance is fund-ost's: fund-nord, the programme's
         // lead, no longer sees the invoice; fund-sud never did.
         assert_eq!(

@@ -62,6 +62,11 @@ pub fn invoice(
             .iter()
             .find(|share| share.funder_id == principal.party.as_str())
             .map(|share| share.as_seen_in(advance)),
+        // The supplier's price of financing and its reserve are not the
+        // buyer's, unless the buyer paid early from its own cash.
+        (Role::Retailer, Some(advance)) => {
+            Some(advance).filter(|a| a.funder_id == principal.party.as_str())
+        }
         (_, advance) => advance,
     };
     Ok((invoice, advance))
