@@ -1765,6 +1765,11 @@ fn lists_page_with_an_opaque_cursor_and_show_each_reader_its_own() {
         let keys = keys["data"].as_array().unwrap();
         assert_eq!(keys.len(), 1, "{backend}: {keys:?}");
         assert_eq!(keys[0]["party_id"], "sup-acme");
+        let created = keys[0]["created_at"].as_str().unwrap();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(created).is_ok() && created.ends_with('Z'),
+            "{backend}: {created} is an RFC 3339 instant in UTC"
+        );
         assert!(keys[0].get("token").is_none() && keys[0].get("secret_sha256_hex").is_none());
         assert_eq!(
             walk(

@@ -116,12 +116,19 @@ pub struct ApiKeyInfo {
     #[schema(value_type = super::closed::RoleName)]
     pub role: String,
     pub label: String,
-    pub created_at: chrono::NaiveDateTime,
+    /// RFC 3339, UTC, to the microsecond.
+    pub created_at: chrono::DateTime<chrono::Utc>,
     /// Set once revoked: the key no longer works.
-    pub revoked_at: Option<chrono::NaiveDateTime>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Who created it: a web user's e-mail or `api-key:ID`; empty when set
     /// up from the command line.
     pub created_by: String,
+}
+
+/// A stored instant (UTC) as the API writes it: to the microsecond, the
+/// same on both backends.
+fn utc(at: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    crate::ledger::entry::truncate_to_micros(at.and_utc())
 }
 
 impl From<crate::db::api_keys::ApiKeyRow> for ApiKeyInfo {
@@ -131,8 +138,8 @@ impl From<crate::db::api_keys::ApiKeyRow> for ApiKeyInfo {
             party_id: row.party_id,
             role: row.role,
             label: row.label,
-            created_at: row.created_at,
-            revoked_at: row.revoked_at,
+            created_at: utc(row.created_at),
+            revoked_at: row.revoked_at.map(utc),
             created_by: row.created_by,
         }
     }
