@@ -1272,3 +1272,134 @@ fn entries_with_other_parties_figures_are_withheld() {
         );
     }
 }
+
+/// Treasury creates a programme shared by two funders, and one the retailer
+/// funds from its own cash, on its page (issue 17); a syndicate of one
+/// funder is refused in words.
+#[test]
+fn treasury_creates_syndicated_and_buyer_funded_programmes_on_its_page() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let clock = scfledger::services::clock::Clock::system();
+        let (ledger, writer) = start(&db);
+        scfledger::services::demo::seed(
+            &mut db.connect(),
+            &ledger,
+            db.folder.path(),
+            clock.today(),
+        )
+        .unwrap();
+        ledger
+            .submit_blocking(
+                scfledger::services::party::RegisterParty::parse(
+                    &scfledger::domain::PartyId::parse("op-treasury").unwrap(),
+                    "fund-sud",
+                    "funder",
+                    "Südbank AG",
+                    None,
+                    None,
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        drop(ledger);
+        writer.join().unwrap();
+        let (base, _) = spawn_app(&db, clock);
+        let signed_in = sign_in(
+            &base,
+            "treasury@scfledger.example",
+            "demo-operator-2026",
+            false,
+        );
+        let operator = session_cookie(&signed_in)
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let (_, html) = get_page(&base, &operator, "/operator/");
+        let csrf = csrf_of(&html);
+        let terms = |program_id: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("program_id", program_id.to_string()),
+                ("retailer_id", "ret-hansa".into()),
+                ("currency", "EUR".into()),
+                ("advance_rate", "90".into()),
+                ("discount_rate", "10".into()),
+                ("day_count", "ACT/360".into()),
+                ("tenor_min_days", "10".into()),
+                ("tenor_max_days", "120".into()),
+                ("grace_days", "5".into()),
+                ("late_rate", "15".into()),
+                ("default_days", "30".into()),
+                ("program_limit", "1,000,000.00".into()),
+                ("retailer_limit", "1,000,000.00".into()),
+                ("supplier_limit_fixed", "100,000.00".into()),
+            ]
+        };
+        let post = |fields: Vec<(&str, String)>| {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(&base, &operator, "/operator/programs", &fields)
+        };
+        let mut club = terms("prog-club");
+        club.extend([
+            ("funding", "pro_rata".to_string()),
+            ("funder_id", "fund-nord".into()),
+            ("commitment_1", "600,000.00".into()),
+            ("funder_2", "fund-sud".into()),
+            ("commitment_2", "400,000.00".into()),
+            ("funder_3", "".into()),
+            ("commitment_3", "".into()),
+        ]);
+        let (status, page) = post(club);
+        assert_eq!(status, 200, "{backend}: {page}");
+        assert!(
+            page.contains("Programme prog-club is created"),
+            "{backend}: {page}"
+        );
+        let program = scfledger::db::financing::program(&mut db.connect(), "prog-club")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (program.allocation.as_str(), program.funders.as_str()),
+            (
+                "pro_rata",
+                r#"[{"funder_id":"fund-nord","commitment_minor":60000000},{"funder_id":"fund-sud","commitment_minor":40000000}]"#
+            ),
+            "{backend}"
+        );
+        let mut early = terms("prog-early");
+        early.extend([
+            ("funding", "buyer_funded".to_string()),
+            ("funder_id", "fund-nord".into()),
+            ("early_payment_budget", "50,000.00".into()),
+        ]);
+        let (status, page) = post(early);
+        assert_eq!(status, 200, "{backend}: {page}");
+        let program = scfledger::db::financing::program(&mut db.connect(), "prog-early")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                program.allocation.as_str(),
+                program.funder_id.as_str(),
+                program.advance_rate.as_str(),
+                program.early_payment_budget_minor
+            ),
+            ("buyer_funded", "ret-hansa", "1", Some(5_000_000)),
+            "{backend}"
+        );
+        let mut alone = terms("prog-alone");
+        alone.extend([
+            ("funding", "priority".to_string()),
+            ("funder_id", "fund-nord".into()),
+            ("commitment_1", "600,000.00".into()),
+        ]);
+        let (status, page) = post(alone);
+        assert_eq!(status, 422, "{backend}");
+        assert!(
+            page.contains("a priority programme has 2-5 funders, got 1"),
+            "{backend}: {page}"
+        );
+    }
+}

@@ -17,7 +17,9 @@ use crate::db::{DbConnection, DbError};
 use crate::domain::{PartyId, Role};
 use crate::server::AppState;
 use crate::services::party::RegisterParty;
-use crate::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
+use crate::services::program::{
+    CreateProgram, EnrolSupplier, FunderFields, ProgramFields, SyndicateFields,
+};
 use crate::services::{api_keys, users};
 
 /// What an e-mail keeps unescaped in a URL path segment: letters, digits, `-._~@`.
@@ -85,6 +87,8 @@ pub struct OperatorPage {
     pub error: Option<String>,
     /// A new API key's token, shown once.
     pub token: Option<String>,
+    /// The programme form's rows of further funders, 2 to [`FUNDER_ROWS`].
+    pub funder_rows: Vec<usize>,
 }
 
 pub async fn page(
@@ -173,6 +177,7 @@ pub async fn page(
             notice,
             error,
             token,
+            funder_rows: (2..=FUNDER_ROWS).collect(),
         },
         status,
     )
@@ -330,7 +335,26 @@ pub struct ProgramForm {
     pub program_limit: String,
     pub retailer_limit: String,
     pub supplier_limit_fixed: String,
+    /// `single` (the default), `priority`, `pro_rata` or `buyer_funded`.
+    #[serde(default)]
+    pub funding: String,
+    /// The funders after the first (`funder_id`), and each one's commitment.
+    #[serde(default)]
+    pub commitment_1: String,
+    #[serde(default)]
+    pub funder_2: String,
+    #[serde(default)]
+    pub commitment_2: String,
+    #[serde(default)]
+    pub funder_3: String,
+    #[serde(default)]
+    pub commitment_3: String,
+    #[serde(default)]
+    pub early_payment_budget: String,
 }
+
+/// How many funder rows the programme form shows.
+const FUNDER_ROWS: usize = 3;
 
 pub async fn create_program(
     state: web::Data<AppState>,
@@ -356,14 +380,63 @@ pub async fn create_program(
         let late = typed_percent("Annual late rate", &form.late_rate)?;
         Ok((advance, discount, late))
     });
-    let (advance_rate, discount_rate, late_rate) = match rates {
+    let (mut advance_rate, discount_rate, late_rate) = match rates {
         Ok(rates) => rates,
         Err(message) => return page(&state, &session, None, Some(message), None).await,
+    };
+    // Several funders with their commitments, or the retailer's own cash.
+    let funding = form.funding.trim();
+    let rows = [
+        (form.funder_id.as_str(), form.commitment_1.as_str()),
+        (form.funder_2.as_str(), form.commitment_2.as_str()),
+        (form.funder_3.as_str(), form.commitment_3.as_str()),
+    ];
+    let mut commitments = Vec::new();
+    if matches!(funding, "priority" | "pro_rata") {
+        for (n, (funder, commitment)) in rows.iter().enumerate() {
+            if funder.trim().is_empty() {
+                continue;
+            }
+            match typed(&format!("Commitment of funder {}", n + 1), commitment) {
+                Ok(amount) => commitments.push((funder.trim(), amount)),
+                Err(message) => return page(&state, &session, None, Some(message), None).await,
+            }
+        }
+    }
+    let mut budget = None;
+    if funding == "buyer_funded" {
+        match typed("Paid early at most per month", &form.early_payment_budget) {
+            Ok(amount) => budget = Some(amount),
+            Err(message) => return page(&state, &session, None, Some(message), None).await,
+        }
+        // The whole invoice is paid early.
+        advance_rate = "1".into();
+    }
+    let lead = if funding == "buyer_funded" {
+        form.retailer_id.as_str()
+    } else {
+        form.funder_id.as_str()
+    };
+    let syndicate = match funding {
+        "" | "single" => None,
+        allocation => Some(SyndicateFields {
+            allocation,
+            funders: commitments
+                .iter()
+                .map(|(funder_id, commitment)| FunderFields {
+                    funder_id,
+                    commitment,
+                    retailer_limit: None,
+                    supplier_limit: None,
+                })
+                .collect(),
+            early_payment_budget: budget.as_deref(),
+        }),
     };
     let fields = ProgramFields {
         program_id: &form.program_id,
         retailer_id: &form.retailer_id,
-        funder_id: &form.funder_id,
+        funder_id: lead,
         currency: &form.currency,
         advance_rate: &advance_rate,
         discount_rate: &discount_rate,
@@ -378,7 +451,7 @@ pub async fn create_program(
         retailer_limit: &retailer_limit,
         supplier_limit_fixed: Some(&supplier_limit),
         supplier_limit_multiple: None,
-        syndicate: None,
+        syndicate,
     };
     let outcome = match CreateProgram::parse(&operator, &fields) {
         Ok(command) => state.ledger.submit(command).await,
