@@ -586,27 +586,12 @@ fn a_syndicate_is_checked_when_the_programme_is_created() {
     let parse = |allocation: &str, funders: Vec<FunderFields<'_>>, lead: &str| {
         let fields = ProgramFields {
             program_id: "prog-two",
-            retailer_id: "ret-hansa",
-            funder_id: lead,
-            currency: "EUR",
-            advance_rate: "0.90",
-            discount_rate: "0.12",
-            day_count: "ACT/360",
-            tenor_min_days: 10,
-            tenor_max_days: 120,
-            grace_days: 5,
-            late_rate: "0.18",
-            default_days: 30,
-            recourse: true,
-            program_limit: "1000.00",
-            retailer_limit: "1000.00",
-            supplier_limit_fixed: Some("1000.00"),
-            supplier_limit_multiple: None,
             syndicate: Some(SyndicateFields {
                 allocation,
                 funders,
                 early_payment_budget: None,
             }),
+            ..terms(lead, "0.90", "0.12", "ACT/360")
         };
         CreateProgram::parse(&operator().party, &fields)
             .err()
@@ -653,27 +638,12 @@ fn a_syndicate_is_checked_when_the_programme_is_created() {
     // A funder that is not a registered funder is refused by name.
     let fields = ProgramFields {
         program_id: "prog-two",
-        retailer_id: "ret-hansa",
-        funder_id: "fund-a",
-        currency: "EUR",
-        advance_rate: "0.90",
-        discount_rate: "0.12",
-        day_count: "ACT/360",
-        tenor_min_days: 10,
-        tenor_max_days: 120,
-        grace_days: 5,
-        late_rate: "0.18",
-        default_days: 30,
-        recourse: true,
-        program_limit: "1000.00",
-        retailer_limit: "1000.00",
-        supplier_limit_fixed: Some("1000.00"),
-        supplier_limit_multiple: None,
         syndicate: Some(SyndicateFields {
             allocation: "priority",
             funders: vec![a(), funder("sup-acme", "1.00", None, None)],
             early_payment_budget: None,
         }),
+        ..terms("fund-a", "0.90", "0.12", "ACT/360")
     };
     let before = log_db::entry_count(&mut s.db.connect()).unwrap();
     match s.submit(CreateProgram::parse(&operator().party, &fields).unwrap()) {

@@ -29,7 +29,8 @@ pub struct OverLimit {
 
 type Limiter = DefaultKeyedRateLimiter<String, StateInformationMiddleware>;
 
-/// The limiter of every API key of one instance.
+/// The limiter of every API key of one instance: one state per key id,
+/// counted only once the key is authenticated, so no more states than keys.
 pub struct KeyRates {
     limiter: Option<(u32, Limiter)>,
 }
@@ -68,15 +69,6 @@ impl KeyRates {
                 limit: *limit,
                 retry_after: not_until.wait_time_from(DefaultClock::default().now()),
             }),
-        }
-    }
-
-    /// Forgets keys that are back to a full burst, so the memory follows
-    /// the keys in use (called now and then).
-    pub fn shrink(&self) {
-        if let Some((_, limiter)) = &self.limiter {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
         }
     }
 }

@@ -500,6 +500,33 @@ pub fn invoice_entries_between(
         .load(connection)?)
 }
 
+/// The canonical entries that name any of `invoice_ids` and lie before
+/// `before`, oldest first, each once, at most `limit`.
+pub fn entries_of_invoices(
+    connection: &mut DbConnection,
+    invoice_ids: &[String],
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    let mut entries = std::collections::BTreeMap::new();
+    for chunk in invoice_ids.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
+        let rows: Vec<(i64, String)> = invoice_entries::table
+            .inner_join(log_entries::table.on(log_entries::seq.eq(invoice_entries::seq)))
+            .filter(invoice_entries::invoice_id.eq_any(chunk))
+            .filter(log_entries::seq.lt(before))
+            .select((log_entries::seq, log_entries::canonical))
+            .distinct()
+            .order(log_entries::seq)
+            .limit(limit)
+            .load(connection)?;
+        entries.extend(rows);
+        if entries.len() as i64 > limit {
+            break;
+        }
+    }
+    Ok(entries.into_iter().take(limit as usize).collect())
+}
+
 /// The canonical entries that name an invoice, oldest first, at most `limit`.
 pub fn entries_of_invoice(
     connection: &mut DbConnection,

@@ -141,7 +141,7 @@ pub fn inclusion(
     }
     let mut nodes = DbNodes { connection };
     let leaf_hash = nodes_leaf(&mut nodes, seq)?;
-    let proof = merkle::inclusion_proof(&mut nodes, seq, size)?;
+    let proof = inclusion_proof(nodes.connection, seq, size)?;
     Ok(InclusionAnswer {
         seq,
         tree_size: size,
@@ -149,6 +149,20 @@ pub fn inclusion(
         proof,
         checkpoint,
     })
+}
+
+/// The inclusion proof of `seq` in the tree of `size` entries (seq < size,
+/// a checkpointed size the caller already read).
+pub fn inclusion_proof(
+    connection: &mut DbConnection,
+    seq: u64,
+    size: u64,
+) -> Result<Vec<Hash>, ReadError> {
+    Ok(merkle::inclusion_proof(
+        &mut DbNodes { connection },
+        seq,
+        size,
+    )?)
 }
 
 fn nodes_leaf(nodes: &mut DbNodes<'_>, seq: u64) -> Result<Hash, ReadError> {

@@ -52,7 +52,12 @@ pub fn invoice(
     principal: &Principal,
     invoice_id: &str,
 ) -> Result<(InvoiceRow, Option<AdvanceRow>), ReadError> {
-    let shares = fin_db::shares_of_advance(connection, invoice_id)?;
+    // Only a funder's view depends on who holds the advance's shares.
+    let shares = if principal.role == Role::Funder {
+        fin_db::shares_of_advance(connection, invoice_id)?
+    } else {
+        Vec::new()
+    };
     let invoice = fin_db::invoice(connection, invoice_id)?
         .filter(|i| may_see_invoice(principal, i, &shares))
         .ok_or_else(|| not_found("invoice", invoice_id))?;

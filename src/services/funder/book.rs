@@ -10,7 +10,7 @@
 //! its leaf hash and proof only: its inclusion is proven, its content is
 //! not given, and the verifier names it, since the totals then lack it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -80,34 +80,30 @@ pub fn book(
     let portfolio = super::portfolio(connection, principal, funder_id, NaiveDate::MIN)?;
     let (size, checkpoint) = log_reads::latest_checkpoint(connection)?
         .ok_or_else(|| ReadError::NotFound("the log is empty".into()))?;
-    let mut seqs = BTreeSet::new();
-    for line in &portfolio.lines {
-        let cap = limits::FUNDER_BOOK_ENTRIES_MAX as i64 + 1;
-        for (seq, _) in fin_db::entries_of_invoice(connection, &line.invoice_id, cap)? {
-            if (seq as u64) < size {
-                seqs.insert(seq);
-            }
-        }
-        if seqs.len() > limits::FUNDER_BOOK_ENTRIES_MAX {
-            return Err(ReadError::BadRequest(format!(
-                "the book of {funder_id} holds more than {} entries; verify the whole log with an export instead",
-                limits::FUNDER_BOOK_ENTRIES_MAX
-            )));
-        }
+    let invoices: Vec<String> = portfolio
+        .lines
+        .iter()
+        .map(|l| l.invoice_id.clone())
+        .collect();
+    let cap = limits::FUNDER_BOOK_ENTRIES_MAX as i64;
+    let rows = fin_db::entries_of_invoices(connection, &invoices, size as i64, cap + 1)?;
+    if rows.len() as i64 > cap {
+        return Err(ReadError::BadRequest(format!(
+            "the book of {funder_id} holds more than {cap} entries; verify the whole log with an export instead"
+        )));
     }
-    let mut entries = Vec::with_capacity(seqs.len());
-    for seq in seqs {
-        let canonical = crate::db::log::entry(connection, seq)?
-            .ok_or_else(|| ReadError::NotFound(format!("no entry {seq}")))?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for (seq, canonical) in rows {
         let entry = Entry::from_canonical(canonical.as_bytes())
             .map_err(|e| ReadError::BadRequest(format!("entry {seq}: {e}")))?;
         let event = Event::of(&entry).map_err(|e| ReadError::BadRequest(e.to_string()))?;
-        let proof = log_reads::inclusion(connection, seq as u64, Some(size))?;
+        // Every proof against the one checkpoint read above.
+        let proof = log_reads::inclusion_proof(connection, seq as u64, size)?;
         entries.push(BookEntry {
             seq: seq as u64,
+            leaf_hash: hex::encode(entry_leaf_hash(canonical.as_bytes())),
             entry: reads_whole(&event, Role::Funder, funder_id).then_some(canonical),
-            leaf_hash: hex::encode(proof.leaf_hash),
-            proof: proof.proof.iter().map(hex::encode).collect(),
+            proof: proof.iter().map(hex::encode).collect(),
         });
     }
     Ok(Book {
@@ -200,7 +196,7 @@ pub fn verify(text: &str, verifier: &NoteVerifier) -> Result<BookReport, BookErr
 /// lists none, the whole amount if the funder is `whole_to`.
 fn part_of(
     funder_id: &str,
-    listed: &[(String, String)],
+    listed: &[FunderAmount],
     whole_to: Option<&str>,
     whole: &str,
 ) -> Option<String> {
@@ -209,15 +205,8 @@ fn part_of(
     }
     listed
         .iter()
-        .find(|(funder, _)| funder == funder_id)
-        .map(|(_, amount)| amount.clone())
-}
-
-fn amounts(listed: &[FunderAmount]) -> Vec<(String, String)> {
-    listed
-        .iter()
-        .map(|l| (l.funder_id.clone(), l.amount.clone()))
-        .collect()
+        .find(|part| part.funder_id == funder_id)
+        .map(|part| part.amount.clone())
 }
 
 /// Folds the entries, in log order, into each of the funder's shares and
@@ -265,19 +254,14 @@ pub fn fold(funder_id: &str, entries: &[Entry]) -> Result<BTreeMap<String, Total
                     let Some(share) = shares.get_mut(&a.invoice_id) else {
                         continue;
                     };
-                    let c = payment.currency.as_str();
-                    let pick = |f: fn(&FunderRepayment) -> &String, whole: &str| {
-                        let listed: Vec<(String, String)> = a
-                            .shares
-                            .iter()
-                            .map(|r| (r.funder_id.clone(), f(r).clone()))
-                            .collect();
+                    let part = |pick: fn(&FunderRepayment) -> &String, whole: &str| {
+                        let listed = FunderRepayment::parts(&a.shares, pick);
                         part_of(funder_id, &listed, a.funder_id.as_deref(), whole)
-                            .map_or(Ok(0), |text| minor(c, &text))
+                            .map_or(Ok(0), |text| minor(&payment.currency, &text))
                     };
-                    let principal = pick(|r| &r.principal, &a.principal)?;
-                    let accrued = pick(|r| &r.late_fee_accrued, &a.late_fee_accrued)?;
-                    let late_fee = pick(|r| &r.late_fee, &a.late_fee)?;
+                    let principal = part(|r| &r.principal, &a.principal)?;
+                    let accrued = part(|r| &r.late_fee_accrued, &a.late_fee_accrued)?;
+                    let late_fee = part(|r| &r.late_fee, &a.late_fee)?;
                     share.outstanding_minor -= principal;
                     share.late_fee_unpaid_minor += accrued - late_fee;
                     share.late_fee_paid_minor += late_fee;
@@ -288,20 +272,14 @@ pub fn fold(funder_id: &str, entries: &[Entry]) -> Result<BTreeMap<String, Total
                     let Some(share) = shares.get_mut(&a.invoice_id) else {
                         continue;
                     };
-                    let c = reversal.currency.as_str();
-                    let listed = |f: fn(&FunderRepayment) -> &String| {
-                        a.shares
-                            .iter()
-                            .map(|r| (r.funder_id.clone(), f(r).clone()))
-                            .collect::<Vec<_>>()
-                    };
                     // With no parts listed, the advance's one funder undid it all.
-                    let sole = Some(funder_id);
-                    let principal =
-                        part_of(funder_id, &listed(|r| &r.principal), sole, &a.principal)
-                            .map_or(Ok(0), |t| minor(c, &t))?;
-                    let late_fee = part_of(funder_id, &listed(|r| &r.late_fee), sole, &a.late_fee)
-                        .map_or(Ok(0), |t| minor(c, &t))?;
+                    let part = |pick: fn(&FunderRepayment) -> &String, whole: &str| {
+                        let listed = FunderRepayment::parts(&a.shares, pick);
+                        part_of(funder_id, &listed, Some(funder_id), whole)
+                            .map_or(Ok(0), |text| minor(&reversal.currency, &text))
+                    };
+                    let principal = part(|r| &r.principal, &a.principal)?;
+                    let late_fee = part(|r| &r.late_fee, &a.late_fee)?;
                     share.outstanding_minor += principal;
                     share.late_fee_unpaid_minor += late_fee;
                     share.late_fee_paid_minor -= late_fee;
@@ -316,7 +294,7 @@ pub fn fold(funder_id: &str, entries: &[Entry]) -> Result<BTreeMap<String, Total
                 }
                 let part = part_of(
                     funder_id,
-                    &amounts(&credit.debts),
+                    &credit.debts,
                     credit.funder_id.as_deref(),
                     &credit.supplier_debt,
                 );
@@ -329,7 +307,7 @@ pub fn fold(funder_id: &str, entries: &[Entry]) -> Result<BTreeMap<String, Total
                 let sole = Some(funder_id);
                 let part = part_of(
                     funder_id,
-                    &amounts(&default.shares),
+                    &default.shares,
                     sole,
                     &default.principal_shortfall,
                 );

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::InvoiceStatus;
 use crate::ledger::EntryBody;
+use crate::services::advance::shares::FunderAmount;
 use crate::services::bank_line::MatchedLine;
 use crate::services::payout::{DebtRecovery, PayoutInstruction};
 
@@ -40,6 +41,20 @@ pub struct FunderRepayment {
     pub principal: String,
     pub late_fee_accrued: String,
     pub late_fee: String,
+}
+
+impl FunderRepayment {
+    /// One of the amounts (`pick`) of each funder's part, as a list of parts.
+    pub fn parts(repayments: &[FunderRepayment], pick: fn(&Self) -> &String) -> Vec<FunderAmount> {
+        repayments
+            .iter()
+            .map(|r| FunderAmount {
+                funder_id: r.funder_id.clone(),
+                amount: pick(r).clone(),
+                debt_id: None,
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

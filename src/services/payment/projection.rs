@@ -5,7 +5,7 @@ use crate::db::financing::AdvanceShareRow;
 use crate::domain::{BankLineStatus, PayoutStatus};
 use crate::domain::{Currency, InvoiceStatus};
 use crate::ledger::{BatchContext, LedgerError};
-use crate::services::advance::shares::{self as advance_shares, FunderAmount};
+use crate::services::advance::shares as advance_shares;
 use crate::services::bank_line::projection::{mark_line, mark_matched};
 use crate::services::common::parse_amount;
 use crate::services::common::stored::{self, advance, currency, debt, invoice};
@@ -90,14 +90,7 @@ fn parts_recorded(
     pick: fn(&FunderRepayment) -> &String,
     total: i64,
 ) -> Result<Vec<i64>, LedgerError> {
-    let listed: Vec<FunderAmount> = repayments
-        .iter()
-        .map(|r| FunderAmount {
-            funder_id: r.funder_id.clone(),
-            amount: pick(r).clone(),
-            debt_id: None,
-        })
-        .collect();
+    let listed = FunderRepayment::parts(repayments, pick);
     advance_shares::recorded(currency, shares, &listed, total)
 }
 
