@@ -183,12 +183,6 @@ pub const LEDGER_PAGE_ENTRIES_SHOWN: u64 = 25;
 pub const INVOICE_TIMELINE_ENTRIES_MAX: i64 = 200;
 /// Statement lines one page or CSV holds at most.
 pub const SUPPLIER_STATEMENT_LINES_MAX: i64 = API_PAGE_ROWS_MAX;
-/// Bank lines one API request lists at most.
-pub const API_BANK_LINES_LISTED_MAX: i64 = 200;
-/// Webhook deliveries one API request lists at most.
-pub const API_WEBHOOK_DELIVERIES_LISTED_MAX: i64 = 100;
-/// Payouts one API request lists at most.
-pub const API_PAYOUTS_LISTED_MAX: i64 = 500;
 /// Actor signatures `verify` collects before it checks them as one batch.
 pub const VERIFY_SIGNATURES_PER_BATCH: usize = 1024;
 /// Entries `verify` hands to a worker thread at a time.
@@ -288,8 +282,6 @@ const _: () =
     assert!(INVOICES_PER_PAYMENT_MAX * POSTINGS_PER_PAID_INVOICE_MAX < POSTINGS_PER_ENTRY_MAX);
 const _: () = assert!(BATCH_ITEMS_MAX <= SEQUENCER_BATCH_SIZE_MAX);
 const _: () = assert!(SUPPLIER_STATEMENT_LINES_MAX <= API_PAGE_ROWS_MAX);
-const _: () = assert!(API_BANK_LINES_LISTED_MAX <= API_PAGE_ROWS_MAX);
-const _: () = assert!(TREASURY_PAGE_LINES_SHOWN <= API_BANK_LINES_LISTED_MAX);
 const _: () = assert!(LEDGER_PAGE_ENTRIES_SHOWN <= LOG_PAGE_ENTRIES_MAX);
 const _: () = assert!(VERIFY_ENTRIES_PER_CHUNK as i64 <= SCAN_CHUNK_ENTRIES);
 const _: () = assert!(

@@ -155,7 +155,7 @@ fn from_api_key_to_settled_invoice() {
         // The supplier's statement: reserve credited 1,000.00 then released.
         let (status, statement) = w.supplier.get("/api/v1/statements?currency=EUR");
         assert_eq!(status, 200, "{statement}");
-        let lines: Vec<(&str, &str)> = statement["lines"]
+        let lines: Vec<(&str, &str)> = statement["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -172,7 +172,7 @@ fn from_api_key_to_settled_invoice() {
             "{backend}"
         );
         let (_, balances) = w.funder.get("/api/v1/balances");
-        let cash = balances
+        let cash = balances["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -185,8 +185,8 @@ fn from_api_key_to_settled_invoice() {
         assert_eq!(status, 200);
         assert_eq!(receipt["entry"]["kind"], "advance.accepted");
         // The supplier's feed holds its invoice's story; the other supplier's holds none of it.
-        let (_, feed) = w.supplier.get("/api/v1/events?after=-1");
-        let kinds: Vec<&str> = feed["events"]
+        let (_, feed) = w.supplier.get("/api/v1/events");
+        let kinds: Vec<&str> = feed["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -205,7 +205,7 @@ fn from_api_key_to_settled_invoice() {
             "{backend}"
         );
         let (_, other_feed) = w.other_supplier.get("/api/v1/events");
-        let other_kinds: Vec<&str> = other_feed["events"]
+        let other_kinds: Vec<&str> = other_feed["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -261,7 +261,7 @@ fn idempotency_keys_replay_or_conflict() {
         assert_eq!((third.0, replayed), (201, false), "{backend}: {}", third.1);
         let (page, _) = (w.supplier.get("/api/v1/invoices?limit=200").1, ());
         assert_eq!(
-            page["invoices"].as_array().unwrap().len(),
+            page["data"].as_array().unwrap().len(),
             3,
             "{backend}: INV-A, INV-IDEM, INV-OP"
         );
@@ -330,13 +330,13 @@ fn every_role_is_refused_other_parties_data() {
         // Listings and balances only ever show one's own.
         for client in [&w.other_supplier, &w.other_retailer] {
             let (_, page) = client.get("/api/v1/invoices");
-            assert_eq!(page["invoices"], json!([]), "{backend}");
+            assert_eq!(page["data"], json!([]), "{backend}");
             let (_, balances) = client.get("/api/v1/balances");
-            assert_eq!(balances, json!([]), "{backend}");
+            assert_eq!(balances["data"], json!([]), "{backend}");
             let (_, statement) =
                 client.get("/api/v1/statements?currency=EUR&account_prefix=supplier:sup-acme:");
             assert_eq!(
-                statement["lines"],
+                statement["data"],
                 json!([]),
                 "{backend}: a party cannot name another's accounts"
             );
@@ -465,11 +465,18 @@ fn the_openapi_document_and_the_server_agree() {
                     body["code"].is_string(),
                     "{method} {url}: a problem has a code: {body}"
                 );
+                let codes = &documented[&status.to_string()]["content"]["application/problem+json"]
+                    ["schema"]["allOf"][1]["properties"]["code"]["enum"];
+                assert!(
+                    codes.as_array().unwrap().contains(&body["code"]),
+                    "{method} {url}: {} is not among the documented {codes}",
+                    body["code"]
+                );
             }
             operations += 1;
         }
     }
-    assert_eq!(operations, 55, "every operation was called");
+    assert_eq!(operations, 56, "every operation was called");
 }
 
 /// utoipa names a schema by its type's name and keeps the last of two alike,
@@ -549,8 +556,11 @@ fn statement_pages_put_together_are_the_whole_statement() {
             let query = format!("/api/v1/statements?currency=EUR&account_prefix={prefix}");
             let (status, whole) = client.get(&format!("{query}&limit=200"));
             assert_eq!(status, 200, "{backend}: {whole}");
-            let whole_lines = whole["lines"].as_array().unwrap().clone();
-            assert_eq!(whole["next_after"], Value::Null);
+            let whole_lines = whole["data"].as_array().unwrap().clone();
+            assert_eq!(
+                (&whole["has_more"], &whole["next_cursor"]),
+                (&json!(false), &Value::Null)
+            );
             assert!(whole_lines.len() >= 7, "{backend} {prefix}: {whole}");
             // Each line also carries its own account's balance after it.
             let cents = |text: &str| text.replace('.', "").parse::<i64>().unwrap();
@@ -568,14 +578,14 @@ fn statement_pages_put_together_are_the_whole_statement() {
             }
             for page_size in 1..=whole_lines.len() + 1 {
                 let mut paged = Vec::new();
-                let mut after = -1;
+                let mut cursor = String::new();
                 for _ in 0..=whole_lines.len() {
-                    let (status, page) =
-                        client.get(&format!("{query}&limit={page_size}&after={after}"));
+                    let (status, page) = client.get(&format!("{query}&limit={page_size}{cursor}"));
                     assert_eq!(status, 200, "{backend}: {page}");
-                    paged.extend(page["lines"].as_array().unwrap().iter().cloned());
-                    match page["next_after"].as_i64() {
-                        Some(next) => after = next,
+                    paged.extend(page["data"].as_array().unwrap().iter().cloned());
+                    assert_eq!(page["has_more"], page["next_cursor"].is_string());
+                    match page["next_cursor"].as_str() {
+                        Some(next) => cursor = format!("&cursor={next}"),
                         None => break,
                     }
                 }
@@ -976,16 +986,22 @@ fn the_documented_problem_codes_are_the_codes() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md"),
     )
     .unwrap();
-    let row = regex::Regex::new(r"^\| `([a-z0-9_]+)` \| (\d{3}) \|").unwrap();
-    let documented: std::collections::BTreeMap<String, u16> = docs
+    let row = regex::Regex::new(r"^\| `([a-z0-9_]+)` \| (\d{3}) \| (.*) \|$").unwrap();
+    let documented: std::collections::BTreeMap<String, (u16, String)> = docs
         .lines()
         .filter_map(|line| row.captures(line))
-        .map(|c| (c[1].to_string(), c[2].parse().unwrap()))
+        .map(|c| (c[1].to_string(), (c[2].parse().unwrap(), c[3].to_string())))
         .collect();
-    let codes: std::collections::BTreeMap<String, u16> = scfledger::domain::ErrorCode::ALL
-        .iter()
-        .map(|c| (c.as_str().to_string(), c.http_status()))
-        .collect();
+    let codes: std::collections::BTreeMap<String, (u16, String)> =
+        scfledger::domain::ErrorCode::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str().to_string(),
+                    (c.http_status(), c.meaning().to_string()),
+                )
+            })
+            .collect();
     assert_eq!(documented, codes);
 }
 
@@ -1442,7 +1458,7 @@ fn funders_see_only_their_own_shares_and_verify_their_books_offline() {
         let listed = |client: &Client| {
             let (status, body) = client.get("/api/v1/invoices");
             assert_eq!(status, 200);
-            let mut ids: Vec<String> = body["invoices"]
+            let mut ids: Vec<String> = body["data"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -1509,7 +1525,7 @@ fn funders_see_only_their_own_shares_and_verify_their_books_offline() {
         assert!(funders(&w.supplier).is_empty());
         // fund-nord's events: nothing of fund-ost's advance; the shared one whole.
         let (_, events) = nord.get("/api/v1/events?limit=200");
-        let advances: Vec<&Value> = events["events"]
+        let advances: Vec<&Value> = events["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -1792,5 +1808,188 @@ fn lists_page_with_an_opaque_cursor_and_show_each_reader_its_own() {
                 "{bad}"
             );
         }
+    }
+}
+
+/// Every list pages the one way: walked a page of one at a time by its
+/// cursor it gives what one page of 200 gives, with `has_more` exact; a
+/// cursor it did not give is refused.
+#[test]
+fn every_list_pages_one_way_and_payments_say_what_each_invoice_received() {
+    for backend in backends() {
+        let w = world(backend);
+        let id = &w.invoice_id;
+        let mut others = Vec::new();
+        for number in ["INV-B", "INV-C"] {
+            let (status, body) = w.supplier.post("/api/v1/invoices", &json!({"program_id": "prog-hansa", "invoice_number": number,
+                "issue_date": "2026-01-01", "due_date": "2026-04-01", "currency": "EUR", "amount": "500.00"}));
+            assert_eq!(status, 201, "{backend}: {body}");
+            others.push(body["id"].as_str().unwrap().to_string());
+        }
+        let (status, body) = w
+            .retailer
+            .post(&format!("/api/v1/invoices/{id}/confirm"), &json!({}));
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (status, body) = w
+            .supplier
+            .post(&format!("/api/v1/invoices/{id}/advance"), &json!({}));
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (status, payment) = w.operator.post(
+            "/api/v1/payments",
+            &json!({"retailer_id": "ret-hansa", "currency": "EUR", "amount": "10250.00",
+            "value_date": "2026-03-02", "reference": "RF18INVA", "invoice_ids": [id]}),
+        );
+        assert_eq!(status, 201, "{backend}: {payment}");
+
+        // The payer's view: what came in, what the invoice took, what waits.
+        let (status, payments) = w.retailer.get("/api/v1/payments");
+        assert_eq!(status, 200, "{backend}: {payments}");
+        assert_eq!(
+            payments["data"],
+            json!([{"payment_id": payment["id"], "seq": payment["receipt"]["seq"],
+                "retailer_id": "ret-hansa", "currency": "EUR", "amount": "10250.00",
+                "value_date": "2026-03-02", "reference": "RF18INVA",
+                "invoices": [{"invoice_id": id, "applied": "10000.00", "status_after": "settled"}],
+                "unapplied": "250.00", "bank_line_id": null}]),
+            "{backend}"
+        );
+        assert_eq!(
+            w.other_retailer.get("/api/v1/payments").1["data"],
+            json!([]),
+            "{backend}"
+        );
+        assert_eq!(
+            w.operator
+                .get(&format!("/api/v1/payments?invoice_id={id}"))
+                .1["data"][0]["payment_id"],
+            payment["id"]
+        );
+        assert_eq!(
+            w.supplier.get("/api/v1/payments").1["code"],
+            "forbidden",
+            "{backend}"
+        );
+        let (status, body) = w.retailer.post(
+            &format!("/api/v1/invoices/{}/confirm", others[0]),
+            &json!({}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (status, body) = w.operator.post(
+            "/api/v1/payments",
+            &json!({"retailer_id": "ret-hansa", "currency": "EUR", "amount": "500.00",
+            "value_date": "2026-03-02", "reference": "INV-B", "invoice_ids": [others[0]]}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+
+        // Filters narrow; a party's list is its own whatever it asks.
+        let (_, due) = w.supplier.get("/api/v1/invoices?due_from=2026-03-03");
+        let numbers: Vec<&str> = due["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["invoice_number"].as_str().unwrap())
+            .collect();
+        assert_eq!(numbers, ["INV-B", "INV-C"], "{backend}");
+        assert_eq!(
+            w.other_supplier
+                .get("/api/v1/invoices?supplier_id=sup-acme")
+                .1["data"],
+            json!([]),
+            "{backend}"
+        );
+
+        for (client, list) in [
+            (&w.operator, "/api/v1/parties"),
+            (&w.operator, "/api/v1/api-keys"),
+            (&w.supplier, "/api/v1/invoices"),
+            (&w.operator, "/api/v1/payments"),
+            (&w.operator, "/api/v1/payouts"),
+            (&w.operator, "/api/v1/balances"),
+            (&w.funder, "/api/v1/balances?currency=EUR"),
+            (
+                &w.operator,
+                "/api/v1/statements?currency=EUR&account_prefix=funder:fund-nord:",
+            ),
+            (&w.supplier, "/api/v1/events"),
+            (&w.operator, "/api/v1/events"),
+        ] {
+            let join = if list.contains('?') { '&' } else { '?' };
+            let (status, whole) = client.get(&format!("{list}{join}limit=200"));
+            assert_eq!(status, 200, "{backend} {list}: {whole}");
+            assert_eq!(whole["has_more"], false, "{backend} {list}");
+            let whole = whole["data"].as_array().unwrap().clone();
+            assert!(whole.len() >= 2, "{backend} {list}: {whole:?}");
+            let mut walked = Vec::new();
+            let mut cursor = String::new();
+            loop {
+                let (status, page) = client.get(&format!("{list}{join}limit=1{cursor}"));
+                assert_eq!(status, 200, "{backend} {list}: {page}");
+                let data = page["data"].as_array().unwrap();
+                walked.extend(data.iter().cloned());
+                if page["has_more"] == false {
+                    break;
+                }
+                // One item, or for a statement one entry's postings.
+                assert!(!data.is_empty(), "{backend} {list}: {page}");
+                cursor = format!("&cursor={}", page["next_cursor"].as_str().unwrap());
+                assert!(walked.len() <= whole.len(), "{backend} {list}: runs on");
+            }
+            assert_eq!(walked, whole, "{backend} {list}");
+            let (status, refused) = client.get(&format!("{list}{join}cursor=bm9wZQ"));
+            assert_eq!(
+                (status, refused["code"].as_str()),
+                (400, Some("bad_query")),
+                "{backend} {list}"
+            );
+            let (status, refused) = client.get(&format!("{list}{join}limit=201"));
+            assert_eq!((status, refused["code"].as_str()), (400, Some("bad_query")));
+        }
+
+        // The feed's cursor stays on its last page: polled, it gives what came since.
+        let (_, last) = w.supplier.get("/api/v1/events?limit=200");
+        let cursor = last["next_cursor"].as_str().unwrap().to_string();
+        let (status, body) = w.supplier.post("/api/v1/invoices", &json!({"program_id": "prog-hansa", "invoice_number": "INV-D",
+            "issue_date": "2026-01-01", "due_date": "2026-04-01", "currency": "EUR", "amount": "700.00"}));
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (_, since) = w.supplier.get(&format!("/api/v1/events?cursor={cursor}"));
+        assert_eq!(
+            (
+                since["data"].as_array().unwrap().len(),
+                since["data"][0]["seq"].clone()
+            ),
+            (1, body["receipt"]["seq"].clone()),
+            "{backend}: {since}"
+        );
+    }
+}
+
+/// A rate comes back exactly as it was written; one that would not is refused.
+#[test]
+fn a_rate_comes_back_as_it_was_written() {
+    let w = world("sqlite");
+    let (_, program) = w.operator.get("/api/v1/programs/prog-hansa");
+    assert_eq!(
+        (
+            program["advance_rate"].as_str(),
+            program["discount_rate"].as_str(),
+            program["late_rate"].as_str()
+        ),
+        (Some("0.90"), Some("0.12"), Some("0.18"))
+    );
+    let (status, quote) = w
+        .supplier
+        .get(&format!("/api/v1/invoices/{}/quote", w.invoice_id));
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!(quote["advance_rate"], "0.90");
+    for written in ["00.5", ".5", "5."] {
+        let (status, refused) = w.operator.post("/api/v1/programs", &json!({"program_id": "prog-x", "retailer_id": "ret-hansa", "funder_id": "fund-nord", "currency": "EUR",
+            "advance_rate": written, "discount_rate": "0.12", "day_count": "ACT/360", "tenor_min_days": 10, "tenor_max_days": 120,
+            "grace_days": 5, "late_rate": "0.18", "default_days": 30, "recourse": true, "program_limit": "1000000.00",
+            "retailer_limit": "1000000.00", "supplier_limit_fixed": "500000.00", "supplier_limit_multiple": null}));
+        assert_eq!(
+            (status, refused["field"].as_str()),
+            (422, Some("advance_rate")),
+            "{written}: {refused}"
+        );
     }
 }

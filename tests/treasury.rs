@@ -228,7 +228,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             (403, Some("second_approver_required")),
             "{backend}: {refused}"
         );
-        let (_, proposed) = operator.get("/api/v1/payouts?status=proposed");
+        let proposed = operator.get("/api/v1/payouts?status=proposed").1["data"].clone();
         assert_eq!(
             proposed.as_array().unwrap().len(),
             2,
@@ -286,7 +286,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             &json!({}),
         );
         assert_eq!(status, 201, "{backend}: {approved}");
-        let (_, sent) = operator.get("/api/v1/payouts?status=sent");
+        let sent = operator.get("/api/v1/payouts?status=sent").1["data"].clone();
         let payout_ids: Vec<String> = sent
             .as_array()
             .unwrap()
@@ -412,7 +412,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
         );
 
         // The lump payment waits with suggestions; treasury splits it by hand.
-        let (_, queue) = operator.get("/api/v1/bank-lines?status=unmatched");
+        let queue = operator.get("/api/v1/bank-lines?status=unmatched").1["data"].clone();
         let lump = queue
             .as_array()
             .unwrap()
@@ -445,7 +445,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             (409, Some("illegal_transition")),
             "{backend}"
         );
-        let (_, matched_lines) = operator.get("/api/v1/bank-lines?status=matched");
+        let matched_lines = operator.get("/api/v1/bank-lines?status=matched").1["data"].clone();
         let manual = matched_lines
             .as_array()
             .unwrap()
@@ -456,7 +456,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             (manual["match_rule"].as_str(), manual["matched_by"].as_str()),
             (Some("manual"), Some("op-treasury"))
         );
-        let (_, reversed) = operator.get("/api/v1/bank-lines?status=reversed");
+        let reversed = operator.get("/api/v1/bank-lines?status=reversed").1["data"].clone();
         assert_eq!(reversed[0]["line_id"], reversed_line.as_str(), "{backend}");
 
         // Every invoice and balance, to the cent.
@@ -478,7 +478,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
         );
         assert_eq!(invoice(&ids[1])["paid"], "1200.00");
         assert_eq!(invoice(&ids[3])["paid"], "0.00");
-        let balances: Value = operator.get("/api/v1/balances").1;
+        let balances: Value = operator.get("/api/v1/balances?limit=200").1["data"].clone();
         let balance = |account: &str| {
             balances
                 .as_array()
@@ -523,7 +523,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             Some("-600.00"),
             "{backend}: B's 600.00 still out"
         );
-        let (_, batches) = operator.get("/api/v1/payout-batches");
+        let batches = operator.get("/api/v1/payout-batches").1["data"].clone();
         assert_eq!(
             (
                 batches[0]["status"].as_str(),
@@ -532,9 +532,9 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
             (Some("confirmed"), Some("10584.00")),
             "{backend}"
         );
-        let (_, confirmed) = operator.get("/api/v1/payouts?status=confirmed");
+        let confirmed = operator.get("/api/v1/payouts?status=confirmed").1["data"].clone();
         assert_eq!(confirmed.as_array().unwrap().len(), 2, "{backend}");
-        let (_, cancelled) = supplier.get("/api/v1/payouts?status=cancelled");
+        let cancelled = supplier.get("/api/v1/payouts?status=cancelled").1["data"].clone();
         assert_eq!(
             (
                 cancelled[0]["amount"].as_str(),
@@ -546,7 +546,7 @@ fn a_statement_of_payments_settles_the_invoices_to_the_cent() {
 
         // The day reconciles: the statement's arithmetic, its lines, and
         // bank:main at the end of the day before and of the day itself.
-        let (_, statements) = operator.get("/api/v1/bank-statements");
+        let statements = operator.get("/api/v1/bank-statements").1["data"].clone();
         let day_2_statement = statements
             .as_array()
             .unwrap()

@@ -1183,8 +1183,8 @@ fn entries_with_other_parties_figures_are_withheld() {
             (403, Some("forbidden")),
             "{backend}: {refused}"
         );
-        let (_, feed) = acme.get(&format!("/api/v1/events?after={}&limit=1", seq - 1));
-        let event = &feed["events"][0];
+        let (_, feed) = acme.get(&format!("/api/v1/events?after_seq={}&limit=1", seq - 1));
+        let event = &feed["data"][0];
         assert_eq!(
             (
                 event["seq"].as_i64(),
@@ -1199,7 +1199,7 @@ fn entries_with_other_parties_figures_are_withheld() {
         // The buyer's feed lists an advance on its invoice without its price.
         let hansa = key("ret-hansa", "retailer");
         let (_, feed) = hansa.get("/api/v1/events?limit=200");
-        let advances: Vec<&serde_json::Value> = feed["events"]
+        let advances: Vec<&serde_json::Value> = feed["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -1243,7 +1243,7 @@ fn entries_with_other_parties_figures_are_withheld() {
             "/api/v1/webhooks/{}/deliveries",
             hook["subscription_id"].as_str().unwrap()
         ));
-        let delivered: Vec<i64> = deliveries
+        let delivered: Vec<i64> = deliveries["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -1262,7 +1262,7 @@ fn entries_with_other_parties_figures_are_withheld() {
         // The supplier reads its own advances whole.
         let (_, feed) = acme.get("/api/v1/events?limit=200");
         assert!(
-            feed["events"]
+            feed["data"]
                 .as_array()
                 .unwrap()
                 .iter()

@@ -136,7 +136,10 @@ fn entries_are_delivered_signed_and_retried_with_backoff() {
             1,
             "{backend}: only sup-a's entry, not sup-b's"
         );
-        let (_, log) = supplier.get(&format!("/api/v1/webhooks/{subscription_id}/deliveries"));
+        let log = supplier
+            .get(&format!("/api/v1/webhooks/{subscription_id}/deliveries"))
+            .1["data"]
+            .clone();
         assert_eq!(
             (log[0]["status"].as_str(), log[0]["attempts"].as_i64()),
             (Some("pending"), Some(1)),
@@ -164,7 +167,10 @@ fn entries_are_delivered_signed_and_retried_with_backoff() {
             .unwrap(),
             1
         );
-        let (_, log) = supplier.get(&format!("/api/v1/webhooks/{subscription_id}/deliveries"));
+        let log = supplier
+            .get(&format!("/api/v1/webhooks/{subscription_id}/deliveries"))
+            .1["data"]
+            .clone();
         assert_eq!(
             (
                 log[0]["status"].as_str(),

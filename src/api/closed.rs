@@ -10,7 +10,9 @@ use utoipa::openapi::RefOr;
 
 use crate::domain::syndicate::AllocationRule;
 use crate::domain::terms::DayCount;
-use crate::domain::{BankLineStatus, InvoiceStatus, PartyStatus, Role};
+use crate::domain::{
+    BankLineStatus, BatchStatus, DeliveryStatus, InvoiceStatus, PartyStatus, PayoutStatus, Role,
+};
 
 macro_rules! closed_set {
     ($(#[$doc:meta])* $name:ident, $description:literal, $values:expr) => {
@@ -59,6 +61,24 @@ closed_set!(
     BankLineStatusName,
     "Where a bank line stands in treasury's queue",
     BankLineStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()
+);
+closed_set!(
+    /// A payout's status.
+    PayoutStatusName,
+    "Where a payout stands: pending, proposed (in a batch awaiting approval), sent (instructed to the bank), confirmed (seen leaving the account) or cancelled",
+    PayoutStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()
+);
+closed_set!(
+    /// A payout batch's status.
+    BatchStatusName,
+    "Where a payout batch stands",
+    BatchStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()
+);
+closed_set!(
+    /// A webhook delivery's status.
+    DeliveryStatusName,
+    "Where a webhook delivery stands",
+    DeliveryStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()
 );
 closed_set!(
     /// A day count convention.
@@ -113,8 +133,8 @@ string_format!(
 string_format!(
     /// A rate.
     Rate,
-    "A decimal fraction (0.12 is 12%), as it was given",
-    r"^[0-9]+(\.[0-9]+)?$",
+    "A decimal fraction (0.12 is 12%), given back exactly as it was written (\"0.90\" stays \"0.90\")",
+    r"^(0|[1-9][0-9]*)(\.[0-9]+)?$",
     "0.12"
 );
 string_format!(

@@ -495,16 +495,20 @@ pub struct InvoiceListQuery {
     #[param(value_type = Option<crate::api::closed::InvoiceStatusName>)]
     pub status: Option<String>,
     pub program_id: Option<String>,
-    /// Cursor: the `next_after` of the previous page.
-    pub after: Option<i64>,
-    /// 1-200, default 50.
+    /// Only this supplier's invoices (for the operator, auditors, retailers and funders).
+    pub supplier_id: Option<String>,
+    /// Only this retailer's payables (for the operator, auditors, suppliers and funders).
+    pub retailer_id: Option<String>,
+    /// Only invoices due on or after this day.
+    #[param(value_type = Option<crate::api::closed::Day>)]
+    pub due_from: Option<chrono::NaiveDate>,
+    /// Only invoices due on or before this day.
+    #[param(value_type = Option<crate::api::closed::Day>)]
+    pub due_to: Option<chrono::NaiveDate>,
+    /// 1-200 (default 50).
     pub limit: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InvoicePage {
-    pub invoices: Vec<InvoiceResponse>,
-    pub next_after: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -603,8 +607,10 @@ pub struct StatementQuery {
     /// Whose accounts, e.g. `supplier:sup-acme:`: required for the operator
     /// and auditors, ignored for a party (its own accounts).
     pub account_prefix: Option<String>,
-    pub after: Option<i64>,
+    /// 1-200 lines (default 50); a page ends on an entry's boundary.
     pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -622,20 +628,15 @@ pub struct StatementLine {
     pub account_balance_after: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatementResponse {
-    pub currency: String,
-    #[schema(value_type = crate::api::closed::Amount)]
-    pub opening_balance: String,
-    pub lines: Vec<StatementLine>,
-    pub next_after: Option<i64>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EventsQuery {
-    /// Cursor: events with seq above this (default -1: from the start).
-    pub after: Option<i64>,
+    /// 1-200 (default 50).
     pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Instead of a cursor: the entries after this seq (a receipt's or a
+    /// webhook's), from the start when neither is given.
+    pub after_seq: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -650,12 +651,6 @@ pub struct EventResponse {
     pub entry: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withheld: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventsPage {
-    pub events: Vec<EventResponse>,
-    pub next_after: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

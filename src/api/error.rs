@@ -155,6 +155,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status());
         response.content_type("application/problem+json");
+        // For the contract's check (`api::contract::check`).
+        response.extensions_mut().insert(self.code);
         // Every 503 is worth retrying: say when.
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "1"));

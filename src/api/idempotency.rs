@@ -28,6 +28,15 @@ fn respond(status: StatusCode, body: String, replayed: bool) -> HttpResponse {
     };
     let mut response = HttpResponse::build(status);
     response.content_type(content_type);
+    if !status.is_success() {
+        // For the contract's check (`api::contract::check`).
+        let code = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|problem| problem["code"].as_str().and_then(ErrorCode::parse));
+        if let Some(code) = code {
+            response.extensions_mut().insert(code);
+        }
+    }
     if replayed {
         response.insert_header(("Idempotent-Replayed", "true"));
     }

@@ -9,6 +9,7 @@ use super::body::Body;
 use super::dto::*;
 use super::error::ApiError;
 use super::idempotency::{self, parse_json, Answer};
+use super::lists::{page, InvoiceList, Paging};
 use super::{actor, recorded};
 use crate::db::financing::InvoiceFilter;
 use crate::domain::invoice::past_due_notice;
@@ -214,37 +215,44 @@ pub async fn get(
 
 /// List the invoices you are party to, oldest first, with a cursor.
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(InvoiceListQuery),
-    responses((status = 200, body = InvoicePage), (status = 400, body = ProblemDoc)),
+    responses((status = 200, body = InvoiceList), (status = 400, body = ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     query: web::Query<InvoiceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
+    let InvoiceListQuery {
+        status,
+        program_id,
+        supplier_id,
+        retailer_id,
+        due_from,
+        due_to,
+        limit,
+        cursor,
+    } = query.into_inner();
+    let (limit, after) = Paging { limit, cursor }.read_as::<i64>()?;
     let filter = InvoiceFilter {
-        program_id: query.program_id,
-        status: query.status,
+        program_id,
+        status,
+        supplier_id,
+        retailer_id,
+        due_from,
+        due_to,
         ..Default::default()
     };
-    let (after, limit) = (query.after.unwrap_or(-1), query.limit);
+    let after = after.unwrap_or(-1);
     let rows = state
-        .read(move |c| reads::invoices(c, &principal, filter, after, limit))
+        .read(move |c| reads::invoices(c, &principal, filter, after, limit + 1))
         .await?;
-    let full = rows.len() as i64 == reads::page_limit(limit)?;
-    let next_after = if full {
-        rows.last().map(|r| r.registered_seq)
-    } else {
-        None
-    };
-    let invoices = rows
-        .into_iter()
-        .map(|row| InvoiceResponse::new(row, None))
-        .collect();
-    Ok(HttpResponse::Ok().json(InvoicePage {
-        invoices,
-        next_after,
-    }))
+    let page = page(
+        rows,
+        limit,
+        |row| row.registered_seq,
+        |row| InvoiceResponse::new(row, None),
+    );
+    Ok(HttpResponse::Ok().json(InvoiceList::new(page)))
 }
 
 /// Confirm a payable (retailer; signed when the retailer has a key).

@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use super::auth::Principal;
 use super::dto::*;
 use super::error::ApiError;
+use super::lists::{seq_cursor, EventList, Paging};
 use crate::domain::Role;
 use crate::server::AppState;
 use crate::services::log_reads;
@@ -209,23 +210,31 @@ pub async fn receipt(
 
 /// The event feed: entries that concern you, after a cursor.
 #[utoipa::path(get, path = "/api/v1/events", tag = "log", params(EventsQuery),
-    responses((status = 200, body = EventsPage), (status = 400, body = ProblemDoc)), security(("bearer" = [])))]
+    responses((status = 200, body = EventList), (status = 400, body = ProblemDoc)), security(("bearer" = [])))]
 pub async fn events(
     state: web::Data<AppState>,
     principal: Principal,
     query: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let EventsQuery { after, limit } = query.into_inner();
-    let after = after.unwrap_or(-1);
-    let rows = state
-        .read(move |c| reads::events(c, &principal, after, limit))
+    let EventsQuery {
+        limit,
+        cursor,
+        after_seq,
+    } = query.into_inner();
+    if cursor.is_some() && after_seq.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::BadQuery,
+            "give cursor or after_seq, not both",
+        ));
+    }
+    let (limit, after) = Paging { limit, cursor }.read_as::<i64>()?;
+    let after = after.or(after_seq).unwrap_or(-1);
+    let mut rows = state
+        .read(move |c| reads::events(c, &principal, after, limit + 1))
         .await?;
-    let full = rows.len() as i64 == reads::page_limit(limit)?;
-    let next_after = if full {
-        rows.last().map(|(seq, _, _)| *seq)
-    } else {
-        None
-    };
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = seq_cursor(rows.last().map_or(after, |(seq, _, _)| *seq));
     let events = rows
         .into_iter()
         .map(|(seq, text, whole)| {
@@ -255,5 +264,9 @@ pub async fn events(
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(HttpResponse::Ok().json(EventsPage { events, next_after }))
+    Ok(HttpResponse::Ok().json(EventList {
+        data: events,
+        has_more,
+        next_cursor,
+    }))
 }

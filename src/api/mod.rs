@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod body;
 pub mod closed;
+pub mod contract;
 pub mod dto;
 pub mod error;
 pub mod funders;
@@ -64,6 +65,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(contract::check))
                 .route("/parties", web::post().to(parties::create_party))
                 .route("/parties", web::get().to(parties::list_parties))
                 .route("/parties/{party_id}", web::get().to(parties::get_party))
@@ -131,6 +133,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 )
                 .route("/confirmations", web::post().to(invoices::confirm_bulk))
                 .route("/payments", web::post().to(payments::receive))
+                .route("/payments", web::get().to(payments::list))
                 .service(
                     web::resource("/bank-statements")
                         .app_data(web::PayloadConfig::new(

@@ -13,50 +13,62 @@ impl Modify for BearerAuth {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.description = Some("An API key `scf_<id>_<secret>` from `scfledger apikey create` or POST /api/v1/api-keys".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
-        // Every operation can answer these problems; say so once here rather than on each handler.
-        let problems = [
-            ("400", "Malformed request, query or Idempotency-Key"),
-            ("401", "Missing or invalid API key"),
-            ("403", "The key's role may not do this"),
-            ("404", "No such resource, or not yours"),
-            (
-                "409",
-                "Conflicts with the current state or a reused Idempotency-Key",
-            ),
-            ("413", "Body too large"),
-            ("422", "A field is invalid; `field` names it"),
-            ("500", "Unexpected error (logged)"),
-            ("503", "The ledger is shutting down"),
-        ];
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.get, &mut item.post, &mut item.delete]
-                .into_iter()
-                .flatten()
-            {
-                // An API key over its rate (`api::rate`): operations that take a key.
-                let keyed = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-                let rate = keyed.then_some((
-                    "429",
-                    "This API key sent more requests than its limit; retry after `Retry-After` seconds",
-                ));
-                for (status, description) in problems.into_iter().chain(rate) {
-                    if !operation.responses.responses.contains_key(status) {
-                        let response = utoipa::openapi::ResponseBuilder::new()
-                            .description(description)
-                            .content(
-                                "application/problem+json",
-                                utoipa::openapi::ContentBuilder::new()
-                                    .schema(Some(utoipa::openapi::Ref::from_schema_name(
-                                        "ProblemDoc",
-                                    )))
-                                    .build(),
-                            )
-                            .build();
-                        operation
-                            .responses
-                            .responses
-                            .insert(status.to_string(), response.into());
-                    }
+    }
+}
+
+/// Each operation's problem responses, from its contract
+/// (`api::contract`): one response per status it can answer, listing the
+/// codes that status carries, with `code` an enum of them.
+struct Contracts;
+
+impl Modify for Contracts {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (method, operation) in [
+                ("GET", &mut item.get),
+                ("POST", &mut item.post),
+                ("DELETE", &mut item.delete),
+            ] {
+                let Some(operation) = operation else { continue };
+                let contract = super::contract::operation(method, path).unwrap_or_else(|| {
+                    panic!("{method} {path} has no contract in src/api/contract.rs")
+                });
+                operation
+                    .responses
+                    .responses
+                    .retain(|status, _| !status.starts_with('4') && !status.starts_with('5'));
+                let mut by_status = std::collections::BTreeMap::<u16, Vec<_>>::new();
+                for code in contract.problems() {
+                    by_status.entry(code.http_status()).or_default().push(code);
+                }
+                for (status, codes) in by_status {
+                    let description = codes
+                        .iter()
+                        .map(|c| format!("`{}`: {}", c.as_str(), c.meaning()))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    let narrowed = ObjectBuilder::new().property(
+                        "code",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(codes.iter().map(|c| c.as_str()))),
+                    );
+                    let schema = AllOfBuilder::new()
+                        .item(Ref::from_schema_name("ProblemDoc"))
+                        .item(narrowed);
+                    let response = ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/problem+json",
+                            ContentBuilder::new().schema(Some(schema)).build(),
+                        )
+                        .build();
+                    operation
+                        .responses
+                        .responses
+                        .insert(status.to_string(), response.into());
                 }
             }
         }
@@ -72,7 +84,7 @@ impl Modify for BearerAuth {
         super::invoices::register, super::invoices::register_batch, super::invoices::register_einvoice, super::invoices::get, super::invoices::list,
         super::invoices::confirm, super::invoices::confirm_bulk, super::invoices::dispute, super::invoices::reject,
         super::invoices::credit_note, super::invoices::quote, super::invoices::accept_advance,
-        super::payments::receive, super::treasury::import, super::treasury::lines, super::treasury::match_line, super::treasury::statements, super::treasury::reconciliation,
+        super::payments::receive, super::payments::list, super::treasury::import, super::treasury::lines, super::treasury::match_line, super::treasury::statements, super::treasury::reconciliation,
         super::payouts::set_bank_account, super::payouts::list, super::payouts::create_batch, super::payouts::approve_batch, super::payouts::decline_batch, super::payouts::list_batches, super::payouts::pain001, super::payments::balances, super::payments::statement, super::journal::post,
         super::funders::portfolio, super::funders::portfolio_csv, super::funders::book,
         super::log::key, super::log::checkpoint, super::log::cosigned_checkpoint, super::log::cosignature,
@@ -81,7 +93,7 @@ impl Modify for BearerAuth {
         super::webhooks::subscribe, super::webhooks::list, super::webhooks::unsubscribe, super::webhooks::deliveries,
     ),
     components(schemas(ProblemDoc)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Contracts),
     tags(
         (name = "set-up", description = "Parties, programmes, deposits and API keys (operator)"),
         (name = "invoices", description = "Register, confirm, dispute, reject and credit invoices"),

@@ -11,10 +11,11 @@ use super::body::Body;
 use super::dto::{ProblemDoc, Recorded};
 use super::error::ApiError;
 use super::idempotency::{self, parse_json};
+use super::lists::{page, Paging, PayoutBatchList, PayoutList};
 use super::{actor, recorded};
-use crate::db::financing::{self as fin_db, PayoutRow};
-use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
-use crate::domain::PayoutStatus;
+use crate::db::financing::PayoutRow;
+use crate::db::payouts::{self as payouts_db, PayoutBatchRow, PayoutFilter};
+use crate::domain::{BatchStatus, PayoutStatus};
 use crate::domain::{Currency, Role};
 use crate::server::AppState;
 use crate::services::party::SetBankAccount;
@@ -62,8 +63,30 @@ pub async fn set_bank_account(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PayoutsQuery {
-    /// pending (default), proposed, sent (instructed), confirmed or cancelled.
+    /// Only payouts with this status (every status when absent).
+    #[param(value_type = Option<crate::api::closed::PayoutStatusName>)]
     pub status: Option<String>,
+    /// Only payouts to this party (treasury and auditors; a supplier sees its own).
+    pub party_id: Option<String>,
+    /// Only payouts in this currency.
+    pub currency: Option<String>,
+    /// 1-200 (default 50).
+    pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BatchesQuery {
+    /// Only batches with this status.
+    #[param(value_type = Option<crate::api::closed::BatchStatusName>)]
+    pub status: Option<String>,
+    /// Only batches in this currency.
+    pub currency: Option<String>,
+    /// 1-200 (default 50).
+    pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,10 +94,12 @@ pub struct PayoutResponse {
     pub payout_id: String,
     pub party_id: String,
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
     /// advance or settlement.
     pub reason: String,
     pub invoice_id: Option<String>,
+    #[schema(value_type = crate::api::closed::PayoutStatusName)]
     pub status: String,
     pub batch_id: Option<String>,
     /// The entry that created it, and the one that confirmed it.
@@ -101,58 +126,57 @@ impl From<PayoutRow> for PayoutResponse {
     }
 }
 
-/// Payouts by status: all of them for treasury and auditors, its own for a supplier.
+/// Payouts, oldest first: all of them for treasury and auditors, its own for a supplier.
 #[utoipa::path(get, path = "/api/v1/payouts", tag = "payouts", params(PayoutsQuery),
-    responses((status = 200, body = Vec<PayoutResponse>), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
+    responses((status = 200, body = PayoutList), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     query: web::Query<PayoutsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match query.into_inner().status {
-        None => PayoutStatus::Pending,
-        Some(text) => PayoutStatus::parse(&text).ok_or_else(|| {
-            ApiError::invalid(
-                "status",
-                "status must be pending, proposed, sent, confirmed or cancelled",
-            )
-        })?,
-    };
-    let rows = match principal.role {
-        Role::Operator | Role::Auditor => {
-            state
-                .read(move |c| {
-                    payouts_db::payouts_with_status(
-                        c,
-                        status,
-                        None,
-                        crate::limits::API_PAYOUTS_LISTED_MAX,
-                    )
-                })
-                .await?
-        }
-        Role::Supplier => {
-            let party = principal.party.to_string();
-            state
-                .read(move |c| {
-                    Ok::<_, crate::db::DbError>(
-                        fin_db::payouts_of(c, &party)?
-                            .into_iter()
-                            .filter(|p| p.status == status)
-                            .collect::<Vec<_>>(),
-                    )
-                })
-                .await?
-        }
+    let PayoutsQuery {
+        status,
+        party_id,
+        currency,
+        limit,
+        cursor,
+    } = query.into_inner();
+    let (limit, after) = Paging { limit, cursor }.read_as::<(i64, String)>()?;
+    let status = status
+        .map(|text| {
+            PayoutStatus::parse(&text).ok_or_else(|| {
+                ApiError::invalid(
+                    "status",
+                    "status must be pending, proposed, sent, confirmed or cancelled",
+                )
+            })
+        })
+        .transpose()?;
+    let party_id = match principal.role {
+        Role::Operator | Role::Auditor => party_id,
+        Role::Supplier => Some(principal.party.to_string()),
         _ => {
             return Err(ApiError::forbidden(
                 "payouts are shown to treasury, auditors and the supplier paid",
             ))
         }
     };
-    let answer: Vec<PayoutResponse> = rows.into_iter().map(PayoutResponse::from).collect();
-    Ok(HttpResponse::Ok().json(answer))
+    let filter = PayoutFilter {
+        status,
+        party_id,
+        currency,
+    };
+    let rows = state
+        .read(move |c| payouts_db::payouts_page(c, &filter, after, limit + 1))
+        .await?;
+    let page = page(
+        rows,
+        limit,
+        |row| (row.created_seq, row.payout_id.to_string()),
+        PayoutResponse::from,
+    );
+    Ok(HttpResponse::Ok().json(PayoutList::new(page)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -167,13 +191,16 @@ pub struct PayoutBatchRequest {
 pub struct PayoutBatchResponse {
     pub batch_id: String,
     pub currency: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub total: String,
     pub payout_count: i32,
     pub debtor_iban: String,
     pub requested_execution_date: NaiveDate,
     /// awaiting_approval, then declined or sent (instructed), and confirmed
     /// once every payout in it is.
+    #[schema(value_type = crate::api::closed::BatchStatusName)]
     pub status: String,
+    #[schema(value_type = crate::api::closed::Amount)]
     pub confirmed: String,
     /// The entry that proposed it.
     pub created_seq: i64,
@@ -340,18 +367,42 @@ pub async fn decline_batch(
 }
 
 /// Payout batches, newest first.
-#[utoipa::path(get, path = "/api/v1/payout-batches", tag = "payouts",
-    responses((status = 200, body = Vec<PayoutBatchResponse>), (status = 403, body = ProblemDoc)),
+#[utoipa::path(get, path = "/api/v1/payout-batches", tag = "payouts", params(BatchesQuery),
+    responses((status = 200, body = PayoutBatchList), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn list_batches(
     state: web::Data<AppState>,
     principal: Principal,
+    query: web::Query<BatchesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_treasury_or_auditor("payout batches are")?;
-    let rows = state.read(payouts_db::all_batches).await?;
-    let answer: Vec<PayoutBatchResponse> =
-        rows.into_iter().map(PayoutBatchResponse::from).collect();
-    Ok(HttpResponse::Ok().json(answer))
+    let BatchesQuery {
+        status,
+        currency,
+        limit,
+        cursor,
+    } = query.into_inner();
+    let (limit, before) = Paging { limit, cursor }.read_as::<(i64, String)>()?;
+    let status = status
+        .map(|text| {
+            BatchStatus::parse(&text).ok_or_else(|| {
+                ApiError::invalid(
+                    "status",
+                    "status must be awaiting_approval, declined, sent or confirmed",
+                )
+            })
+        })
+        .transpose()?;
+    let rows = state
+        .read(move |c| payouts_db::batches_page(c, status, currency.as_deref(), before, limit + 1))
+        .await?;
+    let page = page(
+        rows,
+        limit,
+        |row| (row.created_seq, row.batch_id.to_string()),
+        PayoutBatchResponse::from,
+    );
+    Ok(HttpResponse::Ok().json(PayoutBatchList::new(page)))
 }
 
 /// The batch's ISO 20022 pain.001.001.09 file, checked against the schema.

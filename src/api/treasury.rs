@@ -10,6 +10,7 @@ use super::body::Body;
 use super::dto::ProblemDoc;
 use super::error::ApiError;
 use super::idempotency::{self, parse_json};
+use super::lists::{page, BankLineList, BankStatementList, Paging};
 use super::{actor, recorded};
 use crate::db::bank as bank_db;
 use crate::domain::BankLineStatus;
@@ -45,9 +46,13 @@ pub struct LineMatch {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LinesQuery {
-    /// unmatched (default), matched, suspense or reversed.
+    /// Only lines with this status (every status when absent).
     #[param(value_type = Option<crate::api::closed::BankLineStatusName>)]
     pub status: Option<String>,
+    /// 1-200 (default 50).
+    pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -139,30 +144,35 @@ pub async fn import(
     .await
 }
 
-/// Bank lines by status, with suggestions for the unmatched ones.
+/// Bank lines in the order they were imported, with suggestions for the unmatched ones.
 #[utoipa::path(get, path = "/api/v1/bank-lines", tag = "treasury", params(LinesQuery),
-    responses((status = 200, body = Vec<BankLineResponse>)), security(("bearer" = [])))]
+    responses((status = 200, body = BankLineList), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)), security(("bearer" = [])))]
 pub async fn lines(
     state: web::Data<AppState>,
     principal: Principal,
     query: web::Query<LinesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_treasury_or_auditor("bank lines are")?;
-    let status = match query.into_inner().status {
-        None => BankLineStatus::Unmatched,
-        Some(text) => BankLineStatus::parse(&text).ok_or_else(|| {
-            ApiError::invalid(
-                "status",
-                "status must be unmatched, matched, suspense or reversed",
-            )
-        })?,
-    };
+    let LinesQuery {
+        status,
+        limit,
+        cursor,
+    } = query.into_inner();
+    let (limit, after) = Paging { limit, cursor }.read_as::<(i64, String)>()?;
+    let status = status
+        .map(|text| {
+            BankLineStatus::parse(&text).ok_or_else(|| {
+                ApiError::invalid(
+                    "status",
+                    "status must be unmatched, matched, suspense or reversed",
+                )
+            })
+        })
+        .transpose()?;
     let rows = state
         .read(move |c| {
             let mut out = Vec::new();
-            for row in
-                bank_db::lines_with_status(c, status, crate::limits::API_BANK_LINES_LISTED_MAX)?
-            {
+            for row in bank_db::lines_page(c, status, after, limit + 1)? {
                 let suggestions = if row.status == BankLineStatus::Unmatched {
                     treasury::suggestions(c, &row)?
                         .into_iter()
@@ -176,9 +186,11 @@ pub async fn lines(
             Ok::<_, crate::ledger::LedgerError>(out)
         })
         .await?;
-    let answer: Vec<BankLineResponse> = rows
-        .into_iter()
-        .map(|(r, suggestions)| BankLineResponse {
+    let page = page(
+        rows,
+        limit,
+        |(r, _)| (r.imported_seq, r.line_id.to_string()),
+        |(r, suggestions)| BankLineResponse {
             amount: crate::domain::Currency::parse(&r.currency)
                 .map(|c| c.format_amount(r.amount_minor))
                 .unwrap_or_default(),
@@ -197,9 +209,9 @@ pub async fn lines(
             matched_by: r.matched_by,
             payment_seq: r.payment_seq,
             suggestions,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(answer))
+        },
+    );
+    Ok(HttpResponse::Ok().json(BankLineList::new(page)))
 }
 
 /// Explain a line by hand: a credit to one or several invoices (a split in invoice order),
@@ -257,28 +269,32 @@ pub struct BankStatementResponse {
 }
 
 /// Imported statement files, newest first.
-#[utoipa::path(get, path = "/api/v1/bank-statements", tag = "treasury",
-    responses((status = 200, body = Vec<BankStatementResponse>), (status = 403, body = ProblemDoc)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/bank-statements", tag = "treasury", params(Paging),
+    responses((status = 200, body = BankStatementList), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc)), security(("bearer" = [])))]
 pub async fn statements(
     state: web::Data<AppState>,
     principal: Principal,
+    query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_treasury_or_auditor("bank statements are")?;
+    let (limit, before) = query.read_as::<(i64, String)>()?;
     let rows = state
-        .read(|c| bank_db::statement_files(c, crate::limits::API_BANK_LINES_LISTED_MAX))
+        .read(move |c| bank_db::statement_files_page(c, before, limit + 1))
         .await?;
-    let answer: Vec<BankStatementResponse> = rows
-        .into_iter()
-        .map(|(sha256, message_id, at)| BankStatementResponse {
+    let page = page(
+        rows,
+        limit,
+        |(sha256, _, at)| (at.and_utc().timestamp_micros(), sha256.clone()),
+        |(sha256, message_id, at)| BankStatementResponse {
             reconciliation: format!("/api/v1/bank-statements/{sha256}/reconciliation"),
             sha256,
             message_id,
             imported_at: at
                 .and_utc()
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(answer))
+        },
+    );
+    Ok(HttpResponse::Ok().json(BankStatementList::new(page)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -11,6 +11,7 @@ use super::body::Body;
 use super::dto::ProblemDoc;
 use super::error::ApiError;
 use super::idempotency::{self, parse_json};
+use super::lists::{page, DeliveryList, Paging, WebhookList};
 use crate::db::webhooks::{self as hook_db, SubscriptionRow};
 use crate::server::AppState;
 use crate::services::webhooks::{self, WebhookError};
@@ -35,7 +36,7 @@ impl From<SubscriptionRow> for WebhookResponse {
         WebhookResponse {
             subscription_id: row.subscription_id,
             url: row.url,
-            created_at: row.created_at.and_utc().to_rfc3339(),
+            created_at: instant(row.created_at),
             active: row.active,
         }
     }
@@ -53,7 +54,7 @@ pub struct AttemptResponse {
 pub struct DeliveryResponse {
     pub delivery_id: String,
     pub seq: i64,
-    /// pending, delivered or failed.
+    #[schema(value_type = super::closed::DeliveryStatusName)]
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: String,
@@ -90,20 +91,25 @@ pub async fn subscribe(
     .await
 }
 
-/// Your active subscriptions.
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", responses((status = 200, body = Vec<WebhookResponse>)), security(("bearer" = [])))]
+/// Your active subscriptions, by id.
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(Paging),
+    responses((status = 200, body = WebhookList), (status = 400, body = ProblemDoc)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
+    query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
+    let (limit, after) = query.read()?;
     let rows = state
-        .read(move |c| hook_db::active_subscriptions(c, principal.party.as_str()))
+        .read(move |c| hook_db::subscriptions_page(c, principal.party.as_str(), &after, limit + 1))
         .await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(WebhookResponse::from)
-            .collect::<Vec<_>>(),
-    ))
+    let page = page(
+        rows,
+        limit,
+        |row| row.subscription_id.clone(),
+        WebhookResponse::from,
+    );
+    Ok(HttpResponse::Ok().json(WebhookList::new(page)))
 }
 
 /// Stop a subscription.
@@ -131,12 +137,15 @@ pub async fn unsubscribe(
 
 /// The delivery log of one of your subscriptions, newest first.
 #[utoipa::path(get, path = "/api/v1/webhooks/{subscription_id}/deliveries", tag = "webhooks",
-    params(("subscription_id" = String, Path)), responses((status = 200, body = Vec<DeliveryResponse>), (status = 404, body = ProblemDoc)), security(("bearer" = [])))]
+    params(("subscription_id" = String, Path), Paging), responses((status = 200, body = DeliveryList), (status = 400, body = ProblemDoc), (status = 404, body = ProblemDoc)), security(("bearer" = [])))]
 pub async fn deliveries(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
+    query: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
+    let (limit, before) = query.read_as::<i64>()?;
+    let before = before.unwrap_or(i64::MAX);
     let id = path.into_inner();
     let label = id.clone();
     let found = state
@@ -147,11 +156,9 @@ pub async fn deliveries(
                 return Ok(None);
             };
             let mut out = Vec::new();
-            for delivery in hook_db::deliveries_of(
-                c,
-                &subscription.subscription_id,
-                crate::limits::API_WEBHOOK_DELIVERIES_LISTED_MAX,
-            )? {
+            for delivery in
+                hook_db::deliveries_of(c, &subscription.subscription_id, before, limit + 1)?
+            {
                 let log = hook_db::attempts_of(c, &delivery.delivery_id)?;
                 out.push((delivery, log));
             }
@@ -159,25 +166,33 @@ pub async fn deliveries(
         })
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no subscription {label:?}")))?;
-    let answer: Vec<DeliveryResponse> = found
-        .into_iter()
-        .map(|(d, log)| DeliveryResponse {
+    let page = page(
+        found,
+        limit,
+        |(delivery, _)| delivery.seq,
+        |(d, log)| DeliveryResponse {
             delivery_id: d.delivery_id,
             seq: d.seq,
             status: d.status.to_string(),
             attempts: d.attempts,
-            next_attempt_at: d.next_attempt_at.and_utc().to_rfc3339(),
-            delivered_at: d.delivered_at.map(|t| t.and_utc().to_rfc3339()),
+            next_attempt_at: instant(d.next_attempt_at),
+            delivered_at: d.delivered_at.map(instant),
             log: log
                 .into_iter()
                 .map(|a| AttemptResponse {
                     attempt: a.attempt,
-                    attempted_at: a.attempted_at.and_utc().to_rfc3339(),
+                    attempted_at: instant(a.attempted_at),
                     status_code: a.status_code,
                     error: a.error,
                 })
                 .collect(),
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(answer))
+        },
+    );
+    Ok(HttpResponse::Ok().json(DeliveryList::new(page)))
+}
+
+/// A stored instant as the API writes it: RFC 3339, UTC, to the microsecond.
+fn instant(at: chrono::NaiveDateTime) -> String {
+    crate::ledger::entry::truncate_to_micros(at.and_utc())
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

@@ -68,6 +68,66 @@ pub fn line(connection: &mut DbConnection, line_id: &str) -> Result<Option<BankL
         .optional()?)
 }
 
+/// A page of bank lines in import order after `after` (import seq, line
+/// id), of one status when given.
+pub fn lines_page(
+    connection: &mut DbConnection,
+    status: Option<BankLineStatus>,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<BankLineRow>, DbError> {
+    let mut query = bank_lines::table.into_boxed();
+    if let Some(status) = status {
+        query = query.filter(bank_lines::status.eq(status));
+    }
+    if let Some((seq, line_id)) = after {
+        query = query.filter(
+            bank_lines::imported_seq.gt(seq).or(bank_lines::imported_seq
+                .eq(seq)
+                .and(bank_lines::line_id.gt(line_id))),
+        );
+    }
+    Ok(query
+        .order((bank_lines::imported_seq, bank_lines::line_id))
+        .limit(limit)
+        .select(BankLineRow::as_select())
+        .load(connection)?)
+}
+
+/// A page of imported statement files, newest first, before `before`
+/// (import instant in microseconds since the epoch, SHA-256).
+pub fn statement_files_page(
+    connection: &mut DbConnection,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<(String, String, chrono::NaiveDateTime)>, DbError> {
+    let mut query = bank_statement_files::table.into_boxed();
+    if let Some((micros, sha256)) = before {
+        let at = chrono::DateTime::from_timestamp_micros(micros)
+            .ok_or_else(|| DbError::Corrupt("a cursor's instant is out of range".into()))?
+            .naive_utc();
+        query = query.filter(
+            bank_statement_files::imported_at
+                .lt(at)
+                .or(bank_statement_files::imported_at
+                    .eq(at)
+                    .and(bank_statement_files::sha256.lt(sha256))),
+        );
+    }
+    Ok(query
+        .order((
+            bank_statement_files::imported_at.desc(),
+            bank_statement_files::sha256.desc(),
+        ))
+        .limit(limit)
+        .select((
+            bank_statement_files::sha256,
+            bank_statement_files::message_id,
+            bank_statement_files::imported_at,
+        ))
+        .load(connection)?)
+}
+
 /// Lines with `status`, oldest first.
 pub fn lines_with_status(
     connection: &mut DbConnection,

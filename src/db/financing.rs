@@ -798,6 +798,8 @@ pub struct InvoiceFilter {
     pub funder_id: Option<String>,
     pub program_id: Option<String>,
     pub status: Option<String>,
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
 }
 
 diesel::define_sql_function! {
@@ -934,6 +936,12 @@ pub fn list_invoices(
     }
     if let Some(value) = &filter.status {
         query = query.filter(invoices::status.eq(value.clone()));
+    }
+    if let Some(day) = filter.due_from {
+        query = query.filter(invoices::due_date.ge(day));
+    }
+    if let Some(day) = filter.due_to {
+        query = query.filter(invoices::due_date.le(day));
     }
     Ok(query
         .order(invoices::registered_seq)

@@ -172,6 +172,84 @@ pub fn all_balances(connection: &mut DbConnection) -> Result<Vec<BalanceRow>, Db
         .load(connection)?)
 }
 
+/// A page of balances by (account, currency) after `after`: those of the
+/// accounts under `prefix` when given, of one currency when given.
+pub fn balances_page(
+    connection: &mut DbConnection,
+    prefix: Option<&str>,
+    currency: Option<&str>,
+    after: Option<(String, String)>,
+    limit: i64,
+) -> Result<Vec<BalanceRow>, DbError> {
+    let mut query = balances::table.into_boxed();
+    if let Some(prefix) = prefix {
+        query = query.filter(
+            balances::account
+                .ge(prefix.to_string())
+                .and(balances::account.lt(prefix_upper_bound(prefix))),
+        );
+    }
+    if let Some(currency) = currency {
+        query = query.filter(balances::currency.eq(currency.to_string()));
+    }
+    if let Some((account, currency)) = after {
+        query = query.filter(
+            balances::account.gt(account.clone()).or(balances::account
+                .eq(account)
+                .and(balances::currency.gt(currency))),
+        );
+    }
+    Ok(query
+        .order((balances::account, balances::currency))
+        .limit(limit)
+        .select(BalanceRow::as_select())
+        .load(connection)?)
+}
+
+/// A page of the entries of one kind after `after_seq`, oldest first:
+/// (seq, canonical). Narrowed to the entries that concern a party, or an
+/// invoice, when given.
+pub fn entries_of_kind(
+    connection: &mut DbConnection,
+    kind: &str,
+    party: Option<&str>,
+    invoice: Option<&str>,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    use super::schema::{entry_parties, invoice_entries};
+    let mut query = log_entries::table
+        .filter(
+            log_entries::kind
+                .eq(kind.to_string())
+                .and(log_entries::seq.gt(after_seq)),
+        )
+        .into_boxed();
+    if let Some(party) = party {
+        query = query.filter(
+            log_entries::seq.eq_any(
+                entry_parties::table
+                    .filter(entry_parties::party_id.eq(party.to_string()))
+                    .select(entry_parties::seq),
+            ),
+        );
+    }
+    if let Some(invoice) = invoice {
+        query = query.filter(
+            log_entries::seq.eq_any(
+                invoice_entries::table
+                    .filter(invoice_entries::invoice_id.eq(invoice.to_string()))
+                    .select(invoice_entries::seq),
+            ),
+        );
+    }
+    Ok(query
+        .order(log_entries::seq)
+        .limit(limit)
+        .select((log_entries::seq, log_entries::canonical))
+        .load(connection)?)
+}
+
 /// Postings with `seq` in `[from, to)`, in log order.
 pub fn postings_between(
     connection: &mut DbConnection,

@@ -83,6 +83,80 @@ pub fn payout(
         .optional()?)
 }
 
+/// What a page of payouts is narrowed to.
+#[derive(Debug, Default)]
+pub struct PayoutFilter {
+    pub status: Option<PayoutStatus>,
+    pub party_id: Option<String>,
+    pub currency: Option<String>,
+}
+
+/// A page of payouts, oldest first, after `after` (created seq, payout id).
+pub fn payouts_page(
+    connection: &mut DbConnection,
+    filter: &PayoutFilter,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<PayoutRow>, DbError> {
+    let mut query = payouts::table.into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(payouts::status.eq(status));
+    }
+    if let Some(party) = &filter.party_id {
+        query = query.filter(payouts::party_id.eq(party.clone()));
+    }
+    if let Some(currency) = &filter.currency {
+        query = query.filter(payouts::currency.eq(currency.clone()));
+    }
+    if let Some((seq, payout_id)) = after {
+        query = query.filter(
+            payouts::created_seq.gt(seq).or(payouts::created_seq
+                .eq(seq)
+                .and(payouts::payout_id.gt(payout_id))),
+        );
+    }
+    Ok(query
+        .order((payouts::created_seq, payouts::payout_id))
+        .limit(limit)
+        .select(PayoutRow::as_select())
+        .load(connection)?)
+}
+
+/// A page of payout batches, newest first, before `before` (created seq,
+/// batch id), of one status and currency when given.
+pub fn batches_page(
+    connection: &mut DbConnection,
+    status: Option<BatchStatus>,
+    currency: Option<&str>,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<PayoutBatchRow>, DbError> {
+    let mut query = payout_batches::table.into_boxed();
+    if let Some(status) = status {
+        query = query.filter(payout_batches::status.eq(status));
+    }
+    if let Some(currency) = currency {
+        query = query.filter(payout_batches::currency.eq(currency.to_string()));
+    }
+    if let Some((seq, batch_id)) = before {
+        query = query.filter(
+            payout_batches::created_seq
+                .lt(seq)
+                .or(payout_batches::created_seq
+                    .eq(seq)
+                    .and(payout_batches::batch_id.lt(batch_id))),
+        );
+    }
+    Ok(query
+        .order((
+            payout_batches::created_seq.desc(),
+            payout_batches::batch_id.desc(),
+        ))
+        .limit(limit)
+        .select(PayoutBatchRow::as_select())
+        .load(connection)?)
+}
+
 /// Payouts with `status`, oldest first, optionally in one currency.
 pub fn payouts_with_status(
     connection: &mut DbConnection,

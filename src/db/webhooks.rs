@@ -61,6 +61,26 @@ pub fn subscription(
         .optional()?)
 }
 
+/// A page of a party's active subscriptions, by id after `after`.
+pub fn subscriptions_page(
+    connection: &mut DbConnection,
+    party_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<SubscriptionRow>, DbError> {
+    Ok(webhook_subscriptions::table
+        .filter(
+            webhook_subscriptions::party_id
+                .eq(party_id)
+                .and(webhook_subscriptions::active.eq(true))
+                .and(webhook_subscriptions::subscription_id.gt(after)),
+        )
+        .order(webhook_subscriptions::subscription_id)
+        .limit(limit)
+        .select(SubscriptionRow::as_select())
+        .load(connection)?)
+}
+
 /// A party's active subscriptions.
 pub fn active_subscriptions(
     connection: &mut DbConnection,
@@ -206,10 +226,15 @@ pub fn due_deliveries(
 pub fn deliveries_of(
     connection: &mut DbConnection,
     subscription_id: &str,
+    before_seq: i64,
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, DbError> {
     Ok(webhook_deliveries::table
-        .filter(webhook_deliveries::subscription_id.eq(subscription_id))
+        .filter(
+            webhook_deliveries::subscription_id
+                .eq(subscription_id)
+                .and(webhook_deliveries::seq.lt(before_seq)),
+        )
         .order(webhook_deliveries::seq.desc())
         .limit(limit)
         .select(DeliveryRow::as_select())

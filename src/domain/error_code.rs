@@ -178,6 +178,70 @@ impl ErrorCode {
         }
     }
 
+    /// What the code means, in a few words (the table in docs/api.md).
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            ErrorCode::BadQuery => "the query string does not parse",
+            ErrorCode::BadRequest => "a read's parameters do not fit together",
+            ErrorCode::InvalidPath => "the URL holds a control or invisible formatting character",
+            ErrorCode::MalformedJson => "the body is not the JSON the route expects",
+            ErrorCode::MissingIdempotencyKey => "a POST without `Idempotency-Key`",
+            ErrorCode::UnreadableBody => "the body could not be read",
+            ErrorCode::Unauthorized => "no valid API key",
+            ErrorCode::Forbidden => "the key's role may not do this",
+            ErrorCode::SecondApproverRequired => "four eyes: who proposed a payout batch cannot approve it",
+            ErrorCode::EmptyLog => "the log has no entry yet",
+            ErrorCode::NotFound => "nothing of yours is there",
+            ErrorCode::AlreadyEnrolled => "the supplier is a member already",
+            ErrorCode::AlreadyImported => "the bank line was imported before",
+            ErrorCode::DuplicateInvoice => "the double-financing guard: this invoice is registered",
+            ErrorCode::IdempotencyKeyReused => "the key was used with another request",
+            ErrorCode::IdempotencyRequestInProgress => "the key's first request is still running",
+            ErrorCode::IllegalTransition => "the invoice's state does not allow this",
+            ErrorCode::PartyExists => "the party id is taken",
+            ErrorCode::PayoutAlreadySent => "the payout left in a batch",
+            ErrorCode::ProgramExists => "the programme id is taken",
+            ErrorCode::Unchanged => "nothing would change",
+            ErrorCode::BodyTooLarge => "the body is larger than the route accepts",
+            ErrorCode::UnsupportedMediaType => "a JSON route got another content type",
+            ErrorCode::CapacityReached => "the entry would open an account, or register an invoice, beyond the most the ledger holds in memory",
+            ErrorCode::AdvanceDeclined => "a rule of the advance decision failed; each is named",
+            ErrorCode::BadSignature => "the confirmation's signature does not verify",
+            ErrorCode::BalanceLimitExceeded => "an account's balance would pass its bound",
+            ErrorCode::CamtRefused => "the bank statement cannot be read",
+            ErrorCode::EinvoiceRefused => "the e-invoice cannot be read or financed",
+            ErrorCode::InvalidEntry => "the entry breaks the log format",
+            ErrorCode::InvalidField => "a field is wrong; `field` names it",
+            ErrorCode::InvalidText => "a text holds a control or invisible formatting character",
+            ErrorCode::NoBankAccount => "the party has no bank account for payouts",
+            ErrorCode::NotEnrolled => "the supplier is not a member of the programme",
+            ErrorCode::NotFinanced => "the invoice has no advance",
+            ErrorCode::NotInDefault => "the invoice is not in default",
+            ErrorCode::NotOverdue => "the invoice is not overdue",
+            ErrorCode::NothingToPay => "no payout is pending",
+            ErrorCode::Pain001Refused => "the payout file would break the pain.001 schema",
+            ErrorCode::RoleNotHeld => "the party does not hold the credential's role",
+            ErrorCode::SellerMismatch => "the e-invoice's seller is not the supplier",
+            ErrorCode::SignatureRequired => "the retailer signs its confirmations",
+            ErrorCode::SupplierInactive => "the supplier is not active",
+            ErrorCode::UnknownParty => "no such party is registered",
+            ErrorCode::UnknownProgram => "no such programme",
+            ErrorCode::UnsupportedCurrency => "the currency is not the programme's or not supported",
+            ErrorCode::WrongPartyRole => "the party has another role",
+            ErrorCode::RateLimited => "the API key sent more requests than its limit: wait `Retry-After` seconds",
+            ErrorCode::Internal => "an unexpected error, logged",
+            ErrorCode::NotReady => "the server is starting or the writer is down",
+            ErrorCode::Unavailable => "the ledger is shutting down; retry",
+        }
+    }
+
+    /// The code spelled `text`, if there is one.
+    pub fn parse(text: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == text)
+    }
+
     /// The HTTP status the code answers with.
     pub const fn http_status(self) -> u16 {
         match self {

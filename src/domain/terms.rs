@@ -75,9 +75,13 @@ pub fn parse_rate(
     let plain = !text.is_empty()
         && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && text.len() <= 20;
+    // Kept as written, trailing zeros too ("0.90" stays "0.90"): the entry
+    // and every answer give it back exactly. A spelling that would not come
+    // back the same ("00.5", ".5", "5.") is refused.
     let rate = plain
         .then(|| Decimal::from_str(text).ok())
         .flatten()
+        .filter(|rate| rate.to_string() == text)
         .ok_or_else(|| TermsError::Rate {
             field,
             value: text.to_string(),
@@ -90,7 +94,7 @@ pub fn parse_rate(
             max: max.to_string(),
         });
     }
-    Ok(rate.normalize())
+    Ok(rate)
 }
 
 /// How a supplier's credit limit is set.

@@ -77,15 +77,15 @@ pub fn invoice(
     Ok((invoice, advance))
 }
 
-/// A page of the invoices the principal may see, narrowed by `filter`.
+/// A page of the invoices the principal may see, narrowed by `filter`:
+/// at most `limit`, registered after `after_seq`.
 pub fn invoices(
     connection: &mut DbConnection,
     principal: &Principal,
     mut filter: InvoiceFilter,
     after_seq: i64,
-    limit: Option<i64>,
+    limit: i64,
 ) -> Result<Vec<InvoiceRow>, ReadError> {
-    let limit = page_limit(limit)?;
     let party = Some(principal.party.to_string());
     match principal.role {
         Role::Operator | Role::Auditor => {}
@@ -96,18 +96,6 @@ pub fn invoices(
     Ok(fin_db::list_invoices(
         connection, &filter, after_seq, limit,
     )?)
-}
-
-/// Checks a page size against its bound.
-pub fn page_limit(limit: Option<i64>) -> Result<i64, ReadError> {
-    let limit = limit.unwrap_or(limits::API_PAGE_ROWS_DEFAULT);
-    if !(1..=limits::API_PAGE_ROWS_MAX).contains(&limit) {
-        return Err(ReadError::BadRequest(format!(
-            "limit must be 1-{}",
-            limits::API_PAGE_ROWS_MAX
-        )));
-    }
-    Ok(limit)
 }
 
 /// A party, visible to itself and to the operator and auditors.
@@ -290,19 +278,20 @@ pub struct Statement {
     /// Each account's balance before the first line.
     pub openings: std::collections::BTreeMap<String, i64>,
     pub lines: Vec<PostingRow>,
-    /// Cursor of the next page, when there may be more.
-    pub next_after: Option<i64>,
+    /// Whether postings follow the page's last entry.
+    pub has_more: bool,
 }
 
+/// A page of a statement: about `limit` postings after `after_seq`, ending
+/// on an entry's boundary, so a cursor never splits an entry's postings.
 pub fn statement(
     connection: &mut DbConnection,
     principal: &Principal,
     prefix_override: Option<&str>,
     currency: &str,
     after_seq: i64,
-    limit: Option<i64>,
+    limit: i64,
 ) -> Result<Statement, ReadError> {
-    let limit = page_limit(limit)?;
     let prefix = match (account_prefix(principal), prefix_override) {
         (Some(own), _) => own,
         (None, Some(prefix)) if !prefix.is_empty() => prefix.to_string(),
@@ -315,34 +304,38 @@ pub fn statement(
     };
     let openings = log_db::balances_with_prefix_through(connection, &prefix, currency, after_seq)?;
     let opening_minor = openings.values().sum();
-    let mut lines = log_db::postings_with_prefix(connection, &prefix, currency, after_seq, limit)?;
-    let mut next_after = None;
-    if lines.len() as i64 == limit {
-        // A page ends on an entry boundary, so the cursor never splits an
-        // entry's postings: the last entry is left for the next page, or, when
-        // one entry fills the whole page, the page carries all of it (at most
-        // POSTINGS_PER_ENTRY_MAX lines).
+    let mut lines =
+        log_db::postings_with_prefix(connection, &prefix, currency, after_seq, limit + 1)?;
+    let mut has_more = lines.len() as i64 > limit;
+    if has_more {
+        // The page ends where the line past it starts another entry. When
+        // the last entry goes on past the page, it is left for the next
+        // one; when one entry fills the whole page, the page carries all of
+        // it (at most POSTINGS_PER_ENTRY_MAX lines).
+        let next = lines.pop().map(|l| l.seq);
         let last = lines.last().map(|l| l.seq);
-        if lines.first().map(|l| l.seq) != last {
-            lines.retain(|l| Some(l.seq) != last);
-        } else {
-            let whole_entry = crate::limits::POSTINGS_PER_ENTRY_MAX as i64;
-            lines = log_db::postings_with_prefix(
-                connection,
-                &prefix,
-                currency,
-                after_seq,
-                whole_entry,
-            )?;
-            lines.retain(|l| Some(l.seq) == last);
+        if last == next {
+            if lines.first().map(|l| l.seq) != last {
+                lines.retain(|l| Some(l.seq) != last);
+            } else {
+                let whole_entry = crate::limits::POSTINGS_PER_ENTRY_MAX as i64 + 1;
+                lines = log_db::postings_with_prefix(
+                    connection,
+                    &prefix,
+                    currency,
+                    after_seq,
+                    whole_entry,
+                )?;
+                has_more = lines.iter().any(|l| Some(l.seq) != last);
+                lines.retain(|l| Some(l.seq) == last);
+            }
         }
-        next_after = lines.last().map(|l| l.seq);
     }
     Ok(Statement {
         opening_minor,
         openings,
         lines,
-        next_after,
+        has_more,
     })
 }
 
@@ -400,15 +393,14 @@ pub fn entry(
     }
 }
 
-/// The event feed: entries concerning the principal after `after`, each
-/// with whether the principal may read it whole.
+/// The event feed: at most `limit` entries concerning the principal after
+/// `after`, each with whether the principal may read it whole.
 pub fn events(
     connection: &mut DbConnection,
     principal: &Principal,
     after: i64,
-    limit: Option<i64>,
+    limit: i64,
 ) -> Result<Vec<(i64, String, bool)>, ReadError> {
-    let limit = page_limit(limit)?;
     if sees_everything(principal) {
         let rows = log_db::entries_from(connection, after + 1, limit)?;
         return Ok(rows
