@@ -1993,3 +1993,234 @@ fn a_rate_comes_back_as_it_was_written() {
         );
     }
 }
+
+/// Shortens a recorded body for the document: lists to three items,
+/// secrets replaced.
+fn example_of(body: &Value) -> Value {
+    match body {
+        Value::Array(items) => Value::Array(items.iter().take(3).map(example_of).collect()),
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(name, value)| {
+                    let value = match (name.as_str(), value) {
+                        ("token", Value::String(_)) => {
+                            json!("scf_0a1b2c3d4e5f6a7b_secret-shown-once")
+                        }
+                        ("secret", Value::String(_)) => json!("whsec_secret-shown-once"),
+                        _ => example_of(value),
+                    };
+                    (name.clone(), value)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Every operation's request and successful answer have an example in the
+/// served document, and every example fits its schema. With
+/// `SCFLEDGER_EXAMPLES_FROM=DIR` (exchanges recorded by a test run with
+/// `SCFLEDGER_EXAMPLES_RECORD=DIR`), first gathers them into
+/// src/api/examples.json; the next build serves them.
+#[test]
+fn the_examples_cover_every_operation_and_fit_its_schemas() {
+    use scfledger::api::examples::{Examples, Exchange};
+    use utoipa::OpenApi as _;
+    let kept = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/examples.json");
+    if let Some(folder) = std::env::var_os("SCFLEDGER_EXAMPLES_FROM") {
+        let mut examples = Examples::new();
+        let mut files: Vec<_> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let exchange: Exchange =
+                serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+            let entry = examples.entry(exchange.operation).or_default();
+            let success = (200..300).contains(&exchange.status);
+            if let (true, Some(mut request)) = (success, exchange.request) {
+                request.body = example_of(&request.body);
+                entry.request = Some(request);
+            }
+            if let Some(mut response) = exchange.response {
+                response.body = example_of(&response.body);
+                let key = format!("{} {}", exchange.status, response.content_type);
+                entry.responses.insert(key, response);
+            }
+        }
+        std::fs::write(
+            kept,
+            serde_json::to_string_pretty(&examples).unwrap() + "\n",
+        )
+        .unwrap();
+        return;
+    }
+    let document = serde_json::to_value(scfledger::api::openapi::ApiDoc::openapi()).unwrap();
+    let mut missing = Vec::new();
+    let mut unfit = Vec::new();
+    let mut check = |at: String, content: &Value| {
+        let (Some(schema), Some(example)) = (content.get("schema"), content.get("example")) else {
+            missing.push(at);
+            return;
+        };
+        if example.is_string() && !schema["type"].is_null() && schema["type"] != "string" {
+            unfit.push(format!("{at}: a string for a non-string schema"));
+            return;
+        }
+        let root = json!({"components": document["components"], "allOf": [schema]});
+        let validator = jsonschema::validator_for(&root).unwrap();
+        for error in validator.iter_errors(example) {
+            unfit.push(format!("{at}: {error}"));
+        }
+    };
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let at = format!("{} {path}", method.to_uppercase());
+            if let Some(body) = operation.get("requestBody") {
+                for (kind, content) in body["content"].as_object().unwrap() {
+                    check(format!("{at} request {kind}"), content);
+                }
+            }
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                for (kind, content) in response["content"].as_object().into_iter().flatten() {
+                    let success = status.starts_with('2');
+                    if success || content.get("example").is_some() {
+                        check(format!("{at} {status} {kind}"), content);
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no example for: {missing:#?}");
+    assert!(unfit.is_empty(), "examples that do not fit: {unfit:#?}");
+}
+
+/// The commands the other tests reach through the web pages, through the
+/// API: a batch of invoices, a dispute, a rejection, a credit note, a payout
+/// batch proposed and withdrawn, a key and a subscription revoked.
+#[test]
+fn batches_disputes_rejections_credit_notes_and_withdrawals_answer_as_documented() {
+    for backend in backends() {
+        let w = world(backend);
+        let invoice = |number: &str| {
+            json!({"program_id": "prog-hansa", "invoice_number": number,
+            "issue_date": "2026-01-01", "due_date": "2026-03-02", "currency": "EUR", "amount": "2000.00"})
+        };
+        let (status, batch) = w.supplier.post(
+            "/api/v1/invoices/batch",
+            &json!({"invoices": [invoice("INV-D1"), invoice("INV-D2"), {"program_id": "prog-hansa",
+                "invoice_number": "INV-A", "issue_date": "2026-01-01", "due_date": "2026-03-02",
+                "currency": "EUR", "amount": "10000.00"}]}),
+        );
+        assert_eq!(status, 200, "{backend}: {batch}");
+        assert_eq!(
+            batch["results"][2]["problem"]["code"], "duplicate_invoice",
+            "{batch}"
+        );
+        let id = |n: usize| {
+            batch["results"][n]["recorded"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let (d1, d2) = (id(0), id(1));
+
+        let (status, body) = w.retailer.post(
+            &format!("/api/v1/invoices/{d1}/dispute"),
+            &json!({"reason": "two cartons short"}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (status, body) = w.retailer.post(
+            &format!("/api/v1/invoices/{d2}/reject"),
+            &json!({"reason": "not ordered"}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        let status_of =
+            |id: &str| w.supplier.get(&format!("/api/v1/invoices/{id}")).1["status"].clone();
+        assert_eq!(
+            (status_of(&d1), status_of(&d2)),
+            (json!("disputed"), json!("rejected"))
+        );
+
+        // A credit note on the confirmed, financed invoice lowers what the retailer owes.
+        let a = &w.invoice_id;
+        assert_eq!(
+            w.retailer
+                .post(&format!("/api/v1/invoices/{a}/confirm"), &json!({}))
+                .0,
+            201
+        );
+        assert_eq!(
+            w.supplier
+                .post(&format!("/api/v1/invoices/{a}/advance"), &json!({}))
+                .0,
+            201
+        );
+        let (status, body) = w.supplier.post(
+            &format!("/api/v1/invoices/{a}/credit-notes"),
+            &json!({"credit_note_number": "CN-1", "amount": "500.00"}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        assert_eq!(
+            w.supplier.get(&format!("/api/v1/invoices/{a}")).1["open"],
+            "9500.00"
+        );
+
+        // The advance's payout goes in a batch, which its proposer withdraws.
+        for (party, iban) in [
+            ("op-treasury", "DE89 3704 0044 0532 0130 00"),
+            ("sup-acme", "DE44500105175407324931"),
+        ] {
+            let (status, body) = w.operator.post(
+                &format!("/api/v1/parties/{party}/bank-account"),
+                &json!({"iban": iban}),
+            );
+            assert_eq!(status, 201, "{backend}: {body}");
+        }
+        let (status, proposed) = w.operator.post(
+            "/api/v1/payout-batches",
+            &json!({"currency": "EUR", "requested_execution_date": "2026-01-02"}),
+        );
+        assert_eq!(status, 201, "{backend}: {proposed}");
+        let batch_id = proposed["id"].as_str().unwrap();
+        let (status, body) = w.operator.post(
+            &format!("/api/v1/payout-batches/{batch_id}/decline"),
+            &json!({"reason": "wrong execution date"}),
+        );
+        assert_eq!(status, 201, "{backend}: {body}");
+        let (_, batches) = w.operator.get("/api/v1/payout-batches?status=declined");
+        assert_eq!(batches["data"][0]["batch_id"], batch_id, "{backend}");
+        let (_, pending) = w.supplier.get("/api/v1/payouts?status=pending");
+        assert_eq!(
+            (
+                pending["data"].as_array().unwrap().len(),
+                pending["data"][0]["amount"].as_str()
+            ),
+            (1, Some("8820.00")),
+            "{backend}: the payout is pending again"
+        );
+
+        // A key and a subscription end.
+        let (_, keys) = w.operator.get("/api/v1/api-keys?party_id=aud-kpmg");
+        let key_id = keys["data"][0]["key_id"].as_str().unwrap();
+        assert_eq!(
+            w.operator.delete(&format!("/api/v1/api-keys/{key_id}")).0,
+            204
+        );
+        assert_eq!(w.auditor.get("/api/v1/balances").0, 401, "{backend}");
+        std::env::set_var("SCFLEDGER_WEBHOOK_ALLOW_PRIVATE", "true");
+        let (status, hook) = w.retailer.post(
+            "/api/v1/webhooks",
+            &json!({"url": "http://127.0.0.1:9/never"}),
+        );
+        assert_eq!(status, 201, "{backend}: {hook}");
+        let hook_id = hook["subscription_id"].as_str().unwrap();
+        assert_eq!(
+            w.retailer.delete(&format!("/api/v1/webhooks/{hook_id}")).0,
+            204
+        );
+        assert_eq!(w.retailer.get("/api/v1/webhooks").1["data"], json!([]));
+    }
+}

@@ -52,6 +52,12 @@ impl FromRequest for Principal {
     }
 }
 
+/// "an operator", "a supplier".
+fn article(noun: &str) -> String {
+    let vowel = noun.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
 impl Principal {
     /// Refuses the request unless the key has `role`.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
@@ -59,8 +65,9 @@ impl Principal {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(
-                "this needs a {role} key; yours is a {} key",
-                self.role
+                "this needs {} key; yours is {} key",
+                article(role.as_str()),
+                article(self.role.as_str())
             )))
         }
     }
@@ -72,9 +79,9 @@ impl Principal {
         } else {
             let names: Vec<&str> = roles.iter().map(Role::as_str).collect();
             Err(ApiError::forbidden(format!(
-                "this needs a {} key; yours is a {} key",
-                names.join(" or "),
-                self.role
+                "this needs {} key; yours is {} key",
+                article(&names.join(" or ")),
+                article(self.role.as_str())
             )))
         }
     }

@@ -6,6 +6,7 @@ pub mod closed;
 pub mod contract;
 pub mod dto;
 pub mod error;
+pub mod examples;
 pub mod funders;
 pub mod idempotency;
 pub mod invoices;
@@ -66,6 +67,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .wrap(actix_web::middleware::from_fn(contract::check))
+                .wrap(actix_web::middleware::from_fn(examples::record))
                 .route("/parties", web::post().to(parties::create_party))
                 .route("/parties", web::get().to(parties::list_parties))
                 .route("/parties/{party_id}", web::get().to(parties::get_party))

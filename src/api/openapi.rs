@@ -75,6 +75,15 @@ impl Modify for Contracts {
     }
 }
 
+/// Real requests and answers as examples (`api::examples`).
+struct Examples;
+
+impl Modify for Examples {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        super::examples::attach(openapi);
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "scfledger API", version = "1", description = "Receivables financing on a verifiable ledger. Every POST needs an Idempotency-Key header; errors are RFC 9457 problem+json with a stable `code`. See docs/api.md."),
@@ -93,7 +102,7 @@ impl Modify for Contracts {
         super::webhooks::subscribe, super::webhooks::list, super::webhooks::unsubscribe, super::webhooks::deliveries,
     ),
     components(schemas(ProblemDoc)),
-    modifiers(&BearerAuth, &Contracts),
+    modifiers(&BearerAuth, &Contracts, &Examples),
     tags(
         (name = "set-up", description = "Parties, programmes, deposits and API keys (operator)"),
         (name = "invoices", description = "Register, confirm, dispute, reject and credit invoices"),
