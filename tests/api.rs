@@ -1633,6 +1633,33 @@ fn docs_api_md_names_every_served_operation_and_no_other() {
         unknown.is_empty(),
         "docs/api.md names operations that are not served: {unknown:?}"
     );
+    // The problem codes the document's operations answer, with those no
+    // operation answers, are the codes of the table on this page.
+    let mut answered: std::collections::BTreeSet<String> = scfledger::api::contract::NOT_ANSWERED
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for response in operation["responses"].as_object().unwrap().values() {
+                let schema = &response["content"]["application/problem+json"]["schema"];
+                for code in schema["allOf"][1]["properties"]["code"]["enum"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    answered.insert(code.as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    let row = regex::Regex::new(r"(?m)^\| `([a-z0-9_]+)` \| \d{3} \|").unwrap();
+    let tabled: std::collections::BTreeSet<String> =
+        row.captures_iter(&page).map(|c| c[1].to_string()).collect();
+    assert_eq!(
+        answered, tabled,
+        "the problem codes of docs/api.md and of the document"
+    );
     let undocumented: Vec<&String> = served.difference(&mentioned).collect();
     assert!(
         undocumented.is_empty(),

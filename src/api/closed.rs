@@ -11,7 +11,8 @@ use utoipa::openapi::RefOr;
 use crate::domain::syndicate::AllocationRule;
 use crate::domain::terms::DayCount;
 use crate::domain::{
-    BankLineStatus, BatchStatus, DeliveryStatus, InvoiceStatus, PartyStatus, PayoutStatus, Role,
+    BankLineStatus, BatchStatus, DeliveryStatus, InvoiceStatus, MatchRule, PartyStatus,
+    PayoutStatus, Role,
 };
 
 macro_rules! closed_set {
@@ -79,6 +80,12 @@ closed_set!(
     DeliveryStatusName,
     "Where a webhook delivery stands",
     DeliveryStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()
+);
+closed_set!(
+    /// How a bank line was matched.
+    MatchRuleName,
+    "How a bank line was explained",
+    MatchRule::ALL.iter().map(|s| s.as_str().to_string()).collect()
 );
 closed_set!(
     /// A day count convention.

@@ -96,7 +96,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("POST", "/api/v1/journal", Key, Json, &[Forbidden, InvalidField, InvalidEntry, BalanceLimitExceeded, CapacityReached]),
     op("GET", "/api/v1/statements", Key, Nothing, &[BadQuery, BadRequest, InvalidField]),
     op("GET", "/api/v1/bank-lines", Key, Nothing, &[BadQuery, Forbidden, InvalidField]),
-    op("POST", "/api/v1/bank-lines/{line_id}/match", Key, Json, &[Forbidden, NotFound, InvalidField, IllegalTransition, UnknownParty, WrongPartyRole, BalanceLimitExceeded]),
+    op("POST", "/api/v1/bank-lines/{line_id}/match", Key, Json, &[Forbidden, NotFound, InvalidField, IllegalTransition, PayoutAlreadySent, UnknownParty, WrongPartyRole, BalanceLimitExceeded]),
     op("GET", "/api/v1/bank-statements", Key, Nothing, &[BadQuery, Forbidden]),
     op("POST", "/api/v1/bank-statements", Key, File, &[Forbidden, CamtRefused]),
     op("GET", "/api/v1/bank-statements/{sha256}/reconciliation", Key, Nothing, &[BadQuery, Forbidden, NotFound, InvalidField]),
@@ -126,6 +126,11 @@ pub const OPERATIONS: &[Operation] = &[
     op("GET", "/api/v1/payments", Key, Nothing, &[BadQuery, Forbidden]),
     op("POST", "/api/v1/payments", Key, Json, &[Forbidden, InvalidField, UnknownParty, WrongPartyRole, UnsupportedCurrency, NotFound, IllegalTransition, BalanceLimitExceeded]),
 ];
+
+/// The codes no operation answers: the daily sweep's refusals (it runs in
+/// the server, not on a request), and a line imported twice, which an
+/// import counts in `already_imported` instead of refusing.
+pub const NOT_ANSWERED: &[ErrorCode] = &[AlreadyImported, NotFinanced, NotInDefault, NotOverdue];
 
 impl Operation {
     /// Every problem code the operation can answer, in the order of
@@ -244,6 +249,18 @@ mod tests {
         served.sort();
         contracts.sort();
         assert_eq!(contracts, served);
+    }
+
+    #[test]
+    fn every_code_is_answered_by_an_operation_or_by_none_on_purpose() {
+        for code in ErrorCode::ALL {
+            let answered = OPERATIONS.iter().any(|op| op.answers(code));
+            assert_ne!(
+                answered,
+                NOT_ANSWERED.contains(&code),
+                "{code}: answered by an operation, or listed in NOT_ANSWERED, not both"
+            );
+        }
     }
 
     #[test]

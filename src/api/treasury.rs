@@ -40,7 +40,8 @@ pub struct LineMatch {
     /// What it matched: an invoice id, a payout batch id, payout ids, or the
     /// line it reverses.
     pub matched: String,
-    /// The rule that matched it (`structured_reference`, `payout_batch`, ...).
+    /// The rule that matched it.
+    #[schema(value_type = super::closed::MatchRuleName)]
     pub rule: String,
 }
 
@@ -71,6 +72,7 @@ pub struct BankLineResponse {
     pub debtor_name: Option<String>,
     #[schema(value_type = crate::api::closed::BankLineStatusName)]
     pub status: String,
+    #[schema(value_type = Option<super::closed::MatchRuleName>)]
     pub match_rule: Option<String>,
     pub matched_by: Option<String>,
     pub payment_seq: Option<i64>,

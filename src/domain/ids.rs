@@ -317,6 +317,24 @@ text_status! {
 }
 
 text_status! {
+    /// How a bank line was explained.
+    MatchRule {
+        /// A credit by the invoice's RF creditor reference.
+        CreditorReference => "creditor_reference",
+        /// A credit, or a payout's debit, by its end-to-end id.
+        EndToEndId => "end_to_end_id",
+        /// A credit by the invoice number and amount in its remittance text.
+        InvoiceNumberAndAmount => "invoice_number_and_amount",
+        /// A debit by the payout batch it names.
+        PaymentInformationId => "payment_information_id",
+        /// A reversal by the references of the credit it takes back.
+        References => "references",
+        /// By a treasury user.
+        Manual => "manual",
+    }
+}
+
+text_status! {
     /// Where a webhook delivery stands.
     DeliveryStatus {
         /// Waiting for its next attempt.

@@ -16,7 +16,7 @@ pub mod waterfall;
 
 pub use error_code::ErrorCode;
 pub use ids::{
-    BankLineId, BankLineStatus, BatchId, BatchStatus, DebtId, DeliveryStatus, InvoiceId,
+    BankLineId, BankLineStatus, BatchId, BatchStatus, DebtId, DeliveryStatus, InvoiceId, MatchRule,
     PartyStatus, PayoutId, PayoutStatus, ProgramId,
 };
 pub use invoice::{InvoiceEvent, InvoiceStatus};

@@ -316,14 +316,15 @@ fn suspense_choices(
 
 /// How a line was matched, in treasury's words.
 fn rule_words(rule: &str, matched_by: Option<&str>) -> String {
-    let how = match rule {
-        "creditor_reference" => "by its RF reference",
-        "end_to_end_id" => "by its end-to-end id",
-        "invoice_number_and_amount" => "by the invoice number and amount in its text",
-        "payment_information_id" => "by the payout batch it names",
-        "references" => "by the references of the credit it takes back",
-        "manual" => "by hand",
-        other => other,
+    use crate::domain::MatchRule;
+    let how = match MatchRule::parse(rule) {
+        Some(MatchRule::CreditorReference) => "by its RF reference",
+        Some(MatchRule::EndToEndId) => "by its end-to-end id",
+        Some(MatchRule::InvoiceNumberAndAmount) => "by the invoice number and amount in its text",
+        Some(MatchRule::PaymentInformationId) => "by the payout batch it names",
+        Some(MatchRule::References) => "by the references of the credit it takes back",
+        Some(MatchRule::Manual) => "by hand",
+        None => rule,
     };
     match matched_by {
         Some("system") => format!("Matched automatically {how}"),

@@ -11,7 +11,7 @@ use crate::db::bank::BankLineRow;
 use crate::db::financing::{PartyRow, PayoutRow};
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
 use crate::db::DbConnection;
-use crate::domain::{BankLineStatus, BatchStatus, PayoutStatus};
+use crate::domain::{BankLineStatus, BatchStatus, MatchRule, PayoutStatus};
 use crate::domain::{Currency, ErrorCode, Role};
 use crate::formats::pain001;
 use crate::ledger::records::View;
@@ -586,7 +586,7 @@ pub fn auto_confirm(
             {
                 return Ok(Some((
                     vec![String::from(payout.payout_id)],
-                    "end_to_end_id",
+                    MatchRule::EndToEndId.as_str(),
                 )));
             }
         }
@@ -606,7 +606,7 @@ pub fn auto_confirm(
         if !sent.is_empty() && total == line.amount_minor {
             return Ok(Some((
                 sent.into_iter().map(|p| p.payout_id.into()).collect(),
-                "payment_information_id",
+                MatchRule::PaymentInformationId.as_str(),
             )));
         }
     }

@@ -3,7 +3,7 @@
 use crate::db::bank::BankLineRow;
 use crate::db::financing::{self as fin_db, InvoiceRow};
 use crate::db::DbConnection;
-use crate::domain::{creditor_reference, InvoiceStatus};
+use crate::domain::{creditor_reference, InvoiceStatus, MatchRule};
 use crate::ledger::LedgerError;
 use crate::services::common::invalid;
 
@@ -41,7 +41,7 @@ pub fn auto_match_lines(
             .filter_map(|reference| by_reference.get(reference))
             .find(|invoice| payable(invoice.status));
         found.push(match by_rf {
-            Some(invoice) => Some((invoice.clone(), "creditor_reference")),
+            Some(invoice) => Some((invoice.clone(), MatchRule::CreditorReference.as_str())),
             None => match auto_match(connection, line)? {
                 Some((invoice_id, rule)) => {
                     fin_db::invoice(connection, &invoice_id)?.map(|invoice| (invoice, rule))
@@ -66,7 +66,7 @@ pub fn auto_match(
             {
                 return Ok(Some((
                     String::from(invoice.invoice_id),
-                    "creditor_reference",
+                    MatchRule::CreditorReference.as_str(),
                 )));
             }
         }
@@ -77,17 +77,26 @@ pub fn auto_match(
             if let Some(invoice) = fin_db::invoice_by_creditor_reference(connection, &reference)?
                 .filter(|i| payable(i.status))
             {
-                return Ok(Some((String::from(invoice.invoice_id), "end_to_end_id")));
+                return Ok(Some((
+                    String::from(invoice.invoice_id),
+                    MatchRule::EndToEndId.as_str(),
+                )));
             }
         }
         if let Some(invoice) =
             fin_db::invoice(connection, end_to_end)?.filter(|i| payable(i.status))
         {
-            return Ok(Some((String::from(invoice.invoice_id), "end_to_end_id")));
+            return Ok(Some((
+                String::from(invoice.invoice_id),
+                MatchRule::EndToEndId.as_str(),
+            )));
         }
         if let [invoice] = fin_db::open_invoices_numbered(connection, None, end_to_end)?.as_slice()
         {
-            return Ok(Some((invoice.invoice_id.to_string(), "end_to_end_id")));
+            return Ok(Some((
+                invoice.invoice_id.to_string(),
+                MatchRule::EndToEndId.as_str(),
+            )));
         }
     }
     // 3. An invoice number in the remittance text, with the amount agreeing.
@@ -103,7 +112,7 @@ pub fn auto_match(
         if let [invoice] = candidates.as_slice() {
             return Ok(Some((
                 invoice.invoice_id.to_string(),
-                "invoice_number_and_amount",
+                MatchRule::InvoiceNumberAndAmount.as_str(),
             )));
         }
     }

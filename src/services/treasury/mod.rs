@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::db::bank::{self as bank_db, BankLineRow};
 use crate::db::financing as fin_db;
 use crate::db::DbConnection;
-use crate::domain::BankLineStatus;
+use crate::domain::{BankLineStatus, MatchRule};
 use crate::domain::{Currency, ErrorCode};
 use crate::formats::camt;
 use crate::ledger::{Command, Ledger, LedgerError};
@@ -147,7 +147,14 @@ pub async fn match_by_hand(
             })
             .await?;
             let retailer = retailer.to_string();
-            let payment = payment_of_line(actor, &line, invoice_ids, retailer, "manual", &by)?;
+            let payment = payment_of_line(
+                actor,
+                &line,
+                invoice_ids,
+                retailer,
+                MatchRule::Manual.as_str(),
+                &by,
+            )?;
             ledger.submit(payment).await
         }
         ManualMatch::Deposit(funder_id) => {
@@ -165,7 +172,7 @@ pub async fn match_by_hand(
             )?
             .from_bank_line(MatchedLine {
                 line_id: line.line_id.to_string(),
-                rule: "manual".into(),
+                rule: MatchRule::Manual.as_str().into(),
                 matched_by: by,
             });
             ledger.submit(deposit).await
@@ -176,7 +183,7 @@ pub async fn match_by_hand(
                     actor: actor.clone(),
                     line_id: id,
                     payout_ids,
-                    rule: "manual".into(),
+                    rule: MatchRule::Manual.as_str().into(),
                     matched_by: by,
                 })
                 .await
@@ -187,7 +194,7 @@ pub async fn match_by_hand(
                     actor: actor.clone(),
                     line_id: id,
                     reversed_line_id,
-                    rule: "manual".into(),
+                    rule: MatchRule::Manual.as_str().into(),
                     matched_by: by,
                 })
                 .await
@@ -389,7 +396,7 @@ async fn explain_debits(
                 actor: actor.clone(),
                 line_id: row.line_id.to_string(),
                 reversed_line_id: reversed_line_id.clone(),
-                rule: "references".into(),
+                rule: MatchRule::References.as_str().into(),
                 matched_by: "system".into(),
             }));
             targets.push((out.len(), (reversed_line_id, "reversal")));
@@ -397,7 +404,7 @@ async fn explain_debits(
             let target = row
                 .payment_information_id
                 .clone()
-                .filter(|_| rule == "payment_information_id")
+                .filter(|_| rule == MatchRule::PaymentInformationId.as_str())
                 .unwrap_or_else(|| payout_ids.join(" "));
             commands.push(Box::new(ConfirmPayouts {
                 actor: actor.clone(),
