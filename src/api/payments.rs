@@ -77,7 +77,8 @@ pub async fn balances(
         cursor,
     } = query.into_inner();
     let (limit, after) = Paging { limit, cursor }.read_as::<(String, String)>()?;
-    let prefix = reads::account_prefix(&principal).or(account_prefix);
+    let asked = account_prefix.filter(|prefix| !prefix.is_empty());
+    let prefix = reads::account_prefix(&principal).or(asked);
     let rows = state
         .read(move |c| {
             log_db::balances_page(c, prefix.as_deref(), currency.as_deref(), after, limit + 1)
