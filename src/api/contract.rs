@@ -233,14 +233,19 @@ mod tests {
     fn every_contract_is_of_a_served_operation_and_every_operation_has_one() {
         let document = super::super::openapi::ApiDoc::openapi();
         let mut served = Vec::new();
+        let mut ids = std::collections::BTreeSet::new();
         for (path, item) in &document.paths.paths {
             for (method, operation) in [
                 ("GET", &item.get),
                 ("POST", &item.post),
                 ("DELETE", &item.delete),
             ] {
-                if operation.is_some() {
+                if let Some(operation) = operation {
                     served.push(format!("{method} {path}"));
+                    // Generated clients name their functions by it.
+                    let id = operation.operation_id.clone().unwrap_or_default();
+                    assert!(!id.is_empty(), "{method} {path} has no operationId");
+                    assert!(ids.insert(id.clone()), "operationId {id} is used twice");
                 }
             }
         }

@@ -214,7 +214,7 @@ pub async fn get(
 }
 
 /// List the invoices you are party to, oldest first, with a cursor.
-#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(InvoiceListQuery),
+#[utoipa::path(get, path = "/api/v1/invoices", operation_id = "list_invoices", tag = "invoices", params(InvoiceListQuery),
     responses((status = 200, body = InvoiceList), (status = 400, body = ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn list(

@@ -182,7 +182,7 @@ impl PaymentResponse {
 }
 
 /// Payments received, oldest first: every one for the operator and auditors, a retailer's own.
-#[utoipa::path(get, path = "/api/v1/payments", tag = "settlement", params(PaymentsQuery),
+#[utoipa::path(get, path = "/api/v1/payments", operation_id = "list_payments", tag = "settlement", params(PaymentsQuery),
     responses((status = 200, body = PaymentList), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,

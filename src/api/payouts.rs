@@ -127,7 +127,7 @@ impl From<PayoutRow> for PayoutResponse {
 }
 
 /// Payouts, oldest first: all of them for treasury and auditors, its own for a supplier.
-#[utoipa::path(get, path = "/api/v1/payouts", tag = "payouts", params(PayoutsQuery),
+#[utoipa::path(get, path = "/api/v1/payouts", operation_id = "list_payouts", tag = "payouts", params(PayoutsQuery),
     responses((status = 200, body = PayoutList), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)),
     security(("bearer" = [])))]
 pub async fn list(

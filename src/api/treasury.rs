@@ -25,6 +25,7 @@ pub struct ImportResponse {
     /// Deprecated (sunset 2027-12-31): the same as `matches`, as positional
     /// triples (line id, what it matched, rule).
     #[deprecated = "read `matches`"]
+    #[schema(value_type = Vec<Vec<String>>)]
     pub matched: Vec<(String, String, String)>,
     /// Every line matched at import, with what it matched and by which rule.
     pub matches: Vec<LineMatch>,

@@ -92,7 +92,7 @@ pub async fn subscribe(
 }
 
 /// Your active subscriptions, by id.
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(Paging),
+#[utoipa::path(get, path = "/api/v1/webhooks", operation_id = "list_webhooks", tag = "webhooks", params(Paging),
     responses((status = 200, body = WebhookList), (status = 400, body = ProblemDoc)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
