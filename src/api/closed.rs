@@ -88,6 +88,12 @@ closed_set!(
     MatchRule::ALL.iter().map(|s| s.as_str().to_string()).collect()
 );
 closed_set!(
+    /// A currency the ledger keeps.
+    CurrencyCode,
+    "An ISO 4217 code the ledger keeps; amounts in it have its minor-unit digits",
+    crate::domain::Currency::codes().map(str::to_string).collect()
+);
+closed_set!(
     /// A day count convention.
     DayCountName,
     "The day count of interest and discount",

@@ -155,7 +155,12 @@ impl Operation {
             Input::Proof => any.extend([UnreadableBody, BodyTooLarge]),
         }
         if matches!(self.input, Input::Json | Input::Proof) {
-            any.extend([MalformedJson, UnsupportedMediaType]);
+            // A member of the wrong form is named in `field`.
+            any.extend([MalformedJson, UnsupportedMediaType, InvalidField]);
+        }
+        if self.path.contains('{') {
+            // An id in the path that is not there, or not the caller's.
+            any.push(NotFound);
         }
         ErrorCode::ALL
             .into_iter()

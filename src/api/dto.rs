@@ -133,6 +133,7 @@ pub struct ConsistencyResponse {
 #[serde(deny_unknown_fields)]
 pub struct PostingRequest {
     pub account: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
@@ -148,6 +149,7 @@ pub struct JournalRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BalanceResponse {
     pub account: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub balance: String,
@@ -205,6 +207,7 @@ pub struct ProgramRequest {
     pub program_id: String,
     pub retailer_id: String,
     pub funder_id: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     /// Fraction of the invoice advanced, e.g. "0.90".
     #[schema(value_type = crate::api::closed::Rate)]
@@ -336,6 +339,7 @@ pub struct EnrolmentRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepositRequest {
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
@@ -369,6 +373,7 @@ pub struct InvoiceRequest {
     pub issue_date: String,
     #[schema(value_type = crate::api::closed::Day)]
     pub due_date: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
@@ -411,6 +416,7 @@ pub struct InvoiceResponse {
     pub issue_date: String,
     #[schema(value_type = crate::api::closed::Day)]
     pub due_date: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
@@ -557,6 +563,7 @@ pub struct RuleResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QuoteResponse {
     pub invoice_id: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     pub eligible: bool,
     #[schema(value_type = crate::api::closed::Amount)]
@@ -590,6 +597,7 @@ pub struct AdvanceRequest {}
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
     pub retailer_id: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
@@ -603,6 +611,7 @@ pub struct PaymentRequest {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct StatementQuery {
+    #[param(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     /// Whose accounts, e.g. `supplier:sup-acme:`: required for the operator
     /// and auditors, ignored for a party (its own accounts).
@@ -679,6 +688,7 @@ pub struct PortfolioAdvance {
     pub invoice_number: String,
     pub supplier_id: String,
     pub retailer_id: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     /// What the funder is repaid (the discount included).
     #[schema(value_type = crate::api::closed::Amount)]
@@ -716,6 +726,7 @@ pub struct PortfolioAmount {
 /// A funder's figures in one currency.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PortfolioTotals {
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub advanced: String,

@@ -231,6 +231,7 @@ pub struct EventList {
 /// in log order; a page ends on an entry's boundary.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatementList {
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     /// All the statement's accounts together before the page's first line.
     #[schema(value_type = super::closed::Amount)]

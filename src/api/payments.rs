@@ -52,6 +52,7 @@ pub async fn receive(
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub struct BalancesQuery {
     /// Only balances in this currency.
+    #[param(value_type = Option<crate::api::closed::CurrencyCode>)]
     pub currency: Option<String>,
     /// Only the accounts under this prefix, e.g. `supplier:sup-acme:` (the
     /// operator and auditors; a party's list is its own accounts).
@@ -123,6 +124,7 @@ pub struct PaymentResponse {
     /// The entry that recorded it (`GET /receipts/{seq}`).
     pub seq: i64,
     pub retailer_id: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,

@@ -69,6 +69,7 @@ pub struct PayoutsQuery {
     /// Only payouts to this party (treasury and auditors; a supplier sees its own).
     pub party_id: Option<String>,
     /// Only payouts in this currency.
+    #[param(value_type = Option<crate::api::closed::CurrencyCode>)]
     pub currency: Option<String>,
     /// 1-200 (default 50).
     pub limit: Option<i64>,
@@ -82,6 +83,7 @@ pub struct BatchesQuery {
     #[param(value_type = Option<crate::api::closed::BatchStatusName>)]
     pub status: Option<String>,
     /// Only batches in this currency.
+    #[param(value_type = Option<crate::api::closed::CurrencyCode>)]
     pub currency: Option<String>,
     /// 1-200 (default 50).
     pub limit: Option<i64>,
@@ -93,6 +95,7 @@ pub struct BatchesQuery {
 pub struct PayoutResponse {
     pub payout_id: String,
     pub party_id: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,
@@ -182,6 +185,7 @@ pub async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutBatchRequest {
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     /// When the bank should pay; today when absent.
     pub requested_execution_date: Option<NaiveDate>,
@@ -190,6 +194,7 @@ pub struct PayoutBatchRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PayoutBatchResponse {
     pub batch_id: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub total: String,

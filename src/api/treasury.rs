@@ -61,6 +61,7 @@ pub struct LinesQuery {
 pub struct BankLineResponse {
     pub line_id: String,
     pub account: String,
+    #[schema(value_type = crate::api::closed::CurrencyCode)]
     pub currency: String,
     #[schema(value_type = crate::api::closed::Amount)]
     pub amount: String,

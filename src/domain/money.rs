@@ -81,6 +81,11 @@ const CURRENCIES: &[(&str, u8)] = &[
 ];
 
 impl Currency {
+    /// Every code the ledger keeps, alphabetically.
+    pub fn codes() -> impl Iterator<Item = &'static str> {
+        CURRENCIES.iter().map(|(code, _)| *code)
+    }
+
     /// Looks up an ISO 4217 code (upper case, three letters).
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
         CURRENCIES

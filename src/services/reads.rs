@@ -402,7 +402,7 @@ pub fn events(
     limit: i64,
 ) -> Result<Vec<(i64, String, bool)>, ReadError> {
     if sees_everything(principal) {
-        let rows = log_db::entries_from(connection, after + 1, limit)?;
+        let rows = log_db::entries_from(connection, after.saturating_add(1), limit)?;
         return Ok(rows
             .into_iter()
             .map(|r| (r.seq, r.canonical, true))
