@@ -33,6 +33,7 @@ from scfledger_api_client.models import (
     ApiKeyRequest,
     ApiKeyResponse,
     ConfirmRequest,
+    CurrencyCode,
     EnrolmentRequest,
     EventList,
     EventResponse,
@@ -135,7 +136,7 @@ def read_all(fetch: Callable[[str | None], Any], what: str) -> list[Any]:
     raise WalkthroughFailed(f"{what}: more than 100 pages")
 
 
-def statement_lines(client: AuthenticatedClient, currency: str) -> tuple[str, list[StatementLine]]:
+def statement_lines(client: AuthenticatedClient, currency: CurrencyCode) -> tuple[str, list[StatementLine]]:
     opening: list[str] = []
 
     def fetch(cursor: str | None) -> StatementList:
@@ -255,7 +256,7 @@ def main() -> int:
         client=supplier, idempotency_key=idempotency_key(),
         body=InvoiceRequest(
             program_id=PROGRAM, invoice_number=invoice_number,
-            issue_date=today.isoformat(), due_date=due.isoformat(), currency="EUR", amount="10000.00",
+            issue_date=today.isoformat(), due_date=due.isoformat(), currency=CurrencyCode.EUR, amount="10000.00",
         ),
     ), "POST /invoices")
     invoice_id = registered.id
@@ -301,7 +302,7 @@ def main() -> int:
     payment = recorded(receive.sync_detailed(
         client=operator, idempotency_key=idempotency_key(),
         body=PaymentRequest(
-            retailer_id=RETAILER, currency="EUR", amount="10000.00", value_date=due.isoformat(),
+            retailer_id=RETAILER, currency=CurrencyCode.EUR, amount="10000.00", value_date=due.isoformat(),
             reference=f"Hansa remittance {tag}", invoice_ids=[invoice_id],
         ),
     ), "POST /payments")
@@ -335,7 +336,7 @@ def main() -> int:
     # The supplier's statement: the 1,000.00 reserve (10,000.00 less the 9,000.00
     # advanced) is held at the advance and released by the payment.
     reserve = f"supplier:{supplier_id}:reserve"
-    opening, lines = statement_lines(supplier, "EUR")
+    opening, lines = statement_lines(supplier, CurrencyCode.EUR)
     equal(opening, "0.00", "statement opening_balance")
     equal(
         [(l.seq, l.account, l.amount, l.balance_after, l.account_balance_after) for l in lines],
@@ -361,7 +362,8 @@ def main() -> int:
 
     # The signed tree head and the key it is signed with (public).
     key_line = answer(key.sync_detailed(client=public), 200, str, "GET /log/key").strip()
-    parts = key_line.split("+")
+    # name+id+key: the base64 key may itself hold a "+".
+    parts = key_line.split("+", 2)
     equal(len(parts), 3, f"GET /log/key: {key_line!r}")
     key_name, key_hex, key_b64 = parts
     public_key = base64.b64decode(key_b64, validate=True)
