@@ -45,7 +45,13 @@ fn scfledger(db: &TestDb, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Starts a server and waits until it is ready and the writer.
 fn spawn_server(db: &TestDb, port: u16) -> Child {
+    spawn_server_until(db, port, "role: writer")
+}
+
+/// Starts a server and waits until `/readyz` answers 200 with `wanted`.
+fn spawn_server_until(db: &TestDb, port: u16, wanted: &str) -> Child {
     let child = Command::new(BINARY)
         .args(["--database", &db.url_text, "--key-file"])
         .arg(db.folder.path().join("ledger.key"))
@@ -57,13 +63,21 @@ fn spawn_server(db: &TestDb, port: u16) -> Child {
         .unwrap();
     let client = reqwest::blocking::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while client
+    // Ready in the role wanted: after a kill -9 on PostgreSQL a new process
+    // stands by until the dead one's lease runs out, and a standby alone
+    // answers commands 503.
+    while !client
         .get(format!("http://127.0.0.1:{port}/readyz"))
         .send()
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
+        .ok()
+        .filter(|r| r.status() == 200)
+        .and_then(|r| r.text().ok())
+        .is_some_and(|text| text.contains(wanted))
     {
-        assert!(Instant::now() < deadline, "server did not become ready");
+        assert!(
+            Instant::now() < deadline,
+            "server did not become {wanted:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child
@@ -683,7 +697,7 @@ fn a_standby_server_takes_over_when_the_writer_is_killed() {
         let mut takeovers = Vec::new();
         for _ in 0..3 {
             let standby_port = free_port();
-            let standby = spawn_server(&db, standby_port);
+            let standby = spawn_server_until(&db, standby_port, "role: standby");
             assert!(
                 role(writer_port).contains("role: writer"),
                 "{}",
