@@ -1984,6 +1984,21 @@ fn every_list_pages_one_way_and_payments_say_what_each_invoice_received() {
             assert_eq!((status, refused["code"].as_str()), (400, Some("bad_query")));
         }
 
+        // A status filter names the statuses there are.
+        let (status, refused) = w.operator.get("/api/v1/payouts?status=paid");
+        assert_eq!(
+            (
+                status,
+                refused["field"].as_str(),
+                refused["detail"].as_str()
+            ),
+            (
+                422,
+                Some("status"),
+                Some("status must be one of pending, proposed, sent, confirmed, cancelled")
+            ),
+            "{backend}"
+        );
         // After the largest seq there is nothing (schemathesis found the overflow).
         let (status, none) = w
             .operator

@@ -147,32 +147,25 @@ pub async fn record(
 /// example, and its answer for each status that has one.
 pub fn attach(openapi: &mut utoipa::openapi::OpenApi) {
     let examples = kept();
-    for (path, item) in openapi.paths.paths.iter_mut() {
-        for (method, operation) in [
-            ("GET", &mut item.get),
-            ("POST", &mut item.post),
-            ("DELETE", &mut item.delete),
-        ] {
-            let Some(operation) = operation else { continue };
-            let Some(kept) = examples.get(&format!("{method} {path}")) else {
-                continue;
-            };
-            if let (Some(request), Some(body)) = (&kept.request, &mut operation.request_body) {
-                for content in body.content.values_mut() {
-                    content.example = Some(request.body.clone());
-                }
-            }
-            for (key, answer) in &kept.responses {
-                let status = key.split(' ').next().unwrap_or_default();
-                let Some(utoipa::openapi::RefOr::T(response)) =
-                    operation.responses.responses.get_mut(status)
-                else {
-                    continue;
-                };
-                if let Some(content) = response.content.get_mut(&answer.content_type) {
-                    content.example = Some(answer.body.clone());
-                }
+    super::openapi::each_operation(openapi, |method, path, operation| {
+        let Some(kept) = examples.get(&format!("{method} {path}")) else {
+            return;
+        };
+        if let (Some(request), Some(body)) = (&kept.request, &mut operation.request_body) {
+            for content in body.content.values_mut() {
+                content.example = Some(request.body.clone());
             }
         }
-    }
+        for (key, answer) in &kept.responses {
+            let status = key.split(' ').next().unwrap_or_default();
+            let Some(utoipa::openapi::RefOr::T(response)) =
+                operation.responses.responses.get_mut(status)
+            else {
+                continue;
+            };
+            if let Some(content) = response.content.get_mut(&answer.content_type) {
+                content.example = Some(answer.body.clone());
+            }
+        }
+    });
 }

@@ -113,6 +113,22 @@ impl Paging {
     }
 }
 
+/// A list's `status` filter: none, or one of the set's spellings.
+pub fn status_filter<T: crate::domain::ids::TextStatus>(
+    text: Option<String>,
+) -> Result<Option<T>, ApiError> {
+    text.map(|text| {
+        T::from_spelling(&text).ok_or_else(|| {
+            let spellings: Vec<&str> = T::all().iter().map(|v| v.spelling()).collect();
+            ApiError::invalid(
+                "status",
+                format!("status must be one of {}", spellings.join(", ")),
+            )
+        })
+    })
+    .transpose()
+}
+
 /// A page of `rows` fetched with `limit + 1`: the first `limit`, whether
 /// more follow, and the cursor after the last.
 pub fn page<R, T, K: CursorKey>(

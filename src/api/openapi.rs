@@ -5,6 +5,24 @@ use utoipa::{Modify, OpenApi};
 
 use super::dto::*;
 
+/// Visits every operation of the document with its method and path.
+pub fn each_operation(
+    openapi: &mut utoipa::openapi::OpenApi,
+    mut visit: impl FnMut(&str, &str, &mut utoipa::openapi::path::Operation),
+) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for (method, operation) in [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+        ] {
+            if let Some(operation) = operation {
+                visit(method, path, operation);
+            }
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -25,53 +43,46 @@ impl Modify for Contracts {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
         use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            for (method, operation) in [
-                ("GET", &mut item.get),
-                ("POST", &mut item.post),
-                ("DELETE", &mut item.delete),
-            ] {
-                let Some(operation) = operation else { continue };
-                let contract = super::contract::operation(method, path).unwrap_or_else(|| {
-                    panic!("{method} {path} has no contract in src/api/contract.rs")
-                });
+        each_operation(openapi, |method, path, operation| {
+            let contract = super::contract::operation(method, path).unwrap_or_else(|| {
+                panic!("{method} {path} has no contract in src/api/contract.rs")
+            });
+            operation
+                .responses
+                .responses
+                .retain(|status, _| !status.starts_with('4') && !status.starts_with('5'));
+            let mut by_status = std::collections::BTreeMap::<u16, Vec<_>>::new();
+            for code in contract.problems() {
+                by_status.entry(code.http_status()).or_default().push(code);
+            }
+            for (status, codes) in by_status {
+                let description = codes
+                    .iter()
+                    .map(|c| format!("`{}`: {}", c.as_str(), c.meaning()))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let narrowed = ObjectBuilder::new().property(
+                    "code",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(codes.iter().map(|c| c.as_str()))),
+                );
+                let schema = AllOfBuilder::new()
+                    .item(Ref::from_schema_name("ProblemDoc"))
+                    .item(narrowed);
+                let response = ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new().schema(Some(schema)).build(),
+                    )
+                    .build();
                 operation
                     .responses
                     .responses
-                    .retain(|status, _| !status.starts_with('4') && !status.starts_with('5'));
-                let mut by_status = std::collections::BTreeMap::<u16, Vec<_>>::new();
-                for code in contract.problems() {
-                    by_status.entry(code.http_status()).or_default().push(code);
-                }
-                for (status, codes) in by_status {
-                    let description = codes
-                        .iter()
-                        .map(|c| format!("`{}`: {}", c.as_str(), c.meaning()))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    let narrowed = ObjectBuilder::new().property(
-                        "code",
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .enum_values(Some(codes.iter().map(|c| c.as_str()))),
-                    );
-                    let schema = AllOfBuilder::new()
-                        .item(Ref::from_schema_name("ProblemDoc"))
-                        .item(narrowed);
-                    let response = ResponseBuilder::new()
-                        .description(description)
-                        .content(
-                            "application/problem+json",
-                            ContentBuilder::new().schema(Some(schema)).build(),
-                        )
-                        .build();
-                    operation
-                        .responses
-                        .responses
-                        .insert(status.to_string(), response.into());
-                }
+                    .insert(status.to_string(), response.into());
             }
-        }
+        });
     }
 }
 

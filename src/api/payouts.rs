@@ -11,7 +11,7 @@ use super::body::Body;
 use super::dto::{ProblemDoc, Recorded};
 use super::error::ApiError;
 use super::idempotency::{self, parse_json};
-use super::lists::{page, Paging, PayoutBatchList, PayoutList};
+use super::lists::{page, status_filter, Paging, PayoutBatchList, PayoutList};
 use super::{actor, recorded};
 use crate::db::financing::PayoutRow;
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow, PayoutFilter};
@@ -146,16 +146,7 @@ pub async fn list(
         cursor,
     } = query.into_inner();
     let (limit, after) = Paging { limit, cursor }.read_as::<(i64, String)>()?;
-    let status = status
-        .map(|text| {
-            PayoutStatus::parse(&text).ok_or_else(|| {
-                ApiError::invalid(
-                    "status",
-                    "status must be pending, proposed, sent, confirmed or cancelled",
-                )
-            })
-        })
-        .transpose()?;
+    let status = status_filter::<PayoutStatus>(status)?;
     let party_id = match principal.role {
         Role::Operator | Role::Auditor => party_id,
         Role::Supplier => Some(principal.party.to_string()),
@@ -388,16 +379,7 @@ pub async fn list_batches(
         cursor,
     } = query.into_inner();
     let (limit, before) = Paging { limit, cursor }.read_as::<(i64, String)>()?;
-    let status = status
-        .map(|text| {
-            BatchStatus::parse(&text).ok_or_else(|| {
-                ApiError::invalid(
-                    "status",
-                    "status must be awaiting_approval, declined, sent or confirmed",
-                )
-            })
-        })
-        .transpose()?;
+    let status = status_filter::<BatchStatus>(status)?;
     let rows = state
         .read(move |c| payouts_db::batches_page(c, status, currency.as_deref(), before, limit + 1))
         .await?;

@@ -10,7 +10,7 @@ use super::body::Body;
 use super::dto::ProblemDoc;
 use super::error::ApiError;
 use super::idempotency::{self, parse_json};
-use super::lists::{page, BankLineList, BankStatementList, Paging};
+use super::lists::{page, status_filter, BankLineList, BankStatementList, Paging};
 use super::{actor, recorded};
 use crate::db::bank as bank_db;
 use crate::domain::BankLineStatus;
@@ -163,16 +163,7 @@ pub async fn lines(
         cursor,
     } = query.into_inner();
     let (limit, after) = Paging { limit, cursor }.read_as::<(i64, String)>()?;
-    let status = status
-        .map(|text| {
-            BankLineStatus::parse(&text).ok_or_else(|| {
-                ApiError::invalid(
-                    "status",
-                    "status must be unmatched, matched, suspense or reversed",
-                )
-            })
-        })
-        .transpose()?;
+    let status = status_filter::<BankLineStatus>(status)?;
     let rows = state
         .read(move |c| {
             let mut out = Vec::new();

@@ -186,6 +186,18 @@ text_id! {
     DebtId
 }
 
+/// A closed set of spelled values (the statuses below), for code that
+/// handles any of them: a list filter, an enum in the document.
+pub trait TextStatus: Copy + PartialEq + 'static {
+    fn all() -> &'static [Self];
+    fn spelling(&self) -> &'static str;
+
+    /// The value spelled `text`, if there is one.
+    fn from_spelling(text: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|v| v.spelling() == text)
+    }
+}
+
 /// Declares a closed status stored as TEXT: its spelling, parsing, and the
 /// diesel mappings (an unknown spelling in storage is a read error).
 macro_rules! text_status {
@@ -219,6 +231,15 @@ macro_rules! text_status {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::domain::ids::TextStatus for $name {
+            fn all() -> &'static [Self] {
+                $name::ALL
+            }
+            fn spelling(&self) -> &'static str {
+                self.as_str()
             }
         }
 
