@@ -188,11 +188,13 @@ pub async fn check(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let method = request.method().to_string();
-    let pattern = request.match_pattern();
     let response = next.call(request).await?.map_into_boxed_body();
-    let code = response.response().extensions().get::<ErrorCode>().copied();
-    let (Some(code), Some(pattern)) = (code, pattern) else {
+    // Only a problem is checked: an answer that succeeded costs one lookup.
+    let Some(code) = response.response().extensions().get::<ErrorCode>().copied() else {
+        return Ok(response);
+    };
+    let method = response.request().method().to_string();
+    let Some(pattern) = response.request().match_pattern() else {
         return Ok(response);
     };
     match operation(&method, &pattern) {

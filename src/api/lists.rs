@@ -282,6 +282,11 @@ fn utc(at: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     crate::ledger::entry::truncate_to_micros(at.and_utc())
 }
 
+/// [`utc`] as text: RFC 3339, UTC, to the microsecond.
+pub fn instant(at: chrono::NaiveDateTime) -> String {
+    utc(at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 impl From<crate::db::api_keys::ApiKeyRow> for ApiKeyInfo {
     fn from(row: crate::db::api_keys::ApiKeyRow) -> Self {
         ApiKeyInfo {

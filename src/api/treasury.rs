@@ -284,9 +284,7 @@ pub async fn statements(
             reconciliation: format!("/api/v1/bank-statements/{sha256}/reconciliation"),
             sha256,
             message_id,
-            imported_at: at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            imported_at: super::lists::instant(at),
         },
     );
     Ok(HttpResponse::Ok().json(BankStatementList::new(page)))

@@ -11,7 +11,7 @@ use super::body::Body;
 use super::dto::ProblemDoc;
 use super::error::ApiError;
 use super::idempotency::{self, parse_json};
-use super::lists::{page, DeliveryList, Paging, WebhookList};
+use super::lists::{instant, page, DeliveryList, Paging, WebhookList};
 use crate::db::webhooks::{self as hook_db, SubscriptionRow};
 use crate::server::AppState;
 use crate::services::webhooks::{self, WebhookError};
@@ -189,10 +189,4 @@ pub async fn deliveries(
         },
     );
     Ok(HttpResponse::Ok().json(DeliveryList::new(page)))
-}
-
-/// A stored instant as the API writes it: RFC 3339, UTC, to the microsecond.
-fn instant(at: chrono::NaiveDateTime) -> String {
-    crate::ledger::entry::truncate_to_micros(at.and_utc())
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

@@ -134,12 +134,7 @@ pub fn lines_with_status(
     status: BankLineStatus,
     limit: i64,
 ) -> Result<Vec<BankLineRow>, DbError> {
-    Ok(bank_lines::table
-        .filter(bank_lines::status.eq(status))
-        .order(bank_lines::imported_seq)
-        .limit(limit)
-        .select(BankLineRow::as_select())
-        .load(connection)?)
+    lines_page(connection, Some(status), None, limit)
 }
 
 /// Every line, by id (replay's comparison).
@@ -266,13 +261,5 @@ pub fn statement_files(
     connection: &mut DbConnection,
     limit: i64,
 ) -> Result<Vec<(String, String, chrono::NaiveDateTime)>, DbError> {
-    Ok(bank_statement_files::table
-        .order(bank_statement_files::imported_at.desc())
-        .limit(limit)
-        .select((
-            bank_statement_files::sha256,
-            bank_statement_files::message_id,
-            bank_statement_files::imported_at,
-        ))
-        .load(connection)?)
+    statement_files_page(connection, None, limit)
 }

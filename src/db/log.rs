@@ -401,22 +401,6 @@ fn prefix_upper_bound(prefix: &str) -> String {
     upper
 }
 
-/// Balances of the accounts starting with `prefix`.
-pub fn balances_with_prefix(
-    connection: &mut DbConnection,
-    prefix: &str,
-) -> Result<Vec<BalanceRow>, DbError> {
-    Ok(balances::table
-        .filter(
-            balances::account
-                .ge(prefix)
-                .and(balances::account.lt(prefix_upper_bound(prefix))),
-        )
-        .order((balances::account, balances::currency))
-        .select(BalanceRow::as_select())
-        .load(connection)?)
-}
-
 /// Postings on accounts starting with `prefix` in `currency`, after `after_seq`, in log order.
 pub fn postings_with_prefix(
     connection: &mut DbConnection,

@@ -164,16 +164,12 @@ pub fn payouts_with_status(
     currency: Option<&str>,
     limit: i64,
 ) -> Result<Vec<PayoutRow>, DbError> {
-    let mut query = payouts::table
-        .filter(payouts::status.eq(status))
-        .order((payouts::created_seq, payouts::payout_id))
-        .limit(limit)
-        .select(PayoutRow::as_select())
-        .into_boxed();
-    if let Some(currency) = currency {
-        query = query.filter(payouts::currency.eq(currency.to_string()));
-    }
-    Ok(query.load(connection)?)
+    let filter = PayoutFilter {
+        status: Some(status),
+        currency: currency.map(str::to_string),
+        party_id: None,
+    };
+    payouts_page(connection, &filter, None, limit)
 }
 
 pub fn payouts_of_batch(

@@ -81,22 +81,6 @@ pub fn subscriptions_page(
         .load(connection)?)
 }
 
-/// A party's active subscriptions.
-pub fn active_subscriptions(
-    connection: &mut DbConnection,
-    party_id: &str,
-) -> Result<Vec<SubscriptionRow>, DbError> {
-    Ok(webhook_subscriptions::table
-        .filter(
-            webhook_subscriptions::party_id
-                .eq(party_id)
-                .and(webhook_subscriptions::active.eq(true)),
-        )
-        .order(webhook_subscriptions::subscription_id)
-        .select(SubscriptionRow::as_select())
-        .load(connection)?)
-}
-
 pub fn count_active_subscriptions(
     connection: &mut DbConnection,
     party_id: &str,

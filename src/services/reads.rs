@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::db::financing::{
     self as fin_db, AdvanceRow, AdvanceShareRow, InvoiceFilter, InvoiceRow, PartyRow, ProgramRow,
 };
-use crate::db::log::{self as log_db, BalanceRow, PostingRow};
+use crate::db::log::{self as log_db, PostingRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::InvoiceStatus;
 use crate::domain::Role;
@@ -256,17 +256,6 @@ pub fn account_prefix(principal: &Principal) -> Option<String> {
     match principal.role {
         Role::Operator | Role::Auditor => None,
         role => Some(format!("{role}:{}:", principal.party)),
-    }
-}
-
-/// Balances: all for the operator and auditors, a party's own accounts otherwise.
-pub fn balances(
-    connection: &mut DbConnection,
-    principal: &Principal,
-) -> Result<Vec<BalanceRow>, DbError> {
-    match account_prefix(principal) {
-        None => log_db::all_balances(connection),
-        Some(prefix) => log_db::balances_with_prefix(connection, &prefix),
     }
 }
 
