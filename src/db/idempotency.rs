@@ -31,17 +31,16 @@ pub fn find(
         .optional()?)
 }
 
-/// Stores the answers of commands inside the writer's batch transaction, so
-/// that each key's answer is durable together with its command: one
-/// multi-row insert per `DB_INSERT_CHUNK_ROWS` answers. A key already stored
-/// keeps its first answer (only a second process on the same database could
-/// race for it; the API's in-flight claims rule it out within one).
-pub fn insert_answers(
-    connection: &mut DbConnection,
+/// The rows of the answers the writer stores in its batch transaction, so
+/// that each key's answer is durable together with its command
+/// (`log::append_batch`). A key already stored keeps its first answer (only
+/// a second process on the same database could race for it; the API's
+/// in-flight claims rule it out within one).
+pub fn answer_rows(
     answers: &[crate::ledger::sequencer::StoredAnswer],
     at: NaiveDateTime,
-) -> Result<(), DbError> {
-    let rows: Vec<IdempotencyRow> = answers
+) -> Vec<IdempotencyRow> {
+    answers
         .iter()
         .map(|answer| IdempotencyRow {
             scope: answer.scope.clone(),
@@ -51,7 +50,12 @@ pub fn insert_answers(
             response_body: Some(answer.body.clone()),
             created_at: at,
         })
-        .collect();
+        .collect()
+}
+
+/// Inserts answers, keeping a key's first: one multi-row insert per
+/// `DB_INSERT_CHUNK_ROWS`.
+pub fn insert_rows(connection: &mut DbConnection, rows: &[IdempotencyRow]) -> Result<(), DbError> {
     for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
         insert_keeping_first(connection, chunk)?;
     }

@@ -1293,10 +1293,10 @@ impl Writer {
                 appended.push(Ok((seq, leaf)));
             }
             let mut committed = Vec::with_capacity(pending.len());
+            let mut balances = Vec::with_capacity(pending.len());
             let note = if rows.entries.is_empty() {
                 None
             } else {
-                let mut balances = Vec::with_capacity(pending.len());
                 for (key, delta) in pending {
                     let balance_minor = state
                         .balance(&key.0, key.1)
@@ -1315,7 +1315,6 @@ impl Writer {
                     });
                     committed.push((key, balance_minor));
                 }
-                log_db::upsert_balances(connection, &balances)?;
                 batch_changes.write(connection)?;
                 let checkpoint = Checkpoint {
                     origin: key.name().to_string(),
@@ -1329,7 +1328,6 @@ impl Writer {
                     note: note.clone(),
                     signed_at: at.naive_utc(),
                 });
-                log_db::insert_batch(connection, &rows)?;
                 Some(note)
             };
             let tree_size = frontier.size();
@@ -1350,10 +1348,21 @@ impl Writer {
                 }
                 outcomes.push(outcome);
             }
-            idempotency_db::insert_answers(connection, &answers, at.naive_utc())?;
-            // The fence: nothing commits unless this writer's epoch is still
-            // the head's and the log is where it left it.
-            if !head_db::advance(connection, epoch, size_before, tree_size as i64)? {
+            // The log rows, balances and answers, and the fence: nothing
+            // commits unless this writer's epoch is still the head's and the
+            // log is where it left it.
+            let appended = log_db::append_batch(
+                connection,
+                &log_db::Append {
+                    rows: &rows,
+                    balances: &balances,
+                    answers: &idempotency_db::answer_rows(&answers, at.naive_utc()),
+                    epoch,
+                    from_size: size_before,
+                    to_size: tree_size as i64,
+                },
+            )?;
+            if !appended {
                 return Err(LedgerError::Standby);
             }
             Ok((committed, batch_changes))
