@@ -196,6 +196,13 @@ pub const CAMT_AMOUNT_DIGITS_MAX: usize = 18;
 pub const CAMT_AMOUNT_FRACTION_DIGITS_MAX: usize = 5;
 /// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
 pub const DB_INSERT_CHUNK_ROWS: usize = 1_000;
+/// Bind parameters in one PostgreSQL statement (its protocol counts them in
+/// 16 bits): a batch's gathered writes are cut into statements under it
+/// (`db::Writes`).
+pub const PG_BIND_PARAMETERS_MAX: usize = 65_535;
+/// Columns of the widest projection table (programmes: 21), rounded up; a
+/// test reads the schema to hold it.
+pub const ROW_COLUMNS_MAX: usize = 24;
 
 /// Longest payment reference (the SEPA remittance field).
 pub const PAYMENT_REFERENCE_LENGTH_MAX: usize = 140;
@@ -284,6 +291,7 @@ const _: () = assert!(BATCH_ITEMS_MAX <= SEQUENCER_BATCH_SIZE_MAX);
 const _: () = assert!(SUPPLIER_STATEMENT_LINES_MAX <= API_PAGE_ROWS_MAX);
 const _: () = assert!(LEDGER_PAGE_ENTRIES_SHOWN <= LOG_PAGE_ENTRIES_MAX);
 const _: () = assert!(VERIFY_ENTRIES_PER_CHUNK as i64 <= SCAN_CHUNK_ENTRIES);
+const _: () = assert!(DB_INSERT_CHUNK_ROWS * ROW_COLUMNS_MAX <= PG_BIND_PARAMETERS_MAX);
 const _: () = assert!(
     DB_INSERT_CHUNK_ROWS * 20 < 32_766,
     "SQLite's bound parameters per statement, for the widest row written in chunks (a bank line)"

@@ -105,36 +105,36 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
         party("fund-bench", "funder"),
     ];
     parties.extend(suppliers.iter().map(|id| party(id, "supplier")));
-    fin_db::replace_parties(connection, &parties)?;
-    fin_db::replace_programs(
-        connection,
-        &[ProgramRow {
-            program_id: ProgramId::from("prog-bench"),
-            retailer_id: PartyId::from("ret-bench"),
-            funder_id: PartyId::from("fund-bench"),
-            currency: "EUR".into(),
-            advance_rate: "0.9".into(),
-            discount_rate: "0.1".into(),
-            day_count: "ACT/360".into(),
-            tenor_min_days: 1,
-            tenor_max_days: 120,
-            grace_days: 5,
-            late_rate: "0.18".into(),
-            default_days: 30,
-            recourse: true,
-            program_limit_minor: i64::MAX / 4,
-            retailer_limit_minor: i64::MAX / 4,
-            supplier_limit_fixed_minor: Some(i64::MAX / 4),
-            supplier_limit_multiple: None,
-            created_seq: 0,
-            allocation: "single".into(),
-            funders: format!(
-                r#"[{{"funder_id":"fund-bench","commitment_minor":{}}}]"#,
-                i64::MAX / 4
-            ),
-            early_payment_budget_minor: None,
-        }],
-    )?;
+    let programs = [ProgramRow {
+        program_id: ProgramId::from("prog-bench"),
+        retailer_id: PartyId::from("ret-bench"),
+        funder_id: PartyId::from("fund-bench"),
+        currency: "EUR".into(),
+        advance_rate: "0.9".into(),
+        discount_rate: "0.1".into(),
+        day_count: "ACT/360".into(),
+        tenor_min_days: 1,
+        tenor_max_days: 120,
+        grace_days: 5,
+        late_rate: "0.18".into(),
+        default_days: 30,
+        recourse: true,
+        program_limit_minor: i64::MAX / 4,
+        retailer_limit_minor: i64::MAX / 4,
+        supplier_limit_fixed_minor: Some(i64::MAX / 4),
+        supplier_limit_multiple: None,
+        created_seq: 0,
+        allocation: "single".into(),
+        funders: format!(
+            r#"[{{"funder_id":"fund-bench","commitment_minor":{}}}]"#,
+            i64::MAX / 4
+        ),
+        early_payment_budget_minor: None,
+    }];
+    let mut writes = db::Writes::new(connection);
+    fin_db::replace_parties(&mut writes, &parties)?;
+    fin_db::replace_programs(&mut writes, &programs)?;
+    writes.finish()?;
     let issue = NaiveDate::from_ymd_opt(2026, 11, 1).expect("a date");
     let due = NaiveDate::from_ymd_opt(2027, 1, 30).expect("a date");
     let mut advances = 0;
@@ -205,8 +205,6 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
         }
         advances += advance_rows.len();
         db::transaction(connection, |connection| {
-            fin_db::replace_invoices(connection, &invoice_rows)?;
-            fin_db::replace_advances(connection, &advance_rows)?;
             let shares: Vec<AdvanceShareRow> = advance_rows
                 .iter()
                 .map(|a| AdvanceShareRow {
@@ -225,8 +223,12 @@ fn fill(connection: &mut DbConnection, invoices: usize) -> anyhow::Result<usize>
                     late_fee_paid_minor: 0,
                 })
                 .collect();
-            fin_db::replace_shares(connection, &shares)?;
-            payouts_db::replace_payouts(connection, &payout_rows)?;
+            let mut writes = db::Writes::new(connection);
+            fin_db::replace_invoices(&mut writes, &invoice_rows)?;
+            fin_db::replace_advances(&mut writes, &advance_rows)?;
+            fin_db::replace_shares(&mut writes, &shares)?;
+            payouts_db::replace_payouts(&mut writes, &payout_rows)?;
+            writes.finish()?;
             Ok::<_, anyhow::Error>(())
         })?;
     }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::schema::{bank_lines, bank_statement_files};
-use super::{DbConnection, DbError};
+use super::{DbConnection, DbError, Writes};
 use crate::domain::{BankLineId, BankLineStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
@@ -38,8 +38,11 @@ pub struct BankLineRow {
 }
 
 /// Writes new images of bank lines (the writer's changed records).
-pub fn replace_lines(connection: &mut DbConnection, rows: &[BankLineRow]) -> Result<(), DbError> {
-    replace_rows!(connection, bank_lines, line_id, rows)
+pub fn replace_lines<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [BankLineRow],
+) -> Result<(), DbError> {
+    replace_rows!(writes, bank_lines, line_id, rows)
 }
 
 /// The lines with these ids, in no particular order: one query per

@@ -7,7 +7,7 @@ use super::schema::{
     advance_shares, advances, entry_parties, exposures, invoice_entries, invoices, log_entries,
     parties, payout_batches, payouts, program_members, programs, supplier_debts,
 };
-use super::{DbConnection, DbError};
+use super::{DbConnection, DbError, Writes};
 use crate::domain::{
     BatchId, DebtId, InvoiceId, InvoiceStatus, PartyId, PartyStatus, PayoutId, PayoutStatus,
     ProgramId,
@@ -461,11 +461,11 @@ pub fn every_exposure(connection: &mut DbConnection) -> Result<Vec<ExposureRow>,
 }
 
 /// Records which parties entries concern.
-pub fn insert_entry_parties(
-    connection: &mut DbConnection,
-    rows: &[EntryPartyRow],
+pub fn insert_entry_parties<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [EntryPartyRow],
 ) -> Result<(), DbError> {
-    insert_rows!(connection, entry_parties, rows)
+    insert_rows!(writes, entry_parties, rows)
 }
 
 /// An entry that names an invoice: the invoice's life, entry by entry.
@@ -476,11 +476,11 @@ pub struct InvoiceEntryRow {
     pub seq: i64,
 }
 
-pub fn insert_invoice_entries(
-    connection: &mut DbConnection,
-    rows: &[InvoiceEntryRow],
+pub fn insert_invoice_entries<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [InvoiceEntryRow],
 ) -> Result<(), DbError> {
-    insert_rows!(connection, invoice_entries, rows)
+    insert_rows!(writes, invoice_entries, rows)
 }
 
 /// The invoice-entry rows of the entries `from..to`, by seq then invoice.
@@ -543,73 +543,98 @@ pub fn entries_of_invoice(
 }
 
 /// Inserts new memberships (a membership never changes once made).
-pub fn insert_members(
-    connection: &mut DbConnection,
-    rows: &[ProgramMemberRow],
+pub fn insert_members<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [ProgramMemberRow],
 ) -> Result<(), DbError> {
-    insert_rows!(connection, program_members, rows)
+    insert_rows!(writes, program_members, rows)
 }
 
 /// Inserts advance decisions' confidential inputs.
-pub fn insert_disclosures(
-    connection: &mut DbConnection,
-    rows: &[DisclosureRow],
+pub fn insert_disclosures<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [DisclosureRow],
 ) -> Result<(), DbError> {
     use super::schema::decision_disclosures;
-    insert_rows!(connection, decision_disclosures, rows)
+    insert_rows!(writes, decision_disclosures, rows)
 }
 
-pub fn replace_parties(connection: &mut DbConnection, rows: &[PartyRow]) -> Result<(), DbError> {
-    replace_rows!(connection, parties, party_id, rows)
+pub fn replace_parties<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [PartyRow],
+) -> Result<(), DbError> {
+    replace_rows!(writes, parties, party_id, rows)
 }
 
-pub fn replace_programs(connection: &mut DbConnection, rows: &[ProgramRow]) -> Result<(), DbError> {
-    replace_rows!(connection, programs, program_id, rows)
+pub fn replace_programs<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [ProgramRow],
+) -> Result<(), DbError> {
+    replace_rows!(writes, programs, program_id, rows)
 }
 
-pub fn replace_invoices(connection: &mut DbConnection, rows: &[InvoiceRow]) -> Result<(), DbError> {
-    replace_rows!(connection, invoices, invoice_id, rows)
+pub fn replace_invoices<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [InvoiceRow],
+) -> Result<(), DbError> {
+    replace_rows!(writes, invoices, invoice_id, rows)
 }
 
-pub fn replace_advances(connection: &mut DbConnection, rows: &[AdvanceRow]) -> Result<(), DbError> {
-    replace_rows!(connection, advances, invoice_id, rows)
+pub fn replace_advances<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [AdvanceRow],
+) -> Result<(), DbError> {
+    replace_rows!(writes, advances, invoice_id, rows)
 }
 
 /// Replaces every share of the advances `rows` are shares of: the shares
 /// of an advance are always written together.
-pub fn replace_shares(
-    connection: &mut DbConnection,
-    rows: &[AdvanceShareRow],
+pub fn replace_shares<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [AdvanceShareRow],
 ) -> Result<(), DbError> {
     for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
         let invoices: Vec<&InvoiceId> = chunk.iter().map(|row| &row.invoice_id).collect();
-        diesel::delete(advance_shares::table.filter(advance_shares::invoice_id.eq_any(invoices)))
-            .execute(connection)?;
+        let of_invoices = advance_shares::invoice_id.eq_any(invoices);
+        match &mut *writes {
+            Writes::Now(inner) => {
+                diesel::delete(advance_shares::table.filter(of_invoices)).execute(&mut **inner)?;
+            }
+            Writes::Gathered(gathered, _) => gathered.delete(Box::new(diesel::delete(
+                advance_shares::table.filter(of_invoices),
+            ))),
+        }
     }
-    insert_rows!(connection, advance_shares, rows)
+    insert_rows!(writes, advance_shares, rows)
 }
 
-pub fn replace_debts(
-    connection: &mut DbConnection,
-    rows: &[SupplierDebtRow],
+pub fn replace_debts<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [SupplierDebtRow],
 ) -> Result<(), DbError> {
-    replace_rows!(connection, supplier_debts, debt_id, rows)
+    replace_rows!(writes, supplier_debts, debt_id, rows)
 }
 
 /// Adds each row's principal to the stored exposure of its key, creating
 /// the row if there is none: one multi-row upsert per chunk.
-pub fn add_exposures(connection: &mut DbConnection, rows: &[ExposureRow]) -> Result<(), DbError> {
+pub fn add_exposures<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [ExposureRow],
+) -> Result<(), DbError> {
     use diesel::upsert::excluded;
     let outstanding = exposures::principal_outstanding_minor;
     for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-        on_backend!(&mut *connection, |inner| diesel::insert_into(
-            exposures::table
-        )
-        .values(chunk)
-        .on_conflict((exposures::program_id, exposures::party_id))
-        .do_update()
-        .set(outstanding.eq(outstanding + excluded(outstanding)))
-        .execute(inner))?;
+        let upsert = diesel::insert_into(exposures::table)
+            .values(chunk)
+            .on_conflict((exposures::program_id, exposures::party_id))
+            .do_update()
+            .set(outstanding.eq(outstanding + excluded(outstanding)));
+        match &mut *writes {
+            Writes::Now(inner) => {
+                upsert.execute(&mut **inner)?;
+            }
+            Writes::Gathered(gathered, _) => gathered.insert(chunk.len(), Box::new(upsert)),
+        }
     }
     Ok(())
 }
@@ -775,18 +800,20 @@ pub fn replace_snapshot(
     diesel::delete(programs::table).execute(connection)?;
     diesel::delete(parties::table).execute(connection)?;
     diesel::delete(program_members::table).execute(connection)?;
-    insert_members(connection, &snapshot.members)?;
-    insert_entry_parties(connection, &snapshot.entry_parties)?;
-    super::bank::replace_lines(connection, &snapshot.bank_lines)?;
-    insert_rows!(connection, parties, &snapshot.parties)?;
-    insert_rows!(connection, programs, &snapshot.programs)?;
-    insert_rows!(connection, invoices, &snapshot.invoices)?;
-    insert_rows!(connection, advances, &snapshot.advances)?;
-    insert_rows!(connection, advance_shares, &snapshot.shares)?;
-    insert_rows!(connection, exposures, &snapshot.exposures)?;
-    insert_rows!(connection, payouts, &snapshot.payouts)?;
-    insert_rows!(connection, payout_batches, &snapshot.payout_batches)?;
-    insert_rows!(connection, supplier_debts, &snapshot.debts)?;
+    let mut writes = Writes::new(connection);
+    insert_members(&mut writes, &snapshot.members)?;
+    insert_entry_parties(&mut writes, &snapshot.entry_parties)?;
+    super::bank::replace_lines(&mut writes, &snapshot.bank_lines)?;
+    insert_rows!(&mut writes, parties, &snapshot.parties)?;
+    insert_rows!(&mut writes, programs, &snapshot.programs)?;
+    insert_rows!(&mut writes, invoices, &snapshot.invoices)?;
+    insert_rows!(&mut writes, advances, &snapshot.advances)?;
+    insert_rows!(&mut writes, advance_shares, &snapshot.shares)?;
+    insert_rows!(&mut writes, exposures, &snapshot.exposures)?;
+    insert_rows!(&mut writes, payouts, &snapshot.payouts)?;
+    insert_rows!(&mut writes, payout_batches, &snapshot.payout_batches)?;
+    insert_rows!(&mut writes, supplier_debts, &snapshot.debts)?;
+    writes.finish()?;
     Ok(())
 }
 

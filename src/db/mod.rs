@@ -13,35 +13,45 @@ macro_rules! on_backend {
     };
 }
 
-/// Inserts `$rows` into `$table` with one multi-row statement per
-/// `DB_INSERT_CHUNK_ROWS` rows.
+/// Inserts `$rows` into `$table` through `$writes` (a `&mut Writes`): one
+/// multi-row statement per `DB_INSERT_CHUNK_ROWS` rows.
 macro_rules! insert_rows {
-    ($connection:expr, $table:ident, $rows:expr) => {{
+    ($writes:expr, $table:ident, $rows:expr) => {{
         for chunk in $rows.chunks($crate::limits::DB_INSERT_CHUNK_ROWS) {
-            on_backend!(&mut *$connection, |inner| diesel::insert_into(
-                $table::table
-            )
-            .values(chunk)
-            .execute(inner))?;
+            match &mut *$writes {
+                $crate::db::Writes::Now(inner) => {
+                    diesel::insert_into($table::table)
+                        .values(chunk)
+                        .execute(&mut **inner)?;
+                }
+                $crate::db::Writes::Gathered(gathered, _) => gathered.insert(
+                    chunk.len(),
+                    Box::new(diesel::insert_into($table::table).values(chunk)),
+                ),
+            }
         }
         Ok::<(), $crate::db::DbError>(())
     }};
 }
 
-/// Writes new images of rows keyed by `$key` (the writer's changed records):
-/// per chunk, one statement deletes the old rows and one inserts the new.
+/// Writes new images of rows keyed by `$key` (the writer's changed records)
+/// through `$writes`: per chunk, one statement deletes the old rows and one
+/// inserts the new.
 macro_rules! replace_rows {
-    ($connection:expr, $table:ident, $key:ident, $rows:expr) => {{
+    ($writes:expr, $table:ident, $key:ident, $rows:expr) => {{
         for chunk in $rows.chunks($crate::limits::DB_INSERT_CHUNK_ROWS) {
             let keys: Vec<_> = chunk.iter().map(|row| &row.$key).collect();
-            diesel::delete($table::table.filter($table::$key.eq_any(keys))).execute($connection)?;
-            on_backend!(&mut *$connection, |inner| diesel::insert_into(
-                $table::table
-            )
-            .values(chunk)
-            .execute(inner))?;
+            match &mut *$writes {
+                $crate::db::Writes::Now(inner) => {
+                    diesel::delete($table::table.filter($table::$key.eq_any(keys)))
+                        .execute(&mut **inner)?;
+                }
+                $crate::db::Writes::Gathered(gathered, _) => gathered.delete(Box::new(
+                    diesel::delete($table::table.filter($table::$key.eq_any(keys))),
+                )),
+            }
         }
-        Ok::<(), $crate::db::DbError>(())
+        insert_rows!($writes, $table, $rows)
     }};
 }
 
@@ -57,6 +67,9 @@ pub mod schema;
 pub mod scratch;
 pub mod users;
 pub mod webhooks;
+mod writes;
+
+pub use writes::{Gathered, Writes};
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::financing::PayoutRow;
 use super::schema::{payout_batches, payouts};
-use super::{DbConnection, DbError};
+use super::{DbConnection, DbError, Writes};
 use crate::domain::{BatchId, BatchStatus, PayoutStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
@@ -34,16 +34,19 @@ pub struct PayoutBatchRow {
 
 /// Writes payout batches' new images: their old rows go, the new ones
 /// come in one multi-row insert per chunk (the writer's batch).
-pub fn replace_batches(
-    connection: &mut DbConnection,
-    rows: &[PayoutBatchRow],
+pub fn replace_batches<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [PayoutBatchRow],
 ) -> Result<(), DbError> {
-    replace_rows!(connection, payout_batches, batch_id, rows)
+    replace_rows!(writes, payout_batches, batch_id, rows)
 }
 
 /// Writes payouts' new images, as [`replace_batches`] does.
-pub fn replace_payouts(connection: &mut DbConnection, rows: &[PayoutRow]) -> Result<(), DbError> {
-    replace_rows!(connection, payouts, payout_id, rows)
+pub fn replace_payouts<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [PayoutRow],
+) -> Result<(), DbError> {
+    replace_rows!(writes, payouts, payout_id, rows)
 }
 
 /// Every payout, for the writer's records.

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{webhook_attempts, webhook_deliveries, webhook_subscriptions};
-use super::{DbConnection, DbError};
+use super::{DbConnection, DbError, Writes};
 use crate::domain::{DeliveryStatus, PartyId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable, Queryable, Selectable)]
@@ -115,10 +115,12 @@ pub fn deactivate(
 /// Enqueues a delivery to every active subscription of every party each
 /// entry concerns: `fanouts` holds (seq, parties, time) per entry. One query
 /// for the subscriptions of all the parties, one multi-row insert per chunk.
-pub fn enqueue_deliveries(
+/// The deliveries a batch's entries make: one per entry, party it concerns
+/// and active subscription of that party (one read of the subscriptions).
+pub fn deliveries_made(
     connection: &mut DbConnection,
     fanouts: &[(i64, Vec<String>, NaiveDateTime)],
-) -> Result<(), DbError> {
+) -> Result<Vec<DeliveryRow>, DbError> {
     let mut parties: Vec<&str> = fanouts
         .iter()
         .flat_map(|(_, parties, _)| parties.iter().map(String::as_str))
@@ -126,7 +128,7 @@ pub fn enqueue_deliveries(
     parties.sort_unstable();
     parties.dedup();
     if parties.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut subscriptions: Vec<SubscriptionRow> = Vec::new();
     for chunk in parties.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
@@ -143,7 +145,7 @@ pub fn enqueue_deliveries(
         );
     }
     if subscriptions.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut rows = Vec::new();
     for (seq, entry_parties, at) in fanouts {
@@ -164,14 +166,15 @@ pub fn enqueue_deliveries(
             }
         }
     }
-    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-        on_backend!(&mut *connection, |inner| diesel::insert_into(
-            webhook_deliveries::table
-        )
-        .values(chunk)
-        .execute(inner))?;
-    }
-    Ok(())
+    Ok(rows)
+}
+
+/// Queues deliveries (the writer's batch, through its [`Writes`]).
+pub fn insert_deliveries<'a>(
+    writes: &mut Writes<'_, 'a>,
+    rows: &'a [DeliveryRow],
+) -> Result<(), DbError> {
+    insert_rows!(writes, webhook_deliveries, rows)
 }
 
 pub fn insert_delivery(connection: &mut DbConnection, row: &DeliveryRow) -> Result<(), DbError> {

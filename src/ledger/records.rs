@@ -28,7 +28,7 @@ use crate::db::financing::{
     SupplierDebtRow, WHOLE_PROGRAM,
 };
 use crate::db::payouts::{self as payouts_db, PayoutBatchRow};
-use crate::db::{DbConnection, DbError};
+use crate::db::{DbConnection, DbError, Writes};
 use crate::domain::{
     BankLineId, BatchId, DebtId, InvoiceId, InvoiceStatus, PartyId, PayoutId, PayoutStatus,
     ProgramId,
@@ -429,25 +429,15 @@ impl Changes {
     /// (per `DB_INSERT_CHUNK_ROWS` rows).
     pub fn write(&mut self, connection: &mut DbConnection) -> Result<(), DbError> {
         let parties = self.parties.take_unwritten();
-        fin_db::replace_parties(connection, &parties)?;
         let programs = self.programs.take_unwritten();
-        fin_db::replace_programs(connection, &programs)?;
         let members = self.members.take_unwritten();
-        fin_db::insert_members(connection, &members)?;
         let invoices = self.invoices.take_unwritten();
-        fin_db::replace_invoices(connection, &invoices)?;
         let advances = self.advances.take_unwritten();
-        fin_db::replace_advances(connection, &advances)?;
         let shares: Vec<AdvanceShareRow> = self.shares.take_unwritten().concat();
-        fin_db::replace_shares(connection, &shares)?;
         let debts = self.debts.take_unwritten();
-        fin_db::replace_debts(connection, &debts)?;
         let bank_lines = self.bank_lines.take_unwritten();
-        bank_db::replace_lines(connection, &bank_lines)?;
         let payouts = self.payouts.take_unwritten();
-        payouts_db::replace_payouts(connection, &payouts)?;
         let payout_batches = self.payout_batches.take_unwritten();
-        payouts_db::replace_batches(connection, &payout_batches)?;
         let exposures: Vec<ExposureRow> = std::mem::take(&mut self.unwritten_exposures)
             .into_iter()
             .filter_map(|(tally, delta)| match tally {
@@ -459,17 +449,33 @@ impl Changes {
                 _ => None,
             })
             .collect();
-        fin_db::add_exposures(connection, &exposures)?;
-        fin_db::insert_disclosures(connection, &std::mem::take(&mut self.disclosures))?;
-        fin_db::insert_entry_parties(connection, &std::mem::take(&mut self.entry_parties))?;
-        fin_db::insert_invoice_entries(connection, &std::mem::take(&mut self.invoice_entries))?;
+        let disclosures = std::mem::take(&mut self.disclosures);
+        let entry_parties = std::mem::take(&mut self.entry_parties);
+        let invoice_entries = std::mem::take(&mut self.invoice_entries);
         let fanouts: Vec<(i64, Vec<String>, chrono::NaiveDateTime)> =
             std::mem::take(&mut self.fanouts)
                 .into_iter()
                 .map(|f| (f.seq, f.parties, f.at))
                 .collect();
-        crate::db::webhooks::enqueue_deliveries(connection, &fanouts)?;
-        Ok(())
+        // The one read: which subscriptions the entries' parties have.
+        let deliveries = crate::db::webhooks::deliveries_made(connection, &fanouts)?;
+        let mut writes = Writes::new(connection);
+        fin_db::replace_parties(&mut writes, &parties)?;
+        fin_db::replace_programs(&mut writes, &programs)?;
+        fin_db::insert_members(&mut writes, &members)?;
+        fin_db::replace_invoices(&mut writes, &invoices)?;
+        fin_db::replace_advances(&mut writes, &advances)?;
+        fin_db::replace_shares(&mut writes, &shares)?;
+        fin_db::replace_debts(&mut writes, &debts)?;
+        bank_db::replace_lines(&mut writes, &bank_lines)?;
+        payouts_db::replace_payouts(&mut writes, &payouts)?;
+        payouts_db::replace_batches(&mut writes, &payout_batches)?;
+        fin_db::add_exposures(&mut writes, &exposures)?;
+        fin_db::insert_disclosures(&mut writes, &disclosures)?;
+        fin_db::insert_entry_parties(&mut writes, &entry_parties)?;
+        fin_db::insert_invoice_entries(&mut writes, &invoice_entries)?;
+        crate::db::webhooks::insert_deliveries(&mut writes, &deliveries)?;
+        writes.finish()
     }
 }
 
