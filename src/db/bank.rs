@@ -42,7 +42,34 @@ pub fn replace_lines<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [BankLineRow],
 ) -> Result<(), DbError> {
-    replace_rows!(writes, bank_lines, line_id, rows)
+    replace_rows!(
+        writes,
+        bank_lines,
+        line_id,
+        rows,
+        [
+            line_id,
+            message_id,
+            account,
+            currency,
+            amount_minor,
+            credit,
+            reversal,
+            booking_date,
+            value_date,
+            end_to_end_id,
+            account_servicer_reference,
+            structured_references,
+            remittance,
+            debtor_name,
+            status,
+            matched_by,
+            match_rule,
+            payment_seq,
+            imported_seq,
+            payment_information_id,
+        ]
+    )
 }
 
 /// The lines with these ids, in no particular order: one query per

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     advance_shares, advances, entry_parties, exposures, invoice_entries, invoices, log_entries,
-    parties, payout_batches, payouts, program_members, programs, supplier_debts,
+    parties, payouts, program_members, programs, supplier_debts,
 };
 use super::{DbConnection, DbError, Writes};
 use crate::domain::{
@@ -465,7 +465,7 @@ pub fn insert_entry_parties<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [EntryPartyRow],
 ) -> Result<(), DbError> {
-    insert_rows!(writes, entry_parties, rows)
+    insert_rows!(writes, entry_parties, rows, [party_id, seq,])
 }
 
 /// An entry that names an invoice: the invoice's life, entry by entry.
@@ -480,7 +480,7 @@ pub fn insert_invoice_entries<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [InvoiceEntryRow],
 ) -> Result<(), DbError> {
-    insert_rows!(writes, invoice_entries, rows)
+    insert_rows!(writes, invoice_entries, rows, [invoice_id, seq,])
 }
 
 /// The invoice-entry rows of the entries `from..to`, by seq then invoice.
@@ -547,7 +547,12 @@ pub fn insert_members<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [ProgramMemberRow],
 ) -> Result<(), DbError> {
-    insert_rows!(writes, program_members, rows)
+    insert_rows!(
+        writes,
+        program_members,
+        rows,
+        [program_id, supplier_id, enrolled_seq,]
+    )
 }
 
 /// Inserts advance decisions' confidential inputs.
@@ -556,35 +561,130 @@ pub fn insert_disclosures<'a>(
     rows: &'a [DisclosureRow],
 ) -> Result<(), DbError> {
     use super::schema::decision_disclosures;
-    insert_rows!(writes, decision_disclosures, rows)
+    insert_rows!(writes, decision_disclosures, rows, [seq, document,])
 }
 
 pub fn replace_parties<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [PartyRow],
 ) -> Result<(), DbError> {
-    replace_rows!(writes, parties, party_id, rows)
+    replace_rows!(
+        writes,
+        parties,
+        party_id,
+        rows,
+        [
+            party_id,
+            role,
+            name,
+            tax_id,
+            public_key,
+            key_id,
+            status,
+            registered_seq,
+            iban,
+            bic,
+            requested_iban,
+            requested_bic,
+            requested_seq,
+        ]
+    )
 }
 
 pub fn replace_programs<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [ProgramRow],
 ) -> Result<(), DbError> {
-    replace_rows!(writes, programs, program_id, rows)
+    replace_rows!(
+        writes,
+        programs,
+        program_id,
+        rows,
+        [
+            program_id,
+            retailer_id,
+            funder_id,
+            currency,
+            advance_rate,
+            discount_rate,
+            day_count,
+            tenor_min_days,
+            tenor_max_days,
+            grace_days,
+            late_rate,
+            default_days,
+            recourse,
+            program_limit_minor,
+            retailer_limit_minor,
+            supplier_limit_fixed_minor,
+            supplier_limit_multiple,
+            created_seq,
+            allocation,
+            funders,
+            early_payment_budget_minor,
+        ]
+    )
 }
 
 pub fn replace_invoices<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [InvoiceRow],
 ) -> Result<(), DbError> {
-    replace_rows!(writes, invoices, invoice_id, rows)
+    replace_rows!(
+        writes,
+        invoices,
+        invoice_id,
+        rows,
+        [
+            invoice_id,
+            program_id,
+            supplier_id,
+            retailer_id,
+            funder_id,
+            invoice_number,
+            issue_date,
+            due_date,
+            currency,
+            amount_minor,
+            credited_minor,
+            paid_minor,
+            status,
+            fingerprint,
+            registered_seq,
+            settled_on,
+            defaulted_on,
+            creditor_reference,
+        ]
+    )
 }
 
 pub fn replace_advances<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [AdvanceRow],
 ) -> Result<(), DbError> {
-    replace_rows!(writes, advances, invoice_id, rows)
+    replace_rows!(
+        writes,
+        advances,
+        invoice_id,
+        rows,
+        [
+            invoice_id,
+            program_id,
+            supplier_id,
+            retailer_id,
+            funder_id,
+            currency,
+            principal_minor,
+            fee_minor,
+            net_minor,
+            value_date,
+            due_date,
+            principal_outstanding_minor,
+            late_fee_unpaid_minor,
+            late_accrued_through,
+            accepted_seq,
+        ]
+    )
 }
 
 /// Replaces every share of the advances `rows` are shares of: the shares
@@ -605,14 +705,48 @@ pub fn replace_shares<'a>(
             ))),
         }
     }
-    insert_rows!(writes, advance_shares, rows)
+    insert_rows!(
+        writes,
+        advance_shares,
+        rows,
+        [
+            invoice_id,
+            funder_id,
+            rank,
+            program_id,
+            supplier_id,
+            retailer_id,
+            currency,
+            principal_minor,
+            fee_minor,
+            net_minor,
+            principal_outstanding_minor,
+            late_fee_unpaid_minor,
+            late_fee_paid_minor,
+        ]
+    )
 }
 
 pub fn replace_debts<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [SupplierDebtRow],
 ) -> Result<(), DbError> {
-    replace_rows!(writes, supplier_debts, debt_id, rows)
+    replace_rows!(
+        writes,
+        supplier_debts,
+        debt_id,
+        rows,
+        [
+            debt_id,
+            supplier_id,
+            funder_id,
+            currency,
+            invoice_id,
+            amount_minor,
+            recovered_minor,
+            created_seq,
+        ]
+    )
 }
 
 /// Adds each row's principal to the stored exposure of its key, creating
@@ -804,15 +938,15 @@ pub fn replace_snapshot(
     insert_members(&mut writes, &snapshot.members)?;
     insert_entry_parties(&mut writes, &snapshot.entry_parties)?;
     super::bank::replace_lines(&mut writes, &snapshot.bank_lines)?;
-    insert_rows!(&mut writes, parties, &snapshot.parties)?;
-    insert_rows!(&mut writes, programs, &snapshot.programs)?;
-    insert_rows!(&mut writes, invoices, &snapshot.invoices)?;
-    insert_rows!(&mut writes, advances, &snapshot.advances)?;
-    insert_rows!(&mut writes, advance_shares, &snapshot.shares)?;
-    insert_rows!(&mut writes, exposures, &snapshot.exposures)?;
-    insert_rows!(&mut writes, payouts, &snapshot.payouts)?;
-    insert_rows!(&mut writes, payout_batches, &snapshot.payout_batches)?;
-    insert_rows!(&mut writes, supplier_debts, &snapshot.debts)?;
+    replace_parties(&mut writes, &snapshot.parties)?;
+    replace_programs(&mut writes, &snapshot.programs)?;
+    replace_invoices(&mut writes, &snapshot.invoices)?;
+    replace_advances(&mut writes, &snapshot.advances)?;
+    replace_shares(&mut writes, &snapshot.shares)?;
+    add_exposures(&mut writes, &snapshot.exposures)?;
+    super::payouts::replace_payouts(&mut writes, &snapshot.payouts)?;
+    super::payouts::replace_batches(&mut writes, &snapshot.payout_batches)?;
+    replace_debts(&mut writes, &snapshot.debts)?;
     writes.finish()?;
     Ok(())
 }

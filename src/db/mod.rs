@@ -13,21 +13,35 @@ macro_rules! on_backend {
     };
 }
 
-/// Inserts `$rows` into `$table` through `$writes` (a `&mut Writes`): one
-/// multi-row statement per `DB_INSERT_CHUNK_ROWS` rows.
+/// Inserts `$rows` into `$table` through `$writes` (a `&mut Writes`), naming
+/// every column of the table (held against the schema by a test in
+/// `db::writes`): on SQLite one multi-row statement per
+/// `DB_INSERT_CHUNK_ROWS` rows; on PostgreSQL one `UNNEST` of an array per
+/// column, whatever the number of rows.
 macro_rules! insert_rows {
-    ($writes:expr, $table:ident, $rows:expr) => {{
-        for chunk in $rows.chunks($crate::limits::DB_INSERT_CHUNK_ROWS) {
-            match &mut *$writes {
-                $crate::db::Writes::Now(inner) => {
+    ($writes:expr, $table:ident, $rows:expr, [$($column:ident),+ $(,)?]) => {{
+        let rows = $rows;
+        match &mut *$writes {
+            $crate::db::Writes::Now(inner) => {
+                for chunk in rows.chunks($crate::limits::DB_INSERT_CHUNK_ROWS) {
                     diesel::insert_into($table::table)
                         .values(chunk)
                         .execute(&mut **inner)?;
                 }
-                $crate::db::Writes::Gathered(gathered, _) => gathered.insert(
-                    chunk.len(),
-                    Box::new(diesel::insert_into($table::table).values(chunk)),
-                ),
+            }
+            $crate::db::Writes::Gathered(gathered, _) => {
+                if !rows.is_empty() {
+                    gathered.unnest($crate::db::writes::Unnest {
+                        table: stringify!($table),
+                        columns: &[$(stringify!($column)),+],
+                        arrays: vec![$(
+                            $crate::db::writes::array_of::<
+                                <$table::$column as diesel::Expression>::SqlType,
+                                _,
+                            >(rows.iter().map(|row| &row.$column).collect())
+                        ),+],
+                    });
+                }
             }
         }
         Ok::<(), $crate::db::DbError>(())
@@ -35,23 +49,30 @@ macro_rules! insert_rows {
 }
 
 /// Writes new images of rows keyed by `$key` (the writer's changed records)
-/// through `$writes`: per chunk, one statement deletes the old rows and one
-/// inserts the new.
+/// through `$writes`: the old rows deleted (one statement per chunk of keys
+/// on SQLite, one `= ANY` per table on PostgreSQL), then the new inserted
+/// as by [`insert_rows!`].
 macro_rules! replace_rows {
-    ($writes:expr, $table:ident, $key:ident, $rows:expr) => {{
-        for chunk in $rows.chunks($crate::limits::DB_INSERT_CHUNK_ROWS) {
-            let keys: Vec<_> = chunk.iter().map(|row| &row.$key).collect();
-            match &mut *$writes {
-                $crate::db::Writes::Now(inner) => {
+    ($writes:expr, $table:ident, $key:ident, $rows:expr, [$($column:ident),+ $(,)?]) => {{
+        let rows = $rows;
+        match &mut *$writes {
+            $crate::db::Writes::Now(inner) => {
+                for chunk in rows.chunks($crate::limits::DB_INSERT_CHUNK_ROWS) {
+                    let keys: Vec<_> = chunk.iter().map(|row| &row.$key).collect();
                     diesel::delete($table::table.filter($table::$key.eq_any(keys)))
                         .execute(&mut **inner)?;
                 }
-                $crate::db::Writes::Gathered(gathered, _) => gathered.delete(Box::new(
-                    diesel::delete($table::table.filter($table::$key.eq_any(keys))),
-                )),
+            }
+            $crate::db::Writes::Gathered(gathered, _) => {
+                if !rows.is_empty() {
+                    let keys: Vec<_> = rows.iter().map(|row| &row.$key).collect();
+                    gathered.delete(Box::new(diesel::delete(
+                        $table::table.filter($table::$key.eq_any(keys)),
+                    )));
+                }
             }
         }
-        insert_rows!($writes, $table, $rows)
+        insert_rows!($writes, $table, rows, [$($column),+])
     }};
 }
 
@@ -67,7 +88,7 @@ pub mod schema;
 pub mod scratch;
 pub mod users;
 pub mod webhooks;
-mod writes;
+pub mod writes;
 
 pub use writes::{Gathered, Writes};
 

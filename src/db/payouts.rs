@@ -38,7 +38,26 @@ pub fn replace_batches<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [PayoutBatchRow],
 ) -> Result<(), DbError> {
-    replace_rows!(writes, payout_batches, batch_id, rows)
+    replace_rows!(
+        writes,
+        payout_batches,
+        batch_id,
+        rows,
+        [
+            batch_id,
+            currency,
+            total_minor,
+            payout_count,
+            debtor_iban,
+            requested_execution_date,
+            status,
+            confirmed_minor,
+            created_seq,
+            proposed_by,
+            approved_by,
+            instructed_seq,
+        ]
+    )
 }
 
 /// Writes payouts' new images, as [`replace_batches`] does.
@@ -46,7 +65,24 @@ pub fn replace_payouts<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [PayoutRow],
 ) -> Result<(), DbError> {
-    replace_rows!(writes, payouts, payout_id, rows)
+    replace_rows!(
+        writes,
+        payouts,
+        payout_id,
+        rows,
+        [
+            payout_id,
+            party_id,
+            currency,
+            amount_minor,
+            reason,
+            invoice_id,
+            status,
+            created_seq,
+            batch_id,
+            confirmed_seq,
+        ]
+    )
 }
 
 /// Every payout, for the writer's records.

@@ -174,7 +174,20 @@ pub fn insert_deliveries<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [DeliveryRow],
 ) -> Result<(), DbError> {
-    insert_rows!(writes, webhook_deliveries, rows)
+    insert_rows!(
+        writes,
+        webhook_deliveries,
+        rows,
+        [
+            delivery_id,
+            subscription_id,
+            seq,
+            status,
+            attempts,
+            next_attempt_at,
+            delivered_at,
+        ]
+    )
 }
 
 pub fn insert_delivery(connection: &mut DbConnection, row: &DeliveryRow) -> Result<(), DbError> {

@@ -8,9 +8,13 @@
 //! snapshot, so a row's old image deleted and its new one inserted in the
 //! same statement would collide on its key.
 
+use std::marker::PhantomData;
+
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Array, HasSqlType};
 
 use super::{DbConnection, DbError};
 use crate::limits::{PG_BIND_PARAMETERS_MAX, ROW_COLUMNS_MAX};
@@ -32,9 +36,85 @@ impl<'a> Gathered<'a> {
         self.deletes.push((1, statement));
     }
 
-    /// An insert of `rows` rows.
+    /// An insert of `rows` rows as diesel writes it, one bind parameter a
+    /// value.
     pub fn insert(&mut self, rows: usize, statement: Box<dyn QueryFragment<Pg> + 'a>) {
         self.inserts.push((rows * ROW_COLUMNS_MAX, statement));
+    }
+
+    /// An insert of one array per column: one bind parameter a column.
+    pub fn unnest(&mut self, insert: Unnest<'a>) {
+        self.inserts.push((insert.arrays.len(), Box::new(insert)));
+    }
+}
+
+/// `INSERT INTO table (columns) SELECT * FROM UNNEST(one array per column)`:
+/// any number of rows in as many bind parameters as the table has columns,
+/// which PostgreSQL parses far faster than a `VALUES` list of one parameter
+/// a value (`bench ledger`: docs/performance.md).
+pub struct Unnest<'a> {
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+    pub arrays: Vec<Box<dyn BindArray + 'a>>,
+}
+
+/// One column's values, bound as one array.
+pub trait BindArray {
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()>;
+}
+
+struct ArrayOf<ST, T> {
+    values: Vec<T>,
+    sql_type: PhantomData<ST>,
+}
+
+impl<ST: 'static, T> BindArray for ArrayOf<ST, T>
+where
+    Pg: HasSqlType<Array<ST>>,
+    Vec<T>: ToSql<Array<ST>, Pg>,
+{
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_bind_param::<Array<ST>, Vec<T>>(&self.values)
+    }
+}
+
+/// The values of a column of SQL type `ST`, as one array parameter.
+pub fn array_of<'a, ST: 'static, T: 'a>(values: Vec<T>) -> Box<dyn BindArray + 'a>
+where
+    Pg: HasSqlType<Array<ST>>,
+    Vec<T>: ToSql<Array<ST>, Pg>,
+{
+    Box::new(ArrayOf {
+        values,
+        sql_type: PhantomData::<ST>,
+    })
+}
+
+impl QueryId for Unnest<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for Unnest<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO ");
+        out.push_identifier(self.table)?;
+        out.push_sql(" (");
+        for (n, column) in self.columns.iter().enumerate() {
+            if n > 0 {
+                out.push_sql(", ");
+            }
+            out.push_identifier(column)?;
+        }
+        out.push_sql(") SELECT * FROM UNNEST(");
+        for (n, array) in self.arrays.iter().enumerate() {
+            if n > 0 {
+                out.push_sql(", ");
+            }
+            array.bind(&mut out)?;
+        }
+        out.push_sql(")");
+        Ok(())
     }
 }
 
@@ -124,6 +204,54 @@ mod tests {
             tables.push((name, body.matches(" -> ").count()));
         }
         tables
+    }
+
+    /// The tables and column lists of every `insert_rows!` and
+    /// `replace_rows!` in the storage code.
+    fn column_lists() -> Vec<(String, Vec<String>)> {
+        let sources = [
+            include_str!("financing.rs"),
+            include_str!("bank.rs"),
+            include_str!("payouts.rs"),
+            include_str!("webhooks.rs"),
+        ];
+        let mut lists = Vec::new();
+        for source in sources {
+            for call in source.split("_rows!(").skip(1) {
+                let call = &call[..call.find(")").unwrap()];
+                let words: Vec<&str> = call.split(',').map(str::trim).collect();
+                let table = words[1].to_string();
+                let list = &call[call.find('[').unwrap() + 1..call.find(']').unwrap()];
+                let columns = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect();
+                lists.push((table, columns));
+            }
+        }
+        lists
+    }
+
+    #[test]
+    fn every_gathered_insert_names_every_column_of_its_table_in_order() {
+        let schema = include_str!("schema.rs");
+        let lists = column_lists();
+        assert!(lists.len() >= 14, "{lists:?}");
+        for (table, columns) in lists {
+            let block = schema
+                .split("diesel::table! {")
+                .find(|b| b.split_whitespace().next() == Some(table.as_str()))
+                .unwrap_or_else(|| panic!("no table {table} in the schema"));
+            let body = &block[..block.find("\n    }").unwrap()];
+            let declared: Vec<String> = body
+                .lines()
+                .filter(|l| l.contains(" -> "))
+                .map(|l| l.trim().split(" -> ").next().unwrap().to_string())
+                .collect();
+            assert_eq!(columns, declared, "the columns written to {table}");
+        }
     }
 
     #[test]
