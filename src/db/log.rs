@@ -538,13 +538,64 @@ pub struct Append<'a> {
 /// refused it (another writer took over), and the batch must roll back.
 ///
 /// On PostgreSQL this is one statement, so one round trip whatever the
-/// batch holds: each table's rows go as one array per column, unpacked by
-/// `UNNEST` in a data-modifying CTE, and the statement's text never changes,
-/// so the server parses and plans it once per connection. On SQLite, which
-/// runs in-process, it is one multi-row statement per table.
+/// batch holds: each table's rows as one array per column
+/// ([`super::writes::Unnest`]) in a chain of data-modifying CTEs, ending
+/// with the fence. Every part is there even when it has no rows, so the
+/// statement's text never changes and the server prepares it once per
+/// connection. On SQLite, which runs in-process, it is one multi-row
+/// statement per table.
 pub fn append_batch(connection: &mut DbConnection, append: &Append<'_>) -> Result<bool, DbError> {
     match connection {
-        DbConnection::Postgres(inner) => Ok(PgAppend::of(append).execute(inner)? == 1),
+        DbConnection::Postgres(inner) => {
+            use super::schema::idempotency_keys;
+            let rows = append.rows;
+            let mut balances = unnest!(
+                balances,
+                append.balances,
+                [account, currency, balance_minor, last_seq]
+            );
+            balances.conflict = " ON CONFLICT (account, currency) DO UPDATE SET \
+                balance_minor = EXCLUDED.balance_minor, last_seq = EXCLUDED.last_seq";
+            let mut answers = unnest!(
+                idempotency_keys,
+                append.answers,
+                [
+                    scope,
+                    idempotency_key,
+                    request_sha256,
+                    status_code,
+                    response_body,
+                    created_at,
+                ]
+            );
+            answers.conflict = " ON CONFLICT DO NOTHING";
+            let statement = super::writes::Together(vec![
+                Box::new(unnest!(
+                    log_entries,
+                    rows.entries,
+                    [seq, recorded_at, kind, actor, canonical]
+                )),
+                Box::new(unnest!(
+                    merkle_nodes,
+                    rows.nodes,
+                    [level, node_index, hash_hex]
+                )),
+                Box::new(unnest!(
+                    postings,
+                    rows.postings,
+                    [seq, posting_index, account, currency, amount_minor]
+                )),
+                Box::new(balances),
+                Box::new(unnest!(
+                    checkpoints,
+                    rows.checkpoint.as_slice(),
+                    [tree_size, root_hex, note, signed_at]
+                )),
+                Box::new(answers),
+                Box::new(Fence(append)),
+            ]);
+            Ok(statement.execute(inner)? == 1)
+        }
         DbConnection::Sqlite(_) => {
             upsert_balances(connection, append.balances)?;
             insert_batch(connection, append.rows)?;
@@ -559,159 +610,28 @@ pub fn append_batch(connection: &mut DbConnection, append: &Append<'_>) -> Resul
     }
 }
 
-/// [`append_batch`]'s one statement on PostgreSQL, its rows as columns.
-struct PgAppend<'a> {
-    entry_seq: Vec<i64>,
-    entry_recorded_at: Vec<NaiveDateTime>,
-    entry_kind: Vec<&'a str>,
-    entry_actor: Vec<&'a str>,
-    entry_canonical: Vec<&'a str>,
-    node_level: Vec<i32>,
-    node_index: Vec<i64>,
-    node_hash: Vec<&'a str>,
-    posting_seq: Vec<i64>,
-    posting_index: Vec<i32>,
-    posting_account: Vec<&'a str>,
-    posting_currency: Vec<&'a str>,
-    posting_amount: Vec<i64>,
-    balance_account: Vec<&'a str>,
-    balance_currency: Vec<&'a str>,
-    balance_minor: Vec<i64>,
-    balance_last_seq: Vec<i64>,
-    checkpoint_size: Vec<i64>,
-    checkpoint_root: Vec<&'a str>,
-    checkpoint_note: Vec<&'a str>,
-    checkpoint_signed_at: Vec<NaiveDateTime>,
-    answer_scope: Vec<&'a str>,
-    answer_key: Vec<&'a str>,
-    answer_request: Vec<&'a str>,
-    answer_status: Vec<Option<i32>>,
-    answer_body: Vec<Option<&'a str>>,
-    answer_created_at: Vec<NaiveDateTime>,
-    to_size: i64,
-    epoch: i64,
-    from_size: i64,
-}
+/// The fence as the last part of [`append_batch`]'s statement: the head
+/// moves only from where this writer left it, under its epoch; the statement
+/// returns the one row it updated, or none.
+struct Fence<'s, 'a>(&'s Append<'a>);
 
-impl<'a> PgAppend<'a> {
-    fn of(append: &Append<'a>) -> Self {
-        let rows = append.rows;
-        let checkpoint = rows.checkpoint.as_slice();
-        PgAppend {
-            entry_seq: rows.entries.iter().map(|e| e.seq).collect(),
-            entry_recorded_at: rows.entries.iter().map(|e| e.recorded_at).collect(),
-            entry_kind: rows.entries.iter().map(|e| e.kind.as_str()).collect(),
-            entry_actor: rows.entries.iter().map(|e| e.actor.as_str()).collect(),
-            entry_canonical: rows.entries.iter().map(|e| e.canonical.as_str()).collect(),
-            node_level: rows.nodes.iter().map(|n| n.level).collect(),
-            node_index: rows.nodes.iter().map(|n| n.node_index).collect(),
-            node_hash: rows.nodes.iter().map(|n| n.hash_hex.as_str()).collect(),
-            posting_seq: rows.postings.iter().map(|p| p.seq).collect(),
-            posting_index: rows.postings.iter().map(|p| p.posting_index).collect(),
-            posting_account: rows.postings.iter().map(|p| p.account.as_str()).collect(),
-            posting_currency: rows.postings.iter().map(|p| p.currency.as_str()).collect(),
-            posting_amount: rows.postings.iter().map(|p| p.amount_minor).collect(),
-            balance_account: append.balances.iter().map(|b| b.account.as_str()).collect(),
-            balance_currency: append
-                .balances
-                .iter()
-                .map(|b| b.currency.as_str())
-                .collect(),
-            balance_minor: append.balances.iter().map(|b| b.balance_minor).collect(),
-            balance_last_seq: append.balances.iter().map(|b| b.last_seq).collect(),
-            checkpoint_size: checkpoint.iter().map(|c| c.tree_size).collect(),
-            checkpoint_root: checkpoint.iter().map(|c| c.root_hex.as_str()).collect(),
-            checkpoint_note: checkpoint.iter().map(|c| c.note.as_str()).collect(),
-            checkpoint_signed_at: checkpoint.iter().map(|c| c.signed_at).collect(),
-            answer_scope: append.answers.iter().map(|a| a.scope.as_str()).collect(),
-            answer_key: append
-                .answers
-                .iter()
-                .map(|a| a.idempotency_key.as_str())
-                .collect(),
-            answer_request: append
-                .answers
-                .iter()
-                .map(|a| a.request_sha256.as_str())
-                .collect(),
-            answer_status: append.answers.iter().map(|a| a.status_code).collect(),
-            answer_body: append
-                .answers
-                .iter()
-                .map(|a| a.response_body.as_deref())
-                .collect(),
-            answer_created_at: append.answers.iter().map(|a| a.created_at).collect(),
-            to_size: append.to_size,
-            epoch: append.epoch,
-            from_size: append.from_size,
-        }
-    }
-}
-
-impl RunQueryDsl<diesel::PgConnection> for PgAppend<'_> {}
-
-impl diesel::query_builder::QueryId for PgAppend<'_> {
+impl diesel::query_builder::QueryId for Fence<'_, '_> {
     type QueryId = ();
-    // Cached by its text, which is the same for every batch.
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgAppend<'_> {
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Fence<'_, '_> {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
-        use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamp};
-        // One `INSERT … SELECT * FROM UNNEST(…)` per table, each column an array.
-        macro_rules! unnest {
-            ($first:expr => $first_type:ty $(, $column:expr => $type:ty)* $(,)?) => {{
-                out.push_sql(" SELECT * FROM UNNEST(");
-                out.push_bind_param::<Array<$first_type>, _>($first)?;
-                $(
-                    out.push_sql(", ");
-                    out.push_bind_param::<Array<$type>, _>($column)?;
-                )*
-                out.push_sql(")");
-            }};
-        }
-        out.push_sql(
-            "WITH entries AS (INSERT INTO log_entries (seq, recorded_at, kind, actor, canonical)",
-        );
-        unnest!(&self.entry_seq => BigInt, &self.entry_recorded_at => Timestamp,
-            &self.entry_kind => Text, &self.entry_actor => Text, &self.entry_canonical => Text);
-        out.push_sql("), nodes AS (INSERT INTO merkle_nodes (level, node_index, hash_hex)");
-        unnest!(&self.node_level => Integer, &self.node_index => BigInt, &self.node_hash => Text);
-        out.push_sql(
-            "), postings AS (INSERT INTO postings (seq, posting_index, account, currency, amount_minor)",
-        );
-        unnest!(&self.posting_seq => BigInt, &self.posting_index => Integer,
-            &self.posting_account => Text, &self.posting_currency => Text,
-            &self.posting_amount => BigInt);
-        out.push_sql(
-            "), balances AS (INSERT INTO balances (account, currency, balance_minor, last_seq)",
-        );
-        unnest!(&self.balance_account => Text, &self.balance_currency => Text,
-            &self.balance_minor => BigInt, &self.balance_last_seq => BigInt);
-        out.push_sql(
-            " ON CONFLICT (account, currency) DO UPDATE SET balance_minor = EXCLUDED.balance_minor, \
-             last_seq = EXCLUDED.last_seq), checkpoints AS (INSERT INTO checkpoints (tree_size, root_hex, note, signed_at)",
-        );
-        unnest!(&self.checkpoint_size => BigInt, &self.checkpoint_root => Text,
-            &self.checkpoint_note => Text, &self.checkpoint_signed_at => Timestamp);
-        out.push_sql(
-            "), answers AS (INSERT INTO idempotency_keys \
-             (scope, idempotency_key, request_sha256, status_code, response_body, created_at)",
-        );
-        unnest!(&self.answer_scope => Text, &self.answer_key => Text,
-            &self.answer_request => Text, &self.answer_status => Nullable<Integer>,
-            &self.answer_body => Nullable<Text>, &self.answer_created_at => Timestamp);
-        // The fence is the statement itself: it updates one row or none.
-        out.push_sql(" ON CONFLICT DO NOTHING) UPDATE ledger_head SET tree_size = ");
-        out.push_bind_param::<BigInt, _>(&self.to_size)?;
+        use diesel::sql_types::BigInt;
+        out.push_sql("UPDATE ledger_head SET tree_size = ");
+        out.push_bind_param::<BigInt, _>(&self.0.to_size)?;
         out.push_sql(" WHERE id = 1 AND epoch = ");
-        out.push_bind_param::<BigInt, _>(&self.epoch)?;
+        out.push_bind_param::<BigInt, _>(&self.0.epoch)?;
         out.push_sql(" AND tree_size = ");
-        out.push_bind_param::<BigInt, _>(&self.from_size)?;
+        out.push_bind_param::<BigInt, _>(&self.0.from_size)?;
         Ok(())
     }
 }

@@ -13,6 +13,23 @@ macro_rules! on_backend {
     };
 }
 
+/// `$rows` as a [`writes::Unnest`] into `$table`: one array per column named.
+macro_rules! unnest {
+    ($table:ident, $rows:expr, [$($column:ident),+ $(,)?]) => {
+        $crate::db::writes::Unnest {
+            table: stringify!($table),
+            columns: &[$(stringify!($column)),+],
+            arrays: vec![$(
+                $crate::db::writes::array_of::<
+                    <$table::$column as diesel::Expression>::SqlType,
+                    _,
+                >($rows.iter().map(|row| &row.$column).collect())
+            ),+],
+            conflict: "",
+        }
+    };
+}
+
 /// Inserts `$rows` into `$table` through `$writes` (a `&mut Writes`), naming
 /// every column of the table (held against the schema by a test in
 /// `db::writes`): on SQLite one multi-row statement per
@@ -31,16 +48,7 @@ macro_rules! insert_rows {
             }
             $crate::db::Writes::Gathered(gathered, _) => {
                 if !rows.is_empty() {
-                    gathered.unnest($crate::db::writes::Unnest {
-                        table: stringify!($table),
-                        columns: &[$(stringify!($column)),+],
-                        arrays: vec![$(
-                            $crate::db::writes::array_of::<
-                                <$table::$column as diesel::Expression>::SqlType,
-                                _,
-                            >(rows.iter().map(|row| &row.$column).collect())
-                        ),+],
-                    });
+                    gathered.unnest(unnest!($table, rows, [$($column),+]));
                 }
             }
         }

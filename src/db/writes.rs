@@ -1,8 +1,9 @@
 //! Where a batch's writes to the projections go. SQLite runs in the writer's
 //! process, so each statement runs at once. PostgreSQL costs a round trip a
 //! statement, so they are gathered and sent by [`Writes::finish`] as few
-//! statements: every delete in one, then the inserts in as few as their bind
-//! parameters allow, each statement a chain of data-modifying CTEs
+//! statements: every delete in one, then the inserts (each an [`Unnest`] of
+//! one array per column) in as few as their bind parameters allow, each
+//! statement a chain of data-modifying CTEs
 //! (`WITH w0 AS (DELETE …), w1 AS (DELETE …) DELETE …`). The deletes go
 //! first and on their own: the sub-statements of one statement see the same
 //! snapshot, so a row's old image deleted and its new one inserted in the
@@ -56,6 +57,9 @@ pub struct Unnest<'a> {
     pub table: &'static str,
     pub columns: &'static [&'static str],
     pub arrays: Vec<Box<dyn BindArray + 'a>>,
+    /// What to do with a row whose key is taken: `""` (an error), or an
+    /// `ON CONFLICT …` clause.
+    pub conflict: &'static str,
 }
 
 /// One column's values, bound as one array.
@@ -114,6 +118,7 @@ impl QueryFragment<Pg> for Unnest<'_> {
             array.bind(&mut out)?;
         }
         out.push_sql(")");
+        out.push_sql(self.conflict);
         Ok(())
     }
 }
@@ -158,8 +163,8 @@ impl<'c, 'a> Writes<'c, 'a> {
 }
 
 /// Statements sent as one: all but the last as CTEs, the last as the main
-/// statement.
-struct Together<'a>(Vec<Box<dyn QueryFragment<Pg> + 'a>>);
+/// statement, whose row count the execution returns.
+pub struct Together<'a>(pub Vec<Box<dyn QueryFragment<Pg> + 'a>>);
 
 impl QueryId for Together<'_> {
     type QueryId = ();
@@ -214,13 +219,16 @@ mod tests {
             include_str!("bank.rs"),
             include_str!("payouts.rs"),
             include_str!("webhooks.rs"),
+            include_str!("log.rs"),
         ];
         let mut lists = Vec::new();
         for source in sources {
-            for call in source.split("_rows!(").skip(1) {
-                let call = &call[..call.find(")").unwrap()];
+            let calls = source.split("_rows!(").skip(1).map(|call| (call, 1));
+            let unnests = source.split("unnest!(").skip(1).map(|call| (call, 0));
+            for (call, table_at) in calls.chain(unnests) {
+                let call = &call[..call.find(']').unwrap() + 1];
                 let words: Vec<&str> = call.split(',').map(str::trim).collect();
-                let table = words[1].to_string();
+                let table = words[table_at].to_string();
                 let list = &call[call.find('[').unwrap() + 1..call.find(']').unwrap()];
                 let columns = list
                     .split(',')
@@ -238,7 +246,7 @@ mod tests {
     fn every_gathered_insert_names_every_column_of_its_table_in_order() {
         let schema = include_str!("schema.rs");
         let lists = column_lists();
-        assert!(lists.len() >= 14, "{lists:?}");
+        assert!(lists.len() >= 20, "{lists:?}");
         for (table, columns) in lists {
             let block = schema
                 .split("diesel::table! {")
