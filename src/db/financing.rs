@@ -693,21 +693,10 @@ pub fn replace_shares<'a>(
     writes: &mut Writes<'_, 'a>,
     rows: &'a [AdvanceShareRow],
 ) -> Result<(), DbError> {
-    for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
-        let invoices: Vec<&InvoiceId> = chunk.iter().map(|row| &row.invoice_id).collect();
-        let of_invoices = advance_shares::invoice_id.eq_any(invoices);
-        match &mut *writes {
-            Writes::Now(inner) => {
-                diesel::delete(advance_shares::table.filter(of_invoices)).execute(&mut **inner)?;
-            }
-            Writes::Gathered(gathered, _) => gathered.delete(Box::new(diesel::delete(
-                advance_shares::table.filter(of_invoices),
-            ))),
-        }
-    }
-    insert_rows!(
+    replace_rows!(
         writes,
         advance_shares,
+        invoice_id,
         rows,
         [
             invoice_id,

@@ -55,7 +55,10 @@ pub fn answer_rows(
 
 /// Inserts answers, keeping a key's first: one multi-row insert per
 /// `DB_INSERT_CHUNK_ROWS`.
-pub fn insert_rows(connection: &mut DbConnection, rows: &[IdempotencyRow]) -> Result<(), DbError> {
+pub fn insert_answer_rows(
+    connection: &mut DbConnection,
+    rows: &[IdempotencyRow],
+) -> Result<(), DbError> {
     for chunk in rows.chunks(crate::limits::DB_INSERT_CHUNK_ROWS) {
         insert_keeping_first(connection, chunk)?;
     }

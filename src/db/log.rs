@@ -599,7 +599,7 @@ pub fn append_batch(connection: &mut DbConnection, append: &Append<'_>) -> Resul
         DbConnection::Sqlite(_) => {
             upsert_balances(connection, append.balances)?;
             insert_batch(connection, append.rows)?;
-            super::idempotency::insert_rows(connection, append.answers)?;
+            super::idempotency::insert_answer_rows(connection, append.answers)?;
             Ok(super::head::advance(
                 connection,
                 append.epoch,
@@ -612,7 +612,10 @@ pub fn append_batch(connection: &mut DbConnection, append: &Append<'_>) -> Resul
 
 /// The fence as the last part of [`append_batch`]'s statement: the head
 /// moves only from where this writer left it, under its epoch; the statement
-/// returns the one row it updated, or none.
+/// returns the one row it updated, or none. Written out rather than as
+/// diesel's `update` (`head::advance`, used on SQLite) because diesel marks
+/// every `UPDATE` unsafe to cache, which would have PostgreSQL plan the whole
+/// statement again for every batch.
 struct Fence<'s, 'a>(&'s Append<'a>);
 
 impl diesel::query_builder::QueryId for Fence<'_, '_> {

@@ -112,11 +112,9 @@ pub fn deactivate(
     Ok(changed == 1)
 }
 
-/// Enqueues a delivery to every active subscription of every party each
-/// entry concerns: `fanouts` holds (seq, parties, time) per entry. One query
-/// for the subscriptions of all the parties, one multi-row insert per chunk.
-/// The deliveries a batch's entries make: one per entry, party it concerns
-/// and active subscription of that party (one read of the subscriptions).
+/// The deliveries a batch's entries make, one per entry, party it concerns
+/// and active subscription of that party: `fanouts` holds (seq, parties,
+/// time) per entry. One query for the subscriptions of all the parties.
 pub fn deliveries_made(
     connection: &mut DbConnection,
     fanouts: &[(i64, Vec<String>, NaiveDateTime)],

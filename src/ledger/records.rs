@@ -424,9 +424,9 @@ impl Changes {
         self.disclosures.extend(later.disclosures);
     }
 
-    /// Writes every change not written yet: per table, one statement that
-    /// deletes the rows' old images and one multi-row insert of the new ones
-    /// (per `DB_INSERT_CHUNK_ROWS` rows).
+    /// Writes every change not written yet: the rows' old images deleted and
+    /// the new ones inserted, through [`Writes`] (per table on SQLite, every
+    /// table in one statement each on PostgreSQL).
     pub fn write(&mut self, connection: &mut DbConnection) -> Result<(), DbError> {
         let parties = self.parties.take_unwritten();
         let programs = self.programs.take_unwritten();
