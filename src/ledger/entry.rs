@@ -166,15 +166,15 @@ impl EntryDraft {
 }
 
 impl Entry {
-    /// The entry as a JSON value, members as DESIGN.md section 2 names them.
-    pub fn to_value(&self) -> Value {
+    /// The entry's members as DESIGN.md section 2 names them, all but its
+    /// body (which the canonical form borrows rather than copies).
+    fn members_but_body(&self) -> Map<String, Value> {
         let mut object = Map::new();
         object.insert("v".into(), json!(FORMAT_VERSION));
         object.insert("seq".into(), json!(self.seq));
         object.insert("at".into(), json!(format_time(&self.at)));
         object.insert("kind".into(), json!(self.kind));
         object.insert("actor".into(), json!(self.actor));
-        object.insert("body".into(), Value::Object(self.body.clone()));
         if !self.postings.is_empty() {
             let postings = self
                 .postings
@@ -195,12 +195,12 @@ impl Entry {
                 json!({"key_id": signature.key_id, "sig": signature.signature}),
             );
         }
-        Value::Object(object)
+        object
     }
 
     /// RFC 8785 canonical bytes: what is hashed, stored and exported.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
-        let bytes = jcs::canonical_bytes(&self.to_value())?;
+        let bytes = jcs::canonical_bytes_with(&self.members_but_body(), ("body", &self.body))?;
         if bytes.len() > limits::ENTRY_BYTES_MAX {
             return Err(EntryError::TooLarge(bytes.len()));
         }

@@ -6,7 +6,9 @@
 //! `JSON.stringify`, which is serde_json's. What remains of JCS is member
 //! ordering by UTF-16 code units, done here. See docs/ledger-format.md.
 
-use serde_json::Value;
+use std::io::Write;
+
+use serde_json::{Map, Value};
 
 use crate::limits;
 
@@ -30,6 +32,62 @@ pub fn canonical_bytes(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     Ok(out)
 }
 
+/// Returns the canonical bytes of the object of `members` and one more
+/// member, an object kept apart by its owner (an entry's body), borrowed
+/// rather than copied into one value first.
+pub fn canonical_bytes_with(
+    members: &Map<String, Value>,
+    (name, object): (&str, &Map<String, Value>),
+) -> Result<Vec<u8>, CanonicalError> {
+    let mut out = Vec::with_capacity(512);
+    let all = members
+        .iter()
+        .map(|(name, value)| (name.as_str(), Member::Value(value)))
+        .chain([(name, Member::Object(object))]);
+    write_object(all, &mut out, 0)?;
+    Ok(out)
+}
+
+/// A member's value, as [`write_object`] takes it.
+enum Member<'a> {
+    Value(&'a Value),
+    Object(&'a Map<String, Value>),
+}
+
+fn members_of(object: &Map<String, Value>) -> impl Iterator<Item = (&str, Member<'_>)> {
+    object
+        .iter()
+        .map(|(name, value)| (name.as_str(), Member::Value(value)))
+}
+
+/// Writes an object of `members`, in RFC 8785 3.2.3's order: by the UTF-16
+/// code units of the names.
+fn write_object<'a>(
+    members: impl Iterator<Item = (&'a str, Member<'a>)>,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), CanonicalError> {
+    if depth > limits::JSON_DEPTH_MAX {
+        return Err(CanonicalError::TooDeep);
+    }
+    let mut sorted: Vec<(&str, Member<'a>)> = members.collect();
+    sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+    out.push(b'{');
+    for (position, (name, member)) in sorted.into_iter().enumerate() {
+        if position > 0 {
+            out.push(b',');
+        }
+        write_string(name, out);
+        out.push(b':');
+        match member {
+            Member::Value(value) => write_value(value, out, depth + 1)?,
+            Member::Object(object) => write_object(members_of(object), out, depth + 1)?,
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), CanonicalError> {
     if depth > limits::JSON_DEPTH_MAX {
         return Err(CanonicalError::TooDeep);
@@ -49,7 +107,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Can
             if !(-INTEGER_MAX..=INTEGER_MAX).contains(&integer) {
                 return Err(CanonicalError::IntegerRange(integer.to_string()));
             }
-            out.extend_from_slice(integer.to_string().as_bytes());
+            write!(out, "{integer}").expect("writing to a Vec cannot fail");
         }
         Value::String(text) => write_string(text, out),
         Value::Array(items) => {
@@ -62,21 +120,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Can
             }
             out.push(b']');
         }
-        Value::Object(members) => {
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            // RFC 8785 3.2.3: order by the UTF-16 code units of the names.
-            sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push(b'{');
-            for (position, (name, member)) in sorted.into_iter().enumerate() {
-                if position > 0 {
-                    out.push(b',');
-                }
-                write_string(name, out);
-                out.push(b':');
-                write_value(member, out, depth + 1)?;
-            }
-            out.push(b'}');
-        }
+        Value::Object(members) => write_object(members_of(members), out, depth)?,
     }
     Ok(())
 }
@@ -94,6 +138,22 @@ mod tests {
 
     fn canonical(value: Value) -> String {
         String::from_utf8(canonical_bytes(&value).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_object_kept_apart_is_written_as_if_it_were_a_member() {
+        let members = json!({"\u{fb33}": 1, "zeta": [1, {"b": 2, "a": "x"}], "\u{1f600}": 3});
+        let body = json!({"y": {"\u{20ac}": 1, "\r": 2}, "x": null});
+        let mut whole = members.as_object().unwrap().clone();
+        whole.insert("body".into(), body.clone());
+        assert_eq!(
+            canonical_bytes_with(
+                members.as_object().unwrap(),
+                ("body", body.as_object().unwrap())
+            )
+            .unwrap(),
+            canonical_bytes(&Value::Object(whole)).unwrap()
+        );
     }
 
     #[test]

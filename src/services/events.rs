@@ -111,13 +111,55 @@ impl Event {
 
     /// Reads an entry's kind and body back as an event.
     pub fn of(entry: &Entry) -> Result<Event, LedgerError> {
-        let tagged = serde_json::json!({"kind": entry.kind, "body": entry.body});
-        serde_json::from_value(tagged).map_err(|e| {
+        let tagged = Tagged {
+            kind: &entry.kind,
+            body: &entry.body,
+            read: 0,
+        };
+        Event::deserialize(serde::de::value::MapAccessDeserializer::new(tagged)).map_err(|e| {
             LedgerError::Inconsistent(format!(
                 "seq {}: {} does not read as an event: {e}",
                 entry.seq, entry.kind
             ))
         })
+    }
+}
+
+/// An entry's kind and body seen as the map `{"kind": .., "body": ..}` that
+/// the event's adjacent tagging reads, borrowed rather than copied into a
+/// new JSON value (the projector reads every entry this way).
+struct Tagged<'a> {
+    kind: &'a str,
+    body: &'a serde_json::Map<String, serde_json::Value>,
+    /// How many of the two members have been read.
+    read: u8,
+}
+
+impl<'de> serde::de::MapAccess<'de> for Tagged<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let key = match self.read {
+            0 => "kind",
+            1 => "body",
+            _ => return Ok(None),
+        };
+        seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.read += 1;
+        match self.read {
+            1 => seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(self.kind)),
+            _ => seed.deserialize(self.body),
+        }
     }
 }
 

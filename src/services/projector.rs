@@ -16,20 +16,25 @@ const PARTY_MEMBERS: [&str; 4] = ["party_id", "supplier_id", "retailer_id", "fun
 
 fn collect_parties(value: &serde_json::Value, parties: &mut std::collections::BTreeSet<String>) {
     match value {
-        serde_json::Value::Object(members) => {
-            for (name, member) in members {
-                match member {
-                    serde_json::Value::String(id) if PARTY_MEMBERS.contains(&name.as_str()) => {
-                        parties.insert(id.clone());
-                    }
-                    other => collect_parties(other, parties),
-                }
-            }
-        }
+        serde_json::Value::Object(members) => collect_parties_in(members, parties),
         serde_json::Value::Array(items) => {
             items.iter().for_each(|item| collect_parties(item, parties))
         }
         _ => {}
+    }
+}
+
+fn collect_parties_in(
+    members: &serde_json::Map<String, serde_json::Value>,
+    parties: &mut std::collections::BTreeSet<String>,
+) {
+    for (name, member) in members {
+        match member {
+            serde_json::Value::String(id) if PARTY_MEMBERS.contains(&name.as_str()) => {
+                parties.insert(id.clone());
+            }
+            other => collect_parties(other, parties),
+        }
     }
 }
 
@@ -72,9 +77,8 @@ pub fn parties_of(
     context: &BatchContext<'_>,
     entry: &Entry,
 ) -> Result<std::collections::BTreeSet<String>, LedgerError> {
-    let body = serde_json::Value::Object(entry.body.clone());
     let mut parties = std::collections::BTreeSet::new();
-    collect_parties(&body, &mut parties);
+    collect_parties_in(&entry.body, &mut parties);
     for invoice_id in invoices_of(entry) {
         if let Some(invoice) = context.records().invoice(&invoice_id) {
             parties.extend(
