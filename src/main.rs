@@ -2,6 +2,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than the C library's allocator: the writer allocates and
+/// frees a batch's rows, entries and JSON values by the thousand, and
+/// glibc's malloc spent a quarter of its time on it (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
