@@ -3,6 +3,10 @@
 //! is applied by its aggregate's `projection` module; this is the dispatch,
 //! and the bookkeeping every entry shares (who it concerns, its webhooks).
 
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
 use crate::db::financing as fin_db;
 use crate::domain::InvoiceStatus;
 use crate::domain::{InvoiceId, PartyId};
@@ -14,73 +18,58 @@ use crate::services::{advance, bank_line, deposit, invoice, party, payment, payo
 /// Body members that name a party.
 const PARTY_MEMBERS: [&str; 4] = ["party_id", "supplier_id", "retailer_id", "funder_id"];
 
-fn collect_parties(value: &serde_json::Value, parties: &mut std::collections::BTreeSet<String>) {
-    match value {
-        serde_json::Value::Object(members) => collect_parties_in(members, parties),
-        serde_json::Value::Array(items) => {
-            items.iter().for_each(|item| collect_parties(item, parties))
-        }
-        _ => {}
-    }
-}
-
-fn collect_parties_in(
-    members: &serde_json::Map<String, serde_json::Value>,
-    parties: &mut std::collections::BTreeSet<String>,
+/// Every string member of `members`, at any depth, whose name `wanted`
+/// accepts (a party id, an invoice id).
+fn strings_named(
+    members: &Map<String, Value>,
+    wanted: fn(&str) -> bool,
+    found: &mut BTreeSet<String>,
 ) {
     for (name, member) in members {
         match member {
-            serde_json::Value::String(id) if PARTY_MEMBERS.contains(&name.as_str()) => {
-                parties.insert(id.clone());
+            Value::String(text) if wanted(name) => {
+                found.insert(text.clone());
             }
-            other => collect_parties(other, parties),
+            Value::Object(inner) => strings_named(inner, wanted, found),
+            Value::Array(items) => strings_in_items(items, wanted, found),
+            _ => {}
         }
     }
 }
 
-fn collect_invoice_ids(value: &serde_json::Value, ids: &mut std::collections::BTreeSet<String>) {
-    match value {
-        serde_json::Value::Object(members) => {
-            for (name, member) in members {
-                match member {
-                    serde_json::Value::String(id) if name == "invoice_id" => {
-                        ids.insert(id.clone());
-                    }
-                    other => collect_invoice_ids(other, ids),
-                }
-            }
+fn strings_in_items(items: &[Value], wanted: fn(&str) -> bool, found: &mut BTreeSet<String>) {
+    for item in items {
+        match item {
+            Value::Object(inner) => strings_named(inner, wanted, found),
+            Value::Array(inner) => strings_in_items(inner, wanted, found),
+            _ => {}
         }
-        serde_json::Value::Array(items) => {
-            items.iter().for_each(|item| collect_invoice_ids(item, ids))
-        }
-        _ => {}
     }
 }
 
 /// The invoices an entry names: every "invoice_id" in its body, at any depth.
-pub fn invoices_of(entry: &Entry) -> std::collections::BTreeSet<String> {
-    let mut invoice_ids = std::collections::BTreeSet::new();
-    for (name, member) in &entry.body {
-        match member {
-            serde_json::Value::String(id) if name == "invoice_id" => {
-                invoice_ids.insert(id.clone());
-            }
-            other => collect_invoice_ids(other, &mut invoice_ids),
-        }
-    }
+pub fn invoices_of(entry: &Entry) -> BTreeSet<String> {
+    let mut invoice_ids = BTreeSet::new();
+    strings_named(&entry.body, |name| name == "invoice_id", &mut invoice_ids);
     invoice_ids
 }
 
 /// The parties an entry concerns: its actor, every party its body names, and
-/// the supplier, retailer and funder of every invoice it names.
+/// the supplier, retailer and funder of every invoice it names
+/// (`invoice_ids`, as [`invoices_of`] finds them).
 pub fn parties_of(
     context: &BatchContext<'_>,
     entry: &Entry,
-) -> Result<std::collections::BTreeSet<String>, LedgerError> {
-    let mut parties = std::collections::BTreeSet::new();
-    collect_parties_in(&entry.body, &mut parties);
-    for invoice_id in invoices_of(entry) {
-        if let Some(invoice) = context.records().invoice(&invoice_id) {
+    invoice_ids: &BTreeSet<String>,
+) -> Result<BTreeSet<String>, LedgerError> {
+    let mut parties = BTreeSet::new();
+    strings_named(
+        &entry.body,
+        |name| PARTY_MEMBERS.contains(&name),
+        &mut parties,
+    );
+    for invoice_id in invoice_ids {
+        if let Some(invoice) = context.records().invoice(invoice_id) {
             parties.extend(
                 [
                     &invoice.supplier_id,
@@ -89,7 +78,7 @@ pub fn parties_of(
                 ]
                 .map(|id| id.to_string()),
             );
-            let shares = context.records().shares(&invoice_id);
+            let shares = context.records().shares(invoice_id);
             parties.extend(shares.iter().map(|share| share.funder_id.to_string()));
         }
     }
@@ -111,7 +100,10 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
     // the entry leaves them (an advance makes its invoice the funder's that
     // took it).
     project(context, seq, event.clone())?;
-    let parties: Vec<String> = parties_of(context, entry)?.into_iter().collect();
+    let invoice_ids = invoices_of(entry);
+    let parties: Vec<String> = parties_of(context, entry, &invoice_ids)?
+        .into_iter()
+        .collect();
     let changes = context.changes();
     changes.add_entry_parties(
         parties
@@ -123,7 +115,7 @@ pub fn apply(context: &mut BatchContext<'_>, entry: &Entry) -> Result<(), Ledger
             .collect(),
     );
     changes.add_invoice_entries(
-        invoices_of(entry)
+        invoice_ids
             .into_iter()
             .map(|invoice_id| fin_db::InvoiceEntryRow {
                 invoice_id: InvoiceId::from(invoice_id.as_str()),
