@@ -45,6 +45,10 @@ pub const SEQUENCER_QUEUE_DEPTH_MAX: usize = 65_536;
 pub const SEQUENCER_BATCH_SIZE_MAX: usize = 8_192;
 /// Default commands per batch.
 pub const SEQUENCER_BATCH_SIZE_DEFAULT: usize = 2_048;
+/// Commands a batch decides before it hands what they changed in the records
+/// to a second thread to write, while it decides the next ones
+/// (`ledger::part_writer`); a batch of no more is written as one part.
+pub const BATCH_PART_COMMANDS: usize = 256;
 /// Longest the sequencer waits for more commands before committing a batch.
 pub const SEQUENCER_BATCH_WINDOW_US_MAX: u64 = 50_000;
 /// Default batch window: zero, the batch takes what has queued meanwhile.
@@ -63,6 +67,8 @@ pub const READ_POOL_CONNECTIONS_MAX: u32 = 8;
 
 const _: () = assert!(SEQUENCER_BATCH_SIZE_DEFAULT <= SEQUENCER_BATCH_SIZE_MAX);
 const _: () = assert!(SEQUENCER_BATCH_SIZE_MAX <= SEQUENCER_QUEUE_DEPTH_MAX);
+// A batch's statements stay bounded: at most this many parts.
+const _: () = assert!(SEQUENCER_BATCH_SIZE_MAX / BATCH_PART_COMMANDS <= 32);
 const _: () = assert!(LOG_PAGE_ENTRIES_DEFAULT <= LOG_PAGE_ENTRIES_MAX);
 #[allow(clippy::absurd_extreme_comparisons)]
 const _: () = assert!(SEQUENCER_BATCH_WINDOW_US_DEFAULT <= SEQUENCER_BATCH_WINDOW_US_MAX);

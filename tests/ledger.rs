@@ -863,6 +863,94 @@ fn a_refused_command_and_a_failed_commit_leave_the_writer_state_as_it_was() {
     }
 }
 
+/// A supplier's invoice of 100.00 EUR in programme `prog-r`, as the
+/// supplier registers it.
+fn register_invoice(number: &str) -> Box<dyn scfledger::ledger::Command> {
+    use scfledger::domain::{PartyId, Role};
+    use scfledger::services::common::Actor;
+    use scfledger::services::invoice::{InvoiceFields, RegisterInvoice};
+    Box::new(
+        RegisterInvoice::parse(
+            Actor {
+                party: PartyId::parse("sup-a").unwrap(),
+                role: Role::Supplier,
+            },
+            &InvoiceFields {
+                program_id: "prog-r",
+                supplier_id: "sup-a",
+                invoice_number: number,
+                issue_date: "2026-01-01",
+                due_date: "2026-03-01",
+                currency: "EUR",
+                amount: "100.00",
+                channel: "api",
+                document_sha256: None,
+            },
+        )
+        .unwrap(),
+    )
+}
+
+/// The parties, programme `prog-r` and its supplier's enrolment that
+/// [`register_invoice`] needs: six entries.
+fn invoice_setup() -> Vec<Box<dyn scfledger::ledger::Command>> {
+    use scfledger::domain::{PartyId, Role};
+    use scfledger::ledger::Command;
+    use scfledger::services::common::Actor;
+    use scfledger::services::party::RegisterParty;
+    use scfledger::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
+    let operator = PartyId::parse("op-test").unwrap();
+    let mut setup: Vec<Box<dyn Command>> = Vec::new();
+    for (id, role, tax_id) in [
+        ("op-test", "operator", None),
+        ("ret-r", "retailer", None),
+        ("fund-r", "funder", None),
+        ("sup-a", "supplier", Some("DE1")),
+    ] {
+        setup.push(Box::new(
+            RegisterParty::parse(&operator, id, role, id, tax_id, None).unwrap(),
+        ));
+    }
+    setup.push(Box::new(
+        CreateProgram::parse(
+            &operator,
+            &ProgramFields {
+                program_id: "prog-r",
+                retailer_id: "ret-r",
+                funder_id: "fund-r",
+                currency: "EUR",
+                advance_rate: "0.9",
+                discount_rate: "0.1",
+                day_count: "ACT/360",
+                tenor_min_days: 1,
+                tenor_max_days: 120,
+                grace_days: 0,
+                late_rate: "0.1",
+                default_days: 10,
+                recourse: true,
+                program_limit: "1000.00",
+                retailer_limit: "1000.00",
+                supplier_limit_fixed: Some("1000.00"),
+                supplier_limit_multiple: None,
+                syndicate: None,
+            },
+        )
+        .unwrap(),
+    ));
+    setup.push(Box::new(
+        EnrolSupplier::parse(
+            Actor {
+                party: operator.clone(),
+                role: Role::Operator,
+            },
+            "prog-r",
+            "sup-a",
+        )
+        .unwrap(),
+    ));
+    setup
+}
+
 /// Parties, programmes, memberships and invoices live in the writer's
 /// memory. A refused command's changes never reach it, a failed commit
 /// leaves it as it was, and after every batch it equals what the projections
@@ -871,35 +959,13 @@ fn a_refused_command_and_a_failed_commit_leave_the_writer_state_as_it_was() {
 fn records_in_memory_follow_only_what_commits() {
     use scfledger::domain::{PartyId, Role};
     use scfledger::ledger::state::WriterState;
-    use scfledger::ledger::Command;
     use scfledger::services::common::Actor;
-    use scfledger::services::invoice::{InvoiceFields, RegisterInvoice, RetailerDecision};
-    use scfledger::services::party::RegisterParty;
-    use scfledger::services::program::{CreateProgram, EnrolSupplier, ProgramFields};
-    let operator = PartyId::parse("op-test").unwrap();
+    use scfledger::services::invoice::RetailerDecision;
     let actor = |party: &str, role| Actor {
         party: PartyId::parse(party).unwrap(),
         role,
     };
-    let register = |number: &str| -> Box<dyn Command> {
-        Box::new(
-            RegisterInvoice::parse(
-                actor("sup-a", Role::Supplier),
-                &InvoiceFields {
-                    program_id: "prog-r",
-                    supplier_id: "sup-a",
-                    invoice_number: number,
-                    issue_date: "2026-01-01",
-                    due_date: "2026-03-01",
-                    currency: "EUR",
-                    amount: "100.00",
-                    channel: "api",
-                    document_sha256: None,
-                },
-            )
-            .unwrap(),
-        )
-    };
+    let register = register_invoice;
     for backend in backends() {
         let db = TestDb::new(backend);
         let (ledger, writer) = start(&db);
@@ -909,46 +975,7 @@ fn records_in_memory_follow_only_what_commits() {
         let submit_all = |commands| runtime.block_on(ledger.submit_all(commands));
         let in_memory = || runtime.block_on(ledger.state()).unwrap();
         let stored = || WriterState::load(&mut db.connect()).unwrap();
-        let mut setup: Vec<Box<dyn Command>> = Vec::new();
-        for (id, role, tax_id) in [
-            ("op-test", "operator", None),
-            ("ret-r", "retailer", None),
-            ("fund-r", "funder", None),
-            ("sup-a", "supplier", Some("DE1")),
-        ] {
-            setup.push(Box::new(
-                RegisterParty::parse(&operator, id, role, id, tax_id, None).unwrap(),
-            ));
-        }
-        setup.push(Box::new(
-            CreateProgram::parse(
-                &operator,
-                &ProgramFields {
-                    program_id: "prog-r",
-                    retailer_id: "ret-r",
-                    funder_id: "fund-r",
-                    currency: "EUR",
-                    advance_rate: "0.9",
-                    discount_rate: "0.1",
-                    day_count: "ACT/360",
-                    tenor_min_days: 1,
-                    tenor_max_days: 120,
-                    grace_days: 0,
-                    late_rate: "0.1",
-                    default_days: 10,
-                    recourse: true,
-                    program_limit: "1000.00",
-                    retailer_limit: "1000.00",
-                    supplier_limit_fixed: Some("1000.00"),
-                    supplier_limit_multiple: None,
-                    syndicate: None,
-                },
-            )
-            .unwrap(),
-        ));
-        setup.push(Box::new(
-            EnrolSupplier::parse(actor("op-test", Role::Operator), "prog-r", "sup-a").unwrap(),
-        ));
+        let setup = invoice_setup();
         // The enrolment reads the party and programme registered just before
         // it, in the same batch, from the batch's changes.
         for outcome in submit_all(setup) {
@@ -1014,6 +1041,122 @@ fn records_in_memory_follow_only_what_commits() {
             .unwrap();
         assert_eq!(row.status.to_string(), "confirmed", "{backend}");
         assert!(row.creditor_reference.is_some(), "{backend}");
+        drop(ledger);
+        writer.join().unwrap();
+        assert_consistent(&db);
+    }
+}
+
+/// A batch of more than `limits::BATCH_PART_COMMANDS` commands has its
+/// records written on a second thread while it is still being decided
+/// (`ledger::part_writer`). When a part's write is refused there, the whole
+/// batch fails: no caller gets a receipt, the writer's state is as it was,
+/// and the same commands then land where the log left off. A command that
+/// asks for the connection itself gets it back once the parts before it are
+/// written.
+#[test]
+fn a_batch_whose_records_fail_on_the_second_thread_leaves_no_trace() {
+    use scfledger::ledger::state::WriterState;
+    use scfledger::limits::BATCH_PART_COMMANDS;
+    let commands = BATCH_PART_COMMANDS + 44;
+    let many = || -> Vec<Box<dyn scfledger::ledger::Command>> {
+        (0..commands)
+            .map(|n| register_invoice(&format!("P-{n}")))
+            .collect()
+    };
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        // A long window, so that every command sent at once joins one batch.
+        let config = scfledger::ledger::SequencerConfig {
+            batch_window: std::time::Duration::from_millis(500),
+            ..scfledger::ledger::SequencerConfig::default()
+        };
+        let (ledger, writer) =
+            scfledger::services::start_ledger(&db.url, test_key(), config).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let submit_all = |commands| runtime.block_on(ledger.submit_all(commands));
+        let in_memory = || runtime.block_on(ledger.state()).unwrap();
+        for outcome in submit_all(invoice_setup()) {
+            outcome.unwrap();
+        }
+        let before = in_memory();
+        let (refuse, allow) = match backend {
+            "postgres" => (
+                "CREATE FUNCTION refuse_part() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'part refused on purpose'; END $$; \
+                 CREATE TRIGGER refuse_part BEFORE INSERT ON invoices \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_part();",
+                "DROP TRIGGER refuse_part ON invoices; DROP FUNCTION refuse_part();",
+            ),
+            _ => (
+                "CREATE TRIGGER refuse_part BEFORE INSERT ON invoices \
+                 BEGIN SELECT RAISE(ABORT, 'part refused on purpose'); END;",
+                "DROP TRIGGER refuse_part;",
+            ),
+        };
+        db::execute_raw(&mut db.connect(), refuse).unwrap();
+        let counts = ledger.counts();
+        let failed = submit_all(many());
+        assert_eq!(
+            ledger.counts().since(counts).batches,
+            1,
+            "{backend}: one batch"
+        );
+        assert_eq!(failed.len(), commands);
+        for outcome in &failed {
+            assert!(
+                matches!(outcome, Err(LedgerError::Inconsistent(message))
+                    if message.contains("batch not committed") && message.contains("part refused on purpose")),
+                "{backend}: {outcome:?}"
+            );
+        }
+        assert_eq!(in_memory(), before, "{backend}: a failed part");
+        db::execute_raw(&mut db.connect(), allow).unwrap();
+        // After the first part and ten more, a command that reads with SQL
+        // the invoice the command before it registered (seq 6 + 265).
+        let mut batch = many();
+        let asks_at = BATCH_PART_COMMANDS + 10;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let saw = seen.clone();
+        batch.insert(
+            asks_at,
+            Box::new(move |context: &mut BatchContext<'_>| {
+                let before = format!("inv-{}", context.seq - 1);
+                let row = scfledger::db::financing::invoice(context.connection()?, &before)?;
+                *saw.lock().unwrap() = Some(row.map(|row| row.invoice_number));
+                Ok(transfer("asked", "a", "b", "1.00")
+                    .draft(&scfledger::domain::PartyId::parse("op-test").unwrap()))
+            }),
+        );
+        let counts = ledger.counts();
+        let landed: Vec<u64> = submit_all(batch)
+            .into_iter()
+            .map(|outcome| outcome.unwrap().seq)
+            .collect();
+        assert_eq!(
+            ledger.counts().since(counts).batches,
+            1,
+            "{backend}: one batch"
+        );
+        assert_eq!(
+            landed,
+            (6..7 + commands as u64).collect::<Vec<_>>(),
+            "{backend}"
+        );
+        assert_eq!(
+            *seen.lock().unwrap(),
+            Some(Some(format!("P-{}", asks_at - 1))),
+            "{backend}: the parts before it were written"
+        );
+        let after = in_memory();
+        assert_eq!(after.records.invoice_count(), commands, "{backend}");
+        assert_eq!(
+            after,
+            WriterState::load(&mut db.connect()).unwrap(),
+            "{backend}: memory and projections agree"
+        );
         drop(ledger);
         writer.join().unwrap();
         assert_consistent(&db);

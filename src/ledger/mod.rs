@@ -8,6 +8,7 @@ pub mod jcs;
 pub mod keyfile;
 pub mod merkle;
 pub mod note;
+pub mod part_writer;
 pub mod records;
 pub mod replay;
 pub mod sequencer;

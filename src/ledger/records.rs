@@ -428,16 +428,12 @@ impl Changes {
     /// the new ones inserted, through [`Writes`] (per table on SQLite, every
     /// table in one statement each on PostgreSQL).
     pub fn write(&mut self, connection: &mut DbConnection) -> Result<(), DbError> {
-        let parties = self.parties.take_unwritten();
-        let programs = self.programs.take_unwritten();
-        let members = self.members.take_unwritten();
-        let invoices = self.invoices.take_unwritten();
-        let advances = self.advances.take_unwritten();
-        let shares: Vec<AdvanceShareRow> = self.shares.take_unwritten().concat();
-        let debts = self.debts.take_unwritten();
-        let bank_lines = self.bank_lines.take_unwritten();
-        let payouts = self.payouts.take_unwritten();
-        let payout_batches = self.payout_batches.take_unwritten();
+        self.take_unwritten().write(connection)
+    }
+
+    /// The rows not written yet, to write elsewhere; they count as written
+    /// from now on.
+    pub fn take_unwritten(&mut self) -> Unwritten {
         let exposures: Vec<ExposureRow> = std::mem::take(&mut self.unwritten_exposures)
             .into_iter()
             .filter_map(|(tally, delta)| match tally {
@@ -449,31 +445,70 @@ impl Changes {
                 _ => None,
             })
             .collect();
-        let disclosures = std::mem::take(&mut self.disclosures);
-        let entry_parties = std::mem::take(&mut self.entry_parties);
-        let invoice_entries = std::mem::take(&mut self.invoice_entries);
-        let fanouts: Vec<(i64, Vec<String>, chrono::NaiveDateTime)> =
-            std::mem::take(&mut self.fanouts)
+        Unwritten {
+            parties: self.parties.take_unwritten(),
+            programs: self.programs.take_unwritten(),
+            members: self.members.take_unwritten(),
+            invoices: self.invoices.take_unwritten(),
+            advances: self.advances.take_unwritten(),
+            shares: self.shares.take_unwritten().concat(),
+            debts: self.debts.take_unwritten(),
+            bank_lines: self.bank_lines.take_unwritten(),
+            payouts: self.payouts.take_unwritten(),
+            payout_batches: self.payout_batches.take_unwritten(),
+            exposures,
+            disclosures: std::mem::take(&mut self.disclosures),
+            entry_parties: std::mem::take(&mut self.entry_parties),
+            invoice_entries: std::mem::take(&mut self.invoice_entries),
+            fanouts: std::mem::take(&mut self.fanouts)
                 .into_iter()
                 .map(|f| (f.seq, f.parties, f.at))
-                .collect();
+                .collect(),
+        }
+    }
+}
+
+/// Changes taken out to be written ([`Changes::take_unwritten`]): the new
+/// images of the rows, the exposures' deltas and the appended rows.
+#[derive(Debug, Default)]
+pub struct Unwritten {
+    parties: Vec<PartyRow>,
+    programs: Vec<ProgramRow>,
+    members: Vec<ProgramMemberRow>,
+    invoices: Vec<InvoiceRow>,
+    advances: Vec<AdvanceRow>,
+    shares: Vec<AdvanceShareRow>,
+    debts: Vec<SupplierDebtRow>,
+    bank_lines: Vec<BankLineRow>,
+    payouts: Vec<PayoutRow>,
+    payout_batches: Vec<PayoutBatchRow>,
+    exposures: Vec<ExposureRow>,
+    disclosures: Vec<DisclosureRow>,
+    entry_parties: Vec<EntryPartyRow>,
+    invoice_entries: Vec<InvoiceEntryRow>,
+    fanouts: Vec<(i64, Vec<String>, chrono::NaiveDateTime)>,
+}
+
+impl Unwritten {
+    /// Writes them: the rows' old images deleted and the new ones inserted.
+    pub fn write(self, connection: &mut DbConnection) -> Result<(), DbError> {
         // The one read: which subscriptions the entries' parties have.
-        let deliveries = crate::db::webhooks::deliveries_made(connection, &fanouts)?;
+        let deliveries = crate::db::webhooks::deliveries_made(connection, &self.fanouts)?;
         let mut writes = Writes::new(connection);
-        fin_db::replace_parties(&mut writes, &parties)?;
-        fin_db::replace_programs(&mut writes, &programs)?;
-        fin_db::insert_members(&mut writes, &members)?;
-        fin_db::replace_invoices(&mut writes, &invoices)?;
-        fin_db::replace_advances(&mut writes, &advances)?;
-        fin_db::replace_shares(&mut writes, &shares)?;
-        fin_db::replace_debts(&mut writes, &debts)?;
-        bank_db::replace_lines(&mut writes, &bank_lines)?;
-        payouts_db::replace_payouts(&mut writes, &payouts)?;
-        payouts_db::replace_batches(&mut writes, &payout_batches)?;
-        fin_db::add_exposures(&mut writes, &exposures)?;
-        fin_db::insert_disclosures(&mut writes, &disclosures)?;
-        fin_db::insert_entry_parties(&mut writes, &entry_parties)?;
-        fin_db::insert_invoice_entries(&mut writes, &invoice_entries)?;
+        fin_db::replace_parties(&mut writes, &self.parties)?;
+        fin_db::replace_programs(&mut writes, &self.programs)?;
+        fin_db::insert_members(&mut writes, &self.members)?;
+        fin_db::replace_invoices(&mut writes, &self.invoices)?;
+        fin_db::replace_advances(&mut writes, &self.advances)?;
+        fin_db::replace_shares(&mut writes, &self.shares)?;
+        fin_db::replace_debts(&mut writes, &self.debts)?;
+        bank_db::replace_lines(&mut writes, &self.bank_lines)?;
+        payouts_db::replace_payouts(&mut writes, &self.payouts)?;
+        payouts_db::replace_batches(&mut writes, &self.payout_batches)?;
+        fin_db::add_exposures(&mut writes, &self.exposures)?;
+        fin_db::insert_disclosures(&mut writes, &self.disclosures)?;
+        fin_db::insert_entry_parties(&mut writes, &self.entry_parties)?;
+        fin_db::insert_invoice_entries(&mut writes, &self.invoice_entries)?;
         crate::db::webhooks::insert_deliveries(&mut writes, &deliveries)?;
         writes.finish()
     }

@@ -1,11 +1,12 @@
 //! The sequencer: the one writer of a ledger.
 //!
 //! Commands arrive over a bounded channel. The writer thread takes up to
-//! `batch_size_max` of them (or what arrives within `batch_window`), runs each in
-//! its own savepoint inside one database transaction, appends their entries and
-//! Merkle nodes, updates the projections, signs one checkpoint for the batch and
-//! commits. Only then does each caller get its receipt: nothing acknowledged is
-//! ever lost, and a failed command leaves no trace.
+//! `batch_size_max` of them (or what arrives within `batch_window`), decides
+//! each in memory against the writer's state, and writes them in one database
+//! transaction: their entries and Merkle nodes, the projections they changed
+//! (on a second thread while the batch is decided, `part_writer`), one signed
+//! checkpoint. Only then does each caller get its receipt: nothing
+//! acknowledged is ever lost, and a failed command leaves no trace.
 
 use crate::domain::ErrorCode;
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use super::entry::{entry_leaf_hash, truncate_to_micros, Entry, EntryDraft, Entry
 use super::highwater;
 use super::merkle::{self, Frontier, Hash, MemoryNodes, ProofError};
 use super::note::{Checkpoint, LedgerKey, NoteError, NoteVerifier};
+use super::part_writer::{BatchDatabase, PartWriter};
 use super::records::{Changes, View};
 use super::state::{BalanceKey, WriterState};
 use crate::db::financing::{AdvanceRow, AdvanceShareRow, InvoiceRow};
@@ -88,10 +90,12 @@ pub struct Receipt {
     pub inclusion_proof: Vec<Hash>,
 }
 
-/// The database, the writer's state and the batch's pending balance changes,
-/// as a command sees them.
+/// The writer's state and the batch's pending changes, as a command sees
+/// them: a command decides in memory, and reads the database for nothing but
+/// an entry committed before its batch.
 pub struct BatchContext<'a> {
-    connection: &'a mut DbConnection,
+    /// The batch transaction's database.
+    database: &'a mut dyn BatchDatabase,
     /// Whether this command opened its savepoint (on its first use of the database).
     savepoint_open: bool,
     /// The committed state, as of the batch's start.
@@ -118,10 +122,10 @@ pub struct BatchContext<'a> {
 impl<'a> BatchContext<'a> {
     /// A context outside the sequencer, for replaying entries into records
     /// rebuilt in memory: projections read no balances, so `state` holds
-    /// the rebuilt records only; `connection` is the scratch database that
+    /// the rebuilt records only; `database` is the scratch database that
     /// `replay --repair` writes.
     pub fn for_replay(
-        connection: &'a mut DbConnection,
+        database: &'a mut DbConnection,
         state: &'a WriterState,
         batch_changes: &'a mut Changes,
         pending_balances: &'a BTreeMap<BalanceKey, i64>,
@@ -129,7 +133,7 @@ impl<'a> BatchContext<'a> {
         at: DateTime<Utc>,
     ) -> Self {
         BatchContext {
-            connection,
+            database,
             savepoint_open: true,
             state,
             pending_balances,
@@ -160,20 +164,22 @@ impl<'a> BatchContext<'a> {
         bytes
     }
 
-    /// The batch transaction. The first call writes the batch's changes to
-    /// the records so far and opens this command's savepoint, so whatever the
-    /// command writes is undone if it fails; every call writes this command's
-    /// own changes so far, so that SQL reads what the records say. Commands
-    /// that never touch the database pay nothing.
+    /// The batch transaction, for a command that must use SQL (none of
+    /// today's do: they decide in memory). The first call writes the batch's
+    /// changes to the records so far and opens this command's savepoint, so
+    /// whatever the command writes is undone if it fails; every call writes
+    /// this command's own changes so far, so that SQL reads what the records
+    /// say. Commands that never touch the database pay nothing.
     pub fn connection(&mut self) -> Result<&mut DbConnection, LedgerError> {
+        let connection = self.database.connection()?;
         // Writes nothing once written: a command cannot change the batch's.
-        self.batch_changes.write(self.connection)?;
+        self.batch_changes.write(connection)?;
         if !self.savepoint_open {
-            db::begin_savepoint(self.connection)?;
+            db::begin_savepoint(connection)?;
             self.savepoint_open = true;
         }
-        self.changes.write(self.connection)?;
-        Ok(self.connection)
+        self.changes.write(connection)?;
+        Ok(connection)
     }
 
     /// The in-memory records as this command sees them: its own changes,
@@ -214,7 +220,7 @@ impl<'a> BatchContext<'a> {
     pub fn entry(&mut self, seq: u64) -> Result<Option<Entry>, LedgerError> {
         let canonical = match self.batch_entries.iter().find(|e| e.seq == seq as i64) {
             Some(pending) => Some(pending.canonical.clone()),
-            None => log_db::entry(self.connection, seq as i64)?,
+            None => self.database.canonical(seq)?,
         };
         canonical
             .map(|text| {
@@ -277,12 +283,12 @@ impl<'a> BatchContext<'a> {
 }
 
 /// Applies an appended entry to the domain projections. It runs right after
-/// the entry is drafted, inside the command's savepoint, so later commands of
+/// the entry is drafted, into the command's changes, so later commands of
 /// the batch see its effects; `replay` runs the same function over the log.
 pub type Projector = fn(&mut BatchContext<'_>, &Entry) -> Result<(), LedgerError>;
 
-/// A state change. `execute` runs inside the batch transaction and returns the
-/// entry to append; any error rolls back what it wrote.
+/// A state change. `execute` decides it inside the batch and returns the
+/// entry to append; on any error, its changes are dropped.
 pub trait Command: Send + 'static {
     fn execute(&self, context: &mut BatchContext<'_>) -> Result<EntryDraft, LedgerError>;
 }
@@ -664,10 +670,14 @@ impl WriterLock {
 fn batch_connection(url: &DatabaseUrl) -> Result<DbConnection, LedgerError> {
     let mut connection = url.connect()?;
     if let DbConnection::Postgres(_) = connection {
+        // Every statement is planned for its own arguments: a generic plan,
+        // made once while a table was small, would find the rows a batch
+        // replaces (`= ANY($1)`) by scanning the whole table for as long as
+        // the connection lives (docs/performance.md, "plans").
         db::execute_raw(
             &mut connection,
             &format!(
-                "SET idle_in_transaction_session_timeout = '{}s'",
+                "SET idle_in_transaction_session_timeout = '{}s'; SET plan_cache_mode = force_custom_plan",
                 limits::WRITER_IDLE_IN_TRANSACTION_SECONDS
             ),
         )?;
@@ -1223,149 +1233,159 @@ impl Writer {
             nodes.insert(node);
         }
         db::transaction(&mut self.connection, |connection| {
-            let mut rows = BatchRows::default();
-            let mut pending: BTreeMap<BalanceKey, i64> = BTreeMap::new();
-            let mut last_seq_of: BTreeMap<BalanceKey, u64> = BTreeMap::new();
-            let mut batch_changes = Changes::default();
-            // Appended commands first carry their (seq, leaf); receipts are
-            // filled in once the batch's checkpoint is signed.
-            let mut appended: Vec<Result<(u64, Hash), LedgerError>> =
-                Vec::with_capacity(commands.len());
-            for (command, _) in &commands {
-                let seq = frontier.size();
-                let opened_accounts = pending.keys().filter(|key| !state.holds(key)).count();
-                let mut context = BatchContext {
-                    connection: &mut *connection,
-                    savepoint_open: false,
-                    state,
-                    pending_balances: &pending,
-                    opened_accounts,
-                    changes: Changes::default(),
-                    batch_changes: &mut batch_changes,
-                    batch_entries: &rows.entries,
-                    derivation_secret,
-                    seq,
-                    at,
-                };
-                let attempt = command.execute(&mut context).and_then(|draft| {
-                    draft.check()?;
-                    let entry = draft.into_entry(seq, at);
-                    let canonical = entry.canonical_bytes()?;
-                    context.check_balances_in_range(&entry)?;
-                    projector(&mut context, &entry)?;
-                    Ok::<_, LedgerError>((entry, canonical))
-                });
-                let savepoint_open = context.savepoint_open;
-                let changes = context.into_changes();
-                if savepoint_open {
-                    match attempt {
-                        Ok(_) => db::release_savepoint(connection)?,
-                        Err(_) => db::rollback_savepoint(connection)?,
+            std::thread::scope(|scope| {
+                // The records are written beside the deciding, part by part.
+                let mut records = PartWriter::start(scope, connection, commands.len());
+                let mut rows = BatchRows::default();
+                let mut pending: BTreeMap<BalanceKey, i64> = BTreeMap::new();
+                let mut last_seq_of: BTreeMap<BalanceKey, u64> = BTreeMap::new();
+                let mut batch_changes = Changes::default();
+                // Appended commands first carry their (seq, leaf); receipts are
+                // filled in once the batch's checkpoint is signed.
+                let mut appended: Vec<Result<(u64, Hash), LedgerError>> =
+                    Vec::with_capacity(commands.len());
+                for (index, (command, _)) in commands.iter().enumerate() {
+                    if index > 0 && index % limits::BATCH_PART_COMMANDS == 0 {
+                        // The part decided so far is written while the next one is.
+                        records.write(batch_changes.take_unwritten())?;
                     }
-                }
-                if attempt.is_ok() {
-                    batch_changes.absorb(changes);
-                }
-                let (entry, canonical) = match attempt {
-                    Ok(done) => done,
-                    Err(error) => {
-                        appended.push(Err(error));
-                        continue;
-                    }
-                };
-                let leaf = entry_leaf_hash(&canonical);
-                frontier.append(leaf, |node| {
-                    nodes.insert(node);
-                    rows.nodes.push(NewMerkleNode {
-                        level: node.level as i32,
-                        node_index: node.index as i64,
-                        hash_hex: hex::encode(node.hash),
-                    });
-                });
-                stage_postings(&entry, &mut rows, &mut pending, &mut last_seq_of)?;
-                rows.entries.push(NewLogEntry {
-                    seq: seq as i64,
-                    recorded_at: at.naive_utc(),
-                    kind: entry.kind,
-                    actor: entry.actor,
-                    canonical: String::from_utf8(canonical).expect("canonical JSON is UTF-8"),
-                });
-                appended.push(Ok((seq, leaf)));
-            }
-            let mut committed = Vec::with_capacity(pending.len());
-            let mut balances = Vec::with_capacity(pending.len());
-            let note = if rows.entries.is_empty() {
-                None
-            } else {
-                for (key, delta) in pending {
-                    let balance_minor = state
-                        .balance(&key.0, key.1)
-                        .checked_add(delta)
-                        .ok_or_else(|| {
-                            LedgerError::Inconsistent(format!(
-                                "balance of {} {} overflows",
-                                key.0, key.1
-                            ))
-                        })?;
-                    balances.push(BalanceRow {
-                        account: key.0.clone(),
-                        currency: key.1.code().to_string(),
-                        balance_minor,
-                        last_seq: last_seq_of[&key] as i64,
-                    });
-                    committed.push((key, balance_minor));
-                }
-                batch_changes.write(connection)?;
-                let checkpoint = Checkpoint {
-                    origin: key.name().to_string(),
-                    size: frontier.size(),
-                    root: frontier.root(),
-                };
-                let note = key.sign_note(&checkpoint.to_text())?;
-                rows.checkpoint = Some(CheckpointRow {
-                    tree_size: checkpoint.size as i64,
-                    root_hex: hex::encode(checkpoint.root),
-                    note: note.clone(),
-                    signed_at: at.naive_utc(),
-                });
-                Some(note)
-            };
-            let tree_size = frontier.size();
-            let mut answers = Vec::new();
-            outcomes.clear();
-            for ((_, recorder), result) in commands.into_iter().zip(appended) {
-                let outcome = result.and_then(|(seq, leaf_hash)| {
-                    Ok(Receipt {
+                    let seq = frontier.size();
+                    let opened_accounts = pending.keys().filter(|key| !state.holds(key)).count();
+                    let mut context = BatchContext {
+                        database: &mut records,
+                        savepoint_open: false,
+                        state,
+                        pending_balances: &pending,
+                        opened_accounts,
+                        changes: Changes::default(),
+                        batch_changes: &mut batch_changes,
+                        batch_entries: &rows.entries,
+                        derivation_secret,
                         seq,
-                        leaf_hash,
-                        tree_size,
-                        checkpoint: note.clone().unwrap_or_default(),
-                        inclusion_proof: merkle::inclusion_proof(&mut nodes, seq, tree_size)?,
-                    })
-                });
-                if let Some(answer) = recorder.and_then(|recorder| recorder(&outcome)) {
-                    answers.push(answer);
+                        at,
+                    };
+                    let attempt = command.execute(&mut context).and_then(|draft| {
+                        draft.check()?;
+                        let entry = draft.into_entry(seq, at);
+                        let canonical = entry.canonical_bytes()?;
+                        context.check_balances_in_range(&entry)?;
+                        projector(&mut context, &entry)?;
+                        Ok::<_, LedgerError>((entry, canonical))
+                    });
+                    let savepoint_open = context.savepoint_open;
+                    let changes = context.into_changes();
+                    if savepoint_open {
+                        let connection = records.connection()?;
+                        match attempt {
+                            Ok(_) => db::release_savepoint(connection)?,
+                            Err(_) => db::rollback_savepoint(connection)?,
+                        }
+                    }
+                    if attempt.is_ok() {
+                        batch_changes.absorb(changes);
+                    }
+                    let (entry, canonical) = match attempt {
+                        Ok(done) => done,
+                        Err(error) => {
+                            appended.push(Err(error));
+                            continue;
+                        }
+                    };
+                    let leaf = entry_leaf_hash(&canonical);
+                    frontier.append(leaf, |node| {
+                        nodes.insert(node);
+                        rows.nodes.push(NewMerkleNode {
+                            level: node.level as i32,
+                            node_index: node.index as i64,
+                            hash_hex: hex::encode(node.hash),
+                        });
+                    });
+                    stage_postings(&entry, &mut rows, &mut pending, &mut last_seq_of)?;
+                    rows.entries.push(NewLogEntry {
+                        seq: seq as i64,
+                        recorded_at: at.naive_utc(),
+                        kind: entry.kind,
+                        actor: entry.actor,
+                        canonical: String::from_utf8(canonical).expect("canonical JSON is UTF-8"),
+                    });
+                    appended.push(Ok((seq, leaf)));
                 }
-                outcomes.push(outcome);
-            }
-            // The log rows, balances and answers, and the fence: nothing
-            // commits unless this writer's epoch is still the head's and the
-            // log is where it left it.
-            let appended = log_db::append_batch(
-                connection,
-                &log_db::Append {
-                    rows: &rows,
-                    balances: &balances,
-                    answers: &idempotency_db::answer_rows(&answers, at.naive_utc()),
-                    epoch,
-                    from_size: size_before,
-                    to_size: tree_size as i64,
-                },
-            )?;
-            if !appended {
-                return Err(LedgerError::Standby);
-            }
-            Ok((committed, batch_changes))
+                let mut committed = Vec::with_capacity(pending.len());
+                let mut balances = Vec::with_capacity(pending.len());
+                let note = if rows.entries.is_empty() {
+                    None
+                } else {
+                    for (key, delta) in pending {
+                        let balance_minor = state
+                            .balance(&key.0, key.1)
+                            .checked_add(delta)
+                            .ok_or_else(|| {
+                                LedgerError::Inconsistent(format!(
+                                    "balance of {} {} overflows",
+                                    key.0, key.1
+                                ))
+                            })?;
+                        balances.push(BalanceRow {
+                            account: key.0.clone(),
+                            currency: key.1.code().to_string(),
+                            balance_minor,
+                            last_seq: last_seq_of[&key] as i64,
+                        });
+                        committed.push((key, balance_minor));
+                    }
+                    records.write(batch_changes.take_unwritten())?;
+                    let checkpoint = Checkpoint {
+                        origin: key.name().to_string(),
+                        size: frontier.size(),
+                        root: frontier.root(),
+                    };
+                    let note = key.sign_note(&checkpoint.to_text())?;
+                    rows.checkpoint = Some(CheckpointRow {
+                        tree_size: checkpoint.size as i64,
+                        root_hex: hex::encode(checkpoint.root),
+                        note: note.clone(),
+                        signed_at: at.naive_utc(),
+                    });
+                    Some(note)
+                };
+                let tree_size = frontier.size();
+                let mut answers = Vec::new();
+                outcomes.clear();
+                for ((_, recorder), result) in commands.into_iter().zip(appended) {
+                    let outcome = result.and_then(|(seq, leaf_hash)| {
+                        Ok(Receipt {
+                            seq,
+                            leaf_hash,
+                            tree_size,
+                            checkpoint: note.clone().unwrap_or_default(),
+                            inclusion_proof: merkle::inclusion_proof(&mut nodes, seq, tree_size)?,
+                        })
+                    });
+                    if let Some(answer) = recorder.and_then(|recorder| recorder(&outcome)) {
+                        answers.push(answer);
+                    }
+                    outcomes.push(outcome);
+                }
+                // The log rows, balances and answers, and the fence: nothing
+                // commits unless this writer's epoch is still the head's and the
+                // log is where it left it.
+                let connection = records.finish()?;
+                let appended = log_db::append_batch(
+                    connection,
+                    &log_db::Append {
+                        rows: &rows,
+                        balances: &balances,
+                        answers: &idempotency_db::answer_rows(&answers, at.naive_utc()),
+                        epoch,
+                        from_size: size_before,
+                        to_size: tree_size as i64,
+                    },
+                )?;
+                if !appended {
+                    return Err(LedgerError::Standby);
+                }
+                Ok((committed, batch_changes))
+            })
         })
     }
 }
