@@ -673,7 +673,8 @@ fn batch_connection(url: &DatabaseUrl) -> Result<DbConnection, LedgerError> {
         // Every statement is planned for its own arguments: a generic plan,
         // made once while a table was small, would find the rows a batch
         // replaces (`= ANY($1)`) by scanning the whole table for as long as
-        // the connection lives (docs/performance.md, "plans").
+        // the connection lives (docs/performance.md, "records written beside
+        // the deciding").
         db::execute_raw(
             &mut connection,
             &format!(
