@@ -816,21 +816,9 @@ fn a_refused_command_and_a_failed_commit_leave_the_writer_state_as_it_was() {
         // A commit that fails: on PostgreSQL a deferred trigger refuses the
         // COMMIT itself; SQLite has none, so its trigger refuses the batch's
         // last insert, the checkpoint, just before the commit.
-        let (refuse, allow) = match backend {
-            "postgres" => (
-                "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
-                 $$ BEGIN RAISE EXCEPTION 'commit refused on purpose'; END $$; \
-                 CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON checkpoints \
-                 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
-                "DROP TRIGGER refuse_commit ON checkpoints; DROP FUNCTION refuse_commit();",
-            ),
-            _ => (
-                "CREATE TRIGGER refuse_commit BEFORE INSERT ON checkpoints \
-                 BEGIN SELECT RAISE(ABORT, 'commit refused on purpose'); END;",
-                "DROP TRIGGER refuse_commit;",
-            ),
-        };
-        db::execute_raw(&mut db.connect(), refuse).unwrap();
+        let (refuse, allow) =
+            refused_inserts(backend, "checkpoints", true, "commit refused on purpose");
+        db::execute_raw(&mut db.connect(), &refuse).unwrap();
         let failed = append(
             &ledger,
             transfer("lost", "supplier:s1:bank", "funder:f1:cash", "7.00"),
@@ -842,7 +830,7 @@ fn a_refused_command_and_a_failed_commit_leave_the_writer_state_as_it_was() {
         assert_eq!(in_memory(), before, "{backend}: a failed commit");
         assert_eq!(stored(), before, "{backend}: nothing of it was written");
 
-        db::execute_raw(&mut db.connect(), allow).unwrap();
+        db::execute_raw(&mut db.connect(), &allow).unwrap();
         let next = append(
             &ledger,
             transfer("kept", "supplier:s1:bank", "funder:f1:cash", "7.00"),
@@ -860,6 +848,40 @@ fn a_refused_command_and_a_failed_commit_leave_the_writer_state_as_it_was() {
         drop(ledger);
         writer.join().unwrap();
         assert_consistent(&db);
+    }
+}
+
+/// SQL that makes every insert into `table` fail with `message`, and SQL
+/// that undoes it. `at_commit` defers the failure to the COMMIT on
+/// PostgreSQL; SQLite has no deferred trigger, so there it fails the insert.
+fn refused_inserts(backend: &str, table: &str, at_commit: bool, message: &str) -> (String, String) {
+    let name = format!("refuse_{table}");
+    match backend {
+        "postgres" => {
+            let trigger = if at_commit {
+                format!(
+                    "CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON {table} \
+                     DEFERRABLE INITIALLY DEFERRED"
+                )
+            } else {
+                format!("CREATE TRIGGER {name} BEFORE INSERT ON {table}")
+            };
+            (
+                format!(
+                    "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS \
+                     $$ BEGIN RAISE EXCEPTION '{message}'; END $$; \
+                     {trigger} FOR EACH ROW EXECUTE FUNCTION {name}();"
+                ),
+                format!("DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}();"),
+            )
+        }
+        _ => (
+            format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON {table} \
+                 BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+            ),
+            format!("DROP TRIGGER {name};"),
+        ),
     }
 }
 
@@ -1002,28 +1024,16 @@ fn records_in_memory_follow_only_what_commits() {
         assert_eq!(before.records.invoice_count(), 2, "{backend}");
         assert_eq!(before, stored(), "{backend}: memory and projections agree");
 
-        let (refuse, allow) = match backend {
-            "postgres" => (
-                "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS \
-                 $$ BEGIN RAISE EXCEPTION 'commit refused on purpose'; END $$; \
-                 CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON invoices \
-                 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();",
-                "DROP TRIGGER refuse_commit ON invoices; DROP FUNCTION refuse_commit();",
-            ),
-            _ => (
-                "CREATE TRIGGER refuse_commit BEFORE INSERT ON invoices \
-                 BEGIN SELECT RAISE(ABORT, 'commit refused on purpose'); END;",
-                "DROP TRIGGER refuse_commit;",
-            ),
-        };
-        db::execute_raw(&mut db.connect(), refuse).unwrap();
+        let (refuse, allow) =
+            refused_inserts(backend, "invoices", true, "commit refused on purpose");
+        db::execute_raw(&mut db.connect(), &refuse).unwrap();
         let failed = submit_all(vec![register("R-3")]);
         assert!(
             matches!(&failed[0], Err(LedgerError::Inconsistent(_))),
             "{backend}: {failed:?}"
         );
         assert_eq!(in_memory(), before, "{backend}: a failed commit");
-        db::execute_raw(&mut db.connect(), allow).unwrap();
+        db::execute_raw(&mut db.connect(), &allow).unwrap();
         let third = submit_all(vec![register("R-3")]).remove(0).unwrap();
         let confirmed = ledger
             .submit_blocking(RetailerDecision::confirm(
@@ -1082,21 +1092,9 @@ fn a_batch_whose_records_fail_on_the_second_thread_leaves_no_trace() {
             outcome.unwrap();
         }
         let before = in_memory();
-        let (refuse, allow) = match backend {
-            "postgres" => (
-                "CREATE FUNCTION refuse_part() RETURNS trigger LANGUAGE plpgsql AS \
-                 $$ BEGIN RAISE EXCEPTION 'part refused on purpose'; END $$; \
-                 CREATE TRIGGER refuse_part BEFORE INSERT ON invoices \
-                 FOR EACH ROW EXECUTE FUNCTION refuse_part();",
-                "DROP TRIGGER refuse_part ON invoices; DROP FUNCTION refuse_part();",
-            ),
-            _ => (
-                "CREATE TRIGGER refuse_part BEFORE INSERT ON invoices \
-                 BEGIN SELECT RAISE(ABORT, 'part refused on purpose'); END;",
-                "DROP TRIGGER refuse_part;",
-            ),
-        };
-        db::execute_raw(&mut db.connect(), refuse).unwrap();
+        let (refuse, allow) =
+            refused_inserts(backend, "invoices", false, "part refused on purpose");
+        db::execute_raw(&mut db.connect(), &refuse).unwrap();
         let counts = ledger.counts();
         let failed = submit_all(many());
         assert_eq!(
@@ -1113,7 +1111,7 @@ fn a_batch_whose_records_fail_on_the_second_thread_leaves_no_trace() {
             );
         }
         assert_eq!(in_memory(), before, "{backend}: a failed part");
-        db::execute_raw(&mut db.connect(), allow).unwrap();
+        db::execute_raw(&mut db.connect(), &allow).unwrap();
         // After the first part and ten more, a command that reads with SQL
         // the invoice the command before it registered (seq 6 + 265).
         let mut batch = many();
