@@ -107,36 +107,18 @@ impl<'scope, 'env> PartWriter<'scope, 'env> {
 
     /// Waits for every part to be written; the connection, for the rest of
     /// the batch's transaction.
-    pub fn finish(self) -> Result<&'env mut DbConnection, LedgerError> {
+    pub fn finish(mut self) -> Result<&'env mut DbConnection, LedgerError> {
+        self.bring_back()?;
         match self.0 {
             Mode::Here(connection) => Ok(connection),
-            Mode::Beside { jobs, thread } => {
-                drop(jobs);
-                Ok(join(thread)?)
-            }
-            Mode::Stopped => Err(stopped_before()),
+            _ => Err(stopped_before()),
         }
     }
 
-    /// The second thread's error, once it has stopped.
-    fn stopped(&mut self) -> LedgerError {
-        match std::mem::replace(&mut self.0, Mode::Stopped) {
-            Mode::Beside { jobs, thread } => {
-                drop(jobs);
-                match join(thread) {
-                    Err(error) => error.into(),
-                    Ok(_) => LedgerError::Inconsistent("the records' thread stopped early".into()),
-                }
-            }
-            _ => stopped_before(),
-        }
-    }
-}
-
-impl BatchDatabase for PartWriter<'_, '_> {
-    /// Waits for the parts queued so far; from then on, the batch's records
-    /// are written here.
-    fn connection(&mut self) -> Result<&mut DbConnection, LedgerError> {
+    /// Ends the second thread, if there is one, once it has written what was
+    /// queued: the connection is on this thread again, or the thread's
+    /// error is returned and the writer stays stopped.
+    fn bring_back(&mut self) -> Result<(), LedgerError> {
         if let Mode::Beside { .. } = self.0 {
             let Mode::Beside { jobs, thread } = std::mem::replace(&mut self.0, Mode::Stopped)
             else {
@@ -145,6 +127,23 @@ impl BatchDatabase for PartWriter<'_, '_> {
             drop(jobs);
             self.0 = Mode::Here(join(thread)?);
         }
+        Ok(())
+    }
+
+    /// The second thread's error, once it has stopped.
+    fn stopped(&mut self) -> LedgerError {
+        match self.bring_back() {
+            Err(error) => error,
+            Ok(()) => LedgerError::Inconsistent("the records' thread stopped early".into()),
+        }
+    }
+}
+
+impl BatchDatabase for PartWriter<'_, '_> {
+    /// Waits for the parts queued so far; from then on, the batch's records
+    /// are written here.
+    fn connection(&mut self) -> Result<&mut DbConnection, LedgerError> {
+        self.bring_back()?;
         match &mut self.0 {
             Mode::Here(connection) => Ok(connection),
             _ => Err(stopped_before()),

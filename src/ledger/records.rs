@@ -470,7 +470,7 @@ impl Changes {
 
 /// Changes taken out to be written ([`Changes::take_unwritten`]): the new
 /// images of the rows, the exposures' deltas and the appended rows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Unwritten {
     parties: Vec<PartyRow>,
     programs: Vec<ProgramRow>,
